@@ -1,0 +1,98 @@
+# Builds the web app (crm.fcgi), the sync daemon (crm-sync) and the admin CLI (crmctl); runs,
+# tests and benchmarks them. BUILD selects the output folder, SAN=1 adds ASan + UBSan.
+CC      ?= gcc
+BUILD   ?= build
+SAN     ?= 0
+PORT    ?= 8080
+PKGS    := fcgi ctpl libical gmime-3.0 libxml-2.0 jansson sqlite3 libcurl libsodium inih libetpan
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(filter-out -specs=%,$(shell pkg-config --libs $(PKGS) 2>/dev/null))
+
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -Isrc $(PKG_CFLAGS)
+LDLIBS  += $(PKG_LIBS) -lcsv -lpthread -lm
+ifeq ($(SAN),1)
+CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+# Files named main_*.c hold a program's main() and stay out of the libraries.
+lib_srcs = $(filter-out %/main_%.c,$(wildcard $(1)/*.c))
+CORE_SRC := $(call lib_srcs,src/core)
+WEB_SRC  := $(call lib_srcs,src/web)
+SYNC_SRC := $(call lib_srcs,src/sync) $(call lib_srcs,src/providers)
+CLI_SRC  := $(call lib_srcs,src/cli)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+LIBCORE := $(BUILD)/libcore.a
+LIBWEB  := $(BUILD)/libweb.a
+LIBSYNC := $(BUILD)/libsync.a
+LIBCLI  := $(BUILD)/libcli.a
+ALLLIBS := $(LIBCLI) $(LIBWEB) $(LIBSYNC) $(LIBCORE)
+
+FCGI_BIN := $(BUILD)/bin/crm.fcgi
+SYNC_BIN := $(BUILD)/bin/crm-sync
+CTL_BIN  := $(BUILD)/bin/crmctl
+UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+
+.PHONY: all bins units deps run test bench clean
+all: bins
+ifeq ($(BUILD),build)
+all: cgi-bin/crm.fcgi
+endif
+bins: $(FCGI_BIN) $(SYNC_BIN) $(CTL_BIN)
+units: $(UNIT_BIN)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIBCORE): $(call obj,$(CORE_SRC))
+$(LIBWEB):  $(call obj,$(WEB_SRC))
+$(LIBSYNC): $(call obj,$(SYNC_SRC))
+$(LIBCLI):  $(call obj,$(CLI_SRC))
+$(BUILD)/lib%.a:
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^ $(if $^,,$(BUILD)/empty.o)
+
+$(FCGI_BIN): $(call obj,cgi-bin/main_fcgi.c) $(LIBWEB) $(LIBCORE)
+$(SYNC_BIN): $(call obj,src/sync/main_sync.c) $(LIBSYNC) $(LIBCORE)
+$(CTL_BIN):  $(call obj,src/cli/main_crmctl.c) $(ALLLIBS)
+$(FCGI_BIN) $(SYNC_BIN) $(CTL_BIN):
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) -Wl,--start-group $(filter %.a,$^) -Wl,--end-group $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(ALLLIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< -Wl,--start-group $(ALLLIBS) -Wl,--end-group $(LDLIBS)
+
+$(BUILD)/empty.o:
+	@mkdir -p $(dir $@)
+	echo 'typedef int empty_unit;' | $(CC) -x c -c - -o $@
+
+cgi-bin/crm.fcgi: $(FCGI_BIN)
+	cp $< $@
+
+deps:
+	@scripts/install-deps
+
+# The whole product on a demo company: nginx, crm.fcgi, crm-sync, Dovecot and Radicale.
+run: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/run-local $(PORT)
+
+# Every test (unit, integration, browser) on a sanitized build; ends with "N passed, N failed".
+test: deps
+	@$(MAKE) --no-print-directory BUILD=build-san SAN=1 bins units
+	@tests/run build-san
+
+bench: deps
+	@$(MAKE) --no-print-directory bins
+	@bench/run
+
+clean:
+	rm -rf build build-* cgi-bin/crm.fcgi
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
