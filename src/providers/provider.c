@@ -111,3 +111,17 @@ void event_list_free(struct event_list *l)
 	free(l->v);
 	memset(l, 0, sizeof *l);
 }
+
+void http_req_clear(struct http_req *r)
+{
+	if (!r)
+		return;
+	free(r->url);
+	if (r->headers)
+		for (char **h = r->headers; *h; h++)
+			free(*h);
+	free(r->headers);
+	free(r->body);
+	free(r->userpwd);
+	memset(r, 0, sizeof *r);
+}

@@ -96,4 +96,81 @@ struct sync_event *event_list_add(struct event_list *l);
 void msg_list_free(struct msg_list *l);
 void event_list_free(struct event_list *l);
 
+/* ---- The driver table ------------------------------------------------------------------- */
+
+/* The streams a link syncs; a pass covers one stream of one link. */
+enum stream { STREAM_MAIL = 1, STREAM_EVENTS = 2, STREAM_FOLDER = 4 };
+
+/* Endpoints and client credentials of one provider, from the config file; borrowed. */
+struct provider_cfg {
+	const char *client_id, *client_secret;
+	const char *auth_url, *token_url;   /* OAuth authorize and token endpoints */
+	const char *api_base;               /* Gmail / Graph / Nylas API base URL */
+	const char *calendar_base;          /* Google Calendar API base URL */
+	const char *webhook_secret;         /* Nylas webhook signing secret, Graph clientState */
+};
+
+/* What a provider knows of a link during a pass. Everything borrowed from the engine. */
+struct prov_link {
+	int64_t id;
+	const char *address;        /* the linked mailbox, lower-case */
+	const char *settings;       /* JSON object of non-secret settings (servers, calendar URL, ...) */
+	const char *secret;         /* JSON object of decrypted secrets (password, tokens) */
+	int64_t since;              /* sync nothing older: link time minus the back-fill */
+	const struct provider_cfg *cfg;
+};
+
+/* An HTTP request a provider asks the engine to make (through the curl multi loop). The engine
+ * takes ownership of url, headers and body when step() returns STEP_MORE. */
+struct http_req {
+	const char *method;         /* borrowed string literal: "GET", "REPORT", ... */
+	char *url;
+	char **headers;             /* NULL-terminated "Name: value" strings */
+	char *body;
+	size_t body_len;
+	char *userpwd;              /* "user:password" for basic auth, or NULL */
+	long timeout_ms;            /* 0: the engine's default */
+};
+
+/* The answer to an http_req; owned by the engine, valid during the step() call that gets it. */
+struct http_resp {
+	long status;                /* HTTP status, 0 when the transfer itself failed */
+	const char *body;           /* NUL-terminated for convenience */
+	size_t body_len;
+	const char *etag;           /* ETag header or NULL */
+	const char *location;       /* Location header or NULL */
+	long retry_after;           /* Retry-After in seconds, 0 if absent */
+	const char *error;          /* transfer error text when status == 0 */
+};
+
+/* Where a pass puts what it found. commit() stores a page of items and the stream's new cursor
+ * in one transaction (items are taken: the lists are emptied); returns 0 or -1. save_secret()
+ * stores a refreshed secret JSON (encrypted by the engine). */
+struct sync_sink {
+	void *ctx;
+	int (*commit)(void *ctx, enum stream s, struct msg_list *msgs, struct event_list *events,
+	    const char *cursor);
+	int (*save_secret)(void *ctx, const char *secret_json);
+};
+
+enum { STEP_DONE = 1, STEP_MORE = 2 };  /* step() results besides the prov_status errors */
+
+struct pass;   /* a provider's private state for one pass */
+
+/* One provider. HTTP providers are step machines: step() gets the response to the request it
+ * asked for last (NULL on the first call), emits items through the sink, and returns STEP_MORE
+ * with *req filled, STEP_DONE, or a prov_status error (with retry_after set for PROV_RATE).
+ * Providers that speak another protocol (IMAP) do their I/O inside step() and return STEP_DONE. */
+struct provider {
+	const char *name;           /* "imap", "caldav", "google", "microsoft", "nylas" */
+	unsigned streams;           /* STREAM_* it can serve */
+	/* Start a pass; cursor NULL means first sync: remember "now" so only later items come. */
+	int (*begin)(const struct prov_link *l, enum stream s, const char *cursor, struct pass **out);
+	int (*step)(struct pass *p, const struct http_resp *resp, struct http_req *req,
+	    struct sync_sink *sink, long *retry_after);
+	void (*end)(struct pass *p);
+};
+
+void http_req_clear(struct http_req *r);   /* frees the owned members */
+
 #endif
