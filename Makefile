@@ -47,26 +47,30 @@ units: $(UNIT_BIN)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC $<"
+	@$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(LIBCORE): $(call obj,$(CORE_SRC))
 $(LIBWEB):  $(call obj,$(WEB_SRC))
 $(LIBSYNC): $(call obj,$(SYNC_SRC))
 $(LIBCLI):  $(call obj,$(CLI_SRC))
-$(BUILD)/lib%.a:
+# Every library holds empty.o too, so an area with no sources yet still links.
+$(LIBCORE) $(LIBWEB) $(LIBSYNC) $(LIBCLI): $(BUILD)/empty.o
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^ $(if $^,,$(BUILD)/empty.o)
+	@rm -f $@ && ar rcs $@ $^
 
 $(FCGI_BIN): $(call obj,cgi-bin/main_fcgi.c) $(LIBWEB) $(LIBCORE)
 $(SYNC_BIN): $(call obj,src/sync/main_sync.c) $(LIBSYNC) $(LIBCORE)
 $(CTL_BIN):  $(call obj,src/cli/main_crmctl.c) $(ALLLIBS)
 $(FCGI_BIN) $(SYNC_BIN) $(CTL_BIN):
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) -Wl,--start-group $(filter %.a,$^) -Wl,--end-group $(LDLIBS)
+	@echo "  LD $@"
+	@$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) -Wl,--start-group $(filter %.a,$^) -Wl,--end-group $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(ALLLIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< -Wl,--start-group $(ALLLIBS) -Wl,--end-group $(LDLIBS)
+	@echo "  LD $@"
+	@$(CC) $(LDFLAGS) -o $@ $< -Wl,--start-group $(ALLLIBS) -Wl,--end-group $(LDLIBS)
 
 $(BUILD)/empty.o:
 	@mkdir -p $(dir $@)

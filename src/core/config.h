@@ -1,0 +1,29 @@
+/* The config file (INI): one table of keys with types and defaults; see README "Config". */
+#ifndef CORE_CONFIG_H
+#define CORE_CONFIG_H
+
+#include "providers/provider.h"
+
+struct config {
+	char *database;          /* SQLite file */
+	char *secret_key_file;   /* 32-byte key for secrets at rest, created by `crmctl init` */
+	char *base_url;          /* public URL of the web app, for OAuth redirects and webhooks */
+	char *listen;            /* FastCGI unix socket path */
+	char *templates;         /* folder of the ctpl templates */
+	char *static_dir;        /* folder of static files (served by nginx) */
+	int threads;             /* FastCGI worker threads */
+	int poll_interval;       /* seconds between polls of a link */
+	int session_hours;       /* web session lifetime */
+	char *company_time_zone; /* default time zone for new users */
+	struct provider_cfg google, microsoft, nylas;
+	char *path;              /* the file this came from; owned */
+};
+
+/* Load path into *cfg (defaults first, then the file). Returns 0, or -1 with a one-line
+ * "file:line: key: reason" in err. cfg owns every string; config_free releases them. */
+int config_load(const char *path, struct config *cfg, char *err, size_t errlen);
+void config_free(struct config *cfg);
+/* The provider_cfg of a provider name ("google", "microsoft", "nylas") or NULL. Borrowed. */
+const struct provider_cfg *config_provider(const struct config *cfg, const char *name);
+
+#endif

@@ -1,0 +1,176 @@
+/* SQLite connection handling: pragmas, migrations and the per-connection statement cache. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/db.h"
+#include "core/log.h"
+#include "core/schema.h"
+
+struct db_stmt_slot {
+	const char *sql;
+	sqlite3_stmt *st;
+};
+
+static int db_migrate(struct db *db, char *err, size_t errlen);
+
+struct db *db_open(const char *path, char *err, size_t errlen)
+{
+	struct db *db = calloc(1, sizeof *db);
+	if (!db) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, db->h ? sqlite3_errmsg(db->h) : "cannot open");
+		goto fail;
+	}
+	sqlite3_busy_timeout(db->h, 5000);
+	if (db_exec(db, "PRAGMA journal_mode=WAL") || db_exec(db, "PRAGMA foreign_keys=ON") ||
+	    db_exec(db, "PRAGMA synchronous=NORMAL")) {
+		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db->h));
+		goto fail;
+	}
+	if (db_migrate(db, err, errlen) != 0)
+		goto fail;
+	return db;
+fail:
+	db_close(db);
+	return NULL;
+}
+
+void db_close(struct db *db)
+{
+	if (!db)
+		return;
+	for (size_t i = 0; i < db->n_cache; i++)
+		sqlite3_finalize(db->cache[i].st);
+	free(db->cache);
+	sqlite3_close(db->h);
+	free(db);
+}
+
+sqlite3_stmt *db_stmt(struct db *db, const char *sql)
+{
+	for (size_t i = 0; i < db->n_cache; i++) {
+		if (db->cache[i].sql == sql) {
+			sqlite3_stmt *st = db->cache[i].st;
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			return st;
+		}
+	}
+	if (db->n_cache == db->cap_cache) {
+		size_t ncap = db->cap_cache ? db->cap_cache * 2 : 64;
+		struct db_stmt_slot *n = realloc(db->cache, ncap * sizeof *n);
+		if (!n)
+			return NULL;
+		db->cache = n;
+		db->cap_cache = ncap;
+	}
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+		log_warnx("db: prepare failed: %s: %.80s", sqlite3_errmsg(db->h), sql);
+		return NULL;
+	}
+	db->cache[db->n_cache].sql = sql;
+	db->cache[db->n_cache].st = st;
+	db->n_cache++;
+	return st;
+}
+
+int db_exec(struct db *db, const char *sql)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(db->h, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		log_warnx("db: %s: %.80s", msg ? msg : "error", sql);
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+int db_begin(struct db *db)
+{
+	return db_exec(db, "BEGIN IMMEDIATE");
+}
+
+int db_commit(struct db *db)
+{
+	return db_exec(db, "COMMIT");
+}
+
+void db_rollback(struct db *db)
+{
+	if (!sqlite3_get_autocommit(db->h))
+		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int db_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
+}
+
+char *db_col_strdup(sqlite3_stmt *st, int i)
+{
+	const unsigned char *s = sqlite3_column_text(st, i);
+	return s ? strdup((const char *)s) : NULL;
+}
+
+int db_step_done(struct db *db, sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		log_warnx("db: %s: %.80s", sqlite3_errmsg(db->h), sqlite3_sql(st));
+		sqlite3_reset(st);
+		return -1;
+	}
+	sqlite3_reset(st);
+	return 0;
+}
+
+int db_schema_version(struct db *db)
+{
+	sqlite3_stmt *st;
+	int v = -1;
+	if (sqlite3_prepare_v2(db->h, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+int db_schema_latest(void)
+{
+	return (int)schema_n_migrations;
+}
+
+/* Apply each migration newer than PRAGMA user_version in its own transaction. Several
+ * programs may start at once: BEGIN IMMEDIATE serializes them and the version is re-read. */
+static int db_migrate(struct db *db, char *err, size_t errlen)
+{
+	for (;;) {
+		if (db_begin(db) != 0)
+			goto fail;
+		int v = db_schema_version(db);
+		if (v < 0)
+			goto fail;
+		if ((size_t)v >= schema_n_migrations) {
+			db_commit(db);
+			return 0;
+		}
+		if (db_exec(db, schema_migrations[v].sql) != 0)
+			goto fail;
+		char pragma[64];
+		snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d", v + 1);
+		if (db_exec(db, pragma) != 0 || db_commit(db) != 0)
+			goto fail;
+		log_debug("db: applied migration %d (%s)", v + 1, schema_migrations[v].name);
+	}
+fail:
+	snprintf(err, errlen, "migration failed: %s", sqlite3_errmsg(db->h));
+	db_rollback(db);
+	return -1;
+}

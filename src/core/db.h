@@ -1,0 +1,44 @@
+/* The SQLite connection: open with WAL, foreign keys and a busy timeout, migrate, and cache
+ * prepared statements per connection. One struct db per thread; never shared between threads. */
+#ifndef CORE_DB_H
+#define CORE_DB_H
+
+#include <stdint.h>
+#include <sqlite3.h>
+
+struct db {
+	sqlite3 *h;
+	struct db_stmt_slot *cache;   /* owned: statements prepared once, keyed by their SQL text */
+	size_t n_cache, cap_cache;
+};
+
+/* Open (creating if needed) and migrate to the newest schema. Returns NULL with err set. */
+struct db *db_open(const char *path, char *err, size_t errlen);
+void db_close(struct db *db);
+
+/* The statement for sql, prepared on first use and reset + unbound for reuse. sql must be a
+ * string with static storage (a literal or a static const array): its address is the key.
+ * Returns NULL (and logs) if preparing fails. The statement stays owned by the cache. */
+sqlite3_stmt *db_stmt(struct db *db, const char *sql);
+
+/* Transactions (BEGIN IMMEDIATE so writers queue on the busy timeout). Return 0 or -1. */
+int db_begin(struct db *db);
+int db_commit(struct db *db);
+void db_rollback(struct db *db);
+
+/* Run sql that returns no rows (DDL, pragmas, one-off statements). Returns 0 or -1. */
+int db_exec(struct db *db, const char *sql);
+
+/* Current schema version, and the newest one this build knows. */
+int db_schema_version(struct db *db);
+int db_schema_latest(void);
+
+/* Bind helpers that keep NULL for NULL strings; return the sqlite3 result code. */
+int db_bind_text(sqlite3_stmt *st, int i, const char *s);
+/* Copy column i as a malloc'd string ("" for NULL when empty_for_null, else NULL). */
+char *db_col_strdup(sqlite3_stmt *st, int i);
+
+/* Run one step of a write statement and check it finished (SQLITE_DONE). Returns 0 or -1. */
+int db_step_done(struct db *db, sqlite3_stmt *st);
+
+#endif

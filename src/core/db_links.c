@@ -1,0 +1,137 @@
+/* Links (a user's linked mailbox and calendar): create, load, find by address, wake. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "core/models.h"
+
+#define LINK_COLS "id, user_id, provider, address, status, settings, last_error, sync_email, " \
+	"sync_calendar, sync_folder, backfill_days, failures, linked_at, last_success_at, " \
+	"last_attempt_at, next_due_at, items_imported, cursor_refused_at, secret"
+
+static const char SQL_LINK_ADD[] =
+    "INSERT INTO links (user_id, provider, address, settings, secret, linked_at, next_due_at, wake)"
+    " VALUES (?, ?, ?, ?, ?, ?, 0, 1)";
+static const char SQL_LINK_GET[] = "SELECT " LINK_COLS " FROM links WHERE id = ?";
+static const char SQL_LINK_FOR_USER[] =
+    "SELECT " LINK_COLS " FROM links WHERE user_id = ? AND status != 'unlinked'";
+static const char SQL_LINK_FIND_ADDRESS[] =
+    "SELECT user_id FROM links WHERE address = ? AND status != 'unlinked'";
+static const char SQL_LINK_WAKE[] = "UPDATE links SET wake = 1 WHERE id = ?";
+
+void link_free(struct link *l)
+{
+	if (!l)
+		return;
+	free(l->provider);
+	free(l->address);
+	free(l->status);
+	free(l->settings);
+	free(l->last_error);
+	free(l->secret);
+	memset(l, 0, sizeof *l);
+}
+
+int db_links_add(struct db *db, int64_t user_id, const char *provider, const char *address,
+    const char *settings, const uint8_t *secret_blob, size_t secret_len, int64_t *id)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_LINK_ADD);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, user_id);
+	db_bind_text(st, 2, provider);
+	db_bind_text(st, 3, address);
+	db_bind_text(st, 4, settings ? settings : "{}");
+	if (secret_blob)
+		sqlite3_bind_blob(st, 5, secret_blob, (int)secret_len, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 6, time(NULL));
+	if (db_step_done(db, st) != 0)
+		return -1;
+	if (id)
+		*id = sqlite3_last_insert_rowid(db->h);
+	return 0;
+}
+
+static int link_load(struct db *db, sqlite3_stmt *st, struct link *l)
+{
+	memset(l, 0, sizeof *l);
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		if (rc == SQLITE_DONE)
+			return 1;
+		log_warnx("db: links: %s", sqlite3_errmsg(db->h));
+		return -1;
+	}
+	l->id = sqlite3_column_int64(st, 0);
+	l->user_id = sqlite3_column_int64(st, 1);
+	l->provider = db_col_strdup(st, 2);
+	l->address = db_col_strdup(st, 3);
+	l->status = db_col_strdup(st, 4);
+	l->settings = db_col_strdup(st, 5);
+	l->last_error = db_col_strdup(st, 6);
+	l->sync_email = sqlite3_column_int(st, 7);
+	l->sync_calendar = sqlite3_column_int(st, 8);
+	l->sync_folder = sqlite3_column_int(st, 9);
+	l->backfill_days = sqlite3_column_int(st, 10);
+	l->failures = sqlite3_column_int(st, 11);
+	l->linked_at = sqlite3_column_int64(st, 12);
+	l->last_success_at = sqlite3_column_int64(st, 13);
+	l->last_attempt_at = sqlite3_column_int64(st, 14);
+	l->next_due_at = sqlite3_column_int64(st, 15);
+	l->items_imported = sqlite3_column_int64(st, 16);
+	l->cursor_refused_at = sqlite3_column_int64(st, 17);
+	int n = sqlite3_column_bytes(st, 18);
+	if (n > 0 && (l->secret = malloc((size_t)n))) {
+		memcpy(l->secret, sqlite3_column_blob(st, 18), (size_t)n);
+		l->secret_len = (size_t)n;
+	}
+	sqlite3_reset(st);
+	if (!l->provider || !l->address || !l->status || !l->settings || (n > 0 && !l->secret)) {
+		link_free(l);
+		return -1;
+	}
+	return 0;
+}
+
+int db_links_get(struct db *db, int64_t id, struct link *l)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_LINK_GET);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	return link_load(db, st, l);
+}
+
+int db_links_get_for_user(struct db *db, int64_t user_id, struct link *l)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_LINK_FOR_USER);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, user_id);
+	return link_load(db, st, l);
+}
+
+int64_t db_links_find_address(struct db *db, const char *address)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_LINK_FIND_ADDRESS);
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, address);
+	int rc = sqlite3_step(st);
+	int64_t uid = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : rc == SQLITE_DONE ? 0 : -1;
+	sqlite3_reset(st);
+	return uid;
+}
+
+int db_links_wake(struct db *db, int64_t id)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_LINK_WAKE);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	if (db_step_done(db, st) != 0)
+		return -1;
+	return sqlite3_changes(db->h) == 1 ? 0 : -1;
+}

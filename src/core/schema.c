@@ -1,0 +1,272 @@
+/* Schema migrations. Append new ones at the end; never edit one that has shipped.
+ * Times are UTC epoch seconds; money is in cents; e-mail addresses are stored trimmed and
+ * lower-cased so they compare with '='. */
+#include "core/schema.h"
+
+static const char m1_base[] =
+"CREATE TABLE company ("
+"  id INTEGER PRIMARY KEY CHECK (id = 1),"
+"  name TEXT NOT NULL,"
+"  time_zone TEXT NOT NULL DEFAULT 'America/Chicago');"
+
+"CREATE TABLE users ("
+"  id INTEGER PRIMARY KEY,"
+"  name TEXT NOT NULL,"
+"  email TEXT NOT NULL UNIQUE,"
+"  password_hash TEXT NOT NULL,"
+"  role TEXT NOT NULL DEFAULT 'user' CHECK (role IN ('admin', 'user')),"
+"  title TEXT NOT NULL DEFAULT '',"
+"  time_zone TEXT NOT NULL DEFAULT 'America/Chicago',"
+/* Calendar privacy belongs to the user's calendar, so it outlives a link being replaced. */
+"  calendar_privacy TEXT NOT NULL DEFAULT 'public' CHECK (calendar_privacy IN ('public', 'private')),"
+"  feed_secret TEXT UNIQUE,"
+"  created_at INTEGER NOT NULL);"
+
+"CREATE TABLE calendar_shares ("
+"  owner_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+"  viewer_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+"  PRIMARY KEY (owner_id, viewer_id));"
+
+"CREATE TABLE accounts ("
+"  id INTEGER PRIMARY KEY,"
+"  number TEXT NOT NULL UNIQUE,"
+"  name TEXT NOT NULL,"
+"  address1 TEXT NOT NULL DEFAULT '',"
+"  address2 TEXT NOT NULL DEFAULT '',"
+"  city TEXT NOT NULL DEFAULT '',"
+"  state TEXT NOT NULL DEFAULT '',"
+"  zip TEXT NOT NULL DEFAULT '',"
+"  status TEXT NOT NULL DEFAULT 'Active',"
+"  division TEXT NOT NULL DEFAULT '',"
+"  account_manager TEXT NOT NULL DEFAULT '',"
+"  class TEXT NOT NULL DEFAULT '',"
+"  bill_group TEXT NOT NULL DEFAULT '',"
+"  billing_mode TEXT NOT NULL DEFAULT 'Arrears',"
+"  billing_cycle TEXT NOT NULL DEFAULT 'Monthly',"
+"  billed_thru TEXT,"                       /* YYYY-MM-DD or NULL (shown as None) */
+"  aging_current INTEGER NOT NULL DEFAULT 0,"
+"  aging_1_30 INTEGER NOT NULL DEFAULT 0,"
+"  aging_31_60 INTEGER NOT NULL DEFAULT 0,"
+"  aging_61_90 INTEGER NOT NULL DEFAULT 0,"
+"  aging_91_120 INTEGER NOT NULL DEFAULT 0,"
+"  aging_120_plus INTEGER NOT NULL DEFAULT 0);"
+
+"CREATE TABLE contacts ("
+"  id INTEGER PRIMARY KEY,"
+"  account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+"  name TEXT NOT NULL,"
+"  phone TEXT NOT NULL DEFAULT '',"
+"  UNIQUE (account_id, name));"
+
+"CREATE TABLE contact_emails ("
+"  contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,"
+"  email TEXT NOT NULL,"
+"  PRIMARY KEY (contact_id, email));"
+"CREATE INDEX contact_emails_by_email ON contact_emails(email);"
+
+/* One CRM user links one mailbox; a mailbox is linked by one CRM user only. */
+"CREATE TABLE links ("
+"  id INTEGER PRIMARY KEY,"
+"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+"  provider TEXT NOT NULL CHECK (provider IN ('google', 'microsoft', 'nylas', 'imap')),"
+"  address TEXT NOT NULL,"
+"  sync_email INTEGER NOT NULL DEFAULT 1,"
+"  sync_calendar INTEGER NOT NULL DEFAULT 1,"
+"  sync_folder INTEGER NOT NULL DEFAULT 0,"
+"  status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'relink', 'unlinked')),"
+"  settings TEXT NOT NULL DEFAULT '{}',"    /* JSON: servers, calendar URL, grant id */
+"  secret BLOB,"                            /* encrypted JSON: password or tokens */
+"  backfill_days INTEGER NOT NULL DEFAULT 0,"
+"  linked_at INTEGER NOT NULL,"
+"  last_attempt_at INTEGER,"
+"  last_success_at INTEGER,"
+"  last_error TEXT,"
+"  last_error_at INTEGER,"
+"  failures INTEGER NOT NULL DEFAULT 0,"    /* consecutive failed passes, for back-off */
+"  next_due_at INTEGER NOT NULL DEFAULT 0,"
+"  wake INTEGER NOT NULL DEFAULT 0,"        /* set by the web app or crmctl: sync at once */
+"  items_imported INTEGER NOT NULL DEFAULT 0,"
+"  cursor_refused_at INTEGER);"
+"CREATE UNIQUE INDEX links_one_per_address ON links(address) WHERE status != 'unlinked';"
+"CREATE UNIQUE INDEX links_one_per_user ON links(user_id) WHERE status != 'unlinked';"
+"CREATE INDEX links_due ON links(status, next_due_at);"
+
+"CREATE TABLE sync_cursors ("
+"  link_id INTEGER NOT NULL REFERENCES links(id) ON DELETE CASCADE,"
+"  stream TEXT NOT NULL,"                   /* 'mail', 'events', 'folder' */
+"  cursor TEXT NOT NULL,"
+"  updated_at INTEGER NOT NULL,"
+"  PRIMARY KEY (link_id, stream));"
+
+/* One meeting is one appointment: keyed by iCalendar UID (+ occurrence), whoever saw it. */
+"CREATE TABLE appointments ("
+"  id INTEGER PRIMARY KEY,"
+"  source TEXT NOT NULL CHECK (source IN ('crm', 'imported')),"
+"  ical_uid TEXT NOT NULL,"
+"  recurrence_id TEXT NOT NULL DEFAULT '',"  /* '' for a single event or a CRM one */
+"  type TEXT NOT NULL DEFAULT 'Imported',"
+"  assigned_user_id INTEGER REFERENCES users(id) ON DELETE SET NULL,"
+"  account_id INTEGER REFERENCES accounts(id) ON DELETE SET NULL,"
+"  start_at INTEGER NOT NULL,"
+"  duration_min INTEGER NOT NULL DEFAULT 30,"
+"  all_day INTEGER NOT NULL DEFAULT 0,"
+"  time_zone TEXT,"
+"  location TEXT NOT NULL DEFAULT '',"
+"  title TEXT NOT NULL DEFAULT '',"
+"  description TEXT NOT NULL DEFAULT '',"
+"  note TEXT NOT NULL DEFAULT '',"
+"  completion_note TEXT NOT NULL DEFAULT '',"
+"  complete INTEGER NOT NULL DEFAULT 0,"
+"  cancelled INTEGER NOT NULL DEFAULT 0,"
+"  hidden INTEGER NOT NULL DEFAULT 0,"       /* deleted in the CRM: never shown again */
+"  regarding TEXT NOT NULL DEFAULT '',"
+"  organizer_email TEXT,"
+"  provider_updated_at INTEGER,"
+"  created_at INTEGER NOT NULL,"
+"  updated_at INTEGER NOT NULL,"
+"  UNIQUE (ical_uid, recurrence_id));"
+"CREATE INDEX appointments_by_start ON appointments(start_at);"
+"CREATE INDEX appointments_by_user_start ON appointments(assigned_user_id, start_at);"
+"CREATE INDEX appointments_by_account_start ON appointments(account_id, start_at);"
+
+/* Which users have the appointment on their calendar, and under which provider id. */
+"CREATE TABLE appointment_users ("
+"  appointment_id INTEGER NOT NULL REFERENCES appointments(id) ON DELETE CASCADE,"
+"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+"  link_id INTEGER REFERENCES links(id) ON DELETE SET NULL,"
+"  provider_id TEXT,"                        /* the event's id at the provider (series id) */
+"  etag TEXT,"
+"  PRIMARY KEY (appointment_id, user_id));"
+"CREATE UNIQUE INDEX appointment_users_by_provider ON appointment_users(link_id, provider_id, appointment_id);"
+"CREATE INDEX appointment_users_by_user ON appointment_users(user_id, appointment_id);"
+
+"CREATE TABLE appointment_attendees ("
+"  appointment_id INTEGER NOT NULL REFERENCES appointments(id) ON DELETE CASCADE,"
+"  email TEXT NOT NULL,"
+"  name TEXT NOT NULL DEFAULT '',"
+"  role TEXT NOT NULL DEFAULT 'attendee' CHECK (role IN ('organizer', 'attendee')),"
+"  partstat TEXT,"
+"  PRIMARY KEY (appointment_id, email));"
+
+"CREATE TABLE appointment_contacts ("
+"  appointment_id INTEGER NOT NULL REFERENCES appointments(id) ON DELETE CASCADE,"
+"  contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,"
+"  PRIMARY KEY (appointment_id, contact_id));"
+"CREATE INDEX appointment_contacts_by_contact ON appointment_contacts(contact_id);"
+
+/* A thread shows on the day it started; its later replies join it. */
+"CREATE TABLE threads ("
+"  id INTEGER PRIMARY KEY,"
+"  subject TEXT NOT NULL DEFAULT '',"
+"  started_at INTEGER NOT NULL,"
+"  last_at INTEGER NOT NULL,"
+"  regarding TEXT NOT NULL DEFAULT '');"
+"CREATE INDEX threads_by_start ON threads(started_at);"
+
+/* One mail is one message, keyed by Message-ID, whichever mailboxes saw it. */
+"CREATE TABLE messages ("
+"  id INTEGER PRIMARY KEY,"
+"  thread_id INTEGER NOT NULL REFERENCES threads(id) ON DELETE CASCADE,"
+"  message_id TEXT NOT NULL UNIQUE,"
+"  in_reply_to TEXT,"
+"  refs TEXT NOT NULL DEFAULT '',"           /* space-separated Message-IDs */
+"  subject TEXT NOT NULL DEFAULT '',"
+"  from_email TEXT NOT NULL DEFAULT '',"
+"  from_name TEXT NOT NULL DEFAULT '',"
+"  to_list TEXT NOT NULL DEFAULT '',"        /* 'Name <a@b>, ...' as shown */
+"  cc_list TEXT NOT NULL DEFAULT '',"
+"  sent_at INTEGER NOT NULL,"
+"  body_text TEXT NOT NULL DEFAULT '',"
+"  created_at INTEGER NOT NULL);"
+"CREATE INDEX messages_by_thread ON messages(thread_id, sent_at);"
+
+"CREATE TABLE message_users ("
+"  message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,"
+"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+"  link_id INTEGER REFERENCES links(id) ON DELETE SET NULL,"
+"  provider_id TEXT,"
+"  direction TEXT NOT NULL CHECK (direction IN ('received', 'sent')),"
+"  PRIMARY KEY (message_id, user_id));"
+"CREATE UNIQUE INDEX message_users_by_provider ON message_users(link_id, provider_id);"
+"CREATE INDEX message_users_by_user ON message_users(user_id, message_id);"
+
+"CREATE TABLE message_contacts ("
+"  message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,"
+"  contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,"
+"  PRIMARY KEY (message_id, contact_id));"
+"CREATE INDEX message_contacts_by_contact ON message_contacts(contact_id);"
+
+/* Messages dragged into the CRM folder that match no contact, until assigned or discarded. */
+"CREATE TABLE unmatched_messages ("
+"  id INTEGER PRIMARY KEY,"
+"  link_id INTEGER NOT NULL REFERENCES links(id) ON DELETE CASCADE,"
+"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+"  provider_id TEXT NOT NULL,"
+"  message_id TEXT NOT NULL,"
+"  subject TEXT NOT NULL DEFAULT '',"
+"  from_email TEXT NOT NULL DEFAULT '',"
+"  from_name TEXT NOT NULL DEFAULT '',"
+"  to_list TEXT NOT NULL DEFAULT '',"
+"  cc_list TEXT NOT NULL DEFAULT '',"
+"  sent_at INTEGER NOT NULL,"
+"  body_text TEXT NOT NULL DEFAULT '',"
+"  in_reply_to TEXT,"
+"  refs TEXT NOT NULL DEFAULT '',"
+"  created_at INTEGER NOT NULL,"
+"  UNIQUE (link_id, provider_id));"
+
+/* CRM-side changes waiting to go out through the sync daemon. */
+"CREATE TABLE outbox ("
+"  id INTEGER PRIMARY KEY,"
+"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+"  link_id INTEGER REFERENCES links(id) ON DELETE SET NULL,"
+"  kind TEXT NOT NULL CHECK (kind IN ('event_create', 'event_update', 'event_delete', 'mail_send', 'folder_move')),"
+"  appointment_id INTEGER REFERENCES appointments(id) ON DELETE SET NULL,"
+"  message_id INTEGER REFERENCES messages(id) ON DELETE SET NULL,"
+"  payload TEXT NOT NULL DEFAULT '{}',"
+"  idempotency_key TEXT NOT NULL UNIQUE,"
+"  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done', 'failed')),"
+"  attempts INTEGER NOT NULL DEFAULT 0,"
+"  next_attempt_at INTEGER NOT NULL DEFAULT 0,"
+"  last_error TEXT,"
+"  created_at INTEGER NOT NULL,"
+"  updated_at INTEGER NOT NULL);"
+"CREATE INDEX outbox_due ON outbox(state, next_attempt_at);"
+
+"CREATE TABLE sessions ("
+"  token_hash TEXT PRIMARY KEY,"             /* hash of the cookie value */
+"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+"  csrf TEXT NOT NULL,"
+"  created_at INTEGER NOT NULL,"
+"  expires_at INTEGER NOT NULL);"
+"CREATE INDEX sessions_by_expiry ON sessions(expires_at);"
+
+"CREATE TABLE login_failures ("
+"  key TEXT PRIMARY KEY,"                    /* lower-cased e-mail or client address */
+"  failures INTEGER NOT NULL,"
+"  window_start INTEGER NOT NULL,"
+"  locked_until INTEGER NOT NULL DEFAULT 0);"
+
+"CREATE TABLE oauth_states ("
+"  state TEXT PRIMARY KEY,"
+"  session_hash TEXT NOT NULL,"
+"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+"  provider TEXT NOT NULL,"
+"  code_verifier TEXT NOT NULL,"
+"  purpose TEXT NOT NULL DEFAULT 'link' CHECK (purpose IN ('link', 'resync')),"
+"  created_at INTEGER NOT NULL,"
+"  expires_at INTEGER NOT NULL);"
+
+"CREATE TABLE push_channels ("
+"  id INTEGER PRIMARY KEY,"
+"  link_id INTEGER NOT NULL REFERENCES links(id) ON DELETE CASCADE,"
+"  stream TEXT NOT NULL,"
+"  channel_id TEXT NOT NULL UNIQUE,"         /* Google channel id, Graph subscription id */
+"  resource_id TEXT,"
+"  token TEXT NOT NULL,"                     /* channel token / clientState to verify callers */
+"  expires_at INTEGER NOT NULL);";
+
+const struct migration schema_migrations[] = {
+	{ "base schema", m1_base },
+};
+const size_t schema_n_migrations = sizeof schema_migrations / sizeof schema_migrations[0];
