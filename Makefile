@@ -38,6 +38,7 @@ CTL_BIN  := $(BUILD)/bin/crmctl
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .PHONY: all bins units deps run test bench clean
+.SECONDARY:
 all: bins
 ifeq ($(BUILD),build)
 all: cgi-bin/crm.fcgi

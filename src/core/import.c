@@ -67,6 +67,8 @@ static void header_row(struct row_reader *r)
 {
 	r->header_done = 1;
 	r->ncols = r->nfields;
+	if (r->nfields > 0 && strncmp(r->fields[0], "\xEF\xBB\xBF", 3) == 0)   /* UTF-8 BOM */
+		memmove(r->fields[0], r->fields[0] + 3, strlen(r->fields[0] + 3) + 1);
 	for (int i = 0; i < r->nfields; i++) {
 		char *h = r->fields[i];
 		for (char *p = h; *p; p++)
@@ -117,7 +119,7 @@ static int read_csv(struct row_reader *r)
 		return -1;
 	}
 	struct csv_parser p;
-	if (csv_init(&p, CSV_APPEND_NULL) != 0) {
+	if (csv_init(&p, CSV_APPEND_NULL | CSV_STRICT | CSV_STRICT_FINI) != 0) {
 		fclose(f);
 		return -1;
 	}

@@ -1,0 +1,180 @@
+/* The database layer: migrations, the statement cache, users, accounts, contacts, links, and
+ * secrets sealed at rest. */
+#include "t.h"
+#include "tmpdir.h"
+#include "core/addr.h"
+#include "core/appointments.h"
+#include "core/crypto.h"
+#include "core/db.h"
+#include "core/demo.h"
+#include "core/models.h"
+
+static struct db *fresh_db(void)
+{
+	char path[128], err[256];
+	snprintf(path, sizeof path, "%s/crm.db", t_tmpdir());
+	return db_open(path, err, sizeof err);
+}
+
+static void test_migrations_apply_once_and_reopen_cleanly(void)
+{
+	char path[128], err[256];
+	snprintf(path, sizeof path, "%s/crm.db", t_tmpdir());
+	struct db *db = db_open(path, err, sizeof err);
+	CHECK(db != NULL);
+	CHECK_INT(db_schema_version(db), db_schema_latest());
+	db_close(db);
+	db = db_open(path, err, sizeof err);
+	CHECK(db != NULL);
+	CHECK_INT(db_schema_version(db), db_schema_latest());
+	sqlite3_stmt *st = db_stmt(db, "PRAGMA journal_mode");
+	CHECK(st && sqlite3_step(st) == SQLITE_ROW);
+	CHECK_STR((const char *)sqlite3_column_text(st, 0), "wal");
+	sqlite3_reset(st);
+	st = db_stmt(db, "PRAGMA foreign_keys");
+	CHECK(st && sqlite3_step(st) == SQLITE_ROW);
+	CHECK_INT(sqlite3_column_int(st, 0), 1);
+	sqlite3_reset(st);
+	db_close(db);
+}
+
+static void test_statements_are_prepared_once(void)
+{
+	static const char q[] = "SELECT 41 + 1";
+	struct db *db = fresh_db();
+	CHECK(db != NULL);
+	size_t before = db->n_cache;
+	sqlite3_stmt *a = db_stmt(db, q);
+	sqlite3_stmt *b = db_stmt(db, q);
+	CHECK(a != NULL && a == b);
+	CHECK_INT(db->n_cache, before + 1);
+	CHECK(sqlite3_step(b) == SQLITE_ROW);
+	CHECK_INT(sqlite3_column_int(b, 0), 42);
+	db_close(db);
+}
+
+static void test_users_log_in_with_argon2id_passwords(void)
+{
+	struct db *db = fresh_db();
+	int64_t id, who;
+	CHECK(db != NULL);
+	CHECK_INT(db_users_add(db, "Dave Pike", " Dave@Example.com ", "s3cret", "user",
+	    "America/Chicago", &id), 0);
+	CHECK_INT(db_users_add(db, "Dup", "dave@example.com", "x", "user", "America/Chicago", NULL), -1);
+	CHECK_INT(db_users_add(db, "Bad", "not-an-address", "x", "user", "America/Chicago", NULL), -1);
+	CHECK_INT(db_users_add(db, "Bad", "b@example.com", "x", "user", "Nowhere/Land", NULL), -1);
+	CHECK_INT(db_users_check_password(db, "DAVE@example.com", "s3cret", &who), 0);
+	CHECK_INT(who, id);
+	CHECK_INT(db_users_check_password(db, "dave@example.com", "wrong", &who), 1);
+	CHECK_INT(db_users_check_password(db, "nobody@example.com", "s3cret", &who), 1);
+	sqlite3_stmt *st = db_stmt(db, "SELECT password_hash FROM users");
+	CHECK(st && sqlite3_step(st) == SQLITE_ROW);
+	CHECK(strncmp((const char *)sqlite3_column_text(st, 0), "$argon2id$", 10) == 0);
+	sqlite3_reset(st);
+	CHECK_INT(db_users_set_password(db, "dave@example.com", "new"), 0);
+	CHECK_INT(db_users_check_password(db, "dave@example.com", "new", &who), 0);
+	struct user u;
+	CHECK_INT(db_users_get(db, id, &u), 0);
+	CHECK_STR(u.email, "dave@example.com");
+	CHECK_STR(u.calendar_privacy, "public");
+	user_free(&u);
+	CHECK_INT(db_users_get(db, 999, &u), 1);
+	db_close(db);
+}
+
+static void test_one_mailbox_one_crm_user(void)
+{
+	struct db *db = fresh_db();
+	int64_t u1, u2, l1;
+	CHECK(db != NULL);
+	CHECK_INT(db_users_add(db, "A", "a@example.com", "x", "user", "UTC", &u1), 0);
+	CHECK_INT(db_users_add(db, "B", "b@example.com", "x", "user", "UTC", &u2), 0);
+	CHECK_INT(db_links_add(db, u1, "imap", "shared@example.com", NULL, NULL, 0, &l1), 0);
+	CHECK_INT(db_links_find_address(db, "shared@example.com"), u1);
+	CHECK_INT(db_links_add(db, u2, "google", "shared@example.com", NULL, NULL, 0, NULL), -1);
+	CHECK_INT(db_links_add(db, u1, "google", "other@example.com", NULL, NULL, 0, NULL), -1);
+	CHECK_INT(db_exec(db, "UPDATE links SET status = 'unlinked'"), 0);
+	CHECK_INT(db_links_find_address(db, "shared@example.com"), 0);
+	CHECK_INT(db_links_add(db, u2, "google", "shared@example.com", NULL, NULL, 0, NULL), 0);
+	struct link l;
+	CHECK_INT(db_links_get_for_user(db, u2, &l), 0);
+	CHECK_STR(l.provider, "google");
+	link_free(&l);
+	CHECK_INT(db_links_wake(db, l1), 0);
+	CHECK_INT(db_links_wake(db, 12345), -1);
+	db_close(db);
+}
+
+static void test_secrets_are_sealed_at_rest(void)
+{
+	uint8_t key[CRYPTO_KEY_BYTES], other[CRYPTO_KEY_BYTES];
+	char err[256], path[128];
+	const char *dir = t_tmpdir();
+	snprintf(path, sizeof path, "%s/secret.key", dir);
+	CHECK_INT(crypto_key_load(path, 0, key, err, sizeof err), -1);
+	CHECK_INT(crypto_key_load(path, 1, key, err, sizeof err), 0);
+	CHECK_INT(crypto_key_load(path, 0, other, err, sizeof err), 0);
+	CHECK(memcmp(key, other, sizeof key) == 0);
+	const char *secret = "{\"refresh_token\":\"1//very-secret-token\"}";
+	size_t n;
+	uint8_t *blob = crypto_seal(key, secret, strlen(secret), &n);
+	CHECK(blob != NULL);
+	CHECK(memmem(blob, n, "very-secret", 11) == NULL);
+	char *back = crypto_open(key, blob, n);
+	CHECK_STR(back, secret);
+	free(back);
+	blob[n - 1] ^= 1;   /* tampered */
+	CHECK(crypto_open(key, blob, n) == NULL);
+	memset(other, 7, sizeof other);
+	blob[n - 1] ^= 1;
+	CHECK(crypto_open(other, blob, n) == NULL);   /* wrong key */
+	free(blob);
+}
+
+static void test_addresses_compare_trimmed_and_case_insensitive(void)
+{
+	char out[64];
+	CHECK_STR(addr_normalize("  John.Smith@Example.NET\t", out, sizeof out), "john.smith@example.net");
+	CHECK(addr_normalize("toolong@example.com", out, 5) == NULL);
+	CHECK_INT(addr_valid("a@b.co"), 1);
+	const char *bad[] = { "", "a", "a@", "@b.co", "a@b", "a b@c.com", "a@@b.com", "<a@b.com>",
+		"a@b.", "a@.com" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		CHECK_INT(addr_valid(bad[i]), 0);
+}
+
+static void test_demo_company_loads_and_reloads_without_copies(void)
+{
+	struct db *db = fresh_db();
+	FILE *devnull = fopen("/dev/null", "w");
+	CHECK(db != NULL && devnull != NULL);
+	CHECK_INT(demo_load(db, devnull), 0);
+	CHECK_INT(demo_load(db, devnull), 0);
+	fclose(devnull);
+	struct account a;
+	CHECK_INT(db_accounts_get_by_number(db, "48958001", &a), 0);
+	CHECK_STR(a.name, "Example Account");
+	CHECK_STR(a.address1, "1234 Washington Ave");
+	CHECK_STR(a.zip, "77007-1062");
+	CHECK_STR(a.division, "HOUSTON");
+	CHECK_STR(a.class_, "COMMERCIAL");
+	CHECK_STR(a.bill_group, "HOU-COMMERCIAL ARREARS");
+	CHECK(a.billed_thru == NULL);
+	account_free(&a);
+	sqlite3_stmt *st = db_stmt(db, "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM"
+	    " accounts), (SELECT count(*) FROM appointments), (SELECT count(*) FROM"
+	    " appointment_contacts), (SELECT count(*) FROM appointment_attendees)");
+	CHECK(st && sqlite3_step(st) == SQLITE_ROW);
+	CHECK_INT(sqlite3_column_int(st, 0), 3);
+	CHECK_INT(sqlite3_column_int(st, 1), 20);
+	CHECK_INT(sqlite3_column_int(st, 2), 5);
+	CHECK_INT(sqlite3_column_int(st, 3), 5);
+	CHECK_INT(sqlite3_column_int(st, 4), 10);   /* organizer + one contact each */
+	sqlite3_reset(st);
+	db_close(db);
+}
+
+T_MAIN(T(test_migrations_apply_once_and_reopen_cleanly), T(test_statements_are_prepared_once),
+    T(test_users_log_in_with_argon2id_passwords), T(test_one_mailbox_one_crm_user),
+    T(test_secrets_are_sealed_at_rest), T(test_addresses_compare_trimmed_and_case_insensitive),
+    T(test_demo_company_loads_and_reloads_without_copies))
