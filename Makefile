@@ -60,7 +60,7 @@ $(LIBCORE) $(LIBWEB) $(LIBSYNC) $(LIBCLI): $(BUILD)/empty.o
 	@mkdir -p $(dir $@)
 	@rm -f $@ && ar rcs $@ $^
 
-$(FCGI_BIN): $(call obj,cgi-bin/main_fcgi.c) $(LIBWEB) $(LIBCORE)
+$(FCGI_BIN): $(call obj,cgi-bin/main_fcgi.c) $(LIBWEB) $(LIBSYNC) $(LIBCORE)
 $(SYNC_BIN): $(call obj,src/sync/main_sync.c) $(LIBSYNC) $(LIBCORE)
 $(CTL_BIN):  $(call obj,src/cli/main_crmctl.c) $(ALLLIBS)
 $(FCGI_BIN) $(SYNC_BIN) $(CTL_BIN):
