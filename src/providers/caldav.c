@@ -1,0 +1,744 @@
+/* CalDAV provider: a step machine that discovers the calendar, pulls changes with sync-collection
+ * (or by ETag comparison) and calendar-multiget, plus the requests that push events out. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "core/log.h"
+#include "providers/caldav.h"
+#include "providers/davxml.h"
+#include "providers/ical.h"
+
+#define CALDAV_PRODID "-//CRM//Calendar Sync//EN"
+#define MAX_REDIRECTS 5
+
+enum st { ST_PRINCIPAL, ST_HOME, ST_LIST, ST_PROBE, ST_SYNC, ST_ETAGS, ST_FETCH, ST_RECHECK };
+
+struct pass {
+	enum st st;
+	int64_t link;
+	char *target;           /* URL of the request in flight */
+	char *userpwd;
+	char *cal;              /* calendar collection URL */
+	int first;              /* no cursor: record the state, import nothing */
+	char *old_cursor;       /* committed with intermediate pages */
+	char *token;            /* sync-token sent (token mode) */
+	json_t *etags;          /* stored path -> etag (ETag mode), NULL in token mode */
+	char *new_token;
+	json_t *new_etags;
+	char **todo;            /* raw hrefs to fetch */
+	size_t ntodo, next;
+	struct event_list deleted;   /* committed with the last page */
+	int truncated;          /* the server cut the sync report (507): ask again */
+	int redirects;
+	int sync_failed;        /* the sync report got a 5xx once already */
+	int64_t ws, we;
+};
+
+static char *jdup(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s && *s ? strdup(s) : NULL;
+}
+
+/* s with a trailing '/', malloc'd. */
+static char *with_slash(const char *s)
+{
+	char *r = NULL;
+	size_t n = strlen(s);
+	if (asprintf(&r, "%s%s", s, n && s[n - 1] == '/' ? "" : "/") < 0)
+		return NULL;
+	return r;
+}
+
+static void todo_clear(struct pass *p)
+{
+	for (size_t i = 0; i < p->ntodo; i++)
+		free(p->todo[i]);
+	free(p->todo);
+	p->todo = NULL;
+	p->ntodo = p->next = 0;
+}
+
+static int todo_add(struct pass *p, const char *href)
+{
+	char **nv = realloc(p->todo, (p->ntodo + 1) * sizeof *nv);
+	if (!nv)
+		return -1;
+	p->todo = nv;
+	if (!(p->todo[p->ntodo] = strdup(href)))
+		return -1;
+	p->ntodo++;
+	return 0;
+}
+
+static void caldav_end(struct pass *p)
+{
+	if (!p)
+		return;
+	free(p->target);
+	free(p->userpwd);
+	free(p->cal);
+	free(p->old_cursor);
+	free(p->token);
+	free(p->new_token);
+	json_decref(p->etags);
+	json_decref(p->new_etags);
+	todo_clear(p);
+	event_list_free(&p->deleted);
+	free(p);
+}
+
+static char *userpwd_of(const struct prov_link *l)
+{
+	json_t *s = json_loads(l->settings ? l->settings : "{}", 0, NULL);
+	json_t *k = json_loads(l->secret ? l->secret : "{}", 0, NULL);
+	const char *user = json_string_value(json_object_get(s, "username"));
+	const char *pw = json_string_value(json_object_get(k, "password"));
+	char *r = NULL;
+	if (user && *user && asprintf(&r, "%s:%s", user, pw ? pw : "") < 0)
+		r = NULL;
+	json_decref(s);
+	json_decref(k);
+	return r;
+}
+
+/* Read the cursor into p; -1 when it is not one of ours. */
+static int load_cursor(struct pass *p, const char *cursor)
+{
+	json_t *c = json_loads(cursor, 0, NULL);
+	int rc = -1;
+
+	if (!json_is_object(c) || !(p->cal = jdup(c, "cal")))
+		goto out;
+	p->token = jdup(c, "token");
+	json_t *e = json_object_get(c, "etags");
+	if (json_is_object(e))
+		p->etags = json_incref(e);
+	if (!p->token && !p->etags)
+		goto out;
+	p->st = p->token ? ST_SYNC : ST_ETAGS;
+	p->target = strdup(p->cal);
+	rc = p->target ? 0 : -1;
+out:
+	json_decref(c);
+	return rc;
+}
+
+static int caldav_begin(const struct prov_link *l, enum stream s, const char *cursor, struct pass **out)
+{
+	struct pass *p = calloc(1, sizeof *p);
+	json_t *set = NULL;
+	int rc = PROV_PERM;
+	time_t now = time(NULL);
+
+	*out = NULL;
+	if (!p || s != STREAM_EVENTS)
+		goto fail;
+	p->link = l->id;
+	p->ws = l->since > 0 ? l->since : (int64_t)now - 30 * 86400;
+	p->we = (int64_t)now + 365 * 86400;
+	p->userpwd = userpwd_of(l);
+	if (cursor && *cursor) {
+		if (load_cursor(p, cursor) < 0) {
+			log_warnx("caldav link %lld: unreadable cursor, resync", (long long)l->id);
+			rc = PROV_CURSOR;
+			goto fail;
+		}
+		if (!(p->old_cursor = strdup(cursor)))
+			goto fail;
+		*out = p;
+		return PROV_OK;
+	}
+	p->first = 1;
+	set = json_loads(l->settings ? l->settings : "{}", 0, NULL);
+	char *cal = jdup(set, "calendar_url"), *base = jdup(set, "caldav_url");
+	if (cal) {
+		p->cal = with_slash(cal);
+		p->target = p->cal ? strdup(p->cal) : NULL;
+		p->st = ST_PROBE;
+	} else if (base) {
+		p->target = strdup(base);
+		p->st = ST_PRINCIPAL;
+	}
+	free(cal);
+	free(base);
+	json_decref(set);
+	if (!p->target) {
+		log_warnx("caldav link %lld: settings lack caldav_url", (long long)l->id);
+		goto fail;
+	}
+	*out = p;
+	return PROV_OK;
+fail:
+	json_decref(set);
+	caldav_end(p);
+	return rc;
+}
+
+/* ---- Requests ---------------------------------------------------------------------------- */
+
+static int fill_req(struct pass *p, struct http_req *req, const char *method, const char *depth,
+    char *body)
+{
+	memset(req, 0, sizeof *req);
+	req->method = method;
+	req->url = strdup(p->target);
+	req->headers = calloc(3, sizeof *req->headers);
+	req->body = body;
+	req->body_len = body ? strlen(body) : 0;
+	req->userpwd = p->userpwd ? strdup(p->userpwd) : NULL;
+	if (req->headers) {
+		req->headers[0] = strdup("Content-Type: application/xml; charset=utf-8");
+		if (asprintf(&req->headers[1], "Depth: %s", depth) < 0)
+			req->headers[1] = NULL;
+	}
+	if (!req->url || !body || !req->headers || !req->headers[0] || !req->headers[1] ||
+	    (p->userpwd && !req->userpwd)) {
+		http_req_clear(req);
+		return PROV_TEMP;
+	}
+	return STEP_MORE;
+}
+
+static int make_req(struct pass *p, struct http_req *req)
+{
+	switch (p->st) {
+	case ST_PRINCIPAL: return fill_req(p, req, "PROPFIND", "0", dav_body_principal());
+	case ST_HOME: return fill_req(p, req, "PROPFIND", "0", dav_body_home());
+	case ST_LIST: return fill_req(p, req, "PROPFIND", "1", dav_body_calendars());
+	case ST_PROBE:
+	case ST_RECHECK: return fill_req(p, req, "PROPFIND", "0", dav_body_calendars());
+	case ST_SYNC: return fill_req(p, req, "REPORT", "0", dav_body_sync(p->token));
+	case ST_ETAGS: return fill_req(p, req, "PROPFIND", "1", dav_body_etags());
+	case ST_FETCH: {
+		size_t n = p->ntodo - p->next;
+		if (n > CALDAV_BATCH)
+			n = CALDAV_BATCH;
+		return fill_req(p, req, "REPORT", "1", dav_body_multiget(p->todo + p->next, n));
+	}
+	}
+	return PROV_PERM;
+}
+
+/* The class of a non-2xx answer, or 0 for 2xx. */
+static int classify(const struct http_resp *r, long *retry_after)
+{
+	if (r->status == 0)
+		return PROV_TEMP;
+	if (r->status >= 200 && r->status <= 299)
+		return 0;
+	if (r->status == 429 || r->status == 503) {
+		*retry_after = r->retry_after > 0 ? r->retry_after : 60;
+		return PROV_RATE;
+	}
+	if (r->status == 401)
+		return PROV_AUTH;
+	if (r->status >= 500)
+		return PROV_TEMP;
+	return PROV_PERM;
+}
+
+static const char *st_name(enum st s)
+{
+	static const char *names[] = { "principal", "home", "calendars", "probe", "sync", "etags",
+		"multiget", "recheck" };
+	return names[s];
+}
+
+/* Check the status and parse a multistatus; returns 0 or a prov_status. */
+static int expect_ms(struct pass *p, const struct http_resp *r, struct dav_ms *ms, long *retry_after)
+{
+	char err[128];
+	int c = classify(r, retry_after);
+
+	if (c) {
+		log_warnx("caldav link %lld: %s %s: HTTP %ld%s%s", (long long)p->link, st_name(p->st),
+		    p->target, r->status, r->error ? ": " : "", r->error ? r->error : "");
+		return c;
+	}
+	if (dav_parse_multistatus(r->body, r->body_len, ms, err, sizeof err) < 0) {
+		log_warnx("caldav link %lld: %s %s: %s", (long long)p->link, st_name(p->st), p->target, err);
+		return PROV_TEMP;
+	}
+	return 0;
+}
+
+/* Point the next request at href (relative to the current target) in state st. */
+static int go(struct pass *p, enum st st, const char *href, struct http_req *req)
+{
+	if (href) {
+		char *u = dav_resolve(p->target, href);
+		if (!u)
+			return PROV_PERM;
+		free(p->target);
+		p->target = u;
+	}
+	p->st = st;
+	return make_req(p, req);
+}
+
+/* ---- Committing -------------------------------------------------------------------------- */
+
+static char *cursor_json(struct pass *p)
+{
+	json_t *c = json_object();
+	char *s = NULL;
+	if (!c)
+		return NULL;
+	json_object_set_new(c, "cal", json_string(p->cal));
+	if (p->new_etags)
+		json_object_set(c, "etags", p->new_etags);
+	else
+		json_object_set_new(c, "token", json_string(p->new_token ? p->new_token : p->token));
+	s = json_dumps(c, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(c);
+	return s;
+}
+
+static int commit(struct pass *p, struct sync_sink *sink, struct event_list *ev, const char *cursor)
+{
+	struct msg_list none = { 0 };
+	struct event_list empty = { 0 };
+	if (sink->commit(sink->ctx, STREAM_EVENTS, &none, ev ? ev : &empty, cursor) < 0) {
+		log_warnx("caldav link %lld: storing a page failed", (long long)p->link);
+		return PROV_TEMP;
+	}
+	event_list_free(ev ? ev : &empty);
+	return 0;
+}
+
+/* Commit the last page with the new cursor; then either done or ask for the rest of a cut
+ * sync report. */
+static int finish(struct pass *p, struct sync_sink *sink, struct event_list *ev, struct http_req *req)
+{
+	char *cur = cursor_json(p);
+	int rc;
+
+	for (size_t i = 0; i < p->deleted.n; i++) {
+		struct sync_event *d = event_list_add(ev);
+		if (!d) {
+			free(cur);
+			return PROV_TEMP;
+		}
+		*d = p->deleted.v[i];
+		memset(&p->deleted.v[i], 0, sizeof p->deleted.v[i]);
+	}
+	event_list_free(&p->deleted);
+	rc = cur ? commit(p, sink, ev, cur) : PROV_TEMP;
+	if (rc) {
+		free(cur);
+		return rc;
+	}
+	free(p->old_cursor);
+	p->old_cursor = cur;
+	if (!p->truncated)
+		return STEP_DONE;
+	p->truncated = 0;
+	free(p->token);
+	p->token = p->new_token;
+	p->new_token = NULL;
+	todo_clear(p);
+	return go(p, ST_SYNC, p->cal, req);
+}
+
+static int add_deleted(struct event_list *l, const char *path)
+{
+	struct sync_event *e = event_list_add(l);
+	if (!e || !(e->provider_id = strdup(path)))
+		return -1;
+	e->deleted = 1;
+	return 0;
+}
+
+/* Fetch what is in todo, or finish at once when nothing is. */
+static int fetch_or_finish(struct pass *p, struct sync_sink *sink, struct http_req *req)
+{
+	struct event_list none = { 0 };
+	if (p->next < p->ntodo)
+		return go(p, ST_FETCH, p->cal, req);
+	return finish(p, sink, &none, req);
+}
+
+/* ---- Answers ----------------------------------------------------------------------------- */
+
+static int on_principal(struct pass *p, struct dav_ms *ms, struct http_req *req)
+{
+	struct dav_resp *r = ms->n ? &ms->v[0] : NULL;
+	if (r && r->home)
+		return go(p, ST_LIST, r->home, req);
+	if (r && r->principal)
+		return go(p, ST_HOME, r->principal, req);
+	return go(p, ST_LIST, NULL, req);   /* the URL may be the home or the calendar itself */
+}
+
+static int on_home(struct pass *p, struct dav_ms *ms, struct http_req *req)
+{
+	if (ms->n && ms->v[0].home)
+		return go(p, ST_LIST, ms->v[0].home, req);
+	log_warnx("caldav link %lld: no calendar-home-set at %s", (long long)p->link, p->target);
+	return PROV_PERM;
+}
+
+/* First pass once the calendar is known: record its token, or its ETags. */
+static int remember(struct pass *p, const char *token, struct sync_sink *sink, struct http_req *req)
+{
+	if (!token)
+		return go(p, ST_ETAGS, p->cal, req);
+	if (!(p->new_token = strdup(token)))
+		return PROV_TEMP;
+	struct event_list none = { 0 };
+	return finish(p, sink, &none, req);
+}
+
+static int on_list(struct pass *p, struct dav_ms *ms, struct sync_sink *sink, struct http_req *req)
+{
+	for (size_t i = 0; i < ms->n; i++) {
+		struct dav_resp *r = &ms->v[i];
+		if (!r->is_calendar || (r->comp_set && !r->has_vevent))
+			continue;
+		char *u = dav_resolve(p->target, r->href);
+		p->cal = u ? with_slash(u) : NULL;
+		free(u);
+		if (!p->cal)
+			return PROV_TEMP;
+		log_info("caldav link %lld: calendar %s", (long long)p->link, p->cal);
+		return remember(p, r->sync_token, sink, req);
+	}
+	log_warnx("caldav link %lld: no event calendar under %s", (long long)p->link, p->target);
+	return PROV_PERM;
+}
+
+static int on_probe(struct pass *p, struct dav_ms *ms, struct sync_sink *sink, struct http_req *req)
+{
+	return remember(p, ms->n ? ms->v[0].sync_token : NULL, sink, req);
+}
+
+/* 1 when href names the calendar itself or another collection. */
+static int is_collection_href(struct pass *p, const char *path)
+{
+	char *cal = dav_path(p->cal);
+	size_t n = strlen(path);
+	int r = (cal && strcmp(cal, path) == 0) || (n && path[n - 1] == '/');
+	free(cal);
+	return r;
+}
+
+static int on_sync(struct pass *p, struct dav_ms *ms, struct sync_sink *sink, struct http_req *req)
+{
+	for (size_t i = 0; i < ms->n; i++) {
+		struct dav_resp *r = &ms->v[i];
+		char *path = dav_path(r->href);
+		int rc = 0;
+		if (!path)
+			return PROV_TEMP;
+		if (is_collection_href(p, path)) {
+			if (r->status == 507)
+				p->truncated = 1;
+		} else if (r->status == 404) {
+			rc = add_deleted(&p->deleted, path);
+		} else {
+			rc = todo_add(p, r->href);
+		}
+		free(path);
+		if (rc < 0)
+			return PROV_TEMP;
+	}
+	if (!ms->sync_token) {
+		log_warnx("caldav link %lld: sync report without a sync-token", (long long)p->link);
+		return PROV_TEMP;
+	}
+	free(p->new_token);
+	p->new_token = ms->sync_token;
+	ms->sync_token = NULL;
+	return fetch_or_finish(p, sink, req);
+}
+
+static int on_etags(struct pass *p, struct dav_ms *ms, struct sync_sink *sink, struct http_req *req)
+{
+	if (!(p->new_etags = json_object()))
+		return PROV_TEMP;
+	for (size_t i = 0; i < ms->n; i++) {
+		struct dav_resp *r = &ms->v[i];
+		char *path = dav_path(r->href);
+		if (!path)
+			return PROV_TEMP;
+		if (!r->is_collection && r->etag && !is_collection_href(p, path)) {
+			const char *old = json_string_value(json_object_get(p->etags, path));
+			json_object_set_new(p->new_etags, path, json_string(r->etag));
+			if (!p->first && (!old || strcmp(old, r->etag) != 0) && todo_add(p, r->href) < 0) {
+				free(path);
+				return PROV_TEMP;
+			}
+		}
+		free(path);
+	}
+	const char *key;
+	json_t *v;
+	json_object_foreach(p->etags, key, v)
+		if (!json_object_get(p->new_etags, key) && add_deleted(&p->deleted, key) < 0)
+			return PROV_TEMP;
+	return fetch_or_finish(p, sink, req);
+}
+
+/* One resource of a multiget: its events (or its deletion) into batch. */
+static int take_resource(struct pass *p, struct dav_resp *r, struct event_list *batch)
+{
+	char err[160];
+	char *path = dav_path(r->href);
+	int rc = 0;
+
+	if (!path)
+		return -1;
+	if (r->status == 404) {
+		rc = add_deleted(batch, path);
+	} else if (!r->calendar_data) {
+		log_warnx("caldav link %lld: %s came without calendar-data", (long long)p->link, path);
+	} else {
+		size_t before = batch->n;
+		if (ical_parse(r->calendar_data, strlen(r->calendar_data), p->ws, p->we, batch, err,
+		    sizeof err) < 0)
+			log_warnx("caldav link %lld: %s skipped: %s", (long long)p->link, path, err);
+		for (size_t i = before; i < batch->n; i++) {
+			batch->v[i].provider_id = strdup(path);
+			batch->v[i].etag = r->etag ? strdup(r->etag) : NULL;
+			if (!batch->v[i].provider_id)
+				rc = -1;
+		}
+	}
+	free(path);
+	return rc;
+}
+
+static int on_fetch(struct pass *p, struct dav_ms *ms, struct sync_sink *sink, struct http_req *req)
+{
+	struct event_list batch = { 0 };
+	int rc;
+	size_t n = p->ntodo - p->next;
+
+	for (size_t i = 0; i < ms->n; i++)
+		if (take_resource(p, &ms->v[i], &batch) < 0) {
+			event_list_free(&batch);
+			return PROV_TEMP;
+		}
+	p->next += n > CALDAV_BATCH ? CALDAV_BATCH : n;
+	if (p->next >= p->ntodo) {
+		rc = finish(p, sink, &batch, req);
+		event_list_free(&batch);
+		return rc;
+	}
+	rc = commit(p, sink, &batch, p->old_cursor);
+	event_list_free(&batch);
+	return rc ? rc : make_req(p, req);
+}
+
+static int is_redirect(long s)
+{
+	return s == 301 || s == 302 || s == 303 || s == 307 || s == 308;
+}
+
+static int caldav_step(struct pass *p, const struct http_resp *resp, struct http_req *req,
+    struct sync_sink *sink, long *retry_after)
+{
+	struct dav_ms ms = { 0 };
+	int rc;
+
+	memset(req, 0, sizeof *req);
+	if (!resp)
+		return make_req(p, req);
+	if (is_redirect(resp->status) && resp->location && p->redirects++ < MAX_REDIRECTS)
+		return go(p, p->st, resp->location, req);
+	if (p->st == ST_SYNC && (resp->status == 403 || resp->status == 409) &&
+	    (resp->status == 409 || dav_is_sync_token_error(resp->body, resp->body_len))) {
+		log_warnx("caldav link %lld: sync-token refused, resync", (long long)p->link);
+		return PROV_CURSOR;
+	}
+	/* Some servers (Xandikos) answer an unknown token with a 500: if the calendar itself answers
+	 * and the report fails again, the token is what they refuse. */
+	if (p->st == ST_SYNC && resp->status >= 500 && resp->status != 503) {
+		if (p->sync_failed++) {
+			log_warnx("caldav link %lld: sync report fails (HTTP %ld) on a healthy calendar, "
+			    "resync", (long long)p->link, resp->status);
+			return PROV_CURSOR;
+		}
+		return go(p, ST_RECHECK, NULL, req);
+	}
+	if ((rc = expect_ms(p, resp, &ms, retry_after)) != 0)
+		return rc;
+	if (resp->status != 207) {
+		log_warnx("caldav link %lld: %s %s: HTTP %ld, not 207", (long long)p->link,
+		    st_name(p->st), p->target, resp->status);
+		dav_ms_free(&ms);
+		return PROV_PERM;
+	}
+	switch (p->st) {
+	case ST_PRINCIPAL: rc = on_principal(p, &ms, req); break;
+	case ST_HOME: rc = on_home(p, &ms, req); break;
+	case ST_LIST: rc = on_list(p, &ms, sink, req); break;
+	case ST_PROBE: rc = on_probe(p, &ms, sink, req); break;
+	case ST_SYNC: rc = on_sync(p, &ms, sink, req); break;
+	case ST_ETAGS: rc = on_etags(p, &ms, sink, req); break;
+	case ST_FETCH: rc = on_fetch(p, &ms, sink, req); break;
+	case ST_RECHECK: rc = go(p, ST_SYNC, NULL, req); break;
+	default: rc = PROV_PERM;
+	}
+	dav_ms_free(&ms);
+	return rc;
+}
+
+const struct provider caldav_provider = {
+	.name = "caldav",
+	.streams = STREAM_EVENTS,
+	.begin = caldav_begin,
+	.step = caldav_step,
+	.end = caldav_end,
+};
+
+/* ---- Pushing ----------------------------------------------------------------------------- */
+
+/* The calendar URL: settings' calendar_url, else the cursor's; malloc'd with a trailing '/'. */
+static char *calendar_of(const struct prov_link *l, const char *cursor)
+{
+	json_t *s = json_loads(l->settings ? l->settings : "{}", 0, NULL);
+	json_t *c = cursor ? json_loads(cursor, 0, NULL) : NULL;
+	char *cal = jdup(s, "calendar_url");
+	char *r;
+	if (!cal)
+		cal = jdup(c, "cal");
+	r = cal ? with_slash(cal) : NULL;
+	free(cal);
+	json_decref(s);
+	json_decref(c);
+	return r;
+}
+
+char *caldav_event_url(const struct prov_link *l, const char *cursor, const char *uid)
+{
+	char *cal = uid && *uid ? calendar_of(l, cursor) : NULL;
+	char *seg = cal ? dav_escape_segment(uid) : NULL;
+	char *r = NULL;
+	if (seg && asprintf(&r, "%s%s.ics", cal, seg) < 0)
+		r = NULL;
+	free(cal);
+	free(seg);
+	return r;
+}
+
+char *caldav_event_provider_id(const struct prov_link *l, const char *cursor, const char *uid)
+{
+	char *u = caldav_event_url(l, cursor, uid);
+	char *r = u ? dav_path(u) : NULL;
+	free(u);
+	return r;
+}
+
+/* Fill req with method, url and two headers (the second may be NULL). */
+static int push_req(const struct prov_link *l, struct http_req *req, const char *method, char *url,
+    const char *h1, const char *h2, char *body)
+{
+	memset(req, 0, sizeof *req);
+	req->method = method;
+	req->url = url;
+	req->body = body;
+	req->body_len = body ? strlen(body) : 0;
+	req->userpwd = userpwd_of(l);
+	req->headers = calloc(3, sizeof *req->headers);
+	int n = 0;
+	if (req->headers && h1)
+		req->headers[n++] = strdup(h1);
+	if (req->headers && h2)
+		req->headers[n++] = strdup(h2);
+	if (!url || !req->headers || (h1 && !req->headers[0]) || (h2 && !req->headers[n - 1])) {
+		http_req_clear(req);
+		return PROV_PERM;
+	}
+	return PROV_OK;
+}
+
+int caldav_put_req(const struct prov_link *l, const char *cursor, const struct sync_event *e,
+    int sequence, const char *etag, struct http_req *req)
+{
+	char *cond = NULL;
+	memset(req, 0, sizeof *req);
+	if (!e || !e->uid)
+		return PROV_PERM;
+	char *url = caldav_event_url(l, cursor, e->uid);
+	char *body = url ? ical_build_seq(e, CALDAV_PRODID, sequence) : NULL;
+	if (!body || (etag ? asprintf(&cond, "If-Match: %s", etag) : asprintf(&cond, "If-None-Match: *")) < 0) {
+		free(url);
+		free(body);
+		return PROV_PERM;
+	}
+	int rc = push_req(l, req, "PUT", url, "Content-Type: text/calendar; charset=utf-8", cond, body);
+	free(cond);
+	return rc;
+}
+
+/* "/alice/cal/a@b.ics" -> "/alice/cal/a%40b.ics": each segment escaped, slashes kept. */
+static char *encode_path(const char *path)
+{
+	char *buf = NULL, *dup = strdup(path);
+	size_t len = 0;
+	FILE *f = dup ? open_memstream(&buf, &len) : NULL;
+	if (!f) {
+		free(dup);
+		return NULL;
+	}
+	for (char *s = dup, *slash; s; s = slash ? slash + 1 : NULL) {
+		slash = strchr(s, '/');
+		if (slash)
+			*slash = 0;
+		char *seg = dav_escape_segment(s);
+		fputs(seg ? seg : "", f);
+		free(seg);
+		if (slash)
+			fputc('/', f);
+	}
+	free(dup);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+int caldav_delete_req(const struct prov_link *l, const char *cursor, const char *provider_id,
+    const char *etag, struct http_req *req)
+{
+	char *url = NULL, *cond = NULL;
+	memset(req, 0, sizeof *req);
+	if (!provider_id || !*provider_id)
+		return PROV_PERM;
+	if (strstr(provider_id, "://")) {
+		url = strdup(provider_id);
+	} else {
+		char *cal = calendar_of(l, cursor);
+		char *origin = cal ? dav_origin(cal) : NULL;
+		char *path = origin ? encode_path(provider_id) : NULL;
+		if (path && asprintf(&url, "%s%s", origin, path) < 0)
+			url = NULL;
+		free(cal);
+		free(origin);
+		free(path);
+	}
+	if (!url || (etag && asprintf(&cond, "If-Match: %s", etag) < 0)) {
+		free(url);
+		return PROV_PERM;
+	}
+	int rc = push_req(l, req, "DELETE", url, cond, NULL, NULL);
+	free(cond);
+	return rc;
+}
+
+int caldav_push_result(const struct http_resp *resp, int is_delete, long *retry_after)
+{
+	if (is_delete && (resp->status == 404 || resp->status == 410))
+		return PROV_OK;
+	if (resp->status == 403)
+		return PROV_AUTH;
+	int c = classify(resp, retry_after);
+	return c ? c : PROV_OK;
+}

@@ -1,0 +1,275 @@
+/* Live CalDAV driver: runs caldav_provider's step machine with libcurl easy handles against the
+ * server in CALDAV_TEST_URL (started by tests/integration/test_caldav) and prints one JSON line.
+ * Without CALDAV_TEST_URL it prints "ok - skipped" (the unit-test runner calls it bare).
+ *   sync                          one pass; cursor read from and written to CALDAV_TEST_CURSOR
+ *   put UID START DUR TZID TITLE [ETAG] [ATTENDEE]   push one event (TZID "-" for UTC)
+ *   delete PROVIDER_ID [ETAG]     delete one event
+ * Env: CALDAV_TEST_USER, CALDAV_TEST_PASS, CALDAV_TEST_SINCE (epoch), CALDAV_TEST_CALENDAR. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "providers/caldav.h"
+
+struct buf {
+	char *p;
+	size_t n;
+};
+
+struct hdrs {
+	char etag[256], location[1024];
+	long retry_after;
+};
+
+static size_t on_body(char *d, size_t sz, size_t nm, void *u)
+{
+	struct buf *b = u;
+	size_t n = sz * nm;
+	char *np = realloc(b->p, b->n + n + 1);
+	if (!np)
+		return 0;
+	memcpy(np + b->n, d, n);
+	b->p = np;
+	b->n += n;
+	b->p[b->n] = 0;
+	return n;
+}
+
+static void header_value(const char *line, size_t n, char *out, size_t outlen)
+{
+	const char *c = memchr(line, ':', n);
+	if (!c)
+		return;
+	c++;
+	while (c < line + n && (*c == ' ' || *c == '\t'))
+		c++;
+	size_t len = (size_t)(line + n - c);
+	while (len && (c[len - 1] == '\r' || c[len - 1] == '\n'))
+		len--;
+	if (len >= outlen)
+		len = outlen - 1;
+	memcpy(out, c, len);
+	out[len] = 0;
+}
+
+static size_t on_header(char *d, size_t sz, size_t nm, void *u)
+{
+	struct hdrs *h = u;
+	size_t n = sz * nm;
+	char tmp[64];
+	if (n > 5 && strncasecmp(d, "etag:", 5) == 0)
+		header_value(d, n, h->etag, sizeof h->etag);
+	else if (n > 9 && strncasecmp(d, "location:", 9) == 0)
+		header_value(d, n, h->location, sizeof h->location);
+	else if (n > 12 && strncasecmp(d, "retry-after:", 12) == 0) {
+		header_value(d, n, tmp, sizeof tmp);
+		h->retry_after = atol(tmp);
+	}
+	return n;
+}
+
+/* Perform req; fills resp (body in b, headers in h). */
+static void perform(const struct http_req *req, struct http_resp *resp, struct buf *b, struct hdrs *h)
+{
+	CURL *c = curl_easy_init();
+	struct curl_slist *sl = NULL;
+	static char errbuf[CURL_ERROR_SIZE];
+
+	memset(resp, 0, sizeof *resp);
+	memset(h, 0, sizeof *h);
+	free(b->p);
+	b->p = calloc(1, 1);
+	b->n = 0;
+	for (char **x = req->headers; x && *x; x++)
+		sl = curl_slist_append(sl, *x);
+	sl = curl_slist_append(sl, "Expect:");
+	curl_easy_setopt(c, CURLOPT_URL, req->url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, sl);
+	if (req->body) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)req->body_len);
+	}
+	if (req->userpwd)
+		curl_easy_setopt(c, CURLOPT_USERPWD, req->userpwd);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, req->timeout_ms ? req->timeout_ms : 20000L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, h);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	if (curl_easy_perform(c) == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
+	else
+		resp->error = errbuf;
+	resp->body = b->p;
+	resp->body_len = b->n;
+	resp->etag = h->etag[0] ? h->etag : NULL;
+	resp->location = h->location[0] ? h->location : NULL;
+	resp->retry_after = h->retry_after;
+	curl_slist_free_all(sl);
+	curl_easy_cleanup(c);
+}
+
+struct collect {
+	json_t *events;
+	int commits;
+	const char *cursor_file;
+};
+
+static int sink_commit(void *ctx, enum stream s, struct msg_list *msgs, struct event_list *ev,
+    const char *cursor)
+{
+	struct collect *col = ctx;
+	(void)s;
+	(void)msgs;
+	for (size_t i = 0; i < ev->n; i++) {
+		struct sync_event *e = &ev->v[i];
+		json_t *atts = json_array();
+		for (size_t k = 0; k < e->n_attendees; k++)
+			json_array_append_new(atts, json_string(e->attendees[k].who.email));
+		json_array_append_new(col->events, json_pack("{s:s?, s:s?, s:s?, s:s?, s:I, s:i, s:i, s:i, s:i, s:s?, s:s?, s:o}",
+		    "provider_id", e->provider_id, "uid", e->uid, "recurrence_id", e->recurrence_id,
+		    "etag", e->etag, "start", (json_int_t)e->start, "duration", e->duration_min,
+		    "all_day", e->all_day, "deleted", e->deleted, "cancelled", e->cancelled,
+		    "tzid", e->tzid, "title", e->title, "attendees", atts));
+	}
+	event_list_free(ev);
+	col->commits++;
+	FILE *f = fopen(col->cursor_file, "w");
+	if (!f)
+		return -1;
+	fputs(cursor, f);
+	fclose(f);
+	return 0;
+}
+
+static char *read_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	char *s = calloc(1, 1 << 20);
+	size_t n = fread(s, 1, (1 << 20) - 1, f);
+	fclose(f);
+	if (!n) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static int run_sync(const struct prov_link *l)
+{
+	struct collect col = { json_array(), 0, getenv("CALDAV_TEST_CURSOR") };
+	struct sync_sink sink = { &col, sink_commit, NULL };
+	char *cursor = col.cursor_file ? read_file(col.cursor_file) : NULL;
+	struct pass *p = NULL;
+	struct http_req req = { 0 };
+	struct http_resp resp;
+	struct buf b = { 0 };
+	struct hdrs h;
+	long retry = 0;
+	int steps = 0, rc;
+
+	if (!col.cursor_file)
+		return 2;
+	rc = caldav_provider.begin(l, STREAM_EVENTS, cursor, &p);
+	if (rc == PROV_OK) {
+		rc = caldav_provider.step(p, NULL, &req, &sink, &retry);
+		while (rc == STEP_MORE && steps++ < 200) {
+			perform(&req, &resp, &b, &h);
+			http_req_clear(&req);
+			rc = caldav_provider.step(p, &resp, &req, &sink, &retry);
+		}
+		http_req_clear(&req);
+		caldav_provider.end(p);
+	}
+	json_t *out = json_pack("{s:i, s:i, s:I, s:o}", "status", rc, "commits", col.commits,
+	    "retry_after", (json_int_t)retry, "events", col.events);
+	char *s = json_dumps(out, JSON_COMPACT);
+	puts(s);
+	free(s);
+	json_decref(out);
+	free(cursor);
+	free(b.p);
+	return 0;
+}
+
+static int run_push(const struct prov_link *l, int argc, char **argv)
+{
+	struct http_req req = { 0 };
+	struct http_resp resp;
+	struct buf b = { 0 };
+	struct hdrs h;
+	long retry = 0;
+	int is_delete = strcmp(argv[1], "delete") == 0, rc;
+	char *cursor = getenv("CALDAV_TEST_CURSOR") ? read_file(getenv("CALDAV_TEST_CURSOR")) : NULL;
+
+	if (is_delete) {
+		rc = caldav_delete_req(l, cursor, argv[2], argc > 3 && *argv[3] ? argv[3] : NULL, &req);
+	} else {
+		if (argc < 7)
+			return 2;
+		struct attendee att = { { NULL, argc > 8 ? argv[8] : NULL }, NULL };
+		struct sync_event e = { 0 };
+		e.uid = argv[2];
+		e.start = atoll(argv[3]);
+		e.duration_min = atoi(argv[4]);
+		e.tzid = strcmp(argv[5], "-") ? argv[5] : NULL;
+		e.title = argv[6];
+		e.organizer.email = "office@crm.example";
+		e.attendees = att.who.email ? &att : NULL;
+		e.n_attendees = att.who.email ? 1 : 0;
+		rc = caldav_put_req(l, cursor, &e, 1, argc > 7 && *argv[7] ? argv[7] : NULL, &req);
+	}
+	long http = 0;
+	const char *etag = NULL;
+	if (rc == PROV_OK) {
+		perform(&req, &resp, &b, &h);
+		http = resp.status;
+		etag = resp.etag;
+		rc = caldav_push_result(&resp, is_delete, &retry);
+	}
+	json_t *out = json_pack("{s:i, s:I, s:s?}", "status", rc, "http", (json_int_t)http, "etag", etag);
+	char *s = json_dumps(out, JSON_COMPACT);
+	puts(s);
+	free(s);
+	json_decref(out);
+	http_req_clear(&req);
+	free(b.p);
+	free(cursor);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *url = getenv("CALDAV_TEST_URL");
+	if (!url || !*url) {
+		puts("ok - skipped (CALDAV_TEST_URL not set)");
+		return 0;
+	}
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	json_t *set = json_pack("{s:s, s:s?, s:s?}", "caldav_url", url, "username",
+	    getenv("CALDAV_TEST_USER"), "calendar_url", getenv("CALDAV_TEST_CALENDAR"));
+	json_t *sec = json_pack("{s:s?}", "password", getenv("CALDAV_TEST_PASS"));
+	char *settings = json_dumps(set, JSON_COMPACT), *secret = json_dumps(sec, JSON_COMPACT);
+	const char *since = getenv("CALDAV_TEST_SINCE");
+	struct prov_link l = { 1, "alice@example.com", settings, secret, since ? atoll(since) : 0, NULL };
+	int rc = 2;
+
+	if (argc < 2 || strcmp(argv[1], "sync") == 0)
+		rc = run_sync(&l);
+	else if ((strcmp(argv[1], "put") == 0 || strcmp(argv[1], "delete") == 0) && argc >= 3)
+		rc = run_push(&l, argc, argv);
+	free(settings);
+	free(secret);
+	json_decref(set);
+	json_decref(sec);
+	curl_global_cleanup();
+	return rc;
+}
