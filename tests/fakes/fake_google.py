@@ -1,10 +1,8 @@
 # Fake Google: OAuth endpoints, Gmail API v1 (profile, history, messages, labels, send) and
 # Calendar API v3 (events with sync tokens, insert/patch/update/delete, watch channels).
-import base64
 import email
 import email.policy
 import email.utils
-import json
 import re
 import threading
 import time
@@ -124,7 +122,7 @@ def msg_json(m, fmt, meta_headers):
 
 def _q_match(m, q):
     """A small subset of Gmail search: after:/before: (epoch or Y/M/D), from:, to:, label:,
-    in:, is:unread, rfc822msgid:, and bare words against the subject."""
+    in:, subject:, is:unread, rfc822msgid:, and bare words against the subject."""
     for term in q.split():
         k, _, v = term.partition(":")
         v = v.strip('"').lower()
@@ -142,6 +140,9 @@ def _q_match(m, q):
                 return False
         elif k in ("label", "in"):
             if not any(f.lower() == v for f in m.labels):
+                return False
+        elif k == "subject":
+            if v not in m.hdr("Subject").lower():
                 return False
         elif k == "is" and v == "unread":
             if "UNREAD" not in m.labels:

@@ -3,11 +3,11 @@
 import base64
 import email
 import email.policy
+import email.utils
 import json
 import re
-import secrets
 import urllib.parse
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 import fake_oauth
 from fake_common import (LOCK, Event, date_of, dec_token, enc_token, fmt_addr, http_post,

@@ -7,7 +7,6 @@ import json
 import os
 import pickle
 import sys
-import threading
 import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,7 +15,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fake_google  # noqa: E402
 import fake_graph  # noqa: E402
 import fake_nylas  # noqa: E402
-import fake_oauth  # noqa: E402
 from fake_common import (LOCK, Account, Event, Faults, OAuth, date_epoch, jresp,  # noqa: E402
                          new_id, now, parse_iso, req_json)
 
@@ -133,6 +131,9 @@ def control(state, req):
     if op == "/requests":
         with LOCK:
             return jresp(200, {"requests": state.requests[-int(q.get("last", 1000)):]})
+    if op == "/nylas_webhook":
+        with LOCK:
+            return jresp(200, fake_nylas.register_webhook(state, d))
     provider = d.get("provider") or q.get("provider")
     if provider not in MODULES:
         return jresp(400, {"error": "provider must be one of google, microsoft, nylas"})
@@ -321,6 +322,7 @@ def main():
         if os.path.exists(state_file):
             with open(state_file, "rb") as f:
                 state.__dict__.update(pickle.load(f))
+    ThreadingHTTPServer.request_queue_size = 128   # curl multi opens many connections at once
     srv = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
     srv.daemon_threads = True
     srv.state = state
