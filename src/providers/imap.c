@@ -1,0 +1,651 @@
+/* IMAP mailboxes with libetpan: login, Sent discovery, incremental pull by UID, folders, IDLE. */
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <libetpan/libetpan.h>
+
+#include "core/log.h"
+#include "providers/imap.h"
+#include "providers/mime.h"
+
+#define DEFAULT_PAGE 200
+#define MAX_MSG_BYTES (25u << 20)     /* bigger messages are skipped */
+#define MAX_PAGE_BYTES (64u << 20)    /* a page stops growing past this many message bytes */
+
+struct imap_conn {
+	mailimap *s;
+	char *user;             /* for log lines */
+	uint64_t modseq;        /* HIGHESTMODSEQ of the last SELECT/EXAMINE, 0 if none */
+	int idling;
+	uint32_t idle_exists;   /* EXISTS count when IDLE started */
+};
+
+/* Map a libetpan result to a prov_status, logging failures with the server's words. */
+static int st(struct imap_conn *c, int r, const char *what)
+{
+	switch (r) {
+	case MAILIMAP_NO_ERROR:
+	case MAILIMAP_NO_ERROR_AUTHENTICATED:
+	case MAILIMAP_NO_ERROR_NON_AUTHENTICATED:
+		return PROV_OK;
+	case MAILIMAP_ERROR_STREAM:
+	case MAILIMAP_ERROR_CONNECTION_REFUSED:
+	case MAILIMAP_ERROR_MEMORY:
+	case MAILIMAP_ERROR_FATAL:
+	case MAILIMAP_ERROR_PARSE:
+	case MAILIMAP_ERROR_PROTOCOL:
+	case MAILIMAP_ERROR_DONT_ACCEPT_CONNECTION:
+	case MAILIMAP_ERROR_SSL:
+	case MAILIMAP_ERROR_BAD_STATE:
+		log_warnx("imap %s: %s: connection failed (libetpan error %d)",
+		    c->user ? c->user : "?", what, r);
+		return PROV_TEMP;
+	case MAILIMAP_ERROR_LOGIN:
+		log_warnx("imap %s: login refused: %s", c->user ? c->user : "?",
+		    c->s && c->s->imap_response ? c->s->imap_response : "");
+		return PROV_AUTH;
+	default:
+		log_warnx("imap %s: %s refused: %s", c->user ? c->user : "?", what,
+		    c->s && c->s->imap_response ? c->s->imap_response : "(no text)");
+		return PROV_PERM;
+	}
+}
+
+static void ignore_sigpipe(void)
+{
+	signal(SIGPIPE, SIG_IGN);   /* a dropped connection must be an error, not a dead daemon */
+}
+
+int imap_open(const struct imap_login *lg, struct imap_conn **out, char *err, size_t errlen)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	struct imap_conn *c = NULL;
+	int rc = PROV_TEMP, r;
+
+	*out = NULL;
+	pthread_once(&once, ignore_sigpipe);
+	if (!lg || !lg->host || !*lg->host || !lg->user || !lg->password) {
+		snprintf(err, errlen, "IMAP host, user and password are required");
+		return PROV_PERM;
+	}
+	c = calloc(1, sizeof *c);
+	if (!c || !(c->user = strdup(lg->user)) || !(c->s = mailimap_new(0, NULL))) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	mailimap_set_timeout(c->s, lg->timeout_s > 0 ? lg->timeout_s : 30);
+	uint16_t port = (uint16_t)(lg->port > 0 ? lg->port : lg->tls ? 993 : 143);
+	r = lg->tls ? mailimap_ssl_connect(c->s, lg->host, port) :
+	    mailimap_socket_connect(c->s, lg->host, port);
+	if (r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED && r != MAILIMAP_NO_ERROR) {
+		snprintf(err, errlen, "cannot connect to %s:%u (%s, error %d)", lg->host, port,
+		    lg->tls ? "TLS" : "plain", r);
+		log_warnx("imap %s: %s", lg->user, err);
+		rc = PROV_TEMP;
+		goto out;
+	}
+	r = mailimap_login(c->s, lg->user, lg->password);
+	rc = st(c, r, "LOGIN");
+	if (rc != PROV_OK) {
+		snprintf(err, errlen, rc == PROV_AUTH ? "login refused for %s" :
+		    "login failed for %s", lg->user);
+		goto out;
+	}
+	struct mailimap_capability_data *caps = NULL;
+	if (mailimap_capability(c->s, &caps) == MAILIMAP_NO_ERROR && caps)
+		mailimap_capability_data_free(caps);
+	*out = c;
+	c = NULL;
+out:
+	imap_close(c);
+	return rc;
+}
+
+void imap_close(struct imap_conn *c)
+{
+	if (!c)
+		return;
+	if (c->s) {
+		if (c->idling)
+			mailimap_idle_done(c->s);
+		if (c->s->imap_stream)
+			mailimap_logout(c->s);
+		mailimap_free(c->s);
+	}
+	free(c->user);
+	free(c);
+}
+
+/* ---- Cursors ----------------------------------------------------------------------------- */
+
+int imap_cursor_parse(const char *s, struct imap_cursor *cur)
+{
+	unsigned long long v, u, m;
+	int n = 0;
+	memset(cur, 0, sizeof *cur);
+	if (!s || sscanf(s, "v=%llu;u=%llu;m=%llu%n", &v, &u, &m, &n) != 3 || s[n] != '\0')
+		return -1;
+	if (v == 0 || v > UINT32_MAX || u > UINT32_MAX)
+		return -1;
+	cur->uidvalidity = (uint32_t)v;
+	cur->last_uid = (uint32_t)u;
+	cur->modseq = m;
+	return 0;
+}
+
+void imap_cursor_format(const struct imap_cursor *cur, char *buf, size_t len)
+{
+	snprintf(buf, len, "v=%" PRIu32 ";u=%" PRIu32 ";m=%" PRIu64, cur->uidvalidity,
+	    cur->last_uid, cur->modseq);
+}
+
+/* ---- Mailboxes --------------------------------------------------------------------------- */
+
+static int select_mb(struct imap_conn *c, const char *mb, int rw)
+{
+	int r;
+	c->modseq = 0;
+	if (mailimap_has_condstore(c->s))
+		r = rw ? mailimap_select_condstore(c->s, mb, &c->modseq) :
+		    mailimap_examine_condstore(c->s, mb, &c->modseq);
+	else
+		r = rw ? mailimap_select(c->s, mb) : mailimap_examine(c->s, mb);
+	if (r == MAILIMAP_NO_ERROR && !c->s->imap_selection_info)
+		return PROV_TEMP;
+	return st(c, r, rw ? "SELECT" : "EXAMINE");
+}
+
+static int flagged(struct mailimap_mailbox_list *mb, const char *flag)
+{
+	if (!mb->mb_flag || !mb->mb_flag->mbf_oflags)
+		return 0;
+	for (clistiter *it = clist_begin(mb->mb_flag->mbf_oflags); it; it = clist_next(it)) {
+		struct mailimap_mbx_list_oflag *of = clist_content(it);
+		if (of->of_type == MAILIMAP_MBX_LIST_OFLAG_FLAG_EXT && of->of_flag_ext &&
+		    strcasecmp(of->of_flag_ext, flag) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int list_all(struct imap_conn *c, clist **res)
+{
+	*res = NULL;
+	int rc = st(c, mailimap_list(c->s, "", "*", res), "LIST");
+	if (rc == PROV_OK && !*res)
+		rc = PROV_TEMP;
+	return rc;
+}
+
+int imap_find_sent(struct imap_conn *c, char **name)
+{
+	static const char *const usual[] = { "Sent", "Sent Items", "Sent Messages", "Sent Mail",
+		"INBOX.Sent", "INBOX/Sent", "[Gmail]/Sent Mail", NULL };
+	clist *list;
+	*name = NULL;
+	int rc = list_all(c, &list);
+	if (rc != PROV_OK)
+		return rc;
+	const char *best = NULL;
+	int best_rank = 100;
+	for (clistiter *it = clist_begin(list); it; it = clist_next(it)) {
+		struct mailimap_mailbox_list *mb = clist_content(it);
+		if (flagged(mb, "Sent")) {
+			best = mb->mb_name;
+			break;
+		}
+		for (int i = 0; usual[i] && i < best_rank; i++)
+			if (strcasecmp(mb->mb_name, usual[i]) == 0) {
+				best = mb->mb_name;
+				best_rank = i;
+			}
+	}
+	if (best && !(*name = strdup(best)))
+		rc = PROV_TEMP;
+	mailimap_list_result_free(list);
+	return rc;
+}
+
+int imap_ensure_folders(struct imap_conn *c)
+{
+	static const char *const wanted[] = { "CRM", "Processed" };
+	clist *list;
+	int rc = list_all(c, &list);
+	if (rc != PROV_OK)
+		return rc;
+	for (size_t i = 0; i < 2 && rc == PROV_OK; i++) {
+		int found = 0;
+		for (clistiter *it = clist_begin(list); it && !found; it = clist_next(it)) {
+			struct mailimap_mailbox_list *mb = clist_content(it);
+			found = strcmp(mb->mb_name, wanted[i]) == 0;
+		}
+		if (found)
+			continue;
+		rc = st(c, mailimap_create(c->s, wanted[i]), "CREATE");
+		if (rc == PROV_OK) {
+			log_info("imap %s: created folder %s", c->user, wanted[i]);
+			mailimap_subscribe(c->s, wanted[i]);
+		}
+	}
+	mailimap_list_result_free(list);
+	return rc;
+}
+
+/* ---- Fetching ---------------------------------------------------------------------------- */
+
+struct uid_size {
+	uint32_t uid, size;
+};
+
+static int cmp_uid(const void *a, const void *b)
+{
+	uint32_t x = ((const struct uid_size *)a)->uid, y = ((const struct uid_size *)b)->uid;
+	return x < y ? -1 : x > y;
+}
+
+/* Attributes of one FETCH response. */
+struct fetched {
+	uint32_t uid, size;
+	const char *body;
+	size_t body_len;
+	int64_t internal;   /* INTERNALDATE as epoch, 0 if absent */
+};
+
+static int64_t date_epoch(const struct mailimap_date_time *d)
+{
+	struct tm tm = { .tm_year = d->dt_year - 1900, .tm_mon = d->dt_month - 1,
+		.tm_mday = d->dt_day, .tm_hour = d->dt_hour, .tm_min = d->dt_min, .tm_sec = d->dt_sec };
+	int z = d->dt_zone < 0 ? -d->dt_zone : d->dt_zone;
+	int64_t off = (int64_t)(z / 100) * 3600 + (z % 100) * 60;
+	return (int64_t)timegm(&tm) - (d->dt_zone < 0 ? -off : off);
+}
+
+static void read_att(struct mailimap_msg_att *ma, struct fetched *f)
+{
+	memset(f, 0, sizeof *f);
+	for (clistiter *it = clist_begin(ma->att_list); it; it = clist_next(it)) {
+		struct mailimap_msg_att_item *item = clist_content(it);
+		if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
+			continue;
+		struct mailimap_msg_att_static *s = item->att_data.att_static;
+		switch (s->att_type) {
+		case MAILIMAP_MSG_ATT_UID:
+			f->uid = s->att_data.att_uid;
+			break;
+		case MAILIMAP_MSG_ATT_RFC822_SIZE:
+			f->size = s->att_data.att_rfc822_size;
+			break;
+		case MAILIMAP_MSG_ATT_INTERNALDATE:
+			if (s->att_data.att_internal_date)
+				f->internal = date_epoch(s->att_data.att_internal_date);
+			break;
+		case MAILIMAP_MSG_ATT_BODY_SECTION:
+			if (s->att_data.att_body_section) {
+				f->body = s->att_data.att_body_section->sec_body_part;
+				f->body_len = s->att_data.att_body_section->sec_length;
+			}
+			break;
+		}
+	}
+}
+
+/* UIDs (with sizes) above after in the selected mailbox, ascending; *v malloc'd. */
+static int list_uids(struct imap_conn *c, uint32_t after, struct uid_size **v, size_t *n)
+{
+	struct mailimap_set *set = mailimap_set_new_interval(after + 1, 0);
+	struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty();
+	clist *res = NULL;
+	int rc = PROV_TEMP;
+
+	*v = NULL;
+	*n = 0;
+	if (!set || !ft)
+		goto out;
+	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
+	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_rfc822_size());
+	rc = st(c, mailimap_uid_fetch(c->s, set, ft, &res), "UID FETCH (list)");
+	if (rc != PROV_OK || !res)
+		goto out;
+	*v = calloc((size_t)clist_count(res) + 1, sizeof **v);
+	if (!*v) {
+		rc = PROV_TEMP;
+		goto out;
+	}
+	for (clistiter *it = clist_begin(res); it; it = clist_next(it)) {
+		struct fetched f;
+		read_att(clist_content(it), &f);
+		if (f.uid > after)   /* "n:*" also names the last message when n is past it */
+			(*v)[(*n)++] = (struct uid_size){ f.uid, f.size };
+	}
+	qsort(*v, *n, sizeof **v, cmp_uid);
+out:
+	if (res)
+		mailimap_fetch_list_free(res);
+	if (ft)
+		mailimap_fetch_type_free(ft);
+	if (set)
+		mailimap_set_free(set);
+	return rc;
+}
+
+static void add_parsed(const struct fetched *f, const char *mailbox, uint32_t uidvalidity,
+    enum msg_folder folder, struct msg_list *out, const char *user)
+{
+	struct sync_msg m;
+	char err[200], id[600];
+
+	snprintf(id, sizeof id, "%s/%" PRIu32 "/%" PRIu32, mailbox, uidvalidity, f->uid);
+	if (!f->body || mime_parse(f->body, f->body_len, &m, err, sizeof err) < 0) {
+		log_warnx("imap %s: skipping message %s: %s", user, id,
+		    f->body ? err : "no body returned");
+		if (f->body)
+			msg_free(&m);
+		return;
+	}
+	m.provider_id = strdup(id);
+	m.folder = folder;
+	if (m.date == 0)
+		m.date = f->internal;
+	struct sync_msg *slot = m.provider_id ? msg_list_add(out) : NULL;
+	if (!slot) {
+		log_warnx("imap %s: skipping message %s: out of memory", user, id);
+		msg_free(&m);
+		return;
+	}
+	*slot = m;
+}
+
+/* Fetch and parse the messages uids[0..n) of the selected mailbox into out. */
+static int fetch_page(struct imap_conn *c, const char *mailbox, enum msg_folder folder,
+    const struct uid_size *uids, size_t n, struct msg_list *out)
+{
+	struct mailimap_set *set = mailimap_set_new_empty();
+	struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty();
+	clist *res = NULL;
+	int rc = PROV_TEMP;
+	uint32_t uidvalidity = c->s->imap_selection_info->sel_uidvalidity;
+
+	if (!set || !ft)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		mailimap_set_add_single(set, uids[i].uid);
+	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
+	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_internaldate());
+	mailimap_fetch_type_new_fetch_att_list_add(ft,
+	    mailimap_fetch_att_new_body_peek_section(mailimap_section_new(NULL)));
+	rc = st(c, mailimap_uid_fetch(c->s, set, ft, &res), "UID FETCH (bodies)");
+	if (rc != PROV_OK || !res)
+		goto out;
+	for (clistiter *it = clist_begin(res); it; it = clist_next(it)) {
+		struct fetched f;
+		read_att(clist_content(it), &f);
+		if (f.uid)
+			add_parsed(&f, mailbox, uidvalidity, folder, out, c->user);
+	}
+out:
+	if (res)
+		mailimap_fetch_list_free(res);
+	if (ft)
+		mailimap_fetch_type_free(ft);
+	if (set)
+		mailimap_set_free(set);
+	return rc;
+}
+
+/* How many of uids[0..n) make one page (at least one), skipping none; oversized ones are
+ * dropped from the fetch by fetch_sized(). */
+static size_t page_len(const struct uid_size *uids, size_t n, size_t max)
+{
+	size_t k = 0, bytes = 0;
+	while (k < n && k < max) {
+		size_t sz = uids[k].size > MAX_MSG_BYTES ? 0 : uids[k].size;
+		if (k > 0 && bytes + sz > MAX_PAGE_BYTES)
+			break;
+		bytes += sz;
+		k++;
+	}
+	return k;
+}
+
+/* Fetch uids[0..k) except oversized ones, which are logged and skipped. */
+static int fetch_sized(struct imap_conn *c, const char *mailbox, enum msg_folder folder,
+    struct uid_size *uids, size_t k, struct msg_list *out)
+{
+	size_t w = 0;
+	for (size_t i = 0; i < k; i++) {
+		if (uids[i].size > MAX_MSG_BYTES) {
+			log_warnx("imap %s: skipping message %s uid %" PRIu32 ": %" PRIu32 " bytes",
+			    c->user, mailbox, uids[i].uid, uids[i].size);
+			continue;
+		}
+		uids[w++] = uids[i];
+	}
+	return w ? fetch_page(c, mailbox, folder, uids, w, out) : PROV_OK;
+}
+
+/* The UID of the newest message in the selected mailbox (0 when empty). */
+static int mailbox_end(struct imap_conn *c, uint32_t *last)
+{
+	struct mailimap_selection_info *si = c->s->imap_selection_info;
+	*last = 0;
+	if (si->sel_uidnext > 0) {
+		*last = si->sel_uidnext - 1;
+		return PROV_OK;
+	}
+	if (si->sel_exists == 0)
+		return PROV_OK;
+	struct uid_size *v;
+	size_t n;
+	int rc = list_uids(c, 0, &v, &n);
+	if (rc == PROV_OK && n > 0)
+		*last = v[n - 1].uid;
+	free(v);
+	return rc;
+}
+
+int imap_pull(struct imap_conn *c, const char *mailbox, enum msg_folder folder,
+    const char *cursor, size_t max, struct msg_list *out, char **new_cursor, int *more)
+{
+	struct imap_cursor cur, now = { 0 };
+	struct uid_size *uids = NULL;
+	size_t n = 0;
+	char buf[96];
+	int rc;
+
+	*new_cursor = NULL;
+	*more = 0;
+	int have = cursor && *cursor && imap_cursor_parse(cursor, &cur) == 0;
+	if (cursor && *cursor && !have)
+		log_warnx("imap %s: %s: unreadable cursor \"%s\", starting from now", c->user,
+		    mailbox, cursor);
+	rc = select_mb(c, mailbox, 0);
+	if (rc != PROV_OK)
+		goto out;
+	struct mailimap_selection_info *si = c->s->imap_selection_info;
+	now.uidvalidity = si->sel_uidvalidity;
+	now.modseq = c->modseq;
+	if (!have || cur.uidvalidity != now.uidvalidity) {
+		if (have)
+			log_warnx("imap %s: %s: UIDVALIDITY changed %" PRIu32 " -> %" PRIu32
+			    ", taking the mailbox as it is now as the new base", c->user, mailbox,
+			    cur.uidvalidity, now.uidvalidity);
+		rc = mailbox_end(c, &now.last_uid);
+		goto done;
+	}
+	now.last_uid = cur.last_uid;
+	if (si->sel_exists == 0 || (si->sel_uidnext > 0 && si->sel_uidnext <= cur.last_uid + 1))
+		goto done;
+	rc = list_uids(c, cur.last_uid, &uids, &n);
+	if (rc != PROV_OK || n == 0)
+		goto done;
+	size_t k = page_len(uids, n, max ? max : DEFAULT_PAGE);
+	uint32_t page_last = uids[k - 1].uid;
+	rc = fetch_sized(c, mailbox, folder, uids, k, out);
+	if (rc != PROV_OK)
+		goto out;
+	now.last_uid = page_last;
+	*more = k < n;
+done:
+	if (rc == PROV_OK) {
+		imap_cursor_format(&now, buf, sizeof buf);
+		if (!(*new_cursor = strdup(buf)))
+			rc = PROV_TEMP;
+	}
+out:
+	free(uids);
+	return rc;
+}
+
+int imap_fetch_all(struct imap_conn *c, const char *mailbox, enum msg_folder folder, size_t max,
+    struct msg_list *out, int *more)
+{
+	struct uid_size *uids = NULL;
+	size_t n = 0;
+
+	*more = 0;
+	int rc = select_mb(c, mailbox, 1);
+	if (rc != PROV_OK || c->s->imap_selection_info->sel_exists == 0)
+		return rc;
+	rc = list_uids(c, 0, &uids, &n);
+	if (rc == PROV_OK && n > 0) {
+		size_t k = page_len(uids, n, max ? max : DEFAULT_PAGE);
+		*more = k < n;
+		rc = fetch_sized(c, mailbox, folder, uids, k, out);
+	}
+	free(uids);
+	return rc;
+}
+
+/* ---- Changing the mailbox ---------------------------------------------------------------- */
+
+/* Split "<mailbox>/<uidvalidity>/<uid>" (the mailbox may hold '/'); *mb is malloc'd. */
+static int split_id(const char *id, char **mb, uint32_t *v, uint32_t *uid)
+{
+	const char *b = id ? strrchr(id, '/') : NULL;
+	const char *a = b ? memrchr(id, '/', (size_t)(b - id)) : NULL;
+	unsigned long long x, y;
+	char tail[64];
+	*mb = NULL;
+	if (!a || a == id || strlen(a) >= sizeof tail)
+		return -1;
+	strcpy(tail, a);
+	int used = 0;
+	if (sscanf(tail, "/%llu/%llu%n", &x, &y, &used) != 2 || tail[used] || !x || !y ||
+	    x > UINT32_MAX || y > UINT32_MAX)
+		return -1;
+	*v = (uint32_t)x;
+	*uid = (uint32_t)y;
+	*mb = strndup(id, (size_t)(a - id));
+	return *mb ? 0 : -1;
+}
+
+static int move_fallback(struct imap_conn *c, struct mailimap_set *set, const char *dest)
+{
+	int rc = st(c, mailimap_uid_copy(c->s, set, dest), "UID COPY");
+	if (rc != PROV_OK)
+		return rc;
+	struct mailimap_flag_list *fl = mailimap_flag_list_new_empty();
+	mailimap_flag_list_add(fl, mailimap_flag_new_deleted());
+	struct mailimap_store_att_flags *sf = mailimap_store_att_flags_new_add_flags_silent(fl);
+	rc = st(c, mailimap_uid_store(c->s, set, sf), "UID STORE \\Deleted");
+	mailimap_store_att_flags_free(sf);
+	if (rc != PROV_OK)
+		return rc;
+	if (mailimap_has_extension(c->s, "UIDPLUS"))
+		return st(c, mailimap_uid_expunge(c->s, set), "UID EXPUNGE");
+	return st(c, mailimap_expunge(c->s), "EXPUNGE");
+}
+
+int imap_move(struct imap_conn *c, const char *provider_id, const char *dest)
+{
+	char *mb = NULL;
+	uint32_t v, uid;
+	struct mailimap_set *set = NULL;
+	int rc = PROV_PERM;
+
+	if (split_id(provider_id, &mb, &v, &uid) < 0) {
+		log_warnx("imap %s: cannot move \"%s\": not an IMAP message id", c->user,
+		    provider_id ? provider_id : "");
+		goto out;
+	}
+	rc = select_mb(c, mb, 1);
+	if (rc != PROV_OK)
+		goto out;
+	if (c->s->imap_selection_info->sel_uidvalidity != v) {
+		log_warnx("imap %s: cannot move %s: mailbox was recreated", c->user, provider_id);
+		rc = PROV_PERM;
+		goto out;
+	}
+	set = mailimap_set_new_single(uid);
+	if (!set) {
+		rc = PROV_TEMP;
+		goto out;
+	}
+	if (mailimap_has_extension(c->s, "MOVE"))
+		rc = st(c, mailimap_uid_move(c->s, set, dest), "UID MOVE");
+	else
+		rc = move_fallback(c, set, dest);
+out:
+	if (set)
+		mailimap_set_free(set);
+	free(mb);
+	return rc;
+}
+
+int imap_append(struct imap_conn *c, const char *mailbox, const char *raw, size_t len, int seen)
+{
+	struct mailimap_flag_list *fl = NULL;
+	if (seen) {
+		fl = mailimap_flag_list_new_empty();
+		mailimap_flag_list_add(fl, mailimap_flag_new_seen());
+	}
+	int rc = st(c, mailimap_append(c->s, mailbox, fl, NULL, raw, len), "APPEND");
+	if (fl)
+		mailimap_flag_list_free(fl);
+	return rc;
+}
+
+/* ---- IDLE -------------------------------------------------------------------------------- */
+
+int imap_idle_start(struct imap_conn *c)
+{
+	if (c->idling)
+		return PROV_OK;
+	if (!mailimap_has_idle(c->s))
+		return PROV_PERM;
+	int rc = select_mb(c, "INBOX", 0);
+	if (rc != PROV_OK)
+		return rc;
+	c->idle_exists = c->s->imap_selection_info->sel_exists;
+	rc = st(c, mailimap_idle(c->s), "IDLE");
+	c->idling = rc == PROV_OK;
+	return rc;
+}
+
+int imap_idle_fd(const struct imap_conn *c)
+{
+	return c && c->idling ? mailimap_idle_get_fd(c->s) : -1;
+}
+
+int imap_idle_pending(const struct imap_conn *c)
+{
+	return c && c->idling && c->s->imap_stream && c->s->imap_stream->read_buffer_len > 0;
+}
+
+int imap_idle_done(struct imap_conn *c, int *new_mail)
+{
+	*new_mail = 0;
+	if (!c->idling)
+		return PROV_OK;
+	c->idling = 0;
+	int rc = st(c, mailimap_idle_done(c->s), "IDLE DONE");
+	if (rc == PROV_OK && c->s->imap_selection_info)
+		*new_mail = c->s->imap_selection_info->sel_exists > c->idle_exists;
+	return rc;
+}

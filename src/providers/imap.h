@@ -1,0 +1,103 @@
+/* IMAP mailboxes with libetpan: a synchronous API (login, Sent discovery, incremental pull by
+ * UID, IDLE, append, CRM/Processed folders) and the imap_provider driver built on it.
+ * Every call that talks to the server returns an enum prov_status: PROV_TEMP for network
+ * failures and timeouts (the connection is then unusable: close it), PROV_AUTH for a refused
+ * login, PROV_PERM for a command the server refused (missing mailbox, ...). */
+#ifndef PROVIDERS_IMAP_H
+#define PROVIDERS_IMAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "providers/provider.h"
+
+struct imap_conn;   /* one logged-in IMAP session; not shared between threads */
+
+struct imap_login {
+	const char *host;
+	int port;           /* 0: 993 with TLS, 143 without */
+	int tls;            /* implicit TLS (imaps) when non-zero; plain otherwise */
+	const char *user;
+	const char *password;
+	int timeout_s;      /* connect and per-read/write timeout; 0: 30 s */
+};
+
+/* Connect and log in; *out is set on PROV_OK and freed with imap_close(). err gets a reason on
+ * failure. All strings borrowed. */
+int imap_open(const struct imap_login *lg, struct imap_conn **out, char *err, size_t errlen);
+
+/* The same from a link: settings JSON {"imap_host", "imap_port", "imap_tls", "username"}
+ * (username defaults to l->address) and secret JSON {"password"}. PROV_PERM when the settings
+ * are unusable. */
+int imap_open_link(const struct prov_link *l, struct imap_conn **out, char *err, size_t errlen);
+
+/* Log out (best effort) and free; NULL is fine. */
+void imap_close(struct imap_conn *c);
+
+/* Name of the Sent mailbox: the one flagged \Sent (SPECIAL-USE), else a usual name ("Sent",
+ * "Sent Items", "Sent Messages", "INBOX.Sent", "[Gmail]/Sent Mail"). *name is malloc'd, or NULL
+ * with PROV_OK when the account has none. */
+int imap_find_sent(struct imap_conn *c, char **name);
+
+/* A mailbox sync position, as text "v=<UIDVALIDITY>;u=<last UID seen>;m=<HIGHESTMODSEQ>". */
+struct imap_cursor {
+	uint32_t uidvalidity;
+	uint32_t last_uid;
+	uint64_t modseq;    /* 0 when the server has no CONDSTORE */
+};
+int imap_cursor_parse(const char *s, struct imap_cursor *cur);   /* 0, or -1 when malformed */
+void imap_cursor_format(const struct imap_cursor *cur, char *buf, size_t len);
+
+/* One page of new mail in mailbox (EXAMINEd, with CONDSTORE when offered): messages with a UID
+ * above the cursor's, oldest first, at most max of them (0: 200), fetched with BODY.PEEK[] so
+ * nothing is marked \Seen, each parsed with mime_parse() and appended to out with provider_id
+ * "<mailbox>/<uidvalidity>/<uid>" and the given folder. A message that does not parse, or is
+ * larger than 25 MB, is skipped with a log line. *new_cursor (malloc'd) is the cursor to store
+ * with this page; *more is set when more new messages wait (call again with *new_cursor).
+ * cursor NULL or "" (first sync): no messages, the cursor becomes the mailbox's current end, so
+ * only mail arriving later syncs. A changed UIDVALIDITY (mailbox recreated) is handled the
+ * same way: logged, the new state becomes the base and nothing old is re-imported; messages
+ * that arrived between the last pass and the change are not fetched (the engine dedups by
+ * Message-ID anyway). */
+int imap_pull(struct imap_conn *c, const char *mailbox, enum msg_folder folder,
+    const char *cursor, size_t max, struct msg_list *out, char **new_cursor, int *more);
+
+/* Every message currently in mailbox (up to max, 0: 200, oldest first), parsed as above; used
+ * for the CRM folder. *more is set when more remain (move these first, then call again). */
+int imap_fetch_all(struct imap_conn *c, const char *mailbox, enum msg_folder folder, size_t max,
+    struct msg_list *out, int *more);
+
+/* Create the folders "CRM" and "Processed" when missing. */
+int imap_ensure_folders(struct imap_conn *c);
+
+/* Move the message named by provider_id ("<mailbox>/<uidvalidity>/<uid>") to dest with UID MOVE,
+ * or COPY + STORE \Deleted + (UID) EXPUNGE when the server lacks MOVE. PROV_PERM when the
+ * id is malformed or its UIDVALIDITY no longer matches; PROV_OK when the message is gone. */
+int imap_move(struct imap_conn *c, const char *provider_id, const char *dest);
+
+/* Append raw[0..len) to mailbox, flagged \Seen when seen is non-zero (a sent copy). */
+int imap_append(struct imap_conn *c, const char *mailbox, const char *raw, size_t len, int seen);
+
+/* ---- Push (IDLE) on INBOX, on a connection kept for it -------------------------------------
+ * imap_idle_start(); then wait until imap_idle_fd() is readable (poll it beside curl's sockets,
+ * e.g. curl_multi_wait extra_fds) or imap_idle_pending() says data is already buffered; then
+ * imap_idle_done() tells whether new mail came; pull, and start again. Restart at least every
+ * 25 minutes (servers drop IDLE after 30). */
+
+/* SELECT INBOX and enter IDLE. PROV_PERM when the server has no IDLE: poll instead. */
+int imap_idle_start(struct imap_conn *c);
+/* The socket to wait on for reading while idling, or -1 when not idling. */
+int imap_idle_fd(const struct imap_conn *c);
+/* 1 when server data is already buffered (do not wait on the fd then), else 0. */
+int imap_idle_pending(const struct imap_conn *c);
+/* Leave IDLE (DONE) and read what the server sent; *new_mail is set to 1 when the message count
+ * grew (EXISTS), else 0. */
+int imap_idle_done(struct imap_conn *c, int *new_mail);
+
+/* The driver: STREAM_MAIL pulls INBOX and Sent (cursor "<inbox cursor>|<sent cursor>", either
+ * part may be empty), committing each page with the combined cursor; STREAM_FOLDER imports
+ * every message in "CRM" (folder FOLDER_CRM, committed with cursor "crm"), then moves it to
+ * "Processed". step() does all its I/O at once and returns STEP_DONE or a prov_status. */
+extern const struct provider imap_provider;
+
+#endif

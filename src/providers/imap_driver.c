@@ -1,0 +1,226 @@
+/* The IMAP driver entry (mail and CRM folder streams) over the synchronous API in imap.c. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "core/log.h"
+#include "providers/imap.h"
+
+#define DEFAULT_PAGE 200
+
+int imap_open_link(const struct prov_link *l, struct imap_conn **out, char *err, size_t errlen)
+{
+	json_error_t jerr;
+	json_t *set = l->settings ? json_loads(l->settings, 0, &jerr) : NULL;
+	json_t *sec = l->secret ? json_loads(l->secret, 0, &jerr) : NULL;
+	struct imap_login lg = { 0 };
+	int rc = PROV_PERM;
+
+	*out = NULL;
+	if (!json_is_object(set) || !json_is_object(sec)) {
+		snprintf(err, errlen, "link settings or secret are not JSON objects");
+		goto out;
+	}
+	lg.host = json_string_value(json_object_get(set, "imap_host"));
+	json_t *port = json_object_get(set, "imap_port");
+	lg.port = json_is_integer(port) ? (int)json_integer_value(port) :
+	    json_is_string(port) ? atoi(json_string_value(port)) : 0;
+	json_t *tls = json_object_get(set, "imap_tls");
+	lg.tls = tls ? json_is_true(tls) : 1;
+	lg.user = json_string_value(json_object_get(set, "username"));
+	if (!lg.user || !*lg.user)
+		lg.user = l->address;
+	lg.password = json_string_value(json_object_get(sec, "password"));
+	if (lg.port < 0 || lg.port > 65535) {
+		snprintf(err, errlen, "imap_port %d is out of range", lg.port);
+		goto out;
+	}
+	rc = imap_open(&lg, out, err, errlen);
+out:
+	json_decref(set);
+	json_decref(sec);
+	return rc;
+}
+
+struct pass {
+	enum stream s;
+	struct prov_link link;      /* strings below are this pass's copies */
+	char *address, *settings, *secret;
+	char *cursor;
+	struct imap_conn *c;
+};
+
+static int imap_begin(const struct prov_link *l, enum stream s, const char *cursor,
+    struct pass **out)
+{
+	struct pass *p = calloc(1, sizeof *p);
+	*out = NULL;
+	if (s != STREAM_MAIL && s != STREAM_FOLDER) {
+		free(p);
+		return PROV_PERM;
+	}
+	if (!p)
+		return PROV_TEMP;
+	p->s = s;
+	p->link = *l;
+	p->address = l->address ? strdup(l->address) : NULL;
+	p->settings = l->settings ? strdup(l->settings) : NULL;
+	p->secret = l->secret ? strdup(l->secret) : NULL;
+	p->cursor = cursor ? strdup(cursor) : NULL;
+	p->link.address = p->address;
+	p->link.settings = p->settings;
+	p->link.secret = p->secret;
+	*out = p;
+	return PROV_OK;
+}
+
+/* "<inbox>|<sent>" (malloc'd); NULL parts are empty. */
+static char *join_cursor(const char *inbox, const char *sent)
+{
+	char *s = NULL;
+	if (asprintf(&s, "%s|%s", inbox ? inbox : "", sent ? sent : "") < 0)
+		return NULL;
+	return s;
+}
+
+/* Split a mail stream cursor into its INBOX and Sent parts (malloc'd, NULL when empty). */
+static void split_cursor(const char *cursor, char **inbox, char **sent)
+{
+	*inbox = *sent = NULL;
+	if (!cursor || !*cursor)
+		return;
+	const char *bar = strchr(cursor, '|');
+	size_t n = bar ? (size_t)(bar - cursor) : strlen(cursor);
+	if (n)
+		*inbox = strndup(cursor, n);
+	if (bar && bar[1])
+		*sent = strdup(bar + 1);
+}
+
+/* Pull one mailbox page by page, committing each page with the combined cursor. *mine is the
+ * mailbox's part of the cursor (replaced as pages go), other the other mailbox's part. */
+static int pull_box(struct pass *p, struct sync_sink *sink, const char *mailbox,
+    enum msg_folder folder, char **mine, char **other, int mine_first)
+{
+	struct msg_list msgs = { 0 };
+	struct event_list evs = { 0 };
+	int more, rc;
+	do {
+		char *next = NULL;
+		rc = imap_pull(p->c, mailbox, folder, *mine, DEFAULT_PAGE, &msgs, &next, &more);
+		if (rc != PROV_OK)
+			break;
+		free(*mine);
+		*mine = next;
+		char *both = mine_first ? join_cursor(*mine, *other) : join_cursor(*other, *mine);
+		if (!both || sink->commit(sink->ctx, STREAM_MAIL, &msgs, &evs, both) < 0) {
+			rc = PROV_TEMP;
+			free(both);
+			break;
+		}
+		free(both);
+		msg_list_free(&msgs);
+	} while (more);
+	msg_list_free(&msgs);
+	event_list_free(&evs);
+	return rc;
+}
+
+static int step_mail(struct pass *p, struct sync_sink *sink)
+{
+	char *inbox = NULL, *sent = NULL, *sent_name = NULL;
+	split_cursor(p->cursor, &inbox, &sent);
+	int rc = pull_box(p, sink, "INBOX", FOLDER_INBOX, &inbox, &sent, 1);
+	if (rc == PROV_OK)
+		rc = imap_find_sent(p->c, &sent_name);
+	if (rc == PROV_OK && sent_name)
+		rc = pull_box(p, sink, sent_name, FOLDER_SENT, &sent, &inbox, 0);
+	free(inbox);
+	free(sent);
+	free(sent_name);
+	return rc;
+}
+
+/* Import what the user dropped into CRM, then move each imported message to Processed. */
+static int step_folder(struct pass *p, struct sync_sink *sink)
+{
+	struct msg_list msgs = { 0 };
+	struct event_list evs = { 0 };
+	char **ids = NULL;
+	size_t n_ids = 0;
+	int more = 0, rc = imap_ensure_folders(p->c);
+
+	for (int page = 0; rc == PROV_OK && page < 50; page++) {
+		rc = imap_fetch_all(p->c, "CRM", FOLDER_CRM, DEFAULT_PAGE, &msgs, &more);
+		if (rc != PROV_OK || msgs.n == 0)
+			break;
+		n_ids = msgs.n;
+		ids = calloc(n_ids, sizeof *ids);
+		for (size_t i = 0; ids && i < n_ids; i++)
+			ids[i] = strdup(msgs.v[i].provider_id);
+		if (!ids || sink->commit(sink->ctx, STREAM_FOLDER, &msgs, &evs, "crm") < 0) {
+			rc = PROV_TEMP;
+			break;
+		}
+		msg_list_free(&msgs);
+		for (size_t i = 0; i < n_ids && rc == PROV_OK; i++) {
+			int mr = ids[i] ? imap_move(p->c, ids[i], "Processed") : PROV_TEMP;
+			if (mr == PROV_TEMP || mr == PROV_AUTH)
+				rc = mr;
+		}
+		for (size_t i = 0; i < n_ids; i++)
+			free(ids[i]);
+		free(ids);
+		ids = NULL;
+		if (!more)
+			break;
+	}
+	if (ids) {
+		for (size_t i = 0; i < n_ids; i++)
+			free(ids[i]);
+		free(ids);
+	}
+	msg_list_free(&msgs);
+	event_list_free(&evs);
+	return rc;
+}
+
+static int imap_step(struct pass *p, const struct http_resp *resp, struct http_req *req,
+    struct sync_sink *sink, long *retry_after)
+{
+	char err[256];
+	(void)resp;
+	(void)req;
+	(void)retry_after;
+	if (!p->c) {
+		int rc = imap_open_link(&p->link, &p->c, err, sizeof err);
+		if (rc != PROV_OK) {
+			log_warnx("imap link %lld: %s", (long long)p->link.id, err);
+			return rc;
+		}
+	}
+	int rc = p->s == STREAM_MAIL ? step_mail(p, sink) : step_folder(p, sink);
+	return rc == PROV_OK ? STEP_DONE : rc;
+}
+
+static void imap_end(struct pass *p)
+{
+	if (!p)
+		return;
+	imap_close(p->c);
+	free(p->address);
+	free(p->settings);
+	free(p->secret);
+	free(p->cursor);
+	free(p);
+}
+
+const struct provider imap_provider = {
+	.name = "imap",
+	.streams = STREAM_MAIL | STREAM_FOLDER,
+	.begin = imap_begin,
+	.step = imap_step,
+	.end = imap_end,
+};
