@@ -271,7 +271,7 @@ class Event:
         self.deleted = False
         self.created = self.updated = now()
         self.mod_seq = 0
-        self.sequence = 0
+        self.sequence = -1          # touch_event() on creation makes it 0
         self.transaction_id = None
 
     def occurrences(self, limit=400):

@@ -255,6 +255,21 @@ def send(state, acct, raw, thread_id=None):
     return jresp(200, msg_minimal(m))
 
 
+def history_record(acct, seq, group):
+    h = {"id": str(seq), "messages": []}
+    for _, kind, mid, labels, tid in group:
+        ref = {"id": mid, "threadId": tid}
+        if ref not in h["messages"]:
+            h["messages"].append(ref)
+        full = dict(ref, labelIds=sorted(acct.messages[mid].labels)
+                    if mid in acct.messages else labels)
+        entry = {"message": full}
+        if kind in ("labelAdded", "labelRemoved"):
+            entry["labelIds"] = labels
+        h.setdefault(HISTORY_FIELD[kind], []).append(entry)
+    return h
+
+
 def history(state, acct, req):
     q = req.query
     if not q.get("startHistoryId", "").isdigit():
@@ -269,21 +284,14 @@ def history(state, acct, req):
     recs = [r for r in acct.history if start < r[0] <= upto and (not types or r[1] in types)
             and (not lab or lab in r[3] or (lab in acct.messages[r[2]].labels
                                              if r[2] in acct.messages else False))]
-    chunk, nxt = page_after(recs, lambda r: [r[0], r[2]], tok.get("a"),
+    by_seq = {}
+    for r in recs:  # one history record per change; a move adds and removes labels at once
+        by_seq.setdefault(r[0], []).append(r)
+    chunk, nxt = page_after(list(by_seq.items()), lambda g: [g[0]], tok.get("a"),
                             state.page_size(q.get("maxResults")))
     out = {"historyId": str(upto)}
     if chunk:
-        out["history"] = []
-        for seq, kind, mid, labels, tid in chunk:
-            ref = {"id": mid, "threadId": tid}
-            full = dict(ref, labelIds=sorted(acct.messages[mid].labels)
-                        if mid in acct.messages else labels)
-            h = {"id": str(seq), "messages": [ref]}
-            if kind in ("messageAdded", "messageDeleted"):
-                h[HISTORY_FIELD[kind]] = [{"message": full}]
-            else:
-                h[HISTORY_FIELD[kind]] = [{"message": full, "labelIds": labels}]
-            out["history"].append(h)
+        out["history"] = [history_record(acct, seq, group) for seq, group in chunk]
     if nxt:
         out["nextPageToken"] = enc_token({"a": nxt, "u": upto})
     return jresp(200, out)

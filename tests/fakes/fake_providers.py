@@ -271,8 +271,12 @@ class Handler(BaseHTTPRequestHandler):
         if top == "_control":
             try:
                 return control(state, req)
-            except (KeyError, ValueError, TypeError) as e:
+            except (KeyError, ValueError, TypeError, AttributeError) as e:
                 return jresp(400, {"error": "bad control request: %r" % (e,)})
+            except Exception as e:
+                import traceback
+                traceback.print_exc()
+                return jresp(500, {"error": "control failed: %r" % (e,)})
         if top not in MODULES:
             return jresp(404, {"error": "unknown provider prefix"})
         mod = MODULES[top]
