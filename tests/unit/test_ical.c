@@ -172,6 +172,17 @@ static void test_all_day_series_with_rdate_and_exdate(void)
 	event_list_free(&l);
 }
 
+static void test_exdate_list_skips_each_date(void)
+{
+	struct event_list l = { 0 };
+	char err[256];
+	CHECK_INT(parse_file("exdate_list.ics", Y2025, Y2026, &l, err), 3);
+	CHECK_STR(l.v[0].recurrence_id, "20250310T150000Z");
+	CHECK_STR(l.v[1].recurrence_id, "20250312T150000Z");
+	CHECK_STR(l.v[2].recurrence_id, "20250314T150000Z");
+	event_list_free(&l);
+}
+
 static void test_cancelled_event_is_marked(void)
 {
 	struct event_list l = { 0 };
@@ -329,6 +340,7 @@ T_MAIN(T(test_simple_event_keeps_people_and_text),
     T(test_weekly_series_expands_with_exdate_moved_and_cancelled),
     T(test_series_window_keeps_occurrence_moved_into_it),
     T(test_all_day_series_with_rdate_and_exdate),
+    T(test_exdate_list_skips_each_date),
     T(test_cancelled_event_is_marked),
     T(test_missing_dtend_gives_default_duration),
     T(test_huge_series_is_capped),
