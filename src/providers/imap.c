@@ -8,6 +8,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <libetpan/libetpan.h>
 
 #include "core/log.h"
@@ -62,6 +64,59 @@ static void ignore_sigpipe(void)
 	signal(SIGPIPE, SIG_IGN);   /* a dropped connection must be an error, not a dead daemon */
 }
 
+/* Check the server's certificate chain against the system's trusted CAs and the host name:
+ * libetpan's GnuTLS backend checks nothing itself. Returns 0, or -1 with a reason in err. */
+static int verify_peer(mailimap *s, const char *host, char *err, size_t errlen)
+{
+	carray *chain = mailstream_get_certificate_chain(s->imap_stream);
+	gnutls_x509_trust_list_t tl = NULL;
+	gnutls_x509_crt_t crts[16];
+	unsigned n = 0, status = 0;
+	int rc = -1;
+
+	if (!chain || carray_count(chain) == 0) {
+		snprintf(err, errlen, "%s sent no certificate", host);
+		goto out;
+	}
+	if (gnutls_x509_trust_list_init(&tl, 0) < 0 ||
+	    gnutls_x509_trust_list_add_system_trust(tl, 0, 0) <= 0) {
+		snprintf(err, errlen, "no trusted CA certificates on this system");
+		goto out;
+	}
+	for (unsigned i = 0; i < carray_count(chain) && n < 16; i++) {
+		MMAPString *der = carray_get(chain, i);
+		gnutls_datum_t d = { (unsigned char *)der->str, (unsigned)der->len };
+		if (gnutls_x509_crt_init(&crts[n]) < 0)
+			goto out;
+		if (gnutls_x509_crt_import(crts[n], &d, GNUTLS_X509_FMT_DER) < 0) {
+			gnutls_x509_crt_deinit(crts[n]);
+			snprintf(err, errlen, "%s sent an unreadable certificate", host);
+			goto out;
+		}
+		n++;
+	}
+	gnutls_typed_vdata_st vd = { .type = GNUTLS_DT_DNS_HOSTNAME,
+		.data = (unsigned char *)host, .size = 0 };
+	if (gnutls_x509_trust_list_verify_crt2(tl, crts, n, &vd, 1, 0, &status, NULL) < 0 ||
+	    status != 0) {
+		gnutls_datum_t why = { 0 };
+		gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &why, 0);
+		snprintf(err, errlen, "certificate of %s is not trusted: %s", host,
+		    why.data ? (const char *)why.data : "verification failed");
+		gnutls_free(why.data);
+		goto out;
+	}
+	rc = 0;
+out:
+	for (unsigned i = 0; i < n; i++)
+		gnutls_x509_crt_deinit(crts[i]);
+	if (tl)
+		gnutls_x509_trust_list_deinit(tl, 1);
+	if (chain)
+		mailstream_certificate_chain_free(chain);
+	return rc;
+}
+
 int imap_open(const struct imap_login *lg, struct imap_conn **out, char *err, size_t errlen)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -88,6 +143,11 @@ int imap_open(const struct imap_login *lg, struct imap_conn **out, char *err, si
 		    lg->tls ? "TLS" : "plain", r);
 		log_warnx("imap %s: %s", lg->user, err);
 		rc = PROV_TEMP;
+		goto out;
+	}
+	if (lg->tls && verify_peer(c->s, lg->host, err, errlen) < 0) {
+		log_warnx("imap %s: %s", lg->user, err);
+		rc = PROV_TEMP;   /* nothing was sent; a later pass may meet the right server */
 		goto out;
 	}
 	r = mailimap_login(c->s, lg->user, lg->password);

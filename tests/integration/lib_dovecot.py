@@ -23,7 +23,7 @@ log_path = {d}/dovecot.log
 instance_name = crmtest-{port}
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+{ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_internal_user = {user}
@@ -54,7 +54,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port}
   }}
 }}
 service anvil {{
@@ -85,11 +86,23 @@ def _free_port():
 class Dovecot:
     """One Dovecot instance in its own temp directory; stop() kills it and removes the dir."""
 
-    def __init__(self, users):
+    def __init__(self, users, tls=False):
+        """tls: also listen for implicit TLS on self.tls_port with a self-signed certificate."""
         self.users = dict(users)
+        self.tls = tls
         self.dir = None
         self.proc = None
         self.port = None
+        self.tls_port = 0
+
+    def _ssl_conf(self):
+        if not self.tls:
+            return "ssl = no"
+        cert, key = os.path.join(self.dir, "cert.pem"), os.path.join(self.dir, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                        "-subj", "/CN=localhost", "-keyout", key, "-out", cert],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return "ssl = yes\nssl_cert = <%s\nssl_key = <%s" % (cert, key)
 
     def start(self):
         if os.geteuid() == 0:
@@ -110,8 +123,10 @@ class Dovecot:
             if os.geteuid() == 0:
                 shutil.chown(os.path.join(self.dir, "mail"), user, group)
             self.port = _free_port()
+            self.tls_port = _free_port() if self.tls else 0
             with open(os.path.join(self.dir, "dovecot.conf"), "w") as f:
-                f.write(CONF.format(d=self.dir, port=self.port, user=user, group=group))
+                f.write(CONF.format(d=self.dir, port=self.port, user=user, group=group,
+                                    ssl=self._ssl_conf(), tls_port=self.tls_port))
             self.proc = subprocess.Popen(
                 ["dovecot", "-F", "-c", os.path.join(self.dir, "dovecot.conf")],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

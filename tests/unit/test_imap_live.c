@@ -179,6 +179,24 @@ static void test_unreachable_server_is_temporary(void)
 	CHECK(c == NULL);
 }
 
+static void test_untrusted_tls_certificate_is_refused_before_login(void)
+{
+	NEED_LIVE();
+	const char *port = getenv("IMAP_TEST_TLS_PORT");
+	if (!port || !*port) {
+		printf("# skip %s: no IMAP_TEST_TLS_PORT\n", __func__);
+		return;
+	}
+	struct imap_login tls = login;
+	tls.port = atoi(port);
+	tls.tls = 1;
+	struct imap_conn *c = NULL;
+	char err[512] = "";
+	CHECK_INT(imap_open(&tls, &c, err, sizeof err), PROV_TEMP);
+	CHECK(c == NULL);
+	CHECK(strstr(err, "not trusted") != NULL);
+}
+
 static void test_sent_folder_found_by_special_use(void)
 {
 	NEED_LIVE();
@@ -491,6 +509,7 @@ static void test_driver_with_wrong_password_asks_for_relink(void)
 T_MAIN(T(test_cursor_text_round_trips),
     T(test_wrong_password_is_an_auth_error),
     T(test_unreachable_server_is_temporary),
+    T(test_untrusted_tls_certificate_is_refused_before_login),
     T(test_sent_folder_found_by_special_use),
     T(test_first_sync_takes_nothing_old_then_new_mail_comes),
     T(test_sent_mail_comes_through_as_sent),
