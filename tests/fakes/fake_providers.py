@@ -244,8 +244,11 @@ class Handler(BaseHTTPRequestHandler):
 
     def _serve(self):
         state = self.server.state
-        n = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(n) if n else b""
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            body = self._read_chunked()
+        else:
+            n = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(n) if n else b""
         base = "http://" + (self.headers.get("Host") or "127.0.0.1")
         req = Req(self.command, self.path, self.headers, body, base)
         state.base_url = base
@@ -262,6 +265,17 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(out)
+
+    def _read_chunked(self):
+        out = b""
+        while True:
+            size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass
+                return out
+            out += self.rfile.read(size)
+            self.rfile.readline()
 
     def _dispatch(self, state, req):
         parts = req.full_path.split("/", 2)
