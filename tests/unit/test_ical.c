@@ -244,6 +244,40 @@ static void test_malformed_input_is_refused_with_a_reason(void)
 	event_list_free(&l);
 }
 
+/* Truncated and bit-flipped copies of the corpus parse or fail, never crash (run under ASan). */
+static void test_mangled_ics_never_crashes(void)
+{
+	static const char *files[] = { "simple.ics", "tz_chicago.ics", "outlook_windows_tz.ics",
+		"weekly_series.ics", "allday_series.ics", "no_dtend.ics", "exdate_list.ics" };
+	unsigned seed = 12345;
+	char err[256];
+	for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+		size_t len = 0;
+		char *ics = slurp(files[f], &len);
+		CHECK(ics != NULL);
+		for (size_t cut = 0; cut < len; cut += 11) {
+			struct event_list l = { 0 };
+			ical_parse(ics, cut, Y2025, Y2026, &l, err, sizeof err);
+			event_list_free(&l);
+		}
+		for (int round = 0; round < 100; round++) {
+			char *m = malloc(len + 1);
+			memcpy(m, ics, len + 1);
+			for (int k = 0; k < 4; k++) {
+				seed = seed * 1103515245u + 12345u;
+				size_t at = (seed >> 8) % len;
+				seed = seed * 1103515245u + 12345u;
+				m[at] = "\n\r:;=,\"\\ZT0129-^x"[(seed >> 8) % 18];
+			}
+			struct event_list l = { 0 };
+			ical_parse(m, len, Y2025, Y2026, &l, err, sizeof err);
+			event_list_free(&l);
+			free(m);
+		}
+		free(ics);
+	}
+}
+
 static void test_built_appointment_round_trips(void)
 {
 	struct attendee att[2] = { { { "Bob; \"B\"", "bob@example.com" }, NULL },
@@ -345,6 +379,7 @@ T_MAIN(T(test_simple_event_keeps_people_and_text),
     T(test_missing_dtend_gives_default_duration),
     T(test_huge_series_is_capped),
     T(test_malformed_input_is_refused_with_a_reason),
+    T(test_mangled_ics_never_crashes),
     T(test_built_appointment_round_trips),
     T(test_built_all_day_and_cancelled_round_trip),
     T(test_build_refuses_missing_uid_or_unknown_zone))
