@@ -157,6 +157,37 @@ enum { STEP_DONE = 1, STEP_MORE = 2 };  /* step() results besides the prov_statu
 
 struct pass;   /* a provider's private state for one pass */
 
+/* One outgoing item from the outbox. Everything borrowed from the engine for the whole push. */
+enum push_kind {
+	PUSH_EVENT_CREATE,   /* create ev in the user's calendar, contacts invited */
+	PUSH_EVENT_UPDATE,   /* update provider_id (If-Match etag where the API has it) */
+	PUSH_EVENT_DELETE,   /* delete provider_id */
+	PUSH_MAIL_SEND,      /* send raw through the user's mailbox so it shows in Sent */
+	PUSH_FOLDER_SETUP,   /* create the CRM and Processed folders (labels on Gmail) */
+	PUSH_FOLDER_MOVE,    /* move provider_id (a message in CRM) to Processed */
+};
+struct push_item {
+	enum push_kind kind;
+	const char *idempotency_key;    /* stable across retries: use it as Google's client event
+	                                 * id (base32hex), Graph's transactionId, Nylas
+	                                 * Idempotency-Key; the CalDAV resource name is uid.ics */
+	const struct sync_event *event; /* CREATE/UPDATE: the appointment (uid set, attendees) */
+	const char *provider_id;        /* UPDATE/DELETE/FOLDER_MOVE: the provider's id */
+	const char *etag;               /* UPDATE/DELETE: last known etag, may be NULL */
+	const char *raw;                /* MAIL_SEND: RFC 5322 message built with mime_build */
+	size_t raw_len;
+	const struct sync_msg *mail;    /* MAIL_SEND: the same message parsed, for JSON APIs */
+};
+/* What a push produced; the provider fills it (strings malloc'd, engine frees them). */
+struct push_result {
+	char *provider_id;              /* CREATE: the new event's id; MAIL_SEND: sent message id */
+	char *etag;                     /* new etag if known */
+	int conflict;                   /* UPDATE refused because the provider's copy changed: the
+	                                 * engine keeps the provider's version (next pull shows it) */
+	int gone;                       /* UPDATE/DELETE: already deleted at the provider */
+	char error[256];                /* why, when step() returns an error */
+};
+
 /* One provider. HTTP providers are step machines: step() gets the response to the request it
  * asked for last (NULL on the first call), emits items through the sink, and returns STEP_MORE
  * with *req filled, STEP_DONE, or a prov_status error (with retry_after set for PROV_RATE).
@@ -169,6 +200,14 @@ struct provider {
 	int (*step)(struct pass *p, const struct http_resp *resp, struct http_req *req,
 	    struct sync_sink *sink, long *retry_after);
 	void (*end)(struct pass *p);
+
+	/* Outgoing work (CRM -> provider); NULL when the provider cannot do it. push_begin()
+	 * starts one outbox item; then step() runs it like a pull (the sink may be used to store
+	 * a refreshed secret; it commits no items) and, on STEP_DONE, *res holds the outcome.
+	 * end() frees the pass. An error class tells the engine to retry (TEMP, RATE), ask for a
+	 * re-link (AUTH) or give up on the item (PERM, with res->error saying why). */
+	int (*push_begin)(const struct prov_link *l, const struct push_item *it,
+	    struct push_result *res, struct pass **out);
 };
 
 void http_req_clear(struct http_req *r);   /* frees the owned members */
