@@ -562,6 +562,47 @@ out:
 	return rc;
 }
 
+int imap_cursor_since(struct imap_conn *c, const char *mailbox, int64_t since, char **cursor)
+{
+	struct imap_cursor now = { 0 };
+	struct mailimap_search_key *key = NULL;
+	clist *res = NULL;
+	char buf[96];
+	struct tm tm;
+	time_t t = (time_t)since;
+
+	*cursor = NULL;
+	int rc = select_mb(c, mailbox, 0);
+	if (rc != PROV_OK)
+		return rc;
+	now.uidvalidity = c->s->imap_selection_info->sel_uidvalidity;
+	now.modseq = c->modseq;
+	rc = mailbox_end(c, &now.last_uid);
+	if (rc != PROV_OK || !gmtime_r(&t, &tm))
+		goto out;
+	key = mailimap_search_key_new_since(mailimap_date_new(tm.tm_mday, tm.tm_mon + 1,
+	    tm.tm_year + 1900));
+	rc = key ? st(c, mailimap_uid_search(c->s, NULL, key, &res), "UID SEARCH SINCE") : PROV_TEMP;
+	if (rc != PROV_OK)
+		goto out;
+	for (clistiter *it = res ? clist_begin(res) : NULL; it; it = clist_next(it)) {
+		uint32_t uid = *(uint32_t *)clist_content(it);
+		if (uid > 0 && uid - 1 < now.last_uid)
+			now.last_uid = uid - 1;
+	}
+out:
+	if (res)
+		mailimap_search_result_free(res);
+	if (key)
+		mailimap_search_key_free(key);
+	if (rc == PROV_OK) {
+		imap_cursor_format(&now, buf, sizeof buf);
+		if (!(*cursor = strdup(buf)))
+			rc = PROV_TEMP;
+	}
+	return rc;
+}
+
 int imap_fetch_all(struct imap_conn *c, const char *mailbox, enum msg_folder folder, size_t max,
     struct msg_list *out, int *more)
 {

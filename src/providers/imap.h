@@ -62,6 +62,11 @@ void imap_cursor_format(const struct imap_cursor *cur, char *buf, size_t len);
 int imap_pull(struct imap_conn *c, const char *mailbox, enum msg_folder folder,
     const char *cursor, size_t max, struct msg_list *out, char **new_cursor, int *more);
 
+/* A back-fill start: a cursor for mailbox placed just before the first message received on or
+ * after the UTC day of since (IMAP SEARCH SINCE works by day), or at the end when there is none.
+ * imap_pull() from it then brings those messages page by page. *cursor is malloc'd. */
+int imap_cursor_since(struct imap_conn *c, const char *mailbox, int64_t since, char **cursor);
+
 /* Every message currently in mailbox (up to max, 0: 200, oldest first), parsed as above; used
  * for the CRM folder. *more is set when more remain (move these first, then call again). */
 int imap_fetch_all(struct imap_conn *c, const char *mailbox, enum msg_folder folder, size_t max,
@@ -95,7 +100,9 @@ int imap_idle_pending(const struct imap_conn *c);
 int imap_idle_done(struct imap_conn *c, int *new_mail);
 
 /* The driver: STREAM_MAIL pulls INBOX and Sent (cursor "<inbox cursor>|<sent cursor>", either
- * part may be empty), committing each page with the combined cursor; STREAM_FOLDER imports
+ * part may be empty), committing each page with the combined cursor. On a first sync (no
+ * cursor) only later mail comes, unless the link's since lies more than a day back (a
+ * back-fill): then mail from that day on comes too (imap_cursor_since); STREAM_FOLDER imports
  * every message in "CRM" (folder FOLDER_CRM, committed with cursor "crm"), then moves it to
  * "Processed". step() does all its I/O at once and returns STEP_DONE or a prov_status. */
 extern const struct provider imap_provider;

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -106,7 +107,14 @@ static int pull_box(struct pass *p, struct sync_sink *sink, const char *mailbox,
 {
 	struct msg_list msgs = { 0 };
 	struct event_list evs = { 0 };
-	int more, rc;
+	int more, rc = PROV_OK;
+	if (!*mine && p->link.since > 0 && p->link.since < (int64_t)time(NULL) - 86400) {
+		rc = imap_cursor_since(p->c, mailbox, p->link.since, mine);
+		if (rc != PROV_OK)
+			return rc;
+		log_info("imap link %lld: %s: back-fill from %s", (long long)p->link.id, mailbox,
+		    *mine);
+	}
 	do {
 		char *next = NULL;
 		rc = imap_pull(p->c, mailbox, folder, *mine, DEFAULT_PAGE, &msgs, &next, &more);

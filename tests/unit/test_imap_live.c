@@ -345,6 +345,57 @@ static void test_recreated_mailbox_gives_no_duplicates(void)
 	free(cur4);
 }
 
+/* Append with a given INTERNALDATE, as mail received in the past. */
+static int append_dated(const char *mb, const char *id, time_t when)
+{
+	char *raw = make_msg(id, id);
+	struct tm tm;
+	gmtime_r(&when, &tm);
+	mailimap *s = mailimap_new(0, NULL);
+	int ok = raw && s && mailimap_socket_connect(s, login.host, (uint16_t)login.port) ==
+	    MAILIMAP_NO_ERROR_NON_AUTHENTICATED &&
+	    mailimap_login(s, login.user, login.password) == MAILIMAP_NO_ERROR;
+	if (ok) {
+		struct mailimap_date_time *dt = mailimap_date_time_new(tm.tm_mday, tm.tm_mon + 1,
+		    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec, 0);
+		ok = mailimap_append(s, mb, NULL, dt, raw, strlen(raw)) == MAILIMAP_NO_ERROR;
+		mailimap_date_time_free(dt);
+		mailimap_logout(s);
+	}
+	if (s)
+		mailimap_free(s);
+	free(raw);
+	return ok ? 0 : -1;
+}
+
+static void test_back_fill_brings_mail_from_the_chosen_day_on(void)
+{
+	NEED_LIVE();
+	struct imap_conn *c = conn();
+	struct msg_list l = { 0 };
+	char *cur = NULL, *next = NULL;
+	int more;
+	time_t now = time(NULL);
+	CHECK(c != NULL);
+	CHECK_INT(create_box(c, "Old"), 0);
+	CHECK_INT(append_dated("Old", "ten-days@example.com", now - 10 * 86400), 0);
+	CHECK_INT(append_dated("Old", "three-days@example.com", now - 3 * 86400), 0);
+	CHECK_INT(append_dated("Old", "today@example.com", now), 0);
+	CHECK_INT(imap_cursor_since(c, "Old", now - 5 * 86400, &cur), PROV_OK);
+	CHECK(cur && strstr(cur, ";u=1;"));
+	CHECK_INT(imap_pull(c, "Old", FOLDER_INBOX, cur, 0, &l, &next, &more), PROV_OK);
+	CHECK_INT(l.n, 2);
+	CHECK_STR(l.v[0].message_id, "three-days@example.com");
+	CHECK_STR(l.v[1].message_id, "today@example.com");
+	msg_list_free(&l);
+	free(cur);
+	free(next);
+	CHECK_INT(imap_cursor_since(c, "Old", now + 3 * 86400, &cur), PROV_OK);
+	CHECK(cur && strstr(cur, ";u=3;"));
+	free(cur);
+	imap_close(c);
+}
+
 static void test_idle_notices_new_mail_within_two_seconds(void)
 {
 	NEED_LIVE();
@@ -515,6 +566,7 @@ T_MAIN(T(test_cursor_text_round_trips),
     T(test_sent_mail_comes_through_as_sent),
     T(test_burst_comes_in_pages_and_bad_mail_is_skipped),
     T(test_recreated_mailbox_gives_no_duplicates),
+    T(test_back_fill_brings_mail_from_the_chosen_day_on),
     T(test_idle_notices_new_mail_within_two_seconds),
     T(test_crm_folder_created_and_message_moved_to_processed),
     T(test_driver_syncs_inbox_and_sent_with_one_cursor),
