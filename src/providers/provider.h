@@ -154,6 +154,7 @@ struct sync_sink {
 };
 
 enum { STEP_DONE = 1, STEP_MORE = 2 };  /* step() results besides the prov_status errors */
+#define PROV_RESYNC "*resync*"
 
 struct pass;   /* a provider's private state for one pass */
 
@@ -195,7 +196,10 @@ struct push_result {
 struct provider {
 	const char *name;           /* "imap", "caldav", "google", "microsoft", "nylas" */
 	unsigned streams;           /* STREAM_* it can serve */
-	/* Start a pass; cursor NULL means first sync: remember "now" so only later items come. */
+	/* Start a pass; cursor NULL means first sync: remember "now" so only later items come.
+	 * cursor PROV_RESYNC means the old cursor was refused (PROV_CURSOR): list everything
+	 * again and emit the items newer than prov_link.since (the engine upserts, so nothing is
+	 * duplicated), ending with a fresh cursor. A provider that cannot list treats it as NULL. */
 	int (*begin)(const struct prov_link *l, enum stream s, const char *cursor, struct pass **out);
 	int (*step)(struct pass *p, const struct http_resp *resp, struct http_req *req,
 	    struct sync_sink *sink, long *retry_after);
