@@ -1,0 +1,104 @@
+/* The sync engine's SQL: scheduling links and their cursors (db_sync_links.c), storing imported
+ * mail (db_sync_msgs.c) and appointments (db_sync_events.c). Owned by the sync engine; every
+ * function returns 0 (or a count / id as said) and -1 on a database error. Strings borrowed. */
+#ifndef CORE_DB_SYNC_H
+#define CORE_DB_SYNC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/db.h"
+#include "providers/provider.h"
+
+/* ---- Scheduling ------------------------------------------------------------------------- */
+
+/* Links with wake=1 become due now (wake cleared). Returns how many woke, or -1. */
+int db_sync_take_wakes(struct db *db, int64_t now);
+/* Up to max active links due at now, earliest first, into ids; *n gets the count. */
+int db_sync_due(struct db *db, int64_t now, int64_t *ids, size_t max, size_t *n);
+/* Every active link id (for --link checks and push watches), like db_sync_due. */
+int db_sync_active(struct db *db, int64_t *ids, size_t max, size_t *n);
+
+/* A stream's cursor: 0 with *out malloc'd, 1 when there is none, -1 on error. */
+int db_sync_cursor_get(struct db *db, int64_t link, const char *stream, char **out);
+int db_sync_cursor_set(struct db *db, int64_t link, const char *stream, const char *cursor,
+    int64_t now);
+/* Drop a refused cursor and note cursor_refused_at. */
+int db_sync_cursor_drop(struct db *db, int64_t link, const char *stream, int64_t now);
+
+int db_sync_link_attempt(struct db *db, int64_t link, int64_t now);
+/* A pass that went well: failures reset, last_success_at, last_error cleared, next due. */
+int db_sync_link_ok(struct db *db, int64_t link, int64_t now, int64_t next_due);
+/* A failed pass: failures + 1, last_error(_at), next due; relink sets status 'relink'. */
+int db_sync_link_failed(struct db *db, int64_t link, int64_t now, int64_t next_due,
+    const char *error, int relink);
+int db_sync_link_add_items(struct db *db, int64_t link, int64_t n);
+int db_sync_link_secret(struct db *db, int64_t link, const uint8_t *blob, size_t len);
+
+/* ---- Contacts --------------------------------------------------------------------------- */
+
+/* Add the ids of contacts owning the normalized address email to ids (no duplicates, at most
+ * max in all); *n is the running count. */
+int db_sync_contacts_of(struct db *db, const char *email, int64_t *ids, size_t max, size_t *n);
+/* The account of a contact, 0 when none. */
+int64_t db_sync_contact_account(struct db *db, int64_t contact);
+/* The CRM user whose login or linked address is email, 0 when none. */
+int64_t db_sync_user_of_address(struct db *db, const char *email);
+
+/* ---- Messages --------------------------------------------------------------------------- */
+
+/* 1 when (link, provider_id) is already stored, 0 when not. */
+int db_sync_msg_seen(struct db *db, int64_t link, const char *provider_id);
+/* Id of the message with this Message-ID, 0 when none. */
+int64_t db_sync_msg_by_mid(struct db *db, const char *message_id);
+/* Distinct threads holding a message related to this one: a stored message whose Message-ID
+ * is message_id or one of ids (its In-Reply-To and References), or which names one of those in
+ * its own In-Reply-To / References (so a reply that arrived before its parent still joins).
+ * Oldest thread first, at most max into out; *n the count. */
+int db_sync_threads_related(struct db *db, const char *message_id, char *const *ids, size_t n_ids,
+    int64_t *out, size_t max, size_t *n);
+int64_t db_sync_thread_add(struct db *db, const char *subject, int64_t started);
+/* Widen the thread's [started_at, last_at] to include date. */
+int db_sync_thread_touch(struct db *db, int64_t thread, int64_t date);
+/* Move every message of thread from into thread into (dates merged), delete from. */
+int db_sync_thread_merge(struct db *db, int64_t from, int64_t into);
+/* Insert the message into thread; refs is space-separated. Returns its id or -1. */
+int64_t db_sync_msg_add(struct db *db, int64_t thread, const struct sync_msg *m,
+    const char *refs, const char *to_list, const char *cc_list, int64_t now);
+/* Record that user saw message through (link, provider_id); 1 when new, 0 when known. */
+int db_sync_msg_user_add(struct db *db, int64_t msg, int64_t user, int64_t link,
+    const char *provider_id, const char *direction);
+int db_sync_msg_contact_add(struct db *db, int64_t msg, int64_t contact);
+/* A CRM-folder message matching no contact, kept for the user to assign. 1 new, 0 known. */
+int db_sync_unmatched_add(struct db *db, int64_t link, int64_t user, const struct sync_msg *m,
+    const char *refs, const char *to_list, const char *cc_list, int64_t now);
+
+/* ---- Appointments ----------------------------------------------------------------------- */
+
+struct db_appt_state {
+	int64_t id;        /* 0 when the (uid, recurrence_id) is not stored */
+	int hidden;
+	int has_user;      /* this user already has it */
+	int same_etag;     /* ... through the same link with the same etag */
+	char source[16];   /* "crm" or "imported" */
+};
+int db_sync_appt_state(struct db *db, const char *uid, const char *recurrence_id, int64_t user,
+    int64_t link, const char *etag, struct db_appt_state *st);
+/* Insert an imported appointment; returns its id or -1. */
+int64_t db_sync_appt_add(struct db *db, const struct sync_event *e, int64_t assigned,
+    int64_t account, int64_t now);
+/* Update the provider-owned fields in place (never note, completion_note, complete, regarding,
+ * hidden); account_id and assigned user only for imported rows and only when non-zero. */
+int db_sync_appt_update(struct db *db, int64_t id, const struct sync_event *e, int64_t assigned,
+    int64_t account, int64_t now);
+int db_sync_appt_user_set(struct db *db, int64_t appt, int64_t user, int64_t link,
+    const char *provider_id, const char *etag);
+/* Replace attendees (organizer first) and contact matches. */
+int db_sync_appt_people(struct db *db, int64_t appt, const struct sync_event *e,
+    const int64_t *contacts, size_t n_contacts);
+/* Remove the link's rows for provider_id (all, or all but the appointments in keep), then
+ * retire the appointments no user has any more. Returns how many rows went, or -1. */
+int db_sync_appt_forget(struct db *db, int64_t link, const char *provider_id,
+    const int64_t *keep, size_t n_keep);
+
+#endif

@@ -1,0 +1,262 @@
+/* The sync engine's SQL for appointments: one row per (UID, occurrence) whoever saw it, who has
+ * it through which link, attendees and contact matches, and retiring what no one has any more.
+ *
+ * Retiring: when the last user's row goes, an imported appointment the CRM user deleted
+ * (hidden=1) stays as a tombstone so a later sync never brings it back; one carrying CRM-side
+ * work (note, completion note, complete, regarding) stays with cancelled=1; any other is
+ * deleted. CRM-made appointments are never retired here. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/db_sync.h"
+#include "core/log.h"
+
+static const char SQL_STATE[] =
+    "SELECT a.id, a.hidden, a.source, u.user_id IS NOT NULL,"
+    " u.link_id IS ?4 AND u.etag IS NOT NULL AND u.etag = ?5"
+    " FROM appointments a LEFT JOIN appointment_users u ON u.appointment_id = a.id"
+    " AND u.user_id = ?3 WHERE a.ical_uid = ?1 AND a.recurrence_id = ?2";
+static const char SQL_ADD[] =
+    "INSERT INTO appointments (source, ical_uid, recurrence_id, type, assigned_user_id,"
+    " account_id, start_at, duration_min, all_day, time_zone, location, title, description,"
+    " cancelled, organizer_email, provider_updated_at, created_at, updated_at)"
+    " VALUES ('imported', ?, ?, 'Imported', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+static const char SQL_UPDATE[] =
+    "UPDATE appointments SET start_at = ?2, duration_min = ?3, all_day = ?4, time_zone = ?5,"
+    " location = ?6, title = ?7, description = ?8, cancelled = ?9, organizer_email = ?10,"
+    " provider_updated_at = ?11, updated_at = ?12,"
+    " assigned_user_id = CASE WHEN source = 'imported' AND ?13 > 0 THEN ?13"
+    "   ELSE assigned_user_id END,"
+    " account_id = CASE WHEN source = 'imported' AND ?14 > 0 THEN ?14 ELSE account_id END"
+    " WHERE id = ?1";
+static const char SQL_USER_SET[] =
+    "INSERT INTO appointment_users (appointment_id, user_id, link_id, provider_id, etag)"
+    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (appointment_id, user_id) DO UPDATE SET"
+    " link_id = excluded.link_id, provider_id = excluded.provider_id, etag = excluded.etag";
+static const char SQL_ATT_CLEAR[] = "DELETE FROM appointment_attendees WHERE appointment_id = ?";
+static const char SQL_ATT_ADD[] =
+    "INSERT OR IGNORE INTO appointment_attendees (appointment_id, email, name, role, partstat)"
+    " VALUES (?, ?, ?, ?, ?)";
+static const char SQL_CONTACTS_CLEAR[] =
+    "DELETE FROM appointment_contacts WHERE appointment_id = ?";
+static const char SQL_CONTACT_ADD[] =
+    "INSERT OR IGNORE INTO appointment_contacts (appointment_id, contact_id) VALUES (?, ?)";
+static const char SQL_ROWS_OF[] =
+    "SELECT appointment_id FROM appointment_users WHERE link_id = ? AND provider_id = ?";
+static const char SQL_ROW_DEL[] =
+    "DELETE FROM appointment_users WHERE link_id = ? AND provider_id = ? AND appointment_id = ?";
+static const char SQL_RETIRE_CANCEL[] =
+    "UPDATE appointments SET cancelled = 1 WHERE id = ?1 AND source = 'imported'"
+    " AND NOT EXISTS (SELECT 1 FROM appointment_users WHERE appointment_id = ?1)"
+    " AND (hidden = 1 OR note != '' OR completion_note != '' OR complete != 0 OR regarding != '')";
+static const char SQL_RETIRE_DELETE[] =
+    "DELETE FROM appointments WHERE id = ?1 AND source = 'imported' AND hidden = 0"
+    " AND note = '' AND completion_note = '' AND complete = 0 AND regarding = ''"
+    " AND NOT EXISTS (SELECT 1 FROM appointment_users WHERE appointment_id = ?1)";
+
+int db_sync_appt_state(struct db *db, const char *uid, const char *recurrence_id, int64_t user,
+    int64_t link, const char *etag, struct db_appt_state *out)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_STATE);
+	memset(out, 0, sizeof *out);
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, uid);
+	db_bind_text(st, 2, recurrence_id ? recurrence_id : "");
+	sqlite3_bind_int64(st, 3, user);
+	sqlite3_bind_int64(st, 4, link);
+	db_bind_text(st, 5, etag);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->id = sqlite3_column_int64(st, 0);
+		out->hidden = sqlite3_column_int(st, 1);
+		const unsigned char *src = sqlite3_column_text(st, 2);
+		snprintf(out->source, sizeof out->source, "%s", src ? (const char *)src : "");
+		out->has_user = sqlite3_column_int(st, 3);
+		out->same_etag = sqlite3_column_int(st, 4);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		log_warnx("db: appointments: %s", sqlite3_errmsg(db->h));
+		return -1;
+	}
+	return 0;
+}
+
+static void bind_opt_id(sqlite3_stmt *st, int i, int64_t id)
+{
+	if (id > 0)
+		sqlite3_bind_int64(st, i, id);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+int64_t db_sync_appt_add(struct db *db, const struct sync_event *e, int64_t assigned,
+    int64_t account, int64_t now)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_ADD);
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, e->uid);
+	db_bind_text(st, 2, e->recurrence_id ? e->recurrence_id : "");
+	bind_opt_id(st, 3, assigned);
+	bind_opt_id(st, 4, account);
+	sqlite3_bind_int64(st, 5, e->start);
+	sqlite3_bind_int(st, 6, e->duration_min);
+	sqlite3_bind_int(st, 7, e->all_day != 0);
+	db_bind_text(st, 8, e->tzid);
+	db_bind_text(st, 9, e->location ? e->location : "");
+	db_bind_text(st, 10, e->title ? e->title : "");
+	db_bind_text(st, 11, e->description ? e->description : "");
+	sqlite3_bind_int(st, 12, e->cancelled != 0);
+	db_bind_text(st, 13, e->organizer.email);
+	sqlite3_bind_int64(st, 14, e->updated);
+	sqlite3_bind_int64(st, 15, now);
+	sqlite3_bind_int64(st, 16, now);
+	if (db_step_done(db, st) != 0)
+		return -1;
+	return sqlite3_last_insert_rowid(db->h);
+}
+
+int db_sync_appt_update(struct db *db, int64_t id, const struct sync_event *e, int64_t assigned,
+    int64_t account, int64_t now)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_UPDATE);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, e->start);
+	sqlite3_bind_int(st, 3, e->duration_min);
+	sqlite3_bind_int(st, 4, e->all_day != 0);
+	db_bind_text(st, 5, e->tzid);
+	db_bind_text(st, 6, e->location ? e->location : "");
+	db_bind_text(st, 7, e->title ? e->title : "");
+	db_bind_text(st, 8, e->description ? e->description : "");
+	sqlite3_bind_int(st, 9, e->cancelled != 0);
+	db_bind_text(st, 10, e->organizer.email);
+	sqlite3_bind_int64(st, 11, e->updated);
+	sqlite3_bind_int64(st, 12, now);
+	sqlite3_bind_int64(st, 13, assigned);
+	sqlite3_bind_int64(st, 14, account);
+	return db_step_done(db, st);
+}
+
+int db_sync_appt_user_set(struct db *db, int64_t appt, int64_t user, int64_t link,
+    const char *provider_id, const char *etag)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_USER_SET);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, appt);
+	sqlite3_bind_int64(st, 2, user);
+	sqlite3_bind_int64(st, 3, link);
+	db_bind_text(st, 4, provider_id);
+	db_bind_text(st, 5, etag);
+	return db_step_done(db, st);
+}
+
+static int exec_id(struct db *db, const char *sql, int64_t id)
+{
+	sqlite3_stmt *st = db_stmt(db, sql);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	return db_step_done(db, st);
+}
+
+static int attendee_add(struct db *db, int64_t appt, const struct addr *a, const char *role,
+    const char *partstat)
+{
+	if (!a->email || !*a->email)
+		return 0;
+	sqlite3_stmt *st = db_stmt(db, SQL_ATT_ADD);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, appt);
+	db_bind_text(st, 2, a->email);
+	db_bind_text(st, 3, a->name ? a->name : "");
+	db_bind_text(st, 4, role);
+	db_bind_text(st, 5, partstat);
+	return db_step_done(db, st);
+}
+
+int db_sync_appt_people(struct db *db, int64_t appt, const struct sync_event *e,
+    const int64_t *contacts, size_t n_contacts)
+{
+	if (exec_id(db, SQL_ATT_CLEAR, appt) != 0 || exec_id(db, SQL_CONTACTS_CLEAR, appt) != 0)
+		return -1;
+	if (attendee_add(db, appt, &e->organizer, "organizer", "ACCEPTED") != 0)
+		return -1;
+	for (size_t i = 0; i < e->n_attendees; i++)
+		if (attendee_add(db, appt, &e->attendees[i].who, "attendee",
+		    e->attendees[i].partstat) != 0)
+			return -1;
+	for (size_t i = 0; i < n_contacts; i++) {
+		sqlite3_stmt *st = db_stmt(db, SQL_CONTACT_ADD);
+		if (!st)
+			return -1;
+		sqlite3_bind_int64(st, 1, appt);
+		sqlite3_bind_int64(st, 2, contacts[i]);
+		if (db_step_done(db, st) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int retire(struct db *db, int64_t appt)
+{
+	if (exec_id(db, SQL_RETIRE_CANCEL, appt) != 0 || exec_id(db, SQL_RETIRE_DELETE, appt) != 0)
+		return -1;
+	return 0;
+}
+
+int db_sync_appt_forget(struct db *db, int64_t link, const char *provider_id,
+    const int64_t *keep, size_t n_keep)
+{
+	int64_t *ids = NULL;
+	size_t n = 0, cap = 0;
+	int rc = -1, removed = 0;
+	sqlite3_stmt *st = db_stmt(db, SQL_ROWS_OF);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, link);
+	db_bind_text(st, 2, provider_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+		int kept = 0;
+		for (size_t i = 0; i < n_keep && !kept; i++)
+			kept = keep[i] == id;
+		if (kept)
+			continue;
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			int64_t *nv = realloc(ids, ncap * sizeof *nv);
+			if (!nv)
+				break;
+			ids = nv;
+			cap = ncap;
+		}
+		ids[n++] = id;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		rc = -1;
+		goto out;
+	}
+	rc = -1;
+	for (size_t i = 0; i < n; i++) {
+		if (!(st = db_stmt(db, SQL_ROW_DEL)))
+			goto out;
+		sqlite3_bind_int64(st, 1, link);
+		db_bind_text(st, 2, provider_id);
+		sqlite3_bind_int64(st, 3, ids[i]);
+		if (db_step_done(db, st) != 0 || retire(db, ids[i]) != 0)
+			goto out;
+		removed++;
+	}
+	rc = removed;
+out:
+	free(ids);
+	return rc;
+}

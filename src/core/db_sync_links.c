@@ -1,0 +1,176 @@
+/* The sync engine's SQL for scheduling: due links, wake-ups, cursors and pass outcomes. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/db_sync.h"
+#include "core/log.h"
+
+static const char SQL_TAKE_WAKES[] =
+    "UPDATE links SET wake = 0, next_due_at = min(next_due_at, ?) WHERE wake = 1";
+static const char SQL_DUE[] =
+    "SELECT id FROM links WHERE status = 'active' AND next_due_at <= ? ORDER BY next_due_at, id"
+    " LIMIT ?";
+static const char SQL_ACTIVE[] =
+    "SELECT id FROM links WHERE status = 'active' ORDER BY id LIMIT ?";
+static const char SQL_CURSOR_GET[] =
+    "SELECT cursor FROM sync_cursors WHERE link_id = ? AND stream = ?";
+static const char SQL_CURSOR_SET[] =
+    "INSERT INTO sync_cursors (link_id, stream, cursor, updated_at) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT (link_id, stream) DO UPDATE SET cursor = excluded.cursor,"
+    " updated_at = excluded.updated_at";
+static const char SQL_CURSOR_DROP[] =
+    "DELETE FROM sync_cursors WHERE link_id = ? AND stream = ?";
+static const char SQL_CURSOR_REFUSED[] =
+    "UPDATE links SET cursor_refused_at = ? WHERE id = ?";
+static const char SQL_ATTEMPT[] = "UPDATE links SET last_attempt_at = ? WHERE id = ?";
+static const char SQL_OK[] =
+    "UPDATE links SET failures = 0, last_success_at = ?, last_error = NULL, next_due_at = ?"
+    " WHERE id = ?";
+static const char SQL_FAILED[] =
+    "UPDATE links SET failures = failures + 1, last_error = ?, last_error_at = ?,"
+    " next_due_at = ?, status = CASE WHEN ? AND status = 'active' THEN 'relink' ELSE status END"
+    " WHERE id = ?";
+static const char SQL_ITEMS[] =
+    "UPDATE links SET items_imported = items_imported + ? WHERE id = ?";
+static const char SQL_SECRET[] = "UPDATE links SET secret = ? WHERE id = ?";
+
+int db_sync_take_wakes(struct db *db, int64_t now)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_TAKE_WAKES);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	if (db_step_done(db, st) != 0)
+		return -1;
+	return sqlite3_changes(db->h);
+}
+
+static int list_ids(struct db *db, sqlite3_stmt *st, int64_t *ids, size_t max, size_t *n)
+{
+	int rc;
+	*n = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < max)
+		ids[(*n)++] = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		log_warnx("db: links: %s", sqlite3_errmsg(db->h));
+		return -1;
+	}
+	return 0;
+}
+
+int db_sync_due(struct db *db, int64_t now, int64_t *ids, size_t max, size_t *n)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_DUE);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 2, (int64_t)max);
+	return list_ids(db, st, ids, max, n);
+}
+
+int db_sync_active(struct db *db, int64_t *ids, size_t max, size_t *n)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_ACTIVE);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, (int64_t)max);
+	return list_ids(db, st, ids, max, n);
+}
+
+int db_sync_cursor_get(struct db *db, int64_t link, const char *stream, char **out)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_CURSOR_GET);
+	*out = NULL;
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, link);
+	db_bind_text(st, 2, stream);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = db_col_strdup(st, 0);
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return 1;
+	return rc == SQLITE_ROW && *out ? 0 : -1;
+}
+
+int db_sync_cursor_set(struct db *db, int64_t link, const char *stream, const char *cursor,
+    int64_t now)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_CURSOR_SET);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, link);
+	db_bind_text(st, 2, stream);
+	db_bind_text(st, 3, cursor ? cursor : "");
+	sqlite3_bind_int64(st, 4, now);
+	return db_step_done(db, st);
+}
+
+static int step_2(struct db *db, const char *sql, int64_t a, int64_t b)
+{
+	sqlite3_stmt *st = db_stmt(db, sql);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, a);
+	sqlite3_bind_int64(st, 2, b);
+	return db_step_done(db, st);
+}
+
+int db_sync_cursor_drop(struct db *db, int64_t link, const char *stream, int64_t now)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_CURSOR_DROP);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, link);
+	db_bind_text(st, 2, stream);
+	if (db_step_done(db, st) != 0)
+		return -1;
+	return step_2(db, SQL_CURSOR_REFUSED, now, link);
+}
+
+int db_sync_link_attempt(struct db *db, int64_t link, int64_t now)
+{
+	return step_2(db, SQL_ATTEMPT, now, link);
+}
+
+int db_sync_link_ok(struct db *db, int64_t link, int64_t now, int64_t next_due)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_OK);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 2, next_due);
+	sqlite3_bind_int64(st, 3, link);
+	return db_step_done(db, st);
+}
+
+int db_sync_link_failed(struct db *db, int64_t link, int64_t now, int64_t next_due,
+    const char *error, int relink)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_FAILED);
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, error ? error : "error");
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int64(st, 3, next_due);
+	sqlite3_bind_int(st, 4, relink != 0);
+	sqlite3_bind_int64(st, 5, link);
+	return db_step_done(db, st);
+}
+
+int db_sync_link_add_items(struct db *db, int64_t link, int64_t n)
+{
+	return n ? step_2(db, SQL_ITEMS, n, link) : 0;
+}
+
+int db_sync_link_secret(struct db *db, int64_t link, const uint8_t *blob, size_t len)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_SECRET);
+	if (!st)
+		return -1;
+	sqlite3_bind_blob(st, 1, blob, (int)len, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, link);
+	return db_step_done(db, st);
+}

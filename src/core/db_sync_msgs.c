@@ -1,0 +1,285 @@
+/* The sync engine's SQL for mail: contacts by address, messages by Message-ID, threads by
+ * reference, who saw what, and the CRM folder's unmatched list. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/db_sync.h"
+#include "core/log.h"
+
+static const char SQL_CONTACTS_OF[] = "SELECT contact_id FROM contact_emails WHERE email = ?";
+static const char SQL_CONTACT_ACCOUNT[] = "SELECT account_id FROM contacts WHERE id = ?";
+static const char SQL_USER_OF_ADDRESS[] =
+    "SELECT id FROM users WHERE email = ?1 UNION ALL"
+    " SELECT user_id FROM links WHERE address = ?1 AND status != 'unlinked' LIMIT 1";
+static const char SQL_MSG_SEEN[] =
+    "SELECT 1 FROM message_users WHERE link_id = ? AND provider_id = ?";
+static const char SQL_MSG_BY_MID[] = "SELECT id FROM messages WHERE message_id = ?";
+static const char SQL_THREAD_OF_MID[] = "SELECT thread_id FROM messages WHERE message_id = ?";
+static const char SQL_THREAD_NAMING[] =
+    "SELECT thread_id FROM messages WHERE in_reply_to = ?1"
+    " OR instr(' ' || refs || ' ', ' ' || ?1 || ' ') > 0";
+static const char SQL_THREAD_STARTED[] = "SELECT started_at FROM threads WHERE id = ?";
+static const char SQL_THREAD_ADD[] =
+    "INSERT INTO threads (subject, started_at, last_at) VALUES (?1, ?2, ?2)";
+static const char SQL_THREAD_TOUCH[] =
+    "UPDATE threads SET started_at = min(started_at, ?1), last_at = max(last_at, ?1) WHERE id = ?2";
+static const char SQL_THREAD_MERGE_DATES[] =
+    "UPDATE threads SET started_at = min(started_at, (SELECT started_at FROM threads WHERE id = ?1)),"
+    " last_at = max(last_at, (SELECT last_at FROM threads WHERE id = ?1)),"
+    " regarding = CASE WHEN regarding = '' THEN (SELECT regarding FROM threads WHERE id = ?1)"
+    " ELSE regarding END WHERE id = ?2";
+static const char SQL_THREAD_MOVE[] = "UPDATE messages SET thread_id = ?2 WHERE thread_id = ?1";
+static const char SQL_THREAD_DEL[] = "DELETE FROM threads WHERE id = ?";
+static const char SQL_MSG_ADD[] =
+    "INSERT INTO messages (thread_id, message_id, in_reply_to, refs, subject, from_email,"
+    " from_name, to_list, cc_list, sent_at, body_text, created_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+static const char SQL_MSG_USER_ADD[] =
+    "INSERT INTO message_users (message_id, user_id, link_id, provider_id, direction)"
+    " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
+static const char SQL_MSG_CONTACT_ADD[] =
+    "INSERT OR IGNORE INTO message_contacts (message_id, contact_id) VALUES (?, ?)";
+static const char SQL_UNMATCHED_ADD[] =
+    "INSERT INTO unmatched_messages (link_id, user_id, provider_id, message_id, subject,"
+    " from_email, from_name, to_list, cc_list, sent_at, body_text, in_reply_to, refs, created_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
+
+/* The first column of the first row as an integer: *out, 1 when no row, -1 on error. */
+static int one_int(struct db *db, sqlite3_stmt *st, int64_t *out)
+{
+	int rc = sqlite3_step(st);
+	*out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE)
+		return 1;
+	log_warnx("db: %s", sqlite3_errmsg(db->h));
+	return -1;
+}
+
+static int add_unique(int64_t *ids, size_t max, size_t *n, int64_t id)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (ids[i] == id)
+			return 0;
+	if (*n < max)
+		ids[(*n)++] = id;
+	return 0;
+}
+
+int db_sync_contacts_of(struct db *db, const char *email, int64_t *ids, size_t max, size_t *n)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_CONTACTS_OF);
+	int rc;
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, email);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		add_unique(ids, max, n, sqlite3_column_int64(st, 0));
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int64_t db_sync_contact_account(struct db *db, int64_t contact)
+{
+	int64_t id;
+	sqlite3_stmt *st = db_stmt(db, SQL_CONTACT_ACCOUNT);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, contact);
+	return one_int(db, st, &id) < 0 ? -1 : id;
+}
+
+int64_t db_sync_user_of_address(struct db *db, const char *email)
+{
+	int64_t id;
+	sqlite3_stmt *st = db_stmt(db, SQL_USER_OF_ADDRESS);
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, email);
+	return one_int(db, st, &id) < 0 ? -1 : id;
+}
+
+int db_sync_msg_seen(struct db *db, int64_t link, const char *provider_id)
+{
+	int64_t one;
+	sqlite3_stmt *st = db_stmt(db, SQL_MSG_SEEN);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, link);
+	db_bind_text(st, 2, provider_id);
+	int rc = one_int(db, st, &one);
+	return rc < 0 ? -1 : rc == 0;
+}
+
+int64_t db_sync_msg_by_mid(struct db *db, const char *message_id)
+{
+	int64_t id;
+	sqlite3_stmt *st = db_stmt(db, SQL_MSG_BY_MID);
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, message_id);
+	return one_int(db, st, &id) < 0 ? -1 : id;
+}
+
+/* Add the threads sql finds for id (bound as ?1) to out. */
+static int threads_of(struct db *db, const char *sql, const char *id, int64_t *out, size_t max,
+    size_t *n)
+{
+	sqlite3_stmt *st = db_stmt(db, sql);
+	int rc;
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		add_unique(out, max, n, sqlite3_column_int64(st, 0));
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int64_t thread_started(struct db *db, int64_t thread)
+{
+	int64_t t;
+	sqlite3_stmt *st = db_stmt(db, SQL_THREAD_STARTED);
+	if (!st)
+		return 0;
+	sqlite3_bind_int64(st, 1, thread);
+	return one_int(db, st, &t) == 0 ? t : 0;
+}
+
+int db_sync_threads_related(struct db *db, const char *message_id, char *const *ids, size_t n_ids,
+    int64_t *out, size_t max, size_t *n)
+{
+	*n = 0;
+	for (size_t i = 0; i <= n_ids; i++) {
+		const char *id = i < n_ids ? ids[i] : message_id;
+		if (!id || !*id)
+			continue;
+		if ((i < n_ids && threads_of(db, SQL_THREAD_OF_MID, id, out, max, n) != 0) ||
+		    threads_of(db, SQL_THREAD_NAMING, id, out, max, n) != 0)
+			return -1;
+	}
+	/* Oldest first (insertion sort: a handful of threads at most). */
+	for (size_t i = 1; i < *n; i++) {
+		int64_t t = out[i], ts = thread_started(db, t);
+		size_t j = i;
+		while (j > 0 && (thread_started(db, out[j - 1]) > ts ||
+		    (thread_started(db, out[j - 1]) == ts && out[j - 1] > t))) {
+			out[j] = out[j - 1];
+			j--;
+		}
+		out[j] = t;
+	}
+	return 0;
+}
+
+int64_t db_sync_thread_add(struct db *db, const char *subject, int64_t started)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_THREAD_ADD);
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, subject ? subject : "");
+	sqlite3_bind_int64(st, 2, started);
+	if (db_step_done(db, st) != 0)
+		return -1;
+	return sqlite3_last_insert_rowid(db->h);
+}
+
+static int step_2(struct db *db, const char *sql, int64_t a, int64_t b)
+{
+	sqlite3_stmt *st = db_stmt(db, sql);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, a);
+	sqlite3_bind_int64(st, 2, b);
+	return db_step_done(db, st);
+}
+
+int db_sync_thread_touch(struct db *db, int64_t thread, int64_t date)
+{
+	return step_2(db, SQL_THREAD_TOUCH, date, thread);
+}
+
+int db_sync_thread_merge(struct db *db, int64_t from, int64_t into)
+{
+	if (from == into)
+		return 0;
+	if (step_2(db, SQL_THREAD_MERGE_DATES, from, into) != 0 ||
+	    step_2(db, SQL_THREAD_MOVE, from, into) != 0)
+		return -1;
+	sqlite3_stmt *st = db_stmt(db, SQL_THREAD_DEL);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, from);
+	return db_step_done(db, st);
+}
+
+int64_t db_sync_msg_add(struct db *db, int64_t thread, const struct sync_msg *m,
+    const char *refs, const char *to_list, const char *cc_list, int64_t now)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_MSG_ADD);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, thread);
+	db_bind_text(st, 2, m->message_id);
+	db_bind_text(st, 3, m->in_reply_to);
+	db_bind_text(st, 4, refs ? refs : "");
+	db_bind_text(st, 5, m->subject ? m->subject : "");
+	db_bind_text(st, 6, m->from.email ? m->from.email : "");
+	db_bind_text(st, 7, m->from.name ? m->from.name : "");
+	db_bind_text(st, 8, to_list ? to_list : "");
+	db_bind_text(st, 9, cc_list ? cc_list : "");
+	sqlite3_bind_int64(st, 10, m->date);
+	db_bind_text(st, 11, m->body_text ? m->body_text : "");
+	sqlite3_bind_int64(st, 12, now);
+	if (db_step_done(db, st) != 0)
+		return -1;
+	return sqlite3_last_insert_rowid(db->h);
+}
+
+int db_sync_msg_user_add(struct db *db, int64_t msg, int64_t user, int64_t link,
+    const char *provider_id, const char *direction)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_MSG_USER_ADD);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, msg);
+	sqlite3_bind_int64(st, 2, user);
+	sqlite3_bind_int64(st, 3, link);
+	db_bind_text(st, 4, provider_id);
+	db_bind_text(st, 5, direction);
+	if (db_step_done(db, st) != 0)
+		return -1;
+	return sqlite3_changes(db->h) > 0;
+}
+
+int db_sync_msg_contact_add(struct db *db, int64_t msg, int64_t contact)
+{
+	return step_2(db, SQL_MSG_CONTACT_ADD, msg, contact);
+}
+
+int db_sync_unmatched_add(struct db *db, int64_t link, int64_t user, const struct sync_msg *m,
+    const char *refs, const char *to_list, const char *cc_list, int64_t now)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_UNMATCHED_ADD);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, link);
+	sqlite3_bind_int64(st, 2, user);
+	db_bind_text(st, 3, m->provider_id ? m->provider_id : m->message_id);
+	db_bind_text(st, 4, m->message_id);
+	db_bind_text(st, 5, m->subject ? m->subject : "");
+	db_bind_text(st, 6, m->from.email ? m->from.email : "");
+	db_bind_text(st, 7, m->from.name ? m->from.name : "");
+	db_bind_text(st, 8, to_list ? to_list : "");
+	db_bind_text(st, 9, cc_list ? cc_list : "");
+	sqlite3_bind_int64(st, 10, m->date);
+	db_bind_text(st, 11, m->body_text ? m->body_text : "");
+	db_bind_text(st, 12, m->in_reply_to);
+	db_bind_text(st, 13, refs ? refs : "");
+	sqlite3_bind_int64(st, 14, now);
+	if (db_step_done(db, st) != 0)
+		return -1;
+	return sqlite3_changes(db->h) > 0;
+}

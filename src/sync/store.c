@@ -1,0 +1,193 @@
+/* The store: turns a page of provider items into rows (see store.h). Each item is written under
+ * its own savepoint so one bad item is logged and skipped while the rest of the page lands. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/db_sync.h"
+#include "core/log.h"
+#include "sync/match.h"
+#include "sync/store.h"
+
+#define MAX_CONTACTS 64
+#define MAX_THREADS 16
+
+const char *stream_name(enum stream s)
+{
+	switch (s) {
+	case STREAM_MAIL: return "mail";
+	case STREAM_EVENTS: return "events";
+	case STREAM_FOLDER: return "folder";
+	}
+	return "unknown";
+}
+
+static int64_t store_now(const struct store *s)
+{
+	return s->now ? s->now : (int64_t)time(NULL);
+}
+
+/* Contacts owning any address of set. */
+static int contacts_of(struct store *s, const struct strset *set, int64_t *ids, size_t *n)
+{
+	*n = 0;
+	for (size_t i = 0; i < set->n; i++)
+		if (db_sync_contacts_of(s->db, set->v[i], ids, MAX_CONTACTS, n) != 0)
+			return -1;
+	return 0;
+}
+
+/* The thread a new message joins (merging threads it ties together), or a new one. */
+static int64_t thread_for(struct store *s, const struct sync_msg *m, const struct strset *refs,
+    int64_t date)
+{
+	int64_t found[MAX_THREADS];
+	size_t n = 0;
+	if (db_sync_threads_related(s->db, m->message_id, refs->v, refs->n, found, MAX_THREADS,
+	    &n) != 0)
+		return -1;
+	if (n == 0)
+		return db_sync_thread_add(s->db, m->subject, date);
+	for (size_t i = 1; i < n; i++)
+		if (db_sync_thread_merge(s->db, found[i], found[0]) != 0)
+			return -1;
+	return db_sync_thread_touch(s->db, found[0], date) == 0 ? found[0] : -1;
+}
+
+/* The CRM-folder hook: a dragged-in message matching no contact waits in unmatched_messages
+ * for the user to assign it. */
+static int store_unmatched(struct store *s, const struct sync_msg *m, const char *refs,
+    const char *to, const char *cc)
+{
+	int rc = db_sync_unmatched_add(s->db, s->link_id, s->user_id, m, refs, to, cc, store_now(s));
+	if (rc < 0)
+		return -1;
+	if (rc)
+		s->c.new_items++;
+	else
+		s->c.skipped++;
+	return 0;
+}
+
+static int store_new_message(struct store *s, const struct sync_msg *m, const struct strset *refs,
+    const char *refs_text, const char *to, const char *cc, const char *dir)
+{
+	int64_t date = m->date > 0 ? m->date : store_now(s);
+	struct sync_msg dated = *m;
+	dated.date = date;
+	int64_t thread = thread_for(s, m, refs, date);
+	if (thread < 0)
+		return -1;
+	int64_t id = db_sync_msg_add(s->db, thread, &dated, refs_text, to, cc, store_now(s));
+	if (id < 0 || db_sync_msg_user_add(s->db, id, s->user_id, s->link_id, m->provider_id, dir) < 0)
+		return -1;
+	s->c.new_items++;
+	return (int)(id > 0 ? 0 : -1);
+}
+
+int store_message(struct store *s, const struct sync_msg *m)
+{
+	struct strset addrs = { 0 }, refs = { 0 };
+	int64_t contacts[MAX_CONTACTS];
+	size_t n_contacts = 0;
+	char *refs_text = NULL, *to = NULL, *cc = NULL;
+	int rc = -1;
+
+	if (addrset_of_msg(&addrs, m) < 0 || contacts_of(s, &addrs, contacts, &n_contacts) < 0 ||
+	    msg_refs(&refs, m) < 0 || !(refs_text = strset_join(&refs)) ||
+	    !(to = addr_list_format(m->to, m->n_to)) || !(cc = addr_list_format(m->cc, m->n_cc)))
+		goto out;
+	if (n_contacts == 0) {
+		rc = 0;
+		if (m->folder == FOLDER_CRM)
+			rc = store_unmatched(s, m, refs_text, to, cc);
+		else
+			s->c.skipped++;
+		goto out;
+	}
+	int seen = db_sync_msg_seen(s->db, s->link_id, m->provider_id);
+	if (seen != 0) {
+		rc = seen < 0 ? -1 : 0;
+		s->c.skipped += seen > 0;
+		goto out;
+	}
+	const char *dir = msg_is_sent(m, s->address) ? "sent" : "received";
+	int64_t id = db_sync_msg_by_mid(s->db, m->message_id);
+	if (id < 0)
+		goto out;
+	if (id > 0) {
+		int added = db_sync_msg_user_add(s->db, id, s->user_id, s->link_id, m->provider_id, dir);
+		if (added < 0)
+			goto out;
+		if (added)
+			s->c.updated++;
+		else
+			s->c.skipped++;
+	} else {
+		if (store_new_message(s, m, &refs, refs_text, to, cc, dir) != 0)
+			goto out;
+		id = db_sync_msg_by_mid(s->db, m->message_id);
+	}
+	for (size_t i = 0; i < n_contacts; i++)
+		if (db_sync_msg_contact_add(s->db, id, contacts[i]) != 0)
+			goto out;
+	rc = 0;
+out:
+	strset_free(&addrs);
+	strset_free(&refs);
+	free(refs_text);
+	free(to);
+	free(cc);
+	return rc;
+}
+
+/* Run fn on one item under a savepoint; a failing item is rolled back, counted and logged. */
+static int with_savepoint(struct store *s, int ok, const char *what, const char *id)
+{
+	if (ok == 0)
+		return db_exec(s->db, "RELEASE store_item");
+	s->c.errors++;
+	log_warnx("link %lld: %s %s not stored", (long long)s->link_id, what, id ? id : "(no id)");
+	db_exec(s->db, "ROLLBACK TO store_item");
+	return db_exec(s->db, "RELEASE store_item");
+}
+
+int store_commit(struct store *s, enum stream stream, struct msg_list *msgs,
+    struct event_list *events, const char *cursor)
+{
+	struct store_counts before = s->c;
+	int rc = -1;
+	if (db_begin(s->db) != 0)
+		goto out;
+	for (size_t i = 0; msgs && i < msgs->n; i++) {
+		const struct sync_msg *m = &msgs->v[i];
+		if (db_exec(s->db, "SAVEPOINT store_item") != 0)
+			goto fail;
+		int ok = m->message_id && *m->message_id ? store_message(s, m) : -1;
+		if (with_savepoint(s, ok, "message", m->provider_id) != 0)
+			goto fail;
+	}
+	if (events && events->n && store_events(s, events) != 0)
+		goto fail;
+	if (cursor && db_sync_cursor_set(s->db, s->link_id, stream_name(stream), cursor,
+	    store_now(s)) != 0)
+		goto fail;
+	if (db_sync_link_add_items(s->db, s->link_id, (s->c.new_items - before.new_items) +
+	    (s->c.updated - before.updated)) != 0)
+		goto fail;
+	if (db_commit(s->db) != 0)
+		goto fail;
+	rc = 0;
+	goto out;
+fail:
+	db_rollback(s->db);
+	s->c = before;
+	s->c.errors++;
+	log_warnx("link %lld: page of %s not stored", (long long)s->link_id, stream_name(stream));
+out:
+	if (msgs)
+		msg_list_free(msgs);
+	if (events)
+		event_list_free(events);
+	return rc;
+}

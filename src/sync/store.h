@@ -1,0 +1,44 @@
+/* Storing what a pass found: a page of messages or events and the stream's new cursor in one
+ * transaction, matched to contacts, threaded, and merged across users (one mail = one message,
+ * one meeting = one appointment). */
+#ifndef SYNC_STORE_H
+#define SYNC_STORE_H
+
+#include <stdint.h>
+
+#include "core/db.h"
+#include "providers/provider.h"
+
+struct store_counts {
+	long new_items;     /* messages or appointments stored for the first time */
+	long updated;       /* known items changed, seen by one more user, or removed */
+	long skipped;       /* unchanged, already stored, or matching no contact */
+	long errors;        /* items that could not be stored (logged, the pass goes on) */
+};
+
+/* One link's view of the store during a pass. db and address are borrowed. */
+struct store {
+	struct db *db;
+	int64_t link_id, user_id;
+	const char *address;        /* the link's own address: mail from it is 'sent' */
+	struct store_counts c;
+	int64_t now;                /* 0: time(NULL) at each commit */
+};
+
+/* The sync_cursors.stream name of a stream: "mail", "events", "folder". */
+const char *stream_name(enum stream s);
+
+/* Store msgs and events (both emptied, items freed) and cursor (NULL: leave it) for stream in
+ * one transaction; counts go to s->c. Returns 0, or -1 when the transaction failed (nothing of
+ * the page nor the cursor was written). */
+int store_commit(struct store *s, enum stream stream, struct msg_list *msgs,
+    struct event_list *events, const char *cursor);
+
+/* Store one message / one event outside any transaction management (for tests and the
+ * commit above). Return 0, or -1 on a database error. */
+int store_message(struct store *s, const struct sync_msg *m);
+/* Store a batch of events (each under a savepoint), then drop the stored occurrences of every
+ * complete series (series_complete, or a single event) that the batch no longer lists. */
+int store_events(struct store *s, const struct event_list *events);
+
+#endif

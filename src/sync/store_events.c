@@ -1,0 +1,195 @@
+/* Storing appointments: upsert by (UID, occurrence) with one appointment_users row per user,
+ * attendees and contacts replaced, deletions and vanished occurrences retired (db_sync_events.c
+ * says how), hidden ones never revived and CRM-owned fields never touched. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/db_sync.h"
+#include "core/log.h"
+#include "sync/match.h"
+#include "sync/store.h"
+
+#define MAX_CONTACTS 64
+
+/* The appointments each series (provider_id) of a batch kept, for removing the rest. */
+struct series {
+	char *provider_id;
+	int complete;
+	int64_t *keep;
+	size_t n, cap;
+};
+struct series_list {
+	struct series *v;
+	size_t n, cap;
+};
+
+static struct series *series_get(struct series_list *l, const char *provider_id)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i].provider_id, provider_id) == 0)
+			return &l->v[i];
+	if (l->n == l->cap) {
+		size_t ncap = l->cap ? l->cap * 2 : 16;
+		struct series *nv = realloc(l->v, ncap * sizeof *nv);
+		if (!nv)
+			return NULL;
+		l->v = nv;
+		l->cap = ncap;
+	}
+	struct series *s = &l->v[l->n];
+	memset(s, 0, sizeof *s);
+	if (!(s->provider_id = strdup(provider_id)))
+		return NULL;
+	l->n++;
+	return s;
+}
+
+static int series_keep(struct series *s, int64_t id)
+{
+	if (s->n == s->cap) {
+		size_t ncap = s->cap ? s->cap * 2 : 16;
+		int64_t *nv = realloc(s->keep, ncap * sizeof *nv);
+		if (!nv)
+			return -1;
+		s->keep = nv;
+		s->cap = ncap;
+	}
+	s->keep[s->n++] = id;
+	return 0;
+}
+
+static void series_free(struct series_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].provider_id);
+		free(l->v[i].keep);
+	}
+	free(l->v);
+}
+
+static int64_t store_now(const struct store *s)
+{
+	return s->now ? s->now : (int64_t)time(NULL);
+}
+
+/* Write one live event; *kept gets the appointment id it lives in (0 when not stored). */
+static int store_event(struct store *s, const struct sync_event *e, int64_t *kept)
+{
+	struct strset addrs = { 0 };
+	struct db_appt_state st;
+	int64_t contacts[MAX_CONTACTS], account = 0, assigned = 0, id;
+	size_t n_contacts = 0;
+	int rc = -1;
+
+	*kept = 0;
+	if (db_sync_appt_state(s->db, e->uid, e->recurrence_id, s->user_id, s->link_id, e->etag,
+	    &st) != 0)
+		goto out;
+	if (st.id && st.same_etag) {
+		*kept = st.id;
+		s->c.skipped++;
+		rc = 0;
+		goto out;
+	}
+	if (addrset_of_event(&addrs, e) < 0)
+		goto out;
+	for (size_t i = 0; i < addrs.n; i++)
+		if (db_sync_contacts_of(s->db, addrs.v[i], contacts, MAX_CONTACTS, &n_contacts) != 0)
+			goto out;
+	if (n_contacts == 0 && !st.id) {
+		s->c.skipped++;
+		rc = 0;
+		goto out;
+	}
+	if (n_contacts && (account = db_sync_contact_account(s->db, contacts[0])) < 0)
+		goto out;
+	if (e->organizer.email && (assigned = db_sync_user_of_address(s->db, e->organizer.email)) < 0)
+		goto out;
+	if (!st.id) {
+		if ((id = db_sync_appt_add(s->db, e, assigned ? assigned : s->user_id, account,
+		    store_now(s))) < 0)
+			goto out;
+		s->c.new_items++;
+	} else {
+		id = st.id;
+		if (strcmp(st.source, "imported") == 0 &&
+		    db_sync_appt_update(s->db, id, e, assigned, account, store_now(s)) != 0)
+			goto out;
+		s->c.updated++;
+	}
+	if (n_contacts && strcmp(st.id ? st.source : "imported", "imported") == 0 &&
+	    db_sync_appt_people(s->db, id, e, contacts, n_contacts) != 0)
+		goto out;
+	if (db_sync_appt_user_set(s->db, id, s->user_id, s->link_id, e->provider_id, e->etag) != 0)
+		goto out;
+	*kept = id;
+	rc = 0;
+out:
+	strset_free(&addrs);
+	return rc;
+}
+
+static int item_done(struct store *s, int ok, const struct sync_event *e)
+{
+	if (ok == 0)
+		return db_exec(s->db, "RELEASE store_item");
+	s->c.errors++;
+	log_warnx("link %lld: event %s (%s) not stored", (long long)s->link_id,
+	    e->provider_id ? e->provider_id : "(no id)", e->uid ? e->uid : "no UID");
+	db_exec(s->db, "ROLLBACK TO store_item");
+	return db_exec(s->db, "RELEASE store_item");
+}
+
+/* One item of the batch: a deletion, or a live event recorded in its series. */
+static int store_one(struct store *s, const struct sync_event *e, struct series_list *sl)
+{
+	if (!e->provider_id)
+		return -1;
+	if (e->deleted) {
+		int n = db_sync_appt_forget(s->db, s->link_id, e->provider_id, NULL, 0);
+		if (n < 0)
+			return -1;
+		if (n)
+			s->c.updated++;
+		else
+			s->c.skipped++;
+		return 0;
+	}
+	if (!e->uid || !*e->uid)
+		return -1;
+	int64_t kept;
+	if (store_event(s, e, &kept) != 0)
+		return -1;
+	struct series *ser = series_get(sl, e->provider_id);
+	if (!ser)
+		return -1;
+	if (e->series_complete || !e->recurrence_id)
+		ser->complete = 1;
+	return kept ? series_keep(ser, kept) : 0;
+}
+
+int store_events(struct store *s, const struct event_list *events)
+{
+	struct series_list sl = { 0 };
+	int rc = -1;
+	for (size_t i = 0; i < events->n; i++) {
+		if (db_exec(s->db, "SAVEPOINT store_item") != 0)
+			goto out;
+		if (item_done(s, store_one(s, &events->v[i], &sl), &events->v[i]) != 0)
+			goto out;
+	}
+	for (size_t i = 0; i < sl.n; i++) {
+		if (!sl.v[i].complete)
+			continue;
+		int n = db_sync_appt_forget(s->db, s->link_id, sl.v[i].provider_id, sl.v[i].keep,
+		    sl.v[i].n);
+		if (n < 0)
+			goto out;
+		s->c.updated += n;
+	}
+	rc = 0;
+out:
+	series_free(&sl);
+	return rc;
+}

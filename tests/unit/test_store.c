@@ -1,0 +1,213 @@
+/* Storing pages: idempotent, one mail = one message and one meeting = one appointment across
+ * users, changes update in place, series cleanup, deletions, and what the CRM user owns kept. */
+#include "t.h"
+#include "sync_fixture.h"
+
+static void test_same_page_twice_stores_no_duplicates(void)
+{
+	struct fx f;
+	struct msg_list l = { 0 };
+	struct event_list e = { 0 };
+	CHECK(fx_open(&f) == 0);
+	for (int round = 0; round < 2; round++) {
+		fx_msg(&l, "INBOX/1/1", "m1@x", "john.smith@example.net", "alice@crm.example", NULL,
+		    NULL, 1690000000);
+		fx_msg(&l, "INBOX/1/2", "m2@x", "ana@example.net", "alice@crm.example", "m1@x", "m1@x",
+		    1690000100);
+		CHECK(store_commit(&f.sa, STREAM_MAIL, &l, NULL, "c1") == 0);
+		fx_event(&e, "/a/cal/1.ics", "uid-1", NULL, "e1", NULL, "john.smith@example.net",
+		    1700000000, "Visit");
+		CHECK(store_commit(&f.sa, STREAM_EVENTS, NULL, &e, "t1") == 0);
+	}
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM messages", 0), 2);
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM message_users", 0), 2);
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM message_contacts", 0), 2);
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM threads", 0), 1);
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM appointments", 0), 1);
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM appointment_users", 0), 1);
+	CHECK_INT(fx_int(&f, "SELECT items_imported FROM links WHERE id = ?", f.alice_link), 3);
+	CHECK_INT(f.sa.c.skipped, 3);
+	fx_close(&f);
+}
+
+static void test_same_mail_in_two_mailboxes_is_one_message(void)
+{
+	struct fx f;
+	struct msg_list l = { 0 };
+	CHECK(fx_open(&f) == 0);
+	fx_msg(&l, "INBOX/1/1", "m1@x", "john.smith@example.net", "alice@crm.example", NULL, NULL, 5);
+	CHECK(store_commit(&f.sa, STREAM_MAIL, &l, NULL, "c1") == 0);
+	fx_msg(&l, "INBOX/9/3", "m1@x", "john.smith@example.net", "alice@crm.example", NULL, NULL, 5);
+	CHECK(store_commit(&f.sb, STREAM_MAIL, &l, NULL, "c1") == 0);
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM messages", 0), 1);
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM message_users", 0), 2);
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM message_users WHERE user_id = ?", f.bob), 1);
+	fx_close(&f);
+}
+
+static void test_same_meeting_in_two_calendars_is_one_appointment(void)
+{
+	struct fx f;
+	struct event_list e = { 0 };
+	CHECK(fx_open(&f) == 0);
+	fx_event(&e, "/alice/cal/m.ics", "meet-1", NULL, "a1", "bob@crm.example",
+	    "john.smith@example.net", 1700000000, "Rates review");
+	CHECK(store_commit(&f.sa, STREAM_EVENTS, NULL, &e, "t1") == 0);
+	CHECK_INT(fx_int(&f, "SELECT assigned_user_id FROM appointments", 0), f.bob);
+	fx_event(&e, "/bob/cal/m.ics", "meet-1", NULL, "b1", "bob@crm.example",
+	    "john.smith@example.net", 1700000000, "Rates review");
+	CHECK(store_commit(&f.sb, STREAM_EVENTS, NULL, &e, "t1") == 0);
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM appointments", 0), 1);
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM appointment_users", 0), 2);
+	CHECK_STR(fx_text(&f, "SELECT type || '/' || source FROM appointments", 0), "Imported/imported");
+	fx_close(&f);
+}
+
+static void test_moved_appointment_updates_in_place(void)
+{
+	struct fx f;
+	struct event_list e = { 0 };
+	CHECK(fx_open(&f) == 0);
+	fx_event(&e, "/a/cal/1.ics", "uid-1", NULL, "e1", NULL, "john.smith@example.net", 1700000000,
+	    "Visit");
+	CHECK(store_commit(&f.sa, STREAM_EVENTS, NULL, &e, "t1") == 0);
+	long long id = fx_int(&f, "SELECT id FROM appointments", 0);
+	CHECK(sqlite3_exec(f.db->h, "UPDATE appointments SET note = 'gate code 42', complete = 1,"
+	    " regarding = 'WO-7', completion_note = 'done'", NULL, NULL, NULL) == SQLITE_OK);
+	struct sync_event *m = fx_event(&e, "/a/cal/1.ics", "uid-1", NULL, "e2", NULL,
+	    "ana@example.net", 1700003600, "Visit (moved)");
+	free(m->location);
+	m->location = strdup("Back gate");
+	CHECK(store_commit(&f.sa, STREAM_EVENTS, NULL, &e, "t2") == 0);
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM appointments", 0), 1);
+	CHECK_INT(fx_int(&f, "SELECT id FROM appointments", 0), id);
+	CHECK_INT(fx_int(&f, "SELECT start_at FROM appointments", 0), 1700003600);
+	CHECK_STR(fx_text(&f, "SELECT title || '|' || location FROM appointments", 0),
+	    "Visit (moved)|Back gate");
+	CHECK_STR(fx_text(&f, "SELECT note || '|' || completion_note || '|' || complete || '|' ||"
+	    " regarding FROM appointments", 0), "gate code 42|done|1|WO-7");
+	CHECK_INT(fx_int(&f, "SELECT contact_id FROM appointment_contacts", 0), f.ana);
+	CHECK_STR(fx_text(&f, "SELECT group_concat(email) FROM appointment_attendees", 0),
+	    "ana@example.net");
+	CHECK_STR(fx_text(&f, "SELECT etag FROM appointment_users", 0), "e2");
+	fx_close(&f);
+}
+
+static void test_deleted_appointment_disappears_when_no_one_has_it(void)
+{
+	struct fx f;
+	struct event_list e = { 0 };
+	CHECK(fx_open(&f) == 0);
+	fx_event(&e, "/a/cal/1.ics", "uid-1", NULL, "a1", NULL, "john.smith@example.net", 1700000000,
+	    "Visit");
+	CHECK(store_commit(&f.sa, STREAM_EVENTS, NULL, &e, "t1") == 0);
+	fx_event(&e, "/b/cal/1.ics", "uid-1", NULL, "b1", NULL, "john.smith@example.net", 1700000000,
+	    "Visit");
+	CHECK(store_commit(&f.sb, STREAM_EVENTS, NULL, &e, "t1") == 0);
+	struct sync_event *d = event_list_add(&e);
+	d->provider_id = strdup("/a/cal/1.ics");
+	d->deleted = 1;
+	CHECK(store_commit(&f.sa, STREAM_EVENTS, NULL, &e, "t2") == 0);
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM appointments", 0), 1);
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM appointment_users", 0), 1);
+	d = event_list_add(&e);
+	d->provider_id = strdup("/b/cal/1.ics");
+	d->deleted = 1;
+	CHECK(store_commit(&f.sb, STREAM_EVENTS, NULL, &e, "t2") == 0);
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM appointments", 0), 0);
+	fx_close(&f);
+}
+
+static void test_series_drops_occurrences_no_longer_listed(void)
+{
+	struct fx f;
+	struct event_list e = { 0 };
+	CHECK(fx_open(&f) == 0);
+	const char *rids[] = { "20240101T150000Z", "20240108T150000Z", "20240115T150000Z" };
+	for (int i = 0; i < 3; i++)
+		fx_event(&e, "/a/cal/s.ics", "series-1", rids[i], "s1", NULL, "john.smith@example.net",
+		    1704121200 + i * 604800, "Weekly")->series_complete = 1;
+	CHECK(store_commit(&f.sa, STREAM_EVENTS, NULL, &e, "t1") == 0);
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM appointments", 0), 3);
+	/* The second occurrence gets an EXDATE: the series comes again without it. */
+	for (int i = 0; i < 3; i += 2)
+		fx_event(&e, "/a/cal/s.ics", "series-1", rids[i], "s2", NULL, "john.smith@example.net",
+		    1704121200 + i * 604800, "Weekly")->series_complete = 1;
+	CHECK(store_commit(&f.sa, STREAM_EVENTS, NULL, &e, "t2") == 0);
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM appointments", 0), 2);
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM appointments WHERE recurrence_id = '20240108T150000Z'",
+	    0), 0);
+	fx_close(&f);
+}
+
+static void test_hidden_appointment_is_never_revived(void)
+{
+	struct fx f;
+	struct event_list e = { 0 };
+	CHECK(fx_open(&f) == 0);
+	fx_event(&e, "/a/cal/1.ics", "uid-1", NULL, "e1", NULL, "john.smith@example.net", 1700000000,
+	    "Visit");
+	CHECK(store_commit(&f.sa, STREAM_EVENTS, NULL, &e, "t1") == 0);
+	CHECK(sqlite3_exec(f.db->h, "UPDATE appointments SET hidden = 1", NULL, NULL, NULL) == SQLITE_OK);
+	fx_event(&e, "/a/cal/1.ics", "uid-1", NULL, "e2", NULL, "john.smith@example.net", 1700007200,
+	    "Visit again");
+	CHECK(store_commit(&f.sa, STREAM_EVENTS, NULL, &e, "t2") == 0);
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM appointments", 0), 1);
+	CHECK_INT(fx_int(&f, "SELECT hidden FROM appointments", 0), 1);
+	/* Deleted at the provider and then created again under the same UID: still hidden. */
+	struct sync_event *d = event_list_add(&e);
+	d->provider_id = strdup("/a/cal/1.ics");
+	d->deleted = 1;
+	CHECK(store_commit(&f.sa, STREAM_EVENTS, NULL, &e, "t3") == 0);
+	fx_event(&e, "/a/cal/1.ics", "uid-1", NULL, "e3", NULL, "john.smith@example.net", 1700007200,
+	    "Visit again");
+	CHECK(store_commit(&f.sa, STREAM_EVENTS, NULL, &e, "t4") == 0);
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM appointments", 0), 1);
+	CHECK_INT(fx_int(&f, "SELECT hidden FROM appointments", 0), 1);
+	fx_close(&f);
+}
+
+static void test_cancelled_event_is_kept_cancelled(void)
+{
+	struct fx f;
+	struct event_list e = { 0 };
+	CHECK(fx_open(&f) == 0);
+	fx_event(&e, "/a/cal/1.ics", "uid-1", NULL, "e1", NULL, "john.smith@example.net", 1700000000,
+	    "Visit")->cancelled = 1;
+	CHECK(store_commit(&f.sa, STREAM_EVENTS, NULL, &e, "t1") == 0);
+	CHECK_INT(fx_int(&f, "SELECT cancelled FROM appointments", 0), 1);
+	fx_close(&f);
+}
+
+static void test_a_bad_item_is_skipped_and_the_page_lands(void)
+{
+	struct fx f;
+	struct msg_list l = { 0 };
+	struct event_list e = { 0 };
+	CHECK(fx_open(&f) == 0);
+	struct sync_msg *bad = fx_msg(&l, "INBOX/1/1", "x", "john.smith@example.net", "a@b.c", NULL,
+	    NULL, 1);
+	free(bad->message_id);
+	bad->message_id = NULL;
+	fx_msg(&l, "INBOX/1/2", "ok@x", "john.smith@example.net", "alice@crm.example", NULL, NULL, 2);
+	CHECK(store_commit(&f.sa, STREAM_MAIL, &l, NULL, "c9") == 0);
+	struct sync_event *ev = fx_event(&e, "/a/cal/1.ics", "u", NULL, "e", NULL,
+	    "john.smith@example.net", 1, "x");
+	free(ev->uid);
+	ev->uid = NULL;
+	CHECK(store_commit(&f.sa, STREAM_EVENTS, NULL, &e, "t9") == 0);
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM messages", 0), 1);
+	CHECK_INT(f.sa.c.errors, 2);
+	CHECK_STR(fx_text(&f, "SELECT group_concat(cursor) FROM sync_cursors", 0), "c9,t9");
+	fx_close(&f);
+}
+
+T_MAIN(T(test_same_page_twice_stores_no_duplicates),
+    T(test_same_mail_in_two_mailboxes_is_one_message),
+    T(test_same_meeting_in_two_calendars_is_one_appointment),
+    T(test_moved_appointment_updates_in_place),
+    T(test_deleted_appointment_disappears_when_no_one_has_it),
+    T(test_series_drops_occurrences_no_longer_listed),
+    T(test_hidden_appointment_is_never_revived),
+    T(test_cancelled_event_is_kept_cancelled),
+    T(test_a_bad_item_is_skipped_and_the_page_lands))
