@@ -11,7 +11,7 @@ Binaries come from $CRM_BIN (default build-san/bin), the checkout from $CRM_ROOT
 Run alone (`python3 lib_web.py serve [--bin DIR] [--threads N]`) it starts a stack, prints one
 JSON line {"url", "dir", "db", "fcgi_pid", "nginx_pid"} and runs until stdin closes or SIGTERM.
 """
-import html
+import atexit
 import html.parser
 import http.client
 import json
@@ -41,6 +41,19 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 def epoch(y, m, d, hh=0, mm=0, tz=CHICAGO):
     """UTC epoch seconds of a wall-clock time in tz (America/Chicago by default)."""
     return int(datetime(y, m, d, hh, mm, tzinfo=tz).timestamp())
+
+
+def _die_with_parent():
+    """preexec_fn: the child gets SIGTERM when this process dies, even by SIGKILL."""
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+def _exit_on_signal(signum, frame):
+    sys.exit(128 + signum)
 
 
 def free_port():
@@ -278,7 +291,9 @@ class Client:
         return self.request("GET", path, **kw)
 
     def post(self, path, form=None, **kw):
-        return self.request("POST", path, form=form if form is not None else {}, **kw)
+        if form is None and "body" not in kw:
+            form = {}
+        return self.request("POST", path, form=form, **kw)
 
     def follow(self, resp, limit=5):
         """Follow 30x redirects of resp with GETs."""
@@ -334,6 +349,10 @@ class Stack:
 
     # -- start
     def start(self):
+        atexit.register(self.stop)
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            if signal.getsignal(sig) in (signal.SIG_DFL, None):
+                signal.signal(sig, _exit_on_signal)
         self.dir = tempfile.mkdtemp(prefix="crm-web-")
         os.chmod(self.dir, 0o755)   # nginx workers run as nobody when we are root
         for sub in ("logs", "tmp"):
@@ -370,7 +389,7 @@ class Stack:
         self.fcgi_log = open(os.path.join(self.dir, "fcgi.log"), "w")
         self.fcgi = subprocess.Popen([os.path.join(self.bin, "crm.fcgi"), "-c", self.conf],
                                      stdout=self.fcgi_log, stderr=subprocess.STDOUT,
-                                     cwd=self.dir)
+                                     cwd=self.dir, preexec_fn=_die_with_parent)
         deadline = time.time() + 15
         while time.time() < deadline:
             if self.fcgi.poll() is not None:
@@ -391,7 +410,7 @@ class Stack:
             f.write(text)
         self.nginx = subprocess.Popen(
             ["nginx", "-p", self.dir + "/", "-c", ncf, "-e", os.path.join(self.dir, "logs/error.log")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent)
         deadline = time.time() + 10
         while time.time() < deadline:
             if self.nginx.poll() is not None:
@@ -452,12 +471,13 @@ class Stack:
                 i = lg.find(pat)
                 if i >= 0:
                     self._problems.append("crm.fcgi log: " + lg[max(0, i - 200):i + 1500])
-            if self.fcgi_rc not in (None, 0) and not self._problems:
+            if self.fcgi_rc not in (None, 0, -signal.SIGTERM) and not self._problems:
                 self._problems.append("crm.fcgi exited %d on SIGTERM" % self.fcgi_rc)
             self.fcgi = None
         self.nginx = None
         if self.dir and not os.environ.get("CRM_KEEP"):
             shutil.rmtree(self.dir, ignore_errors=True)
+        self.dir = None
 
     def problems(self):
         return list(self._problems)
