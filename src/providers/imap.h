@@ -104,7 +104,9 @@ int imap_idle_done(struct imap_conn *c, int *new_mail);
  * cursor) only later mail comes, unless the link's since lies more than a day back (a
  * back-fill): then mail from that day on comes too (imap_cursor_since); STREAM_FOLDER imports
  * every message in "CRM" (folder FOLDER_CRM, committed with cursor "crm"), then moves it to
- * "Processed". step() does all its I/O at once and returns STEP_DONE or a prov_status. */
+ * "Processed". step() does all its I/O at once and returns STEP_DONE or a prov_status.
+ * push_begin() takes PUSH_FOLDER_SETUP and PUSH_FOLDER_MOVE (to "Processed"); anything else
+ * (PUSH_MAIL_SEND needs SMTP) is refused with PROV_PERM and a reason in res->error. */
 extern const struct provider imap_provider;
 
 #endif

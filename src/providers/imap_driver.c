@@ -51,30 +51,77 @@ struct pass {
 	char *address, *settings, *secret;
 	char *cursor;
 	struct imap_conn *c;
+	int push;                   /* a push_kind + 1 when this pass runs an outbox item, else 0 */
+	char *push_id;
+	struct push_result *res;    /* borrowed from the engine */
 };
 
-static int imap_begin(const struct prov_link *l, enum stream s, const char *cursor,
-    struct pass **out)
+/* A pass with its own copies of the link's strings, or NULL when out of memory. */
+static struct pass *pass_new(const struct prov_link *l)
 {
 	struct pass *p = calloc(1, sizeof *p);
-	*out = NULL;
-	if (s != STREAM_MAIL && s != STREAM_FOLDER) {
-		free(p);
-		return PROV_PERM;
-	}
 	if (!p)
-		return PROV_TEMP;
-	p->s = s;
+		return NULL;
 	p->link = *l;
 	p->address = l->address ? strdup(l->address) : NULL;
 	p->settings = l->settings ? strdup(l->settings) : NULL;
 	p->secret = l->secret ? strdup(l->secret) : NULL;
-	p->cursor = cursor ? strdup(cursor) : NULL;
 	p->link.address = p->address;
 	p->link.settings = p->settings;
 	p->link.secret = p->secret;
+	return p;
+}
+
+static int imap_begin(const struct prov_link *l, enum stream s, const char *cursor,
+    struct pass **out)
+{
+	*out = NULL;
+	if (s != STREAM_MAIL && s != STREAM_FOLDER)
+		return PROV_PERM;
+	struct pass *p = pass_new(l);
+	if (!p)
+		return PROV_TEMP;
+	p->s = s;
+	p->cursor = cursor ? strdup(cursor) : NULL;
 	*out = p;
 	return PROV_OK;
+}
+
+/* Outgoing work IMAP can do: set up the CRM folders, move a CRM message to Processed. Sending
+ * mail needs SMTP, which this driver does not speak: PROV_PERM with a reason. */
+static int imap_push_begin(const struct prov_link *l, const struct push_item *it,
+    struct push_result *res, struct pass **out)
+{
+	*out = NULL;
+	if (it->kind != PUSH_FOLDER_SETUP && it->kind != PUSH_FOLDER_MOVE) {
+		snprintf(res->error, sizeof res->error, "IMAP links cannot do this (%s)",
+		    it->kind == PUSH_MAIL_SEND ? "sending needs SMTP" : "no calendar over IMAP");
+		return PROV_PERM;
+	}
+	if (it->kind == PUSH_FOLDER_MOVE && !it->provider_id) {
+		snprintf(res->error, sizeof res->error, "no message to move");
+		return PROV_PERM;
+	}
+	struct pass *p = pass_new(l);
+	if (!p)
+		return PROV_TEMP;
+	p->push = (int)it->kind + 1;
+	p->res = res;
+	p->push_id = it->provider_id ? strdup(it->provider_id) : NULL;
+	*out = p;
+	return PROV_OK;
+}
+
+static int step_push(struct pass *p)
+{
+	int setup = p->push == (int)PUSH_FOLDER_SETUP + 1;
+	int rc = setup ? imap_ensure_folders(p->c) :
+	    imap_move(p->c, p->push_id, "Processed");
+	if (rc != PROV_OK)
+		snprintf(p->res->error, sizeof p->res->error, "%s failed: %s",
+		    setup ? "creating CRM folders" : "moving to Processed",
+		    prov_status_str(rc));
+	return rc;
 }
 
 /* "<inbox>|<sent>" (malloc'd); NULL parts are empty. */
@@ -206,10 +253,13 @@ static int imap_step(struct pass *p, const struct http_resp *resp, struct http_r
 		int rc = imap_open_link(&p->link, &p->c, err, sizeof err);
 		if (rc != PROV_OK) {
 			log_warnx("imap link %lld: %s", (long long)p->link.id, err);
+			if (p->res)
+				snprintf(p->res->error, sizeof p->res->error, "%s", err);
 			return rc;
 		}
 	}
-	int rc = p->s == STREAM_MAIL ? step_mail(p, sink) : step_folder(p, sink);
+	int rc = p->push ? step_push(p) : p->s == STREAM_MAIL ? step_mail(p, sink) :
+	    step_folder(p, sink);
 	return rc == PROV_OK ? STEP_DONE : rc;
 }
 
@@ -222,6 +272,7 @@ static void imap_end(struct pass *p)
 	free(p->settings);
 	free(p->secret);
 	free(p->cursor);
+	free(p->push_id);
 	free(p);
 }
 
@@ -231,4 +282,5 @@ const struct provider imap_provider = {
 	.begin = imap_begin,
 	.step = imap_step,
 	.end = imap_end,
+	.push_begin = imap_push_begin,
 };

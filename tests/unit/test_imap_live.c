@@ -545,6 +545,52 @@ static void test_driver_imports_crm_folder_and_empties_it(void)
 	free(k2.cursor);
 }
 
+static int run_push(const struct push_item *it, struct push_result *res)
+{
+	char settings[256], secret[128];
+	snprintf(settings, sizeof settings, "{\"imap_host\":\"127.0.0.1\",\"imap_port\":%d,"
+	    "\"imap_tls\":false,\"username\":\"%s\"}", login.port, login.user);
+	snprintf(secret, sizeof secret, "{\"password\":\"%s\"}", login.password);
+	struct prov_link l = { .id = 7, .address = "alice@fieldco.test", .settings = settings,
+		.secret = secret };
+	struct kept k = { 0 };
+	struct sync_sink sink = { .ctx = &k, .commit = keep_commit };
+	struct pass *p = NULL;
+	struct http_req req = { 0 };
+	long retry = 0;
+	int rc = imap_provider.push_begin(&l, it, res, &p);
+	if (rc == PROV_OK)
+		rc = imap_provider.step(p, NULL, &req, &sink, &retry);
+	imap_provider.end(p);
+	free(k.cursor);
+	return rc;
+}
+
+static void test_driver_push_sets_up_folders_and_moves_to_processed(void)
+{
+	NEED_LIVE();
+	struct imap_conn *c = conn();
+	struct msg_list l = { 0 };
+	int more;
+	CHECK(c != NULL);
+	struct push_item setup = { .kind = PUSH_FOLDER_SETUP };
+	struct push_result res = { 0 };
+	CHECK_INT(run_push(&setup, &res), STEP_DONE);
+	CHECK_INT(append_msg(c, "CRM", "push move", "push-move@example.com"), PROV_OK);
+	CHECK_INT(imap_fetch_all(c, "CRM", FOLDER_CRM, 0, &l, &more), PROV_OK);
+	CHECK_INT(l.n, 1);
+	struct push_item mv = { .kind = PUSH_FOLDER_MOVE, .provider_id = l.v[0].provider_id };
+	CHECK_INT(run_push(&mv, &res), STEP_DONE);
+	msg_list_free(&l);
+	CHECK_INT(imap_fetch_all(c, "CRM", FOLDER_CRM, 0, &l, &more), PROV_OK);
+	CHECK_INT(l.n, 0);
+	struct push_item send = { .kind = PUSH_MAIL_SEND, .raw = "x", .raw_len = 1 };
+	struct push_result res2 = { 0 };
+	CHECK_INT(run_push(&send, &res2), PROV_PERM);
+	CHECK(res2.error[0] != '\0');
+	imap_close(c);
+}
+
 static void test_driver_with_wrong_password_asks_for_relink(void)
 {
 	NEED_LIVE();
@@ -571,4 +617,5 @@ T_MAIN(T(test_cursor_text_round_trips),
     T(test_crm_folder_created_and_message_moved_to_processed),
     T(test_driver_syncs_inbox_and_sent_with_one_cursor),
     T(test_driver_imports_crm_folder_and_empties_it),
+    T(test_driver_push_sets_up_folders_and_moves_to_processed),
     T(test_driver_with_wrong_password_asks_for_relink))
