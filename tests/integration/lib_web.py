@@ -9,7 +9,8 @@ Use from a test:
         db = st.db()   # sqlite3 connection on the stack's database
 Binaries come from $CRM_BIN (default build-san/bin), the checkout from $CRM_ROOT.
 Run alone (`python3 lib_web.py serve [--bin DIR] [--threads N]`) it starts a stack, prints one
-JSON line {"url", "dir", "db", "fcgi_pid", "nginx_pid"} and runs until stdin closes or SIGTERM.
+JSON line {"url", "port", "dir", "db", "fcgi_pid", "nginx_pid", "ids"} and runs until stdin
+closes or SIGTERM; --seed july adds the known July 2023 of seed_july() (ids in "ids").
 """
 import atexit
 import html.parser
@@ -657,12 +658,15 @@ def _serve(argv):
     ap.add_argument("--bin", default=BIN)
     ap.add_argument("--threads", type=int, default=4)
     ap.add_argument("--static", default=None)
+    ap.add_argument("--seed", choices=["july"], default=None,
+                    help="july: seed_july() and print its ids under \"ids\"")
     a = ap.parse_args(argv)
     st = Stack(bin_dir=a.bin, threads=a.threads, static_dir=a.static)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     st.start()
     try:
-        print(json.dumps({"url": st.url, "port": st.port, "dir": st.dir,
+        ids = seed_july(st.db()) if a.seed == "july" else {}
+        print(json.dumps({"ids": ids, "url": st.url, "port": st.port, "dir": st.dir,
                           "db": os.path.join(st.dir, "crm.db"), "fcgi_pid": st.fcgi.pid,
                           "nginx_pid": st.nginx.pid}), flush=True)
         sys.stdin.read()
