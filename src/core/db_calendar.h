@@ -1,0 +1,42 @@
+/* What a calendar shows: appointments and e-mail threads of a user, an account or a contact in
+ * a time range, each marked with whether the viewer may see its details (privacy rules). */
+#ifndef CORE_DB_CALENDAR_H
+#define CORE_DB_CALENDAR_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "core/db.h"
+
+enum cal_kind { CAL_APPT, CAL_EMAIL };
+enum cal_scope { CAL_USER, CAL_ACCOUNT, CAL_CONTACT };
+
+struct cal_item {
+	enum cal_kind kind;
+	int64_t id;            /* appointment id, or the first message id of the thread */
+	int64_t thread_id;     /* e-mail only */
+	int64_t start_at;      /* appointment start, or the thread's start */
+	int duration_min, all_day;
+	int detail;            /* 0: show only as Busy (appointments) / not at all (e-mail) */
+	char *title;           /* title or subject; owned */
+	char *user_name;       /* owning user; owned */
+	char *regarding;       /* owned */
+};
+
+struct cal_items {
+	struct cal_item *v;
+	size_t n, cap;
+};
+void cal_items_free(struct cal_items *l);
+
+/* Append to out every item of scope_id (a user, account or contact id) starting in
+ * [from, to), as seen by viewer_id, ordered by start. E-mail threads the viewer may not see
+ * are left out; appointments the viewer may not see come with detail = 0.
+ * Returns 0 or -1. out owns what is added. */
+int db_calendar_items(struct db *db, enum cal_scope scope, int64_t scope_id, int64_t viewer_id,
+    int64_t from, int64_t to, struct cal_items *out);
+
+/* 1 if viewer may see the details of owner's calendar (own, public, or shared), 0 if not,
+ * -1 on error. */
+int db_calendar_visible(struct db *db, int64_t owner_id, int64_t viewer_id);
+
+#endif

@@ -1,0 +1,30 @@
+/* Calendar grids shared by the month, day and account pages: local dates in the viewer's
+ * zone, items placed on their day, "N Events" when a day holds more than fit. */
+#ifndef WEB_CALENDAR_H
+#define WEB_CALENDAR_H
+
+#include "core/db_calendar.h"
+#include "core/timeutil.h"
+#include "web/web.h"
+
+#define CAL_DAY_MAX 3   /* items shown in a grid cell before "N Events" */
+
+/* The UTC range [from, to) of ndays local days from start in tz. Returns 0 or -1. */
+int cal_range_utc(const char *tz, struct ymd start, int ndays, int64_t *from, int64_t *to);
+/* Today's date in tz (falls back to UTC). */
+struct ymd cal_today(const char *tz);
+/* "YYYY-MM-DD" into out (size >= 11). */
+char *ymd_fmt(struct ymd d, char *out, size_t size);
+
+/* Label of an item as the grid shows it ("11:30 AM Title", "11:30 AM Busy", a subject) into
+ * out, and its kind class ("appt", "email", "busy"). */
+const char *cal_item_label(const struct cal_item *it, const char *tz, char *out, size_t size);
+
+/* The weeks of a grid of ndays (a multiple of 7) from start: a list of weeks, each a list of
+ * days [date, label, classes, items, total, more_href]; each item [kind, href, text].
+ * month (1-12) marks days of other months, 0 for none. day_query is appended to the "N
+ * Events" link ("&user=3"), already URL-safe. Returns NULL on no memory. */
+struct vlist *cal_weeks(const struct cal_items *items, const char *tz, struct ymd start, int ndays,
+    int month, const char *day_query);
+
+#endif

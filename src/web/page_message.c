@@ -1,0 +1,69 @@
+/* Notification message: an e-mail thread (Type, Subject, Direction, From, Sent to) with every
+ * message's From, Sent, To, Subject and text body. ?partial=1 gives the fragment the
+ * calendar's dialog shows. */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/db_web.h"
+#include "core/timeutil.h"
+#include "web/web.h"
+
+static void who(char *out, size_t size, const char *name, const char *email)
+{
+	if (name[0] && email[0])
+		snprintf(out, size, "%s <%s>", name, email);
+	else
+		snprintf(out, size, "%s", name[0] ? name : email);
+}
+
+int page_message(struct ctx *c)
+{
+	int64_t id = parse_id(c->arg), thread_id;
+	struct thread_msgs msgs = { 0 };
+	struct view *v = NULL;
+	int status = 500, rc;
+	if (!id)
+		return 404;
+	if ((rc = db_web_msg_thread_of(c->db, id, &thread_id)) != 0)
+		return rc == 1 ? 404 : 500;
+	if ((rc = db_web_thread_visible(c->db, thread_id, c->user.id)) != 1)
+		return rc == 0 ? 403 : 500;
+	if (db_web_thread_messages(c->db, thread_id, c->user.id, &msgs) != 0 || msgs.n == 0)
+		goto done;
+	/* The head shows the message that was opened (or the thread's first one). */
+	const struct msg_view *head = &msgs.v[0];
+	for (size_t i = 0; i < msgs.n; i++)
+		if (msgs.v[i].id == id)
+			head = &msgs.v[i];
+	if (!(v = view_new()))
+		goto done;
+	char from[600];
+	who(from, sizeof from, head->from_name, head->from_email);
+	view_str(v, "subject", head->subject[0] ? head->subject : "(no subject)");
+	view_str(v, "direction", strcmp(head->direction, "sent") == 0 ? "Sent" : "Received");
+	view_str(v, "from", from);
+	view_str(v, "to", head->to_list);
+	struct vlist *l = vlist_new();
+	for (size_t i = 0; i < msgs.n; i++) {
+		const struct msg_view *m = &msgs.v[i];
+		struct local_time lt;
+		char sent[80] = "";
+		if (tz_from_utc(c->user.time_zone, m->sent_at, &lt) == 0)
+			fmt_long_datetime(&lt, sent, sizeof sent);
+		who(from, sizeof from, m->from_name, m->from_email);
+		struct vlist *r = vlist_row(l);
+		vrow_str(r, from);
+		vrow_str(r, sent);
+		vrow_str(r, m->to_list);
+		vrow_str(r, m->cc_list);
+		vrow_str(r, m->subject);
+		vrow_str(r, m->body_text);
+		vrow_int(r, m->id == id);
+	}
+	view_list(v, "messages", l);
+	status = page_render(c, "message", head->subject[0] ? head->subject : "Message", v, 200);
+done:
+	view_free(v);
+	thread_msgs_free(&msgs);
+	return status;
+}

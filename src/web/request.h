@@ -1,0 +1,62 @@
+/* One HTTP request as the pages see it (method, path, query, form, cookies) and the response
+ * they build. Parsing here is pure so it can be tested without FastCGI. */
+#ifndef WEB_REQUEST_H
+#define WEB_REQUEST_H
+
+#include <stddef.h>
+#include "web/html.h"
+
+#define REQ_BODY_MAX (64 * 1024)   /* larger urlencoded bodies are refused with 413 */
+#define REQ_MAX_PARAMS 200
+
+struct param {
+	char *key, *val;       /* owned, decoded */
+	int invalid;           /* a form value that failed its validator (kept for re-showing) */
+};
+struct params {
+	struct param *v;
+	size_t n;
+};
+
+struct req {
+	char method[8];
+	char *path;            /* owned: the path without the query, not decoded */
+	struct params query, form;
+	char *cookie_session;  /* owned, may be NULL */
+	char *cookie_pre;      /* owned: the pre-login CSRF cookie, may be NULL */
+	char remote_addr[64];
+	int https;             /* the public URL is https (cookies get Secure) */
+};
+
+struct resp {
+	int status;
+	struct buf body;
+	const char *content_type;   /* static string; default text/html */
+	char *location;             /* owned: for redirects */
+	char *cookies[4];           /* owned Set-Cookie values */
+	int n_cookies;
+};
+
+/* Parse "a=1&b=x%20y" (n bytes) into p (appending). Returns 0, or -1 on a bad escape, too many
+ * parameters or no memory. */
+int params_parse(struct params *p, const char *s, size_t n);
+void params_free(struct params *p);
+/* The first value of key, or NULL. Borrowed. */
+const char *params_get(const struct params *p, const char *key);
+/* The first parameter named key (to read its invalid flag), or NULL. */
+const struct param *params_find(const struct params *p, const char *key);
+
+/* The value of cookie name in a Cookie header, as a malloc'd string, or NULL. */
+char *cookie_get(const char *header, const char *name);
+
+void req_free(struct req *r);
+void resp_free(struct resp *r);
+/* Add a Set-Cookie value (copied). */
+void resp_cookie(struct resp *r, const char *fmt, ...) LOG_PRINTF(2, 3);
+/* Make r a redirect (303) to url (copied). Returns 303. */
+int resp_redirect(struct resp *r, const char *url);
+
+/* The reason phrase of an HTTP status. */
+const char *http_reason(int status);
+
+#endif

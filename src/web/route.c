@@ -1,0 +1,146 @@
+/* The route table (method + path pattern -> page) and what happens around every page:
+ * input checks, session, login redirect, CSRF, error pages. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "web/web.h"
+
+enum { R_PUBLIC = 1, R_NO_SESSION = 2 };
+
+struct route {
+	const char *method;
+	const char *pattern;   /* '*' is one path segment of letters, digits, '-' or '_' */
+	int (*page)(struct ctx *c);
+	int flags;
+};
+
+static const struct route routes[] = {
+	{ "GET", "/login", page_login, R_PUBLIC },
+	{ "POST", "/login", page_login, R_PUBLIC },
+	{ "POST", "/logout", page_logout, 0 },
+	{ "GET", "/", page_home, 0 },
+	{ "GET", "/healthz", page_healthz, R_PUBLIC | R_NO_SESSION },
+	{ "GET", "/calendar", page_calendar, 0 },
+	{ "GET", "/calendar/day", page_day, 0 },
+	{ "GET", "/accounts", page_accounts, 0 },
+	{ "GET", "/accounts/*/calendar", page_account_calendar, 0 },
+	{ "GET", "/messages/*", page_message, 0 },
+	{ "GET", "/appointments/new", page_appointment_new, 0 },
+	{ "POST", "/appointments", page_appointment_new, 0 },
+	{ "GET", "/appointments/*", page_appointment, 0 },
+	{ "POST", "/appointments/*", page_appointment, 0 },
+	{ "POST", "/appointments/*/delete", page_appointment_delete, 0 },
+	{ "GET", "/contacts/*/activities", page_activities, 0 },
+	{ "POST", "/contacts/*/activities", page_activities, 0 },
+};
+
+/* 1 if path matches pattern; the '*' segment is copied into seg. */
+static int route_match(const char *pattern, const char *path, char *seg, size_t segsize)
+{
+	while (*pattern && *path) {
+		if (*pattern == '*') {
+			size_t n = 0;
+			while (path[n] && path[n] != '/') {
+				char ch = path[n];
+				if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+				    (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'))
+					return 0;
+				n++;
+			}
+			if (n == 0 || n >= segsize)
+				return 0;
+			memcpy(seg, path, n);
+			seg[n] = '\0';
+			path += n;
+			pattern++;
+			continue;
+		}
+		if (*pattern != *path)
+			return 0;
+		pattern++;
+		path++;
+	}
+	return !*pattern && !*path;
+}
+
+/* Find the route; *status is 404 or 405 when there is none. */
+static const struct route *route_find(const char *method, const char *path, char *seg,
+    size_t segsize, int *status)
+{
+	int path_known = 0;
+	const char *m = strcmp(method, "HEAD") == 0 ? "GET" : method;
+	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+		if (!route_match(routes[i].pattern, path, seg, segsize))
+			continue;
+		path_known = 1;
+		if (strcmp(routes[i].method, m) == 0)
+			return &routes[i];
+	}
+	*status = path_known ? 405 : 404;
+	return NULL;
+}
+
+static int redirect_to_login(struct ctx *c)
+{
+	struct buf b = { 0 };
+	struct buf next = { 0 };
+	buf_puts(&next, c->req->path);
+	if (c->req->query.n) {
+		/* rebuild the query from the validated parameters only */
+		for (size_t i = 0; i < c->req->query.n; i++) {
+			buf_puts(&next, i ? "&" : "?");
+			html_url_arg(&next, c->req->query.v[i].key);
+			buf_puts(&next, "=");
+			html_url_arg(&next, c->req->query.v[i].val);
+		}
+	}
+	buf_puts(&b, "/login?next=");
+	html_url_arg(&b, next.s ? next.s : "/");
+	int st = resp_redirect(c->resp, b.oom ? "/login" : b.s);
+	buf_free(&b);
+	buf_free(&next);
+	return st;
+}
+
+void route_request(struct ctx *c)
+{
+	char err[160], seg[64];
+	int status;
+	const struct route *r = route_find(c->req->method, c->req->path, seg, sizeof seg, &status);
+	c->arg = r && strchr(r->pattern, '*') ? seg : NULL;
+	if (!r || !(r->flags & R_NO_SESSION)) {
+		if (session_load(c) != 0) {
+			c->resp->status = page_error(c, 500, "The database did not answer.");
+			return;
+		}
+		if (!c->logged_in)
+			session_pre_csrf(c, 0);
+	}
+	if ((status = input_check(c->req, err, sizeof err)) != 0) {
+		c->resp->status = page_error(c, status, err);
+		return;
+	}
+	if (!r) {
+		c->resp->status = page_error(c, status, NULL);
+		return;
+	}
+	int is_post = strcmp(c->req->method, "POST") == 0;
+	if (!(r->flags & R_PUBLIC) && !c->logged_in) {
+		c->resp->status = is_post ? page_error(c, 403, "Please log in again.") :
+		    redirect_to_login(c);
+		return;
+	}
+	if (is_post && !csrf_ok(c)) {
+		c->resp->status = page_error(c, 403,
+		    "The form was stale or forged (missing or wrong CSRF token). Reload the page and try again.");
+		return;
+	}
+	if (++c->w->served % 1000 == 1 && !(r->flags & R_NO_SESSION))
+		db_sessions_purge(c->db, time(NULL));
+	status = r->page(c);
+	if (status >= 400 && c->resp->body.len == 0)
+		status = page_error(c, status, NULL);
+	c->resp->status = status;
+}

@@ -1,0 +1,109 @@
+/* FastCGI glue: CGI variables and body in, status line, headers and body out. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "web/server.h"
+
+static const char SECURITY_HEADERS[] =
+    "Content-Security-Policy: default-src 'self'; script-src 'self'; style-src 'self';"
+    " img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none';"
+    " form-action 'self'\r\n"
+    "X-Content-Type-Options: nosniff\r\n"
+    "Referrer-Policy: same-origin\r\n"
+    "Cache-Control: no-store\r\n";
+
+/* Fill r from the CGI variables; returns 0, or an HTTP status to answer with at once. */
+static int read_request(FCGX_Request *fr, const struct config *cfg, struct req *r)
+{
+	const char *method = FCGX_GetParam("REQUEST_METHOD", fr->envp);
+	const char *uri = FCGX_GetParam("REQUEST_URI", fr->envp);
+	const char *qs = FCGX_GetParam("QUERY_STRING", fr->envp);
+	const char *ctype = FCGX_GetParam("CONTENT_TYPE", fr->envp);
+	const char *clen = FCGX_GetParam("CONTENT_LENGTH", fr->envp);
+	const char *cookie = FCGX_GetParam("HTTP_COOKIE", fr->envp);
+	const char *addr = FCGX_GetParam("REMOTE_ADDR", fr->envp);
+	if (!uri)
+		uri = FCGX_GetParam("DOCUMENT_URI", fr->envp);
+	snprintf(r->method, sizeof r->method, "%s", method ? method : "GET");
+	snprintf(r->remote_addr, sizeof r->remote_addr, "%s", addr ? addr : "");
+	r->https = cfg->base_url && strncmp(cfg->base_url, "https:", 6) == 0;
+	size_t plen = uri ? strcspn(uri, "?") : 0;
+	r->path = plen ? strndup(uri, plen) : strdup("/");
+	if (!r->path)
+		return 500;
+	if (cookie) {
+		r->cookie_session = cookie_get(cookie, "crm_session");
+		r->cookie_pre = cookie_get(cookie, "crm_pre");
+	}
+	if (qs && params_parse(&r->query, qs, strlen(qs)) != 0)
+		return 400;
+	if (strcmp(r->method, "POST") != 0)
+		return 0;
+	long len = clen ? strtol(clen, NULL, 10) : 0;
+	if (len < 0)
+		return 400;
+	if (len > REQ_BODY_MAX)
+		return 413;
+	if (len == 0)
+		return 0;
+	char *body = malloc((size_t)len + 1);
+	if (!body)
+		return 500;
+	int got = FCGX_GetStr(body, (int)len, fr->in);
+	int rc = 0;
+	if (got != len)
+		rc = 400;
+	else if (ctype && strncasecmp(ctype, "application/x-www-form-urlencoded", 33) == 0 &&
+	    params_parse(&r->form, body, (size_t)len) != 0)
+		rc = 400;
+	free(body);
+	return rc;
+}
+
+static void write_response(FCGX_Request *fr, const struct resp *rs, int head)
+{
+	struct buf h = { 0 };
+	int status = rs->status ? rs->status : 200;
+	buf_printf(&h, "Status: %d %s\r\n", status, http_reason(status));
+	buf_printf(&h, "Content-Type: %s\r\n",
+	    rs->content_type ? rs->content_type : "text/html; charset=utf-8");
+	buf_puts(&h, SECURITY_HEADERS);
+	if (rs->location)
+		buf_printf(&h, "Location: %s\r\n", rs->location);
+	for (int i = 0; i < rs->n_cookies; i++)
+		buf_printf(&h, "Set-Cookie: %s\r\n", rs->cookies[i]);
+	buf_printf(&h, "Content-Length: %lu\r\n\r\n", (unsigned long)rs->body.len);
+	if (!h.oom)
+		FCGX_PutStr(h.s, (int)h.len, fr->out);
+	if (!head && rs->body.len && !rs->body.oom)
+		FCGX_PutStr(rs->body.s, (int)rs->body.len, fr->out);
+	buf_free(&h);
+}
+
+void server_handle(struct worker *w, FCGX_Request *fr)
+{
+	struct req req = { 0 };
+	struct resp resp = { 0 };
+	struct ctx c = { .w = w, .db = w->db, .req = &req, .resp = &resp };
+	int status = read_request(fr, w->cfg, &req);
+	if (status) {
+		if (!req.path)
+			req.path = strdup("/");
+		resp.status = page_error(&c, status, NULL);
+	} else {
+		route_request(&c);
+	}
+	if (resp.body.oom) {
+		buf_free(&resp.body);
+		resp.status = 500;
+		buf_puts(&resp.body, "<!doctype html><title>Error</title><h1>500</h1>\n");
+	}
+	if (resp.status >= 500)
+		log_warnx("%s %s: %d", req.method, req.path ? req.path : "?", resp.status);
+	write_response(fr, &resp, strcmp(req.method, "HEAD") == 0);
+	user_free(&c.user);
+	req_free(&req);
+	resp_free(&resp);
+}

@@ -1,0 +1,80 @@
+/* The web app's shared types: a worker (one thread's database and templates), the context of
+ * one request, input validation, sessions, and every page's entry function. */
+#ifndef WEB_WEB_H
+#define WEB_WEB_H
+
+#include <stdint.h>
+
+#include "core/config.h"
+#include "core/db.h"
+#include "core/db_sessions.h"
+#include "core/models.h"
+#include "web/render.h"
+#include "web/request.h"
+
+struct worker {
+	const struct config *cfg;     /* borrowed, shared read-only */
+	unsigned long served;         /* requests served, for occasional housekeeping */
+	struct db *db;                /* owned by this worker's thread */
+	struct templates *tpl;        /* owned by this worker */
+};
+
+struct ctx {
+	struct worker *w;
+	struct db *db;
+	struct req *req;
+	struct resp *resp;
+	int logged_in;
+	struct user user;             /* the signed-in user when logged_in; owned */
+	char csrf[SESSION_TOKEN_MAX]; /* the session's (or pre-login) CSRF token */
+	const char *arg;              /* the path segment captured by the route, or NULL */
+};
+
+/* Check every query and form parameter against the input table. Returns 0, or the HTTP
+ * status to answer (400) with a reason in err. Form fields marked soft that fail keep their
+ * value and get param.invalid = 1 so the page can re-show them with a message. */
+int input_check(struct req *r, char *err, size_t errlen);
+/* Parameters after input_check: query, form. Borrowed; NULL when absent. */
+const char *q_get(const struct ctx *c, const char *key);
+const char *f_get(const struct ctx *c, const char *key);
+/* 1 if the form field key was present but failed its validator. */
+int f_invalid(const struct ctx *c, const char *key);
+/* Parse a positive id; returns it or 0. */
+int64_t parse_id(const char *s);
+
+/* Sessions: load the user from the cookie (sets logged_in); start and end a session.
+ * Return 0 or -1. */
+int session_load(struct ctx *c);
+int session_start(struct ctx *c, int64_t user_id);
+int session_end(struct ctx *c);
+/* The pre-login CSRF token (double-submit cookie crm_pre) into c->csrf; when the cookie is
+ * missing and create is set, a new one is made and the cookie sent. */
+void session_pre_csrf(struct ctx *c, int create);
+/* 1 if the form's csrf field matches the session's token (constant time). */
+int csrf_ok(const struct ctx *c);
+
+/* Dispatch one parsed request into c->resp (status, headers, body). */
+void route_request(struct ctx *c);
+
+/* Render the page template name inside the layout (top bar, main) into c->resp; partial
+ * renders the template alone (for the dialog). Returns status, or 500 when rendering fails. */
+int page_render(struct ctx *c, const char *name, const char *title, struct view *v, int status);
+/* An error page for status with a one-line message (escaped). Returns status. */
+int page_error(struct ctx *c, int status, const char *message);
+
+/* Pages: one entry each, returning the HTTP status. */
+int page_login(struct ctx *c);
+int page_logout(struct ctx *c);
+int page_home(struct ctx *c);
+int page_healthz(struct ctx *c);
+int page_calendar(struct ctx *c);
+int page_day(struct ctx *c);
+int page_accounts(struct ctx *c);
+int page_account_calendar(struct ctx *c);
+int page_message(struct ctx *c);
+int page_appointment(struct ctx *c);
+int page_appointment_delete(struct ctx *c);
+int page_appointment_new(struct ctx *c);
+int page_activities(struct ctx *c);
+
+#endif
