@@ -34,6 +34,9 @@ int db_sync_link_failed(struct db *db, int64_t link, int64_t now, int64_t next_d
     const char *error, int relink);
 int db_sync_link_add_items(struct db *db, int64_t link, int64_t n);
 int db_sync_link_secret(struct db *db, int64_t link, const uint8_t *blob, size_t len);
+/* Which streams a link syncs and how many days back its first pass reaches. */
+int db_sync_link_configure(struct db *db, int64_t link, int sync_email, int sync_calendar,
+    int backfill_days);
 
 /* ---- Contacts --------------------------------------------------------------------------- */
 

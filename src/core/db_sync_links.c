@@ -33,6 +33,8 @@ static const char SQL_FAILED[] =
 static const char SQL_ITEMS[] =
     "UPDATE links SET items_imported = items_imported + ? WHERE id = ?";
 static const char SQL_SECRET[] = "UPDATE links SET secret = ? WHERE id = ?";
+static const char SQL_CONFIGURE[] =
+    "UPDATE links SET sync_email = ?, sync_calendar = ?, backfill_days = ? WHERE id = ?";
 
 int db_sync_take_wakes(struct db *db, int64_t now)
 {
@@ -172,5 +174,18 @@ int db_sync_link_secret(struct db *db, int64_t link, const uint8_t *blob, size_t
 		return -1;
 	sqlite3_bind_blob(st, 1, blob, (int)len, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 2, link);
+	return db_step_done(db, st);
+}
+
+int db_sync_link_configure(struct db *db, int64_t link, int sync_email, int sync_calendar,
+    int backfill_days)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_CONFIGURE);
+	if (!st)
+		return -1;
+	sqlite3_bind_int(st, 1, sync_email != 0);
+	sqlite3_bind_int(st, 2, sync_calendar != 0);
+	sqlite3_bind_int(st, 3, backfill_days);
+	sqlite3_bind_int64(st, 4, link);
 	return db_step_done(db, st);
 }

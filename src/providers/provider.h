@@ -151,6 +151,8 @@ struct sync_sink {
 	int (*commit)(void *ctx, enum stream s, struct msg_list *msgs, struct event_list *events,
 	    const char *cursor);
 	int (*save_secret)(void *ctx, const char *secret_json);
+	long round_trips;   /* providers doing their own I/O (IMAP) may add their round trips here;
+	                     * the engine counts HTTP requests itself */
 };
 
 enum { STEP_DONE = 1, STEP_MORE = 2 };  /* step() results besides the prov_status errors */
@@ -215,5 +217,24 @@ struct provider {
 };
 
 void http_req_clear(struct http_req *r);   /* frees the owned members */
+
+/* ---- Push watches ------------------------------------------------------------------------
+ * A long-lived connection that tells the engine a stream has news (IMAP IDLE), so the engine
+ * syncs the link within a second instead of at the next poll. The engine polls fd() for
+ * reading beside its HTTP sockets (one thread for all links). */
+struct watch;
+struct watch_driver {
+	enum stream stream;         /* the stream that has news */
+	/* Open a watch for l (strings copied). PROV_PERM: the server cannot push, poll instead;
+	 * other errors: retry later. */
+	int (*open)(const struct prov_link *l, struct watch **out);
+	int (*fd)(const struct watch *w);        /* fd to wait on for reading, -1 when none */
+	int (*pending)(const struct watch *w);   /* 1 when news may already be buffered */
+	/* After fd() turned readable, pending(), or refresh_s elapsed: read what came, set *news,
+	 * and re-arm. On an error the engine closes the watch and opens it again later. */
+	int (*check)(struct watch *w, int *news);
+	void (*close)(struct watch *w);          /* NULL is fine */
+	int refresh_s;              /* call check() at least this often (IDLE is renewed) */
+};
 
 #endif

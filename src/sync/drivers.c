@@ -1,0 +1,33 @@
+/* The driver table: links.provider -> the drivers of its streams. */
+#include <string.h>
+
+#include "providers/caldav.h"
+#include "providers/imap.h"
+#include "sync/drivers.h"
+
+extern const struct watch_driver imap_watch;   /* src/providers/imap_watch.c */
+
+static const struct driver_set driver_sets[] = {
+	/* IMAP + CalDAV: mail and the CRM folder over IMAP, appointments over CalDAV. */
+	{ "imap", &imap_provider, &caldav_provider, &imap_provider, &imap_watch },
+};
+
+const struct driver_set *drivers_for(const char *provider)
+{
+	for (size_t i = 0; i < sizeof driver_sets / sizeof driver_sets[0]; i++)
+		if (provider && strcmp(driver_sets[i].provider, provider) == 0)
+			return &driver_sets[i];
+	return NULL;
+}
+
+const struct provider *drivers_stream(const struct driver_set *d, enum stream s)
+{
+	if (!d)
+		return NULL;
+	switch (s) {
+	case STREAM_MAIL: return d->mail;
+	case STREAM_EVENTS: return d->events;
+	case STREAM_FOLDER: return d->folder;
+	}
+	return NULL;
+}

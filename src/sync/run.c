@@ -1,0 +1,230 @@
+/* A link's pass: its streams one after the other through their drivers, errors classed into
+ * retry with back-off, wait, re-link, or resync from a fresh cursor. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/crypto.h"
+#include "core/db_sync.h"
+#include "core/log.h"
+#include "sync/run.h"
+
+#define BACKOFF_BASE_S 30
+#define BACKOFF_CAP_S 3600
+
+static const struct provider_cfg no_cfg;
+
+int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int sink_commit(void *ctx, enum stream s, struct msg_list *msgs, struct event_list *events,
+    const char *cursor)
+{
+	struct run *r = ctx;
+	return store_commit(&r->store, s, msgs, events, cursor);
+}
+
+static int sink_save_secret(void *ctx, const char *secret_json)
+{
+	struct run *r = ctx;
+	size_t len;
+	uint8_t *blob = crypto_seal(r->app->key, secret_json, strlen(secret_json), &len);
+	if (!blob)
+		return -1;
+	int rc = db_sync_link_secret(r->app->db, r->link.id, blob, len);
+	free(blob);
+	return rc;
+}
+
+struct run *run_new(struct app *app, struct http_pool *pool, int64_t link_id)
+{
+	struct run *r = calloc(1, sizeof *r);
+	if (!r)
+		return NULL;
+	r->app = app;
+	r->pool = pool;
+	if (db_links_get(app->db, link_id, &r->link) != 0) {
+		log_warnx("link %lld: cannot be loaded", (long long)link_id);
+		free(r);
+		return NULL;
+	}
+	if (strcmp(r->link.status, "active") != 0) {
+		run_free(r);
+		return NULL;
+	}
+	r->t0_ms = now_ms();
+	r->ds = drivers_for(r->link.provider);
+	r->secret = r->link.secret ? crypto_open(app->key, r->link.secret, r->link.secret_len) :
+	    strdup("{}");
+	if (!r->ds || !r->secret) {
+		snprintf(r->error, sizeof r->error, "%s", !r->ds ? "unknown provider" :
+		    "secret cannot be decrypted with this key");
+		r->failed = PROV_PERM;
+		r->n_streams = 0;
+	} else {
+		if (r->link.sync_email && r->ds->mail)
+			r->streams[r->n_streams++] = STREAM_MAIL;
+		if (r->link.sync_calendar && r->ds->events)
+			r->streams[r->n_streams++] = STREAM_EVENTS;
+		if (r->link.sync_folder && r->ds->folder)
+			r->streams[r->n_streams++] = STREAM_FOLDER;
+	}
+	const struct provider_cfg *pc = config_provider(&app->cfg, r->link.provider);
+	r->pl = (struct prov_link){ .id = r->link.id, .address = r->link.address,
+	    .settings = r->link.settings, .secret = r->secret,
+	    .since = r->link.linked_at - (int64_t)r->link.backfill_days * 86400,
+	    .cfg = pc ? pc : &no_cfg };
+	r->store = (struct store){ .db = app->db, .link_id = r->link.id,
+	    .user_id = r->link.user_id, .address = r->link.address };
+	r->sink = (struct sync_sink){ .ctx = r, .commit = sink_commit,
+	    .save_secret = sink_save_secret };
+	db_sync_link_attempt(app->db, r->link.id, time(NULL));
+	return r;
+}
+
+static void end_pass(struct run *r)
+{
+	if (r->pass && r->drv)
+		r->drv->end(r->pass);
+	r->pass = NULL;
+	r->round_trips += r->sink.round_trips;
+	r->sink.round_trips = 0;
+}
+
+/* Remember the first (worst) failure of the pass. */
+static void note_error(struct run *r, int rc, long retry_after, const struct http_resp *resp)
+{
+	enum stream s = r->streams[r->cur];
+	if (!r->failed || rc == PROV_AUTH)
+		r->failed = rc;
+	if (rc == PROV_RATE && retry_after > r->retry_after)
+		r->retry_after = retry_after;
+	if (resp && resp->status == 0 && resp->error)
+		snprintf(r->error, sizeof r->error, "%s: %s (%s)", stream_name(s),
+		    prov_status_str(rc), resp->error);
+	else if (resp && resp->status >= 400)
+		snprintf(r->error, sizeof r->error, "%s: %s (HTTP %ld)", stream_name(s),
+		    prov_status_str(rc), resp->status);
+	else
+		snprintf(r->error, sizeof r->error, "%s: %s", stream_name(s), prov_status_str(rc));
+}
+
+/* Begin the current stream's pass. Returns 0, or a prov_status. */
+static int begin_stream(struct run *r)
+{
+	enum stream s = r->streams[r->cur];
+	char *cursor = NULL;
+	r->drv = drivers_stream(r->ds, s);
+	if (r->resync) {
+		r->resync = 0;
+		cursor = strdup(PROV_RESYNC);
+	} else if (db_sync_cursor_get(r->app->db, r->link.id, stream_name(s), &cursor) < 0) {
+		return PROV_TEMP;
+	}
+	int rc = r->drv->begin(&r->pl, s, cursor, &r->pass);
+	free(cursor);
+	if (rc != PROV_OK)
+		r->pass = NULL;
+	return rc;
+}
+
+/* Handle a stream's failure class; the run goes on with the next stream, or the same one
+ * again from a fresh cursor after PROV_CURSOR, or stops after PROV_AUTH. */
+static void stream_failed(struct run *r, int rc, long retry_after, const struct http_resp *resp)
+{
+	end_pass(r);
+	if (rc == PROV_CURSOR && r->resyncs++ == 0) {
+		enum stream s = r->streams[r->cur];
+		log_warnx("link %lld: %s cursor refused, syncing again from a fresh one",
+		    (long long)r->link.id, stream_name(s));
+		db_sync_cursor_drop(r->app->db, r->link.id, stream_name(s), time(NULL));
+		r->resync = 1;
+		return;
+	}
+	note_error(r, rc == PROV_CURSOR ? PROV_TEMP : rc, retry_after, resp);
+	r->cur = rc == PROV_AUTH ? r->n_streams : r->cur + 1;
+}
+
+static void run_finish(struct run *r)
+{
+	struct app *app = r->app;
+	int64_t now = time(NULL), next;
+	int poll = app->cfg.poll_interval > 0 ? app->cfg.poll_interval : 900;
+	char streams[64] = "";
+	for (size_t i = 0; i < r->n_streams; i++)
+		snprintf(streams + strlen(streams), sizeof streams - strlen(streams), "%s%s",
+		    i ? "+" : "", stream_name(r->streams[i]));
+	r->done = 1;
+	if (!r->failed) {
+		next = now + poll + (poll >= 10 ? rand() % (poll / 10 + 1) : 0);
+		db_sync_link_ok(app->db, r->link.id, now, next);
+	} else if (r->failed == PROV_AUTH) {
+		db_sync_link_failed(app->db, r->link.id, now, now + 86400, r->error, 1);
+	} else if (r->failed == PROV_RATE) {
+		next = now + (r->retry_after > 0 ? r->retry_after : 60);
+		db_sync_link_failed(app->db, r->link.id, now, next, r->error, 0);
+	} else {
+		int f = r->link.failures < 7 ? r->link.failures : 7;
+		long wait = (long)BACKOFF_BASE_S << f;
+		next = now + (wait < BACKOFF_CAP_S ? wait : BACKOFF_CAP_S);
+		db_sync_link_failed(app->db, r->link.id, now, next, r->error, 0);
+	}
+	log_info("link %lld %s: %s: %ld new, %ld updated, %ld skipped, %ld errors, %ld round trips,"
+	    " %lld ms%s%s", (long long)r->link.id, r->link.address, *streams ? streams : "nothing",
+	    r->store.c.new_items, r->store.c.updated, r->store.c.skipped, r->store.c.errors,
+	    r->round_trips, (long long)(now_ms() - r->t0_ms), r->failed ? "; failed: " : "",
+	    r->failed ? r->error : "");
+}
+
+void run_advance(struct run *r, const struct http_resp *resp)
+{
+	r->waiting = 0;
+	while (!r->done) {
+		if (!r->pass) {
+			if (r->cur >= r->n_streams) {
+				run_finish(r);
+				return;
+			}
+			int rc = begin_stream(r);
+			if (rc != PROV_OK) {
+				stream_failed(r, rc, 0, NULL);
+				continue;
+			}
+			resp = NULL;
+		}
+		struct http_req req = { 0 };
+		long retry_after = 0;
+		int rc = r->drv->step(r->pass, resp, &req, &r->sink, &retry_after);
+		if (rc == STEP_MORE) {
+			r->round_trips++;
+			if (http_pool_start(r->pool, &req, r) == 0) {
+				r->waiting = 1;
+				return;
+			}
+			stream_failed(r, PROV_TEMP, 0, NULL);
+		} else if (rc == STEP_DONE) {
+			http_req_clear(&req);
+			end_pass(r);
+			r->cur++;
+		} else {
+			http_req_clear(&req);
+			stream_failed(r, rc, retry_after, resp);
+		}
+		resp = NULL;
+	}
+}
+
+void run_free(struct run *r)
+{
+	if (!r)
+		return;
+	end_pass(r);
+	link_free(&r->link);
+	free(r->secret);
+	free(r);
+}

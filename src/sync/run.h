@@ -1,0 +1,51 @@
+/* One link's pass over its streams (engine-internal): start, advance on each HTTP answer, and
+ * record the outcome on the link with one log line. */
+#ifndef SYNC_RUN_H
+#define SYNC_RUN_H
+
+#include <stdint.h>
+
+#include "core/app.h"
+#include "core/models.h"
+#include "providers/provider.h"
+#include "sync/drivers.h"
+#include "sync/http.h"
+#include "sync/store.h"
+
+struct run {
+	struct app *app;
+	struct http_pool *pool;
+	struct link link;
+	char *secret;                   /* decrypted secret JSON */
+	struct prov_link pl;
+	const struct driver_set *ds;
+	enum stream streams[3];
+	size_t n_streams, cur;
+	const struct provider *drv;     /* the current stream's driver */
+	struct pass *pass;
+	int resync;                     /* restart the current stream with PROV_RESYNC */
+	int resyncs;
+	struct store store;
+	struct sync_sink sink;
+	int waiting;                    /* an HTTP request is out */
+	int64_t t0_ms;
+	long round_trips;
+	int failed;                     /* worst prov_status seen, 0 when none */
+	long retry_after;
+	char error[256];
+	int done;
+	struct run *next;
+};
+
+/* Load link_id and begin its pass (nothing runs yet). NULL when the link is not active or
+ * cannot be loaded (logged). */
+struct run *run_new(struct app *app, struct http_pool *pool, int64_t link_id);
+/* Move the pass on: resp is the answer to the request the run was waiting for, or NULL.
+ * Returns when a request is out or the run is done (then the outcome is recorded). */
+void run_advance(struct run *r, const struct http_resp *resp);
+/* Free the run; a pass still going is ended without recording anything. */
+void run_free(struct run *r);
+
+int64_t now_ms(void);
+
+#endif

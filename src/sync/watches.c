@@ -1,0 +1,228 @@
+/* Push watches (see watches.h): one slot per link with a watch driver and the stream enabled. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/crypto.h"
+#include "core/db_sync.h"
+#include "core/log.h"
+#include "core/models.h"
+#include "sync/drivers.h"
+#include "sync/watches.h"
+
+#define REFRESH_S 30
+#define RETRY_S 30
+#define MAX_LINKS 100000
+
+struct slot {
+	int64_t link_id;
+	const struct watch_driver *wd;
+	struct watch *w;            /* NULL while closed */
+	int64_t retry_at;           /* when to try opening again */
+	int64_t rearm_at;           /* when to call check() without news */
+	int seen;                   /* still an active link at the last refresh */
+	int disabled;               /* the server cannot push */
+};
+
+struct watches {
+	struct app *app;
+	void (*news)(void *ctx, int64_t link);
+	void *ctx;
+	struct slot *v;
+	size_t n, cap;
+	struct curl_waitfd *fds;
+	size_t *fd_slot;            /* fds[i] belongs to v[fd_slot[i]] */
+	size_t cap_fds;
+	unsigned n_fds;
+	int64_t refreshed_at;
+};
+
+struct watches *watches_new(struct app *app, void (*news)(void *ctx, int64_t link), void *ctx)
+{
+	struct watches *w = calloc(1, sizeof *w);
+	if (!w)
+		return NULL;
+	w->app = app;
+	w->news = news;
+	w->ctx = ctx;
+	return w;
+}
+
+static void slot_close(struct slot *s)
+{
+	if (s->w)
+		s->wd->close(s->w);
+	s->w = NULL;
+}
+
+void watches_free(struct watches *w)
+{
+	if (!w)
+		return;
+	for (size_t i = 0; i < w->n; i++)
+		slot_close(&w->v[i]);
+	free(w->v);
+	free(w->fds);
+	free(w->fd_slot);
+	free(w);
+}
+
+static struct slot *slot_get(struct watches *w, int64_t link_id)
+{
+	for (size_t i = 0; i < w->n; i++)
+		if (w->v[i].link_id == link_id)
+			return &w->v[i];
+	if (w->n == w->cap) {
+		size_t ncap = w->cap ? w->cap * 2 : 16;
+		struct slot *nv = realloc(w->v, ncap * sizeof *nv);
+		if (!nv)
+			return NULL;
+		w->v = nv;
+		w->cap = ncap;
+	}
+	struct slot *s = &w->v[w->n++];
+	memset(s, 0, sizeof *s);
+	s->link_id = link_id;
+	return s;
+}
+
+/* Open the watch of one link; the link is loaded and its secret decrypted for the call. */
+static void slot_open(struct watches *w, struct slot *s, const struct link *l)
+{
+	int64_t now = time(NULL);
+	char *secret = l->secret ? crypto_open(w->app->key, l->secret, l->secret_len) : strdup("{}");
+	struct prov_link pl = { .id = l->id, .address = l->address, .settings = l->settings,
+	    .secret = secret, .since = l->linked_at, .cfg = NULL };
+	int rc = secret ? s->wd->open(&pl, &s->w) : PROV_PERM;
+	free(secret);
+	if (rc == PROV_OK) {
+		s->rearm_at = now + s->wd->refresh_s;
+		log_debug("link %lld: push watch open", (long long)l->id);
+		/* Mail may have come while no watch was open. */
+		w->news(w->ctx, l->id);
+		return;
+	}
+	s->w = NULL;
+	s->retry_at = now + (rc == PROV_PERM ? 3600 : RETRY_S);
+	if (rc == PROV_PERM)
+		log_info("link %lld: no push on this server, polling only", (long long)l->id);
+}
+
+void watches_refresh(struct watches *w, int64_t link_id)
+{
+	static int64_t ids[MAX_LINKS];
+	int64_t now = time(NULL);
+	size_t n = 0;
+	if (now - w->refreshed_at < REFRESH_S && w->refreshed_at)
+		goto retry;
+	w->refreshed_at = now;
+	if (db_sync_active(w->app->db, ids, MAX_LINKS, &n) != 0)
+		return;
+	for (size_t i = 0; i < w->n; i++)
+		w->v[i].seen = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (link_id && ids[i] != link_id)
+			continue;
+		struct link l;
+		if (db_links_get(w->app->db, ids[i], &l) != 0)
+			continue;
+		const struct driver_set *ds = drivers_for(l.provider);
+		int want = ds && ds->watch && ((ds->watch->stream == STREAM_MAIL && l.sync_email) ||
+		    (ds->watch->stream == STREAM_EVENTS && l.sync_calendar));
+		struct slot *s = want ? slot_get(w, l.id) : NULL;
+		if (s) {
+			s->seen = 1;
+			s->wd = ds->watch;
+			if (!s->w && now >= s->retry_at)
+				slot_open(w, s, &l);
+		}
+		link_free(&l);
+	}
+	for (size_t i = 0; i < w->n;) {
+		if (!w->v[i].seen) {
+			slot_close(&w->v[i]);
+			w->v[i] = w->v[--w->n];
+		} else {
+			i++;
+		}
+	}
+	return;
+retry:
+	for (size_t i = 0; i < w->n; i++) {
+		struct slot *s = &w->v[i];
+		struct link l;
+		if (s->w || now < s->retry_at || db_links_get(w->app->db, s->link_id, &l) != 0)
+			continue;
+		if (strcmp(l.status, "active") == 0)
+			slot_open(w, s, &l);
+		link_free(&l);
+	}
+}
+
+unsigned watches_fds(struct watches *w, struct curl_waitfd **fds)
+{
+	if (w->cap_fds < w->n) {
+		struct curl_waitfd *nf = realloc(w->fds, w->n * sizeof *nf);
+		if (!nf)
+			return 0;
+		w->fds = nf;
+		size_t *ns = realloc(w->fd_slot, w->n * sizeof *ns);
+		if (!ns)
+			return 0;
+		w->fd_slot = ns;
+		w->cap_fds = w->n;
+	}
+	w->n_fds = 0;
+	for (size_t i = 0; i < w->n; i++) {
+		int fd = w->v[i].w ? w->v[i].wd->fd(w->v[i].w) : -1;
+		if (fd < 0)
+			continue;
+		w->fds[w->n_fds] = (struct curl_waitfd){ .fd = fd, .events = CURL_WAIT_POLLIN };
+		w->fd_slot[w->n_fds++] = i;
+	}
+	*fds = w->fds;
+	return w->n_fds;
+}
+
+int watches_pending(struct watches *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		if (w->v[i].w && w->v[i].wd->pending(w->v[i].w))
+			return 1;
+	return 0;
+}
+
+static void slot_check(struct watches *w, struct slot *s)
+{
+	int news = 0;
+	int64_t now = time(NULL);
+	int rc = s->wd->check(s->w, &news);
+	if (rc != PROV_OK) {
+		log_info("link %lld: push watch closed (%s), reopening", (long long)s->link_id,
+		    prov_status_str(rc));
+		slot_close(s);
+		s->retry_at = now + 1;
+		w->refreshed_at = 0;
+		w->news(w->ctx, s->link_id);
+		return;
+	}
+	s->rearm_at = now + s->wd->refresh_s;
+	if (news)
+		w->news(w->ctx, s->link_id);
+}
+
+void watches_after_wait(struct watches *w)
+{
+	int64_t now = time(NULL);
+	for (unsigned i = 0; i < w->n_fds; i++) {
+		struct slot *s = &w->v[w->fd_slot[i]];
+		if (s->w && (w->fds[i].revents & (CURL_WAIT_POLLIN | CURL_WAIT_POLLPRI)))
+			slot_check(w, s);
+	}
+	for (size_t i = 0; i < w->n; i++) {
+		struct slot *s = &w->v[i];
+		if (s->w && (s->wd->pending(s->w) || now >= s->rearm_at))
+			slot_check(w, s);
+	}
+	w->n_fds = 0;
+}

@@ -1,0 +1,26 @@
+/* Push watches of every active link whose provider has one (IMAP IDLE): opened, re-armed,
+ * reopened after errors, and their fds handed to the curl wait. Engine-internal. */
+#ifndef SYNC_WATCHES_H
+#define SYNC_WATCHES_H
+
+#include <curl/curl.h>
+#include <stdint.h>
+
+#include "core/app.h"
+
+struct watches;
+
+/* news(ctx, link) is called when a link's stream has something new. */
+struct watches *watches_new(struct app *app, void (*news)(void *ctx, int64_t link), void *ctx);
+void watches_free(struct watches *w);
+/* Open watches for active links (only link_id when non-zero), close those of links gone.
+ * Looks at the database at most every 30 s. */
+void watches_refresh(struct watches *w, int64_t link_id);
+/* The fds to wait on (array owned by w, valid until the next call). */
+unsigned watches_fds(struct watches *w, struct curl_waitfd **fds);
+/* 1 when a watch has buffered news that needs no waiting. */
+int watches_pending(struct watches *w);
+/* After the wait: check watches whose fd is readable, pending, or due for re-arming. */
+void watches_after_wait(struct watches *w);
+
+#endif
