@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""Web benchmark: wrk against /healthz (the stack's ceiling), /calendar for a month of 300 items,
+and nginx serving the same calendar HTML as a static file; prints req/s, ratios, p99 latency and
+crm.fcgi's memory beside the targets. Called by bench/web.sh; binaries from $CRM_BIN."""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+import lib_web as w  # noqa: E402
+
+DURATION = os.environ.get("BENCH_DURATION", "10s")
+CONNS = int(os.environ.get("BENCH_CONNECTIONS", "64"))
+MONTH = (2023, 7)
+
+
+def seed(db):
+    """300 items in July 2023 on demo@example.com's calendar: 200 appointments, 100 threads."""
+    demo = w.user_id(db, "demo@example.com")
+    contacts = db.execute("SELECT c.id, c.account_id, e.email FROM contacts c JOIN contact_emails e"
+                          " ON e.contact_id = c.id ORDER BY c.id").fetchall()
+    db.execute("BEGIN")
+    for i in range(200):
+        cid, acct, _ = contacts[i % len(contacts)]
+        w.add_appt(db, demo, w.epoch(*MONTH, 1 + i % 31, 7 + (i // 31) % 10, 15 * (i % 4)),
+                   "Service visit %03d" % i, account=acct, contact_ids=[cid],
+                   location="Site %d" % i)
+    for i in range(100):
+        cid, acct, email = contacts[(i * 7) % len(contacts)]
+        w.add_thread(db, demo, "Pickup schedule question %03d" % i, [
+            {"sent_at": w.epoch(*MONTH, 1 + (i * 3) % 31, 8 + i % 9, 5), "from_email": email,
+             "from_name": "Contact %d" % cid, "to_list": "demo@example.com",
+             "body": "Hello,\nCould you confirm the schedule?\nThanks"}], contact_ids=[cid])
+    db.execute("COMMIT")
+    n = db.execute("SELECT (SELECT count(*) FROM appointments WHERE start_at BETWEEN ? AND ?) +"
+                   " (SELECT count(*) FROM threads WHERE started_at BETWEEN ? AND ?)",
+                   (w.epoch(*MONTH, 1), w.epoch(MONTH[0], MONTH[1] + 1, 1),
+                    w.epoch(*MONTH, 1), w.epoch(MONTH[0], MONTH[1] + 1, 1))).fetchone()[0]
+    return n
+
+
+def wrk(url, cookie=None, duration=DURATION):
+    cmd = ["wrk", "-t2", "-c%d" % CONNS, "-d" + duration, "--latency"]
+    if cookie:
+        cmd += ["-H", "Cookie: " + cookie]
+    out = subprocess.run(cmd + [url], capture_output=True, text=True, timeout=120).stdout
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    p99 = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)\b", out, re.M)
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    errs = re.search(r"Socket errors:.*", out)
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    return {"rps": float(rps.group(1)) if rps else 0.0,
+            "p99": float(p99.group(1)) * scale[p99.group(2)] if p99 else float("nan"),
+            "non2xx": int(bad.group(1)) if bad else 0,
+            "errors": errs.group(0) if errs else "", "raw": out}
+
+
+def mem(pid):
+    vals = {}
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            if k in ("VmRSS", "VmHWM"):
+                vals[k] = int(v.split()[0]) / 1024.0
+    return vals
+
+
+def verdict(ok):
+    return "ok" if ok else "MISSED"
+
+
+def main():
+    if not shutil.which("wrk"):
+        print("bench/web: wrk is not installed (scripts/install-deps)")
+        return 1
+    tmp = tempfile.mkdtemp(prefix="crm-bench-")
+    os.chmod(tmp, 0o755)
+    static = os.path.join(tmp, "static")
+    shutil.copytree(os.path.join(ROOT, "static"), static)
+    os.chmod(static, 0o755)
+    st = w.Stack(static_dir=static)
+    try:
+        st.start()
+        n = seed(st.db())
+        c = st.client()
+        r = c.login("demo@example.com", "demo")
+        if r.status != 303 or "crm_session" not in c.cookies:
+            print("bench/web: cannot log in (%d); is the web app built?" % r.status)
+            return 1
+        cookie = "crm_session=" + c.cookies["crm_session"]
+        path = "/calendar?month=%04d-%02d" % MONTH
+        page = c.get(path)
+        if page.status != 200:
+            print("bench/web: %s answered %d" % (path, page.status))
+            return 1
+        items = len(page.doc.find_all(cls="item")) + sum(
+            int(m) for m in re.findall(r">(\d+) Events<", page.body))
+        with open(os.path.join(static, "bench-calendar.html"), "w") as f:
+            f.write(page.body)
+        os.chmod(os.path.join(static, "bench-calendar.html"), 0o644)
+        wrk(st.url + path, cookie, "2s")   # warm up: statements prepared, pages in cache
+        hz = wrk(st.url + "/healthz")
+        cal = wrk(st.url + path, cookie)
+        sta = wrk(st.url + "/static/bench-calendar.html")
+        m = mem(st.fcgi.pid)
+        cores = os.cpu_count()
+        ratio = cal["rps"] / hz["rps"] if hz["rps"] else 0.0
+        print("web bench: wrk -t2 -c%d -d%s on %d cores; demo@example.com's July 2023 holds %d items"
+              " (%d shown or counted on the page, %d bytes)" % (CONNS, DURATION, cores, n, items,
+                                                                 len(page.body.encode())))
+        for label, res in (("/healthz (stack ceiling)", hz), (path, cal),
+                           ("same calendar as a static file", sta)):
+            extra = ""
+            if res["non2xx"]:
+                extra += "  non-2xx: %d" % res["non2xx"]
+            if res["errors"]:
+                extra += "  " + res["errors"]
+            print("  %-32s %9.0f req/s   p99 %7.2f ms%s" % (label, res["rps"], res["p99"], extra))
+        print("  calendar / healthz      %6.2f   (target >= 0.60: %s)" % (ratio, verdict(ratio >= 0.6)))
+        print("  calendar / static file  %6.2f" % (cal["rps"] / sta["rps"] if sta["rps"] else 0.0))
+        print("  calendar p99        %7.2f ms  (target < 10 ms: %s)" % (cal["p99"], verdict(cal["p99"] < 10)))
+        print("  crm.fcgi RSS %.1f MB, peak %.1f MB  (target < 30 MB: %s)" % (
+            m.get("VmRSS", 0), m.get("VmHWM", 0), verdict(m.get("VmHWM", 1e9) < 30)))
+        if cal["non2xx"] or hz["non2xx"]:
+            print("  WARNING: non-2xx answers during the run; figures are not valid")
+        return 0
+    finally:
+        st.stop()
+        for p in st.problems():
+            print("bench/web: " + p)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
