@@ -7,6 +7,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "core/log.h"
 #include "providers/json_util.h"
 
@@ -249,4 +251,38 @@ const char *ju_partstat(const char *w)
 		if (strcasecmp(w, map[i].in) == 0)
 			return map[i].out;
 	return NULL;
+}
+
+int ju_addr(struct addr *a, const char *name, const char *email)
+{
+	if (!email)
+		return -1;
+	while (isspace((unsigned char)*email))
+		email++;
+	size_t n = strlen(email);
+	while (n && isspace((unsigned char)email[n - 1]))
+		n--;
+	if (!n || !(a->email = strndup(email, n)))
+		return -1;
+	for (char *p = a->email; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	if (name && *name && strcasecmp(name, a->email) != 0)
+		a->name = strdup(name);
+	return 0;
+}
+
+char *ju_b64url_dec(const char *s, size_t *len)
+{
+	size_t n = s ? strlen(s) : 0, out = 0;
+	unsigned char *buf = malloc(n * 3 / 4 + 4);
+	if (!buf)
+		return NULL;
+	if (sodium_base642bin(buf, n * 3 / 4 + 3, s ? s : "", n, "= \r\n\t", &out, NULL,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0) {
+		free(buf);
+		return NULL;
+	}
+	buf[out] = 0;
+	*len = out;
+	return (char *)buf;
 }

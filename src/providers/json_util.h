@@ -61,6 +61,14 @@ json_t *ju_parse(const struct http_resp *resp, const char *who, int64_t link, co
 int ju_commit(struct sync_sink *sink, enum stream s, struct msg_list *m, struct event_list *e,
     const char *cursor, const char *who, int64_t link);
 
+/* Fill a (zeroed) with email trimmed and lower-cased and name (NULL or "" kept NULL). Returns 0,
+ * or -1 when email is empty or out of memory. */
+int ju_addr(struct addr *a, const char *name, const char *email);
+
+/* Decode base64url (padding and line breaks tolerated) into a malloc'd NUL-terminated buffer,
+ * its length in *len. NULL when the text is not base64. */
+char *ju_b64url_dec(const char *s, size_t *len);
+
 /* A RFC 5545 PARTSTAT for a provider's answer word ("accepted", "yes", "tentativelyAccepted",
  * "needsAction", "none", ...); NULL when unknown. */
 const char *ju_partstat(const char *word);

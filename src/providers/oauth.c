@@ -67,13 +67,13 @@ static void qparam(FILE *f, int *first, const char *key, const char *value)
 }
 
 /* Close a memstream and return its buffer, or NULL when it failed. */
-static char *mem_close(FILE *f, char *buf)
+static char *mem_close(FILE *f, char **buf)
 {
 	if (fclose(f) != 0) {
-		free(buf);
+		free(*buf);
 		return NULL;
 	}
-	return buf;
+	return *buf;
 }
 
 char *oauth_authorize_url(const struct provider_cfg *cfg, const char *provider,
@@ -102,7 +102,7 @@ char *oauth_authorize_url(const struct provider_cfg *cfg, const char *provider,
 	}
 	if (login_hint && *login_hint)
 		qparam(f, &first, "login_hint", login_hint);
-	return mem_close(f, buf);
+	return mem_close(f, &buf);
 }
 
 /* ---- Token requests ---------------------------------------------------------------------- */
@@ -131,7 +131,7 @@ static int token_req(const struct provider_cfg *cfg, const char *provider, struc
 			return -1;
 		for (size_t i = 0; kv[i]; i += 2)
 			qparam(f, &first, kv[i], kv[i + 1]);
-		body = mem_close(f, body);
+		body = mem_close(f, &body);
 	}
 	if (!body)
 		return -1;

@@ -1,0 +1,50 @@
+/* Google provider: Gmail API (history, raw messages) and Calendar API v3 (events with sync
+ * tokens) behind the driver table. */
+#ifndef PROVIDERS_GOOGLE_H
+#define PROVIDERS_GOOGLE_H
+
+#include <jansson.h>
+
+#include "providers/provider.h"
+
+/* The driver (STREAM_MAIL | STREAM_EVENTS), name "google". Endpoints: cfg->api_base (Gmail,
+ * "https://gmail.googleapis.com": paths /gmail/v1/users/me/...), cfg->calendar_base
+ * ("https://www.googleapis.com/calendar/v3": paths /calendars/primary/events), cfg->token_url.
+ * Secret JSON as in oauth.h.
+ *
+ * Mail cursor (compact JSON): {"history_id": "<Gmail historyId>"}. A pass with a cursor lists
+ * users.history (historyTypes=messageAdded, paged), fetches each added message that carries
+ * the INBOX or SENT label with messages.get format=raw and parses it with mime_parse
+ * (provider_id = Gmail message id; SENT label -> FOLDER_SENT, else FOLDER_INBOX). A history id
+ * Gmail no longer knows (404) gives PROV_CURSOR.
+ * Without a cursor (a first pass, or a resync after PROV_CURSOR) the pass reads the profile's
+ * historyId first, then lists the messages received after prov_link.since (q=after:<since>),
+ * so a new link imports only what came after it (or the back-fill) and a resync refetches
+ * what the lost cursor would have brought, with the same provider ids: no duplicates.
+ *
+ * Events cursor: {"sync_token": "<nextSyncToken>"}. events.list on the primary calendar with
+ * singleEvents=true and showDeleted=true, paged; with a cursor only changes come. Without one
+ * (first pass or resync after 410 Gone -> PROV_CURSOR) every page is read to get the
+ * nextSyncToken and only events updated at or after prov_link.since are kept (plus deletions),
+ * which is the "only new since the link" rule and makes a resync lossless.
+ * Event mapping: see google_event_parse.
+ *
+ * Pages are committed as they come: intermediate ones with the old cursor ("{}" on a first
+ * pass, which reads as no cursor), the last one with the new cursor, so a crash repeats a page
+ * and never skips one. */
+extern const struct provider google_provider;
+
+/* One Calendar API event resource into *out (zeroed first; free with event_free also after a
+ * failure): provider_id = id, or recurringEventId for an instance with recurrence_id from
+ * originalStartTime ("YYYYMMDDTHHMMSSZ", or "YYYYMMDD" for a date); uid = iCalUID; status
+ * "cancelled" -> deleted (single event or whole series) or cancelled (an instance); start from
+ * start.dateTime (any offset) or start.date (all-day, midnight UTC); tzid = start.timeZone;
+ * duration from end; attendees with PARTSTAT from responseStatus; updated from "updated".
+ * Returns 0, or -1 when the item has no id or unreadable times. */
+int google_event_parse(const json_t *item, struct sync_event *out);
+
+/* The folder of a Gmail message from its labelIds: FOLDER_SENT when SENT is there, else
+ * FOLDER_INBOX when INBOX is; -1 for drafts, spam, trash and anything else. */
+int google_msg_folder(const json_t *label_ids);
+
+#endif

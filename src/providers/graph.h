@@ -1,0 +1,45 @@
+/* Microsoft 365 provider: Microsoft Graph mail delta (Inbox, Sent Items, raw MIME) and
+ * calendarView delta behind the driver table. */
+#ifndef PROVIDERS_GRAPH_H
+#define PROVIDERS_GRAPH_H
+
+#include <jansson.h>
+
+#include "providers/provider.h"
+
+/* The driver (STREAM_MAIL | STREAM_EVENTS), name "microsoft". Endpoints: cfg->api_base
+ * ("https://graph.microsoft.com/v1.0": paths /me/...), cfg->token_url. Secret JSON as in
+ * oauth.h.
+ *
+ * Mail cursor (compact JSON): {"inbox": "<link>", "sent": "<link>"}, each link the folder's
+ * @odata.deltaLink, or an @odata.nextLink when a pass stopped between pages (resuming there
+ * neither repeats nor skips a committed page). A pass walks /me/mailFolders/inbox/messages/delta
+ * then /me/mailFolders/sentitems/messages/delta; a folder without a link starts afresh with
+ * $filter=receivedDateTime ge <prov_link.since>, so a first pass (and a resync) imports what
+ * came since the link, with the same ids: no duplicates. Each new or changed message is read as
+ * MIME from /me/messages/{id}/$value and parsed with mime_parse (provider_id = Graph id;
+ * Inbox -> FOLDER_INBOX, Sent Items -> FOLDER_SENT); @removed entries are ignored.
+ *
+ * Events cursor: {"events": "<link>"} over /me/calendarView/delta with the window
+ * startDateTime = prov_link.since, endDateTime = link time + 365 days (the window is kept in the
+ * delta link). Times come in UTC (Prefer: outlook.timezone="UTC"), bodies as text. A first pass
+ * keeps only events modified at or after since (and deletions). Mapping: see graph_event_parse.
+ *
+ * 410 Gone or an error code syncStateNotFound / resyncRequired gives PROV_CURSOR. */
+extern const struct provider graph_provider;
+
+/* One Graph event (or @removed entry) into *out (zeroed first; free with event_free also after
+ * a failure). singleInstance: provider_id = id, uid = uid or iCalUId. occurrence / exception:
+ * provider_id = seriesMasterId, recurrence_id from originalStart, uid = uid (NULL when only the
+ * per-occurrence iCalUId is given: the pass looks the series' UID up). isCancelled -> cancelled.
+ * @removed -> deleted with provider_id = id; an id of the form "<series>_<YYYYMMDDTHHMMSSZ>"
+ * becomes a cancelled occurrence of that series instead. Times from start/end dateTime taken
+ * as UTC (all-day: the date at midnight UTC); tzid from originalStartTimeZone (IANA, or a
+ * Windows name mapped to IANA). Returns 0, 1 for an item to skip quietly (a series master),
+ * or -1 when unreadable. */
+int graph_event_parse(const json_t *item, struct sync_event *out);
+
+/* IANA name for a Windows or IANA time zone name, or NULL when unknown. Borrowed. */
+const char *graph_tz_iana(const char *name);
+
+#endif

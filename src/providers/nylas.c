@@ -1,0 +1,484 @@
+/* Nylas v3 provider: a step machine over a grant's messages (listed by received date, read as
+ * raw MIME) and primary-calendar events (listed by updated_after), with OAuth token refresh. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "core/log.h"
+#include "providers/json_util.h"
+#include "providers/mime.h"
+#include "providers/nylas.h"
+#include "providers/oauth.h"
+
+#define WHO "nylas"
+#define PAGE 50
+#define WINDOW_DAYS 365
+
+enum st { ST_LIST, ST_RAW, ST_EVENTS };
+
+struct todo {
+	char *id;
+	int folder;
+};
+
+struct pass {
+	struct oauth_sess auth;
+	enum stream s;
+	enum st st;
+	int64_t link, since;
+	const char *api;            /* borrowed from cfg */
+	char *grant;                /* percent-encoded grant id */
+	char *address;              /* the linked mailbox, to tell sent mail */
+	char *url;
+	char *old_cursor;
+	char *page_token;           /* next_cursor of the last page, NULL on the last page */
+	int64_t after, new_after;   /* mail: received date high-water mark */
+	json_t *seen, *new_seen;    /* mail: ids taken at exactly after / new_after */
+	struct todo *todo;
+	size_t ntodo, next;
+	struct msg_list msgs;
+	int64_t upd, new_upd;       /* events: updated_at high-water mark */
+	int64_t upd_query;          /* updated_after asked: upd - 1 with a cursor, since without */
+	struct event_list evs;
+};
+
+static void todo_clear(struct pass *p)
+{
+	for (size_t i = 0; i < p->ntodo; i++)
+		free(p->todo[i].id);
+	free(p->todo);
+	p->todo = NULL;
+	p->ntodo = p->next = 0;
+}
+
+static void nylas_end(struct pass *p)
+{
+	if (!p)
+		return;
+	oauth_sess_free(&p->auth);
+	free(p->grant);
+	free(p->address);
+	free(p->url);
+	free(p->old_cursor);
+	free(p->page_token);
+	json_decref(p->seen);
+	json_decref(p->new_seen);
+	todo_clear(p);
+	msg_list_free(&p->msgs);
+	event_list_free(&p->evs);
+	free(p);
+}
+
+static int nylas_begin(const struct prov_link *l, enum stream s, const char *cursor,
+    struct pass **out)
+{
+	struct pass *p = calloc(1, sizeof *p);
+	json_t *c = NULL;
+	char *g = NULL;
+	int rc = PROV_PERM;
+
+	*out = NULL;
+	if (cursor && strcmp(cursor, PROV_RESYNC) == 0)
+		cursor = NULL;   /* a first pass lists everything since prov_link.since */
+	if (!p || (s != STREAM_MAIL && s != STREAM_EVENTS) || !l->cfg || !l->cfg->api_base)
+		goto fail;
+	p->s = s;
+	p->link = l->id;
+	p->since = l->since;
+	p->api = l->cfg->api_base;
+	p->address = l->address ? strdup(l->address) : NULL;
+	if ((rc = oauth_sess_init(&p->auth, WHO, l)) != PROV_OK)
+		goto fail;
+	rc = PROV_TEMP;
+	if (!(g = oauth_grant_id(l)) || !(p->grant = ju_urlenc(g)))
+		goto fail;
+	c = cursor && *cursor ? json_loads(cursor, 0, NULL) : NULL;
+	if (cursor && *cursor && !json_is_object(c)) {
+		log_warnx("nylas link %lld: unreadable cursor, resync", (long long)l->id);
+		rc = PROV_CURSOR;
+		goto fail;
+	}
+	if (!(p->old_cursor = strdup(cursor && *cursor ? cursor : "{}")))
+		goto fail;
+	json_t *a = json_object_get(c, "after"), *u = json_object_get(c, "updated_after");
+	p->after = p->new_after = json_is_integer(a) ? json_integer_value(a) : l->since;
+	p->upd = p->new_upd = json_is_integer(u) ? json_integer_value(u) : l->since;
+	p->upd_query = json_is_integer(u) ? p->upd - 1 : l->since;
+	p->seen = json_is_array(json_object_get(c, "seen")) ? json_incref(json_object_get(c, "seen")) :
+	    json_array();
+	p->new_seen = json_copy(p->seen);
+	if (!p->seen || !p->new_seen)
+		goto fail;
+	p->st = s == STREAM_MAIL ? ST_LIST : ST_EVENTS;
+	free(g);
+	json_decref(c);
+	*out = p;
+	return PROV_OK;
+fail:
+	free(g);
+	json_decref(c);
+	nylas_end(p);
+	return rc;
+}
+
+/* ---- Requests ---------------------------------------------------------------------------- */
+
+static char *build_url(struct pass *p)
+{
+	char *u = NULL, *id, *tok = p->page_token ? ju_urlenc(p->page_token) : NULL;
+	int r = -1;
+	switch (p->st) {
+	case ST_LIST:
+		r = asprintf(&u, "%s/v3/grants/%s/messages?limit=%d&received_after=%lld%s%s", p->api,
+		    p->grant, PAGE, (long long)(p->after - 1), tok ? "&page_token=" : "", tok ? tok : "");
+		break;
+	case ST_RAW:
+		id = ju_urlenc(p->todo[p->next].id);
+		r = id ? asprintf(&u, "%s/v3/grants/%s/messages/%s?fields=raw_mime", p->api, p->grant, id) : -1;
+		free(id);
+		break;
+	case ST_EVENTS:
+		r = asprintf(&u, "%s/v3/grants/%s/events?calendar_id=primary&limit=%d&updated_after=%lld"
+		    "&expand_recurring=true&show_cancelled=true&start=%lld&end=%lld%s%s", p->api, p->grant,
+		    PAGE, (long long)p->upd_query, (long long)p->since,
+		    (long long)time(NULL) + (long long)WINDOW_DAYS * 86400, tok ? "&page_token=" : "",
+		    tok ? tok : "");
+		break;
+	}
+	free(tok);
+	return r < 0 ? NULL : u;
+}
+
+static int go(struct pass *p, struct http_req *req)
+{
+	struct http_req api;
+	char *u = build_url(p);
+	free(p->url);
+	p->url = u ? strdup(u) : NULL;
+	if (!p->url || ju_get(&api, u, NULL) != STEP_MORE) {
+		free(p->url);
+		p->url = NULL;
+		return PROV_TEMP;
+	}
+	return oauth_send(&p->auth, &api, req);
+}
+
+/* ---- Pure mapping ------------------------------------------------------------------------ */
+
+static int when(const json_t *w, struct sync_event *e)
+{
+	const char *obj = ju_str(w, "object");
+	const json_t *st = json_object_get(w, "start_time"), *et = json_object_get(w, "end_time");
+	int64_t a, b;
+
+	if (json_is_integer(st)) {
+		e->start = json_integer_value(st);
+		if (json_is_integer(et) && json_integer_value(et) > e->start)
+			e->duration_min = (int)((json_integer_value(et) - e->start) / 60);
+		const char *tz = ju_str(w, "start_timezone");
+		e->tzid = tz && *tz ? strdup(tz) : NULL;
+		return 0;
+	}
+	e->all_day = 1;
+	if (ju_str(w, "date") && (!obj || strcmp(obj, "date") == 0)) {
+		if (ju_date(ju_str(w, "date"), &a) < 0)
+			return -1;
+		e->start = a;
+		e->duration_min = 24 * 60;
+		return 0;
+	}
+	if (ju_date(ju_str(w, "start_date"), &a) < 0 || ju_date(ju_str(w, "end_date"), &b) < 0 || b < a)
+		return -1;
+	e->start = a;
+	e->duration_min = (int)((b - a) / 60) + 24 * 60;
+	return 0;
+}
+
+static int people(const json_t *item, struct sync_event *e)
+{
+	const json_t *ps = json_object_get(item, "participants"), *a;
+	const json_t *org = json_object_get(item, "organizer");
+	size_t i, n = json_array_size(ps);
+	if (ju_str(org, "email"))
+		ju_addr(&e->organizer, ju_str(org, "name"), ju_str(org, "email"));
+	if (n && !(e->attendees = calloc(n, sizeof *e->attendees)))
+		return -1;
+	json_array_foreach(ps, i, a) {
+		struct attendee *at = &e->attendees[e->n_attendees];
+		if (ju_addr(&at->who, ju_str(a, "name"), ju_str(a, "email")) < 0)
+			continue;
+		const char *st = ju_partstat(ju_str(a, "status"));
+		at->partstat = st ? strdup(st) : NULL;
+		e->n_attendees++;
+	}
+	return 0;
+}
+
+int nylas_event_parse(const json_t *item, struct sync_event *e)
+{
+	const char *id = ju_str(item, "id"), *master = ju_str(item, "master_event_id");
+	const json_t *w = json_object_get(item, "when"), *orig = json_object_get(item, "original_start_time");
+	char stamp[17];
+
+	memset(e, 0, sizeof *e);
+	if (!id || !*id)
+		return -1;
+	if (master && *master) {
+		if (!json_is_integer(orig))
+			return -1;
+		ju_stamp(json_integer_value(orig), ju_str(w, "start_time") == NULL &&
+		    !json_is_integer(json_object_get(w, "start_time")), stamp);
+		e->provider_id = strdup(master);
+		e->recurrence_id = strdup(stamp);
+		if (!e->recurrence_id)
+			return -1;
+	} else {
+		e->provider_id = strdup(id);
+	}
+	e->uid = ju_dup(item, "ical_uid");
+	if (!e->provider_id)
+		return -1;
+	e->updated = json_integer_value(json_object_get(item, "updated_at"));
+	const char *status = ju_str(item, "status");
+	if (status && strcmp(status, "cancelled") == 0) {
+		if (e->recurrence_id)
+			e->cancelled = 1;
+		else
+			e->deleted = 1;
+	}
+	if (!w && e->deleted)
+		return 0;
+	if (when(w, e) < 0)
+		return -1;
+	e->title = strdup(ju_str(item, "title") ? ju_str(item, "title") : "");
+	e->location = ju_dup(item, "location");
+	e->description = ju_dup(item, "description");
+	if (!e->title || people(item, e) < 0)
+		return -1;
+	return 0;
+}
+
+/* The folder of a listed message, or -1 to skip it. */
+static int msg_folder(struct pass *p, const json_t *m)
+{
+	const json_t *fs = json_object_get(m, "folders"), *f;
+	size_t i;
+	int inbox = 0, sent = 0;
+	json_array_foreach(fs, i, f) {
+		const char *s = json_string_value(f);
+		if (!s)
+			continue;
+		if (!strcasecmp(s, "DRAFT") || !strcasecmp(s, "DRAFTS") || !strcasecmp(s, "TRASH") ||
+		    !strcasecmp(s, "SPAM") || !strcasecmp(s, "JUNK"))
+			return -1;
+		inbox |= !strcasecmp(s, "INBOX");
+		sent |= !strcasecmp(s, "SENT");
+	}
+	if (sent)
+		return FOLDER_SENT;
+	if (inbox)
+		return FOLDER_INBOX;
+	const json_t *from = json_array_get(json_object_get(m, "from"), 0);
+	const char *fe = ju_str(from, "email");
+	return p->address && fe && strcasecmp(p->address, fe) == 0 ? FOLDER_SENT : FOLDER_INBOX;
+}
+
+/* ---- Mail -------------------------------------------------------------------------------- */
+
+static int seen_has(const json_t *seen, const char *id)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(seen, i, v)
+		if (json_string_value(v) && strcmp(json_string_value(v), id) == 0)
+			return 1;
+	return 0;
+}
+
+static char *mail_cursor(struct pass *p)
+{
+	json_t *c = json_pack("{s:I, s:O}", "after", (json_int_t)p->new_after, "seen", p->new_seen);
+	char *s = c ? json_dumps(c, JSON_COMPACT) : NULL;
+	json_decref(c);
+	return s;
+}
+
+static char *events_cursor(struct pass *p)
+{
+	json_t *c = json_pack("{s:I}", "updated_after", (json_int_t)p->new_upd);
+	char *s = c ? json_dumps(c, JSON_COMPACT) : NULL;
+	json_decref(c);
+	return s;
+}
+
+static int page_done(struct pass *p, struct sync_sink *sink, struct http_req *req)
+{
+	int last = !p->page_token, rc;
+	char *cur = !last ? strdup(p->old_cursor) : p->s == STREAM_MAIL ? mail_cursor(p) : events_cursor(p);
+	todo_clear(p);
+	if (!cur)
+		return PROV_TEMP;
+	rc = ju_commit(sink, p->s, &p->msgs, &p->evs, cur, WHO, p->link);
+	free(cur);
+	if (rc)
+		return rc;
+	if (last)
+		return STEP_DONE;
+	p->st = p->s == STREAM_MAIL ? ST_LIST : ST_EVENTS;
+	return go(p, req);
+}
+
+static int fetch_next(struct pass *p, struct sync_sink *sink, struct http_req *req)
+{
+	if (p->next < p->ntodo) {
+		p->st = ST_RAW;
+		return go(p, req);
+	}
+	return page_done(p, sink, req);
+}
+
+/* Note a listed message in the high-water mark; 1 when it is new to us. */
+static int mark(struct pass *p, const char *id, int64_t date)
+{
+	if (date < p->after || (date == p->after && seen_has(p->seen, id)))
+		return 0;
+	if (date > p->new_after) {
+		p->new_after = date;
+		json_array_clear(p->new_seen);
+	}
+	if (date == p->new_after && !seen_has(p->new_seen, id))
+		json_array_append_new(p->new_seen, json_string(id));
+	return 1;
+}
+
+static void take_page_token(struct pass *p, const json_t *j)
+{
+	free(p->page_token);
+	p->page_token = ju_dup(j, "next_cursor");
+}
+
+static int on_list(struct pass *p, json_t *j, struct sync_sink *sink, struct http_req *req)
+{
+	size_t i;
+	json_t *m;
+	json_t *data = json_object_get(j, "data");
+	json_array_foreach(data, i, m) {
+		const char *id = ju_str(m, "id");
+		json_int_t date = json_integer_value(json_object_get(m, "date"));
+		if (!id || !mark(p, id, date))
+			continue;
+		int folder = msg_folder(p, m);
+		if (folder < 0)
+			continue;
+		struct todo *nv = realloc(p->todo, (p->ntodo + 1) * sizeof *nv);
+		if (!nv)
+			return PROV_TEMP;
+		p->todo = nv;
+		if (!(nv[p->ntodo].id = strdup(id)))
+			return PROV_TEMP;
+		nv[p->ntodo++].folder = folder;
+	}
+	take_page_token(p, j);
+	return fetch_next(p, sink, req);
+}
+
+static int on_raw(struct pass *p, json_t *j, struct sync_sink *sink, struct http_req *req)
+{
+	struct todo *t = &p->todo[p->next++];
+	size_t len = 0;
+	char err[160] = "no raw_mime", *raw = ju_b64url_dec(ju_path(j, "data", "raw_mime", NULL), &len);
+	struct sync_msg *m = raw ? msg_list_add(&p->msgs) : NULL;
+
+	if (raw && !m) {
+		free(raw);
+		return PROV_TEMP;
+	}
+	if (!raw || mime_parse(raw, len, m, err, sizeof err) < 0 || !(m->provider_id = strdup(t->id))) {
+		log_warnx("nylas link %lld: message %s skipped: %s", (long long)p->link, t->id, err);
+		if (m) {
+			msg_free(m);
+			p->msgs.n--;
+		}
+	} else {
+		m->folder = (enum msg_folder)t->folder;
+	}
+	free(raw);
+	return fetch_next(p, sink, req);
+}
+
+/* ---- Events ------------------------------------------------------------------------------ */
+
+static int on_events(struct pass *p, json_t *j, struct sync_sink *sink, struct http_req *req)
+{
+	size_t i;
+	json_t *it;
+	json_array_foreach(json_object_get(j, "data"), i, it) {
+		struct sync_event *e = event_list_add(&p->evs);
+		if (!e)
+			return PROV_TEMP;
+		if (nylas_event_parse(it, e) < 0 || (!e->deleted && !e->uid)) {
+			log_warnx("nylas link %lld: event %s skipped: unreadable", (long long)p->link,
+			    ju_str(it, "id") ? ju_str(it, "id") : "(no id)");
+			event_free(e);
+			p->evs.n--;
+			continue;
+		}
+		if (e->updated && e->updated < p->upd) {   /* the repeated second's older ones */
+			event_free(e);
+			p->evs.n--;
+			continue;
+		}
+		if (e->updated > p->new_upd)
+			p->new_upd = e->updated;
+	}
+	take_page_token(p, j);
+	return page_done(p, sink, req);
+}
+
+/* ---- Steps ------------------------------------------------------------------------------- */
+
+static int nylas_step(struct pass *p, const struct http_resp *resp, struct http_req *req,
+    struct sync_sink *sink, long *retry_after)
+{
+	json_t *j = NULL;
+	int rc;
+
+	memset(req, 0, sizeof *req);
+	if (!resp)
+		return go(p, req);
+	if ((rc = oauth_answer(&p->auth, resp, req, sink, retry_after)) != 0)
+		return rc;
+	if (p->st == ST_RAW && resp->status == 404) {
+		log_info("nylas link %lld: message %s gone before it was read", (long long)p->link,
+		    p->todo[p->next].id);
+		p->next++;
+		return fetch_next(p, sink, req);
+	}
+	if ((rc = ju_http_class(resp, retry_after)) != 0) {
+		log_warnx("nylas link %lld: %s: HTTP %ld%s%s", (long long)p->link, p->url ? p->url : "?",
+		    resp->status, resp->error ? ": " : "", resp->error ? resp->error : "");
+		return rc;
+	}
+	if (!(j = ju_parse(resp, WHO, p->link, p->url)))
+		return PROV_TEMP;
+	switch (p->st) {
+	case ST_LIST: rc = on_list(p, j, sink, req); break;
+	case ST_RAW: rc = on_raw(p, j, sink, req); break;
+	case ST_EVENTS: rc = on_events(p, j, sink, req); break;
+	default: rc = PROV_PERM;
+	}
+	json_decref(j);
+	return rc;
+}
+
+const struct provider nylas_provider = {
+	.name = "nylas",
+	.streams = STREAM_MAIL | STREAM_EVENTS,
+	.begin = nylas_begin,
+	.step = nylas_step,
+	.end = nylas_end,
+};

@@ -1,0 +1,38 @@
+/* Nylas v3 provider: a grant's messages (raw MIME) and primary-calendar events behind the
+ * driver table. */
+#ifndef PROVIDERS_NYLAS_H
+#define PROVIDERS_NYLAS_H
+
+#include <jansson.h>
+
+#include "providers/provider.h"
+
+/* The driver (STREAM_MAIL | STREAM_EVENTS), name "nylas". Endpoints: cfg->api_base
+ * ("https://api.us.nylas.com": paths /v3/grants/{grant}/...), cfg->token_url. The grant is the
+ * link settings' "grant_id", else the secret's (the token answer carries it), else "me".
+ * Requests carry the grant's access token (refreshed as in oauth.h).
+ *
+ * Mail cursor (compact JSON): {"after": <epoch>, "seen": ["<id>", ...]}: the newest received
+ * date taken so far and the ids taken with exactly that date. A pass lists
+ * /messages?received_after=<after - 1> (paged by next_cursor), skips the seen ids, and reads
+ * each message as MIME (?fields=raw_mime) through mime_parse (provider_id = Nylas message id;
+ * folder SENT -> FOLDER_SENT, INBOX -> FOLDER_INBOX, drafts/trash/spam skipped, others by
+ * whether the linked address sent it). Without a cursor after = prov_link.since.
+ *
+ * Events cursor: {"updated_after": <epoch>}: /events?calendar_id=primary&updated_after=<t - 1>
+ * &expand_recurring=true&show_cancelled=true&start=<since>&end=<now + 365 d>, paged, keeping
+ * events with updated_at >= t: repeating the last second catches changes made within it and is
+ * harmless (items are upserted). Without a cursor updated_after = prov_link.since. Mapping: see nylas_event_parse.
+ *
+ * Intermediate pages are committed with the old cursor, the last with the new one. */
+extern const struct provider nylas_provider;
+
+/* One Nylas event into *out (zeroed first; free with event_free also after a failure):
+ * provider_id = id, or master_event_id with recurrence_id from original_start_time for an
+ * occurrence; uid = ical_uid; status "cancelled" -> deleted (single) or cancelled
+ * (occurrence); when: timespan (start_time/end_time, start_timezone), date, or datespan (end
+ * date inclusive); participants with PARTSTAT from status yes/no/maybe/noreply; updated_at.
+ * Returns 0, or -1 when unreadable. */
+int nylas_event_parse(const json_t *item, struct sync_event *out);
+
+#endif

@@ -1,0 +1,353 @@
+# The shared cases of tests/integration/test_provider_{google,microsoft,nylas}: one OAuth provider's
+# step machine (driven by the test_provider_live program) against the fake provider servers.
+import json
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from datetime import datetime, timedelta, timezone
+
+ROOT = os.environ.get("CRM_ROOT") or os.path.abspath(os.path.join(os.path.dirname(__file__),
+                                                                 "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "fakes"))
+from fake_client import Fake  # noqa: E402
+
+PROV_TEMP, PROV_RATE, PROV_AUTH, PROV_CURSOR = -1, -2, -3, -4
+STEP_DONE = 1
+FOLDER_INBOX, FOLDER_SENT = 0, 1
+USER = "ann@example.com"
+CONTACT = "bob@customer.example"
+
+
+def live_binary():
+    """The driver program: next to CRM_BIN's build, or the first one built."""
+    cands = []
+    if os.environ.get("CRM_BIN"):
+        cands.append(os.path.join(os.path.dirname(os.environ["CRM_BIN"]), "tests",
+                                  "test_provider_live"))
+    for d in sorted(os.listdir(ROOT)):
+        if d.startswith("build"):
+            cands.append(os.path.join(ROOT, d, "tests", "test_provider_live"))
+    for c in cands:
+        if os.access(c, os.X_OK):
+            return c
+    return None
+
+
+def iso(t):
+    return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def mail(frm, to, subject, when=None, body="hello there"):
+    when = when or time.time()
+    date = time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime(when))
+    return ("From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: <%s@test.invalid>\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n") % (
+        frm, to, subject, date, secrets.token_hex(6), body)
+
+
+class Suite:
+    def __init__(self, provider):
+        self.provider = provider
+        self.bin = live_binary()
+        self.fake = None
+        self.tmp = tempfile.mkdtemp(prefix="prov-%s-" % provider)
+        self.failed = 0
+
+    # ---- plumbing ------------------------------------------------------------------------
+
+    def run(self, *args, cursor="mail", timeout_ms=None, settings=None):
+        env = dict(os.environ, PROVIDER_TEST_URL=self.fake.base, PROVIDER_TEST_PROVIDER=self.provider,
+                   PROVIDER_TEST_SECRET=self.secret_file,
+                   PROVIDER_TEST_CURSOR=os.path.join(self.tmp, "cursor-" + cursor),
+                   PROVIDER_TEST_SINCE=str(int(self.since)), PROVIDER_TEST_ADDRESS=USER,
+                   ASAN_OPTIONS="detect_leaks=1", LSAN_OPTIONS="suppressions=%s/tests/lsan.supp"
+                   ":print_suppressions=0" % ROOT)
+        if timeout_ms:
+            env["PROVIDER_TEST_TIMEOUT_MS"] = str(timeout_ms)
+        if settings:
+            env["PROVIDER_TEST_SETTINGS"] = json.dumps(settings)
+        p = subprocess.run([self.bin] + list(args), env=env, capture_output=True, text=True,
+                           timeout=120)
+        self.last_stderr = p.stderr
+        if p.returncode != 0:
+            raise AssertionError("driver exited %d: %s" % (p.returncode, p.stderr[-2000:]))
+        return json.loads(p.stdout.strip().splitlines()[-1])
+
+    def sync(self, stream, **kw):
+        return self.run("sync", stream, cursor=stream, **kw)
+
+    def cursor(self, stream):
+        path = os.path.join(self.tmp, "cursor-" + stream)
+        return open(path).read() if os.path.exists(path) else None
+
+    def set_cursor(self, stream, value):
+        with open(os.path.join(self.tmp, "cursor-" + stream), "w") as f:
+            f.write(value)
+
+    def ctl(self, op, **kw):
+        return self.fake.ctl(op, provider=self.provider, **kw)
+
+    def deliver(self, subject, folder="inbox", when=None):
+        if folder == "sent":
+            raw = mail(USER, CONTACT, subject, when)
+        else:
+            raw = mail("Bob <%s>" % CONTACT, USER, subject, when)
+        return self.ctl("deliver", email=USER, raw=raw, folder=folder)
+
+    def event(self, **kw):
+        start = kw.pop("start_ts", time.time() + 86400)
+        body = dict(email=USER, summary="Site visit", start=iso(start), end=iso(start + 1800),
+                    tz="America/Chicago", attendees=[{"email": CONTACT, "status": "ACCEPTED"}])
+        body.update(kw)
+        return self.ctl("events", **body)
+
+    def case(self, name, fn):
+        try:
+            fn()
+            print("ok - %s %s" % (self.provider, name), flush=True)
+        except Exception:
+            self.failed += 1
+            print("not ok - %s %s" % (self.provider, name), flush=True)
+            traceback.print_exc()
+            if getattr(self, "last_stderr", None):
+                sys.stdout.write("    driver stderr: " + self.last_stderr[-1500:] + "\n")
+
+    def fresh(self, kind="normal"):
+        """A fresh fake state with the user's account, linked; since = now."""
+        self.fake.ctl("reset")
+        self.fake.ctl("config", auto_consent=True)
+        self.ctl("accounts", email=USER, name="Ann Example", kind=kind)
+        for f in os.listdir(self.tmp):
+            os.unlink(os.path.join(self.tmp, f))
+        self.secret_file = os.path.join(self.tmp, "secret")
+        self.since = time.time() - 2
+        out = self.run("link", USER)
+        assert out["status"] == 0, out
+        return out
+
+    # ---- cases ---------------------------------------------------------------------------
+
+    def t_link(self):
+        out = self.fresh()
+        assert out["address"] == USER and out["shared"] == 0 and out["state_ok"], out
+        sec = json.load(open(self.secret_file))
+        assert sec["access_token"] and sec["refresh_token"] and sec["expires_at"] > time.time()
+        if self.provider == "nylas":
+            assert sec.get("grant_id"), sec
+
+    def t_group_mailbox_flagged(self):
+        out = self.fresh(kind="group")
+        assert out["shared"] == 1, out
+
+    def t_mail_only_new_since_link(self):
+        self.fresh()
+        self.deliver("Old news", when=time.time() - 3 * 86400)
+        out = self.sync("mail")
+        assert out["status"] == STEP_DONE and out["msgs"] == [], out
+        self.deliver("Quote for the new pump")
+        self.deliver("Re: Quote for the new pump", folder="sent")
+        out = self.sync("mail")
+        assert out["status"] == STEP_DONE, out
+        got = sorted((m["subject"], m["folder"]) for m in out["msgs"])
+        assert got == [("Quote for the new pump", FOLDER_INBOX),
+                       ("Re: Quote for the new pump", FOLDER_SENT)], got
+        m = [m for m in out["msgs"] if m["folder"] == FOLDER_INBOX][0]
+        assert m["from"] == CONTACT and m["to"] == [USER] and "hello there" in m["body"], m
+        out = self.sync("mail")
+        assert out["status"] == STEP_DONE and out["msgs"] == [], out
+
+    def t_mail_paging(self):
+        self.fresh()
+        self.sync("mail")
+        self.fake.ctl("config", page_size=2)
+        for i in range(5):
+            self.deliver("Paged %d" % i)
+        out = self.sync("mail")
+        assert out["status"] == STEP_DONE, out
+        subjects = sorted(m["subject"] for m in out["msgs"])
+        assert subjects == ["Paged %d" % i for i in range(5)], subjects
+        assert out["commits"] >= 2, out
+
+    def t_refresh_when_expired(self):
+        self.fresh()
+        self.sync("mail")
+        self.ctl("expire_access", email=USER)
+        self.deliver("After expiry")
+        out = self.sync("mail")
+        assert out["status"] == STEP_DONE and out["secrets_saved"] >= 1, out
+        assert [m["subject"] for m in out["msgs"]] == ["After expiry"], out
+
+    def t_refresh_on_401(self):
+        self.fresh()
+        self.sync("mail")
+        self.deliver("After a 401")
+        self.fake.ctl("faults", match="GET /%s/" % self.provider, status=401, count=1)
+        out = self.sync("mail")
+        assert out["status"] == STEP_DONE and out["secrets_saved"] == 1, out
+        assert [m["subject"] for m in out["msgs"]] == ["After a 401"], out
+
+    def t_invalid_grant_needs_relink(self):
+        self.fresh()
+        self.sync("mail")
+        self.ctl("revoke", email=USER)
+        out = self.sync("mail")
+        assert out["status"] == PROV_AUTH, out
+        assert "re-link" in self.last_stderr, self.last_stderr
+
+    def t_rate_limit_honours_retry_after(self):
+        self.fresh()
+        self.sync("mail")
+        self.fake.ctl("faults", match="GET /%s/" % self.provider, status=429, retry_after=7)
+        out = self.sync("mail")
+        assert out["status"] == PROV_RATE and out["retry_after"] == 7, out
+        self.fake.ctl("faults", match="GET /%s/" % self.provider, status=503)
+        out = self.sync("events")
+        assert out["status"] == PROV_RATE and out["retry_after"] > 0, out
+
+    def t_server_error_is_temporary(self):
+        self.fresh()
+        self.sync("mail")
+        before = self.cursor("mail")
+        self.deliver("Survives a 500")
+        self.fake.ctl("faults", match="GET /%s/" % self.provider, status=500)
+        out = self.sync("mail")
+        assert out["status"] == PROV_TEMP, out
+        assert self.cursor("mail") == before
+        out = self.sync("mail")
+        assert [m["subject"] for m in out["msgs"]] == ["Survives a 500"], out
+
+    def t_slow_answer_times_out(self):
+        self.fresh()
+        self.sync("mail")
+        self.fake.ctl("faults", match="GET /%s/" % self.provider, delay=3)
+        t0 = time.time()
+        out = self.sync("mail", timeout_ms=800)
+        assert out["status"] == PROV_TEMP and time.time() - t0 < 3, out
+
+    def t_malformed_json_is_temporary(self):
+        self.fresh()
+        self.sync("mail")
+        self.fake.ctl("faults", match="GET /%s/" % self.provider, malformed=True)
+        out = self.sync("mail")
+        assert out["status"] == PROV_TEMP, out
+        assert "malformed JSON" in self.last_stderr and "link 1" in self.last_stderr, \
+            self.last_stderr
+
+    def t_expired_cursor_resyncs_without_duplicates(self):
+        self.fresh()
+        self.sync("mail")
+        self.deliver("Before expiry")
+        first = self.sync("mail")["msgs"]
+        self.ctl("expire", email=USER)
+        self.deliver("During the gap")
+        if self.provider != "nylas":  # Nylas lists by date: nothing to expire
+            out = self.sync("mail")
+            assert out["status"] == PROV_CURSOR, out
+        self.set_cursor("mail", "*resync*")
+        out = self.sync("mail")
+        assert out["status"] == STEP_DONE, out
+        ids = {m["subject"]: m["provider_id"] for m in out["msgs"]}
+        assert set(ids) == {"Before expiry", "During the gap"}, ids
+        assert ids["Before expiry"] == first[0]["provider_id"]
+        self.deliver("After the resync")
+        out = self.sync("mail")
+        assert [m["subject"] for m in out["msgs"]] == ["After the resync"], out
+
+    def live(self, evs):
+        return [e for e in evs if not e["deleted"] and not e["cancelled"]]
+
+    def t_events_new_and_changed(self):
+        self.fresh()
+        self.event(summary="Before the link")
+        time.sleep(1.2)
+        self.since = time.time()
+        out = self.sync("events")
+        assert out["status"] == STEP_DONE and self.live(out["events"]) == [], out
+        start = int(time.time() // 60 * 60) + 2 * 86400
+        ev = self.event(summary="Pump install", location="1234 Washington Ave", start_ts=start)
+        out = self.sync("events")
+        assert out["status"] == STEP_DONE, out
+        got = self.live(out["events"])
+        assert len(got) == 1, out
+        e = got[0]
+        assert e["title"] == "Pump install" and e["start"] == start and e["duration"] == 30, e
+        assert e["uid"] == ev["uid"] and e["recurrence_id"] is None, e
+        assert e["location"] == "1234 Washington Ave" and e["tzid"] == "America/Chicago", e
+        assert [(a["email"], a["partstat"]) for a in e["attendees"]] == [(CONTACT, "ACCEPTED")], e
+        time.sleep(1.1)
+        self.ctl("events/update", email=USER, id=ev["id"], summary="Pump install (moved)",
+                 start=iso(start + 3600), end=iso(start + 7200))
+        out = self.sync("events")
+        got = self.live(out["events"])
+        assert len(got) == 1 and got[0]["provider_id"] == e["provider_id"], out
+        assert got[0]["title"] == "Pump install (moved)" and got[0]["start"] == start + 3600, got
+        assert got[0]["duration"] == 60, got
+        time.sleep(1.1)
+        self.ctl("events/delete", email=USER, id=ev["id"])
+        out = self.sync("events")
+        gone = [x for x in out["events"] if x["deleted"]]
+        assert [x["provider_id"] for x in gone] == [e["provider_id"]], out
+
+    def t_recurring_occurrences(self):
+        self.fresh()
+        self.sync("events")
+        start = int(time.time() // 3600 * 3600) + 86400
+        ev = self.event(summary="Weekly check", rrule="FREQ=WEEKLY;COUNT=3", start_ts=start)
+        out = self.sync("events")
+        got = self.live(out["events"])
+        assert len(got) == 3, out
+        rids = sorted(e["recurrence_id"] for e in got)
+        want = sorted(datetime.fromtimestamp(start + i * 7 * 86400, timezone.utc)
+                      .strftime("%Y%m%dT%H%M%SZ") for i in range(3))
+        assert rids == want, (rids, want)
+        assert len({e["provider_id"] for e in got}) == 1 and all(e["uid"] == ev["uid"] for e in got)
+        time.sleep(1.1)
+        self.ctl("events/exception", email=USER, id=ev["id"], original_start=iso(start + 7 * 86400),
+                 cancelled=True)
+        out = self.sync("events")
+        cancelled = [e for e in out["events"] if e["cancelled"]]
+        assert [e["recurrence_id"] for e in cancelled] == [want[1]], out
+        assert all(e["uid"] == ev["uid"] for e in cancelled), cancelled
+
+    def t_events_expired_token_resyncs(self):
+        self.fresh()
+        self.sync("events")
+        ev = self.event(summary="Kept across resync")
+        first = self.sync("events")
+        self.ctl("expire", email=USER)
+        if self.provider != "nylas":
+            out = self.sync("events")
+            assert out["status"] == PROV_CURSOR, out
+        self.set_cursor("events", "*resync*")
+        out = self.sync("events")
+        assert out["status"] == STEP_DONE, out
+        got = self.live(out["events"])
+        assert [e["uid"] for e in got] == [ev["uid"]], out
+        assert got[0]["provider_id"] == self.live(first["events"])[0]["provider_id"]
+        out = self.sync("events")
+        assert out["status"] == STEP_DONE and self.live(out["events"]) in ([], got), out
+
+    def t_events_paging(self):
+        self.fresh()
+        self.sync("events")
+        self.fake.ctl("config", page_size=2)
+        for i in range(5):
+            self.event(summary="Visit %d" % i, start_ts=time.time() + 86400 * (i + 1))
+        out = self.sync("events")
+        assert out["status"] == STEP_DONE and out["commits"] >= 2, out
+        assert sorted(e["title"] for e in self.live(out["events"])) == ["Visit %d" % i
+                                                                         for i in range(5)]
+
+    def main(self):
+        if not self.bin:
+            print("ok - %s skipped (test_provider_live not built)" % self.provider)
+            return 0
+        with Fake() as fake:
+            self.fake = fake
+            for name in [n for n in dir(self) if n.startswith("t_")]:
+                self.case(name[2:].replace("_", " "), getattr(self, name))
+        return 1 if self.failed else 0

@@ -1,0 +1,325 @@
+/* Live OAuth provider driver: runs the google, microsoft or nylas step machine with libcurl easy
+ * handles against the fake providers in PROVIDER_TEST_URL (started by
+ * tests/integration/test_provider_*) and prints one JSON line. Without PROVIDER_TEST_URL it
+ * prints "ok - skipped" (the unit-test runner calls it bare).
+ *   link HINT          authorize (auto-consent) + code exchange + address; secret to the file
+ *   sync mail|events   one pass; cursor read from / written to PROVIDER_TEST_CURSOR
+ * Env: PROVIDER_TEST_PROVIDER, PROVIDER_TEST_SECRET (file), PROVIDER_TEST_SINCE (epoch),
+ * PROVIDER_TEST_TIMEOUT_MS (caps each request's timeout), PROVIDER_TEST_SETTINGS (JSON). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "providers/google.h"
+#include "providers/graph.h"
+#include "providers/nylas.h"
+#include "providers/oauth.h"
+
+struct buf {
+	char *p;
+	size_t n;
+};
+
+struct hdrs {
+	char location[2048];
+	long retry_after;
+};
+
+static size_t on_body(char *d, size_t sz, size_t nm, void *u)
+{
+	struct buf *b = u;
+	size_t n = sz * nm;
+	char *np = realloc(b->p, b->n + n + 1);
+	if (!np)
+		return 0;
+	memcpy(np + b->n, d, n);
+	b->p = np;
+	b->n += n;
+	b->p[b->n] = 0;
+	return n;
+}
+
+static size_t on_header(char *d, size_t sz, size_t nm, void *u)
+{
+	struct hdrs *h = u;
+	size_t n = sz * nm;
+	if (n > 9 && strncasecmp(d, "location:", 9) == 0) {
+		size_t len = n - 9;
+		const char *v = d + 9;
+		while (len && *v == ' ')
+			v++, len--;
+		while (len && (v[len - 1] == '\r' || v[len - 1] == '\n'))
+			len--;
+		if (len >= sizeof h->location)
+			len = sizeof h->location - 1;
+		memcpy(h->location, v, len);
+		h->location[len] = 0;
+	} else if (n > 12 && strncasecmp(d, "retry-after:", 12) == 0) {
+		h->retry_after = atol(d + 12);
+	}
+	return n;
+}
+
+static long cap_ms;
+
+static void perform(const struct http_req *req, struct http_resp *resp, struct buf *b, struct hdrs *h)
+{
+	CURL *c = curl_easy_init();
+	struct curl_slist *sl = NULL;
+	static char errbuf[CURL_ERROR_SIZE];
+	long t = req->timeout_ms ? req->timeout_ms : 20000L;
+
+	if (cap_ms && t > cap_ms)
+		t = cap_ms;
+	memset(resp, 0, sizeof *resp);
+	memset(h, 0, sizeof *h);
+	free(b->p);
+	b->p = calloc(1, 1);
+	b->n = 0;
+	for (char **x = req->headers; x && *x; x++)
+		sl = curl_slist_append(sl, *x);
+	sl = curl_slist_append(sl, "Expect:");
+	curl_easy_setopt(c, CURLOPT_URL, req->url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, sl);
+	if (req->body) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)req->body_len);
+	}
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, t);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, h);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	if (curl_easy_perform(c) == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
+	else
+		resp->error = errbuf;
+	resp->body = b->p;
+	resp->body_len = b->n;
+	resp->location = h->location[0] ? h->location : NULL;
+	resp->retry_after = h->retry_after;
+	curl_slist_free_all(sl);
+	curl_easy_cleanup(c);
+}
+
+static char *read_file(const char *path)
+{
+	FILE *f = path ? fopen(path, "r") : NULL;
+	if (!f)
+		return NULL;
+	char *s = calloc(1, 1 << 20);
+	size_t n = fread(s, 1, (1 << 20) - 1, f);
+	fclose(f);
+	if (!n) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static int write_file(const char *path, const char *s)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -1;
+	fputs(s, f);
+	return fclose(f);
+}
+
+struct collect {
+	json_t *msgs, *events;
+	int commits, secrets;
+	const char *cursor_file, *secret_file;
+};
+
+static json_t *addr_json(const struct addr *a)
+{
+	return json_string(a->email ? a->email : "");
+}
+
+static int sink_commit(void *ctx, enum stream s, struct msg_list *msgs, struct event_list *ev,
+    const char *cursor)
+{
+	struct collect *col = ctx;
+	(void)s;
+	for (size_t i = 0; i < msgs->n; i++) {
+		struct sync_msg *m = &msgs->v[i];
+		json_t *to = json_array();
+		for (size_t k = 0; k < m->n_to; k++)
+			json_array_append_new(to, addr_json(&m->to[k]));
+		json_array_append_new(col->msgs, json_pack("{s:s?, s:i, s:s?, s:s?, s:s?, s:o, s:s?}",
+		    "provider_id", m->provider_id, "folder", (int)m->folder, "message_id", m->message_id,
+		    "subject", m->subject, "from", m->from.email, "to", to, "body", m->body_text));
+	}
+	for (size_t i = 0; i < ev->n; i++) {
+		struct sync_event *e = &ev->v[i];
+		json_t *atts = json_array();
+		for (size_t k = 0; k < e->n_attendees; k++)
+			json_array_append_new(atts, json_pack("{s:s, s:s?}", "email", e->attendees[k].who.email,
+			    "partstat", e->attendees[k].partstat));
+		json_array_append_new(col->events, json_pack("{s:s?, s:s?, s:s?, s:I, s:i, s:i, s:i, s:i, s:s?, s:s?, s:s?, s:s?, s:o}",
+		    "provider_id", e->provider_id, "uid", e->uid, "recurrence_id", e->recurrence_id,
+		    "start", (json_int_t)e->start, "duration", e->duration_min, "all_day", e->all_day,
+		    "deleted", e->deleted, "cancelled", e->cancelled, "tzid", e->tzid, "title", e->title,
+		    "location", e->location, "organizer", e->organizer.email, "attendees", atts));
+	}
+	msg_list_free(msgs);
+	event_list_free(ev);
+	col->commits++;
+	return write_file(col->cursor_file, cursor);
+}
+
+static int sink_secret(void *ctx, const char *secret)
+{
+	struct collect *col = ctx;
+	col->secrets++;
+	return write_file(col->secret_file, secret);
+}
+
+static void cfg_of(const char *prov, const char *base, struct provider_cfg *cfg, char bufs[6][512])
+{
+	memset(cfg, 0, sizeof *cfg);
+	snprintf(bufs[0], 512, "%s-client-id", prov);
+	snprintf(bufs[1], 512, "%s-client-secret", prov);
+	if (strcmp(prov, "google") == 0) {
+		snprintf(bufs[2], 512, "%s/google/o/oauth2/v2/auth", base);
+		snprintf(bufs[3], 512, "%s/google/token", base);
+		snprintf(bufs[4], 512, "%s/google", base);
+		snprintf(bufs[5], 512, "%s/google/calendar/v3", base);
+	} else if (strcmp(prov, "microsoft") == 0) {
+		snprintf(bufs[2], 512, "%s/microsoft/common/oauth2/v2.0/authorize", base);
+		snprintf(bufs[3], 512, "%s/microsoft/common/oauth2/v2.0/token", base);
+		snprintf(bufs[4], 512, "%s/microsoft/v1.0", base);
+		bufs[5][0] = 0;
+	} else {
+		snprintf(bufs[2], 512, "%s/nylas/v3/connect/auth", base);
+		snprintf(bufs[3], 512, "%s/nylas/v3/connect/token", base);
+		snprintf(bufs[4], 512, "%s/nylas", base);
+		bufs[5][0] = 0;
+	}
+	cfg->client_id = bufs[0];
+	cfg->client_secret = bufs[1];
+	cfg->auth_url = bufs[2];
+	cfg->token_url = bufs[3];
+	cfg->api_base = bufs[4];
+	cfg->calendar_base = bufs[5][0] ? bufs[5] : NULL;
+}
+
+static const struct provider *driver_of(const char *prov)
+{
+	if (strcmp(prov, "google") == 0)
+		return &google_provider;
+	if (strcmp(prov, "microsoft") == 0)
+		return &graph_provider;
+	return &nylas_provider;
+}
+
+static void print_json(json_t *out)
+{
+	char *s = json_dumps(out, JSON_COMPACT);
+	puts(s);
+	free(s);
+	json_decref(out);
+}
+
+/* Authorize with auto-consent, exchange the code, read the address. */
+static int run_link(const struct provider_cfg *cfg, const char *prov, const char *hint, const char *secret_file)
+{
+	char verifier[65], challenge[44], err[256] = "";
+	const char *redirect = "http://127.0.0.1:9/oauth/callback";
+	char *url, *secret = NULL, *address = NULL, *code = NULL;
+	struct http_req req = { 0 };
+	struct http_resp resp;
+	struct buf b = { 0 };
+	struct hdrs h;
+	int rc = -1, shared = 0;
+
+	oauth_pkce_verifier(verifier, sizeof verifier);
+	oauth_pkce_challenge(verifier, challenge, sizeof challenge);
+	url = oauth_authorize_url(cfg, prov, redirect, "st4te", challenge, hint);
+	req.method = "GET";
+	req.url = url;
+	perform(&req, &resp, &b, &h);
+	const char *c = resp.location ? strstr(resp.location, "code=") : NULL;
+	if (c) {
+		code = strndup(c + 5, strcspn(c + 5, "&"));
+		rc = oauth_exchange_code(cfg, prov, code, verifier, redirect, &secret, err, sizeof err);
+		if (rc == 0) {
+			write_file(secret_file, secret);
+			rc = oauth_fetch_address(cfg, prov, secret, &address, &shared, err, sizeof err);
+		}
+	} else {
+		snprintf(err, sizeof err, "authorize: HTTP %ld, no code (%s) %s", resp.status, resp.error ? resp.error : "", url ? url : "no url");
+	}
+	print_json(json_pack("{s:i, s:s?, s:i, s:s, s:b}", "status", rc, "address", address, "shared", shared,
+	    "error", err, "state_ok", resp.location && strstr(resp.location, "state=st4te") != NULL));
+	free(url);
+	free(code);
+	free(secret);
+	free(address);
+	free(b.p);
+	return 0;
+}
+
+static int run_sync(const struct provider_cfg *cfg, const char *prov, const char *stream, const char *secret_file)
+{
+	struct collect col = { json_array(), json_array(), 0, 0, getenv("PROVIDER_TEST_CURSOR"), secret_file };
+	struct sync_sink sink = { .ctx = &col, .commit = sink_commit, .save_secret = sink_secret };
+	const struct provider *d = driver_of(prov);
+	char *cursor = read_file(col.cursor_file), *secret = read_file(secret_file);
+	struct prov_link l = { 1, getenv("PROVIDER_TEST_ADDRESS"), getenv("PROVIDER_TEST_SETTINGS"), secret,
+		getenv("PROVIDER_TEST_SINCE") ? atoll(getenv("PROVIDER_TEST_SINCE")) : 0, cfg };
+	struct pass *p = NULL;
+	struct http_req req = { 0 };
+	struct http_resp resp;
+	struct buf b = { 0 };
+	struct hdrs h;
+	long retry = 0;
+	int steps = 0, requests = 0, rc;
+
+	rc = d->begin(&l, strcmp(stream, "mail") == 0 ? STREAM_MAIL : STREAM_EVENTS, cursor, &p);
+	if (rc == PROV_OK) {
+		rc = d->step(p, NULL, &req, &sink, &retry);
+		while (rc == STEP_MORE && steps++ < 2000) {
+			perform(&req, &resp, &b, &h);
+			requests++;
+			http_req_clear(&req);
+			rc = d->step(p, &resp, &req, &sink, &retry);
+		}
+		http_req_clear(&req);
+		d->end(p);
+	}
+	print_json(json_pack("{s:i, s:i, s:I, s:i, s:i, s:o, s:o}", "status", rc, "commits", col.commits,
+	    "retry_after", (json_int_t)retry, "secrets_saved", col.secrets, "requests", requests,
+	    "msgs", col.msgs, "events", col.events));
+	free(cursor);
+	free(secret);
+	free(b.p);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *base = getenv("PROVIDER_TEST_URL"), *prov = getenv("PROVIDER_TEST_PROVIDER");
+	const char *secret_file = getenv("PROVIDER_TEST_SECRET");
+	struct provider_cfg cfg;
+	char bufs[6][512];
+
+	if (!base || !prov || !secret_file || argc < 3) {
+		puts("ok - skipped (PROVIDER_TEST_URL not set)");
+		return 0;
+	}
+	cap_ms = getenv("PROVIDER_TEST_TIMEOUT_MS") ? atol(getenv("PROVIDER_TEST_TIMEOUT_MS")) : 0;
+	curl_global_init(CURL_GLOBAL_ALL);
+	cfg_of(prov, base, &cfg, bufs);
+	int rc = strcmp(argv[1], "link") == 0 ? run_link(&cfg, prov, argv[2], secret_file) :
+	    run_sync(&cfg, prov, argv[2], secret_file);
+	curl_global_cleanup();
+	return rc;
+}
