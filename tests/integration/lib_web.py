@@ -524,8 +524,12 @@ def add_appt(db, user, start, title, duration=30, source="crm", account=None, co
     aid = cur.lastrowid
     db.execute("INSERT INTO appointment_users (appointment_id, user_id, provider_id) VALUES (?,?,?)",
                (aid, user, "prov-%d" % aid if source == "imported" else None))
-    for c in contact_ids:
+    for c in contact_ids:   # as the app does: a contact is invited by its first address
         db.execute("INSERT INTO appointment_contacts VALUES (?,?)", (aid, c))
+        if not attendees:
+            db.execute("INSERT OR IGNORE INTO appointment_attendees (appointment_id, email, name)"
+                       " SELECT ?, (SELECT min(email) FROM contact_emails WHERE contact_id = c.id),"
+                       " c.name FROM contacts c WHERE c.id = ?", (aid, c))
     for email, name in attendees:
         db.execute("INSERT INTO appointment_attendees (appointment_id, email, name) VALUES (?,?,?)",
                    (aid, email, name))
