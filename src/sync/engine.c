@@ -92,6 +92,8 @@ static void reap(struct engine *e)
 	for (struct run **pr = &e->runs; *pr;) {
 		struct run *r = *pr;
 		if (r->done) {
+			if (e->w && !r->failed && r->ds && r->ds->watch)
+				watches_kick(e->w, r->link.id);
 			*pr = r->next;
 			e->n_runs--;
 			run_free(r);
@@ -112,16 +114,13 @@ static void hand_back_answers(struct engine *e)
 	}
 }
 
-static int first_queue(struct engine *e)
+/* --once: the --link one whether due or not, else every due link. */
+static void first_queue(struct engine *e)
 {
-	int64_t now = time(NULL);
-	if (e->o->link_id) {
+	if (e->o->link_id)
 		enqueue(e, e->o->link_id);
-		return 0;
-	}
-	look_for_due(e);
-	(void)now;
-	return 0;
+	else
+		look_for_due(e);
 }
 
 int engine_run(struct app *app, const struct engine_opts *o, volatile sig_atomic_t *stop)

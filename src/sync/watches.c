@@ -159,6 +159,17 @@ retry:
 	}
 }
 
+void watches_kick(struct watches *w, int64_t link_id)
+{
+	for (size_t i = 0; i < w->n; i++)
+		if (w->v[i].link_id == link_id)
+			return;
+	int64_t now = time(NULL);
+	if (w->refreshed_at && now - w->refreshed_at >= 2) {
+		w->refreshed_at = 0;
+	}
+}
+
 unsigned watches_fds(struct watches *w, struct curl_waitfd **fds)
 {
 	if (w->cap_fds < w->n) {

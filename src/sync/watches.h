@@ -16,6 +16,8 @@ void watches_free(struct watches *w);
 /* Open watches for active links (only link_id when non-zero), close those of links gone.
  * Looks at the database at most every 30 s. */
 void watches_refresh(struct watches *w, int64_t link_id);
+/* A link just synced: look at the database again soon if it has no watch yet (a new link). */
+void watches_kick(struct watches *w, int64_t link_id);
 /* The fds to wait on (array owned by w, valid until the next call). */
 unsigned watches_fds(struct watches *w, struct curl_waitfd **fds);
 /* 1 when a watch has buffered news that needs no waiting. */
