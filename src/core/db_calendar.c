@@ -150,7 +150,8 @@ int db_calendar_items(struct db *db, enum cal_scope scope, int64_t scope_id, int
 		if (cal_collect(db, st, k == 0 ? CAL_APPT : CAL_EMAIL, out) != 0)
 			return -1;
 	}
-	qsort(out->v + first, out->n - first, sizeof *out->v, cmp_start);
+	if (out->n - first > 1)
+		qsort(out->v + first, out->n - first, sizeof *out->v, cmp_start);
 	return 0;
 }
 

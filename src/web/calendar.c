@@ -111,6 +111,7 @@ struct vlist *cal_weeks(const struct cal_items *items, const char *tz, struct ym
 		vrow_int(cell, count[d] > CAL_DAY_MAX ? count[d] : 0);
 		snprintf(href, sizeof href, "/calendar/day?date=%s%s", date, day_query ? day_query : "");
 		vrow_str(cell, href);
+		vrow_strf(cell, "%s, %s %d", weekday_abbr(weekday_of(day)), month_abbr(day.m), day.d);
 	}
 	free(count);
 	free(day_of);

@@ -21,7 +21,8 @@ char *ymd_fmt(struct ymd d, char *out, size_t size);
 const char *cal_item_label(const struct cal_item *it, const char *tz, char *out, size_t size);
 
 /* The weeks of a grid of ndays (a multiple of 7) from start: a list of weeks, each a list of
- * days [date, label, classes, items, total, more_href]; each item [kind, href, text].
+ * days [date, label, classes, items, total, more_href,
+ * long label "Mon, Nov 23" for the phone layout]; each item [kind, href, text].
  * month (1-12) marks days of other months, 0 for none. day_query is appended to the "N
  * Events" link ("&user=3"), already URL-safe. Returns NULL on no memory. */
 struct vlist *cal_weeks(const struct cal_items *items, const char *tz, struct ymd start, int ndays,

@@ -107,8 +107,8 @@ static int redirect_to_login(struct ctx *c)
 void route_request(struct ctx *c)
 {
 	char err[160], seg[64];
-	int status;
-	const struct route *r = route_find(c->req->method, c->req->path, seg, sizeof seg, &status);
+	int status, missing = 404;
+	const struct route *r = route_find(c->req->method, c->req->path, seg, sizeof seg, &missing);
 	c->arg = r && strchr(r->pattern, '*') ? seg : NULL;
 	if (!r || !(r->flags & R_NO_SESSION)) {
 		if (session_load(c) != 0) {
@@ -123,7 +123,7 @@ void route_request(struct ctx *c)
 		return;
 	}
 	if (!r) {
-		c->resp->status = page_error(c, status, NULL);
+		c->resp->status = page_error(c, missing, NULL);
 		return;
 	}
 	int is_post = strcmp(c->req->method, "POST") == 0;
