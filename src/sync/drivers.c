@@ -2,7 +2,10 @@
 #include <string.h>
 
 #include "providers/caldav.h"
+#include "providers/google.h"
+#include "providers/graph.h"
 #include "providers/imap.h"
+#include "providers/nylas.h"
 #include "sync/drivers.h"
 
 extern const struct watch_driver imap_watch;   /* src/providers/imap_watch.c */
@@ -10,6 +13,10 @@ extern const struct watch_driver imap_watch;   /* src/providers/imap_watch.c */
 static const struct driver_set driver_sets[] = {
 	/* IMAP + CalDAV: mail and the CRM folder over IMAP, appointments over CalDAV. */
 	{ "imap", &imap_provider, &caldav_provider, &imap_provider, &imap_watch },
+	/* OAuth APIs: mail and appointments; push comes through webhooks (the web app wakes). */
+	{ "google", &google_provider, &google_provider, NULL, NULL },
+	{ "microsoft", &graph_provider, &graph_provider, NULL, NULL },
+	{ "nylas", &nylas_provider, &nylas_provider, NULL, NULL },
 };
 
 const struct driver_set *drivers_for(const char *provider)
