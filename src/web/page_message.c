@@ -30,8 +30,11 @@ int page_message(struct ctx *c)
 		return rc == 0 ? 403 : 500;
 	if (db_web_thread_messages(c->db, thread_id, c->user.id, &msgs) != 0 || msgs.n == 0)
 		goto done;
-	/* The head describes the thread's latest message, as the notification does. */
-	const struct msg_view *head = &msgs.v[msgs.n - 1];
+	/* The head describes the message that was opened (the calendar opens the first). */
+	const struct msg_view *head = &msgs.v[0];
+	for (size_t i = 0; i < msgs.n; i++)
+		if (msgs.v[i].id == id)
+			head = &msgs.v[i];
 	if (!(v = view_new()))
 		goto done;
 	char from[600];
