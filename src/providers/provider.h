@@ -151,8 +151,6 @@ struct sync_sink {
 	int (*commit)(void *ctx, enum stream s, struct msg_list *msgs, struct event_list *events,
 	    const char *cursor);
 	int (*save_secret)(void *ctx, const char *secret_json);
-	long round_trips;   /* providers doing their own I/O (IMAP) may add their round trips here;
-	                     * the engine counts HTTP requests itself */
 };
 
 enum { STEP_DONE = 1, STEP_MORE = 2 };  /* step() results besides the prov_status errors */
@@ -180,6 +178,19 @@ struct push_item {
 	const char *raw;                /* MAIL_SEND: RFC 5322 message built with mime_build */
 	size_t raw_len;
 	const struct sync_msg *mail;    /* MAIL_SEND: the same message parsed, for JSON APIs */
+
+	/* Filled by the outbox (src/sync/outbox.c); zero/NULL when absent, so older callers that
+	 * only set the members above keep working. */
+	const char *cursor;             /* the link's stored events cursor: CalDAV finds the
+	                                 * calendar URL in it (see caldav.h) */
+	int sequence;                   /* CREATE/UPDATE: iCalendar SEQUENCE, grows with CRM edits */
+	const char *progress;           /* what an earlier attempt of this same item recorded with
+	                                 * save_progress() (e.g. "sent"), or NULL on the first try */
+	/* Record durable progress of a multi-step push before going on, so a retry after a crash
+	 * skips what already happened (MAIL_SEND: "sent" once SMTP accepted the message, then
+	 * "appended" once it is in Sent). May be NULL (nothing is recorded). Returns 0 or -1. */
+	int (*save_progress)(void *ctx, const char *progress);
+	void *progress_ctx;
 };
 /* What a push produced; the provider fills it (strings malloc'd, engine frees them). */
 struct push_result {

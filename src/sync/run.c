@@ -92,8 +92,6 @@ static void end_pass(struct run *r)
 	if (r->pass && r->drv)
 		r->drv->end(r->pass);
 	r->pass = NULL;
-	r->round_trips += r->sink.round_trips;
-	r->sink.round_trips = 0;
 }
 
 /* Remember the first (worst) failure of the pass. */
