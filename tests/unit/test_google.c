@@ -1,0 +1,111 @@
+/* Google Calendar events and Gmail labels into the internal shapes, case by case. */
+#include <string.h>
+
+#include <jansson.h>
+
+#include "providers/google.h"
+#include "t.h"
+
+struct ev_case {
+	const char *name, *json;
+	int rc;
+	const char *provider_id, *uid, *recurrence_id, *tzid, *title;
+	long long start;
+	int duration, all_day, deleted, cancelled;
+};
+
+static const struct ev_case ev_cases[] = {
+	{ "timed event with offset and zone",
+	  "{\"id\":\"e1\",\"iCalUID\":\"u1@google.com\",\"status\":\"confirmed\",\"summary\":\"Pump install\","
+	  "\"start\":{\"dateTime\":\"2024-05-01T05:00:00-05:00\",\"timeZone\":\"America/Chicago\"},"
+	  "\"end\":{\"dateTime\":\"2024-05-01T05:30:00-05:00\",\"timeZone\":\"America/Chicago\"},\"updated\":\"2024-04-01T00:00:00.000Z\"}",
+	  0, "e1", "u1@google.com", NULL, "America/Chicago", "Pump install", 1714557600, 30, 0, 0, 0 },
+	{ "all-day event",
+	  "{\"id\":\"e2\",\"iCalUID\":\"u2\",\"start\":{\"date\":\"2024-05-01\"},\"end\":{\"date\":\"2024-05-03\"}}",
+	  0, "e2", "u2", NULL, NULL, "", 1714521600, 2880, 1, 0, 0 },
+	{ "instance of a series keeps the series id",
+	  "{\"id\":\"m_20240501T100000Z\",\"recurringEventId\":\"m\",\"iCalUID\":\"um\",\"summary\":\"Weekly\","
+	  "\"originalStartTime\":{\"dateTime\":\"2024-05-01T10:00:00Z\"},"
+	  "\"start\":{\"dateTime\":\"2024-05-01T11:00:00Z\"},\"end\":{\"dateTime\":\"2024-05-01T12:00:00Z\"}}",
+	  0, "m", "um", "20240501T100000Z", NULL, "Weekly", 1714561200, 60, 0, 0, 0 },
+	{ "all-day instance gets a date recurrence id",
+	  "{\"id\":\"m_20240501\",\"recurringEventId\":\"m\",\"iCalUID\":\"um\",\"originalStartTime\":{\"date\":\"2024-05-01\"},"
+	  "\"start\":{\"date\":\"2024-05-01\"},\"end\":{\"date\":\"2024-05-02\"}}",
+	  0, "m", "um", "20240501", NULL, "", 1714521600, 1440, 1, 0, 0 },
+	{ "cancelled single event is a deletion",
+	  "{\"id\":\"e3\",\"status\":\"cancelled\"}", 0, "e3", NULL, NULL, NULL, NULL, 0, 0, 0, 1, 0 },
+	{ "cancelled instance is a cancelled occurrence",
+	  "{\"id\":\"m_20240508T100000Z\",\"status\":\"cancelled\",\"recurringEventId\":\"m\","
+	  "\"originalStartTime\":{\"dateTime\":\"2024-05-08T05:00:00-05:00\",\"timeZone\":\"America/Chicago\"}}",
+	  0, "m", NULL, "20240508T100000Z", NULL, NULL, 0, 0, 0, 0, 1 },
+	{ "no id", "{\"summary\":\"x\",\"start\":{\"date\":\"2024-05-01\"}}", -1, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0 },
+	{ "unreadable start", "{\"id\":\"e4\",\"start\":{\"dateTime\":\"tomorrow\"}}", -1, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0 },
+	{ "instance without original start", "{\"id\":\"x\",\"recurringEventId\":\"m\",\"start\":{\"date\":\"2024-05-01\"}}",
+	  -1, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0 },
+};
+
+static int str_eq(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+static void test_calendar_events_map_to_sync_events(void)
+{
+	for (size_t i = 0; i < sizeof ev_cases / sizeof ev_cases[0]; i++) {
+		const struct ev_case *c = &ev_cases[i];
+		json_t *j = json_loads(c->json, 0, NULL);
+		struct sync_event e;
+		int rc = google_event_parse(j, &e);
+		int good = rc == c->rc && (rc != 0 || (str_eq(e.provider_id, c->provider_id) &&
+		    str_eq(e.uid, c->uid) && str_eq(e.recurrence_id, c->recurrence_id) &&
+		    str_eq(e.tzid, c->tzid) && str_eq(e.title, c->title) && e.start == c->start &&
+		    e.duration_min == c->duration && e.all_day == c->all_day && e.deleted == c->deleted &&
+		    e.cancelled == c->cancelled));
+		if (!good)
+			fprintf(stderr, "  case \"%s\": rc %d id %s uid %s rid %s start %lld dur %d\n", c->name, rc,
+			    e.provider_id, e.uid, e.recurrence_id, (long long)e.start, e.duration_min);
+		event_free(&e);
+		json_decref(j);
+		CHECK(good);
+	}
+}
+
+static void test_attendees_and_organizer_are_read(void)
+{
+	json_t *j = json_loads("{\"id\":\"e\",\"iCalUID\":\"u\",\"start\":{\"dateTime\":\"2024-05-01T10:00:00Z\"},"
+	    "\"organizer\":{\"email\":\"Ann@Example.com\",\"displayName\":\"Ann\"},\"attendees\":["
+	    "{\"email\":\" Bob@Customer.example \",\"responseStatus\":\"accepted\"},"
+	    "{\"email\":\"c@x.example\",\"responseStatus\":\"tentative\"},{\"displayName\":\"no email\"},"
+	    "{\"email\":\"d@x.example\",\"responseStatus\":\"needsAction\"}],\"location\":\"Yard\"}", 0, NULL);
+	struct sync_event e;
+	CHECK_INT(google_event_parse(j, &e), 0);
+	json_decref(j);
+	CHECK_STR(e.organizer.email, "ann@example.com");
+	CHECK_INT(e.n_attendees, 3);
+	CHECK_STR(e.attendees[0].who.email, "bob@customer.example");
+	CHECK_STR(e.attendees[0].partstat, "ACCEPTED");
+	CHECK_STR(e.attendees[1].partstat, "TENTATIVE");
+	CHECK_STR(e.attendees[2].partstat, "NEEDS-ACTION");
+	CHECK_STR(e.location, "Yard");
+	event_free(&e);
+}
+
+static void test_gmail_labels_pick_the_folder(void)
+{
+	static const struct {
+		const char *labels;
+		int want;
+	} cases[] = {
+		{ "[\"INBOX\",\"UNREAD\"]", FOLDER_INBOX }, { "[\"SENT\"]", FOLDER_SENT },
+		{ "[\"INBOX\",\"SENT\"]", FOLDER_SENT }, { "[\"DRAFT\"]", -1 }, { "[\"SPAM\",\"INBOX\"]", -1 },
+		{ "[\"TRASH\"]", -1 }, { "[\"Label_3\"]", -1 }, { "[]", -1 }, { "null", -1 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		json_t *j = json_loads(cases[i].labels, JSON_DECODE_ANY, NULL);
+		CHECK_INT(google_msg_folder(j), cases[i].want);
+		json_decref(j);
+	}
+}
+
+T_MAIN(T(test_calendar_events_map_to_sync_events), T(test_attendees_and_organizer_are_read),
+    T(test_gmail_labels_pick_the_folder))

@@ -1,0 +1,116 @@
+/* Microsoft Graph calendarView delta items into sync events, and time zone names, case by case. */
+#include <string.h>
+
+#include <jansson.h>
+
+#include "providers/graph.h"
+#include "t.h"
+
+struct ev_case {
+	const char *name, *json;
+	int rc;
+	const char *provider_id, *uid, *recurrence_id, *tzid, *title;
+	long long start;
+	int duration, all_day, deleted, cancelled;
+};
+
+static const struct ev_case ev_cases[] = {
+	{ "single instance in UTC with its zone",
+	  "{\"id\":\"AAE1\",\"type\":\"singleInstance\",\"iCalUId\":\"0400U1\",\"uid\":\"0400U1\",\"subject\":\"Pump install\","
+	  "\"originalStartTimeZone\":\"Central Standard Time\",\"isAllDay\":false,"
+	  "\"start\":{\"dateTime\":\"2024-05-01T10:00:00.0000000\",\"timeZone\":\"UTC\"},"
+	  "\"end\":{\"dateTime\":\"2024-05-01T10:45:00.0000000\",\"timeZone\":\"UTC\"}}",
+	  0, "AAE1", "0400U1", NULL, "America/Chicago", "Pump install", 1714557600, 45, 0, 0, 0 },
+	{ "single instance with only iCalUId",
+	  "{\"id\":\"AAE2\",\"iCalUId\":\"0400U2\",\"start\":{\"dateTime\":\"2024-05-01T10:00:00.0000000\"},"
+	  "\"end\":{\"dateTime\":\"2024-05-01T11:00:00.0000000\"}}",
+	  0, "AAE2", "0400U2", NULL, NULL, "", 1714557600, 60, 0, 0, 0 },
+	{ "occurrence keeps the series id and the series uid",
+	  "{\"id\":\"AAM_20240501T100000Z\",\"type\":\"occurrence\",\"seriesMasterId\":\"AAM\",\"uid\":\"0400M\","
+	  "\"iCalUId\":\"0400M-20240501T100000Z\",\"originalStart\":\"2024-05-01T10:00:00Z\","
+	  "\"originalStartTimeZone\":\"Europe/Berlin\",\"start\":{\"dateTime\":\"2024-05-01T10:00:00.0000000\"},"
+	  "\"end\":{\"dateTime\":\"2024-05-01T10:30:00.0000000\"}}",
+	  0, "AAM", "0400M", "20240501T100000Z", "Europe/Berlin", "", 1714557600, 30, 0, 0, 0 },
+	{ "occurrence without the series uid leaves it to be looked up",
+	  "{\"id\":\"AAM_x\",\"type\":\"exception\",\"seriesMasterId\":\"AAM\",\"iCalUId\":\"per-occurrence\","
+	  "\"originalStart\":\"2024-05-08T10:00:00Z\",\"start\":{\"dateTime\":\"2024-05-08T12:00:00.0000000\"},"
+	  "\"end\":{\"dateTime\":\"2024-05-08T12:30:00.0000000\"}}",
+	  0, "AAM", NULL, "20240508T100000Z", NULL, "", 1715169600, 30, 0, 0, 0 },
+	{ "all-day event",
+	  "{\"id\":\"AAE3\",\"uid\":\"u3\",\"isAllDay\":true,\"start\":{\"dateTime\":\"2024-05-01T00:00:00.0000000\"},"
+	  "\"end\":{\"dateTime\":\"2024-05-02T00:00:00.0000000\"}}",
+	  0, "AAE3", "u3", NULL, NULL, "", 1714521600, 1440, 1, 0, 0 },
+	{ "cancelled meeting stays as cancelled",
+	  "{\"id\":\"AAE4\",\"uid\":\"u4\",\"isCancelled\":true,\"start\":{\"dateTime\":\"2024-05-01T10:00:00\"},"
+	  "\"end\":{\"dateTime\":\"2024-05-01T10:30:00\"}}",
+	  0, "AAE4", "u4", NULL, NULL, "", 1714557600, 30, 0, 0, 1 },
+	{ "removed event is a deletion",
+	  "{\"id\":\"AAE5\",\"@removed\":{\"reason\":\"deleted\"}}", 0, "AAE5", NULL, NULL, NULL, NULL, 0, 0, 0, 1, 0 },
+	{ "removed occurrence is a cancelled occurrence of its series",
+	  "{\"id\":\"AAM_20240515T100000Z\",\"@removed\":{\"reason\":\"deleted\"}}",
+	  0, "AAM", NULL, "20240515T100000Z", NULL, NULL, 0, 0, 0, 0, 1 },
+	{ "series master is skipped", "{\"id\":\"AAM\",\"type\":\"seriesMaster\"}", 1, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0 },
+	{ "no start", "{\"id\":\"AAE6\",\"subject\":\"x\"}", -1, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0 },
+	{ "occurrence without original start", "{\"id\":\"a\",\"seriesMasterId\":\"m\",\"start\":{\"dateTime\":\"2024-05-01T10:00:00\"}}",
+	  -1, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0 },
+};
+
+static int str_eq(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+static void test_calendar_view_items_map_to_sync_events(void)
+{
+	for (size_t i = 0; i < sizeof ev_cases / sizeof ev_cases[0]; i++) {
+		const struct ev_case *c = &ev_cases[i];
+		json_t *j = json_loads(c->json, 0, NULL);
+		struct sync_event e;
+		int rc = graph_event_parse(j, &e);
+		int good = rc == c->rc && (rc != 0 || (str_eq(e.provider_id, c->provider_id) &&
+		    str_eq(e.uid, c->uid) && str_eq(e.recurrence_id, c->recurrence_id) &&
+		    str_eq(e.tzid, c->tzid) && str_eq(e.title, c->title) && e.start == c->start &&
+		    e.duration_min == c->duration && e.all_day == c->all_day && e.deleted == c->deleted &&
+		    e.cancelled == c->cancelled));
+		if (!good)
+			fprintf(stderr, "  case \"%s\": rc %d id %s uid %s rid %s start %lld dur %d\n", c->name, rc,
+			    e.provider_id, e.uid, e.recurrence_id, (long long)e.start, e.duration_min);
+		event_free(&e);
+		json_decref(j);
+		CHECK(good);
+	}
+}
+
+static void test_attendees_with_responses_are_read(void)
+{
+	json_t *j = json_loads("{\"id\":\"e\",\"uid\":\"u\",\"start\":{\"dateTime\":\"2024-05-01T10:00:00\"},"
+	    "\"organizer\":{\"emailAddress\":{\"name\":\"Ann\",\"address\":\"Ann@Example.com\"}},"
+	    "\"location\":{\"displayName\":\"Yard 4\"},\"body\":{\"contentType\":\"text\",\"content\":\"Bring keys\"},"
+	    "\"attendees\":[{\"status\":{\"response\":\"accepted\"},\"emailAddress\":{\"address\":\"bob@c.example\"}},"
+	    "{\"status\":{\"response\":\"tentativelyAccepted\"},\"emailAddress\":{\"address\":\"c@c.example\"}},"
+	    "{\"status\":{\"response\":\"none\"},\"emailAddress\":{\"name\":\"nobody\"}}]}", 0, NULL);
+	struct sync_event e;
+	CHECK_INT(graph_event_parse(j, &e), 0);
+	json_decref(j);
+	CHECK_STR(e.organizer.email, "ann@example.com");
+	CHECK_INT(e.n_attendees, 2);
+	CHECK_STR(e.attendees[0].partstat, "ACCEPTED");
+	CHECK_STR(e.attendees[1].partstat, "TENTATIVE");
+	CHECK_STR(e.location, "Yard 4");
+	CHECK_STR(e.description, "Bring keys");
+	event_free(&e);
+}
+
+static void test_windows_zone_names_become_iana(void)
+{
+	CHECK_STR(graph_tz_iana("Pacific Standard Time"), "America/Los_Angeles");
+	CHECK_STR(graph_tz_iana("eastern standard time"), "America/New_York");
+	CHECK_STR(graph_tz_iana("America/Chicago"), "America/Chicago");
+	CHECK_STR(graph_tz_iana("UTC"), "UTC");
+	CHECK(graph_tz_iana("Martian Standard Time") == NULL);
+	CHECK(graph_tz_iana("") == NULL);
+	CHECK(graph_tz_iana(NULL) == NULL);
+}
+
+T_MAIN(T(test_calendar_view_items_map_to_sync_events), T(test_attendees_with_responses_are_read),
+    T(test_windows_zone_names_become_iana))

@@ -1,0 +1,90 @@
+/* Nylas v3 events into sync events, case by case. */
+#include <string.h>
+
+#include <jansson.h>
+
+#include "providers/nylas.h"
+#include "t.h"
+
+struct ev_case {
+	const char *name, *json;
+	int rc;
+	const char *provider_id, *uid, *recurrence_id, *tzid, *title;
+	long long start;
+	int duration, all_day, deleted, cancelled;
+};
+
+static const struct ev_case ev_cases[] = {
+	{ "timespan event",
+	  "{\"id\":\"n1\",\"ical_uid\":\"u1\",\"title\":\"Pump install\",\"status\":\"confirmed\",\"updated_at\":1714000000,"
+	  "\"when\":{\"object\":\"timespan\",\"start_time\":1714557600,\"end_time\":1714559400,\"start_timezone\":\"America/Chicago\"}}",
+	  0, "n1", "u1", NULL, "America/Chicago", "Pump install", 1714557600, 30, 0, 0, 0 },
+	{ "one-day event",
+	  "{\"id\":\"n2\",\"ical_uid\":\"u2\",\"when\":{\"object\":\"date\",\"date\":\"2024-05-01\"}}",
+	  0, "n2", "u2", NULL, NULL, "", 1714521600, 1440, 1, 0, 0 },
+	{ "date span with an inclusive end",
+	  "{\"id\":\"n3\",\"ical_uid\":\"u3\",\"when\":{\"object\":\"datespan\",\"start_date\":\"2024-05-01\",\"end_date\":\"2024-05-03\"}}",
+	  0, "n3", "u3", NULL, NULL, "", 1714521600, 4320, 1, 0, 0 },
+	{ "occurrence keeps the series id",
+	  "{\"id\":\"m_20240501T100000Z\",\"master_event_id\":\"m\",\"ical_uid\":\"um\",\"original_start_time\":1714557600,"
+	  "\"when\":{\"object\":\"timespan\",\"start_time\":1714561200,\"end_time\":1714564800}}",
+	  0, "m", "um", "20240501T100000Z", NULL, "", 1714561200, 60, 0, 0, 0 },
+	{ "cancelled occurrence",
+	  "{\"id\":\"m_x\",\"master_event_id\":\"m\",\"ical_uid\":\"um\",\"status\":\"cancelled\",\"original_start_time\":1715162400,"
+	  "\"when\":{\"object\":\"timespan\",\"start_time\":1715162400,\"end_time\":1715164200}}",
+	  0, "m", "um", "20240508T100000Z", NULL, "", 1715162400, 30, 0, 0, 1 },
+	{ "cancelled single event is a deletion",
+	  "{\"id\":\"n4\",\"ical_uid\":\"u4\",\"status\":\"cancelled\"}", 0, "n4", "u4", NULL, NULL, NULL, 0, 0, 0, 1, 0 },
+	{ "no id", "{\"when\":{\"date\":\"2024-05-01\"}}", -1, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0 },
+	{ "unreadable when", "{\"id\":\"n5\",\"when\":{\"object\":\"datespan\",\"start_date\":\"May 1\"}}",
+	  -1, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0 },
+	{ "occurrence without original start", "{\"id\":\"x\",\"master_event_id\":\"m\",\"when\":{\"date\":\"2024-05-01\"}}",
+	  -1, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0 },
+};
+
+static int str_eq(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+static void test_events_map_to_sync_events(void)
+{
+	for (size_t i = 0; i < sizeof ev_cases / sizeof ev_cases[0]; i++) {
+		const struct ev_case *c = &ev_cases[i];
+		json_t *j = json_loads(c->json, 0, NULL);
+		struct sync_event e;
+		int rc = nylas_event_parse(j, &e);
+		int good = rc == c->rc && (rc != 0 || (str_eq(e.provider_id, c->provider_id) &&
+		    str_eq(e.uid, c->uid) && str_eq(e.recurrence_id, c->recurrence_id) &&
+		    str_eq(e.tzid, c->tzid) && str_eq(e.title, c->title) && e.start == c->start &&
+		    e.duration_min == c->duration && e.all_day == c->all_day && e.deleted == c->deleted &&
+		    e.cancelled == c->cancelled));
+		if (!good)
+			fprintf(stderr, "  case \"%s\": rc %d id %s uid %s rid %s start %lld dur %d\n", c->name, rc,
+			    e.provider_id, e.uid, e.recurrence_id, (long long)e.start, e.duration_min);
+		event_free(&e);
+		json_decref(j);
+		CHECK(good);
+	}
+}
+
+static void test_participants_with_answers_are_read(void)
+{
+	json_t *j = json_loads("{\"id\":\"e\",\"ical_uid\":\"u\",\"when\":{\"start_time\":1714557600,\"end_time\":1714559400},"
+	    "\"organizer\":{\"email\":\"Ann@Example.com\",\"name\":\"Ann\"},\"participants\":["
+	    "{\"email\":\"bob@c.example\",\"status\":\"yes\"},{\"email\":\"c@c.example\",\"status\":\"maybe\"},"
+	    "{\"email\":\"d@c.example\",\"status\":\"no\"},{\"email\":\"e@c.example\",\"status\":\"noreply\"},{\"name\":\"x\"}]}",
+	    0, NULL);
+	struct sync_event e;
+	CHECK_INT(nylas_event_parse(j, &e), 0);
+	json_decref(j);
+	CHECK_STR(e.organizer.email, "ann@example.com");
+	CHECK_INT(e.n_attendees, 4);
+	CHECK_STR(e.attendees[0].partstat, "ACCEPTED");
+	CHECK_STR(e.attendees[1].partstat, "TENTATIVE");
+	CHECK_STR(e.attendees[2].partstat, "DECLINED");
+	CHECK_STR(e.attendees[3].partstat, "NEEDS-ACTION");
+	event_free(&e);
+}
+
+T_MAIN(T(test_events_map_to_sync_events), T(test_participants_with_answers_are_read))
