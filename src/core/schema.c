@@ -266,7 +266,38 @@ static const char m1_base[] =
 "  token TEXT NOT NULL,"                     /* channel token / clientState to verify callers */
 "  expires_at INTEGER NOT NULL);";
 
+/* The outbox can also queue the CRM folder set-up, and marks the item a sync daemon is working
+ * on (lease_until) so a change queued meanwhile is not folded into a push already in flight. */
+static const char m2_outbox_lease[] =
+"CREATE TABLE outbox_v2 ("
+"  id INTEGER PRIMARY KEY,"
+"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+"  link_id INTEGER REFERENCES links(id) ON DELETE SET NULL,"
+"  kind TEXT NOT NULL CHECK (kind IN ('event_create', 'event_update', 'event_delete', 'mail_send',"
+"   'folder_setup', 'folder_move')),"
+"  appointment_id INTEGER REFERENCES appointments(id) ON DELETE SET NULL,"
+"  message_id INTEGER REFERENCES messages(id) ON DELETE SET NULL,"
+"  payload TEXT NOT NULL DEFAULT '{}',"
+"  idempotency_key TEXT NOT NULL UNIQUE,"
+"  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done', 'failed')),"
+"  attempts INTEGER NOT NULL DEFAULT 0,"
+"  next_attempt_at INTEGER NOT NULL DEFAULT 0,"
+"  lease_until INTEGER NOT NULL DEFAULT 0,"
+"  last_error TEXT,"
+"  created_at INTEGER NOT NULL,"
+"  updated_at INTEGER NOT NULL);"
+"INSERT INTO outbox_v2 (id, user_id, link_id, kind, appointment_id, message_id, payload,"
+" idempotency_key, state, attempts, next_attempt_at, last_error, created_at, updated_at)"
+" SELECT id, user_id, link_id, kind, appointment_id, message_id, payload, idempotency_key, state,"
+" attempts, next_attempt_at, last_error, created_at, updated_at FROM outbox;"
+"DROP TABLE outbox;"
+"ALTER TABLE outbox_v2 RENAME TO outbox;"
+"CREATE INDEX outbox_due ON outbox(state, next_attempt_at);"
+"CREATE INDEX outbox_by_appointment ON outbox(appointment_id);"
+"CREATE INDEX outbox_by_message ON outbox(message_id);";
+
 const struct migration schema_migrations[] = {
 	{ "base schema", m1_base },
+	{ "outbox: folder set-up and leases", m2_outbox_lease },
 };
 const size_t schema_n_migrations = sizeof schema_migrations / sizeof schema_migrations[0];
