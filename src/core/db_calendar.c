@@ -26,7 +26,11 @@
 	" AND EXISTS (SELECT 1 FROM messages m JOIN message_users mu ON mu.message_id = m.id" \
 	" JOIN users o ON o.id = mu.user_id WHERE m.thread_id = t.id AND " VISIBLE_O ") AND "
 
-static const char SQL_APPTS_USER[] = "SELECT " APPT_COLS APPT_WHERE
+/* On a user's calendar the owner and the privacy are the same for every row: computed once
+ * (uncorrelated subqueries), which makes a full month several times cheaper. */
+static const char SQL_APPTS_USER[] = "SELECT a.id, a.start_at, a.duration_min, a.all_day, a.title,"
+    " a.regarding, (SELECT name FROM users WHERE id = ?3),"
+    " (SELECT " VISIBLE_O " FROM users o WHERE o.id = ?3)" APPT_WHERE
     "(a.assigned_user_id = ?3 OR EXISTS (SELECT 1 FROM appointment_users au"
     " WHERE au.appointment_id = a.id AND au.user_id = ?3)) ORDER BY a.start_at, a.id";
 static const char SQL_APPTS_ACCOUNT[] = "SELECT " APPT_COLS APPT_WHERE

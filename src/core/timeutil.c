@@ -30,12 +30,26 @@ const char *weekday_abbr(int wday)
 	return wday >= 0 && wday <= 6 ? wdays[wday] : "?";
 }
 
-/* GTimeZone for a name, or NULL when the zone is unknown (GLib would silently give UTC). */
+/* GTimeZone for a name (a new reference), or NULL when the zone is unknown (GLib would
+ * silently give UTC). Zones are cached: loading one from tzdata costs about 0.6 ms, and a
+ * calendar page converts hundreds of instants. GTimeZone is immutable and thread-safe. */
 static GTimeZone *tz_open(const char *tz)
 {
-	if (!tz || !*tz)
+	static GMutex lock;
+	static GHashTable *cache;   /* name -> GTimeZone, kept for the life of the process */
+	if (!tz || !*tz || strlen(tz) > 64)
 		return NULL;
-	return g_time_zone_new_identifier(tz);
+	g_mutex_lock(&lock);
+	if (!cache)
+		cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+		    (GDestroyNotify)g_time_zone_unref);
+	GTimeZone *z = g_hash_table_lookup(cache, tz);
+	if (z)
+		z = g_time_zone_ref(z);
+	else if ((z = g_time_zone_new_identifier(tz)) && g_hash_table_size(cache) < 64)
+		g_hash_table_insert(cache, g_strdup(tz), g_time_zone_ref(z));
+	g_mutex_unlock(&lock);
+	return z;
 }
 
 int tz_valid(const char *tz)

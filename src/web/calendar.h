@@ -20,12 +20,14 @@ char *ymd_fmt(struct ymd d, char *out, size_t size);
  * out, and its kind class ("appt", "email", "busy"). */
 const char *cal_item_label(const struct cal_item *it, const char *tz, char *out, size_t size);
 
-/* The weeks of a grid of ndays (a multiple of 7) from start: a list of weeks, each a list of
- * days [date, label, classes, items, total, more_href,
- * long label "Mon, Nov 23" for the phone layout]; each item [kind, href, text].
- * month (1-12) marks days of other months, 0 for none. day_query is appended to the "N
- * Events" link ("&user=3"), already URL-safe. Returns NULL on no memory. */
-struct vlist *cal_weeks(const struct cal_items *items, const char *tz, struct ymd start, int ndays,
-    int month, const char *day_query);
+/* The rows of a grid of ndays (a multiple of 7) from start, as trusted HTML escaped here:
+ * <tr> of <td data-date class="other today"> cells, each with its day link, at most
+ * CAL_DAY_MAX items (a.item.appt, a.item.email, span.item.busy) and "N Events" (a.more) when
+ * the day holds more. It is built in C rather than in ctpl because ctpl copies a list on every
+ * access, which made the grid the cost of the whole page. month (1-12) marks days of other
+ * months (0: none); day_query ("&user=3", URL-safe) goes on the day-list links.
+ * Returns 0 or -1. */
+int cal_grid_html(const struct cal_items *items, const char *tz, struct ymd start, int ndays,
+    int month, const char *day_query, struct buf *out);
 
 #endif

@@ -68,9 +68,9 @@ int page_account_calendar(struct ctx *c)
 		goto done;
 	char aq[64], d1[16], d2[16], d3[16], heading[80];
 	snprintf(aq, sizeof aq, "&account=%s", a.number);
-	struct vlist *weeks = cal_weeks(&items, tz, start, ndays, 0, aq);
-	if (!weeks || !(v = view_new())) {
-		vlist_free(weeks);
+	struct buf grid = { 0 };
+	if (cal_grid_html(&items, tz, start, ndays, 0, aq, &grid) != 0 || !(v = view_new())) {
+		buf_free(&grid);
 		goto done;
 	}
 	account_header(v, &a);
@@ -93,7 +93,8 @@ int page_account_calendar(struct ctx *c)
 			vrow_str(r, contacts.v[i].c[k]);
 	}
 	view_list(v, "contacts", cl);
-	view_list(v, "weeks", weeks);
+	view_html(v, "grid_html", grid.s ? grid.s : "");
+	buf_free(&grid);
 	char title[200];
 	snprintf(title, sizeof title, "%s %s", a.number, a.name);
 	status = page_render(c, "account_calendar", title, v, 200);

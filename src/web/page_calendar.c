@@ -53,9 +53,9 @@ int page_calendar(struct ctx *c)
 	char uq[40] = "";
 	if (owner_id != c->user.id)
 		snprintf(uq, sizeof uq, "&user=%lld", (long long)owner_id);
-	struct vlist *weeks = cal_weeks(&items, tz, start, ndays, m, uq);
-	if (!weeks || !(v = view_new())) {
-		vlist_free(weeks);
+	struct buf grid = { 0 };
+	if (cal_grid_html(&items, tz, start, ndays, m, uq, &grid) != 0 || !(v = view_new())) {
+		buf_free(&grid);
 		goto done;
 	}
 	char title[64], date[16];
@@ -74,7 +74,8 @@ int page_calendar(struct ctx *c)
 	view_int(v, "busy_only", !visible);
 	view_str(v, "csrf", c->csrf);
 	view_list(v, "users", user_options(c, owner_id));
-	view_list(v, "weeks", weeks);
+	view_html(v, "grid_html", grid.s ? grid.s : "");
+	buf_free(&grid);
 	status = page_render(c, "calendar", title, v, 200);
 done:
 	view_free(v);
