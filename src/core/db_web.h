@@ -53,8 +53,8 @@ int db_web_appt_set_fields(struct db *db, int64_t id, int64_t start_at, int dura
 /* Hide for good (imported: a later sync keeps it hidden; CRM: the delete is queued for the
  * owner's calendar). Returns 0 or -1. */
 int db_web_appt_hide(struct db *db, int64_t id);
-/* Queue an outgoing change for the appointment's owner (kind: event_create, event_update,
- * event_delete). Returns 0 or -1. */
+/* Queue an outgoing change for the appointment's assigned user through db_outbox_event (kind:
+ * event_create, event_update, event_delete). Returns 0 or -1. */
 int db_web_outbox_event(struct db *db, int64_t appt_id, const char *kind);
 
 struct msg_view {

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/crypto.h"
+#include "core/db_outbox.h"
 #include "core/db_web.h"
 #include "core/log.h"
 
@@ -44,12 +44,7 @@ static const char SQL_SET_FIELDS[] =
 static const char SQL_HIDE[] =
     "UPDATE appointments SET hidden = 1, updated_at = ?2 WHERE id = ?1";
 static const char SQL_SOURCE[] = "SELECT source FROM appointments WHERE id = ?";
-static const char SQL_OUTBOX[] =
-    "INSERT INTO outbox (user_id, link_id, kind, appointment_id, payload, idempotency_key,"
-    " created_at, updated_at)"
-    " SELECT a.assigned_user_id, (SELECT id FROM links WHERE user_id = a.assigned_user_id AND"
-    "  status != 'unlinked'), ?2, a.id, '{}', ?3, ?4, ?4"
-    " FROM appointments a WHERE a.id = ?1 AND a.assigned_user_id IS NOT NULL";
+static const char SQL_OWNER[] = "SELECT coalesce(assigned_user_id, 0) FROM appointments WHERE id = ?";
 static const char SQL_REGARDING[] = "UPDATE appointments SET regarding = ?2 WHERE id = ?1";
 
 void appt_view_free(struct appt_view *a)
@@ -156,17 +151,20 @@ int db_web_appt_set_fields(struct db *db, int64_t id, int64_t start_at, int dura
 
 int db_web_outbox_event(struct db *db, int64_t appt_id, const char *kind)
 {
-	char tok[48], key[128];
-	crypto_token(tok, sizeof tok, 12);
-	snprintf(key, sizeof key, "%s:%lld:%s", kind, (long long)appt_id, tok);
-	sqlite3_stmt *st = db_stmt(db, SQL_OUTBOX);
+	enum push_kind k = strcmp(kind, "event_create") == 0 ? PUSH_EVENT_CREATE :
+	    strcmp(kind, "event_delete") == 0 ? PUSH_EVENT_DELETE : PUSH_EVENT_UPDATE;
+	sqlite3_stmt *st = db_stmt(db, SQL_OWNER);
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, appt_id);
-	db_bind_text(st, 2, kind);
-	db_bind_text(st, 3, key);
-	sqlite3_bind_int64(st, 4, time(NULL));
-	return db_step_done(db, st);
+	int rc = sqlite3_step(st);
+	int64_t user_id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return -1;
+	if (!user_id)
+		return 0;   /* nobody's calendar to push to */
+	return db_outbox_event(db, user_id, appt_id, k, NULL);
 }
 
 int db_web_appt_hide(struct db *db, int64_t id)
