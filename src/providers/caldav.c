@@ -9,6 +9,7 @@
 
 #include "core/log.h"
 #include "providers/caldav.h"
+#include "providers/caldav_push.h"
 #include "providers/davxml.h"
 #include "providers/ical.h"
 
@@ -36,6 +37,7 @@ struct pass {
 	int redirects;
 	int sync_failed;        /* the sync report got a 5xx once already */
 	int64_t ws, we;
+	struct caldav_push *push;   /* set when this pass pushes an outbox item (caldav_push.c) */
 };
 
 static char *jdup(json_t *o, const char *key)
@@ -89,6 +91,7 @@ static void caldav_end(struct pass *p)
 	json_decref(p->new_etags);
 	todo_clear(p);
 	event_list_free(&p->deleted);
+	caldav_push_free(p->push);
 	free(p);
 }
 
@@ -547,6 +550,8 @@ static int caldav_step(struct pass *p, const struct http_resp *resp, struct http
 	int rc;
 
 	memset(req, 0, sizeof *req);
+	if (p->push)
+		return caldav_push_step(p->push, resp, req, retry_after);
 	if (!resp)
 		return make_req(p, req);
 	if (is_redirect(resp->status) && resp->location && p->redirects++ < MAX_REDIRECTS)
@@ -589,12 +594,31 @@ static int caldav_step(struct pass *p, const struct http_resp *resp, struct http
 	return rc;
 }
 
+/* An outbox item: the pass only carries the push step machine of caldav_push.c. */
+static int caldav_push_begin(const struct prov_link *l, const struct push_item *it,
+    struct push_result *res, struct pass **out)
+{
+	struct pass *p = calloc(1, sizeof *p);
+	*out = NULL;
+	if (!p)
+		return PROV_TEMP;
+	int rc = caldav_push_new(l, it, res, &p->push);
+	if (rc != PROV_OK) {
+		free(p);
+		return rc;
+	}
+	p->link = l->id;
+	*out = p;
+	return PROV_OK;
+}
+
 const struct provider caldav_provider = {
 	.name = "caldav",
 	.streams = STREAM_EVENTS,
 	.begin = caldav_begin,
 	.step = caldav_step,
 	.end = caldav_end,
+	.push_begin = caldav_push_begin,
 };
 
 /* ---- Pushing ----------------------------------------------------------------------------- */

@@ -20,6 +20,8 @@
  * A refused sync-token gives PROV_CURSOR (start again with cursor NULL); 401 PROV_AUTH; 429/503
  * PROV_RATE with Retry-After (60 s if absent); 5xx and transfer errors PROV_TEMP. */
 extern const struct provider caldav_provider;
+/* caldav_provider.push_begin takes PUSH_EVENT_CREATE/UPDATE/DELETE (see caldav_push.h): the
+ * calendar URL comes from settings' calendar_url or push_item.cursor (the events cursor). */
 
 #define CALDAV_BATCH 100
 

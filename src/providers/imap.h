@@ -105,8 +105,11 @@ int imap_idle_done(struct imap_conn *c, int *new_mail);
  * back-fill): then mail from that day on comes too (imap_cursor_since); STREAM_FOLDER imports
  * every message in "CRM" (folder FOLDER_CRM, committed with cursor "crm"), then moves it to
  * "Processed". step() does all its I/O at once and returns STEP_DONE or a prov_status.
- * push_begin() takes PUSH_FOLDER_SETUP and PUSH_FOLDER_MOVE (to "Processed"); anything else
- * (PUSH_MAIL_SEND needs SMTP) is refused with PROV_PERM and a reason in res->error. */
+ * push_begin() takes PUSH_FOLDER_SETUP, PUSH_FOLDER_MOVE (to "Processed") and PUSH_MAIL_SEND:
+ * the raw message goes out over SMTP (smtp.h; settings smtp_host, smtp_port, smtp_tls), then is
+ * appended to the Sent folder (SPECIAL-USE) flagged \Seen; res->provider_id is its Message-ID.
+ * Progress is recorded through push_item.save_progress ("sent", "appended"), so a retry after a
+ * crash between the two steps only appends. Events are refused with PROV_PERM. */
 extern const struct provider imap_provider;
 
 #endif

@@ -8,6 +8,8 @@
 
 #include "core/log.h"
 #include "providers/imap.h"
+#include "providers/mime.h"
+#include "providers/smtp.h"
 
 #define DEFAULT_PAGE 200
 
@@ -54,6 +56,7 @@ struct pass {
 	int push;                   /* a push_kind + 1 when this pass runs an outbox item, else 0 */
 	char *push_id;
 	struct push_result *res;    /* borrowed from the engine */
+	const struct push_item *it; /* MAIL_SEND: borrowed for the whole push */
 };
 
 /* A pass with its own copies of the link's strings, or NULL when out of memory. */
@@ -87,15 +90,20 @@ static int imap_begin(const struct prov_link *l, enum stream s, const char *curs
 	return PROV_OK;
 }
 
-/* Outgoing work IMAP can do: set up the CRM folders, move a CRM message to Processed. Sending
- * mail needs SMTP, which this driver does not speak: PROV_PERM with a reason. */
+/* Outgoing work IMAP can do: set up the CRM folders, move a CRM message to Processed, send a
+ * message over SMTP and keep its copy in Sent. */
 static int imap_push_begin(const struct prov_link *l, const struct push_item *it,
     struct push_result *res, struct pass **out)
 {
 	*out = NULL;
-	if (it->kind != PUSH_FOLDER_SETUP && it->kind != PUSH_FOLDER_MOVE) {
-		snprintf(res->error, sizeof res->error, "IMAP links cannot do this (%s)",
-		    it->kind == PUSH_MAIL_SEND ? "sending needs SMTP" : "no calendar over IMAP");
+	if (it->kind != PUSH_FOLDER_SETUP && it->kind != PUSH_FOLDER_MOVE &&
+	    it->kind != PUSH_MAIL_SEND) {
+		snprintf(res->error, sizeof res->error, "IMAP links cannot do this (no calendar over"
+		    " IMAP)");
+		return PROV_PERM;
+	}
+	if (it->kind == PUSH_MAIL_SEND && (!it->raw || !it->raw_len)) {
+		snprintf(res->error, sizeof res->error, "no message to send");
 		return PROV_PERM;
 	}
 	if (it->kind == PUSH_FOLDER_MOVE && !it->provider_id) {
@@ -108,12 +116,86 @@ static int imap_push_begin(const struct prov_link *l, const struct push_item *it
 	p->push = (int)it->kind + 1;
 	p->res = res;
 	p->push_id = it->provider_id ? strdup(it->provider_id) : NULL;
+	p->it = it;
 	*out = p;
 	return PROV_OK;
 }
 
+static int progressed(const struct push_item *it, const char *step)
+{
+	return it->progress && (strcmp(it->progress, step) == 0 ||
+	    (strcmp(step, "sent") == 0 && strcmp(it->progress, "appended") == 0));
+}
+
+static void note_progress(struct pass *p, const char *step)
+{
+	if (p->it->save_progress && p->it->save_progress(p->it->progress_ctx, step) != 0)
+		log_warnx("imap link %lld: could not record that the message was %s",
+		    (long long)p->link.id, step);
+}
+
+/* Send through SMTP, then put the same message in Sent (\Seen), each step once: progress from an
+ * earlier attempt skips what already happened, so a retry never sends twice. */
+static int step_send(struct pass *p)
+{
+	const struct push_item *it = p->it;
+	struct sync_msg parsed = { 0 };
+	const struct sync_msg *m = it->mail;
+	const char *rcpts[100];
+	char *sent = NULL, err[200];
+	void *json[2] = { NULL, NULL };
+	struct smtp_conf conf;
+	int rc;
+
+	if (!m) {
+		if (mime_parse(it->raw, it->raw_len, &parsed, err, sizeof err) != 0) {
+			snprintf(p->res->error, sizeof p->res->error, "not a mail message: %s", err);
+			rc = PROV_PERM;
+			goto out;
+		}
+		m = &parsed;
+	}
+	if ((rc = imap_find_sent(p->c, &sent)) != PROV_OK) {
+		snprintf(p->res->error, sizeof p->res->error, "finding Sent: %s", prov_status_str(rc));
+		goto out;
+	}
+	if (!progressed(it, "sent")) {
+		size_t n = smtp_envelope(m, rcpts, sizeof rcpts / sizeof rcpts[0]);
+		rc = smtp_conf_of_link(&p->link, &conf, json, err, sizeof err);
+		if (rc == PROV_OK)
+			rc = smtp_send(&conf, p->link.address, rcpts, n, it->raw, it->raw_len, err,
+			    sizeof err);
+		if (rc != PROV_OK) {
+			snprintf(p->res->error, sizeof p->res->error, "sending: %s", err);
+			goto out;
+		}
+		note_progress(p, "sent");
+	}
+	if (!sent) {
+		log_warnx("imap link %lld: no Sent folder, the sent copy of <%s> is not kept",
+		    (long long)p->link.id, m->message_id);
+	} else if (!progressed(it, "appended")) {
+		if ((rc = imap_append(p->c, sent, it->raw, it->raw_len, 1)) != PROV_OK) {
+			snprintf(p->res->error, sizeof p->res->error, "sent, but copying to %s failed:"
+			    " %s", sent, prov_status_str(rc));
+			goto out;
+		}
+		note_progress(p, "appended");
+	}
+	if (!(p->res->provider_id = strdup(m->message_id)))
+		rc = PROV_TEMP;
+out:
+	json_decref(json[0]);
+	json_decref(json[1]);
+	msg_free(&parsed);
+	free(sent);
+	return rc;
+}
+
 static int step_push(struct pass *p)
 {
+	if (p->push == (int)PUSH_MAIL_SEND + 1)
+		return step_send(p);
 	int setup = p->push == (int)PUSH_FOLDER_SETUP + 1;
 	int rc = setup ? imap_ensure_folders(p->c) :
 	    imap_move(p->c, p->push_id, "Processed");
