@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "core/log.h"
+#include "providers/api_push.h"
 #include "providers/google.h"
 #include "providers/json_util.h"
 #include "providers/mime.h"
@@ -19,6 +20,7 @@
 enum st { ST_PROFILE, ST_LIST, ST_HISTORY, ST_GET, ST_EVENTS, ST_MASTER };
 
 struct pass {
+	struct api_push *push;      /* a push pass (then nothing below is used), or NULL */
 	struct oauth_sess auth;
 	enum stream s;
 	enum st st;
@@ -69,6 +71,9 @@ static void google_end(struct pass *p)
 {
 	if (!p)
 		return;
+	if (p->push)
+		api_push_free(p->push);
+	free(p->push);
 	oauth_sess_free(&p->auth);
 	free(p->url);
 	free(p->old_cursor);
@@ -559,6 +564,8 @@ static int google_step(struct pass *p, const struct http_resp *resp, struct http
 	int rc;
 
 	memset(req, 0, sizeof *req);
+	if (p->push)
+		return api_push_step(p->push, resp, req, sink, retry_after);
 	if (!resp)
 		return go(p, req);
 	if ((rc = oauth_answer(&p->auth, resp, req, sink, retry_after)) != 0)
@@ -596,10 +603,33 @@ static int google_step(struct pass *p, const struct http_resp *resp, struct http
 	return rc;
 }
 
+static int google_push_begin(const struct prov_link *l, const struct push_item *it,
+    struct push_result *res, struct pass **out)
+{
+	struct pass *p = calloc(1, sizeof *p);
+	struct http_req req;
+	int rc = PROV_TEMP;
+
+	*out = NULL;
+	if (!p || !(p->push = calloc(1, sizeof *p->push)) ||
+	    (rc = google_push_req(l, it, &req, res->error, sizeof res->error)) != STEP_MORE)
+		goto fail;
+	if ((rc = api_push_init(p->push, WHO, l, it, res, &req)) != PROV_OK)
+		goto fail;
+	p->push->on_ok = google_push_ok;
+	p->push->dup_status = 409;
+	*out = p;
+	return PROV_OK;
+fail:
+	google_end(p);
+	return rc == STEP_MORE ? PROV_TEMP : rc;
+}
+
 const struct provider google_provider = {
 	.name = "google",
 	.streams = STREAM_MAIL | STREAM_EVENTS,
 	.begin = google_begin,
 	.step = google_step,
 	.end = google_end,
+	.push_begin = google_push_begin,
 };

@@ -47,4 +47,24 @@ int google_event_parse(const json_t *item, struct sync_event *out);
  * FOLDER_INBOX when INBOX is; -1 for drafts, spam, trash and anything else. */
 int google_msg_folder(const json_t *label_ids);
 
+/* ---- Pushing (google_push.c) ----------------------------------------------------------
+ * push_begin serves PUSH_EVENT_CREATE (events.insert on the primary calendar with id = the
+ * push_item's idempotency key, which must be base32hex, iCalUID = the event's UID,
+ * sendUpdates=all; a 409 means an earlier attempt made it: done, provider_id = the key),
+ * PUSH_EVENT_UPDATE (PATCH with If-Match: etag; 412 -> conflict), PUSH_EVENT_DELETE (404/410 ->
+ * gone) and PUSH_MAIL_SEND (messages.send of the raw message; provider_id = the Gmail id).
+ * Folder pushes give PROV_PERM. */
+struct api_push;
+
+/* The request of one push item into *req. Returns STEP_MORE, PROV_PERM (err set) when the item
+ * cannot be pushed, or PROV_TEMP. */
+int google_push_req(const struct prov_link *l, const struct push_item *it, struct http_req *req,
+    char *err, size_t errlen);
+/* Read a 2xx (or 409) answer into the push result. Returns 0 or -1. */
+int google_push_ok(struct api_push *ap, const struct http_resp *resp, json_t *j);
+/* The Calendar API JSON of e: summary, location, description, start/end (dateTime in UTC with
+ * timeZone = tzid, or date for all-day), attendees, and id + iCalUID when id is given (insert),
+ * sequence when > 0. Malloc'd. */
+char *google_event_body(const struct sync_event *e, const char *id, int sequence);
+
 #endif

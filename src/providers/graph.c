@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "core/log.h"
+#include "providers/api_push.h"
 #include "providers/graph.h"
 #include "providers/json_util.h"
 #include "providers/mime.h"
@@ -24,6 +25,7 @@ static const char *const folder_name[2] = { "inbox", "sent" };
 static const char *const folder_path[2] = { "inbox", "sentitems" };
 
 struct pass {
+	struct api_push *push;      /* a push pass (then nothing below is used), or NULL */
 	struct oauth_sess auth;
 	enum stream s;
 	enum st st;
@@ -69,6 +71,9 @@ static void graph_end(struct pass *p)
 {
 	if (!p)
 		return;
+	if (p->push)
+		api_push_free(p->push);
+	free(p->push);
 	oauth_sess_free(&p->auth);
 	free(p->url);
 	free(p->links[0]);
@@ -505,6 +510,8 @@ static int graph_step(struct pass *p, const struct http_resp *resp, struct http_
 	int rc;
 
 	memset(req, 0, sizeof *req);
+	if (p->push)
+		return api_push_step(p->push, resp, req, sink, retry_after);
 	if (!resp)
 		return go(p, req);
 	if ((rc = oauth_answer(&p->auth, resp, req, sink, retry_after)) != 0)
@@ -541,10 +548,32 @@ static int graph_step(struct pass *p, const struct http_resp *resp, struct http_
 	return rc;
 }
 
+static int graph_push_begin(const struct prov_link *l, const struct push_item *it,
+    struct push_result *res, struct pass **out)
+{
+	struct pass *p = calloc(1, sizeof *p);
+	struct http_req req;
+	int rc = PROV_TEMP;
+
+	*out = NULL;
+	if (!p || !(p->push = calloc(1, sizeof *p->push)) ||
+	    (rc = graph_push_req(l, it, &req, res->error, sizeof res->error)) != STEP_MORE)
+		goto fail;
+	if ((rc = api_push_init(p->push, WHO, l, it, res, &req)) != PROV_OK)
+		goto fail;
+	p->push->on_ok = graph_push_ok;
+	*out = p;
+	return PROV_OK;
+fail:
+	graph_end(p);
+	return rc == STEP_MORE ? PROV_TEMP : rc;
+}
+
 const struct provider graph_provider = {
 	.name = "microsoft",
 	.streams = STREAM_MAIL | STREAM_EVENTS,
 	.begin = graph_begin,
 	.step = graph_step,
 	.end = graph_end,
+	.push_begin = graph_push_begin,
 };

@@ -42,4 +42,21 @@ int graph_event_parse(const json_t *item, struct sync_event *out);
 /* IANA name for a Windows or IANA time zone name, or NULL when unknown. Borrowed. */
 const char *graph_tz_iana(const char *name);
 
+/* ---- Pushing (graph_push.c) -----------------------------------------------------------
+ * push_begin serves PUSH_EVENT_CREATE (POST /me/events with transactionId = the idempotency
+ * key: a repeat returns the first event), PUSH_EVENT_UPDATE (PATCH with If-Match; 412 ->
+ * conflict), PUSH_EVENT_DELETE (404 -> gone) and PUSH_MAIL_SEND (sendMail of the raw MIME,
+ * base64, which saves a copy in Sent Items). Folder pushes give PROV_PERM. */
+struct api_push;
+
+/* The request of one push item into *req. Returns STEP_MORE, PROV_PERM (err set) when the item
+ * cannot be pushed, or PROV_TEMP. */
+int graph_push_req(const struct prov_link *l, const struct push_item *it, struct http_req *req,
+    char *err, size_t errlen);
+/* Read a 2xx answer into the push result. Returns 0 or -1. */
+int graph_push_ok(struct api_push *ap, const struct http_resp *resp, json_t *j);
+/* The Graph event JSON of e (times in UTC, isAllDay, attendees required), with transactionId
+ * when given (create). Malloc'd. */
+char *graph_event_body(const struct sync_event *e, const char *transaction_id);
+
 #endif

@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "providers/json_util.h"
 #include "providers/mime.h"
+#include "providers/api_push.h"
 #include "providers/nylas.h"
 #include "providers/oauth.h"
 
@@ -26,6 +27,7 @@ struct todo {
 };
 
 struct pass {
+	struct api_push *push;      /* a push pass (then nothing below is used), or NULL */
 	struct oauth_sess auth;
 	enum stream s;
 	enum st st;
@@ -59,6 +61,9 @@ static void nylas_end(struct pass *p)
 {
 	if (!p)
 		return;
+	if (p->push)
+		api_push_free(p->push);
+	free(p->push);
 	oauth_sess_free(&p->auth);
 	free(p->grant);
 	free(p->address);
@@ -448,6 +453,8 @@ static int nylas_step(struct pass *p, const struct http_resp *resp, struct http_
 	int rc;
 
 	memset(req, 0, sizeof *req);
+	if (p->push)
+		return api_push_step(p->push, resp, req, sink, retry_after);
 	if (!resp)
 		return go(p, req);
 	if ((rc = oauth_answer(&p->auth, resp, req, sink, retry_after)) != 0)
@@ -475,10 +482,32 @@ static int nylas_step(struct pass *p, const struct http_resp *resp, struct http_
 	return rc;
 }
 
+static int nylas_push_begin(const struct prov_link *l, const struct push_item *it,
+    struct push_result *res, struct pass **out)
+{
+	struct pass *p = calloc(1, sizeof *p);
+	struct http_req req;
+	int rc = PROV_TEMP;
+
+	*out = NULL;
+	if (!p || !(p->push = calloc(1, sizeof *p->push)) ||
+	    (rc = nylas_push_req(l, it, &req, res->error, sizeof res->error)) != STEP_MORE)
+		goto fail;
+	if ((rc = api_push_init(p->push, WHO, l, it, res, &req)) != PROV_OK)
+		goto fail;
+	p->push->on_ok = nylas_push_ok;
+	*out = p;
+	return PROV_OK;
+fail:
+	nylas_end(p);
+	return rc == STEP_MORE ? PROV_TEMP : rc;
+}
+
 const struct provider nylas_provider = {
 	.name = "nylas",
 	.streams = STREAM_MAIL | STREAM_EVENTS,
 	.begin = nylas_begin,
 	.step = nylas_step,
 	.end = nylas_end,
+	.push_begin = nylas_push_begin,
 };

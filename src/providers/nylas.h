@@ -35,4 +35,20 @@ extern const struct provider nylas_provider;
  * Returns 0, or -1 when unreadable. */
 int nylas_event_parse(const json_t *item, struct sync_event *out);
 
+/* ---- Pushing (nylas_push.c) -----------------------------------------------------------
+ * push_begin serves PUSH_EVENT_CREATE (POST events?calendar_id=primary with Idempotency-Key),
+ * PUSH_EVENT_UPDATE (PUT), PUSH_EVENT_DELETE (404 -> gone) and PUSH_MAIL_SEND (messages/send
+ * from the parsed message: subject, text body, to, cc). Folder pushes give PROV_PERM. */
+struct api_push;
+
+/* The request of one push item into *req. Returns STEP_MORE, PROV_PERM (err set) when the item
+ * cannot be pushed, or PROV_TEMP. */
+int nylas_push_req(const struct prov_link *l, const struct push_item *it, struct http_req *req,
+    char *err, size_t errlen);
+/* Read a 2xx answer into the push result. Returns 0 or -1. */
+int nylas_push_ok(struct api_push *ap, const struct http_resp *resp, json_t *j);
+/* The Nylas event JSON of e (when: timespan with the zone, date or datespan; participants).
+ * Malloc'd. */
+char *nylas_event_body(const struct sync_event *e);
+
 #endif

@@ -4,6 +4,8 @@
  * prints "ok - skipped" (the unit-test runner calls it bare).
  *   link HINT          authorize (auto-consent) + code exchange + address; secret to the file
  *   sync mail|events   one pass; cursor read from / written to PROVIDER_TEST_CURSOR
+ *   push create KEY UID START TITLE ATTENDEE | update ID ETAG START TITLE | delete ID
+ *        | send SUBJECT TO    one outgoing item (event times 30 min, America/Chicago)
  * Env: PROVIDER_TEST_PROVIDER, PROVIDER_TEST_SECRET (file), PROVIDER_TEST_SINCE (epoch),
  * PROVIDER_TEST_TIMEOUT_MS (caps each request's timeout), PROVIDER_TEST_SETTINGS (JSON). */
 #include <stdio.h>
@@ -16,6 +18,7 @@
 
 #include "providers/google.h"
 #include "providers/graph.h"
+#include "providers/mime.h"
 #include "providers/nylas.h"
 #include "providers/oauth.h"
 
@@ -304,6 +307,95 @@ static int run_sync(const struct provider_cfg *cfg, const char *prov, const char
 	return 0;
 }
 
+static int save_progress(void *ctx, const char *progress)
+{
+	(void)ctx;
+	fprintf(stderr, "progress: %s\n", progress);
+	return 0;
+}
+
+static int run_push(const struct provider_cfg *cfg, const char *prov, int argc, char **argv,
+    const char *secret_file)
+{
+	struct collect col = { json_array(), json_array(), 0, 0, "/dev/null", secret_file };
+	struct sync_sink sink = { .ctx = &col, .commit = sink_commit, .save_secret = sink_secret };
+	const struct provider *d = driver_of(prov);
+	char *secret = read_file(secret_file), *raw = NULL;
+	struct prov_link l = { 1, getenv("PROVIDER_TEST_ADDRESS"), getenv("PROVIDER_TEST_SETTINGS"), secret, 0, cfg };
+	struct attendee att = { { NULL, NULL }, NULL };
+	struct sync_event ev = { 0 };
+	struct push_item it = { .save_progress = save_progress };
+	struct push_result res = { 0 };
+	struct addr to = { NULL, NULL };
+	struct sync_msg m = { 0 };
+	struct pass *p = NULL;
+	struct http_req req = { 0 };
+	struct http_resp resp;
+	struct buf b = { 0 };
+	struct hdrs h;
+	long retry = 0;
+	int rc = PROV_PERM;
+	const char *k = argv[2];
+
+	ev.tzid = "America/Chicago";
+	ev.duration_min = 30;
+	if (!strcmp(k, "create") && argc >= 8) {
+		it.kind = PUSH_EVENT_CREATE;
+		it.idempotency_key = argv[3];
+		ev.uid = argv[4];
+		ev.start = atoll(argv[5]);
+		ev.title = argv[6];
+		att.who.email = argv[7];
+		ev.attendees = &att;
+		ev.n_attendees = 1;
+	} else if (!strcmp(k, "update") && argc >= 7) {
+		it.kind = PUSH_EVENT_UPDATE;
+		it.provider_id = argv[3];
+		it.etag = *argv[4] ? argv[4] : NULL;
+		ev.start = atoll(argv[5]);
+		ev.title = argv[6];
+	} else if (!strcmp(k, "delete") && argc >= 4) {
+		it.kind = PUSH_EVENT_DELETE;
+		it.provider_id = argv[3];
+	} else if (!strcmp(k, "send") && argc >= 5) {
+		char *mid = mime_new_message_id("crm.example");
+		to.email = argv[4];
+		struct mime_out mo = { .from_email = l.address, .to = &to, .n_to = 1, .subject = argv[3],
+			.message_id = mid, .body = "Sent from the CRM." };
+		it.kind = PUSH_MAIL_SEND;
+		it.raw = raw = mime_build(&mo, &it.raw_len);
+		char e2[100];
+		mime_parse(raw, it.raw_len, &m, e2, sizeof e2);
+		it.mail = &m;
+		free(mid);
+	}
+	it.event = &ev;
+	if (it.kind || it.provider_id || it.idempotency_key || it.raw)
+		rc = d->push_begin(&l, &it, &res, &p);
+	if (rc == PROV_OK) {
+		rc = d->step(p, NULL, &req, &sink, &retry);
+		while (rc == STEP_MORE) {
+			perform(&req, &resp, &b, &h);
+			http_req_clear(&req);
+			rc = d->step(p, &resp, &req, &sink, &retry);
+		}
+		http_req_clear(&req);
+		d->end(p);
+	}
+	print_json(json_pack("{s:i, s:s?, s:s?, s:i, s:i, s:s, s:i}", "status", rc, "provider_id",
+	    res.provider_id, "etag", res.etag, "conflict", res.conflict, "gone", res.gone, "error",
+	    res.error, "secrets_saved", col.secrets));
+	free(res.provider_id);
+	free(res.etag);
+	msg_free(&m);
+	free(raw);
+	free(secret);
+	free(b.p);
+	json_decref(col.msgs);
+	json_decref(col.events);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *base = getenv("PROVIDER_TEST_URL"), *prov = getenv("PROVIDER_TEST_PROVIDER");
@@ -319,6 +411,7 @@ int main(int argc, char **argv)
 	curl_global_init(CURL_GLOBAL_ALL);
 	cfg_of(prov, base, &cfg, bufs);
 	int rc = strcmp(argv[1], "link") == 0 ? run_link(&cfg, prov, argv[2], secret_file) :
+	    strcmp(argv[1], "push") == 0 ? run_push(&cfg, prov, argc, argv, secret_file) :
 	    run_sync(&cfg, prov, argv[2], secret_file);
 	curl_global_cleanup();
 	return rc;

@@ -1,0 +1,146 @@
+/* Nylas v3 pushes: events create (Idempotency-Key) / PUT / DELETE on the primary calendar and
+ * messages/send, as requests and answers. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "providers/api_push.h"
+#include "providers/json_util.h"
+#include "providers/nylas.h"
+#include "providers/oauth.h"
+
+static json_t *when_of(const struct sync_event *e)
+{
+	int64_t dur = (int64_t)(e->duration_min > 0 ? e->duration_min : e->all_day ? 1440 : 30) * 60;
+	const char *tz = e->tzid && *e->tzid ? e->tzid : "UTC";
+	char a[11], b[11];
+	if (!e->all_day)
+		return json_pack("{s:I, s:I, s:s, s:s}", "start_time", (json_int_t)e->start, "end_time",
+		    (json_int_t)(e->start + dur), "start_timezone", tz, "end_timezone", tz);
+	api_push_date(e->start, a);
+	api_push_date(e->start + dur - 86400, b);
+	if (strcmp(a, b) >= 0)
+		return json_pack("{s:s}", "date", a);
+	return json_pack("{s:s, s:s}", "start_date", a, "end_date", b);
+}
+
+static json_t *people(const struct addr *v, size_t n)
+{
+	json_t *arr = json_array();
+	for (size_t i = 0; arr && i < n; i++) {
+		if (!v[i].email)
+			continue;
+		json_t *x = json_pack("{s:s}", "email", v[i].email);
+		if (x && v[i].name)
+			json_object_set_new(x, "name", json_string(v[i].name));
+		json_array_append_new(arr, x);
+	}
+	return arr;
+}
+
+char *nylas_event_body(const struct sync_event *e)
+{
+	json_t *o = json_object(), *ps = json_array();
+	char *s = NULL;
+	if (!o || !ps)
+		goto out;
+	json_object_set_new(o, "title", json_string(e->title ? e->title : ""));
+	json_object_set_new(o, "description", json_string(e->description ? e->description : ""));
+	json_object_set_new(o, "location", json_string(e->location ? e->location : ""));
+	json_object_set_new(o, "when", when_of(e));
+	for (size_t i = 0; i < e->n_attendees; i++) {
+		const struct addr *a = &e->attendees[i].who;
+		if (!a->email)
+			continue;
+		json_t *x = json_pack("{s:s}", "email", a->email);
+		if (x && a->name)
+			json_object_set_new(x, "name", json_string(a->name));
+		json_array_append_new(ps, x);
+	}
+	json_object_set(o, "participants", ps);
+	s = json_dumps(o, JSON_COMPACT);
+out:
+	json_decref(o);
+	json_decref(ps);
+	return s;
+}
+
+static char *send_body(const struct sync_msg *m)
+{
+	json_t *o = json_pack("{s:s, s:s, s:o, s:o}", "subject", m->subject ? m->subject : "", "body",
+	    m->body_text ? m->body_text : "", "to", people(m->to, m->n_to), "cc", people(m->cc, m->n_cc));
+	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	return s;
+}
+
+/* api_base/v3/grants/<grant>/<rest>, malloc'd. */
+static char *grant_url(const struct prov_link *l, const char *rest, const char *id, const char *query)
+{
+	char *g = oauth_grant_id(l), *ge = g ? ju_urlenc(g) : NULL, *ie = id ? ju_urlenc(id) : NULL;
+	char *u = NULL;
+	if (ge && (!id || ie) && asprintf(&u, "%s/v3/grants/%s/%s%s%s%s", l->cfg->api_base, ge, rest,
+	    ie ? "/" : "", ie ? ie : "", query) < 0)
+		u = NULL;
+	free(g);
+	free(ge);
+	free(ie);
+	return u;
+}
+
+int nylas_push_req(const struct prov_link *l, const struct push_item *it, struct http_req *req,
+    char *err, size_t errlen)
+{
+	char *url = NULL, *body = NULL, key[300];
+	int create = it->kind == PUSH_EVENT_CREATE;
+
+	memset(req, 0, sizeof *req);
+	if (!l->cfg || !l->cfg->api_base) {
+		snprintf(err, errlen, "nylas endpoints are not configured");
+		return PROV_PERM;
+	}
+	switch (it->kind) {
+	case PUSH_EVENT_CREATE:
+	case PUSH_EVENT_UPDATE:
+		if (!it->event || (!create && !it->provider_id))
+			break;
+		url = grant_url(l, "events", create ? NULL : it->provider_id, "?calendar_id=primary");
+		body = nylas_event_body(it->event);
+		if (!url || !body || ju_send(req, create ? "POST" : "PUT", url, body, NULL) != STEP_MORE) {
+			free(url);
+			free(body);
+			return PROV_TEMP;
+		}
+		snprintf(key, sizeof key, "Idempotency-Key: %s", it->idempotency_key ? it->idempotency_key : "");
+		return create && it->idempotency_key && ju_add_header(req, key) < 0 ? PROV_TEMP : STEP_MORE;
+	case PUSH_EVENT_DELETE:
+		if (!it->provider_id)
+			break;
+		url = grant_url(l, "events", it->provider_id, "?calendar_id=primary");
+		return url ? ju_send(req, "DELETE", url, NULL, NULL) : PROV_TEMP;
+	case PUSH_MAIL_SEND:
+		if (!it->mail || !(url = grant_url(l, "messages/send", NULL, "")))
+			break;
+		body = send_body(it->mail);
+		return body ? ju_send(req, "POST", url, body, NULL) : (free(url), PROV_TEMP);
+	default:
+		snprintf(err, errlen, "nylas: this push is not supported");
+		return PROV_PERM;
+	}
+	snprintf(err, errlen, "nylas: the outgoing item lacks what it needs");
+	return PROV_PERM;
+}
+
+int nylas_push_ok(struct api_push *ap, const struct http_resp *resp, json_t *j)
+{
+	const char *id = ju_path(j, "data", "id", NULL);
+	(void)resp;
+	if (ap->it->kind == PUSH_EVENT_DELETE)
+		return 0;
+	if (!id && ap->it->kind == PUSH_EVENT_UPDATE)
+		id = ap->it->provider_id;
+	ap->res->provider_id = id ? strdup(id) : NULL;
+	return id || ap->it->kind == PUSH_MAIL_SEND ? 0 : -1;
+}
