@@ -1,4 +1,5 @@
 /* Google Calendar events and Gmail labels into the internal shapes, case by case. */
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -107,5 +108,47 @@ static void test_gmail_labels_pick_the_folder(void)
 	}
 }
 
-T_MAIN(T(test_calendar_events_map_to_sync_events), T(test_attendees_and_organizer_are_read),
+
+static struct sync_event sample_event(int all_day)
+{
+	static struct attendee att[2] = { { { "Bob", "bob@customer.example" }, NULL }, { { NULL, NULL }, NULL } };
+	struct sync_event e = { 0 };
+	e.uid = "crm-1@crm.example";
+	e.title = "Pump install";
+	e.location = "1234 Washington Ave";
+	e.tzid = "America/Chicago";
+	e.start = all_day ? 1714521600 : 1714557600;
+	e.duration_min = all_day ? 2880 : 45;
+	e.all_day = all_day;
+	e.attendees = att;
+	e.n_attendees = 2;
+	return e;
+}
+
+static void test_crm_appointment_becomes_an_insert_with_our_id(void)
+{
+	struct sync_event e = sample_event(0);
+	char *b = google_event_body(&e, "crm0a1b2c3", 3);
+	json_t *j = json_loads(b, 0, NULL);
+	free(b);
+	CHECK_STR(json_string_value(json_object_get(j, "id")), "crm0a1b2c3");
+	CHECK_STR(json_string_value(json_object_get(j, "iCalUID")), "crm-1@crm.example");
+	CHECK_STR(json_string_value(json_object_get(j, "summary")), "Pump install");
+	CHECK_STR(json_string_value(json_object_get(json_object_get(j, "start"), "dateTime")), "2024-05-01T10:00:00Z");
+	CHECK_STR(json_string_value(json_object_get(json_object_get(j, "start"), "timeZone")), "America/Chicago");
+	CHECK_STR(json_string_value(json_object_get(json_object_get(j, "end"), "dateTime")), "2024-05-01T10:45:00Z");
+	CHECK_INT(json_array_size(json_object_get(j, "attendees")), 1);
+	CHECK_INT(json_integer_value(json_object_get(j, "sequence")), 3);
+	json_decref(j);
+	e = sample_event(1);
+	b = google_event_body(&e, NULL, 0);
+	j = json_loads(b, 0, NULL);
+	free(b);
+	CHECK(json_object_get(j, "id") == NULL && json_object_get(j, "iCalUID") == NULL);
+	CHECK_STR(json_string_value(json_object_get(json_object_get(j, "start"), "date")), "2024-05-01");
+	CHECK_STR(json_string_value(json_object_get(json_object_get(j, "end"), "date")), "2024-05-03");
+	json_decref(j);
+}
+
+T_MAIN(T(test_crm_appointment_becomes_an_insert_with_our_id), T(test_calendar_events_map_to_sync_events), T(test_attendees_and_organizer_are_read),
     T(test_gmail_labels_pick_the_folder))

@@ -1,4 +1,5 @@
 /* Microsoft Graph calendarView delta items into sync events, and time zone names, case by case. */
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -112,5 +113,45 @@ static void test_windows_zone_names_become_iana(void)
 	CHECK(graph_tz_iana(NULL) == NULL);
 }
 
-T_MAIN(T(test_calendar_view_items_map_to_sync_events), T(test_attendees_with_responses_are_read),
+
+static struct sync_event sample_event(int all_day)
+{
+	static struct attendee att[2] = { { { "Bob", "bob@customer.example" }, NULL }, { { NULL, NULL }, NULL } };
+	struct sync_event e = { 0 };
+	e.uid = "crm-1@crm.example";
+	e.title = "Pump install";
+	e.location = "1234 Washington Ave";
+	e.tzid = "America/Chicago";
+	e.start = all_day ? 1714521600 : 1714557600;
+	e.duration_min = all_day ? 2880 : 45;
+	e.all_day = all_day;
+	e.attendees = att;
+	e.n_attendees = 2;
+	return e;
+}
+
+static void test_crm_appointment_becomes_a_graph_event(void)
+{
+	struct sync_event e = sample_event(0);
+	char *b = graph_event_body(&e, "tx-1");
+	json_t *j = json_loads(b, 0, NULL);
+	free(b);
+	CHECK_STR(json_string_value(json_object_get(j, "transactionId")), "tx-1");
+	CHECK_STR(json_string_value(json_object_get(j, "subject")), "Pump install");
+	CHECK_STR(json_string_value(json_object_get(json_object_get(j, "start"), "dateTime")), "2024-05-01T10:00:00");
+	CHECK_STR(json_string_value(json_object_get(json_object_get(j, "start"), "timeZone")), "UTC");
+	CHECK_STR(json_string_value(json_object_get(json_object_get(j, "end"), "dateTime")), "2024-05-01T10:45:00");
+	CHECK(json_is_false(json_object_get(j, "isAllDay")));
+	CHECK_INT(json_array_size(json_object_get(j, "attendees")), 1);
+	json_decref(j);
+	e = sample_event(1);
+	b = graph_event_body(&e, NULL);
+	j = json_loads(b, 0, NULL);
+	free(b);
+	CHECK(json_object_get(j, "transactionId") == NULL && json_is_true(json_object_get(j, "isAllDay")));
+	CHECK_STR(json_string_value(json_object_get(json_object_get(j, "end"), "dateTime")), "2024-05-03T00:00:00");
+	json_decref(j);
+}
+
+T_MAIN(T(test_crm_appointment_becomes_a_graph_event), T(test_calendar_view_items_map_to_sync_events), T(test_attendees_with_responses_are_read),
     T(test_windows_zone_names_become_iana))

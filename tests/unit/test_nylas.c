@@ -1,4 +1,5 @@
 /* Nylas v3 events into sync events, case by case. */
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -87,4 +88,49 @@ static void test_participants_with_answers_are_read(void)
 	event_free(&e);
 }
 
-T_MAIN(T(test_events_map_to_sync_events), T(test_participants_with_answers_are_read))
+
+static struct sync_event sample_event(int all_day)
+{
+	static struct attendee att[2] = { { { "Bob", "bob@customer.example" }, NULL }, { { NULL, NULL }, NULL } };
+	struct sync_event e = { 0 };
+	e.uid = "crm-1@crm.example";
+	e.title = "Pump install";
+	e.location = "1234 Washington Ave";
+	e.tzid = "America/Chicago";
+	e.start = all_day ? 1714521600 : 1714557600;
+	e.duration_min = all_day ? 2880 : 45;
+	e.all_day = all_day;
+	e.attendees = att;
+	e.n_attendees = 2;
+	return e;
+}
+
+static void test_crm_appointment_becomes_a_nylas_event(void)
+{
+	struct sync_event e = sample_event(0);
+	char *b = nylas_event_body(&e);
+	json_t *j = json_loads(b, 0, NULL);
+	free(b);
+	json_t *w = json_object_get(j, "when");
+	CHECK_INT(json_integer_value(json_object_get(w, "start_time")), 1714557600);
+	CHECK_INT(json_integer_value(json_object_get(w, "end_time")), 1714557600 + 45 * 60);
+	CHECK_STR(json_string_value(json_object_get(w, "start_timezone")), "America/Chicago");
+	CHECK_INT(json_array_size(json_object_get(j, "participants")), 1);
+	json_decref(j);
+	e = sample_event(1);
+	b = nylas_event_body(&e);
+	j = json_loads(b, 0, NULL);
+	free(b);
+	w = json_object_get(j, "when");
+	CHECK_STR(json_string_value(json_object_get(w, "start_date")), "2024-05-01");
+	CHECK_STR(json_string_value(json_object_get(w, "end_date")), "2024-05-02");
+	e.duration_min = 1440;
+	b = nylas_event_body(&e);
+	json_decref(j);
+	j = json_loads(b, 0, NULL);
+	free(b);
+	CHECK_STR(json_string_value(json_object_get(json_object_get(j, "when"), "date")), "2024-05-01");
+	json_decref(j);
+}
+
+T_MAIN(T(test_crm_appointment_becomes_a_nylas_event), T(test_events_map_to_sync_events), T(test_participants_with_answers_are_read))
