@@ -15,6 +15,7 @@
 #include "core/app.h"
 #include "core/crypto.h"
 #include "core/log.h"
+#include "web/page_cache.h"
 #include "web/server.h"
 
 static pthread_mutex_t accept_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -101,6 +102,8 @@ int main(int argc, char **argv)
 		}
 		if (!(w->tpl = templates_load(cfg.templates)))
 			goto stop;
+		if (cfg.page_cache)
+			w->cache = page_cache_new();
 		if (pthread_create(&threads[n].tid, NULL, worker_main, &threads[n]) != 0) {
 			log_warnx("cannot start worker thread");
 			goto stop;
@@ -121,6 +124,7 @@ stop:
 			pthread_join(threads[i].tid, NULL);
 		db_close(threads[i].w.db);
 		templates_free(threads[i].w.tpl);
+		page_cache_free(threads[i].w.cache);
 	}
 	close(listen_fd);
 	unlink(cfg.listen);

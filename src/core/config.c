@@ -33,6 +33,7 @@ static const struct ckey config_keys[] = {
 	S("core", "static", static_dir, "static"),
 	I("core", "threads", threads, "4", 1, 64),
 	I("core", "session_hours", session_hours, "12", 1, 24 * 30),
+	I("core", "page_cache", page_cache, "1", 0, 1),
 	S("core", "time_zone", company_time_zone, "America/Chicago"),
 	I("sync", "poll_interval", poll_interval, "900", 1, 86400),
 	P("google", google, "client_id", client_id, ""),

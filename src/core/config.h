@@ -14,6 +14,7 @@ struct config {
 	int threads;             /* FastCGI worker threads */
 	int poll_interval;       /* seconds between polls of a link */
 	int session_hours;       /* web session lifetime */
+	int page_cache;          /* 1: keep rendered calendar pages while the database is unchanged */
 	char *company_time_zone; /* default time zone for new users */
 	struct provider_cfg google, microsoft, nylas;
 	char *path;              /* the file this came from; owned */

@@ -5,9 +5,12 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "web/page_cache.h"
 #include "web/web.h"
 
-enum { R_PUBLIC = 1, R_NO_SESSION = 2 };
+/* R_CACHE: a GET page that depends only on the database, the user and the URL, so a rendered
+ * copy may be served while the database is unchanged (web/page_cache.h). */
+enum { R_PUBLIC = 1, R_NO_SESSION = 2, R_CACHE = 4 };
 
 struct route {
 	const char *method;
@@ -22,10 +25,10 @@ static const struct route routes[] = {
 	{ "POST", "/logout", page_logout, 0 },
 	{ "GET", "/", page_home, 0 },
 	{ "GET", "/healthz", page_healthz, R_PUBLIC | R_NO_SESSION },
-	{ "GET", "/calendar", page_calendar, 0 },
-	{ "GET", "/calendar/day", page_day, 0 },
+	{ "GET", "/calendar", page_calendar, R_CACHE },
+	{ "GET", "/calendar/day", page_day, R_CACHE },
 	{ "GET", "/accounts", page_accounts, 0 },
-	{ "GET", "/accounts/*/calendar", page_account_calendar, 0 },
+	{ "GET", "/accounts/*/calendar", page_account_calendar, R_CACHE },
 	{ "GET", "/messages/*", page_message, 0 },
 	{ "GET", "/appointments/new", page_appointment_new, 0 },
 	{ "POST", "/appointments", page_appointment_new, 0 },
@@ -104,6 +107,17 @@ static int redirect_to_login(struct ctx *c)
 	return st;
 }
 
+/* The cache key of a page: user, session CSRF token (it is in the page), path and query.
+ * Returns -1 when it does not fit (the page is then simply not cached). */
+static int cache_key(const struct ctx *c, char *key, size_t size)
+{
+	int n = snprintf(key, size, "%lld|%s|%s", (long long)c->user.id, c->csrf, c->req->path);
+	for (size_t i = 0; i < c->req->query.n && n > 0 && (size_t)n < size; i++)
+		n += snprintf(key + n, size - (size_t)n, "%c%s=%s", i ? '&' : '?',
+		    c->req->query.v[i].key, c->req->query.v[i].val);
+	return n > 0 && (size_t)n < size ? 0 : -1;
+}
+
 void route_request(struct ctx *c)
 {
 	char err[160], seg[64];
@@ -139,8 +153,16 @@ void route_request(struct ctx *c)
 	}
 	if (++c->w->served % 1000 == 1 && !(r->flags & R_NO_SESSION))
 		db_sessions_purge(c->db, time(NULL));
+	char key[512];
+	int cacheable = (r->flags & R_CACHE) && !is_post && c->logged_in &&
+	    cache_key(c, key, sizeof key) == 0;
+	int64_t now = time(NULL);
+	if (cacheable && page_cache_get(c->w->cache, c->db, key, now, c->resp))
+		return;
 	status = r->page(c);
 	if (status >= 400 && c->resp->body.len == 0)
 		status = page_error(c, status, NULL);
 	c->resp->status = status;
+	if (cacheable)
+		page_cache_put(c->w->cache, c->db, key, now, c->resp);
 }

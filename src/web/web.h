@@ -17,6 +17,7 @@ struct worker {
 	unsigned long served;         /* requests served, for occasional housekeeping */
 	struct db *db;                /* owned by this worker's thread */
 	struct templates *tpl;        /* owned by this worker */
+	struct page_cache *cache;     /* owned by this worker; NULL runs without one */
 };
 
 struct ctx {
