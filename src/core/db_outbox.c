@@ -54,6 +54,7 @@ static const char SQL_CANDIDATE[] =
     " o.kind, o.payload, o.idempotency_key, o.attempts"
     " FROM outbox o JOIN links l ON l.user_id = o.user_id AND l.status = 'active'"
     " WHERE o.state = 'pending' AND o.next_attempt_at <= ?1 AND o.lease_until <= ?1"
+    " AND (?2 = 0 OR l.id = ?2)"
     " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.appointment_id = o.appointment_id"
     "  AND p.user_id = o.user_id AND p.state = 'pending' AND p.id < o.id)"
     " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.user_id = o.user_id"
@@ -291,12 +292,13 @@ void outbox_row_free(struct outbox_row *r)
 }
 
 /* Read the candidate row; 1 found, 0 none, -1 error. */
-static int candidate(struct db *db, int64_t now, struct outbox_row *r)
+static int candidate(struct db *db, int64_t now, int64_t only_link, struct outbox_row *r)
 {
 	sqlite3_stmt *st = db_stmt(db, SQL_CANDIDATE);
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 2, only_link);
 	int rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
 		sqlite3_reset(st);
@@ -318,12 +320,13 @@ static int candidate(struct db *db, int64_t now, struct outbox_row *r)
 	return 1;
 }
 
-int db_outbox_claim(struct db *db, int64_t now, int64_t lease_s, struct outbox_row *r)
+int db_outbox_claim(struct db *db, int64_t now, int64_t lease_s, int64_t only_link,
+    struct outbox_row *r)
 {
 	memset(r, 0, sizeof *r);
 	if (db_begin(db) != 0)
 		return -1;
-	int rc = candidate(db, now, r);
+	int rc = candidate(db, now, only_link, r);
 	if (rc == 1) {
 		sqlite3_stmt *st = db_stmt(db, SQL_LEASE);
 		if (!st)
@@ -484,4 +487,18 @@ int db_outbox_provider_ref(struct db *db, int64_t appointment_id, int64_t user_i
 	}
 	sqlite3_reset(st);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+static const char SQL_RELEASE[] =
+    "UPDATE outbox SET lease_until = 0, next_attempt_at = ?2, updated_at = ?2"
+    " WHERE id = ?1 AND state = 'pending'";
+
+int db_outbox_release(struct db *db, int64_t id, int64_t now)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_RELEASE);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, now);
+	return db_step_done(db, st);
 }

@@ -115,8 +115,10 @@ int caldav_push_new(const struct prov_link *l, const struct push_item *it,
 	}
 	if (why) {
 		snprintf(res->error, sizeof res->error, "%s", why);
+		int later = (it->kind == PUSH_EVENT_CREATE || it->kind == PUSH_EVENT_UPDATE) &&
+		    uid && *uid && !p->url;
 		caldav_push_free(p);
-		return PROV_PERM;
+		return later ? PROV_TEMP : PROV_PERM;   /* the calendar is found by the first sync */
 	}
 	*out = p;
 	return PROV_OK;

@@ -15,7 +15,8 @@
 struct caldav_push;
 
 /* Copies what it needs from l and it (both may go away after); res is borrowed for the push.
- * PROV_PERM with res->error when no calendar URL is known or the item is unusable. */
+ * PROV_TEMP with res->error when no calendar URL is known yet (the first sync finds it),
+ * PROV_PERM when the item is unusable. */
 int caldav_push_new(const struct prov_link *l, const struct push_item *it,
     struct push_result *res, struct caldav_push **out);
 /* Like provider.step: STEP_MORE with *req, STEP_DONE, or a prov_status with res->error. */

@@ -7,11 +7,13 @@
 #include "core/db_sync.h"
 #include "core/log.h"
 #include "sync/engine.h"
+#include "sync/push.h"
 #include "sync/run.h"
 #include "sync/watches.h"
 
 #define POLL_DB_MS 500          /* how often wake-ups and due links are looked for */
 #define MAX_DUE 4096
+#define MAX_PUSHES 16         /* outbox items pushed at the same time (push.c) */
 
 struct engine {
 	struct app *app;
@@ -22,6 +24,7 @@ struct engine {
 	int64_t *queue;             /* due, not yet started */
 	size_t n_queue, cap_queue;
 	struct watches *w;
+	struct pushes *pushes;      /* outbox items in flight (push.c) */
 };
 
 static int is_running(const struct engine *e, int64_t id)
@@ -109,7 +112,10 @@ static void hand_back_answers(struct engine *e)
 	void *owner;
 	struct http_xfer *x;
 	while ((x = http_pool_done(e->pool, &owner, &resp))) {
-		run_advance(owner, &resp);
+		if (pushes_owns(e->pushes, owner))
+			pushes_answer(e->pushes, owner, &resp);
+		else
+			run_advance(owner, &resp);
 		http_xfer_free(e->pool, x);
 	}
 }
@@ -129,7 +135,7 @@ int engine_run(struct app *app, const struct engine_opts *o, volatile sig_atomic
 	int64_t next_db_ms = 0;
 	int rc = -1;
 
-	if (!(e.pool = http_pool_new()))
+	if (!(e.pool = http_pool_new()) || !(e.pushes = pushes_new(app, e.pool)))
 		goto out;
 	if (!o->once && o->push && !(e.w = watches_new(app, on_news, &e)))
 		goto out;
@@ -139,13 +145,16 @@ int engine_run(struct app *app, const struct engine_opts *o, volatile sig_atomic
 		int64_t t = now_ms();
 		if (!o->once && t >= next_db_ms) {
 			look_for_due(&e);
+			pushes_start(e.pushes, o->link_id, MAX_PUSHES);
 			if (e.w)
 				watches_refresh(e.w, o->link_id);
 			next_db_ms = t + POLL_DB_MS;
 		}
+		if (o->once)
+			pushes_start(e.pushes, o->link_id, MAX_PUSHES);
 		start_queued(&e, stop);
 		reap(&e);
-		if (o->once && e.n_runs == 0 && e.n_queue == 0)
+		if (o->once && e.n_runs == 0 && e.n_queue == 0 && pushes_running(e.pushes) == 0)
 			break;
 		struct curl_waitfd *fds = NULL;
 		unsigned n_fds = e.w ? watches_fds(e.w, &fds) : 0;
@@ -169,6 +178,7 @@ out:
 		run_free(r);
 	}
 	watches_free(e.w);
+	pushes_free(e.pushes);
 	http_pool_free(e.pool);
 	free(e.queue);
 	return rc;
