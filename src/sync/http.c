@@ -156,6 +156,11 @@ static int xfer_setup(struct http_xfer *x)
 			return -1;
 		x->headers = nl;
 	}
+	/* No "Expect: 100-continue": servers that never answer it (Radicale) cost a second each. */
+	struct curl_slist *nl = curl_slist_append(x->headers, "Expect:");
+	if (!nl)
+		return -1;
+	x->headers = nl;
 	curl_easy_setopt(e, CURLOPT_URL, x->req.url);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);

@@ -26,7 +26,10 @@ static int sink_commit(void *ctx, enum stream s, struct msg_list *msgs, struct e
     const char *cursor)
 {
 	struct run *r = ctx;
-	return store_commit(&r->store, s, msgs, events, cursor);
+	int64_t t0 = now_ms();
+	int rc = store_commit(&r->store, s, msgs, events, cursor);
+	r->store_ms += now_ms() - t0;
+	return rc;
 }
 
 static int sink_save_secret(void *ctx, const char *secret_json)
@@ -173,9 +176,9 @@ static void run_finish(struct run *r)
 		db_sync_link_failed(app->db, r->link.id, now, next, r->error, 0);
 	}
 	log_info("link %lld %s: %s: %ld new, %ld updated, %ld skipped, %ld errors, %ld round trips,"
-	    " %lld ms%s%s", (long long)r->link.id, r->link.address, *streams ? streams : "nothing",
+	    " %lld ms (store %lld ms)%s%s", (long long)r->link.id, r->link.address, *streams ? streams : "nothing",
 	    r->store.c.new_items, r->store.c.updated, r->store.c.skipped, r->store.c.errors,
-	    r->round_trips, (long long)(now_ms() - r->t0_ms), r->failed ? "; failed: " : "",
+	    r->round_trips, (long long)(now_ms() - r->t0_ms), (long long)r->store_ms, r->failed ? "; failed: " : "",
 	    r->failed ? r->error : "");
 }
 

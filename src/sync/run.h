@@ -30,6 +30,7 @@ struct run {
 	int waiting;                    /* an HTTP request is out */
 	int64_t t0_ms;
 	long round_trips;
+	int64_t store_ms;               /* time spent writing pages */
 	int failed;                     /* worst prov_status seen, 0 when none */
 	long retry_after;
 	char error[256];
