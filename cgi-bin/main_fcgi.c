@@ -88,6 +88,11 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* The secrets key, for the link pages that seal tokens and app passwords. */
+	static uint8_t key[CRYPTO_KEY_BYTES];
+	int have_key = crypto_key_load(cfg.secret_key_file, 0, key, err, sizeof err) == 0;
+	if (!have_key)
+		log_warnx("secret key: %s (linking mailboxes is disabled)", err);
 	if ((listen_fd = open_socket(cfg.listen)) < 0)
 		goto done;
 	threads = calloc((size_t)cfg.threads, sizeof *threads);
@@ -96,6 +101,7 @@ int main(int argc, char **argv)
 	for (n = 0; n < cfg.threads; n++) {
 		struct worker *w = &threads[n].w;
 		w->cfg = &cfg;
+		w->key = have_key ? key : NULL;
 		if (!(w->db = db_open(cfg.database, err, sizeof err))) {
 			log_warnx("database: %s", err);
 			goto stop;

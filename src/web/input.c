@@ -77,6 +77,29 @@ static int v_next(const char *s, size_t max)
 	    !strpbrk(s, "\r\n\t");
 }
 
+/* Link flow and Sync settings (page_link.c, page_imap_link.c, page_settings.c, page_hooks.c). */
+static int v_provider(const char *s, size_t max)
+{
+	(void)max;
+	return strcmp(s, "google") == 0 || strcmp(s, "microsoft") == 0 || strcmp(s, "nylas") == 0 ||
+	    strcmp(s, "imap") == 0;
+}
+
+static int v_port(const char *s, size_t max)
+{
+	(void)max;
+	if (!*s)
+		return 1;
+	long n = parse_id(s);
+	return n > 0 && n < 65536;
+}
+
+static int v_privacy(const char *s, size_t max)
+{
+	(void)max;
+	return strcmp(s, "public") == 0 || strcmp(s, "private") == 0;
+}
+
 struct input_key {
 	const char *key;
 	validator check;
@@ -109,6 +132,28 @@ static const struct input_key input_keys[] = {
 	{ "kind", v_kind, 0, 0 },
 	{ "item", v_id, 0, 0 },
 	{ "regarding", v_text, 200, 1 },
+	/* link flow, Sync settings, webhooks */
+	{ "provider", v_provider, 0, 0 },
+	{ "purpose", v_word, 10, 0 },
+	{ "state", v_text, 200, 0 },
+	{ "code", v_text, 2048, 0 },
+	{ "error", v_text, 200, 0 },
+	{ "error_description", v_text, 500, 0 },
+	{ "imap_host", v_text, 253, 1 },
+	{ "imap_port", v_port, 0, 1 },
+	{ "imap_tls", v_flag, 0, 0 },
+	{ "username", v_text, 254, 1 },
+	{ "caldav_url", v_text, 500, 1 },
+	{ "smtp_host", v_text, 253, 1 },
+	{ "smtp_port", v_port, 0, 1 },
+	{ "sync_email", v_flag, 0, 0 },
+	{ "sync_calendar", v_flag, 0, 0 },
+	{ "sync_folder", v_flag, 0, 0 },
+	{ "privacy", v_privacy, 0, 0 },
+	{ "share", v_id, 0, 0 },
+	{ "validationToken", v_text, 1024, 0 },
+	{ "challenge", v_text, 1024, 0 },
+	{ "done", v_word, 20, 0 },
 };
 
 static const struct input_key *input_find(const char *key)

@@ -1,7 +1,9 @@
 /* Pages inside the layout (top bar with the profile menu, main) and the error pages. */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
+#include "core/db_link_flow.h"
 #include "core/log.h"
 #include "web/web.h"
 
@@ -28,6 +30,9 @@ int page_render(struct ctx *c, const char *name, const char *title, struct view 
 	view_str(lv, "title", title);
 	view_int(lv, "logged_in", c->logged_in);
 	view_str(lv, "user_name", c->logged_in ? c->user.name : "");
+	/* the top bar's sync-health badge (one indexed read) */
+	view_int(lv, "sync_flag", c->logged_in && db_link_health_flag(c->db, c->user.id,
+	    c->w->cfg->poll_interval, (int64_t)time(NULL)) == 1);
 	view_str(lv, "csrf", c->csrf);
 	view_html(lv, "content_html", content.s ? content.s : "");
 	buf_free(&c->resp->body);

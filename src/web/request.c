@@ -85,6 +85,7 @@ void req_free(struct req *r)
 	params_free(&r->form);
 	free(r->cookie_session);
 	free(r->cookie_pre);
+	free(r->body);
 	memset(r, 0, sizeof *r);
 }
 

@@ -26,6 +26,9 @@ struct req {
 	char *cookie_pre;      /* owned: the pre-login CSRF cookie, may be NULL */
 	char remote_addr[64];
 	int https;             /* the public URL is https (cookies get Secure) */
+	char *body;            /* owned: a POST body that is not a form (webhooks), or NULL */
+	size_t body_len;
+	char **envp;           /* borrowed: the FastCGI parameters ("NAME=value"), for headers */
 };
 
 struct resp {

@@ -11,6 +11,8 @@
 /* R_CACHE: a GET page that depends only on the database, the user and the URL, so a rendered
  * copy may be served while the database is unchanged (web/page_cache.h). */
 enum { R_PUBLIC = 1, R_NO_SESSION = 2, R_CACHE = 4 };
+/* R_NO_CSRF: a POST from a provider's server (webhook), which verifies its caller itself. */
+enum { R_NO_CSRF = 8 };
 
 struct route {
 	const char *method;
@@ -37,6 +39,19 @@ static const struct route routes[] = {
 	{ "POST", "/appointments/*/delete", page_appointment_delete, 0 },
 	{ "GET", "/contacts/*/activities", page_activities, 0 },
 	{ "POST", "/contacts/*/activities", page_activities, 0 },
+	/* Linking a mailbox, Sync settings, provider webhooks. */
+	{ "GET", "/profile/link", page_link, 0 },
+	{ "POST", "/profile/link", page_link_start, 0 },
+	{ "GET", "/profile/link/imap", page_imap_link, 0 },
+	{ "POST", "/profile/link/imap", page_imap_link, 0 },
+	{ "GET", "/oauth/callback/*", page_oauth_callback, 0 },
+	{ "GET", "/settings/sync", page_settings, 0 },
+	{ "POST", "/settings/sync", page_settings, 0 },
+	{ "POST", "/settings/sync/*", page_settings_action, 0 },
+	{ "POST", "/hooks/google", page_hook_google, R_PUBLIC | R_NO_SESSION | R_NO_CSRF },
+	{ "POST", "/hooks/graph", page_hook_graph, R_PUBLIC | R_NO_SESSION | R_NO_CSRF },
+	{ "GET", "/hooks/nylas", page_hook_nylas, R_PUBLIC | R_NO_SESSION },
+	{ "POST", "/hooks/nylas", page_hook_nylas, R_PUBLIC | R_NO_SESSION | R_NO_CSRF },
 };
 
 /* 1 if path matches pattern; the '*' segment is copied into seg. */
@@ -146,7 +161,7 @@ void route_request(struct ctx *c)
 		    redirect_to_login(c);
 		return;
 	}
-	if (is_post && !csrf_ok(c)) {
+	if (is_post && !(r->flags & R_NO_CSRF) && !csrf_ok(c)) {
 		c->resp->status = page_error(c, 403,
 		    "The form was stale or forged (missing or wrong CSRF token). Reload the page and try again.");
 		return;

@@ -27,6 +27,7 @@ static int read_request(FCGX_Request *fr, const struct config *cfg, struct req *
 	if (!uri)
 		uri = FCGX_GetParam("DOCUMENT_URI", fr->envp);
 	snprintf(r->method, sizeof r->method, "%s", method ? method : "GET");
+	r->envp = fr->envp;
 	snprintf(r->remote_addr, sizeof r->remote_addr, "%s", addr ? addr : "");
 	r->https = cfg->base_url && strncmp(cfg->base_url, "https:", 6) == 0;
 	size_t plen = uri ? strcspn(uri, "?") : 0;
@@ -55,9 +56,15 @@ static int read_request(FCGX_Request *fr, const struct config *cfg, struct req *
 	int rc = 0;
 	if (got != len)
 		rc = 400;
-	else if (ctype && strncasecmp(ctype, "application/x-www-form-urlencoded", 33) == 0 &&
-	    params_parse(&r->form, body, (size_t)len) != 0)
-		rc = 400;
+	else if (ctype && strncasecmp(ctype, "application/x-www-form-urlencoded", 33) == 0) {
+		if (params_parse(&r->form, body, (size_t)len) != 0)
+			rc = 400;
+	} else {
+		body[len] = '\0';   /* kept raw for webhooks (JSON, signed bytes) */
+		r->body = body;
+		r->body_len = (size_t)len;
+		body = NULL;
+	}
 	free(body);
 	return rc;
 }

@@ -18,6 +18,7 @@ struct worker {
 	struct db *db;                /* owned by this worker's thread */
 	struct templates *tpl;        /* owned by this worker */
 	struct page_cache *cache;     /* owned by this worker; NULL runs without one */
+	const uint8_t *key;           /* borrowed: the secrets key (32 bytes); NULL if not loaded */
 };
 
 struct ctx {
@@ -77,5 +78,16 @@ int page_appointment(struct ctx *c);
 int page_appointment_delete(struct ctx *c);
 int page_appointment_new(struct ctx *c);
 int page_activities(struct ctx *c);
+/* Linking a mailbox, Sync settings and provider webhooks (page_link.c, page_oauth.c,
+ * page_imap_link.c, page_settings.c, page_hooks.c). */
+int page_link(struct ctx *c);
+int page_link_start(struct ctx *c);
+int page_oauth_callback(struct ctx *c);
+int page_imap_link(struct ctx *c);
+int page_settings(struct ctx *c);
+int page_settings_action(struct ctx *c);
+int page_hook_google(struct ctx *c);
+int page_hook_graph(struct ctx *c);
+int page_hook_nylas(struct ctx *c);
 
 #endif

@@ -1,0 +1,138 @@
+/* Saving a linked mailbox: the rules every link page shares (see link_save.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/crypto.h"
+#include "core/db_link_flow.h"
+#include "core/log.h"
+#include "web/link_save.h"
+
+const char *link_provider_label(const char *provider)
+{
+	static const char *const names[][2] = {
+		{ "google", "Google" },
+		{ "microsoft", "Microsoft 365" },
+		{ "nylas", "Nylas" },
+		{ "imap", "IMAP + CalDAV" },
+	};
+	for (size_t i = 0; provider && i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(names[i][0], provider) == 0)
+			return names[i][1];
+	return "";
+}
+
+const char *link_guess_provider(const char *email)
+{
+	static const char *const domains[][2] = {
+		{ "gmail.com", "google" },
+		{ "googlemail.com", "google" },
+		{ "outlook.com", "microsoft" },
+		{ "hotmail.com", "microsoft" },
+		{ "live.com", "microsoft" },
+		{ "msn.com", "microsoft" },
+		{ "office365.com", "microsoft" },
+	};
+	const char *at = email ? strrchr(email, '@') : NULL;
+	if (!at)
+		return "imap";
+	const char *d = at + 1;
+	for (size_t i = 0; i < sizeof domains / sizeof domains[0]; i++)
+		if (strcasecmp(d, domains[i][0]) == 0)
+			return domains[i][1];
+	size_t n = strlen(d), m = strlen(".onmicrosoft.com");
+	if (n > m && strcasecmp(d + n - m, ".onmicrosoft.com") == 0)
+		return "microsoft";
+	return "imap";
+}
+
+/* The refusals before anything is written. Returns 0 or a status with msg set. */
+static int link_check(struct ctx *c, const char *provider, const char *address,
+    const struct link *cur, int has_cur, int resync, char *msg, size_t msglen)
+{
+	if (resync) {
+		if (!has_cur || strcmp(cur->provider, provider) != 0) {
+			snprintf(msg, msglen, "There is no %s link to resync; link the mailbox instead.",
+			    link_provider_label(provider));
+			return 409;
+		}
+		if (strcmp(cur->address, address) != 0) {
+			snprintf(msg, msglen, "You signed in as %s, but your link is for %s. Resync must "
+			    "use the same mailbox; nothing was changed.", address, cur->address);
+			return 409;
+		}
+		return 0;
+	}
+	int64_t holder = db_links_find_address(c->db, address);
+	if (holder < 0)
+		return 500;
+	if (holder != 0 && holder != c->user.id) {
+		snprintf(msg, msglen, "%s is already linked by another CRM user. A mailbox can be "
+		    "linked by one user only; nothing was linked.", address);
+		return 409;
+	}
+	if (has_cur) {
+		snprintf(msg, msglen, "You already have %s linked (%s). Unlink it in Sync settings "
+		    "first, or use Resync there.", cur->address, link_provider_label(cur->provider));
+		return 409;
+	}
+	return 0;
+}
+
+int link_save(struct ctx *c, const char *provider, const char *address, const char *settings,
+    const char *secret, int resync, char *msg, size_t msglen, int64_t *link)
+{
+	struct link cur = { 0 };
+	uint8_t *blob = NULL;
+	size_t blob_len = 0;
+	int status = 500;
+
+	snprintf(msg, msglen, "The link could not be saved; it has been logged.");
+	if (!c->w->key) {
+		log_warnx("link for user %lld: no secret key loaded", (long long)c->user.id);
+		return 500;
+	}
+	int has = db_links_get_for_user(c->db, c->user.id, &cur);
+	if (has < 0)
+		return 500;
+	if ((status = link_check(c, provider, address, &cur, has == 0, resync, msg, msglen)) != 0)
+		goto out;
+	status = 500;
+	if (!(blob = crypto_seal(c->w->key, secret, strlen(secret), &blob_len)))
+		goto out;
+	if (resync) {
+		if (db_link_resync(c->db, cur.id, blob, blob_len, settings) != 0)
+			goto out;
+		*link = cur.id;
+		log_info("link %lld of user %lld re-authorized (%s)", (long long)cur.id,
+		    (long long)c->user.id, provider);
+	} else {
+		if (db_links_add(c->db, c->user.id, provider, address, settings, blob, blob_len,
+		    link) != 0) {
+			/* lost a race with another tab or user: the unique indexes refused it */
+			snprintf(msg, msglen, "%s is already linked; nothing was linked.", address);
+			status = 409;
+			goto out;
+		}
+		log_info("link %lld added for user %lld (%s)", (long long)*link,
+		    (long long)c->user.id, provider);
+	}
+	status = 0;
+out:
+	free(blob);
+	link_free(&cur);
+	return status;
+}
+
+int link_result_page(struct ctx *c, int status, int ok, const char *message)
+{
+	struct view *v = view_new();
+	if (!v)
+		return 500;
+	view_int(v, "ok", ok);
+	view_str(v, "message", message);
+	int st = page_render(c, "link_result", ok ? "Linked" : "Link failed", v, status);
+	view_free(v);
+	return st;
+}
