@@ -91,8 +91,11 @@ def start_flow(st, c, provider, purpose="link"):
     return c.post(found[0], found[1])
 
 
-def authorize(st, auth_url):
-    """Let the fake answer the authorize URL (auto_consent set); returns the callback path."""
+def authorize(st, auth_url, hint=None):
+    """Let the fake answer the authorize URL (auto_consent set) as the account hint (else the
+    URL's login_hint, else the fake's first account); returns the callback path."""
+    if hint:
+        auth_url += "&login_hint=" + urllib.parse.quote(hint, safe="")
     status, loc, body = fetch_no_redirect(auth_url)
     w.expect(status == 302 and loc, "authorize answered %s: %s" % (status, body[:300]))
     p = urllib.parse.urlsplit(loc)
@@ -100,10 +103,10 @@ def authorize(st, auth_url):
     return p.path + "?" + p.query
 
 
-def oauth_link(st, c, provider, purpose="link"):
+def oauth_link(st, c, provider, purpose="link", hint=None):
     """The whole flow: start, authorize at the fake, come back. Returns the callback page."""
     r = start_flow(st, c, provider, purpose)
     w.expect(r.status == 303, "start: " + w.snippet(r))
     loc = r.header("Location")
     w.expect(loc.startswith(st.fake.base + "/"), "start went to %r, not the fake" % loc)
-    return c.get(authorize(st, loc))
+    return c.get(authorize(st, loc, hint))
