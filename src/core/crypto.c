@@ -1,6 +1,7 @@
 /* libsodium wrappers: sealed secrets, argon2id passwords, tokens, SHA-256. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,16 +88,29 @@ char *crypto_open(const uint8_t key[CRYPTO_KEY_BYTES], const uint8_t *blob, size
 	return out;
 }
 
+/* argon2id at OWASP's recommended floor (19 MiB, 2 passes), one hash at a time per process:
+ * the web app's memory stays bounded however many people log in at once, and a burst of
+ * guesses queues instead of multiplying. Older hashes with other parameters still verify. */
+#define PW_OPSLIMIT 2
+#define PW_MEMLIMIT (19u * 1024 * 1024)
+static pthread_mutex_t pw_lock = PTHREAD_MUTEX_INITIALIZER;
+
 int crypto_password_hash(const char *password, char out[128])
 {
 	_Static_assert(crypto_pwhash_STRBYTES == 128, "argon2id string size");
-	return crypto_pwhash_str(out, password, strlen(password),
-	    crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE) == 0 ? 0 : -1;
+	pthread_mutex_lock(&pw_lock);
+	int rc = crypto_pwhash_str_alg(out, password, strlen(password), PW_OPSLIMIT, PW_MEMLIMIT,
+	    crypto_pwhash_ALG_ARGON2ID13);
+	pthread_mutex_unlock(&pw_lock);
+	return rc == 0 ? 0 : -1;
 }
 
 int crypto_password_verify(const char *hash, const char *password)
 {
-	return crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
+	pthread_mutex_lock(&pw_lock);
+	int rc = crypto_pwhash_str_verify(hash, password, strlen(password));
+	pthread_mutex_unlock(&pw_lock);
+	return rc == 0;
 }
 
 char *crypto_b64url(const uint8_t *data, size_t len, char *out, size_t outsize)

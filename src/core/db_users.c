@@ -130,7 +130,7 @@ int db_users_get_by_email(struct db *db, const char *email, struct user *u)
 int db_users_check_password(struct db *db, const char *email, const char *password, int64_t *id)
 {
 	/* A fixed hash to verify against when the user is unknown, so timing does not tell. */
-	static const char dummy[] = "$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$"
+	static const char dummy[] = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$"
 	    "3vT6qzV9Ygq2Gk7bJm6J0rQe0h2wqv3rX0d8S1m0k2Q";
 	char norm[256];
 	sqlite3_stmt *st = db_stmt(db, SQL_USER_HASH);
