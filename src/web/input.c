@@ -100,6 +100,13 @@ static int v_privacy(const char *s, size_t max)
 	return strcmp(s, "public") == 0 || strcmp(s, "private") == 0;
 }
 
+/* The calendar feed's settings (page_feed.c). */
+static int v_feed(const char *s, size_t max)
+{
+	(void)max;
+	return strcmp(s, "on") == 0 || strcmp(s, "off") == 0 || strcmp(s, "regenerate") == 0;
+}
+
 struct input_key {
 	const char *key;
 	validator check;
@@ -154,6 +161,14 @@ static const struct input_key input_keys[] = {
 	{ "validationToken", v_text, 1024, 0 },
 	{ "challenge", v_text, 1024, 0 },
 	{ "done", v_word, 20, 0 },
+	/* compose, unmatched, calendar feed */
+	{ "to", v_text, 4000, 1 },
+	{ "cc", v_text, 4000, 1 },
+	{ "subject", v_text, 500, 1 },
+	{ "body", v_text, 50000, 1 },
+	{ "reply", v_id, 0, 0 },
+	{ "result", v_word, 20, 0 },
+	{ "feed", v_feed, 0, 0 },
 };
 
 static const struct input_key *input_find(const char *key)

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "core/db_link_flow.h"
+#include "core/db_unmatched.h"
 #include "core/log.h"
 #include "web/web.h"
 
@@ -33,6 +34,8 @@ int page_render(struct ctx *c, const char *name, const char *title, struct view 
 	/* the top bar's sync-health badge (one indexed read) */
 	view_int(lv, "sync_flag", c->logged_in && db_link_health_flag(c->db, c->user.id,
 	    c->w->cfg->poll_interval, (int64_t)time(NULL)) == 1);
+	/* CRM-folder messages waiting to be assigned (a count over a small table) */
+	view_int(lv, "unmatched", c->logged_in ? (long)db_unmatched_count(c->db, c->user.id) : 0);
 	view_str(lv, "csrf", c->csrf);
 	view_html(lv, "content_html", content.s ? content.s : "");
 	buf_free(&c->resp->body);

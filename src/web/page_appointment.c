@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "core/timeutil.h"
 #include "web/appt_form.h"
+#include "web/outbox_view.h"
 
 /* 1 if the posted provider fields of an imported appointment differ from the stored ones
  * (absent fields count as unchanged). */
@@ -54,6 +55,11 @@ static int show_form(struct ctx *c, const struct appt_view *a, int access,
 	view_str(v, "acct_address1", a->acct_address1);
 	view_str(v, "acct_city_line", a->acct_number[0] ? a->acct_city_line : "");
 	view_int(v, "saved", q_get(c, "saved") != NULL && in == NULL);
+	/* where the CRM's copy stands in the external calendar (push_state, push_text, push_retry) */
+	struct outbox_label ol;
+	if (outbox_label_for_appointment(c, a->id, &ol) != 0)
+		goto done;
+	outbox_label_view(v, &ol);
 	struct vlist *errs = vlist_new();
 	for (int i = 0; in && i < in->n_errors; i++)
 		vrow_str(vlist_row(errs), in->errors[i]);

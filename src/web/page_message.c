@@ -6,6 +6,7 @@
 
 #include "core/db_web.h"
 #include "core/timeutil.h"
+#include "web/outbox_view.h"
 #include "web/web.h"
 
 static void who(char *out, size_t size, const char *name, const char *email)
@@ -59,7 +60,18 @@ int page_message(struct ctx *c)
 		vrow_str(r, m->subject);
 		vrow_str(r, m->body_text);
 		vrow_int(r, m->id == id);
+		/* a mail sent from the CRM: its send state (m[7] class, m[8] text, m[9] retry id) */
+		struct outbox_label ol;
+		if (outbox_label_for_message(c, m->id, &ol) != 0) {
+			vlist_free(l);
+			goto done;
+		}
+		vrow_str(r, ol.cls);
+		vrow_str(r, ol.text);
+		vrow_int(r, (long)ol.retry_id);
 	}
+	view_int(v, "reply_id", (long)id);
+	view_str(v, "csrf", c->csrf);
 	view_list(v, "messages", l);
 	status = page_render(c, "message", head->subject[0] ? head->subject : "Message", v, 200);
 done:

@@ -52,15 +52,26 @@ static const struct route routes[] = {
 	{ "POST", "/hooks/graph", page_hook_graph, R_PUBLIC | R_NO_SESSION | R_NO_CSRF },
 	{ "GET", "/hooks/nylas", page_hook_nylas, R_PUBLIC | R_NO_SESSION },
 	{ "POST", "/hooks/nylas", page_hook_nylas, R_PUBLIC | R_NO_SESSION | R_NO_CSRF },
+	/* Two-way: mail out, push state retry, unmatched CRM-folder mail, the calendar feed. */
+	{ "GET", "/compose", page_compose, 0 },
+	{ "POST", "/compose", page_compose, 0 },
+	{ "POST", "/outbox/*/retry", page_outbox_retry, 0 },
+	{ "GET", "/unmatched", page_unmatched, 0 },
+	{ "POST", "/unmatched/*/assign", page_unmatched_assign, 0 },
+	{ "POST", "/unmatched/*/discard", page_unmatched_discard, 0 },
+	{ "GET", "/settings/feed", page_feed_settings, 0 },
+	{ "POST", "/settings/feed", page_feed_settings, 0 },
+	{ "GET", "/feeds/*.ics", page_feed, R_PUBLIC | R_NO_SESSION },
 };
 
-/* 1 if path matches pattern; the '*' segment is copied into seg. */
+/* 1 if path matches pattern; the '*' segment is copied into seg. The segment ends at '/' or at
+ * the pattern's next literal character (as the "." of "feeds/ * .ics"). */
 static int route_match(const char *pattern, const char *path, char *seg, size_t segsize)
 {
 	while (*pattern && *path) {
 		if (*pattern == '*') {
 			size_t n = 0;
-			while (path[n] && path[n] != '/') {
+			while (path[n] && path[n] != '/' && path[n] != pattern[1]) {
 				char ch = path[n];
 				if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
 				    (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'))

@@ -89,5 +89,13 @@ int page_settings_action(struct ctx *c);
 int page_hook_google(struct ctx *c);
 int page_hook_graph(struct ctx *c);
 int page_hook_nylas(struct ctx *c);
+/* Two-way (page_compose.c, outbox_view.c, page_unmatched.c, page_feed.c). */
+int page_compose(struct ctx *c);
+int page_outbox_retry(struct ctx *c);
+int page_unmatched(struct ctx *c);
+int page_unmatched_assign(struct ctx *c);
+int page_unmatched_discard(struct ctx *c);
+int page_feed_settings(struct ctx *c);
+int page_feed(struct ctx *c);
 
 #endif

@@ -1,0 +1,123 @@
+/* The private calendar feed: secrets and the appointments it lists. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/db_feed.h"
+#include "core/log.h"
+
+static const char SQL_SECRET_GET[] = "SELECT feed_secret FROM users WHERE id = ?";
+static const char SQL_SECRET_SET[] = "UPDATE users SET feed_secret = ?2 WHERE id = ?1";
+static const char SQL_BY_SECRET[] = "SELECT id FROM users WHERE feed_secret = ?";
+static const char SQL_EVENTS[] =
+    "SELECT a.ical_uid, a.recurrence_id, a.start_at, a.duration_min, a.all_day, a.time_zone,"
+    " a.cancelled, a.updated_at, a.title, a.location,"
+    " CASE WHEN a.note != '' THEN a.note ELSE a.description END"
+    " FROM appointments a JOIN appointment_users au ON au.appointment_id = a.id"
+    " WHERE au.user_id = ?1 AND a.hidden = 0 AND a.start_at >= ?2 AND a.start_at < ?3"
+    " ORDER BY a.start_at, a.id";
+
+int db_feed_secret_get(struct db *db, int64_t user_id, char **secret)
+{
+	*secret = NULL;
+	sqlite3_stmt *st = db_stmt(db, SQL_SECRET_GET);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, user_id);
+	int rc = sqlite3_step(st), ret = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL &&
+	    !(*secret = db_col_strdup(st, 0)))
+		ret = -1;
+	sqlite3_reset(st);
+	return ret;
+}
+
+int db_feed_secret_set(struct db *db, int64_t user_id, const char *secret)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_SECRET_SET);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, user_id);
+	db_bind_text(st, 2, secret);
+	return db_step_done(db, st);
+}
+
+int db_feed_user_by_secret(struct db *db, const char *secret, int64_t *user_id)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_BY_SECRET);
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, secret);
+	int rc = sqlite3_step(st), ret = rc == SQLITE_DONE ? 1 : -1;
+	if (rc == SQLITE_ROW) {
+		*user_id = sqlite3_column_int64(st, 0);
+		ret = 0;
+	}
+	sqlite3_reset(st);
+	return ret;
+}
+
+void feed_rows_free(struct feed_rows *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		struct feed_event *e = &r->v[i];
+		free((char *)e->uid);
+		free((char *)e->recurrence_id);
+		free((char *)e->time_zone);
+		free((char *)e->title);
+		free((char *)e->location);
+		free((char *)e->description);
+	}
+	free(r->v);
+	memset(r, 0, sizeof *r);
+}
+
+static char *col(sqlite3_stmt *st, int i)
+{
+	char *s = db_col_strdup(st, i);
+	return s ? s : strdup("");
+}
+
+int db_feed_events(struct db *db, int64_t user_id, int64_t from, int64_t to,
+    struct feed_rows *out)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_EVENTS);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, user_id);
+	sqlite3_bind_int64(st, 2, from);
+	sqlite3_bind_int64(st, 3, to);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (out->n == out->cap) {
+			size_t ncap = out->cap ? out->cap * 2 : 32;
+			struct feed_event *n = realloc(out->v, ncap * sizeof *n);
+			if (!n)
+				goto fail;
+			out->v = n;
+			out->cap = ncap;
+		}
+		struct feed_event *e = &out->v[out->n++];
+		memset(e, 0, sizeof *e);
+		e->uid = col(st, 0);
+		e->recurrence_id = col(st, 1);
+		e->start_at = sqlite3_column_int64(st, 2);
+		e->duration_min = sqlite3_column_int(st, 3);
+		e->all_day = sqlite3_column_int(st, 4);
+		e->time_zone = db_col_strdup(st, 5);
+		e->cancelled = sqlite3_column_int(st, 6);
+		e->updated_at = sqlite3_column_int64(st, 7);
+		e->title = col(st, 8);
+		e->location = col(st, 9);
+		e->description = col(st, 10);
+		if (!e->uid || !e->recurrence_id || !e->title || !e->location || !e->description)
+			goto fail;
+	}
+	if (rc != SQLITE_DONE)
+		goto fail;
+	sqlite3_reset(st);
+	return 0;
+fail:
+	log_warnx("db: feed of user %lld: %s", (long long)user_id, sqlite3_errmsg(db->h));
+	sqlite3_reset(st);
+	return -1;
+}
