@@ -1,4 +1,5 @@
 /* Saving a linked mailbox: the rules every link page shares (see link_save.h). */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,39 @@ const char *link_guess_provider(const char *email)
 	if (n > m && strcasecmp(d + n - m, ".onmicrosoft.com") == 0)
 		return "microsoft";
 	return "imap";
+}
+
+/* Append the scheme://host[:port] of url to b unless it is already there; URLs with
+ * characters that do not belong in a CSP source are skipped. */
+static void origin_add(struct buf *b, const char *url)
+{
+	const char *p = url ? strstr(url, "://") : NULL;
+	char origin[256];
+	if (!p || (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0))
+		return;
+	size_t n = (size_t)(p + 3 - url) + strcspn(p + 3, "/?#");
+	if (n >= sizeof origin)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)url[i]) && !strchr(":/.-[]", url[i]))
+			return;
+	memcpy(origin, url, n);
+	origin[n] = '\0';
+	for (const char *hit = b->s; hit && (hit = strstr(hit, origin)) != NULL; hit++)
+		if ((hit == b->s || hit[-1] == ' ') && (hit[n] == ' ' || hit[n] == '\0'))
+			return;
+	if (b->len)
+		buf_puts(b, " ");
+	buf_puts(b, origin);
+}
+
+char *link_oauth_origins(const struct config *cfg)
+{
+	struct buf b = { 0 };
+	origin_add(&b, cfg->google.auth_url);
+	origin_add(&b, cfg->microsoft.auth_url);
+	origin_add(&b, cfg->nylas.auth_url);
+	return b.len ? buf_take(&b) : NULL;
 }
 
 /* The refusals before anything is written. Returns 0 or a status with msg set. */

@@ -14,6 +14,11 @@ const char *link_provider_label(const char *provider);
  * "imap". */
 const char *link_guess_provider(const char *email);
 
+/* The origins ("https://accounts.google.com ...") of the configured OAuth providers' authorize
+ * URLs, space separated, for the CSP form-action of pages whose forms start a flow (the browser
+ * checks the redirect to the provider against it). Malloc'd; NULL when none. */
+char *link_oauth_origins(const struct config *cfg);
+
 /* Link (resync = 0) or re-authorize (resync = 1) the signed-in user's mailbox address (already
  * normalized) at provider with settings JSON and the secret JSON (sealed here with the worker's
  * key; never stored in the clear). On refusal returns an HTTP status (403, 409, 500) with a

@@ -52,6 +52,7 @@ int page_link(struct ctx *c)
 		vrow_int(r, provider_ready(c->w->cfg, providers[i]));
 	}
 	view_list(v, "providers", l);
+	c->resp->csp_form_action = link_oauth_origins(c->w->cfg);
 	st = page_render(c, "link", "Link External Calendar/Email", v, 200);
 out:
 	view_free(v);

@@ -87,6 +87,7 @@ static int show(struct ctx *c)
 		vrow_int(r, strcmp(people.v[i].c[2], "1") == 0);
 	}
 	view_list(v, "people", pl);
+	c->resp->csp_form_action = link_oauth_origins(c->w->cfg);   /* the Resync form */
 	st = page_render(c, "settings", "Sync settings", v, 200);
 out:
 	view_free(v);

@@ -92,6 +92,7 @@ void req_free(struct req *r)
 void resp_free(struct resp *r)
 {
 	buf_free(&r->body);
+	free(r->csp_form_action);
 	free(r->location);
 	for (int i = 0; i < r->n_cookies; i++)
 		free(r->cookies[i]);

@@ -36,6 +36,8 @@ struct resp {
 	struct buf body;
 	const char *content_type;   /* static string; default text/html */
 	char *location;             /* owned: for redirects */
+	char *csp_form_action;      /* owned: extra CSP form-action sources (OAuth providers'
+	                             * origins, for forms that go there), or NULL */
 	char *cookies[4];           /* owned Set-Cookie values */
 	int n_cookies;
 };

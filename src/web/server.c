@@ -6,10 +6,12 @@
 #include "core/log.h"
 #include "web/server.h"
 
-static const char SECURITY_HEADERS[] =
+/* The CSP ends with form-action 'self', to which a page may add sources (resp.csp_form_action). */
+static const char CSP_HEADER[] =
     "Content-Security-Policy: default-src 'self'; script-src 'self'; style-src 'self';"
     " img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none';"
-    " form-action 'self'\r\n"
+    " form-action 'self'";
+static const char SECURITY_HEADERS[] =
     "X-Content-Type-Options: nosniff\r\n"
     "Referrer-Policy: same-origin\r\n"
     "Cache-Control: no-store\r\n";
@@ -76,6 +78,8 @@ static void write_response(FCGX_Request *fr, const struct resp *rs, int head)
 	buf_printf(&h, "Status: %d %s\r\n", status, http_reason(status));
 	buf_printf(&h, "Content-Type: %s\r\n",
 	    rs->content_type ? rs->content_type : "text/html; charset=utf-8");
+	buf_printf(&h, "%s%s%s\r\n", CSP_HEADER, rs->csp_form_action ? " " : "",
+	    rs->csp_form_action ? rs->csp_form_action : "");
 	buf_puts(&h, SECURITY_HEADERS);
 	if (rs->location)
 		buf_printf(&h, "Location: %s\r\n", rs->location);

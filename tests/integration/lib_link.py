@@ -110,3 +110,35 @@ def oauth_link(st, c, provider, purpose="link", hint=None):
     loc = r.header("Location")
     w.expect(loc.startswith(st.fake.base + "/"), "start went to %r, not the fake" % loc)
     return c.get(authorize(st, loc, hint))
+
+
+def _serve(argv):
+    """`python3 lib_link.py serve [--bin DIR]`: a LinkStack (fakes included) until stdin
+    closes; prints one JSON line {url, port, dir, conf, bin, fake}."""
+    import argparse
+    import json
+    import signal
+    ap = argparse.ArgumentParser(prog="lib_link.py serve")
+    ap.add_argument("--bin", default=w.BIN)
+    a = ap.parse_args(argv)
+    st = LinkStack(bin_dir=a.bin)
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    st.start()
+    try:
+        print(json.dumps({"url": st.url, "port": st.port, "dir": st.dir, "conf": st.conf,
+                          "bin": st.bin, "fake": st.fake.base}), flush=True)
+        sys.stdin.read()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        st.stop()
+        for p in st.problems():
+            print("problem: " + p, file=sys.stderr)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) >= 2 and sys.argv[1] == "serve":
+        _serve(sys.argv[2:])
+    else:
+        print(__doc__)
+        sys.exit(2)
