@@ -36,7 +36,12 @@ static void view_link(struct ctx *c, struct view *v, const struct link *l)
 	view_int(v, "oauth", strcmp(l->provider, "imap") != 0);
 	view_str(v, "status", l->status);
 	view_when(c, v, "last_success", l->last_success_at, "Not yet");
-	view_when(c, v, "next_sync", l->next_due_at > now ? l->next_due_at : now, "");
+	if (strcmp(l->status, "active") != 0)
+		view_str(v, "next_sync", "Not scheduled (needs Resync)");
+	else if (l->next_due_at <= now)
+		view_str(v, "next_sync", "Now");
+	else
+		view_when(c, v, "next_sync", l->next_due_at, "");
 	view_str(v, "last_error", l->last_error ? l->last_error : "");
 	view_int(v, "items_imported", (long)l->items_imported);
 	view_int(v, "healthy", problem == NULL);
