@@ -141,7 +141,7 @@ out:
 	return rc;
 }
 
-/* Run fn on one item under a savepoint; a failing item is rolled back, counted and logged. */
+/* Close the savepoint of one item: kept when ok is 0, else rolled back, counted and logged. */
 static int with_savepoint(struct store *s, int ok, const char *what, const char *id)
 {
 	if (ok == 0)
