@@ -5,6 +5,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <jansson.h>
+
 #include "core/crypto.h"
 #include "core/db_link_flow.h"
 #include "core/log.h"
@@ -136,7 +138,17 @@ int link_save(struct ctx *c, const char *provider, const char *address, const ch
 	if (!(blob = crypto_seal(c->w->key, secret, strlen(secret), &blob_len)))
 		goto out;
 	if (resync) {
-		if (db_link_resync(c->db, cur.id, blob, blob_len, settings) != 0)
+		/* new keys (a Nylas grant id, IMAP servers) over what the link already holds */
+		json_t *merged = json_loads(cur.settings, 0, NULL), *add = json_loads(settings, 0, NULL);
+		char *ms = NULL;
+		if (json_is_object(merged) && json_is_object(add) &&
+		    json_object_update(merged, add) == 0)
+			ms = json_dumps(merged, JSON_COMPACT);
+		json_decref(merged);
+		json_decref(add);
+		int rc = db_link_resync(c->db, cur.id, blob, blob_len, ms ? ms : settings);
+		free(ms);
+		if (rc != 0)
 			goto out;
 		*link = cur.id;
 		log_info("link %lld of user %lld re-authorized (%s)", (long long)cur.id,
