@@ -125,3 +125,13 @@ void http_req_clear(struct http_req *r)
 	free(r->userpwd);
 	memset(r, 0, sizeof *r);
 }
+
+void subscription_clear(struct subscription *s)
+{
+	if (!s)
+		return;
+	free(s->channel_id);
+	free(s->resource_id);
+	free(s->token);
+	memset(s, 0, sizeof *s);
+}

@@ -158,6 +158,16 @@ enum { STEP_DONE = 1, STEP_MORE = 2 };  /* step() results besides the prov_statu
 
 struct pass;   /* a provider's private state for one pass */
 
+/* A provider webhook subscription, as kept in push_channels. Strings malloc'd, owned by the
+ * struct; subscription_clear() frees them. */
+struct subscription {
+	char *channel_id;     /* Google channel id / Graph subscription id; NULL: create one */
+	char *resource_id;    /* Google resourceId (needed to stop a channel), or NULL */
+	char *token;          /* secret the provider echoes back (X-Goog-Channel-Token, clientState) */
+	int64_t expires_at;   /* epoch seconds */
+};
+void subscription_clear(struct subscription *s);
+
 /* One outgoing item from the outbox. Everything borrowed from the engine for the whole push. */
 enum push_kind {
 	PUSH_EVENT_CREATE,   /* create ev in the user's calendar, contacts invited */
@@ -225,6 +235,16 @@ struct provider {
 	 * re-link (AUTH) or give up on the item (PERM, with res->error saying why). */
 	int (*push_begin)(const struct prov_link *l, const struct push_item *it,
 	    struct push_result *res, struct pass **out);
+
+	/* Provider webhooks (Google watch channels, Graph subscriptions); NULL when the provider
+	 * has none. subscribe_begin() starts a step machine that creates (sub->channel_id NULL)
+	 * or renews/replaces sub for stream s, calling back notify_url (base_url + /hooks/NAME)
+	 * with sub->token as the channel token / clientState; on STEP_DONE *sub holds the new
+	 * channel id, resource id and expiry. The engine keeps push_channels rows, renews a
+	 * channel before it expires, and only subscribes when base_url is https (a provider
+	 * cannot reach a loopback URL). */
+	int (*subscribe_begin)(const struct prov_link *l, enum stream s, const char *notify_url,
+	    struct subscription *sub, struct pass **out);
 };
 
 void http_req_clear(struct http_req *r);   /* frees the owned members */
