@@ -68,11 +68,13 @@ int db_sync_thread_merge(struct db *db, int64_t from, int64_t into);
 /* Insert the message into thread; refs is space-separated. Returns its id or -1. */
 int64_t db_sync_msg_add(struct db *db, int64_t thread, const struct sync_msg *m,
     const char *refs, const char *to_list, const char *cc_list, int64_t now);
-/* Record that user saw message through (link, provider_id); 1 when new, 0 when known. */
+/* Record that user saw message through (link, provider_id); 1 when new or when a row without a
+ * provider id (a mail the web app sent) got this one, 0 when known. */
 int db_sync_msg_user_add(struct db *db, int64_t msg, int64_t user, int64_t link,
     const char *provider_id, const char *direction);
 int db_sync_msg_contact_add(struct db *db, int64_t msg, int64_t contact);
-/* A CRM-folder message matching no contact, kept for the user to assign. 1 new, 0 known. */
+/* A CRM-folder message matching no contact, kept for the user to assign. 1 new, 0 when the
+ * link already lists it or the user discarded it (unmatched_discards). */
 int db_sync_unmatched_add(struct db *db, int64_t link, int64_t user, const struct sync_msg *m,
     const char *refs, const char *to_list, const char *cc_list, int64_t now);
 
@@ -84,9 +86,14 @@ struct db_appt_state {
 	int has_user;      /* this user already has it */
 	int same_etag;     /* ... through the same link with the same etag */
 	char source[16];   /* "crm" or "imported" */
+	int64_t provider_updated;   /* the provider's last-modified time stored, 0 if none */
+	int push_pending;  /* a CRM change of it waits in the outbox (create or update) */
 };
+/* The stored appointment an event names: the one the link has under (provider_id, occurrence)
+ * when provider_id is given and there is one (a CRM appointment the provider gave its own UID),
+ * else the one with (uid, occurrence). */
 int db_sync_appt_state(struct db *db, const char *uid, const char *recurrence_id, int64_t user,
-    int64_t link, const char *etag, struct db_appt_state *st);
+    int64_t link, const char *etag, const char *provider_id, struct db_appt_state *st);
 /* Insert an imported appointment; returns its id or -1. */
 int64_t db_sync_appt_add(struct db *db, const struct sync_event *e, int64_t assigned,
     int64_t account, int64_t now);

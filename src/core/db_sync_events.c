@@ -12,10 +12,18 @@
 #include "core/db_sync.h"
 #include "core/log.h"
 
+#define STATE_COLS \
+    "SELECT a.id, a.hidden, a.source, u.user_id IS NOT NULL," \
+    " u.link_id IS ?4 AND u.etag IS NOT NULL AND u.etag = ?5, coalesce(a.provider_updated_at, 0)," \
+    " EXISTS (SELECT 1 FROM outbox o WHERE o.appointment_id = a.id AND o.state = 'pending'" \
+    " AND o.kind IN ('event_create', 'event_update'))"
+/* By the link's own id for the event first: an appointment the CRM pushed may have been given
+ * another UID by the provider (Graph, Nylas), and only (link, provider id) names it then. */
+static const char SQL_STATE_BY_PID[] =
+    STATE_COLS " FROM appointment_users u JOIN appointments a ON a.id = u.appointment_id"
+    " WHERE u.link_id = ?4 AND u.provider_id = ?6 AND a.recurrence_id = ?2 AND u.user_id = ?3";
 static const char SQL_STATE[] =
-    "SELECT a.id, a.hidden, a.source, u.user_id IS NOT NULL,"
-    " u.link_id IS ?4 AND u.etag IS NOT NULL AND u.etag = ?5"
-    " FROM appointments a LEFT JOIN appointment_users u ON u.appointment_id = a.id"
+    STATE_COLS " FROM appointments a LEFT JOIN appointment_users u ON u.appointment_id = a.id"
     " AND u.user_id = ?3 WHERE a.ical_uid = ?1 AND a.recurrence_id = ?2";
 static const char SQL_ADD[] =
     "INSERT INTO appointments (source, ical_uid, recurrence_id, type, assigned_user_id,"
@@ -55,10 +63,12 @@ static const char SQL_RETIRE_DELETE[] =
     " AND note = '' AND completion_note = '' AND complete = 0 AND regarding = ''"
     " AND NOT EXISTS (SELECT 1 FROM appointment_users WHERE appointment_id = ?1)";
 
-int db_sync_appt_state(struct db *db, const char *uid, const char *recurrence_id, int64_t user,
-    int64_t link, const char *etag, struct db_appt_state *out)
+/* Run one of the state queries; 0 with *out filled (id 0 when no row), -1 on error. */
+static int appt_state(struct db *db, const char *sql, const char *uid, const char *recurrence_id,
+    int64_t user, int64_t link, const char *etag, const char *provider_id,
+    struct db_appt_state *out)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_STATE);
+	sqlite3_stmt *st = db_stmt(db, sql);
 	memset(out, 0, sizeof *out);
 	if (!st)
 		return -1;
@@ -67,6 +77,8 @@ int db_sync_appt_state(struct db *db, const char *uid, const char *recurrence_id
 	sqlite3_bind_int64(st, 3, user);
 	sqlite3_bind_int64(st, 4, link);
 	db_bind_text(st, 5, etag);
+	if (sqlite3_bind_parameter_count(st) >= 6)
+		db_bind_text(st, 6, provider_id);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		out->id = sqlite3_column_int64(st, 0);
@@ -75,6 +87,8 @@ int db_sync_appt_state(struct db *db, const char *uid, const char *recurrence_id
 		snprintf(out->source, sizeof out->source, "%s", src ? (const char *)src : "");
 		out->has_user = sqlite3_column_int(st, 3);
 		out->same_etag = sqlite3_column_int(st, 4);
+		out->provider_updated = sqlite3_column_int64(st, 5);
+		out->push_pending = sqlite3_column_int(st, 6);
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
@@ -82,6 +96,17 @@ int db_sync_appt_state(struct db *db, const char *uid, const char *recurrence_id
 		return -1;
 	}
 	return 0;
+}
+
+int db_sync_appt_state(struct db *db, const char *uid, const char *recurrence_id, int64_t user,
+    int64_t link, const char *etag, const char *provider_id, struct db_appt_state *out)
+{
+	if (provider_id && appt_state(db, SQL_STATE_BY_PID, uid, recurrence_id, user, link, etag,
+	    provider_id, out) != 0)
+		return -1;
+	if (provider_id && out->id)
+		return 0;
+	return appt_state(db, SQL_STATE, uid, recurrence_id, user, link, etag, NULL, out);
 }
 
 static void bind_opt_id(sqlite3_stmt *st, int i, int64_t id)

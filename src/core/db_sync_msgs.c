@@ -34,15 +34,23 @@ static const char SQL_MSG_ADD[] =
     "INSERT INTO messages (thread_id, message_id, in_reply_to, refs, subject, from_email,"
     " from_name, to_list, cc_list, sent_at, body_text, created_at)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+/* A row written without a provider id (the web app's copy of a mail it sent) gets the one the
+ * sync finds the mail under, so the mailbox's copy is known by (link, provider id) from then on. */
 static const char SQL_MSG_USER_ADD[] =
     "INSERT INTO message_users (message_id, user_id, link_id, provider_id, direction)"
-    " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
+    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (message_id, user_id) DO UPDATE SET"
+    " provider_id = excluded.provider_id, link_id = excluded.link_id"
+    " WHERE message_users.provider_id IS NULL AND excluded.provider_id IS NOT NULL"
+    " ON CONFLICT DO NOTHING";
 static const char SQL_MSG_CONTACT_ADD[] =
     "INSERT OR IGNORE INTO message_contacts (message_id, contact_id) VALUES (?, ?)";
 static const char SQL_UNMATCHED_ADD[] =
     "INSERT INTO unmatched_messages (link_id, user_id, provider_id, message_id, subject,"
     " from_email, from_name, to_list, cc_list, sent_at, body_text, in_reply_to, refs, created_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
+    " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14"
+    " WHERE NOT EXISTS (SELECT 1 FROM unmatched_discards WHERE link_id = ?1 AND message_id = ?4)"
+    " AND NOT EXISTS (SELECT 1 FROM unmatched_messages WHERE link_id = ?1 AND message_id = ?4)"
+    " ON CONFLICT DO NOTHING";
 
 /* The first column of the first row as an integer: *out, 1 when no row, -1 on error. */
 static int one_int(struct db *db, sqlite3_stmt *st, int64_t *out)

@@ -30,6 +30,11 @@ static const char SQL_CONTACTS[] =
     " WHERE e.contact_id = c.id), '') FROM contacts c JOIN accounts a ON a.id = c.account_id"
     " ORDER BY c.name COLLATE NOCASE, a.name LIMIT ?";
 static const char SQL_DELETE[] = "DELETE FROM unmatched_messages WHERE id = ? AND user_id = ?";
+/* A discarded (or assigned) message is remembered, so the CRM folder never brings it back. */
+static const char SQL_REMEMBER[] =
+    "INSERT OR IGNORE INTO unmatched_discards (link_id, message_id, discarded_at)"
+    " SELECT link_id, message_id, strftime('%s', 'now') FROM unmatched_messages"
+    " WHERE id = ? AND user_id = ?";
 
 void unmatched_list_free(struct unmatched_list *l)
 {
@@ -264,8 +269,12 @@ out:
 
 int db_unmatched_discard(struct db *db, int64_t id, int64_t user_id)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_DELETE);
+	sqlite3_stmt *st = db_stmt(db, SQL_REMEMBER);
 	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, user_id);
+	if (db_step_done(db, st) != 0 || !(st = db_stmt(db, SQL_DELETE)))
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int64(st, 2, user_id);

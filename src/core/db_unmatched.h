@@ -38,7 +38,8 @@ int db_unmatched_contacts(struct db *db, int limit, struct web_rows *out);
  * (or is not the user's), -1. */
 int db_unmatched_assign(struct db *db, int64_t id, int64_t user_id, int64_t contact_id,
     int64_t *msg_id);
-/* Delete the user's unmatched message id. Returns 0, 1 when there is none, -1. */
+/* Delete the user's unmatched message id, remembering its Message-ID for the link so a later
+ * pass of the CRM folder does not bring it back. Returns 0, 1 when there is none, -1. */
 int db_unmatched_discard(struct db *db, int64_t id, int64_t user_id);
 
 #endif

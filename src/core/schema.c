@@ -296,8 +296,27 @@ static const char m2_outbox_lease[] =
 "CREATE INDEX outbox_by_appointment ON outbox(appointment_id);"
 "CREATE INDEX outbox_by_message ON outbox(message_id);";
 
+/* Discarded Unmatched messages are remembered by Message-ID, so a later pass of the CRM folder
+ * does not bring them back. Webhook channels are one per link and stream, note when they were
+ * made or renewed (to renew before they run out), and go when the link stops being active. */
+static const char m3_discards_channels[] =
+"CREATE TABLE unmatched_discards ("
+"  link_id INTEGER NOT NULL REFERENCES links(id) ON DELETE CASCADE,"
+"  message_id TEXT NOT NULL,"
+"  discarded_at INTEGER NOT NULL,"
+"  PRIMARY KEY (link_id, message_id));"
+"DELETE FROM push_channels WHERE id NOT IN (SELECT max(id) FROM push_channels"
+" GROUP BY link_id, stream);"
+"CREATE UNIQUE INDEX push_channels_by_stream ON push_channels(link_id, stream);"
+"ALTER TABLE push_channels ADD COLUMN renewed_at INTEGER NOT NULL DEFAULT 0;"
+"CREATE TRIGGER push_channels_end_with_link AFTER UPDATE OF status ON links"
+" WHEN NEW.status != 'active' BEGIN"
+"  DELETE FROM push_channels WHERE link_id = NEW.id;"
+" END;";
+
 const struct migration schema_migrations[] = {
 	{ "base schema", m1_base },
 	{ "outbox: folder set-up and leases", m2_outbox_lease },
+	{ "unmatched discards; one renewable push channel per link and stream", m3_discards_channels },
 };
 const size_t schema_n_migrations = sizeof schema_migrations / sizeof schema_migrations[0];

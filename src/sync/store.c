@@ -97,12 +97,9 @@ int store_message(struct store *s, const struct sync_msg *m)
 	    msg_refs(&refs, m) < 0 || !(refs_text = strset_join(&refs)) ||
 	    !(to = addr_list_format(m->to, m->n_to)) || !(cc = addr_list_format(m->cc, m->n_cc)))
 		goto out;
-	if (n_contacts == 0) {
+	if (n_contacts == 0 && m->folder != FOLDER_CRM) {
 		rc = 0;
-		if (m->folder == FOLDER_CRM)
-			rc = store_unmatched(s, m, refs_text, to, cc);
-		else
-			s->c.skipped++;
+		s->c.skipped++;
 		goto out;
 	}
 	int seen = db_sync_msg_seen(s->db, s->link_id, m->provider_id);
@@ -111,10 +108,19 @@ int store_message(struct store *s, const struct sync_msg *m)
 		s->c.skipped += seen > 0;
 		goto out;
 	}
-	const char *dir = msg_is_sent(m, s->address) ? "sent" : "received";
 	int64_t id = db_sync_msg_by_mid(s->db, m->message_id);
 	if (id < 0)
 		goto out;
+	if (n_contacts == 0) {
+		/* A CRM-folder message already stored (assigned earlier) has nothing to wait for. */
+		rc = 0;
+		if (id == 0)
+			rc = store_unmatched(s, m, refs_text, to, cc);
+		else
+			s->c.skipped++;
+		goto out;
+	}
+	const char *dir = msg_is_sent(m, s->address) ? "sent" : "received";
 	if (id > 0) {
 		int added = db_sync_msg_user_add(s->db, id, s->user_id, s->link_id, m->provider_id, dir);
 		if (added < 0)

@@ -73,6 +73,18 @@ static int64_t store_now(const struct store *s)
 	return s->now ? s->now : (int64_t)time(NULL);
 }
 
+/* Whether the stored appointment already holds this version of the event. The provider's
+ * version wins for CRM-made appointments as for imported ones (db_sync_appt_update touches only
+ * the provider's fields), except while a CRM change of it waits to go out: that push goes first
+ * (a conflict there keeps the provider's version, which the next pull then brings). */
+static int unchanged(const struct db_appt_state *st, const struct sync_event *e)
+{
+	int crm = strcmp(st->source, "crm") == 0;
+	if (st->same_etag || (crm && st->push_pending))
+		return 1;
+	return crm && !e->etag && e->updated && e->updated == st->provider_updated;
+}
+
 /* Write one live event; *kept gets the appointment id it lives in (0 when not stored). */
 static int store_event(struct store *s, const struct sync_event *e, int64_t *kept)
 {
@@ -84,9 +96,9 @@ static int store_event(struct store *s, const struct sync_event *e, int64_t *kep
 
 	*kept = 0;
 	if (db_sync_appt_state(s->db, e->uid, e->recurrence_id, s->user_id, s->link_id, e->etag,
-	    &st) != 0)
+	    e->provider_id, &st) != 0)
 		goto out;
-	if (st.id && st.same_etag) {
+	if (st.id && unchanged(&st, e)) {
 		*kept = st.id;
 		s->c.skipped++;
 		rc = 0;
@@ -113,13 +125,11 @@ static int store_event(struct store *s, const struct sync_event *e, int64_t *kep
 		s->c.new_items++;
 	} else {
 		id = st.id;
-		if (strcmp(st.source, "imported") == 0 &&
-		    db_sync_appt_update(s->db, id, e, assigned, account, store_now(s)) != 0)
+		if (db_sync_appt_update(s->db, id, e, assigned, account, store_now(s)) != 0)
 			goto out;
 		s->c.updated++;
 	}
-	if (n_contacts && strcmp(st.id ? st.source : "imported", "imported") == 0 &&
-	    db_sync_appt_people(s->db, id, e, contacts, n_contacts) != 0)
+	if (n_contacts && db_sync_appt_people(s->db, id, e, contacts, n_contacts) != 0)
 		goto out;
 	if (db_sync_appt_user_set(s->db, id, s->user_id, s->link_id, e->provider_id, e->etag) != 0)
 		goto out;
