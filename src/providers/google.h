@@ -7,7 +7,7 @@
 
 #include "providers/provider.h"
 
-/* The driver (STREAM_MAIL | STREAM_EVENTS), name "google". Endpoints: cfg->api_base (Gmail,
+/* The driver (STREAM_MAIL | STREAM_EVENTS | STREAM_FOLDER), name "google". Endpoints: cfg->api_base (Gmail,
  * "https://gmail.googleapis.com": paths /gmail/v1/users/me/...), cfg->calendar_base
  * ("https://www.googleapis.com/calendar/v3": paths /calendars/primary/events), cfg->token_url.
  * Secret JSON as in oauth.h.
@@ -53,7 +53,9 @@ int google_msg_folder(const json_t *label_ids);
  * sendUpdates=all; a 409 means an earlier attempt made it: done, provider_id = the key),
  * PUSH_EVENT_UPDATE (PATCH with If-Match: etag; 412 -> conflict), PUSH_EVENT_DELETE (404/410 ->
  * gone) and PUSH_MAIL_SEND (messages.send of the raw message; provider_id = the Gmail id).
- * Folder pushes give PROV_PERM. */
+ * PUSH_FOLDER_SETUP / PUSH_FOLDER_MOVE and the STREAM_FOLDER pass run api_folder.c with
+ * google_folder.c (user labels CRM and Processed; messages.modify adds Processed and removes
+ * CRM). */
 struct api_push;
 
 /* The request of one push item into *req. Returns STEP_MORE, PROV_PERM (err set) when the item

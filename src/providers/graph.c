@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "core/log.h"
+#include "providers/api_folder.h"
 #include "providers/api_push.h"
 #include "providers/graph.h"
 #include "providers/json_util.h"
@@ -26,6 +27,7 @@ static const char *const folder_path[2] = { "inbox", "sentitems" };
 
 struct pass {
 	struct api_push *push;      /* a push pass (then nothing below is used), or NULL */
+	struct api_folder *folder;  /* a CRM folder pass or push (likewise), or NULL */
 	struct oauth_sess auth;
 	enum stream s;
 	enum st st;
@@ -74,6 +76,7 @@ static void graph_end(struct pass *p)
 	if (p->push)
 		api_push_free(p->push);
 	free(p->push);
+	api_folder_free(p->folder);
 	oauth_sess_free(&p->auth);
 	free(p->url);
 	free(p->links[0]);
@@ -87,6 +90,34 @@ static void graph_end(struct pass *p)
 	free(p);
 }
 
+/* A pass or push over the CRM folder (api_folder.c). */
+static int folder_begin(const struct prov_link *l, enum api_folder_mode mode, const char *move_id,
+    struct push_result *res, struct pass **out)
+{
+	struct pass *p = calloc(1, sizeof *p);
+	char *base = NULL;
+	int rc = PROV_TEMP;
+
+	*out = NULL;
+	if (!l->cfg || !l->cfg->api_base) {
+		rc = PROV_PERM;
+		goto out;
+	}
+	if (!p || asprintf(&base, "%s/me", l->cfg->api_base) < 0) {
+		base = NULL;
+		goto out;
+	}
+	rc = api_folder_begin(&graph_folder_api, l, base, mode, move_id, res, &p->folder);
+out:
+	free(base);
+	if (rc != PROV_OK) {
+		graph_end(p);
+		return rc;
+	}
+	*out = p;
+	return PROV_OK;
+}
+
 static int graph_begin(const struct prov_link *l, enum stream s, const char *cursor,
     struct pass **out)
 {
@@ -95,6 +126,10 @@ static int graph_begin(const struct prov_link *l, enum stream s, const char *cur
 	int rc = PROV_PERM;
 
 	*out = NULL;
+	if (s == STREAM_FOLDER) {
+		free(p);
+		return folder_begin(l, API_FOLDER_PASS, NULL, NULL, out);
+	}
 	if (cursor && strcmp(cursor, PROV_RESYNC) == 0)
 		cursor = NULL;   /* a first pass lists everything since prov_link.since */
 	if (!p || (s != STREAM_MAIL && s != STREAM_EVENTS) || !l->cfg || !l->cfg->api_base)
@@ -512,6 +547,8 @@ static int graph_step(struct pass *p, const struct http_resp *resp, struct http_
 	memset(req, 0, sizeof *req);
 	if (p->push)
 		return api_push_step(p->push, resp, req, sink, retry_after);
+	if (p->folder)
+		return api_folder_step(p->folder, resp, req, sink, retry_after);
 	if (!resp)
 		return go(p, req);
 	if ((rc = oauth_answer(&p->auth, resp, req, sink, retry_after)) != 0)
@@ -551,6 +588,9 @@ static int graph_step(struct pass *p, const struct http_resp *resp, struct http_
 static int graph_push_begin(const struct prov_link *l, const struct push_item *it,
     struct push_result *res, struct pass **out)
 {
+	if (it->kind == PUSH_FOLDER_SETUP || it->kind == PUSH_FOLDER_MOVE)
+		return folder_begin(l, it->kind == PUSH_FOLDER_SETUP ? API_FOLDER_SETUP :
+		    API_FOLDER_MOVE, it->provider_id, res, out);
 	struct pass *p = calloc(1, sizeof *p);
 	struct http_req req;
 	int rc = PROV_TEMP;
@@ -571,7 +611,7 @@ fail:
 
 const struct provider graph_provider = {
 	.name = "microsoft",
-	.streams = STREAM_MAIL | STREAM_EVENTS,
+	.streams = STREAM_MAIL | STREAM_EVENTS | STREAM_FOLDER,
 	.begin = graph_begin,
 	.step = graph_step,
 	.end = graph_end,

@@ -7,7 +7,7 @@
 
 #include "providers/provider.h"
 
-/* The driver (STREAM_MAIL | STREAM_EVENTS), name "microsoft". Endpoints: cfg->api_base
+/* The driver (STREAM_MAIL | STREAM_EVENTS | STREAM_FOLDER), name "microsoft". Endpoints: cfg->api_base
  * ("https://graph.microsoft.com/v1.0": paths /me/...), cfg->token_url. Secret JSON as in
  * oauth.h.
  *
@@ -46,7 +46,9 @@ const char *graph_tz_iana(const char *name);
  * push_begin serves PUSH_EVENT_CREATE (POST /me/events with transactionId = the idempotency
  * key: a repeat returns the first event), PUSH_EVENT_UPDATE (PATCH with If-Match; 412 ->
  * conflict), PUSH_EVENT_DELETE (404 -> gone) and PUSH_MAIL_SEND (sendMail of the raw MIME,
- * base64, which saves a copy in Sent Items). Folder pushes give PROV_PERM. */
+ * base64, which saves a copy in Sent Items). PUSH_FOLDER_SETUP / PUSH_FOLDER_MOVE and the
+ * STREAM_FOLDER pass run api_folder.c with graph_folder.c (mail folders CRM and Processed;
+ * /messages/{id}/move, which gives the message a new id: the imported copy keeps the old). */
 struct api_push;
 
 /* The request of one push item into *req. Returns STEP_MORE, PROV_PERM (err set) when the item

@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "providers/json_util.h"
 #include "providers/mime.h"
+#include "providers/api_folder.h"
 #include "providers/api_push.h"
 #include "providers/nylas.h"
 #include "providers/oauth.h"
@@ -28,6 +29,7 @@ struct todo {
 
 struct pass {
 	struct api_push *push;      /* a push pass (then nothing below is used), or NULL */
+	struct api_folder *folder;  /* a CRM folder pass or push (likewise), or NULL */
 	struct oauth_sess auth;
 	enum stream s;
 	enum st st;
@@ -64,6 +66,7 @@ static void nylas_end(struct pass *p)
 	if (p->push)
 		api_push_free(p->push);
 	free(p->push);
+	api_folder_free(p->folder);
 	oauth_sess_free(&p->auth);
 	free(p->grant);
 	free(p->address);
@@ -78,6 +81,39 @@ static void nylas_end(struct pass *p)
 	free(p);
 }
 
+/* A pass or push over the CRM folder (api_folder.c). */
+static int folder_begin(const struct prov_link *l, enum api_folder_mode mode, const char *move_id,
+    struct push_result *res, struct pass **out)
+{
+	struct pass *p = calloc(1, sizeof *p);
+	char *base = NULL;
+	int rc = PROV_TEMP;
+
+	*out = NULL;
+	char *g = oauth_grant_id(l), *grant = g ? ju_urlenc(g) : NULL;
+	free(g);
+	if (!grant)
+		goto out;
+	if (!l->cfg || !l->cfg->api_base) {
+		rc = PROV_PERM;
+		goto out;
+	}
+	if (!p || asprintf(&base, "%s/v3/grants/%s", l->cfg->api_base, grant) < 0) {
+		base = NULL;
+		goto out;
+	}
+	rc = api_folder_begin(&nylas_folder_api, l, base, mode, move_id, res, &p->folder);
+out:
+	free(base);
+	free(grant);
+	if (rc != PROV_OK) {
+		nylas_end(p);
+		return rc;
+	}
+	*out = p;
+	return PROV_OK;
+}
+
 static int nylas_begin(const struct prov_link *l, enum stream s, const char *cursor,
     struct pass **out)
 {
@@ -87,6 +123,10 @@ static int nylas_begin(const struct prov_link *l, enum stream s, const char *cur
 	int rc = PROV_PERM;
 
 	*out = NULL;
+	if (s == STREAM_FOLDER) {
+		free(p);
+		return folder_begin(l, API_FOLDER_PASS, NULL, NULL, out);
+	}
 	if (cursor && strcmp(cursor, PROV_RESYNC) == 0)
 		cursor = NULL;   /* a first pass lists everything since prov_link.since */
 	if (!p || (s != STREAM_MAIL && s != STREAM_EVENTS) || !l->cfg || !l->cfg->api_base)
@@ -455,6 +495,8 @@ static int nylas_step(struct pass *p, const struct http_resp *resp, struct http_
 	memset(req, 0, sizeof *req);
 	if (p->push)
 		return api_push_step(p->push, resp, req, sink, retry_after);
+	if (p->folder)
+		return api_folder_step(p->folder, resp, req, sink, retry_after);
 	if (!resp)
 		return go(p, req);
 	if ((rc = oauth_answer(&p->auth, resp, req, sink, retry_after)) != 0)
@@ -485,6 +527,9 @@ static int nylas_step(struct pass *p, const struct http_resp *resp, struct http_
 static int nylas_push_begin(const struct prov_link *l, const struct push_item *it,
     struct push_result *res, struct pass **out)
 {
+	if (it->kind == PUSH_FOLDER_SETUP || it->kind == PUSH_FOLDER_MOVE)
+		return folder_begin(l, it->kind == PUSH_FOLDER_SETUP ? API_FOLDER_SETUP :
+		    API_FOLDER_MOVE, it->provider_id, res, out);
 	struct pass *p = calloc(1, sizeof *p);
 	struct http_req req;
 	int rc = PROV_TEMP;
@@ -505,7 +550,7 @@ fail:
 
 const struct provider nylas_provider = {
 	.name = "nylas",
-	.streams = STREAM_MAIL | STREAM_EVENTS,
+	.streams = STREAM_MAIL | STREAM_EVENTS | STREAM_FOLDER,
 	.begin = nylas_begin,
 	.step = nylas_step,
 	.end = nylas_end,

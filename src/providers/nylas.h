@@ -7,7 +7,7 @@
 
 #include "providers/provider.h"
 
-/* The driver (STREAM_MAIL | STREAM_EVENTS), name "nylas". Endpoints: cfg->api_base
+/* The driver (STREAM_MAIL | STREAM_EVENTS | STREAM_FOLDER), name "nylas". Endpoints: cfg->api_base
  * ("https://api.us.nylas.com": paths /v3/grants/{grant}/...), cfg->token_url. The grant is the
  * link settings' "grant_id", else the secret's (the token answer carries it), else "me".
  * Requests carry the grant's access token (refreshed as in oauth.h).
@@ -38,7 +38,9 @@ int nylas_event_parse(const json_t *item, struct sync_event *out);
 /* ---- Pushing (nylas_push.c) -----------------------------------------------------------
  * push_begin serves PUSH_EVENT_CREATE (POST events?calendar_id=primary with Idempotency-Key),
  * PUSH_EVENT_UPDATE (PUT), PUSH_EVENT_DELETE (404 -> gone) and PUSH_MAIL_SEND (messages/send
- * from the parsed message: subject, text body, to, cc). Folder pushes give PROV_PERM. */
+ * from the parsed message: subject, text body, to, cc). PUSH_FOLDER_SETUP / PUSH_FOLDER_MOVE
+ * and the STREAM_FOLDER pass run api_folder.c with nylas_folder.c (folders CRM and Processed;
+ * a move PUTs the message's folders without CRM, with Processed). */
 struct api_push;
 
 /* The request of one push item into *req. Returns STEP_MORE, PROV_PERM (err set) when the item

@@ -1,5 +1,7 @@
 # The shared cases of tests/integration/test_provider_{google,microsoft,nylas}: one OAuth provider's
 # step machine (driven by the test_provider_live program) against the fake provider servers.
+import base64
+import hashlib
 import json
 import os
 import secrets
@@ -8,6 +10,9 @@ import sys
 import tempfile
 import time
 import traceback
+import urllib.error
+import urllib.parse
+import urllib.request
 from datetime import datetime, timedelta, timezone
 
 ROOT = os.environ.get("CRM_ROOT") or os.path.abspath(os.path.join(os.path.dirname(__file__),
@@ -17,7 +22,7 @@ from fake_client import Fake  # noqa: E402
 
 PROV_TEMP, PROV_RATE, PROV_AUTH, PROV_CURSOR = -1, -2, -3, -4
 STEP_DONE = 1
-FOLDER_INBOX, FOLDER_SENT = 0, 1
+FOLDER_INBOX, FOLDER_SENT, FOLDER_CRM = 0, 1, 2
 USER = "ann@example.com"
 CONTACT = "bob@customer.example"
 
@@ -47,6 +52,41 @@ def mail(frm, to, subject, when=None, body="hello there"):
     return ("From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: <%s@test.invalid>\r\n"
             "Content-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n") % (
         frm, to, subject, date, secrets.token_hex(6), body)
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *a, **kw):
+        return None
+
+
+def tokens(fake, provider, email):
+    """Authorize (auto-consent) and exchange the code with PKCE; the token answer as a secret."""
+    urls = fake.urls(provider)
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode()
+    redirect = "http://127.0.0.1:9/oauth/callback/" + provider
+    q = {"response_type": "code", "client_id": provider + "-client-id", "redirect_uri": redirect,
+         "scope": "openid email offline_access", "state": "s", "login_hint": email,
+         "access_type": "offline", "code_challenge": challenge.rstrip("="),
+         "code_challenge_method": "S256"}
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        opener.open(urls["auth_url"] + "?" + urllib.parse.urlencode(q), timeout=10)
+        raise AssertionError("authorize did not redirect")
+    except urllib.error.HTTPError as e:
+        loc = e.headers["Location"]
+    code = urllib.parse.parse_qs(urllib.parse.urlsplit(loc).query)["code"][0]
+    form = urllib.parse.urlencode({"grant_type": "authorization_code", "code": code,
+                                   "redirect_uri": redirect, "code_verifier": verifier,
+                                   "client_id": provider + "-client-id",
+                                   "client_secret": provider + "-client-secret"}).encode()
+    with urllib.request.urlopen(urls["token_url"], form, timeout=10) as r:
+        t = json.loads(r.read())
+    sec = {"access_token": t["access_token"], "refresh_token": t["refresh_token"],
+           "expires_at": int(time.time()) + int(t["expires_in"])}
+    if t.get("grant_id"):
+        sec["grant_id"] = t["grant_id"]
+    return sec
 
 
 class Suite:
@@ -393,6 +433,82 @@ class Suite:
         self.fake.ctl("faults", match="/%s/" % self.provider, method="POST", status=500, count=1)
         out = self.push("send", "Server trouble", CONTACT)
         assert out["status"] == PROV_TEMP and "HTTP 500" in out["error"], out
+
+    # ---- the CRM folder ------------------------------------------------------------------
+
+    def folders_of(self, subject):
+        """Names of the folders (labels) the message with this subject is in at the fake."""
+        st = self.fake.get("state", provider=self.provider, email=USER)
+        names = {f["id"]: f["name"] for f in st.get("labels") or st.get("folders") or []}
+        for m in st["messages"]:
+            if m["subject"] == subject:
+                ids = m.get("labelIds") or m.get("folder") or m.get("folders") or []
+                return sorted(names.get(i, i) for i in ids if i != "UNREAD")
+        return None
+
+    def folder_names(self):
+        st = self.fake.get("state", provider=self.provider, email=USER)
+        return sorted(f["name"] for f in st.get("labels") or st.get("folders") or [])
+
+    def created_folders(self):
+        act = "label_create" if self.provider == "google" else "folder_create"
+        return sorted(a["name"] for a in self.fake.get("actions", provider=self.provider,
+                                                       action=act)["actions"])
+
+    def t_crm_folder_setup_creates_both_folders_once(self):
+        self.fresh()
+        for _ in range(2):
+            out = self.push("folder_setup")
+            assert out["status"] == STEP_DONE, out
+        assert self.created_folders() == ["CRM", "Processed"], self.created_folders()
+        out = self.sync("folder")
+        assert out["status"] == STEP_DONE and out["msgs"] == [], out
+        assert self.created_folders() == ["CRM", "Processed"], self.created_folders()
+        names = self.folder_names()
+        assert names.count("CRM") == 1 and names.count("Processed") == 1, names
+
+    def t_crm_folder_imports_any_age_then_moves_to_processed(self):
+        self.fresh()
+        self.deliver("Dragged in", folder="CRM")   # the fake makes CRM: setup must reuse it
+        self.deliver("Dragged in from last year", folder="CRM", when=time.time() - 300 * 86400)
+        self.deliver("Left in the inbox")
+        out = self.sync("folder")
+        assert out["status"] == STEP_DONE, out
+        got = sorted((m["subject"], m["folder"]) for m in out["msgs"])
+        assert got == [("Dragged in", FOLDER_CRM), ("Dragged in from last year", FOLDER_CRM)], got
+        assert all(m["from"] == CONTACT and m["provider_id"] for m in out["msgs"]), out
+        assert self.created_folders() == ["Processed"], self.created_folders()
+        for subj in ("Dragged in", "Dragged in from last year"):
+            f = self.folders_of(subj)
+            assert "Processed" in f and "CRM" not in f, (subj, f)
+        assert "Processed" not in self.folders_of("Left in the inbox")
+        out = self.sync("folder")
+        assert out["status"] == STEP_DONE and out["msgs"] == [], out
+
+    def t_crm_folder_keeps_a_message_whose_move_failed_for_the_next_pass(self):
+        self.fresh()
+        self.push("folder_setup")
+        self.deliver("Move fails once", folder="CRM")
+        verb = {"google": "POST /google/gmail/v1/users/me/messages/",
+                "microsoft": "/move", "nylas": "PUT /nylas/"}[self.provider]
+        self.fake.ctl("faults", match=verb, status=500, count=1)
+        out = self.sync("folder")
+        assert out["status"] == PROV_TEMP, out
+        assert [m["subject"] for m in out["msgs"]] == ["Move fails once"], out   # committed first
+        assert "CRM" in self.folders_of("Move fails once")
+        out = self.sync("folder")
+        assert out["status"] == STEP_DONE and [m["subject"] for m in out["msgs"]] == \
+            ["Move fails once"], out
+        assert self.folders_of("Move fails once") == ["Processed"], self.folders_of("Move fails once")
+
+    def t_crm_folder_move_push(self):
+        self.fresh()
+        self.push("folder_setup")
+        d = self.deliver("Moved by the outbox", folder="CRM")
+        out = self.push("folder_move", d["id"])
+        assert out["status"] == STEP_DONE, out
+        assert self.folders_of("Moved by the outbox") == ["Processed"], \
+            self.folders_of("Moved by the outbox")
 
     def main(self):
         if not self.bin:

@@ -3,9 +3,10 @@
  * tests/integration/test_provider_*) and prints one JSON line. Without PROVIDER_TEST_URL it
  * prints "ok - skipped" (the unit-test runner calls it bare).
  *   link HINT          authorize (auto-consent) + code exchange + address; secret to the file
- *   sync mail|events   one pass; cursor read from / written to PROVIDER_TEST_CURSOR
+ *   sync mail|events|folder   one pass; cursor read from / written to PROVIDER_TEST_CURSOR
  *   push create KEY UID START TITLE ATTENDEE | update ID ETAG START TITLE | delete ID
- *        | send SUBJECT TO    one outgoing item (event times 30 min, America/Chicago)
+ *        | send SUBJECT TO | folder_setup | folder_move ID
+ *                      one outgoing item (event times 30 min, America/Chicago)
  * Env: PROVIDER_TEST_PROVIDER, PROVIDER_TEST_SECRET (file), PROVIDER_TEST_SINCE (epoch),
  * PROVIDER_TEST_TIMEOUT_MS (caps each request's timeout), PROVIDER_TEST_SETTINGS (JSON). */
 #include <stdio.h>
@@ -286,7 +287,8 @@ static int run_sync(const struct provider_cfg *cfg, const char *prov, const char
 	long retry = 0;
 	int steps = 0, requests = 0, rc;
 
-	rc = d->begin(&l, strcmp(stream, "mail") == 0 ? STREAM_MAIL : STREAM_EVENTS, cursor, &p);
+	rc = d->begin(&l, strcmp(stream, "mail") == 0 ? STREAM_MAIL : strcmp(stream, "folder") == 0 ?
+	    STREAM_FOLDER : STREAM_EVENTS, cursor, &p);
 	if (rc == PROV_OK) {
 		rc = d->step(p, NULL, &req, &sink, &retry);
 		while (rc == STEP_MORE && steps++ < 2000) {
@@ -356,6 +358,12 @@ static int run_push(const struct provider_cfg *cfg, const char *prov, int argc, 
 		ev.title = argv[6];
 	} else if (!strcmp(k, "delete") && argc >= 4) {
 		it.kind = PUSH_EVENT_DELETE;
+		it.provider_id = argv[3];
+	} else if (!strcmp(k, "folder_setup")) {
+		it.kind = PUSH_FOLDER_SETUP;
+		it.idempotency_key = "folder-setup";
+	} else if (!strcmp(k, "folder_move") && argc >= 4) {
+		it.kind = PUSH_FOLDER_MOVE;
 		it.provider_id = argv[3];
 	} else if (!strcmp(k, "send") && argc >= 5) {
 		char *mid = mime_new_message_id("crm.example");
