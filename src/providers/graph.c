@@ -45,6 +45,7 @@ struct pass {
 	int first;                  /* events: no stored link */
 	struct event_list evs;
 	json_t *uids;               /* series id -> UID, or null when the series is gone */
+	json_t *series;             /* occurrence id -> series id, for occurrences without a UID */
 	const char *lookup;
 };
 
@@ -87,6 +88,7 @@ static void graph_end(struct pass *p)
 	free(p->elink);
 	event_list_free(&p->evs);
 	json_decref(p->uids);
+	json_decref(p->series);
 	free(p);
 }
 
@@ -138,7 +140,7 @@ static int graph_begin(const struct prov_link *l, enum stream s, const char *cur
 	p->link = l->id;
 	p->since = l->since;
 	p->api = l->cfg->api_base;
-	if (!(p->uids = json_object()))
+	if (!(p->uids = json_object()) || !(p->series = json_object()))
 		goto fail;
 	if ((rc = oauth_sess_init(&p->auth, WHO, l)) != PROV_OK)
 		goto fail;
@@ -279,16 +281,10 @@ static int people(const json_t *item, struct sync_event *e)
 	return 0;
 }
 
-/* An @removed entry; ids "<series>_<stamp>" name one occurrence of a series. */
+/* An @removed entry: a single event, or one occurrence (cancelled or deleted with its
+ * series), named by its own opaque id, which is the provider_id it was stored with. */
 static int removed(const char *id, struct sync_event *e)
 {
-	const char *us = strrchr(id, '_');
-	if (us && strlen(us + 1) == 16 && us[9] == 'T' && us[16] == 'Z' && us > id) {
-		e->provider_id = strndup(id, (size_t)(us - id));
-		e->recurrence_id = strdup(us + 1);
-		e->cancelled = 1;
-		return e->provider_id && e->recurrence_id ? 0 : -1;
-	}
 	e->deleted = 1;
 	return (e->provider_id = strdup(id)) ? 0 : -1;
 }
@@ -312,7 +308,7 @@ int graph_event_parse(const json_t *item, struct sync_event *e)
 		if (ju_iso_time(ju_str(item, "originalStart"), &t) < 0)
 			return -1;
 		ju_stamp(t, all_day, stamp);
-		e->provider_id = strdup(series);
+		e->provider_id = strdup(id);
 		e->recurrence_id = strdup(stamp);
 		e->uid = ju_dup(item, "uid");
 	} else {
@@ -446,23 +442,32 @@ static int on_value(struct pass *p, const struct http_resp *resp, struct sync_si
 
 /* ---- Events ------------------------------------------------------------------------------ */
 
+static const char *series_of(struct pass *p, const struct sync_event *e)
+{
+	return json_string_value(json_object_get(p->series, e->provider_id));
+}
+
+/* The first series of the page with an occurrence whose UID is still unknown, or NULL. */
 static const char *missing_uid(struct pass *p)
 {
 	for (size_t i = 0; i < p->evs.n; i++) {
 		struct sync_event *e = &p->evs.v[i];
-		if (!e->uid && !e->deleted && !json_object_get(p->uids, e->provider_id))
-			return e->provider_id;
+		const char *s = series_of(p, e);
+		if (!e->uid && !e->deleted && s && !json_object_get(p->uids, s))
+			return s;
 	}
 	return NULL;
 }
 
+/* Give occurrences their series' UID; one of a series that is gone becomes its own deletion. */
 static int fill_uids(struct pass *p)
 {
 	for (size_t i = 0; i < p->evs.n; i++) {
 		struct sync_event *e = &p->evs.v[i];
 		if (e->uid || e->deleted)
 			continue;
-		json_t *u = json_object_get(p->uids, e->provider_id);
+		const char *s = series_of(p, e);
+		json_t *u = s ? json_object_get(p->uids, s) : NULL;
 		if (json_is_string(u)) {
 			if (!(e->uid = strdup(json_string_value(u))))
 				return -1;
@@ -504,8 +509,11 @@ static int on_events(struct pass *p, json_t *j, struct sync_sink *sink, struct h
 			log_warnx("microsoft link %lld: event %s skipped: unreadable", (long long)p->link,
 			    ju_str(it, "id") ? ju_str(it, "id") : "(no id)");
 		int old = p->first && !e->deleted && (e->cancelled || e->updated < p->since);
-		if (r == 0 && e->uid && e->recurrence_id && !json_object_get(p->uids, e->provider_id))
-			json_object_set_new(p->uids, e->provider_id, json_string(e->uid));
+		const char *series = ju_str(it, "seriesMasterId");
+		if (r == 0 && e->recurrence_id && series && *series &&
+		    json_object_set_new(e->uid ? p->uids : p->series, e->uid ? series : e->provider_id,
+		    json_string(e->uid ? e->uid : series)) < 0)
+			return PROV_TEMP;
 		if (r != 0 || old) {
 			event_free(e);
 			p->evs.n--;

@@ -30,10 +30,15 @@ extern const struct provider graph_provider;
 
 /* One Graph event (or @removed entry) into *out (zeroed first; free with event_free also after
  * a failure). singleInstance: provider_id = id, uid = uid or iCalUId. occurrence / exception:
- * provider_id = seriesMasterId, recurrence_id from originalStart, uid = uid (NULL when only the
- * per-occurrence iCalUId is given: the pass looks the series' UID up). isCancelled -> cancelled.
- * @removed -> deleted with provider_id = id; an id of the form "<series>_<YYYYMMDDTHHMMSSZ>"
- * becomes a cancelled occurrence of that series instead. Times from start/end dateTime taken
+ * provider_id = the occurrence's own id, recurrence_id from originalStart, uid = uid (the
+ * series' UID; NULL when only the per-occurrence iCalUId is given: the pass looks the series'
+ * UID up through seriesMasterId). isCancelled -> cancelled. @removed -> deleted with
+ * provider_id = id, whatever the id looks like.
+ * Why occurrences keep their own id: calendarView delta reports a cancelled occurrence, and
+ * each occurrence of a deleted series, as @removed with only that occurrence's id, which is
+ * opaque on real Graph (nothing in it names the series or the date). Stored under that id
+ * (appointment_users.provider_id; the store finds the row by UID + RECURRENCE-ID), the
+ * removal deletes exactly that occurrence. No map from occurrence ids to series is kept. Times from start/end dateTime taken
  * as UTC (all-day: the date at midnight UTC); tzid from originalStartTimeZone (IANA, or a
  * Windows name mapped to IANA). Returns 0, 1 for an item to skip quietly (a series master),
  * or -1 when unreadable. */

@@ -4,6 +4,7 @@ import base64
 import email
 import email.policy
 import email.utils
+import hashlib
 import json
 import re
 import urllib.parse
@@ -337,10 +338,19 @@ def _recurrence_json(ev):
     return {"pattern": pat, "range": rng}
 
 
-def event_json(acct, ev, tzout, inst=None):
+def occurrence_id(ev, orig, opaque=False):
+    """The id of one occurrence: "<master>_<stamp>", or, with the config switch
+    graph_opaque_occurrence_ids, an id that says nothing about its series, as real Graph's."""
+    if opaque:
+        return "AAMkAGEvT" + hashlib.sha256(("%s/%s" % (ev.id, stamp(orig))).encode()) \
+            .hexdigest()[:40]
+    return "%s_%s" % (ev.id, stamp(orig))
+
+
+def event_json(acct, ev, tzout, inst=None, opaque=False):
     if inst:
         orig, s, e, ov = inst
-        eid, kind = "%s_%s" % (ev.id, stamp(orig)), ("exception" if ov else "occurrence")
+        eid, kind = occurrence_id(ev, orig, opaque), ("exception" if ov else "occurrence")
     else:
         s, e, ov = ev.start, ev.end, None
         eid, kind = ev.id, ("seriesMaster" if ev.rrule else "singleInstance")
@@ -395,6 +405,7 @@ def calendar_delta(state, acct, req):
     lo, hi = t["x"]["start"], t["x"]["end"]
     since, upto = t["s"], t["u"]
     tzout = _out_tz(req)
+    opaque = bool(state.config.get("graph_opaque_occurrence_ids"))
     items = []
     for ev in acct.events.values():
         if ev.mod_seq > upto or (since is not None and ev.mod_seq <= since):
@@ -412,9 +423,9 @@ def calendar_delta(state, acct, req):
                 continue
             if ev.deleted or (o[3] or {}).get("cancelled"):
                 if since is not None:
-                    items.append(_removed("%s_%s" % (ev.id, stamp(o[0]))))
+                    items.append(_removed(occurrence_id(ev, o[0], opaque)))
             else:
-                items.append(event_json(acct, ev, tzout, o))
+                items.append(event_json(acct, ev, tzout, o, opaque))
     return _delta_reply(req, "/me/calendarView/delta", t, items, _page_size(state, req),
                         "Collection(event)")
 

@@ -333,7 +333,17 @@ class Suite:
         assert [x["provider_id"] for x in gone] == [e["provider_id"]], out
 
     def t_recurring_occurrences(self):
+        self.recurring(opaque=False)
+
+    def t_recurring_occurrences_with_opaque_ids(self):
+        if self.provider == "microsoft":   # real Graph occurrence ids name no series or date
+            self.recurring(opaque=True)
+
+    def recurring(self, opaque):
         self.fresh()
+        if opaque:
+            self.fake.ctl("config", graph_opaque_occurrence_ids=True)
+        own_ids = self.provider == "microsoft"   # see graph.h: occurrences keep their own id
         self.sync("events")
         start = int(time.time() // 3600 * 3600) + 86400
         ev = self.event(summary="Weekly check", rrule="FREQ=WEEKLY;COUNT=3", start_ts=start)
@@ -344,14 +354,30 @@ class Suite:
         want = sorted(datetime.fromtimestamp(start + i * 7 * 86400, timezone.utc)
                       .strftime("%Y%m%dT%H%M%SZ") for i in range(3))
         assert rids == want, (rids, want)
-        assert len({e["provider_id"] for e in got}) == 1 and all(e["uid"] == ev["uid"] for e in got)
+        assert len({e["provider_id"] for e in got}) == (3 if own_ids else 1), got
+        assert all(e["uid"] == ev["uid"] for e in got), got
+        if opaque:
+            assert not any("_" in e["provider_id"] for e in got), got
+        by_rid = {e["recurrence_id"]: e["provider_id"] for e in got}
         time.sleep(1.1)
         self.ctl("events/exception", email=USER, id=ev["id"], original_start=iso(start + 7 * 86400),
                  cancelled=True)
         out = self.sync("events")
-        cancelled = [e for e in out["events"] if e["cancelled"]]
-        assert [e["recurrence_id"] for e in cancelled] == [want[1]], out
-        assert all(e["uid"] == ev["uid"] for e in cancelled), cancelled
+        if own_ids:
+            gone = [e["provider_id"] for e in out["events"] if e["deleted"]]
+            assert gone == [by_rid[want[1]]], out
+            assert self.live(out["events"]) == [] or all(
+                e["provider_id"] != by_rid[want[1]] for e in self.live(out["events"])), out
+        else:
+            cancelled = [e for e in out["events"] if e["cancelled"]]
+            assert [e["recurrence_id"] for e in cancelled] == [want[1]], out
+            assert all(e["uid"] == ev["uid"] for e in cancelled), cancelled
+        if own_ids:   # a deleted series: each occurrence is removed by its own id
+            time.sleep(1.1)
+            self.ctl("events/delete", email=USER, id=ev["id"])
+            out = self.sync("events")
+            gone = {e["provider_id"] for e in out["events"] if e["deleted"]}
+            assert gone >= {by_rid[want[0]], by_rid[want[2]]}, out
 
     def t_events_expired_token_resyncs(self):
         self.fresh()

@@ -26,17 +26,17 @@ static const struct ev_case ev_cases[] = {
 	  "{\"id\":\"AAE2\",\"iCalUId\":\"0400U2\",\"start\":{\"dateTime\":\"2024-05-01T10:00:00.0000000\"},"
 	  "\"end\":{\"dateTime\":\"2024-05-01T11:00:00.0000000\"}}",
 	  0, "AAE2", "0400U2", NULL, NULL, "", 1714557600, 60, 0, 0, 0 },
-	{ "occurrence keeps the series id and the series uid",
+	{ "occurrence keeps its own id and the series uid",
 	  "{\"id\":\"AAM_20240501T100000Z\",\"type\":\"occurrence\",\"seriesMasterId\":\"AAM\",\"uid\":\"0400M\","
 	  "\"iCalUId\":\"0400M-20240501T100000Z\",\"originalStart\":\"2024-05-01T10:00:00Z\","
 	  "\"originalStartTimeZone\":\"Europe/Berlin\",\"start\":{\"dateTime\":\"2024-05-01T10:00:00.0000000\"},"
 	  "\"end\":{\"dateTime\":\"2024-05-01T10:30:00.0000000\"}}",
-	  0, "AAM", "0400M", "20240501T100000Z", "Europe/Berlin", "", 1714557600, 30, 0, 0, 0 },
+	  0, "AAM_20240501T100000Z", "0400M", "20240501T100000Z", "Europe/Berlin", "", 1714557600, 30, 0, 0, 0 },
 	{ "occurrence without the series uid leaves it to be looked up",
 	  "{\"id\":\"AAM_x\",\"type\":\"exception\",\"seriesMasterId\":\"AAM\",\"iCalUId\":\"per-occurrence\","
 	  "\"originalStart\":\"2024-05-08T10:00:00Z\",\"start\":{\"dateTime\":\"2024-05-08T12:00:00.0000000\"},"
 	  "\"end\":{\"dateTime\":\"2024-05-08T12:30:00.0000000\"}}",
-	  0, "AAM", NULL, "20240508T100000Z", NULL, "", 1715169600, 30, 0, 0, 0 },
+	  0, "AAM_x", NULL, "20240508T100000Z", NULL, "", 1715169600, 30, 0, 0, 0 },
 	{ "all-day event",
 	  "{\"id\":\"AAE3\",\"uid\":\"u3\",\"isAllDay\":true,\"start\":{\"dateTime\":\"2024-05-01T00:00:00.0000000\"},"
 	  "\"end\":{\"dateTime\":\"2024-05-02T00:00:00.0000000\"}}",
@@ -47,9 +47,12 @@ static const struct ev_case ev_cases[] = {
 	  0, "AAE4", "u4", NULL, NULL, "", 1714557600, 30, 0, 0, 1 },
 	{ "removed event is a deletion",
 	  "{\"id\":\"AAE5\",\"@removed\":{\"reason\":\"deleted\"}}", 0, "AAE5", NULL, NULL, NULL, NULL, 0, 0, 0, 1, 0 },
-	{ "removed occurrence is a cancelled occurrence of its series",
+	{ "removed occurrence is the deletion of that occurrence's own id",
 	  "{\"id\":\"AAM_20240515T100000Z\",\"@removed\":{\"reason\":\"deleted\"}}",
-	  0, "AAM", NULL, "20240515T100000Z", NULL, NULL, 0, 0, 0, 0, 1 },
+	  0, "AAM_20240515T100000Z", NULL, NULL, NULL, NULL, 0, 0, 0, 1, 0 },
+	{ "removed opaque occurrence id is a deletion of that id",
+	  "{\"id\":\"AAMkAGEvT3f9a0c\",\"@removed\":{\"reason\":\"deleted\"}}",
+	  0, "AAMkAGEvT3f9a0c", NULL, NULL, NULL, NULL, 0, 0, 0, 1, 0 },
 	{ "series master is skipped", "{\"id\":\"AAM\",\"type\":\"seriesMaster\"}", 1, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0 },
 	{ "no start", "{\"id\":\"AAE6\",\"subject\":\"x\"}", -1, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0 },
 	{ "occurrence without original start", "{\"id\":\"a\",\"seriesMasterId\":\"m\",\"start\":{\"dateTime\":\"2024-05-01T10:00:00\"}}",
