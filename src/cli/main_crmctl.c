@@ -105,7 +105,7 @@ static int cmd_import(struct app *app, int argc, char **argv)
 	struct import_result r;
 	int rc;
 	if (argc != 3 || (strcmp(argv[1], "accounts") != 0 && strcmp(argv[1], "contacts") != 0)) {
-		fprintf(stderr, "usage: crmctl import accounts|contacts FILE.csv\n");
+		fprintf(stderr, "usage: crmctl import accounts|contacts FILE.csv|FILE.json\n");
 		return 2;
 	}
 	if (strcmp(argv[1], "accounts") == 0)
@@ -199,7 +199,7 @@ static int cmd_demo(struct app *app, int argc, char **argv)
 static const struct cli_cmd core_cmds[] = {
 	{ "init", cmd_init, "create the database and key, apply migrations" },
 	{ "user", cmd_user, "list | add EMAIL NAME [--role R] [--tz Z] | passwd EMAIL" },
-	{ "import", cmd_import, "accounts|contacts FILE.csv (all rows or none)" },
+	{ "import", cmd_import, "accounts|contacts FILE.csv|.json (all rows or none)" },
 	{ "links", cmd_links, "every link with its sync status" },
 	{ "sync-now", cmd_sync_now, "LINK_ID: sync that link at once" },
 	{ "demo", cmd_demo, "load the demo company" },

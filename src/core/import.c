@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <csv.h>
+#include <jansson.h>
 
 #include "core/addr.h"
 #include "core/import.h"
@@ -34,6 +35,7 @@ struct row_reader {
 	int failed;              /* a database error: stop */
 	const char *const *known;
 	int nknown;
+	int json;                /* reading a JSON array: line is then the item number */
 };
 
 static void row_error(struct row_reader *r, const char *fmt, const char *arg)
@@ -41,7 +43,10 @@ static void row_error(struct row_reader *r, const char *fmt, const char *arg)
 	r->res->errors++;
 	if (r->res->errors > MAX_REPORTED)
 		return;
-	fprintf(r->errs, "%s:%d: ", r->path, r->line);
+	if (r->json)
+		fprintf(r->errs, "%s: item %d: ", r->path, r->line);
+	else
+		fprintf(r->errs, "%s:%d: ", r->path, r->line);
 	fprintf(r->errs, fmt, arg);
 	fputc('\n', r->errs);
 }
@@ -152,6 +157,107 @@ static int read_csv(struct row_reader *r)
 	return r->failed ? -1 : rc;
 }
 
+/* A JSON value as the text a CSV cell would hold (arrays of strings joined with ';'); NULL
+ * when the value has a type no column takes. */
+static char *json_cell(json_t *v)
+{
+	char buf[64];
+	if (json_is_string(v))
+		return strdup(json_string_value(v));
+	if (json_is_null(v))
+		return strdup("");
+	if (json_is_integer(v)) {
+		snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v));
+		return strdup(buf);
+	}
+	if (json_is_real(v)) {
+		snprintf(buf, sizeof buf, "%.2f", json_real_value(v));
+		return strdup(buf);
+	}
+	if (!json_is_array(v))
+		return NULL;
+	size_t len = 1, i;
+	json_t *e;
+	json_array_foreach(v, i, e) {
+		if (!json_is_string(e))
+			return NULL;
+		len += strlen(json_string_value(e)) + 1;
+	}
+	char *out = calloc(1, len);
+	json_array_foreach(v, i, e) {
+		if (out && i)
+			strcat(out, ";");
+		if (out)
+			strcat(out, json_string_value(e));
+	}
+	return out;
+}
+
+/* The same rows as a CSV, from a JSON array of objects keyed by the column names. */
+static int read_json(struct row_reader *r, const char *const *required)
+{
+	json_error_t jerr;
+	json_t *root = json_load_file(r->path, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root || !json_is_array(root)) {
+		fprintf(r->errs, "%s:%d: %s\n", r->path, root ? 1 : jerr.line,
+		    root ? "expected an array of objects" : jerr.text);
+		r->res->errors++;
+		json_decref(root);
+		return -1;
+	}
+	r->json = 1;
+	size_t idx;
+	json_t *item;
+	json_array_foreach(root, idx, item) {
+		char *by_col[MAX_COLS] = { 0 };
+		const char *key;
+		json_t *v;
+		int bad = 0;
+		r->line = (int)idx + 1;
+		if (!json_is_object(item)) {
+			row_error(r, "not an object%s", "");
+			continue;
+		}
+		json_object_foreach(item, key, v) {
+			int k = 0;
+			while (k < r->nknown && strcmp(r->known[k], key) != 0)
+				k++;
+			if (k == r->nknown) {
+				row_error(r, "unknown field \"%s\"", key);
+				bad = 1;
+			} else if (!(by_col[k] = json_cell(v))) {
+				row_error(r, "field \"%s\" has the wrong type", key);
+				bad = 1;
+			}
+		}
+		for (int k = 0; !bad && required[k]; k++) {
+			int found = 0;
+			for (int c = 0; c < r->nknown; c++)
+				found |= by_col[c] && strcmp(r->known[c], required[k]) == 0;
+			if (!found) {
+				row_error(r, "missing field \"%s\"", required[k]);
+				bad = 1;
+			}
+		}
+		if (!bad) {
+			r->res->rows++;
+			r->on_row(r, by_col, r->nknown);
+		}
+		for (int k = 0; k < r->nknown; k++)
+			free(by_col[k]);
+		if (r->failed)
+			break;
+	}
+	json_decref(root);
+	return r->failed ? -1 : 0;
+}
+
+static int is_json_path(const char *path)
+{
+	size_t n = strlen(path);
+	return n >= 5 && strcasecmp(path + n - 5, ".json") == 0;
+}
+
 static int run_import(struct db *db, const char *path, FILE *errs, struct import_result *res,
     const char *const *known, int nknown, const char *const *required, row_fn fn)
 {
@@ -160,7 +266,7 @@ static int run_import(struct db *db, const char *path, FILE *errs, struct import
 	memset(res, 0, sizeof *res);
 	if (db_begin(db) != 0)
 		return -1;
-	int rc = read_csv(&r);
+	int rc = is_json_path(path) ? read_json(&r, required) : read_csv(&r);
 	for (int k = 0; rc == 0 && r.header_done && required[k]; k++) {
 		int found = 0;
 		for (int i = 0; i < r.ncols; i++)

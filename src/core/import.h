@@ -1,4 +1,5 @@
-/* Imports of accounts and contacts from CSV: one transaction per file, all or nothing. */
+/* Imports of accounts and contacts from CSV (or a JSON array of objects with the same column
+ * names, when the file name ends in .json): one transaction per file, all or nothing. */
 #ifndef CORE_IMPORT_H
 #define CORE_IMPORT_H
 

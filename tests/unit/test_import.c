@@ -162,6 +162,43 @@ static void test_money_parsing(void)
 	}
 }
 
-T_MAIN(T(test_accounts_import_with_quoted_fields_and_amounts),
+static void test_json_import_takes_the_same_columns(void)
+{
+	const char *dir;
+	struct db *db = fresh(&dir);
+	struct import_result r;
+	char errs[2048] = "";
+	CHECK(db != NULL);
+	CHECK_INT(run(db, 0, t_write(dir, "a.json", "[{\"number\": \"48958001\", \"name\": "
+	    "\"Example Account\", \"zip\": \"77007-1062\", \"aging_current\": 12.5, "
+	    "\"aging_1_30\": 3, \"billed_thru\": null}]"), &r, errs, sizeof errs), 0);
+	CHECK_INT(r.inserted, 1);
+	struct account a;
+	CHECK_INT(db_accounts_get_by_number(db, "48958001", &a), 0);
+	CHECK_INT(a.aging[0], 1250);
+	CHECK_INT(a.aging[1], 300);
+	account_free(&a);
+	CHECK_INT(run(db, 1, t_write(dir, "c.json", "[{\"account_number\": \"48958001\", \"name\":"
+	    " \"John Smith\", \"email\": [\"John@Example.net\", \"js@example.org\"]}]"), &r, errs,
+	    sizeof errs), 0);
+	CHECK_INT(count(db, "contact_emails"), 2);
+
+	const char *p = t_write(dir, "bad.json", "[{\"number\": \"1\", \"name\": \"Ok\"},\n"
+	    " {\"number\": \"2\"},\n {\"number\": \"3\", \"name\": \"X\", \"colour\": \"red\"}]");
+	char path[256], want[600];
+	snprintf(path, sizeof path, "%s", p);
+	CHECK_INT(run(db, 0, path, &r, errs, sizeof errs), -1);
+	snprintf(want, sizeof want, "%s: item 2: missing field \"name\"", path);
+	CHECK(strstr(errs, want) != NULL);
+	snprintf(want, sizeof want, "%s: item 3: unknown field \"colour\"", path);
+	CHECK(strstr(errs, want) != NULL);
+	CHECK_INT(count(db, "accounts"), 1);   /* item 1 did not go in either */
+	p = t_write(dir, "broken.json", "[{\"number\": \"1\",\n \"name\": }]");
+	CHECK_INT(run(db, 0, p, &r, errs, sizeof errs), -1);
+	CHECK(strstr(errs, "broken.json:2: ") != NULL);
+	db_close(db);
+}
+
+T_MAIN(T(test_accounts_import_with_quoted_fields_and_amounts), T(test_json_import_takes_the_same_columns),
     T(test_reimport_updates_instead_of_duplicating),
     T(test_bad_rows_refuse_the_whole_file_with_line_numbers), T(test_money_parsing))
