@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "providers/api_folder.h"
 #include "providers/api_push.h"
+#include "providers/api_watch.h"
 #include "providers/google.h"
 #include "providers/json_util.h"
 #include "providers/mime.h"
@@ -23,6 +24,7 @@ enum st { ST_PROFILE, ST_LIST, ST_HISTORY, ST_GET, ST_EVENTS, ST_MASTER };
 struct pass {
 	struct api_push *push;      /* a push pass (then nothing below is used), or NULL */
 	struct api_folder *folder;  /* a CRM folder pass or push (likewise), or NULL */
+	struct api_watch *watch;    /* a webhook subscription (likewise), or NULL */
 	struct oauth_sess auth;
 	enum stream s;
 	enum st st;
@@ -77,6 +79,7 @@ static void google_end(struct pass *p)
 		api_push_free(p->push);
 	free(p->push);
 	api_folder_free(p->folder);
+	api_watch_free(p->watch);
 	oauth_sess_free(&p->auth);
 	free(p->url);
 	free(p->old_cursor);
@@ -603,6 +606,8 @@ static int google_step(struct pass *p, const struct http_resp *resp, struct http
 		return api_push_step(p->push, resp, req, sink, retry_after);
 	if (p->folder)
 		return api_folder_step(p->folder, resp, req, sink, retry_after);
+	if (p->watch)
+		return api_watch_step(p->watch, resp, req, sink, retry_after);
 	if (!resp)
 		return go(p, req);
 	if ((rc = oauth_answer(&p->auth, resp, req, sink, retry_after)) != 0)
@@ -665,6 +670,24 @@ fail:
 	return rc == STEP_MORE ? PROV_TEMP : rc;
 }
 
+/* A webhook subscription for stream s (api_watch.h says which streams have one). */
+static int google_subscribe_begin(const struct prov_link *l, enum stream s, const char *notify_url,
+    struct subscription *sub, struct pass **out)
+{
+	struct pass *p = calloc(1, sizeof *p);
+	int rc;
+
+	*out = NULL;
+	if (!p)
+		return PROV_TEMP;
+	if ((rc = api_watch_begin(WHO, l, s, notify_url, sub, &p->watch)) != PROV_OK) {
+		google_end(p);
+		return rc;
+	}
+	*out = p;
+	return PROV_OK;
+}
+
 const struct provider google_provider = {
 	.name = "google",
 	.streams = STREAM_MAIL | STREAM_EVENTS | STREAM_FOLDER,
@@ -672,4 +695,5 @@ const struct provider google_provider = {
 	.step = google_step,
 	.end = google_end,
 	.push_begin = google_push_begin,
+	.subscribe_begin = google_subscribe_begin,
 };

@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "providers/api_folder.h"
 #include "providers/api_push.h"
+#include "providers/api_watch.h"
 #include "providers/graph.h"
 #include "providers/json_util.h"
 #include "providers/mime.h"
@@ -28,6 +29,7 @@ static const char *const folder_path[2] = { "inbox", "sentitems" };
 struct pass {
 	struct api_push *push;      /* a push pass (then nothing below is used), or NULL */
 	struct api_folder *folder;  /* a CRM folder pass or push (likewise), or NULL */
+	struct api_watch *watch;    /* a webhook subscription (likewise), or NULL */
 	struct oauth_sess auth;
 	enum stream s;
 	enum st st;
@@ -78,6 +80,7 @@ static void graph_end(struct pass *p)
 		api_push_free(p->push);
 	free(p->push);
 	api_folder_free(p->folder);
+	api_watch_free(p->watch);
 	oauth_sess_free(&p->auth);
 	free(p->url);
 	free(p->links[0]);
@@ -557,6 +560,8 @@ static int graph_step(struct pass *p, const struct http_resp *resp, struct http_
 		return api_push_step(p->push, resp, req, sink, retry_after);
 	if (p->folder)
 		return api_folder_step(p->folder, resp, req, sink, retry_after);
+	if (p->watch)
+		return api_watch_step(p->watch, resp, req, sink, retry_after);
 	if (!resp)
 		return go(p, req);
 	if ((rc = oauth_answer(&p->auth, resp, req, sink, retry_after)) != 0)
@@ -617,6 +622,24 @@ fail:
 	return rc == STEP_MORE ? PROV_TEMP : rc;
 }
 
+/* A webhook subscription for stream s (api_watch.h says which streams have one). */
+static int graph_subscribe_begin(const struct prov_link *l, enum stream s, const char *notify_url,
+    struct subscription *sub, struct pass **out)
+{
+	struct pass *p = calloc(1, sizeof *p);
+	int rc;
+
+	*out = NULL;
+	if (!p)
+		return PROV_TEMP;
+	if ((rc = api_watch_begin(WHO, l, s, notify_url, sub, &p->watch)) != PROV_OK) {
+		graph_end(p);
+		return rc;
+	}
+	*out = p;
+	return PROV_OK;
+}
+
 const struct provider graph_provider = {
 	.name = "microsoft",
 	.streams = STREAM_MAIL | STREAM_EVENTS | STREAM_FOLDER,
@@ -624,4 +647,5 @@ const struct provider graph_provider = {
 	.step = graph_step,
 	.end = graph_end,
 	.push_begin = graph_push_begin,
+	.subscribe_begin = graph_subscribe_begin,
 };

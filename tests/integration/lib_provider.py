@@ -8,8 +8,10 @@ import secrets
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -87,6 +89,47 @@ def tokens(fake, provider, email):
     if t.get("grant_id"):
         sec["grant_id"] = t["grant_id"]
     return sec
+
+
+class Receiver:
+    """A webhook endpoint on loopback: records each POST, echoes Graph's validationToken."""
+
+    def __init__(self):
+        posts = self.posts = []
+
+        class H(BaseHTTPRequestHandler):
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(n) if n else b""
+                q = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+                posts.append({"path": self.path, "body": body,
+                              "headers": {k.lower(): v for k, v in self.headers.items()}})
+                out = q["validationToken"][0].encode() if "validationToken" in q else b""
+                self.send_response(200 if out else 202)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(out)))
+                self.end_headers()
+                self.wfile.write(out)
+
+            def log_message(self, *a):
+                pass
+
+        self.srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.url = "http://127.0.0.1:%d/hooks/x" % self.srv.server_address[1]
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+
+    def wait(self, pred, timeout=5):
+        end = time.time() + timeout
+        while time.time() < end:
+            hit = [p for p in self.posts if pred(p)]
+            if hit:
+                return hit
+            time.sleep(0.05)
+        return []
+
+    def close(self):
+        self.srv.shutdown()
+        self.srv.server_close()
 
 
 class Suite:
@@ -535,6 +578,66 @@ class Suite:
         assert out["status"] == STEP_DONE, out
         assert self.folders_of("Moved by the outbox") == ["Processed"], \
             self.folders_of("Moved by the outbox")
+
+    # ---- webhooks ------------------------------------------------------------------------
+
+    def t_webhook_subscriptions_are_created_and_renewed(self):
+        self.fresh()
+        rec = Receiver()
+        try:
+            getattr(self, "webhooks_" + self.provider)(rec)
+        finally:
+            rec.close()
+
+    def acts(self, action):
+        return self.fake.get("actions", provider=self.provider, action=action)["actions"]
+
+    def webhooks_google(self, rec):
+        out = self.run("subscribe", "mail", rec.url, "tok-g")
+        assert out["status"] == -5 and out["channel_id"] is None, out   # Gmail: Pub/Sub only
+        out = self.run("subscribe", "events", rec.url, "tok-g")
+        assert out["status"] == STEP_DONE and out["channel_id"] and out["resource_id"], out
+        assert abs(out["expires_at"] - (time.time() + 7 * 86400)) < 120, out
+        assert [a["id"] for a in self.acts("watch")] == [out["channel_id"]]
+        assert rec.wait(lambda p: p["headers"].get("x-goog-channel-token") == "tok-g"), rec.posts
+        again = self.run("subscribe", "events", rec.url, "tok-g", out["channel_id"],
+                         out["resource_id"])
+        assert again["status"] == STEP_DONE and again["channel_id"] != out["channel_id"], again
+        assert [a["id"] for a in self.acts("channel_stop")] == [out["channel_id"]]
+        chans = self.fake.get("state", provider="google", email=USER)["channels"]
+        assert [c["id"] for c in chans] == [again["channel_id"]], chans
+        rec.posts.clear()
+        self.event(summary="Wakes the link")
+        self.fake.ctl("notify", provider="google", email=USER, resource="calendar")
+        hit = rec.wait(lambda p: p["headers"].get("x-goog-channel-id") == again["channel_id"])
+        assert hit and hit[0]["headers"].get("x-goog-channel-token") == "tok-g", rec.posts
+
+    def webhooks_microsoft(self, rec):
+        out = self.run("subscribe", "mail", rec.url, "tok-m")
+        assert out["status"] == STEP_DONE and out["channel_id"], out
+        assert 4000 * 60 < out["expires_at"] - time.time() < 4230 * 60, out
+        subs = self.acts("subscribe")
+        assert [(a["resource"], a["client_state"]) for a in subs] == \
+            [("me/mailFolders('inbox')/messages", "tok-m")], subs
+        assert rec.wait(lambda p: "validationToken=" in p["path"]), rec.posts
+        ev = self.run("subscribe", "events", rec.url, "tok-m")
+        assert ev["status"] == STEP_DONE and ev["channel_id"] != out["channel_id"], ev
+        assert self.acts("subscribe")[-1]["resource"] == "me/events"
+        again = self.run("subscribe", "mail", rec.url, "tok-m", out["channel_id"])
+        assert again["status"] == STEP_DONE and again["channel_id"] == out["channel_id"], again
+        assert len(self.acts("subscribe")) == 2, self.acts("subscribe")
+        lost = self.run("subscribe", "mail", rec.url, "tok-m", "no-such-subscription")
+        assert lost["status"] == STEP_DONE and lost["channel_id"] not in (
+            "no-such-subscription", out["channel_id"]), lost
+        rec.posts.clear()
+        self.deliver("Wakes the link")
+        self.fake.ctl("notify", provider="microsoft", email=USER, resource="mail")
+        hit = rec.wait(lambda p: b"tok-m" in p["body"])
+        assert hit and json.loads(hit[0]["body"])["value"][0]["clientState"] == "tok-m", rec.posts
+
+    def webhooks_nylas(self, rec):
+        out = self.run("subscribe", "mail", rec.url, "tok-n")
+        assert not out["offered"] and out["status"] == -5, out   # per application, not per link
 
     def main(self):
         if not self.bin:

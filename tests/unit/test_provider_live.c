@@ -7,6 +7,8 @@
  *   push create KEY UID START TITLE ATTENDEE | update ID ETAG START TITLE | delete ID
  *        | send SUBJECT TO | folder_setup | folder_move ID
  *                      one outgoing item (event times 30 min, America/Chicago)
+ *   subscribe mail|events NOTIFY_URL TOKEN [CHANNEL_ID [RESOURCE_ID]]
+ *                      create (or renew) a webhook subscription
  * Env: PROVIDER_TEST_PROVIDER, PROVIDER_TEST_SECRET (file), PROVIDER_TEST_SINCE (epoch),
  * PROVIDER_TEST_TIMEOUT_MS (caps each request's timeout), PROVIDER_TEST_SETTINGS (JSON). */
 #include <stdio.h>
@@ -404,6 +406,52 @@ static int run_push(const struct provider_cfg *cfg, const char *prov, int argc, 
 	return 0;
 }
 
+static int run_subscribe(const struct provider_cfg *cfg, const char *prov, int argc, char **argv,
+    const char *secret_file)
+{
+	struct collect col = { json_array(), json_array(), 0, 0, "/dev/null", secret_file };
+	struct sync_sink sink = { .ctx = &col, .commit = sink_commit, .save_secret = sink_secret };
+	const struct provider *d = driver_of(prov);
+	char *secret = read_file(secret_file);
+	struct prov_link l = { 1, getenv("PROVIDER_TEST_ADDRESS"), getenv("PROVIDER_TEST_SETTINGS"), secret, 0, cfg };
+	struct subscription sub = { 0 };
+	struct pass *p = NULL;
+	struct http_req req = { 0 };
+	struct http_resp resp;
+	struct buf b = { 0 };
+	struct hdrs h;
+	long retry = 0;
+	int rc = PROV_PERM, offered = d->subscribe_begin != NULL;
+
+	if (argc >= 5) {
+		sub.token = strdup(argv[4]);
+		sub.channel_id = argc >= 6 ? strdup(argv[5]) : NULL;
+		sub.resource_id = argc >= 7 ? strdup(argv[6]) : NULL;
+		if (offered)
+			rc = d->subscribe_begin(&l, strcmp(argv[2], "mail") == 0 ? STREAM_MAIL : STREAM_EVENTS,
+			    argv[3], &sub, &p);
+	}
+	if (rc == PROV_OK) {
+		rc = d->step(p, NULL, &req, &sink, &retry);
+		while (rc == STEP_MORE) {
+			perform(&req, &resp, &b, &h);
+			http_req_clear(&req);
+			rc = d->step(p, &resp, &req, &sink, &retry);
+		}
+		http_req_clear(&req);
+		d->end(p);
+	}
+	print_json(json_pack("{s:i, s:b, s:s?, s:s?, s:I}", "status", rc, "offered", offered,
+	    "channel_id", sub.channel_id, "resource_id", sub.resource_id, "expires_at",
+	    (json_int_t)sub.expires_at));
+	subscription_clear(&sub);
+	free(secret);
+	free(b.p);
+	json_decref(col.msgs);
+	json_decref(col.events);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *base = getenv("PROVIDER_TEST_URL"), *prov = getenv("PROVIDER_TEST_PROVIDER");
@@ -420,6 +468,7 @@ int main(int argc, char **argv)
 	cfg_of(prov, base, &cfg, bufs);
 	int rc = strcmp(argv[1], "link") == 0 ? run_link(&cfg, prov, argv[2], secret_file) :
 	    strcmp(argv[1], "push") == 0 ? run_push(&cfg, prov, argc, argv, secret_file) :
+	    strcmp(argv[1], "subscribe") == 0 ? run_subscribe(&cfg, prov, argc, argv, secret_file) :
 	    run_sync(&cfg, prov, argv[2], secret_file);
 	curl_global_cleanup();
 	return rc;
