@@ -13,6 +13,9 @@ struct config {
 	char *static_dir;        /* folder of static files (served by nginx) */
 	int threads;             /* FastCGI worker threads */
 	int poll_interval;       /* seconds between polls of a link */
+	int keep_connections;    /* IMAP connections crm-sync keeps open between passes (0: none) */
+	int keep_idle_s;         /* ... each closed after this long without a pass */
+	int subscribe_insecure;  /* tests only: create webhook subscriptions for an http base_url */
 	int session_hours;       /* web session lifetime */
 	int page_cache;          /* 1: keep rendered calendar pages while the database is unchanged */
 	char *company_time_zone; /* default time zone for new users */

@@ -27,7 +27,8 @@ int db_sync_cursor_set(struct db *db, int64_t link, const char *stream, const ch
 int db_sync_cursor_drop(struct db *db, int64_t link, const char *stream, int64_t now);
 
 int db_sync_link_attempt(struct db *db, int64_t link, int64_t now);
-/* A pass that went well: failures reset, last_success_at, last_error cleared, next due. */
+/* A pass that went well: failures reset, last_success_at, last_error cleared, next due (0:
+ * left as it is, after a pass over some streams only). */
 int db_sync_link_ok(struct db *db, int64_t link, int64_t now, int64_t next_due);
 /* A failed pass: failures + 1, last_error(_at), next due; relink sets status 'relink'. */
 int db_sync_link_failed(struct db *db, int64_t link, int64_t now, int64_t next_due,

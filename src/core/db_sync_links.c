@@ -24,8 +24,8 @@ static const char SQL_CURSOR_REFUSED[] =
     "UPDATE links SET cursor_refused_at = ? WHERE id = ?";
 static const char SQL_ATTEMPT[] = "UPDATE links SET last_attempt_at = ? WHERE id = ?";
 static const char SQL_OK[] =
-    "UPDATE links SET failures = 0, last_success_at = ?, last_error = NULL, next_due_at = ?"
-    " WHERE id = ?";
+    "UPDATE links SET failures = 0, last_success_at = ?1, last_error = NULL,"
+    " next_due_at = CASE WHEN ?2 > 0 THEN ?2 ELSE next_due_at END WHERE id = ?3";
 static const char SQL_FAILED[] =
     "UPDATE links SET failures = failures + 1, last_error = ?, last_error_at = ?,"
     " next_due_at = ?, status = CASE WHEN ? AND status = 'active' THEN 'relink' ELSE status END"

@@ -26,6 +26,11 @@ struct imap_conn {
 	uint64_t modseq;        /* HIGHESTMODSEQ of the last SELECT/EXAMINE, 0 if none */
 	int idling;
 	uint32_t idle_exists;   /* EXISTS count when IDLE started */
+	char *sent_name;        /* imap_find_sent()'s answer, kept while the connection lives */
+	int sent_known;
+	int folders_ok;         /* imap_ensure_folders() succeeded on this connection */
+	char *selected;         /* the mailbox last SELECTed/EXAMINEd, NULL after unselecting */
+	int selected_rw;
 };
 
 /* Map a libetpan result to a prov_status, logging failures with the server's words. */
@@ -178,6 +183,8 @@ void imap_close(struct imap_conn *c)
 			mailimap_logout(c->s);
 		mailimap_free(c->s);
 	}
+	free(c->sent_name);
+	free(c->selected);
 	free(c->user);
 	free(c);
 }
@@ -218,7 +225,26 @@ static int select_mb(struct imap_conn *c, const char *mb, int rw)
 		r = rw ? mailimap_select(c->s, mb) : mailimap_examine(c->s, mb);
 	if (r == MAILIMAP_NO_ERROR && !c->s->imap_selection_info)
 		return PROV_TEMP;
+	free(c->selected);
+	c->selected = r == MAILIMAP_NO_ERROR ? strdup(mb) : NULL;
+	c->selected_rw = rw;
 	return st(c, r, rw ? "SELECT" : "EXAMINE");
+}
+
+int imap_unselect(struct imap_conn *c)
+{
+	int rc = PROV_OK;
+	if (!c->selected)
+		return PROV_OK;
+	if (mailimap_has_extension(c->s, "UNSELECT"))
+		rc = st(c, mailimap_custom_command(c->s, "UNSELECT"), "UNSELECT");
+	else if (!c->selected_rw)   /* CLOSE would expunge a mailbox opened read-write */
+		rc = st(c, mailimap_close(c->s), "CLOSE");
+	else
+		return PROV_OK;
+	free(c->selected);
+	c->selected = NULL;
+	return rc;
 }
 
 static int flagged(struct mailimap_mailbox_list *mb, const char *flag)
@@ -249,6 +275,8 @@ int imap_find_sent(struct imap_conn *c, char **name)
 		"INBOX.Sent", "INBOX/Sent", "[Gmail]/Sent Mail", NULL };
 	clist *list;
 	*name = NULL;
+	if (c->sent_known)
+		return !c->sent_name || (*name = strdup(c->sent_name)) ? PROV_OK : PROV_TEMP;
 	int rc = list_all(c, &list);
 	if (rc != PROV_OK)
 		return rc;
@@ -268,6 +296,9 @@ int imap_find_sent(struct imap_conn *c, char **name)
 	}
 	if (best && !(*name = strdup(best)))
 		rc = PROV_TEMP;
+	free(c->sent_name);
+	c->sent_name = NULL;
+	c->sent_known = rc == PROV_OK && (!best || (c->sent_name = strdup(best)));
 	mailimap_list_result_free(list);
 	return rc;
 }
@@ -276,6 +307,8 @@ int imap_ensure_folders(struct imap_conn *c)
 {
 	static const char *const wanted[] = { "CRM", "Processed" };
 	clist *list;
+	if (c->folders_ok)
+		return PROV_OK;
 	int rc = list_all(c, &list);
 	if (rc != PROV_OK)
 		return rc;
@@ -294,7 +327,58 @@ int imap_ensure_folders(struct imap_conn *c)
 		}
 	}
 	mailimap_list_result_free(list);
+	c->folders_ok = rc == PROV_OK;
 	return rc;
+}
+
+/* ---- Cheap checks ------------------------------------------------------------------------ */
+
+int imap_status(struct imap_conn *c, const char *mailbox, struct imap_status *out)
+{
+	struct mailimap_status_att_list *atts = mailimap_status_att_list_new_empty();
+	struct mailimap_mailbox_data_status *res = NULL;
+	int rc = PROV_TEMP;
+
+	memset(out, 0, sizeof *out);
+	if (!atts)
+		return PROV_TEMP;
+	/* A server may answer STATUS of the selected mailbox from the session's older view. */
+	if (c->selected && strcmp(c->selected, mailbox) == 0 && (rc = imap_unselect(c)) != PROV_OK) {
+		mailimap_status_att_list_free(atts);
+		return rc;
+	}
+	mailimap_status_att_list_add(atts, MAILIMAP_STATUS_ATT_UIDNEXT);
+	mailimap_status_att_list_add(atts, MAILIMAP_STATUS_ATT_UIDVALIDITY);
+	if (mailimap_has_condstore(c->s))
+		mailimap_status_att_list_add(atts, MAILIMAP_STATUS_ATT_HIGHESTMODSEQ);
+	rc = st(c, mailimap_status(c->s, mailbox, atts, &res), "STATUS");
+	for (clistiter *it = rc == PROV_OK && res && res->st_info_list ?
+	    clist_begin(res->st_info_list) : NULL; it; it = clist_next(it)) {
+		struct mailimap_status_info *si = clist_content(it);
+		struct mailimap_extension_data *x = si->st_ext_data;
+		if (si->st_att == MAILIMAP_STATUS_ATT_UIDNEXT)
+			out->uidnext = si->st_value;
+		else if (si->st_att == MAILIMAP_STATUS_ATT_UIDVALIDITY)
+			out->uidvalidity = si->st_value;
+		else if (x && x->ext_extension == &mailimap_extension_condstore &&
+		    x->ext_type == MAILIMAP_CONDSTORE_TYPE_STATUS_INFO && x->ext_data)
+			out->highestmodseq = ((struct mailimap_condstore_status_info *)
+			    x->ext_data)->cs_highestmodseq_value;
+	}
+	if (res)
+		mailimap_mailbox_data_status_free(res);
+	mailimap_status_att_list_free(atts);
+	return rc;
+}
+
+int imap_status_moved(const struct imap_status *s, const char *cursor)
+{
+	struct imap_cursor cur;
+	if (!cursor || imap_cursor_parse(cursor, &cur) != 0)
+		return 1;
+	if (!s->uidvalidity || !s->uidnext || s->uidvalidity != cur.uidvalidity)
+		return 1;
+	return s->uidnext > cur.last_uid + 1;
 }
 
 /* ---- Fetching ---------------------------------------------------------------------------- */

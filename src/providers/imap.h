@@ -36,7 +36,7 @@ void imap_close(struct imap_conn *c);
 
 /* Name of the Sent mailbox: the one flagged \Sent (SPECIAL-USE), else a usual name ("Sent",
  * "Sent Items", "Sent Messages", "INBOX.Sent", "[Gmail]/Sent Mail"). *name is malloc'd, or NULL
- * with PROV_OK when the account has none. */
+ * with PROV_OK when the account has none. Asked once per connection (LIST), then remembered. */
 int imap_find_sent(struct imap_conn *c, char **name);
 
 /* A mailbox sync position, as text "v=<UIDVALIDITY>;u=<last UID seen>;m=<HIGHESTMODSEQ>". */
@@ -62,6 +62,21 @@ void imap_cursor_format(const struct imap_cursor *cur, char *buf, size_t len);
 int imap_pull(struct imap_conn *c, const char *mailbox, enum msg_folder folder,
     const char *cursor, size_t max, struct msg_list *out, char **new_cursor, int *more);
 
+/* What STATUS tells of a mailbox without selecting it (one round trip). */
+struct imap_status {
+	uint32_t uidvalidity, uidnext;
+	uint64_t highestmodseq;     /* 0 when the server has no CONDSTORE */
+};
+int imap_status(struct imap_conn *c, const char *mailbox, struct imap_status *out);
+/* Leave the selected mailbox (UNSELECT, or CLOSE after EXAMINE), so a later STATUS of it on this
+ * connection sees new mail; nothing to do when none is selected. imap_status() does it itself
+ * for the mailbox it asks about. */
+int imap_unselect(struct imap_conn *c);
+/* 1 when a pull from cursor could bring something: the cursor is missing or unreadable, the
+ * UIDVALIDITY changed, or UIDNEXT is past the cursor's last UID; 0 when nothing new arrived
+ * (flag changes alone move only HIGHESTMODSEQ and bring nothing). */
+int imap_status_moved(const struct imap_status *s, const char *cursor);
+
 /* A back-fill start: a cursor for mailbox placed just before the first message received on or
  * after the UTC day of since (IMAP SEARCH SINCE works by day), or at the end when there is none.
  * imap_pull() from it then brings those messages page by page. *cursor is malloc'd. */
@@ -72,7 +87,7 @@ int imap_cursor_since(struct imap_conn *c, const char *mailbox, int64_t since, c
 int imap_fetch_all(struct imap_conn *c, const char *mailbox, enum msg_folder folder, size_t max,
     struct msg_list *out, int *more);
 
-/* Create the folders "CRM" and "Processed" when missing. */
+/* Create the folders "CRM" and "Processed" when missing (checked once per connection). */
 int imap_ensure_folders(struct imap_conn *c);
 
 /* Move the message named by provider_id ("<mailbox>/<uidvalidity>/<uid>") to dest with UID MOVE,
@@ -109,7 +124,11 @@ int imap_idle_done(struct imap_conn *c, int *new_mail);
  * the raw message goes out over SMTP (smtp.h; settings smtp_host, smtp_port, smtp_tls), then is
  * appended to the Sent folder (SPECIAL-USE) flagged \Seen; res->provider_id is its Message-ID.
  * Progress is recorded through push_item.save_progress ("sent", "appended"), so a retry after a
- * crash between the two steps only appends. Events are refused with PROV_PERM. */
+ * crash between the two steps only appends. Events are refused with PROV_PERM.
+ * begin_kept() reuses the connection the engine kept from the link's last pass (a stale one is
+ * replaced once, quietly) and hands it back at end() unless an error happened on it; with it a
+ * mail pass asks STATUS of INBOX and Sent first and pulls only a mailbox whose UIDNEXT or
+ * UIDVALIDITY moved, so a pass with nothing new is one STATUS per mailbox. */
 extern const struct provider imap_provider;
 
 #endif

@@ -57,7 +57,15 @@ struct pass {
 	char *push_id;
 	struct push_result *res;    /* borrowed from the engine */
 	const struct push_item *it; /* MAIL_SEND: borrowed for the whole push */
+	struct prov_keep *keep;     /* the engine's kept connection slot, or NULL */
+	int reused;                 /* c came from keep: it may have gone stale meanwhile */
+	int broken;                 /* an error happened on c: do not keep it */
 };
+
+static void close_conn(void *c)
+{
+	imap_close(c);
+}
 
 /* A pass with its own copies of the link's strings, or NULL when out of memory. */
 static struct pass *pass_new(const struct prov_link *l)
@@ -75,8 +83,8 @@ static struct pass *pass_new(const struct prov_link *l)
 	return p;
 }
 
-static int imap_begin(const struct prov_link *l, enum stream s, const char *cursor,
-    struct pass **out)
+static int imap_begin_kept(const struct prov_link *l, enum stream s, const char *cursor,
+    struct prov_keep *keep, struct pass **out)
 {
 	*out = NULL;
 	if (s != STREAM_MAIL && s != STREAM_FOLDER)
@@ -86,8 +94,20 @@ static int imap_begin(const struct prov_link *l, enum stream s, const char *curs
 		return PROV_TEMP;
 	p->s = s;
 	p->cursor = cursor ? strdup(cursor) : NULL;
+	p->keep = keep;
+	if (keep && keep->conn) {
+		p->c = p->keep->conn;
+		p->keep->conn = NULL;
+		p->reused = 1;
+	}
 	*out = p;
 	return PROV_OK;
+}
+
+static int imap_begin(const struct prov_link *l, enum stream s, const char *cursor,
+    struct pass **out)
+{
+	return imap_begin_kept(l, s, cursor, NULL, out);
 }
 
 /* Outgoing work IMAP can do: set up the CRM folders, move a CRM message to Processed, send a
@@ -265,15 +285,44 @@ static int pull_box(struct pass *p, struct sync_sink *sink, const char *mailbox,
 	return rc;
 }
 
+/* Whether mailbox may hold mail past its cursor part, asked with STATUS (no SELECT); a box
+ * without a cursor yet always goes through imap_pull(). */
+static int box_moved(struct pass *p, const char *mailbox, const char *mine, int *moved)
+{
+	struct imap_status st;
+	*moved = 1;
+	if (!mine)
+		return PROV_OK;
+	int rc = imap_status(p->c, mailbox, &st);
+	if (rc == PROV_OK)
+		*moved = imap_status_moved(&st, mine);
+	return rc;
+}
+
+/* INBOX, then Sent; each is pulled only when STATUS says something arrived, so a pass with
+ * nothing new costs one STATUS per mailbox on a kept connection. */
 static int step_mail(struct pass *p, struct sync_sink *sink)
 {
 	char *inbox = NULL, *sent = NULL, *sent_name = NULL;
+	int moved = 1, pulled = 0;
 	split_cursor(p->cursor, &inbox, &sent);
-	int rc = pull_box(p, sink, "INBOX", FOLDER_INBOX, &inbox, &sent, 1);
+	int rc = box_moved(p, "INBOX", inbox, &moved);
+	if (rc == PROV_OK && moved && ++pulled)
+		rc = pull_box(p, sink, "INBOX", FOLDER_INBOX, &inbox, &sent, 1);
 	if (rc == PROV_OK)
 		rc = imap_find_sent(p->c, &sent_name);
 	if (rc == PROV_OK && sent_name)
+		rc = box_moved(p, sent_name, sent, &moved);
+	if (rc == PROV_OK && sent_name && moved && ++pulled)
 		rc = pull_box(p, sink, sent_name, FOLDER_SENT, &sent, &inbox, 0);
+	if (rc == PROV_OK && !pulled) {   /* nothing new: the cursor stands, as a pull would say */
+		struct msg_list none = { 0 };
+		struct event_list no_events = { 0 };
+		if (sink->commit(sink->ctx, STREAM_MAIL, &none, &no_events, p->cursor) < 0)
+			rc = PROV_TEMP;
+	}
+	if (rc == PROV_OK && p->keep)   /* the next pass's STATUS must see new mail */
+		rc = imap_unselect(p->c);
 	free(inbox);
 	free(sent);
 	free(sent_name);
@@ -331,25 +380,44 @@ static int imap_step(struct pass *p, const struct http_resp *resp, struct http_r
 	(void)resp;
 	(void)req;
 	(void)retry_after;
-	if (!p->c) {
-		int rc = imap_open_link(&p->link, &p->c, err, sizeof err);
-		if (rc != PROV_OK) {
-			log_warnx("imap link %lld: %s", (long long)p->link.id, err);
-			if (p->res)
-				snprintf(p->res->error, sizeof p->res->error, "%s", err);
-			return rc;
+	for (int attempt = 0;; attempt++) {
+		if (!p->c) {
+			int rc = imap_open_link(&p->link, &p->c, err, sizeof err);
+			if (rc != PROV_OK) {
+				log_warnx("imap link %lld: %s", (long long)p->link.id, err);
+				if (p->res)
+					snprintf(p->res->error, sizeof p->res->error, "%s", err);
+				return rc;
+			}
 		}
+		int rc = p->push ? step_push(p) : p->s == STREAM_MAIL ? step_mail(p, sink) :
+		    step_folder(p, sink);
+		if (rc == PROV_OK)
+			return STEP_DONE;
+		if (rc == PROV_TEMP && p->reused && attempt == 0) {
+			/* The kept connection went stale (server timeout): once more on a new one. */
+			log_info("imap link %lld: kept connection lost, connecting again",
+			    (long long)p->link.id);
+			imap_close(p->c);
+			p->c = NULL;
+			p->reused = 0;
+			continue;
+		}
+		p->broken = 1;
+		return rc;
 	}
-	int rc = p->push ? step_push(p) : p->s == STREAM_MAIL ? step_mail(p, sink) :
-	    step_folder(p, sink);
-	return rc == PROV_OK ? STEP_DONE : rc;
 }
 
 static void imap_end(struct pass *p)
 {
 	if (!p)
 		return;
-	imap_close(p->c);
+	if (p->keep && p->c && !p->broken && !p->keep->conn) {
+		p->keep->conn = p->c;
+		p->keep->close = close_conn;
+	} else {
+		imap_close(p->c);
+	}
 	free(p->address);
 	free(p->settings);
 	free(p->secret);
@@ -362,6 +430,7 @@ const struct provider imap_provider = {
 	.name = "imap",
 	.streams = STREAM_MAIL | STREAM_FOLDER,
 	.begin = imap_begin,
+	.begin_kept = imap_begin_kept,
 	.step = imap_step,
 	.end = imap_end,
 	.push_begin = imap_push_begin,

@@ -110,6 +110,13 @@ struct provider_cfg {
 	const char *webhook_secret;         /* Nylas webhook signing secret, Graph clientState */
 };
 
+/* A connection the engine keeps for a link between passes (IMAP), so an idle pass costs no
+ * connect and login; see provider.begin_kept. */
+struct prov_keep {
+	void *conn;
+	void (*close)(void *conn);
+};
+
 /* What a provider knows of a link during a pass. Everything borrowed from the engine. */
 struct prov_link {
 	int64_t id;
@@ -227,6 +234,13 @@ struct provider {
 	int (*step)(struct pass *p, const struct http_resp *resp, struct http_req *req,
 	    struct sync_sink *sink, long *retry_after);
 	void (*end)(struct pass *p);
+	/* Optional: begin() with a slot for a connection kept between passes, valid until end().
+	 * A driver that finds keep->conn set takes it (sets it NULL) and uses it; at end() it may
+	 * put a healthy connection back (conn and close set) or close it after an error. The
+	 * engine closes kept connections with close() when they idle too long or too many are
+	 * kept. NULL: the engine calls begin(). */
+	int (*begin_kept)(const struct prov_link *l, enum stream s, const char *cursor,
+	    struct prov_keep *keep, struct pass **out);
 
 	/* Outgoing work (CRM -> provider); NULL when the provider cannot do it. push_begin()
 	 * starts one outbox item; then step() runs it like a pull (the sink may be used to store

@@ -7,6 +7,7 @@
 #include "core/db_sync.h"
 #include "core/log.h"
 #include "sync/engine.h"
+#include "sync/keep.h"
 #include "sync/push.h"
 #include "sync/run.h"
 #include "sync/watches.h"
@@ -15,14 +16,21 @@
 #define MAX_DUE 4096
 #define MAX_PUSHES 16         /* outbox items pushed at the same time (push.c) */
 
+/* A link waiting to run, and which streams (0: all; STREAM_MAIL after IMAP IDLE news). */
+struct queued {
+	int64_t id;
+	unsigned mask;
+};
+
 struct engine {
 	struct app *app;
 	const struct engine_opts *o;
 	struct http_pool *pool;
 	struct run *runs;           /* running */
 	int n_runs, max_runs;
-	int64_t *queue;             /* due, not yet started */
+	struct queued *queue;       /* due, not yet started */
 	size_t n_queue, cap_queue;
+	struct keeps *keeps;        /* connections kept between passes (IMAP) */
 	struct watches *w;
 	struct pushes *pushes;      /* outbox items in flight (push.c) */
 };
@@ -35,28 +43,33 @@ static int is_running(const struct engine *e, int64_t id)
 	return 0;
 }
 
-/* Queue a link to sync unless it is queued or running already. */
-static void enqueue(struct engine *e, int64_t id)
+/* Queue a link to sync the streams in mask (0: all) unless it is running already; a link
+ * already queued gets the union of both. */
+static void enqueue(struct engine *e, int64_t id, unsigned mask)
 {
 	if (is_running(e, id))
 		return;
-	for (size_t i = 0; i < e->n_queue; i++)
-		if (e->queue[i] == id)
-			return;
+	for (size_t i = 0; i < e->n_queue; i++) {
+		if (e->queue[i].id != id)
+			continue;
+		e->queue[i].mask = e->queue[i].mask && mask ? e->queue[i].mask | mask : 0;
+		return;
+	}
 	if (e->n_queue == e->cap_queue) {
 		size_t ncap = e->cap_queue ? e->cap_queue * 2 : 64;
-		int64_t *nq = realloc(e->queue, ncap * sizeof *nq);
+		struct queued *nq = realloc(e->queue, ncap * sizeof *nq);
 		if (!nq)
 			return;
 		e->queue = nq;
 		e->cap_queue = ncap;
 	}
-	e->queue[e->n_queue++] = id;
+	e->queue[e->n_queue++] = (struct queued){ id, mask };
 }
 
-static void on_news(void *ctx, int64_t link_id)
+/* A push watch saw news on its stream: sync that stream only. */
+static void on_news(void *ctx, int64_t link_id, unsigned stream)
 {
-	enqueue(ctx, link_id);
+	enqueue(ctx, link_id, stream);
 }
 
 /* Pick up wake-ups and links that fell due. */
@@ -70,19 +83,20 @@ static void look_for_due(struct engine *e)
 		return;
 	for (size_t i = 0; i < n; i++)
 		if (!e->o->link_id || ids[i] == e->o->link_id)
-			enqueue(e, ids[i]);
+			enqueue(e, ids[i], 0);
 }
 
 /* Start queued links while there is room; IMAP passes run to their end right here. */
 static void start_queued(struct engine *e, volatile sig_atomic_t *stop)
 {
 	while (e->n_queue && e->n_runs < e->max_runs && !*stop) {
-		int64_t id = e->queue[0];
+		struct queued q = e->queue[0];
 		memmove(e->queue, e->queue + 1, (e->n_queue - 1) * sizeof *e->queue);
 		e->n_queue--;
-		struct run *r = run_new(e->app, e->pool, id);
+		struct run *r = run_new(e->app, e->pool, q.id, q.mask);
 		if (!r)
 			continue;
+		keeps_take(e->keeps, q.id, &r->keep);
 		r->next = e->runs;
 		e->runs = r;
 		e->n_runs++;
@@ -99,6 +113,7 @@ static void reap(struct engine *e)
 				watches_kick(e->w, r->link.id);
 			*pr = r->next;
 			e->n_runs--;
+			keeps_put(e->keeps, r->link.id, &r->keep, now_ms() / 1000);
 			run_free(r);
 		} else {
 			pr = &r->next;
@@ -124,7 +139,7 @@ static void hand_back_answers(struct engine *e)
 static void first_queue(struct engine *e)
 {
 	if (e->o->link_id)
-		enqueue(e, e->o->link_id);
+		enqueue(e, e->o->link_id, 0);
 	else
 		look_for_due(e);
 }
@@ -135,7 +150,8 @@ int engine_run(struct app *app, const struct engine_opts *o, volatile sig_atomic
 	int64_t next_db_ms = 0;
 	int rc = -1;
 
-	if (!(e.pool = http_pool_new()) || !(e.pushes = pushes_new(app, e.pool)))
+	if (!(e.pool = http_pool_new()) || !(e.pushes = pushes_new(app, e.pool)) ||
+	    !(e.keeps = keeps_new(o->once ? 0 : app->cfg.keep_connections, app->cfg.keep_idle_s)))
 		goto out;
 	if (!o->once && o->push && !(e.w = watches_new(app, on_news, &e)))
 		goto out;
@@ -148,6 +164,7 @@ int engine_run(struct app *app, const struct engine_opts *o, volatile sig_atomic
 			pushes_start(e.pushes, o->link_id, MAX_PUSHES);
 			if (e.w)
 				watches_refresh(e.w, o->link_id);
+			keeps_expire(e.keeps, t / 1000);
 			next_db_ms = t + POLL_DB_MS;
 		}
 		if (o->once)
@@ -178,6 +195,7 @@ out:
 		run_free(r);
 	}
 	watches_free(e.w);
+	keeps_free(e.keeps);
 	pushes_free(e.pushes);
 	http_pool_free(e.pool);
 	free(e.queue);

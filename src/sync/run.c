@@ -8,6 +8,7 @@
 #include "core/crypto.h"
 #include "core/db_sync.h"
 #include "core/log.h"
+#include "sync/keep.h"
 #include "sync/run.h"
 
 #define BACKOFF_BASE_S 30
@@ -44,7 +45,7 @@ static int sink_save_secret(void *ctx, const char *secret_json)
 	return rc;
 }
 
-struct run *run_new(struct app *app, struct http_pool *pool, int64_t link_id)
+struct run *run_new(struct app *app, struct http_pool *pool, int64_t link_id, unsigned mask)
 {
 	struct run *r = calloc(1, sizeof *r);
 	if (!r)
@@ -70,12 +71,15 @@ struct run *run_new(struct app *app, struct http_pool *pool, int64_t link_id)
 		r->failed = PROV_PERM;
 		r->n_streams = 0;
 	} else {
-		if (r->link.sync_email && r->ds->mail)
+		unsigned want = mask ? mask : STREAM_MAIL | STREAM_EVENTS | STREAM_FOLDER;
+		if (r->link.sync_email && r->ds->mail && (want & STREAM_MAIL))
 			r->streams[r->n_streams++] = STREAM_MAIL;
-		if (r->link.sync_calendar && r->ds->events)
+		if (r->link.sync_calendar && r->ds->events && (want & STREAM_EVENTS))
 			r->streams[r->n_streams++] = STREAM_EVENTS;
-		if (r->link.sync_folder && r->ds->folder)
+		if (r->link.sync_folder && r->ds->folder && (want & STREAM_FOLDER))
 			r->streams[r->n_streams++] = STREAM_FOLDER;
+		r->partial = mask != 0 && (want & (STREAM_MAIL | STREAM_EVENTS | STREAM_FOLDER)) !=
+		    (STREAM_MAIL | STREAM_EVENTS | STREAM_FOLDER);
 	}
 	const struct provider_cfg *pc = config_provider(&app->cfg, r->link.provider);
 	r->pl = (struct prov_link){ .id = r->link.id, .address = r->link.address,
@@ -127,7 +131,8 @@ static int begin_stream(struct run *r)
 	} else if (db_sync_cursor_get(r->app->db, r->link.id, stream_name(s), &cursor) < 0) {
 		return PROV_TEMP;
 	}
-	int rc = r->drv->begin(&r->pl, s, cursor, &r->pass);
+	int rc = r->drv->begin_kept ? r->drv->begin_kept(&r->pl, s, cursor, &r->keep, &r->pass) :
+	    r->drv->begin(&r->pl, s, cursor, &r->pass);
 	free(cursor);
 	if (rc != PROV_OK)
 		r->pass = NULL;
@@ -163,7 +168,7 @@ static void run_finish(struct run *r)
 	r->done = 1;
 	if (!r->failed) {
 		next = now + poll + (poll >= 10 ? rand() % (poll / 10 + 1) : 0);
-		db_sync_link_ok(app->db, r->link.id, now, next);
+		db_sync_link_ok(app->db, r->link.id, now, r->partial ? 0 : next);
 	} else if (r->failed == PROV_AUTH) {
 		db_sync_link_failed(app->db, r->link.id, now, now + 86400, r->error, 1);
 	} else if (r->failed == PROV_RATE) {
@@ -225,6 +230,7 @@ void run_free(struct run *r)
 	if (!r)
 		return;
 	end_pass(r);
+	keep_close(&r->keep);
 	link_free(&r->link);
 	free(r->secret);
 	free(r);

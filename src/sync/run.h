@@ -35,12 +35,14 @@ struct run {
 	long retry_after;
 	char error[256];
 	int done;
+	int partial;                    /* only some streams (push news): the poll stays due */
+	struct prov_keep keep;          /* the link's kept connection, handed to the drivers */
 	struct run *next;
 };
 
-/* Load link_id and begin its pass (nothing runs yet). NULL when the link is not active or
- * cannot be loaded (logged). */
-struct run *run_new(struct app *app, struct http_pool *pool, int64_t link_id);
+/* Load link_id and begin its pass over the streams in mask (0: every stream the link syncs);
+ * nothing runs yet. NULL when the link is not active or cannot be loaded (logged). */
+struct run *run_new(struct app *app, struct http_pool *pool, int64_t link_id, unsigned mask);
 /* Move the pass on: resp is the answer to the request the run was waiting for, or NULL.
  * Returns when a request is out or the run is done (then the outcome is recorded). */
 void run_advance(struct run *r, const struct http_resp *resp);

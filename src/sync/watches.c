@@ -26,7 +26,7 @@ struct slot {
 
 struct watches {
 	struct app *app;
-	void (*news)(void *ctx, int64_t link);
+	void (*news)(void *ctx, int64_t link, unsigned stream);
 	void *ctx;
 	struct slot *v;
 	size_t n, cap;
@@ -37,7 +37,8 @@ struct watches {
 	int64_t refreshed_at;
 };
 
-struct watches *watches_new(struct app *app, void (*news)(void *ctx, int64_t link), void *ctx)
+struct watches *watches_new(struct app *app, void (*news)(void *ctx, int64_t link,
+    unsigned stream), void *ctx)
 {
 	struct watches *w = calloc(1, sizeof *w);
 	if (!w)
@@ -99,7 +100,7 @@ static void slot_open(struct watches *w, struct slot *s, const struct link *l)
 		s->rearm_at = now + s->wd->refresh_s;
 		log_debug("link %lld: push watch open", (long long)l->id);
 		/* Mail may have come while no watch was open. */
-		w->news(w->ctx, l->id);
+		w->news(w->ctx, l->id, s->wd->stream);
 		return;
 	}
 	s->w = NULL;
@@ -214,12 +215,12 @@ static void slot_check(struct watches *w, struct slot *s)
 		slot_close(s);
 		s->retry_at = now + 1;
 		w->refreshed_at = 0;
-		w->news(w->ctx, s->link_id);
+		w->news(w->ctx, s->link_id, s->wd->stream);
 		return;
 	}
 	s->rearm_at = now + s->wd->refresh_s;
 	if (news)
-		w->news(w->ctx, s->link_id);
+		w->news(w->ctx, s->link_id, s->wd->stream);
 }
 
 void watches_after_wait(struct watches *w)

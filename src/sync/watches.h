@@ -10,8 +10,10 @@
 
 struct watches;
 
-/* news(ctx, link) is called when a link's stream has something new. */
-struct watches *watches_new(struct app *app, void (*news)(void *ctx, int64_t link), void *ctx);
+/* news(ctx, link, stream) is called when the watched stream of a link may have something new
+ * (news came, or the watch was just opened or lost, so something may have been missed). */
+struct watches *watches_new(struct app *app, void (*news)(void *ctx, int64_t link,
+    unsigned stream), void *ctx);
 void watches_free(struct watches *w);
 /* Open watches for active links (only link_id when non-zero), close those of links gone.
  * Looks at the database at most every 30 s. */
