@@ -39,6 +39,14 @@ int db_sync_link_secret(struct db *db, int64_t link, const uint8_t *blob, size_t
 int db_sync_link_configure(struct db *db, int64_t link, int sync_email, int sync_calendar,
     int backfill_days);
 
+/* The push_channels row of (link, stream): 0 with *sub filled (strings malloc'd) and
+ * *renewed_at, 1 when there is none, -1. */
+int db_sync_channel_get(struct db *db, int64_t link, const char *stream, struct subscription *sub,
+    int64_t *renewed_at);
+/* Insert or replace the row of (link, stream), renewed_at = now. */
+int db_sync_channel_set(struct db *db, int64_t link, const char *stream,
+    const struct subscription *sub, int64_t now);
+
 /* ---- Contacts --------------------------------------------------------------------------- */
 
 /* Add the ids of contacts owning the normalized address email to ids (no duplicates, at most

@@ -36,6 +36,15 @@ static const char SQL_SECRET[] = "UPDATE links SET secret = ? WHERE id = ?";
 static const char SQL_CONFIGURE[] =
     "UPDATE links SET sync_email = ?, sync_calendar = ?, backfill_days = ? WHERE id = ?";
 
+static const char SQL_CHANNEL_GET[] =
+    "SELECT channel_id, resource_id, token, expires_at, renewed_at FROM push_channels"
+    " WHERE link_id = ? AND stream = ?";
+static const char SQL_CHANNEL_SET[] =
+    "INSERT INTO push_channels (link_id, stream, channel_id, resource_id, token, expires_at,"
+    " renewed_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (link_id, stream) DO UPDATE SET"
+    " channel_id = excluded.channel_id, resource_id = excluded.resource_id,"
+    " token = excluded.token, expires_at = excluded.expires_at, renewed_at = excluded.renewed_at";
+
 int db_sync_take_wakes(struct db *db, int64_t now)
 {
 	sqlite3_stmt *st = db_stmt(db, SQL_TAKE_WAKES);
@@ -187,5 +196,48 @@ int db_sync_link_configure(struct db *db, int64_t link, int sync_email, int sync
 	sqlite3_bind_int(st, 2, sync_calendar != 0);
 	sqlite3_bind_int(st, 3, backfill_days);
 	sqlite3_bind_int64(st, 4, link);
+	return db_step_done(db, st);
+}
+
+int db_sync_channel_get(struct db *db, int64_t link, const char *stream, struct subscription *sub,
+    int64_t *renewed_at)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_CHANNEL_GET);
+	memset(sub, 0, sizeof *sub);
+	*renewed_at = 0;
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, link);
+	db_bind_text(st, 2, stream);
+	int rc = sqlite3_step(st), ret = rc == SQLITE_DONE ? 1 : -1;
+	if (rc == SQLITE_ROW) {
+		sub->channel_id = db_col_strdup(st, 0);
+		sub->resource_id = db_col_strdup(st, 1);
+		sub->token = db_col_strdup(st, 2);
+		sub->expires_at = sqlite3_column_int64(st, 3);
+		*renewed_at = sqlite3_column_int64(st, 4);
+		ret = sub->channel_id && sub->token ? 0 : -1;
+		if (ret)
+			subscription_clear(sub);
+	} else if (rc != SQLITE_DONE) {
+		log_warnx("db: push channels: %s", sqlite3_errmsg(db->h));
+	}
+	sqlite3_reset(st);
+	return ret;
+}
+
+int db_sync_channel_set(struct db *db, int64_t link, const char *stream,
+    const struct subscription *sub, int64_t now)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_CHANNEL_SET);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, link);
+	db_bind_text(st, 2, stream);
+	db_bind_text(st, 3, sub->channel_id);
+	db_bind_text(st, 4, sub->resource_id);
+	db_bind_text(st, 5, sub->token);
+	sqlite3_bind_int64(st, 6, sub->expires_at);
+	sqlite3_bind_int64(st, 7, now);
 	return db_step_done(db, st);
 }

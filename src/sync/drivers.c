@@ -12,11 +12,12 @@ extern const struct watch_driver imap_watch;   /* src/providers/imap_watch.c */
 
 static const struct driver_set driver_sets[] = {
 	/* IMAP + CalDAV: mail and the CRM folder over IMAP, appointments over CalDAV. */
-	{ "imap", &imap_provider, &caldav_provider, &imap_provider, &imap_watch },
-	/* OAuth APIs: mail, appointments and the CRM folder; push comes through webhooks. */
-	{ "google", &google_provider, &google_provider, &google_provider, NULL },
-	{ "microsoft", &graph_provider, &graph_provider, &graph_provider, NULL },
-	{ "nylas", &nylas_provider, &nylas_provider, &nylas_provider, NULL },
+	{ "imap", &imap_provider, &caldav_provider, &imap_provider, &imap_watch, NULL },
+	/* OAuth APIs: mail, appointments and the CRM folder; push comes through webhooks (the
+	 * engine subscribes where the driver can; Nylas' webhook is the application's own). */
+	{ "google", &google_provider, &google_provider, &google_provider, NULL, "google" },
+	{ "microsoft", &graph_provider, &graph_provider, &graph_provider, NULL, "graph" },
+	{ "nylas", &nylas_provider, &nylas_provider, &nylas_provider, NULL, NULL },
 };
 
 const struct driver_set *drivers_for(const char *provider)

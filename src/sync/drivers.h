@@ -9,6 +9,7 @@ struct driver_set {
 	const char *provider;                 /* links.provider */
 	const struct provider *mail, *events, *folder;
 	const struct watch_driver *watch;     /* NULL: poll only */
+	const char *hook;                     /* the web app's /hooks/NAME for subscriptions, or NULL */
 };
 
 /* The set for a links.provider value, or NULL when unknown. */

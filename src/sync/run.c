@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "sync/keep.h"
 #include "sync/run.h"
+#include "sync/subscribe.h"
 
 #define BACKOFF_BASE_S 30
 #define BACKOFF_CAP_S 3600
@@ -156,6 +157,57 @@ static void stream_failed(struct run *r, int rc, long retry_after, const struct 
 	r->cur = rc == PROV_AUTH ? r->n_streams : r->cur + 1;
 }
 
+/* After a full pass that went well: start the next webhook subscription that is missing or
+ * running out (subscribe.h). Returns 1 with r->pass set, 0 when there is nothing (more) to do. */
+static int sub_next(struct run *r)
+{
+	if (r->failed || r->partial || !r->ds)
+		return 0;
+	char *url = subscribe_url(r->app, r->ds);
+	int started = 0;
+	for (; url && !started && r->sub_cur < r->n_streams; r->sub_cur++) {
+		enum stream s = r->streams[r->sub_cur];
+		const struct provider *drv = drivers_stream(r->ds, s);
+		if (!drv || !drv->subscribe_begin)
+			continue;
+		int due = subscribe_due(r->app->db, r->link.id, s, time(NULL), &r->sub);
+		if (due <= 0)
+			continue;
+		int rc = drv->subscribe_begin(&r->pl, s, url, &r->sub, &r->pass);
+		if (rc == PROV_OK && r->pass) {
+			r->drv = drv;
+			r->subbing = 1;
+			started = 1;
+			break;
+		}
+		if (rc != PROV_PERM)   /* PERM: no webhook for this stream (Gmail): polling only */
+			log_warnx("link %lld: %s webhook subscription not started: %s",
+			    (long long)r->link.id, stream_name(s), prov_status_str(rc));
+		r->pass = NULL;
+		subscription_clear(&r->sub);
+	}
+	free(url);
+	return started;
+}
+
+/* A subscription machine ended with status (STEP_DONE or an error class): keep or log it. */
+static void sub_done(struct run *r, int status)
+{
+	enum stream s = r->streams[r->sub_cur];
+	end_pass(r);
+	if (status == STEP_DONE && subscribe_save(r->app->db, r->link.id, s, &r->sub,
+	    time(NULL)) == 0)
+		log_info("link %lld: %s webhook %s until %lld", (long long)r->link.id,
+		    stream_name(s), r->sub.channel_id, (long long)r->sub.expires_at);
+	else
+		log_warnx("link %lld: %s webhook subscription failed (%s); polling goes on",
+		    (long long)r->link.id, stream_name(s),
+		    status == STEP_DONE ? "not stored" : prov_status_str(status));
+	subscription_clear(&r->sub);
+	r->subbing = 0;
+	r->sub_cur++;
+}
+
 static void run_finish(struct run *r)
 {
 	struct app *app = r->app;
@@ -193,13 +245,16 @@ void run_advance(struct run *r, const struct http_resp *resp)
 	while (!r->done) {
 		if (!r->pass) {
 			if (r->cur >= r->n_streams) {
-				run_finish(r);
-				return;
-			}
-			int rc = begin_stream(r);
-			if (rc != PROV_OK) {
-				stream_failed(r, rc, 0, NULL);
-				continue;
+				if (!sub_next(r)) {
+					run_finish(r);
+					return;
+				}
+			} else {
+				int rc = begin_stream(r);
+				if (rc != PROV_OK) {
+					stream_failed(r, rc, 0, NULL);
+					continue;
+				}
 			}
 			resp = NULL;
 		}
@@ -212,14 +267,24 @@ void run_advance(struct run *r, const struct http_resp *resp)
 				r->waiting = 1;
 				return;
 			}
-			stream_failed(r, PROV_TEMP, 0, NULL);
+			if (r->subbing)
+				sub_done(r, PROV_TEMP);
+			else
+				stream_failed(r, PROV_TEMP, 0, NULL);
 		} else if (rc == STEP_DONE) {
 			http_req_clear(&req);
-			end_pass(r);
-			r->cur++;
+			if (r->subbing) {
+				sub_done(r, rc);
+			} else {
+				end_pass(r);
+				r->cur++;
+			}
 		} else {
 			http_req_clear(&req);
-			stream_failed(r, rc, retry_after, resp);
+			if (r->subbing)
+				sub_done(r, rc);
+			else
+				stream_failed(r, rc, retry_after, resp);
 		}
 		resp = NULL;
 	}
@@ -230,6 +295,7 @@ void run_free(struct run *r)
 	if (!r)
 		return;
 	end_pass(r);
+	subscription_clear(&r->sub);
 	keep_close(&r->keep);
 	link_free(&r->link);
 	free(r->secret);

@@ -36,6 +36,9 @@ struct run {
 	char error[256];
 	int done;
 	int partial;                    /* only some streams (push news): the poll stays due */
+	int subbing;                    /* pass is a webhook subscription machine (subscribe.h) */
+	size_t sub_cur;                 /* the stream whose subscription is looked at next */
+	struct subscription sub;        /* the one being made or renewed */
 	struct prov_keep keep;          /* the link's kept connection, handed to the drivers */
 	struct run *next;
 };
