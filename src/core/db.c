@@ -107,6 +107,22 @@ void db_rollback(struct db *db)
 		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
 }
 
+static const char SQL_READ_BEGIN[] = "BEGIN DEFERRED";
+static const char SQL_READ_END[] = "COMMIT";
+
+int db_read_begin(struct db *db)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_READ_BEGIN);
+	return st ? db_step_done(db, st) : -1;
+}
+
+void db_read_end(struct db *db)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_READ_END);
+	if (!st || db_step_done(db, st) != 0)
+		db_rollback(db);
+}
+
 int db_bind_text(sqlite3_stmt *st, int i, const char *s)
 {
 	return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);

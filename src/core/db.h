@@ -26,6 +26,12 @@ int db_begin(struct db *db);
 int db_commit(struct db *db);
 void db_rollback(struct db *db);
 
+/* A read snapshot: the statements between begin and end see one state of the database and
+ * share one read lock (cheaper than a lock per statement). Writing inside one is not allowed.
+ * db_read_begin returns 0 or -1; db_read_end always ends it. */
+int db_read_begin(struct db *db);
+void db_read_end(struct db *db);
+
 /* Run sql that returns no rows (DDL, pragmas, one-off statements). Returns 0 or -1. */
 int db_exec(struct db *db, const char *sql);
 

@@ -144,12 +144,10 @@ static int cache_key(const struct ctx *c, char *key, size_t size)
 	return n > 0 && (size_t)n < size ? 0 : -1;
 }
 
-void route_request(struct ctx *c)
+static void route_dispatch(struct ctx *c, const struct route *r, int missing, int snapshot)
 {
-	char err[160], seg[64];
-	int status, missing = 404;
-	const struct route *r = route_find(c->req->method, c->req->path, seg, sizeof seg, &missing);
-	c->arg = r && strchr(r->pattern, '*') ? seg : NULL;
+	char err[160];
+	int status;
 	if (!r || !(r->flags & R_NO_SESSION)) {
 		if (session_load(c) != 0) {
 			c->resp->status = page_error(c, 500, "The database did not answer.");
@@ -177,7 +175,7 @@ void route_request(struct ctx *c)
 		    "The form was stale or forged (missing or wrong CSRF token). Reload the page and try again.");
 		return;
 	}
-	if (++c->w->served % 1000 == 1 && !(r->flags & R_NO_SESSION))
+	if (++c->w->served % 1000 == 1 && !(r->flags & R_NO_SESSION) && !snapshot)
 		db_sessions_purge(c->db, time(NULL));
 	char key[512];
 	int cacheable = (r->flags & R_CACHE) && !is_post && c->logged_in &&
@@ -191,4 +189,18 @@ void route_request(struct ctx *c)
 	c->resp->status = status;
 	if (cacheable)
 		page_cache_put(c->w->cache, c->db, key, now, c->resp);
+}
+
+void route_request(struct ctx *c)
+{
+	char seg[64];
+	int missing = 404;
+	const struct route *r = route_find(c->req->method, c->req->path, seg, sizeof seg, &missing);
+	c->arg = r && strchr(r->pattern, '*') ? seg : NULL;
+	/* Cacheable pages only read: session, cache check and page share one read snapshot. */
+	int snapshot = r && (r->flags & R_CACHE) && strcmp(c->req->method, "POST") != 0 &&
+	    db_read_begin(c->db) == 0;
+	route_dispatch(c, r, missing, snapshot);
+	if (snapshot)
+		db_read_end(c->db);
 }
