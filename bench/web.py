@@ -143,8 +143,8 @@ def main():
                 extra += "  " + res["errors"]
             print("  %-32s %9.0f req/s   p99 %7.2f ms%s" % (label, res["rps"], res["p99"], extra))
         load = os.getloadavg()
-        print("  load average %.1f %.1f %.1f on %d cores%s" % (load + (cores,), (
-            ": other work on this machine skews these figures" if load[0] > cores else "")))
+        print("  load average %.1f %.1f %.1f on %d cores%s" % (load + (cores, (
+            ": other work on this machine skews these figures" if load[0] > cores else ""),)))
         print("  calendar / healthz      %6.2f   (target >= 0.60: %s)" % (ratio, verdict(ratio >= 0.6)))
         print("  calendar / static file  %6.2f" % (cal["rps"] / sta["rps"] if sta["rps"] else 0.0))
         print("  calendar p99        %7.2f ms  (target < 10 ms: %s)" % (cal["p99"], verdict(cal["p99"] < 10)))

@@ -107,7 +107,8 @@ struct provider_cfg {
 	const char *auth_url, *token_url;   /* OAuth authorize and token endpoints */
 	const char *api_base;               /* Gmail / Graph / Nylas API base URL */
 	const char *calendar_base;          /* Google Calendar API base URL */
-	const char *webhook_secret;         /* Nylas webhook signing secret, Graph clientState */
+	const char *webhook_secret;         /* Nylas webhook signing secret (Google and Graph
+	                                     * channels carry a random token per link instead) */
 };
 
 /* A connection the engine keeps for a link between passes (IMAP), so an idle pass costs no

@@ -56,7 +56,7 @@ class Fake:
             for k, v in self.urls(p).items():
                 if v:
                     out.append("%s = %s" % (k, v))
-            if webhook_secret:
+            if webhook_secret and p == "nylas":   # Google and Graph channels carry their own tokens
                 out.append("webhook_secret = %s" % webhook_secret)
             out.append("")
         return "\n".join(out)
