@@ -339,8 +339,9 @@ class Stack:
     """crm.fcgi + nginx on a temp database. stop() kills both and removes the dir (unless
     CRM_KEEP is set); problems() lists sanitizer reports and unclean exits."""
 
-    def __init__(self, bin_dir=None, threads=4, demo=True, static_dir=None):
+    def __init__(self, bin_dir=None, threads=4, demo=True, static_dir=None, extra_core=""):
         self.bin = bin_dir or BIN
+        self.extra_core = extra_core   # more [core] lines, e.g. "page_cache = 0\n"
         self.threads, self.demo = threads, demo
         self.static_dir = static_dir or os.path.join(ROOT, "static")
         self.dir = self.port = None
@@ -362,7 +363,8 @@ class Stack:
             self.port = free_port()
             self.conf = os.path.join(self.dir, "crm.conf")
             with open(self.conf, "w") as f:
-                f.write(CONF.format(port=self.port, root=ROOT, threads=self.threads))
+                f.write(CONF.format(port=self.port, root=ROOT, threads=self.threads) +
+                        self.extra_core)
             self.ctl("init")
             if self.demo:
                 self.ctl("demo")
