@@ -67,6 +67,20 @@ static const char SQL_PAYLOAD[] = "UPDATE outbox SET payload = ?2, updated_at = 
 static const char SQL_SETTLE[] =
     "UPDATE outbox SET state = ?2, next_attempt_at = ?3, last_error = ?4, lease_until = 0,"
     " updated_at = ?5 WHERE id = ?1";
+/* The user's upcoming CRM appointments not yet on their calendar and not already waiting to
+ * be created there. */
+static const char SQL_UNPUSHED[] =
+    "SELECT a.id FROM appointments a WHERE a.assigned_user_id = ?1 AND a.source = 'crm'"
+    " AND a.hidden = 0 AND a.cancelled = 0 AND a.start_at >= ?2"
+    " AND NOT EXISTS (SELECT 1 FROM appointment_users au WHERE au.appointment_id = a.id"
+    "  AND au.user_id = ?1 AND au.provider_id IS NOT NULL)"
+    " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.appointment_id = a.id AND o.user_id = ?1"
+    "  AND o.kind = 'event_create' AND o.state = 'pending')"
+    " ORDER BY a.start_at, a.id LIMIT ?3";
+/* Event items that waited for the calendar to be known are tried at once. */
+static const char SQL_EVENTS_DUE[] =
+    "UPDATE outbox SET next_attempt_at = 0 WHERE user_id = ? AND state = 'pending'"
+    " AND kind IN ('event_create', 'event_update', 'event_delete') AND next_attempt_at > 0";
 static const char SQL_RELINK[] =
     "UPDATE links SET status = 'relink', last_error = ?2, last_error_at = ?3"
     " WHERE id = ?1 AND status = 'active'";
@@ -225,6 +239,38 @@ int db_outbox_folder(struct db *db, int64_t user_id, enum push_kind kind, const 
 		rc = wake(db, user_id);
 	free(payload);
 	json_decref(o);
+	return rc;
+}
+
+int db_outbox_backfill(struct db *db, int64_t user_id, int64_t since)
+{
+	enum { MAX_BACKFILL = 500 };
+	int64_t *ids = malloc(MAX_BACKFILL * sizeof *ids);
+	int n = 0, rc = -1, step;
+	sqlite3_stmt *st = ids ? db_stmt(db, SQL_UNPUSHED) : NULL;
+	if (!st)
+		goto out;
+	sqlite3_bind_int64(st, 1, user_id);
+	sqlite3_bind_int64(st, 2, since);
+	sqlite3_bind_int(st, 3, MAX_BACKFILL);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW)
+		ids[n++] = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (step != SQLITE_DONE) {
+		log_warnx("db: outbox backfill: %s", sqlite3_errmsg(db->h));
+		goto out;
+	}
+	for (int i = 0; i < n; i++)
+		if (db_outbox_event(db, user_id, ids[i], PUSH_EVENT_CREATE, NULL) != 0)
+			goto out;
+	if (!(st = db_stmt(db, SQL_EVENTS_DUE)))
+		goto out;
+	sqlite3_bind_int64(st, 1, user_id);
+	if (db_step_done(db, st) != 0 || wake(db, user_id) != 0)
+		goto out;
+	rc = n;
+out:
+	free(ids);
 	return rc;
 }
 

@@ -35,6 +35,14 @@ int db_outbox_mail(struct db *db, int64_t user_id, int64_t message_row_id, const
 int db_outbox_folder(struct db *db, int64_t user_id, enum push_kind kind, const char *provider_id,
     int64_t *id);
 
+/* Queue PUSH_EVENT_CREATE for each of user_id's CRM appointments (assigned to them, not
+ * hidden or cancelled, starting at or after since) that the user's calendar does not know
+ * (appointment_users.provider_id NULL) and that has no create waiting already: what was made
+ * in the CRM before the calendar was linked. At most 500, soonest first. Returns how many were
+ * queued, or -1. The user's event items waiting for a retry are made due at once (they may
+ * have waited for the calendar to be known). Call inside a transaction. */
+int db_outbox_backfill(struct db *db, int64_t user_id, int64_t since);
+
 /* ---- Push state for the pages ------------------------------------------------------------ */
 
 struct outbox_state {

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "core/crypto.h"
+#include "core/db_outbox.h"
 #include "core/db_sync.h"
 #include "core/log.h"
 #include "sync/keep.h"
@@ -126,11 +127,15 @@ static int begin_stream(struct run *r)
 	enum stream s = r->streams[r->cur];
 	char *cursor = NULL;
 	r->drv = drivers_stream(r->ds, s);
+	r->first_pass = 0;
 	if (r->resync) {
 		r->resync = 0;
 		cursor = strdup(PROV_RESYNC);
-	} else if (db_sync_cursor_get(r->app->db, r->link.id, stream_name(s), &cursor) < 0) {
-		return PROV_TEMP;
+	} else {
+		int got = db_sync_cursor_get(r->app->db, r->link.id, stream_name(s), &cursor);
+		if (got < 0)
+			return PROV_TEMP;
+		r->first_pass = got == 1;
 	}
 	int rc = r->drv->begin_kept ? r->drv->begin_kept(&r->pl, s, cursor, &r->keep, &r->pass) :
 	    r->drv->begin(&r->pl, s, cursor, &r->pass);
@@ -138,6 +143,32 @@ static int begin_stream(struct run *r)
 	if (rc != PROV_OK)
 		r->pass = NULL;
 	return rc;
+}
+
+/* The calendar stream's first pass went well: CRM appointments made before the link (from a
+ * day ago on) go out to the newly linked calendar. The pass has matched what the calendar
+ * already holds, so only those it does not know are queued. */
+static void first_events_done(struct run *r)
+{
+	struct db *db = r->app->db;
+	char *cursor = NULL;
+	if (db_sync_cursor_get(db, r->link.id, stream_name(STREAM_EVENTS), &cursor) != 0)
+		return;   /* no cursor stored: not a first pass that counts */
+	free(cursor);
+	int n = -1;
+	if (db_begin(db) == 0) {
+		n = db_outbox_backfill(db, r->link.user_id, (int64_t)time(NULL) - 86400);
+		if (n < 0 || db_commit(db) != 0) {
+			db_rollback(db);
+			n = -1;
+		}
+	}
+	if (n < 0)
+		log_warnx("link %lld: CRM appointments not queued for the new calendar",
+		    (long long)r->link.id);
+	else if (n > 0)
+		log_info("link %lld: %d CRM appointments queued for the new calendar",
+		    (long long)r->link.id, n);
 }
 
 /* Handle a stream's failure class; the run goes on with the next stream, or the same one
@@ -277,6 +308,8 @@ void run_advance(struct run *r, const struct http_resp *resp)
 				sub_done(r, rc);
 			} else {
 				end_pass(r);
+				if (r->first_pass && r->streams[r->cur] == STREAM_EVENTS)
+					first_events_done(r);
 				r->cur++;
 			}
 		} else {

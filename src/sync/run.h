@@ -25,6 +25,7 @@ struct run {
 	struct pass *pass;
 	int resync;                     /* restart the current stream with PROV_RESYNC */
 	int resyncs;
+	int first_pass;                 /* the current stream had no cursor when it began */
 	struct store store;
 	struct sync_sink sink;
 	int waiting;                    /* an HTTP request is out */
