@@ -25,94 +25,7 @@
 #include "providers/nylas.h"
 #include "providers/oauth.h"
 
-struct buf {
-	char *p;
-	size_t n;
-};
-
-struct hdrs {
-	char location[2048];
-	long retry_after;
-};
-
-static size_t on_body(char *d, size_t sz, size_t nm, void *u)
-{
-	struct buf *b = u;
-	size_t n = sz * nm;
-	char *np = realloc(b->p, b->n + n + 1);
-	if (!np)
-		return 0;
-	memcpy(np + b->n, d, n);
-	b->p = np;
-	b->n += n;
-	b->p[b->n] = 0;
-	return n;
-}
-
-static size_t on_header(char *d, size_t sz, size_t nm, void *u)
-{
-	struct hdrs *h = u;
-	size_t n = sz * nm;
-	if (n > 9 && strncasecmp(d, "location:", 9) == 0) {
-		size_t len = n - 9;
-		const char *v = d + 9;
-		while (len && *v == ' ')
-			v++, len--;
-		while (len && (v[len - 1] == '\r' || v[len - 1] == '\n'))
-			len--;
-		if (len >= sizeof h->location)
-			len = sizeof h->location - 1;
-		memcpy(h->location, v, len);
-		h->location[len] = 0;
-	} else if (n > 12 && strncasecmp(d, "retry-after:", 12) == 0) {
-		h->retry_after = atol(d + 12);
-	}
-	return n;
-}
-
-static long cap_ms;
-
-static void perform(const struct http_req *req, struct http_resp *resp, struct buf *b, struct hdrs *h)
-{
-	CURL *c = curl_easy_init();
-	struct curl_slist *sl = NULL;
-	static char errbuf[CURL_ERROR_SIZE];
-	long t = req->timeout_ms ? req->timeout_ms : 20000L;
-
-	if (cap_ms && t > cap_ms)
-		t = cap_ms;
-	memset(resp, 0, sizeof *resp);
-	memset(h, 0, sizeof *h);
-	free(b->p);
-	b->p = calloc(1, 1);
-	b->n = 0;
-	for (char **x = req->headers; x && *x; x++)
-		sl = curl_slist_append(sl, *x);
-	sl = curl_slist_append(sl, "Expect:");
-	curl_easy_setopt(c, CURLOPT_URL, req->url);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, sl);
-	if (req->body) {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)req->body_len);
-	}
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, t);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, h);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-	if (curl_easy_perform(c) == CURLE_OK)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
-	else
-		resp->error = errbuf;
-	resp->body = b->p;
-	resp->body_len = b->n;
-	resp->location = h->location[0] ? h->location : NULL;
-	resp->retry_after = h->retry_after;
-	curl_slist_free_all(sl);
-	curl_easy_cleanup(c);
-}
+#include "live_http.h"
 
 static char *read_file(const char *path)
 {
@@ -463,7 +376,7 @@ int main(int argc, char **argv)
 		puts("ok - skipped (PROVIDER_TEST_URL not set)");
 		return 0;
 	}
-	cap_ms = getenv("PROVIDER_TEST_TIMEOUT_MS") ? atol(getenv("PROVIDER_TEST_TIMEOUT_MS")) : 0;
+	live_cap_ms = getenv("PROVIDER_TEST_TIMEOUT_MS") ? atol(getenv("PROVIDER_TEST_TIMEOUT_MS")) : 0;
 	curl_global_init(CURL_GLOBAL_ALL);
 	cfg_of(prov, base, &cfg, bufs);
 	int rc = strcmp(argv[1], "link") == 0 ? run_link(&cfg, prov, argv[2], secret_file) :

@@ -33,84 +33,9 @@ static const char *cal_url;
 static int64_t clock_s;         /* the outbox's "now": moved on to make retries due */
 static char cursor[1024];       /* the events cursor naming the calendar */
 
-/* ---- HTTP with libcurl easy (the engine uses curl multi) --------------------------------- */
 
-struct buf {
-	char *p;
-	size_t n;
-};
-static char etag_hdr[256];
 
-static size_t on_body(char *d, size_t sz, size_t nm, void *u)
-{
-	struct buf *b = u;
-	size_t n = sz * nm;
-	char *np = realloc(b->p, b->n + n + 1);
-	if (!np)
-		return 0;
-	memcpy(np + b->n, d, n);
-	b->p = np;
-	b->n += n;
-	b->p[b->n] = 0;
-	return n;
-}
-
-static size_t on_header(char *d, size_t sz, size_t nm, void *u)
-{
-	size_t n = sz * nm;
-	(void)u;
-	if (n > 5 && strncasecmp(d, "etag:", 5) == 0) {
-		size_t k = 5;
-		while (k < n && (d[k] == ' ' || d[k] == '\t'))
-			k++;
-		size_t len = n - k;
-		while (len && (d[k + len - 1] == '\r' || d[k + len - 1] == '\n'))
-			len--;
-		if (len >= sizeof etag_hdr)
-			len = sizeof etag_hdr - 1;
-		memcpy(etag_hdr, d + k, len);
-		etag_hdr[len] = 0;
-	}
-	return n;
-}
-
-static void perform(const struct http_req *req, struct http_resp *resp, struct buf *b)
-{
-	CURL *c = curl_easy_init();
-	struct curl_slist *sl = NULL;
-	static char errbuf[CURL_ERROR_SIZE];
-	memset(resp, 0, sizeof *resp);
-	etag_hdr[0] = 0;
-	free(b->p);
-	b->p = calloc(1, 1);
-	b->n = 0;
-	for (char **x = req->headers; x && *x; x++)
-		sl = curl_slist_append(sl, *x);
-	sl = curl_slist_append(sl, "Expect:");
-	curl_easy_setopt(c, CURLOPT_URL, req->url);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, sl);
-	if (req->body) {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)req->body_len);
-	}
-	if (req->userpwd)
-		curl_easy_setopt(c, CURLOPT_USERPWD, req->userpwd);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-	if (curl_easy_perform(c) == CURLE_OK)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
-	else
-		resp->error = errbuf;
-	resp->body = b->p;
-	resp->body_len = b->n;
-	resp->etag = etag_hdr[0] ? etag_hdr : NULL;
-	curl_slist_free_all(sl);
-	curl_easy_cleanup(c);
-}
+#include "live_http.h"
 
 /* method url [body] as the calendar's owner; the answer's body in *b; returns the status. */
 static long dav(const char *method, const char *url, const char *body, const char *h1,
@@ -122,7 +47,8 @@ static long dav(const char *method, const char *url, const char *body, const cha
 	struct http_req req = { .method = method, .url = (char *)url, .headers = hdrs,
 	    .body = (char *)body, .body_len = body ? strlen(body) : 0, .userpwd = up };
 	struct http_resp resp;
-	perform(&req, &resp, b);
+	static struct hdrs h;   /* resp.etag points into it */
+	perform(&req, &resp, b, &h);
 	return resp.status;
 }
 
@@ -147,6 +73,7 @@ static int run_job(int lose_put)
 	struct buf b = { 0 };
 	struct http_resp resp, *rp = NULL;
 	long retry_after = 0;
+	static struct hdrs hd;   /* resp.etag points into it */
 
 	if (outbox_claim_due(F.db, clock_s, &job) != 1)
 		return 100;
@@ -159,7 +86,7 @@ static int run_job(int lose_put)
 		struct http_req req = { 0 };
 		rc = drv->step(pass, rp, &req, &sink, &retry_after);
 		if (rc == STEP_MORE) {
-			perform(&req, &resp, &b);
+			perform(&req, &resp, &b, &hd);
 			if (lose_put && strcmp(req.method, "PUT") == 0) {
 				lose_put = 0;
 				memset(&resp, 0, sizeof resp);
