@@ -5,15 +5,8 @@
 #include <jansson.h>
 
 #include "providers/google.h"
+#include "ev_cases.h"
 #include "t.h"
-
-struct ev_case {
-	const char *name, *json;
-	int rc;
-	const char *provider_id, *uid, *recurrence_id, *tzid, *title;
-	long long start;
-	int duration, all_day, deleted, cancelled;
-};
 
 static const struct ev_case ev_cases[] = {
 	{ "timed event with offset and zone",
@@ -45,30 +38,9 @@ static const struct ev_case ev_cases[] = {
 	  -1, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0 },
 };
 
-static int str_eq(const char *a, const char *b)
-{
-	return (!a && !b) || (a && b && strcmp(a, b) == 0);
-}
-
 static void test_calendar_events_map_to_sync_events(void)
 {
-	for (size_t i = 0; i < sizeof ev_cases / sizeof ev_cases[0]; i++) {
-		const struct ev_case *c = &ev_cases[i];
-		json_t *j = json_loads(c->json, 0, NULL);
-		struct sync_event e;
-		int rc = google_event_parse(j, &e);
-		int good = rc == c->rc && (rc != 0 || (str_eq(e.provider_id, c->provider_id) &&
-		    str_eq(e.uid, c->uid) && str_eq(e.recurrence_id, c->recurrence_id) &&
-		    str_eq(e.tzid, c->tzid) && str_eq(e.title, c->title) && e.start == c->start &&
-		    e.duration_min == c->duration && e.all_day == c->all_day && e.deleted == c->deleted &&
-		    e.cancelled == c->cancelled));
-		if (!good)
-			fprintf(stderr, "  case \"%s\": rc %d id %s uid %s rid %s start %lld dur %d\n", c->name, rc,
-			    e.provider_id, e.uid, e.recurrence_id, (long long)e.start, e.duration_min);
-		event_free(&e);
-		json_decref(j);
-		CHECK(good);
-	}
+	CHECK_INT(ev_cases_run(ev_cases, sizeof ev_cases / sizeof ev_cases[0], google_event_parse), 0);
 }
 
 static void test_attendees_and_organizer_are_read(void)
