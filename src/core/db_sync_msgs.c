@@ -14,10 +14,13 @@ static const char SQL_USER_OF_ADDRESS[] =
 static const char SQL_MSG_SEEN[] =
     "SELECT 1 FROM message_users WHERE link_id = ? AND provider_id = ?";
 static const char SQL_MSG_BY_MID[] = "SELECT id FROM messages WHERE message_id = ?";
-static const char SQL_THREAD_OF_MID[] = "SELECT thread_id FROM messages WHERE message_id = ?";
+/* Messages that are or name the id (message_refs holds each message's own Message-ID, its
+ * In-Reply-To and its References): one index probe, whatever the number stored. */
 static const char SQL_THREAD_NAMING[] =
-    "SELECT thread_id FROM messages WHERE in_reply_to = ?1"
-    " OR instr(' ' || refs || ' ', ' ' || ?1 || ' ') > 0";
+    "SELECT DISTINCT m.thread_id FROM message_refs r JOIN messages m ON m.id = r.message_row"
+    " WHERE r.ref_id = ?";
+static const char SQL_REF_ADD[] =
+    "INSERT INTO message_refs (ref_id, message_row) VALUES (?, ?) ON CONFLICT DO NOTHING";
 static const char SQL_THREAD_STARTED[] = "SELECT started_at FROM threads WHERE id = ?";
 static const char SQL_THREAD_ADD[] =
     "INSERT INTO threads (subject, started_at, last_at) VALUES (?1, ?2, ?2)";
@@ -164,8 +167,7 @@ int db_sync_threads_related(struct db *db, const char *message_id, char *const *
 		const char *id = i < n_ids ? ids[i] : message_id;
 		if (!id || !*id)
 			continue;
-		if ((i < n_ids && threads_of(db, SQL_THREAD_OF_MID, id, out, max, n) != 0) ||
-		    threads_of(db, SQL_THREAD_NAMING, id, out, max, n) != 0)
+		if (threads_of(db, SQL_THREAD_NAMING, id, out, max, n) != 0)
 			return -1;
 	}
 	/* Oldest first (insertion sort: a handful of threads at most). */
@@ -223,6 +225,36 @@ int db_sync_thread_merge(struct db *db, int64_t from, int64_t into)
 	return db_step_done(db, st);
 }
 
+static int ref_add(struct db *db, int64_t msg, const char *id, size_t len)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_REF_ADD);
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, id, (int)len, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, msg);
+	return db_step_done(db, st);
+}
+
+/* The message_refs rows of a new message: its Message-ID, its In-Reply-To and each
+ * space-separated id of refs (as the stored refs column is read). */
+static int refs_add(struct db *db, int64_t msg, const struct sync_msg *m, const char *refs)
+{
+	if (m->message_id && *m->message_id &&
+	    ref_add(db, msg, m->message_id, strlen(m->message_id)) != 0)
+		return -1;
+	if (m->in_reply_to && *m->in_reply_to &&
+	    ref_add(db, msg, m->in_reply_to, strlen(m->in_reply_to)) != 0)
+		return -1;
+	for (const char *p = refs ? refs : ""; *p;) {
+		size_t len = strcspn(p, " ");
+		if (len && ref_add(db, msg, p, len) != 0)
+			return -1;
+		p += len;
+		p += *p == ' ';
+	}
+	return 0;
+}
+
 int64_t db_sync_msg_add(struct db *db, int64_t thread, const struct sync_msg *m,
     const char *refs, const char *to_list, const char *cc_list, int64_t now)
 {
@@ -243,7 +275,8 @@ int64_t db_sync_msg_add(struct db *db, int64_t thread, const struct sync_msg *m,
 	sqlite3_bind_int64(st, 12, now);
 	if (db_step_done(db, st) != 0)
 		return -1;
-	return sqlite3_last_insert_rowid(db->h);
+	int64_t id = sqlite3_last_insert_rowid(db->h);
+	return refs_add(db, id, m, refs) == 0 ? id : -1;
 }
 
 int db_sync_msg_user_add(struct db *db, int64_t msg, int64_t user, int64_t link,

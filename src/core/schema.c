@@ -314,9 +314,32 @@ static const char m3_discards_channels[] =
 "  DELETE FROM push_channels WHERE link_id = NEW.id;"
 " END;";
 
+/* Thread lookup by an index instead of a scan of every stored message: one row per Message-ID a
+ * message is known by or names (its own, its In-Reply-To and each of its References), so "who
+ * is or names this id" is one index probe at any history size. Existing rows are backfilled by
+ * splitting refs on its single spaces, the way the sync writes them. */
+static const char m4_message_refs[] =
+"CREATE TABLE message_refs ("
+"  ref_id TEXT NOT NULL,"
+"  message_row INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,"
+"  PRIMARY KEY (ref_id, message_row));"
+"CREATE INDEX message_refs_by_message ON message_refs(message_row);"
+"INSERT INTO message_refs (ref_id, message_row) SELECT message_id, id FROM messages"
+" WHERE message_id != '' ON CONFLICT DO NOTHING;"
+"INSERT INTO message_refs (ref_id, message_row) SELECT in_reply_to, id FROM messages"
+" WHERE in_reply_to IS NOT NULL AND in_reply_to != '' ON CONFLICT DO NOTHING;"
+"WITH RECURSIVE split(row, rest, tok) AS ("
+"  SELECT id, refs || ' ', '' FROM messages WHERE refs != ''"
+"  UNION ALL"
+"  SELECT row, substr(rest, instr(rest, ' ') + 1), substr(rest, 1, instr(rest, ' ') - 1)"
+"  FROM split WHERE rest != '')"
+"INSERT INTO message_refs (ref_id, message_row) SELECT tok, row FROM split WHERE tok != ''"
+" ON CONFLICT DO NOTHING;";
+
 const struct migration schema_migrations[] = {
 	{ "base schema", m1_base },
 	{ "outbox: folder set-up and leases", m2_outbox_lease },
 	{ "unmatched discards; one renewable push channel per link and stream", m3_discards_channels },
+	{ "message_refs: indexed thread lookup", m4_message_refs },
 };
 const size_t schema_n_migrations = sizeof schema_migrations / sizeof schema_migrations[0];
