@@ -163,10 +163,15 @@ int db_schema_latest(void)
 	return (int)schema_n_migrations;
 }
 
-/* Apply each migration newer than PRAGMA user_version in its own transaction. Several
- * programs may start at once: BEGIN IMMEDIATE serializes them and the version is re-read. */
+/* Apply each migration newer than PRAGMA user_version in its own transaction. The version is
+ * read first without a write lock, so a program opening an up-to-date database never waits for
+ * a writer (the sync daemon storing a big page). Several programs may start at once: when a
+ * migration is due, BEGIN IMMEDIATE serializes them and the version is re-read. */
 static int db_migrate(struct db *db, char *err, size_t errlen)
 {
+	int v0 = db_schema_version(db);
+	if (v0 >= 0 && (size_t)v0 >= schema_n_migrations)
+		return 0;
 	for (;;) {
 		if (db_begin(db) != 0)
 			goto fail;

@@ -1,5 +1,7 @@
 /* The database layer: migrations, the statement cache, users, accounts, contacts, links, and
  * secrets sealed at rest. */
+#include <time.h>
+
 #include "t.h"
 #include "tmpdir.h"
 #include "core/addr.h"
@@ -51,6 +53,33 @@ static void test_statements_are_prepared_once(void)
 	CHECK(sqlite3_step(b) == SQLITE_ROW);
 	CHECK_INT(sqlite3_column_int(b, 0), 42);
 	db_close(db);
+}
+
+static double mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Opening an up-to-date database only reads its version: it neither waits for nor fails on
+ * a writer holding a long transaction (the sync daemon storing a page). */
+static void test_open_does_not_wait_for_a_writer(void)
+{
+	char path[128], err[256];
+	snprintf(path, sizeof path, "%s/crm.db", t_tmpdir());
+	struct db *db = db_open(path, err, sizeof err);
+	CHECK(db != NULL);
+	CHECK(db_begin(db) == 0);
+	CHECK(db_exec(db, "INSERT INTO company (id, name) VALUES (1, 'Busy Co')") == 0);
+	double t0 = mono_s();
+	struct db *other = db_open(path, err, sizeof err);
+	double took = mono_s() - t0;
+	db_rollback(db);
+	db_close(db);
+	CHECK(other != NULL);
+	db_close(other);
+	CHECK(took < 1.0);
 }
 
 static void test_users_log_in_with_argon2id_passwords(void)
@@ -175,6 +204,7 @@ static void test_demo_company_loads_and_reloads_without_copies(void)
 }
 
 T_MAIN(T(test_migrations_apply_once_and_reopen_cleanly), T(test_statements_are_prepared_once),
+    T(test_open_does_not_wait_for_a_writer),
     T(test_users_log_in_with_argon2id_passwords), T(test_one_mailbox_one_crm_user),
     T(test_secrets_are_sealed_at_rest), T(test_addresses_compare_trimmed_and_case_insensitive),
     T(test_demo_company_loads_and_reloads_without_copies))
