@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/db.h"
 #include "core/log.h"
@@ -13,6 +14,43 @@ struct db_stmt_slot {
 };
 
 static int db_migrate(struct db *db, char *err, size_t errlen);
+
+#define DB_BUSY_WAIT_MS 5000   /* one lock wait, when no deadline is set */
+#define DB_BUSY_NAP_MS 50      /* the longest sleep between two tries */
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* SQLite's busy handler: sleep 1, 2, 4 ... 50 ms between tries until the deadline (or one
+ * DB_BUSY_WAIT_MS wait), then give up and count it in busy_failed. */
+static int db_busy(void *arg, int count)
+{
+	struct db *db = arg;
+	int64_t now = mono_ms();
+	if (count == 0)
+		db->wait_start_ms = now;
+	int64_t until = db->deadline_ms ? db->deadline_ms : db->wait_start_ms + DB_BUSY_WAIT_MS;
+	if (now >= until) {
+		db->busy_failed++;
+		return 0;
+	}
+	int64_t nap = count < 6 ? (int64_t)1 << count : DB_BUSY_NAP_MS;
+	if (nap > until - now)
+		nap = until - now;
+	struct timespec ts = { nap / 1000, (long)(nap % 1000) * 1000000 };
+	nanosleep(&ts, NULL);
+	return 1;
+}
+
+void db_busy_deadline(struct db *db, int64_t budget_ms)
+{
+	db->deadline_ms = budget_ms > 0 ? mono_ms() + budget_ms : 0;
+	db->busy_failed = 0;
+}
 
 struct db *db_open(const char *path, char *err, size_t errlen)
 {
@@ -26,7 +64,7 @@ struct db *db_open(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", path, db->h ? sqlite3_errmsg(db->h) : "cannot open");
 		goto fail;
 	}
-	sqlite3_busy_timeout(db->h, 5000);
+	sqlite3_busy_handler(db->h, db_busy, db);
 	if (db_exec(db, "PRAGMA journal_mode=WAL") || db_exec(db, "PRAGMA foreign_keys=ON") ||
 	    db_exec(db, "PRAGMA synchronous=NORMAL")) {
 		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db->h));

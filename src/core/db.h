@@ -10,6 +10,9 @@ struct db {
 	sqlite3 *h;
 	struct db_stmt_slot *cache;   /* owned: statements prepared once, keyed by their SQL text */
 	size_t n_cache, cap_cache;
+	int64_t deadline_ms;          /* lock waits end here (monotonic ms); 0: DB_BUSY_WAIT_MS each */
+	int64_t wait_start_ms;        /* when the current lock wait began */
+	unsigned busy_failed;         /* lock waits that ran out since db_busy_deadline */
 };
 
 /* Open (creating if needed) and migrate to the newest schema. Returns NULL with err set. */
@@ -20,6 +23,11 @@ void db_close(struct db *db);
  * string with static storage (a literal or a static const array): its address is the key.
  * Returns NULL (and logs) if preparing fails. The statement stays owned by the cache. */
 sqlite3_stmt *db_stmt(struct db *db, const char *sql);
+
+/* A statement that meets a locked database sleeps and retries: by default for up to 5 s per
+ * wait; after db_busy_deadline(db, budget) until budget ms from now, however many waits (0:
+ * back to the default). Also resets busy_failed, which counts the waits that ran out. */
+void db_busy_deadline(struct db *db, int64_t budget_ms);
 
 /* Transactions (BEGIN IMMEDIATE so writers queue on the busy timeout). Return 0 or -1. */
 int db_begin(struct db *db);

@@ -40,6 +40,7 @@ struct resp {
 	                             * origins, for forms that go there), or NULL */
 	char *cookies[4];           /* owned Set-Cookie values */
 	int n_cookies;
+	int retry_after;            /* seconds for a Retry-After header, 0 for none */
 };
 
 /* Parse "a=1&b=x%20y" (n bytes) into p (appending). Returns 0, or -1 on a bad escape, too many

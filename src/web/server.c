@@ -6,6 +6,8 @@
 #include "core/log.h"
 #include "web/server.h"
 
+#define WEB_DB_BUDGET_MS 15000   /* lock waits of one request, in all (nginx waits 30 s) */
+
 /* The CSP ends with form-action 'self', to which a page may add sources (resp.csp_form_action). */
 static const char CSP_HEADER[] =
     "Content-Security-Policy: default-src 'self'; script-src 'self'; style-src 'self';"
@@ -85,6 +87,8 @@ static void write_response(FCGX_Request *fr, const struct resp *rs, int head)
 		buf_printf(&h, "Location: %s\r\n", rs->location);
 	for (int i = 0; i < rs->n_cookies; i++)
 		buf_printf(&h, "Set-Cookie: %s\r\n", rs->cookies[i]);
+	if (rs->retry_after > 0)
+		buf_printf(&h, "Retry-After: %d\r\n", rs->retry_after);
 	buf_printf(&h, "Content-Length: %lu\r\n\r\n", (unsigned long)rs->body.len);
 	if (!h.oom)
 		FCGX_PutStr(h.s, (int)h.len, fr->out);
@@ -98,6 +102,10 @@ void server_handle(struct worker *w, FCGX_Request *fr)
 	struct req req = { 0 };
 	struct resp resp = { 0 };
 	struct ctx c = { .w = w, .db = w->db, .req = &req, .resp = &resp };
+	/* A request that meets the database locked by a writer (the sync daemon storing a page)
+	 * waits and retries within its own budget; only when that runs out does it answer, and
+	 * then 503 with Retry-After rather than a 500. */
+	db_busy_deadline(w->db, WEB_DB_BUDGET_MS);
 	int status = read_request(fr, w->cfg, &req);
 	if (status) {
 		if (!req.path)
@@ -106,6 +114,17 @@ void server_handle(struct worker *w, FCGX_Request *fr)
 	} else {
 		route_request(&c);
 	}
+	if (resp.status >= 500 && w->db->busy_failed) {
+		db_busy_deadline(w->db, 0);
+		free(resp.location);
+		resp.location = NULL;
+		buf_free(&resp.body);
+		resp.retry_after = 2;
+		resp.status = page_error(&c, 503, "The database is busy; try again in a moment.");
+		log_warnx("%s %s: database busy for %d ms", req.method, req.path ? req.path : "?",
+		    WEB_DB_BUDGET_MS);
+	}
+	db_busy_deadline(w->db, 0);
 	if (resp.body.oom) {
 		buf_free(&resp.body);
 		resp.status = 500;

@@ -82,6 +82,30 @@ static void test_open_does_not_wait_for_a_writer(void)
 	CHECK(took < 1.0);
 }
 
+/* A connection's lock waits end at its deadline, however many statements wait, and say so. */
+static void test_lock_waits_end_at_the_deadline(void)
+{
+	char path[128], err[256];
+	snprintf(path, sizeof path, "%s/crm.db", t_tmpdir());
+	struct db *a = db_open(path, err, sizeof err), *b = db_open(path, err, sizeof err);
+	CHECK(a != NULL && b != NULL);
+	CHECK(db_begin(a) == 0);
+	db_busy_deadline(b, 300);
+	double t0 = mono_s();
+	int rc1 = db_exec(b, "INSERT INTO company (id, name) VALUES (1, 'B')");
+	int rc2 = db_exec(b, "INSERT INTO company (id, name) VALUES (1, 'B')");
+	double took = mono_s() - t0;
+	unsigned failed = b->busy_failed;
+	db_rollback(a);
+	db_busy_deadline(b, 0);
+	int rc3 = db_exec(b, "INSERT INTO company (id, name) VALUES (1, 'B')");
+	db_close(a);
+	db_close(b);
+	CHECK(rc1 != 0 && rc2 != 0 && rc3 == 0);
+	CHECK_INT(failed, 2);
+	CHECK(took > 0.25 && took < 1.0);
+}
+
 static void test_users_log_in_with_argon2id_passwords(void)
 {
 	struct db *db = fresh_db();
@@ -204,7 +228,7 @@ static void test_demo_company_loads_and_reloads_without_copies(void)
 }
 
 T_MAIN(T(test_migrations_apply_once_and_reopen_cleanly), T(test_statements_are_prepared_once),
-    T(test_open_does_not_wait_for_a_writer),
+    T(test_open_does_not_wait_for_a_writer), T(test_lock_waits_end_at_the_deadline),
     T(test_users_log_in_with_argon2id_passwords), T(test_one_mailbox_one_crm_user),
     T(test_secrets_are_sealed_at_rest), T(test_addresses_compare_trimmed_and_case_insensitive),
     T(test_demo_company_loads_and_reloads_without_copies))
