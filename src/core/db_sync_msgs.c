@@ -92,6 +92,58 @@ int db_sync_contacts_of(struct db *db, const char *email, int64_t *ids, size_t m
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+void id_list_free(struct id_list *l)
+{
+	free(l->v);
+	memset(l, 0, sizeof *l);
+}
+
+static int id_list_push(struct id_list *l, int64_t id)
+{
+	if (l->n == l->cap) {
+		size_t ncap = l->cap ? l->cap * 2 : 16;
+		int64_t *nv = realloc(l->v, ncap * sizeof *nv);
+		if (!nv)
+			return -1;
+		l->v = nv;
+		l->cap = ncap;
+	}
+	l->v[l->n++] = id;
+	return 0;
+}
+
+static int id_cmp(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+void id_list_unique(struct id_list *l)
+{
+	if (l->n < 2)
+		return;
+	qsort(l->v, l->n, sizeof *l->v, id_cmp);
+	size_t k = 1;
+	for (size_t i = 1; i < l->n; i++)
+		if (l->v[i] != l->v[k - 1])
+			l->v[k++] = l->v[i];
+	l->n = k;
+}
+
+int db_sync_contacts_add(struct db *db, const char *email, struct id_list *l)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_CONTACTS_OF);
+	int rc;
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, email);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (id_list_push(l, sqlite3_column_int64(st, 0)) != 0)
+			break;
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 int64_t db_sync_contact_account(struct db *db, int64_t contact)
 {
 	int64_t id;

@@ -12,7 +12,6 @@
 #include "providers/mime.h"
 
 #define MAX_PART_DEPTH 32      /* deeper MIME nesting is not searched for a body */
-#define MAX_ADDRS 1000         /* per header; the rest of a huge list is dropped */
 
 static pthread_once_t mime_once = PTHREAD_ONCE_INIT;
 static GMimeParserOptions *parse_opts;   /* shared read-only after init */
@@ -84,11 +83,12 @@ static int fill_addr(struct addr *a, InternetAddress *ia)
 	return 0;
 }
 
-/* Append the mailboxes of list (groups flattened, one level) to *v. */
+/* Append the mailboxes of list (groups flattened, one level) to *v: every one of them, so a
+ * contact named late in a huge list still matches (the list shown is bounded when stored). */
 static void add_addrs(InternetAddressList *list, struct addr **v, size_t *n, int depth)
 {
 	int len = list ? internet_address_list_length(list) : 0;
-	for (int i = 0; i < len && *n < MAX_ADDRS; i++) {
+	for (int i = 0; i < len; i++) {
 		InternetAddress *ia = internet_address_list_get_address(list, i);
 		if (INTERNET_ADDRESS_IS_GROUP(ia)) {
 			if (depth < 2)
@@ -103,13 +103,15 @@ static void add_addrs(InternetAddressList *list, struct addr **v, size_t *n, int
 			free(a.name);
 			continue;
 		}
-		struct addr *nv = realloc(*v, (*n + 1) * sizeof **v);
-		if (!nv) {
-			free(a.name);
-			free(a.email);
-			return;
+		if ((*n & (*n - 1)) == 0) {   /* capacity doubles at each power of two */
+			struct addr *nv = realloc(*v, (*n ? *n * 2 : 1) * sizeof **v);
+			if (!nv) {
+				free(a.name);
+				free(a.email);
+				return;
+			}
+			*v = nv;
 		}
-		*v = nv;
 		(*v)[(*n)++] = a;
 	}
 }

@@ -144,6 +144,24 @@ char *addr_list_format(const struct addr *v, size_t n)
 	return out;
 }
 
+char *addr_list_shown(const struct addr *v, size_t n)
+{
+	size_t shown = 0, kept = 0;
+	while (kept < n && shown < ADDR_LIST_SHOWN)
+		shown += v[kept++].email != NULL;
+	size_t more = 0;
+	for (size_t i = kept; i < n; i++)
+		more += v[i].email != NULL;
+	char *head = addr_list_format(v, kept);
+	if (!head || !more)
+		return head;
+	char *out = NULL;
+	if (asprintf(&out, "%s and %zu more", head, more) < 0)
+		out = NULL;
+	free(head);
+	return out;
+}
+
 int msg_is_sent(const struct sync_msg *m, const char *link_address)
 {
 	char from[320], own[320];

@@ -33,6 +33,12 @@ char *strset_join(const struct strset *s);
 /* "Name <a@b>, c@d" for an address list (malloc'd), NULL when out of memory. */
 char *addr_list_format(const struct addr *v, size_t n);
 
+/* The list as stored for display: the first ADDR_LIST_SHOWN addresses as addr_list_format
+ * gives them, then " and N more" for the rest (malloc'd, NULL when out of memory). Matching
+ * reads the message's own lists, never this one. */
+#define ADDR_LIST_SHOWN 100
+char *addr_list_shown(const struct addr *v, size_t n);
+
 /* 1 when the message was written by the link's own address (or sits in its Sent folder). */
 int msg_is_sent(const struct sync_msg *m, const char *link_address);
 

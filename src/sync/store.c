@@ -9,7 +9,6 @@
 #include "sync/match.h"
 #include "sync/store.h"
 
-#define MAX_CONTACTS 64
 #define MAX_THREADS 16
 
 const char *stream_name(enum stream s)
@@ -27,13 +26,13 @@ static int64_t store_now(const struct store *s)
 	return s->now ? s->now : (int64_t)time(NULL);
 }
 
-/* Contacts owning any address of set. */
-static int contacts_of(struct store *s, const struct strset *set, int64_t *ids, size_t *n)
+/* Contacts owning any address of set: all of them, however long the lists. */
+static int contacts_of(struct store *s, const struct strset *set, struct id_list *ids)
 {
-	*n = 0;
 	for (size_t i = 0; i < set->n; i++)
-		if (db_sync_contacts_of(s->db, set->v[i], ids, MAX_CONTACTS, n) != 0)
+		if (db_sync_contacts_add(s->db, set->v[i], ids) != 0)
 			return -1;
+	id_list_unique(ids);
 	return 0;
 }
 
@@ -88,15 +87,15 @@ static int store_new_message(struct store *s, const struct sync_msg *m, const st
 int store_message(struct store *s, const struct sync_msg *m)
 {
 	struct strset addrs = { 0 }, refs = { 0 };
-	int64_t contacts[MAX_CONTACTS];
-	size_t n_contacts = 0;
+	struct id_list contacts = { 0 };
 	char *refs_text = NULL, *to = NULL, *cc = NULL;
 	int rc = -1;
 
-	if (addrset_of_msg(&addrs, m) < 0 || contacts_of(s, &addrs, contacts, &n_contacts) < 0 ||
+	if (addrset_of_msg(&addrs, m) < 0 || contacts_of(s, &addrs, &contacts) < 0 ||
 	    msg_refs(&refs, m) < 0 || !(refs_text = strset_join(&refs)) ||
-	    !(to = addr_list_format(m->to, m->n_to)) || !(cc = addr_list_format(m->cc, m->n_cc)))
+	    !(to = addr_list_shown(m->to, m->n_to)) || !(cc = addr_list_shown(m->cc, m->n_cc)))
 		goto out;
+	size_t n_contacts = contacts.n;
 	if (n_contacts == 0 && m->folder != FOLDER_CRM) {
 		rc = 0;
 		s->c.skipped++;
@@ -135,12 +134,13 @@ int store_message(struct store *s, const struct sync_msg *m)
 		id = db_sync_msg_by_mid(s->db, m->message_id);
 	}
 	for (size_t i = 0; i < n_contacts; i++)
-		if (db_sync_msg_contact_add(s->db, id, contacts[i]) != 0)
+		if (db_sync_msg_contact_add(s->db, id, contacts.v[i]) != 0)
 			goto out;
 	rc = 0;
 out:
 	strset_free(&addrs);
 	strset_free(&refs);
+	id_list_free(&contacts);
 	free(refs_text);
 	free(to);
 	free(cc);

@@ -379,7 +379,32 @@ static void test_new_message_ids_are_unique(void)
 	free(b);
 }
 
+/* Every address of a huge To: header is kept, the last one too. */
+static void test_every_address_of_a_huge_list_is_kept(void)
+{
+	char *raw = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&raw, &len);
+	CHECK(f != NULL);
+	fputs("From: news@list.example\r\nMessage-ID: <huge@x>\r\nSubject: All\r\nTo: ", f);
+	for (int i = 0; i < 1199; i++)
+		fprintf(f, "Reader %d <reader%d@list.example>,\r\n ", i, i);
+	fputs("Linda Park <Linda@Diner.example>\r\n\r\nHello all\r\n", f);
+	fclose(f);
+	struct sync_msg m;
+	char err[128];
+	int rc = mime_parse(raw, len, &m, err, sizeof err);
+	free(raw);
+	CHECK_INT(rc, 0);
+	CHECK_INT(m.n_to, 1200);
+	CHECK_STR(m.to[0].email, "reader0@list.example");
+	CHECK_STR(m.to[1199].email, "linda@diner.example");
+	CHECK_STR(m.to[1199].name, "Linda Park");
+	msg_free(&m);
+}
+
 T_MAIN(T(test_plain_mail_gives_headers_and_body),
+    T(test_every_address_of_a_huge_list_is_kept),
     T(test_quoted_printable_latin1_becomes_utf8),
     T(test_base64_utf8_body_decoded),
     T(test_encoded_words_decoded_in_subject_and_names),

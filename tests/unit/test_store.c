@@ -202,7 +202,71 @@ static void test_a_bad_item_is_skipped_and_the_page_lands(void)
 	fx_close(&f);
 }
 
+static void fx_addrs_drop(struct sync_msg *m)
+{
+	for (size_t i = 0; i < m->n_to; i++) {
+		free(m->to[i].name);
+		free(m->to[i].email);
+	}
+	free(m->to);
+}
+
+/* A mail to 1,200 people whose only contact is the last one listed. */
+static void test_contact_listed_last_of_1200_addresses_still_matches(void)
+{
+	struct fx f;
+	struct msg_list l = { 0 };
+	CHECK(fx_open(&f) == 0);
+	struct sync_msg *m = fx_msg(&l, "INBOX/1/1", "big@x", "news@list.example",
+	    "alice@crm.example", NULL, NULL, 1690000000);
+	fx_addrs_drop(m);
+	m->n_to = 1200;
+	m->to = calloc(m->n_to, sizeof *m->to);
+	for (size_t i = 0; i + 1 < m->n_to; i++) {
+		char a[64];
+		snprintf(a, sizeof a, "reader%zu@list.example", i);
+		fx_addr(&m->to[i], a);
+	}
+	fx_addr(&m->to[m->n_to - 1], "linda@diner.example");
+	CHECK(store_commit(&f.sa, STREAM_MAIL, &l, NULL, "c1") == 0);
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM messages", 0), 1);
+	CHECK_INT(fx_int(&f, "SELECT contact_id FROM message_contacts", 0), f.linda);
+	/* The list shown is bounded: the first 100 and a count of the rest. */
+	CHECK_INT(fx_int(&f, "SELECT length(to_list) < 4000 FROM messages", 0), 1);
+	CHECK_INT(fx_int(&f, "SELECT to_list LIKE 'reader0@list.example, %reader99@list.example"
+	    " and 1100 more' FROM messages", 0), 1);
+	fx_close(&f);
+}
+
+/* A mail naming more contacts than any fixed table would hold links every one of them. */
+static void test_mail_to_many_contacts_links_them_all(void)
+{
+	struct fx f;
+	struct msg_list l = { 0 };
+	CHECK(fx_open(&f) == 0);
+	struct sync_msg *m = fx_msg(&l, "INBOX/1/1", "many@x", "alice@crm.example",
+	    "john.smith@example.net", NULL, NULL, 1690000000);
+	fx_addrs_drop(m);
+	m->n_to = 150;
+	m->to = calloc(m->n_to, sizeof *m->to);
+	for (size_t i = 0; i < m->n_to; i++) {
+		char a[64], name[32];
+		const char *e[] = { a };
+		int64_t id;
+		snprintf(a, sizeof a, "person%zu@client.example", i);
+		snprintf(name, sizeof name, "Person %zu", i);
+		CHECK(db_contacts_upsert(f.db, f.acct_b, name, "", e, 1, &id) == 0);
+		fx_addr(&m->to[i], a);
+	}
+	CHECK(store_commit(&f.sa, STREAM_MAIL, &l, NULL, "c1") == 0);
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM message_contacts", 0), 150);
+	CHECK_INT(fx_int(&f, "SELECT to_list NOT LIKE '% more' FROM messages", 0), 0);
+	fx_close(&f);
+}
+
 T_MAIN(T(test_same_page_twice_stores_no_duplicates),
+    T(test_contact_listed_last_of_1200_addresses_still_matches),
+    T(test_mail_to_many_contacts_links_them_all),
     T(test_same_mail_in_two_mailboxes_is_one_message),
     T(test_same_meeting_in_two_calendars_is_one_appointment),
     T(test_moved_appointment_updates_in_place),
