@@ -669,10 +669,7 @@ int imap_pull_since(struct imap_conn *c, const char *mailbox, enum msg_folder fo
 	now.last_uid = page_last;
 	*more = k < n;
 done:
-	/* A position at the mailbox's end with no date yet (first sync, older cursors): everything
-	 * up to it is there as of now. */
-	if (now.date <= 0 && !*more)
-		now.date = (int64_t)time(NULL);
+	now.date = imap_cursor_dated(now.date, *more, (int64_t)time(NULL));
 	if (rc == PROV_OK) {
 		imap_cursor_format(&now, buf, sizeof buf);
 		if (!(*new_cursor = strdup(buf)))

@@ -64,6 +64,12 @@ void imap_cursor_format(const struct imap_cursor *cur, char *buf, size_t len);
  * never before floor. */
 int64_t imap_reread_since(const struct imap_cursor *old, int64_t floor);
 
+/* The date a pulled cursor keeps (see struct imap_cursor): date (the newest arrival seen) as it
+ * is, except that a position at the mailbox's end (more 0) with no date yet gets now (everything
+ * up to it is there as of now), and a date past now (a sender's clock set ahead) becomes now, so
+ * it cannot push a later re-read's start past mail still to come. */
+int64_t imap_cursor_dated(int64_t date, int more, int64_t now);
+
 /* One page of new mail in mailbox (EXAMINEd, with CONDSTORE when offered): messages with a UID
  * above the cursor's, oldest first, at most max of them (0: 200), fetched with BODY.PEEK[] so
  * nothing is marked \Seen, each parsed with mime_parse() and appended to out with provider_id
@@ -139,7 +145,8 @@ int imap_idle_pending(const struct imap_conn *c);
 int imap_idle_done(struct imap_conn *c, int *new_mail);
 
 /* The driver: STREAM_MAIL pulls INBOX and Sent (cursor "<inbox cursor>|<sent cursor>", either
- * part may be empty), committing each page with the combined cursor. On a first sync (no
+ * part may be empty) with imap_pull_since() from the link's since, so a reset of either is read
+ * again, committing each page with the combined cursor. On a first sync (no
  * cursor) only later mail comes, unless the link's since lies more than a day back (a
  * back-fill): then mail from that day on comes too (imap_cursor_since); STREAM_FOLDER imports
  * every message in "CRM" (folder FOLDER_CRM, committed with cursor "crm"), then moves it to

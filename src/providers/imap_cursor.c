@@ -38,3 +38,10 @@ int64_t imap_reread_since(const struct imap_cursor *old, int64_t floor)
 	int64_t since = old->date > 0 ? old->date - IMAP_REREAD_MARGIN : floor;
 	return since < floor ? floor : since > 0 ? since : 0;
 }
+
+int64_t imap_cursor_dated(int64_t date, int more, int64_t now)
+{
+	if ((date <= 0 && !more) || date > now)
+		return now;
+	return date > 0 ? date : 0;
+}

@@ -177,6 +177,25 @@ static void test_reset_reread_starts_two_days_before_the_last_mail(void)
 	}
 }
 
+static void test_cursor_date_is_never_missing_at_the_end_nor_ahead_of_now(void)
+{
+	const int64_t now = 1796083200;
+	static const struct {
+		int64_t date;
+		int more;
+		int64_t want;
+	} cases[] = {
+		{ now - 3600, 0, now - 3600 },   /* the newest mail's arrival stands */
+		{ now - 3600, 1, now - 3600 },
+		{ 0, 0, now },                   /* at the end without a date: everything is there now */
+		{ 0, 1, 0 },                     /* mid-way, unknown: stays unknown */
+		{ now + 40 * 86400, 0, now },    /* an arrival date in the future (a wrong clock) */
+		{ now + 40 * 86400, 1, now },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		CHECK(imap_cursor_dated(cases[i].date, cases[i].more, now) == cases[i].want);
+}
+
 static void test_wrong_password_is_an_auth_error(void)
 {
 	NEED_LIVE();
@@ -692,6 +711,7 @@ static void test_driver_with_wrong_password_asks_for_relink(void)
 
 T_MAIN(T(test_cursor_text_round_trips),
     T(test_reset_reread_starts_two_days_before_the_last_mail),
+    T(test_cursor_date_is_never_missing_at_the_end_nor_ahead_of_now),
     T(test_wrong_password_is_an_auth_error),
     T(test_unreachable_server_is_temporary),
     T(test_untrusted_tls_certificate_is_refused_before_login),
