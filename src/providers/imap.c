@@ -189,29 +189,6 @@ void imap_close(struct imap_conn *c)
 	free(c);
 }
 
-/* ---- Cursors ----------------------------------------------------------------------------- */
-
-int imap_cursor_parse(const char *s, struct imap_cursor *cur)
-{
-	unsigned long long v, u, m;
-	int n = 0;
-	memset(cur, 0, sizeof *cur);
-	if (!s || sscanf(s, "v=%llu;u=%llu;m=%llu%n", &v, &u, &m, &n) != 3 || s[n] != '\0')
-		return -1;
-	if (v == 0 || v > UINT32_MAX || u > UINT32_MAX)
-		return -1;
-	cur->uidvalidity = (uint32_t)v;
-	cur->last_uid = (uint32_t)u;
-	cur->modseq = m;
-	return 0;
-}
-
-void imap_cursor_format(const struct imap_cursor *cur, char *buf, size_t len)
-{
-	snprintf(buf, len, "v=%" PRIu32 ";u=%" PRIu32 ";m=%" PRIu64, cur->uidvalidity,
-	    cur->last_uid, cur->modseq);
-}
-
 /* ---- Mailboxes --------------------------------------------------------------------------- */
 
 static int select_mb(struct imap_conn *c, const char *mb, int rw)
@@ -505,9 +482,10 @@ static void add_parsed(const struct fetched *f, const char *mailbox, uint32_t ui
 	*slot = m;
 }
 
-/* Fetch and parse the messages uids[0..n) of the selected mailbox into out. */
+/* Fetch and parse the messages uids[0..n) of the selected mailbox into out; *newest (when not
+ * NULL) is raised to the latest INTERNALDATE among them. */
 static int fetch_page(struct imap_conn *c, const char *mailbox, enum msg_folder folder,
-    const struct uid_size *uids, size_t n, struct msg_list *out)
+    const struct uid_size *uids, size_t n, struct msg_list *out, int64_t *newest)
 {
 	struct mailimap_set *set = mailimap_set_new_empty();
 	struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty();
@@ -531,6 +509,8 @@ static int fetch_page(struct imap_conn *c, const char *mailbox, enum msg_folder 
 		read_att(clist_content(it), &f);
 		if (f.uid)
 			add_parsed(&f, mailbox, uidvalidity, folder, out, c->user);
+		if (f.uid && newest && f.internal > *newest)
+			*newest = f.internal;
 	}
 out:
 	if (res)
@@ -557,9 +537,9 @@ static size_t page_len(const struct uid_size *uids, size_t n, size_t max)
 	return k;
 }
 
-/* Fetch uids[0..k) except oversized ones, which are logged and skipped. */
+/* Fetch uids[0..k) except oversized ones, which are logged and skipped; newest as above. */
 static int fetch_sized(struct imap_conn *c, const char *mailbox, enum msg_folder folder,
-    struct uid_size *uids, size_t k, struct msg_list *out)
+    struct uid_size *uids, size_t k, struct msg_list *out, int64_t *newest)
 {
 	size_t w = 0;
 	for (size_t i = 0; i < k; i++) {
@@ -570,7 +550,7 @@ static int fetch_sized(struct imap_conn *c, const char *mailbox, enum msg_folder
 		}
 		uids[w++] = uids[i];
 	}
-	return w ? fetch_page(c, mailbox, folder, uids, w, out) : PROV_OK;
+	return w ? fetch_page(c, mailbox, folder, uids, w, out, newest) : PROV_OK;
 }
 
 /* The UID of the newest message in the selected mailbox (0 when empty). */
@@ -593,13 +573,63 @@ static int mailbox_end(struct imap_conn *c, uint32_t *last)
 	return rc;
 }
 
-int imap_pull(struct imap_conn *c, const char *mailbox, enum msg_folder folder,
-    const char *cursor, size_t max, struct msg_list *out, char **new_cursor, int *more)
+/* In the selected mailbox, *last = the UID just before the first message that arrived on or
+ * after the UTC day of since (IMAP SEARCH SINCE), left as it is (the mailbox's end) when none
+ * did; since 0 means every message: *last = 0. */
+static int before_since(struct imap_conn *c, int64_t since, uint32_t *last)
+{
+	struct mailimap_search_key *key = NULL;
+	clist *res = NULL;
+	struct tm tm;
+	time_t t = (time_t)since;
+
+	if (since <= 0) {
+		*last = 0;
+		return PROV_OK;
+	}
+	if (!gmtime_r(&t, &tm))
+		return PROV_PERM;
+	key = mailimap_search_key_new_since(mailimap_date_new(tm.tm_mday, tm.tm_mon + 1,
+	    tm.tm_year + 1900));
+	int rc = key ? st(c, mailimap_uid_search(c->s, NULL, key, &res), "UID SEARCH SINCE") :
+	    PROV_TEMP;
+	for (clistiter *it = rc == PROV_OK && res ? clist_begin(res) : NULL; it; it = clist_next(it)) {
+		uint32_t uid = *(uint32_t *)clist_content(it);
+		if (uid > 0 && uid - 1 < *last)
+			*last = uid - 1;
+	}
+	if (res)
+		mailimap_search_result_free(res);
+	if (key)
+		mailimap_search_key_free(key);
+	return rc;
+}
+
+/* The position a reset mailbox is read again from (see imap_pull_since), logged once. */
+static int reset_position(struct imap_conn *c, const char *mailbox, const struct imap_cursor *old,
+    int64_t floor, struct imap_cursor *now)
+{
+	int64_t since = imap_reread_since(old, floor);
+	char day[32] = "the first message";
+	time_t t = (time_t)since;
+	struct tm tm;
+	if (since > 0 && gmtime_r(&t, &tm))
+		strftime(day, sizeof day, "%Y-%m-%d", &tm);
+	log_warnx("imap %s: %s UIDVALIDITY changed %" PRIu32 " -> %" PRIu32 ": re-reading since %s",
+	    c->user, mailbox, old->uidvalidity, now->uidvalidity, day);
+	now->date = since;
+	int rc = mailbox_end(c, &now->last_uid);
+	return rc == PROV_OK ? before_since(c, since, &now->last_uid) : rc;
+}
+
+int imap_pull_since(struct imap_conn *c, const char *mailbox, enum msg_folder folder,
+    const char *cursor, int64_t since, size_t max, struct msg_list *out, char **new_cursor,
+    int *more)
 {
 	struct imap_cursor cur, now = { 0 };
 	struct uid_size *uids = NULL;
 	size_t n = 0;
-	char buf[96];
+	char buf[128];
 	int rc;
 
 	*new_cursor = NULL;
@@ -614,28 +644,32 @@ int imap_pull(struct imap_conn *c, const char *mailbox, enum msg_folder folder,
 	struct mailimap_selection_info *si = c->s->imap_selection_info;
 	now.uidvalidity = si->sel_uidvalidity;
 	now.modseq = c->modseq;
-	if (!have || cur.uidvalidity != now.uidvalidity) {
-		if (have)
-			log_warnx("imap %s: %s: UIDVALIDITY changed %" PRIu32 " -> %" PRIu32
-			    ", taking the mailbox as it is now as the new base", c->user, mailbox,
-			    cur.uidvalidity, now.uidvalidity);
+	if (!have) {
 		rc = mailbox_end(c, &now.last_uid);
 		goto done;
 	}
-	now.last_uid = cur.last_uid;
-	if (si->sel_exists == 0 || (si->sel_uidnext > 0 && si->sel_uidnext <= cur.last_uid + 1))
+	if (cur.uidvalidity != now.uidvalidity) {
+		rc = reset_position(c, mailbox, &cur, since, &now);
+		if (rc != PROV_OK)
+			goto out;
+	} else {
+		now.last_uid = cur.last_uid;
+		now.date = cur.date;
+	}
+	if (si->sel_exists == 0 || (si->sel_uidnext > 0 && si->sel_uidnext <= now.last_uid + 1))
 		goto done;
-	rc = list_uids(c, cur.last_uid, &uids, &n);
+	rc = list_uids(c, now.last_uid, &uids, &n);
 	if (rc != PROV_OK || n == 0)
 		goto done;
 	size_t k = page_len(uids, n, max ? max : DEFAULT_PAGE);
 	uint32_t page_last = uids[k - 1].uid;
-	rc = fetch_sized(c, mailbox, folder, uids, k, out);
+	rc = fetch_sized(c, mailbox, folder, uids, k, out, &now.date);
 	if (rc != PROV_OK)
 		goto out;
 	now.last_uid = page_last;
 	*more = k < n;
 done:
+	now.date = imap_cursor_dated(now.date, *more, (int64_t)time(NULL));
 	if (rc == PROV_OK) {
 		imap_cursor_format(&now, buf, sizeof buf);
 		if (!(*new_cursor = strdup(buf)))
@@ -646,14 +680,16 @@ out:
 	return rc;
 }
 
+int imap_pull(struct imap_conn *c, const char *mailbox, enum msg_folder folder,
+    const char *cursor, size_t max, struct msg_list *out, char **new_cursor, int *more)
+{
+	return imap_pull_since(c, mailbox, folder, cursor, 0, max, out, new_cursor, more);
+}
+
 int imap_cursor_since(struct imap_conn *c, const char *mailbox, int64_t since, char **cursor)
 {
 	struct imap_cursor now = { 0 };
-	struct mailimap_search_key *key = NULL;
-	clist *res = NULL;
-	char buf[96];
-	struct tm tm;
-	time_t t = (time_t)since;
+	char buf[128];
 
 	*cursor = NULL;
 	int rc = select_mb(c, mailbox, 0);
@@ -661,24 +697,10 @@ int imap_cursor_since(struct imap_conn *c, const char *mailbox, int64_t since, c
 		return rc;
 	now.uidvalidity = c->s->imap_selection_info->sel_uidvalidity;
 	now.modseq = c->modseq;
+	now.date = since;
 	rc = mailbox_end(c, &now.last_uid);
-	if (rc != PROV_OK || !gmtime_r(&t, &tm))
-		goto out;
-	key = mailimap_search_key_new_since(mailimap_date_new(tm.tm_mday, tm.tm_mon + 1,
-	    tm.tm_year + 1900));
-	rc = key ? st(c, mailimap_uid_search(c->s, NULL, key, &res), "UID SEARCH SINCE") : PROV_TEMP;
-	if (rc != PROV_OK)
-		goto out;
-	for (clistiter *it = res ? clist_begin(res) : NULL; it; it = clist_next(it)) {
-		uint32_t uid = *(uint32_t *)clist_content(it);
-		if (uid > 0 && uid - 1 < now.last_uid)
-			now.last_uid = uid - 1;
-	}
-out:
-	if (res)
-		mailimap_search_result_free(res);
-	if (key)
-		mailimap_search_key_free(key);
+	if (rc == PROV_OK)
+		rc = before_since(c, since, &now.last_uid);
 	if (rc == PROV_OK) {
 		imap_cursor_format(&now, buf, sizeof buf);
 		if (!(*cursor = strdup(buf)))
@@ -701,7 +723,7 @@ int imap_fetch_all(struct imap_conn *c, const char *mailbox, enum msg_folder fol
 	if (rc == PROV_OK && n > 0) {
 		size_t k = page_len(uids, n, max ? max : DEFAULT_PAGE);
 		*more = k < n;
-		rc = fetch_sized(c, mailbox, folder, uids, k, out);
+		rc = fetch_sized(c, mailbox, folder, uids, k, out, NULL);
 	}
 	free(uids);
 	return rc;

@@ -39,14 +39,36 @@ void imap_close(struct imap_conn *c);
  * with PROV_OK when the account has none. Asked once per connection (LIST), then remembered. */
 int imap_find_sent(struct imap_conn *c, char **name);
 
-/* A mailbox sync position, as text "v=<UIDVALIDITY>;u=<last UID seen>;m=<HIGHESTMODSEQ>". */
+/* A mailbox sync position, as text "v=<UIDVALIDITY>;u=<last UID seen>;m=<HIGHESTMODSEQ>" and,
+ * when known, ";d=<date>": the arrival time (INTERNALDATE) of the newest message the cursor
+ * covers, or the time the position was taken when it was placed at a mailbox's end. Mail past
+ * the cursor arrived after that date, so after a mailbox reset a re-read from it (less a margin)
+ * finds what was not yet imported. Cursors without ";d=" (stored before it existed) parse with
+ * date 0 and gain it at their next pull. */
 struct imap_cursor {
 	uint32_t uidvalidity;
 	uint32_t last_uid;
 	uint64_t modseq;    /* 0 when the server has no CONDSTORE */
+	int64_t date;       /* epoch seconds, 0 when unknown */
 };
 int imap_cursor_parse(const char *s, struct imap_cursor *cur);   /* 0, or -1 when malformed */
 void imap_cursor_format(const struct imap_cursor *cur, char *buf, size_t len);
+
+/* How far before a cursor's date a re-read after a reset starts: covers mail whose arrival
+ * time is a little older than mail already seen (delivery delays, clocks, IMAP SEARCH SINCE
+ * working by whole days in the server's zone). */
+#define IMAP_REREAD_MARGIN (2 * 86400)
+
+/* Where a re-read of a reset mailbox starts (epoch seconds; 0: the whole mailbox): old's date
+ * less IMAP_REREAD_MARGIN, or floor (the link's start, prov_link.since) when old has no date;
+ * never before floor. */
+int64_t imap_reread_since(const struct imap_cursor *old, int64_t floor);
+
+/* The date a pulled cursor keeps (see struct imap_cursor): date (the newest arrival seen) as it
+ * is, except that a position at the mailbox's end (more 0) with no date yet gets now (everything
+ * up to it is there as of now), and a date past now (a sender's clock set ahead) becomes now, so
+ * it cannot push a later re-read's start past mail still to come. */
+int64_t imap_cursor_dated(int64_t date, int more, int64_t now);
 
 /* One page of new mail in mailbox (EXAMINEd, with CONDSTORE when offered): messages with a UID
  * above the cursor's, oldest first, at most max of them (0: 200), fetched with BODY.PEEK[] so
@@ -55,10 +77,18 @@ void imap_cursor_format(const struct imap_cursor *cur, char *buf, size_t len);
  * larger than 25 MB, is skipped with a log line. *new_cursor (malloc'd) is the cursor to store
  * with this page; *more is set when more new messages wait (call again with *new_cursor).
  * cursor NULL or "" (first sync): no messages, the cursor becomes the mailbox's current end, so
- * only mail arriving later syncs. A changed UIDVALIDITY (mailbox recreated) is handled the
- * same way: logged, the new state becomes the base and nothing old is re-imported; messages
- * that arrived between the last pass and the change are not fetched (the engine dedups by
- * Message-ID anyway). */
+ * only mail arriving later syncs.
+ * A changed UIDVALIDITY (the mailbox was rebuilt, or deleted and created again) loses nothing:
+ * it is logged, and the mailbox is read again from imap_reread_since(old cursor, since) on (by
+ * IMAP SEARCH SINCE), page by page like new mail. What was imported before comes again under
+ * new provider ids; the engine drops it by Message-ID, so nothing is doubled. Mail whose
+ * arrival time lies before that start (an old message appended by hand) is not re-read.
+ * since is the link's start (prov_link.since), 0 when unknown (a reset then re-reads the
+ * whole mailbox when the cursor has no date). */
+int imap_pull_since(struct imap_conn *c, const char *mailbox, enum msg_folder folder,
+    const char *cursor, int64_t since, size_t max, struct msg_list *out, char **new_cursor,
+    int *more);
+/* imap_pull_since() with since 0. */
 int imap_pull(struct imap_conn *c, const char *mailbox, enum msg_folder folder,
     const char *cursor, size_t max, struct msg_list *out, char **new_cursor, int *more);
 
@@ -115,7 +145,8 @@ int imap_idle_pending(const struct imap_conn *c);
 int imap_idle_done(struct imap_conn *c, int *new_mail);
 
 /* The driver: STREAM_MAIL pulls INBOX and Sent (cursor "<inbox cursor>|<sent cursor>", either
- * part may be empty), committing each page with the combined cursor. On a first sync (no
+ * part may be empty) with imap_pull_since() from the link's since, so a reset of either is read
+ * again, committing each page with the combined cursor. On a first sync (no
  * cursor) only later mail comes, unless the link's since lies more than a day back (a
  * back-fill): then mail from that day on comes too (imap_cursor_since); STREAM_FOLDER imports
  * every message in "CRM" (folder FOLDER_CRM, committed with cursor "crm"), then moves it to

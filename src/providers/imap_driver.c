@@ -266,7 +266,8 @@ static int pull_box(struct pass *p, struct sync_sink *sink, const char *mailbox,
 	}
 	do {
 		char *next = NULL;
-		rc = imap_pull(p->c, mailbox, folder, *mine, DEFAULT_PAGE, &msgs, &next, &more);
+		rc = imap_pull_since(p->c, mailbox, folder, *mine, p->link.since, DEFAULT_PAGE, &msgs,
+		    &next, &more);
 		if (rc != PROV_OK)
 			break;
 		free(*mine);

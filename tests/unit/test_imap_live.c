@@ -137,7 +137,7 @@ static int create_box(struct imap_conn *c, const char *mb)
 
 static void test_cursor_text_round_trips(void)
 {
-	struct imap_cursor c = { 1234, 56, 789 }, d;
+	struct imap_cursor c = { 1234, 56, 789, 0 }, d;
 	char buf[96];
 	imap_cursor_format(&c, buf, sizeof buf);
 	CHECK_STR(buf, "v=1234;u=56;m=789");
@@ -145,10 +145,55 @@ static void test_cursor_text_round_trips(void)
 	CHECK_INT(d.uidvalidity, 1234);
 	CHECK_INT(d.last_uid, 56);
 	CHECK_INT(d.modseq, 789);
+	CHECK_INT(d.date, 0);
+	c.date = 1796083200;
+	imap_cursor_format(&c, buf, sizeof buf);
+	CHECK_STR(buf, "v=1234;u=56;m=789;d=1796083200");
+	CHECK_INT(imap_cursor_parse(buf, &d), 0);
+	CHECK_INT(d.last_uid, 56);
+	CHECK(d.date == 1796083200);
 	static const char *bad[] = { "", "v=0;u=1;m=2", "v=1;u=2", "v=1;u=2;m=3x", "junk",
-		"v=99999999999;u=1;m=1", "v=-1;u=1;m=1" };
+		"v=99999999999;u=1;m=1", "v=-1;u=1;m=1", "v=1;u=2;m=3;d=", "v=1;u=2;m=3;d=x",
+		"v=1;u=2;m=3;d=-5", "v=1;u=2;m=3;x=1", "v=1;u=2;m=3;d=4;" };
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		CHECK_INT(imap_cursor_parse(bad[i], &d), -1);
+}
+
+static void test_reset_reread_starts_two_days_before_the_last_mail(void)
+{
+	const int64_t day = 86400, linked = 1796083200;
+	static const struct {
+		int64_t date, floor, want;
+	} cases[] = {
+		{ linked + 30 * day, linked, linked + 28 * day },   /* last mail's date, less 2 days */
+		{ linked + day, linked, linked },                   /* never before the link's start */
+		{ 0, linked, linked },                              /* no date: from the link's start */
+		{ linked + 10 * day, 0, linked + 8 * day },
+		{ 0, 0, 0 },                                        /* nothing known: everything */
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct imap_cursor c = { 7, 100, 0, cases[i].date };
+		CHECK(imap_reread_since(&c, cases[i].floor) == cases[i].want);
+	}
+}
+
+static void test_cursor_date_is_never_missing_at_the_end_nor_ahead_of_now(void)
+{
+	const int64_t now = 1796083200;
+	static const struct {
+		int64_t date;
+		int more;
+		int64_t want;
+	} cases[] = {
+		{ now - 3600, 0, now - 3600 },   /* the newest mail's arrival stands */
+		{ now - 3600, 1, now - 3600 },
+		{ 0, 0, now },                   /* at the end without a date: everything is there now */
+		{ 0, 1, 0 },                     /* mid-way, unknown: stays unknown */
+		{ now + 40 * 86400, 0, now },    /* an arrival date in the future (a wrong clock) */
+		{ now + 40 * 86400, 1, now },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		CHECK(imap_cursor_dated(cases[i].date, cases[i].more, now) == cases[i].want);
 }
 
 static void test_wrong_password_is_an_auth_error(void)
@@ -310,41 +355,6 @@ static void test_burst_comes_in_pages_and_bad_mail_is_skipped(void)
 	free(cur);
 }
 
-static void test_recreated_mailbox_gives_no_duplicates(void)
-{
-	NEED_LIVE();
-	struct imap_conn *c = conn();
-	struct msg_list l = { 0 };
-	char *cur = NULL, *cur2 = NULL, *cur3 = NULL, *cur4 = NULL;
-	int more;
-	CHECK(c != NULL);
-	CHECK_INT(recreate_box("Box"), 0);
-	CHECK_INT(imap_pull(c, "Box", FOLDER_INBOX, NULL, 0, &l, &cur, &more), PROV_OK);
-	CHECK_INT(append_msg(c, "Box", "first", "box-1@example.com"), PROV_OK);
-	CHECK_INT(imap_pull(c, "Box", FOLDER_INBOX, cur, 0, &l, &cur2, &more), PROV_OK);
-	CHECK_INT(l.n, 1);
-	msg_list_free(&l);
-	imap_close(c);   /* each pass has its own connection; this one had Box selected */
-	sleep(1);        /* Dovecot's UIDVALIDITY is a timestamp */
-	CHECK_INT(recreate_box("Box"), 0);
-	c = conn();
-	CHECK(c != NULL);
-	CHECK_INT(append_msg(c, "Box", "first", "box-1@example.com"), PROV_OK);
-	CHECK_INT(imap_pull(c, "Box", FOLDER_INBOX, cur2, 0, &l, &cur3, &more), PROV_OK);
-	CHECK_INT(l.n, 0);
-	CHECK(strcmp(cur2, cur3) != 0);
-	CHECK_INT(append_msg(c, "Box", "second", "box-2@example.com"), PROV_OK);
-	CHECK_INT(imap_pull(c, "Box", FOLDER_INBOX, cur3, 0, &l, &cur4, &more), PROV_OK);
-	CHECK_INT(l.n, 1);
-	CHECK_STR(l.v[0].message_id, "box-2@example.com");
-	msg_list_free(&l);
-	imap_close(c);
-	free(cur);
-	free(cur2);
-	free(cur3);
-	free(cur4);
-}
-
 /* Append with a given INTERNALDATE, as mail received in the past. */
 static int append_dated(const char *mb, const char *id, time_t when)
 {
@@ -366,6 +376,102 @@ static int append_dated(const char *mb, const char *id, time_t when)
 		mailimap_free(s);
 	free(raw);
 	return ok ? 0 : -1;
+}
+
+/* A mailbox deleted and created again with its mail (old, arrived meanwhile, new): the pull
+ * after the reset reads it again from two days before the last mail seen, so the mail that came
+ * meanwhile is not lost; what was already read comes again under the new UIDVALIDITY (the store
+ * drops it by Message-ID), and mail older than that start is not fetched. */
+static void test_recreated_mailbox_is_read_again_from_its_last_mail(void)
+{
+	NEED_LIVE();
+	struct imap_conn *c = conn();
+	struct msg_list l = { 0 };
+	char *cur = NULL, *cur2 = NULL, *cur3 = NULL, *cur4 = NULL, want[64];
+	struct imap_cursor before, after;
+	int more;
+	time_t now = time(NULL);
+	CHECK(c != NULL);
+	CHECK_INT(recreate_box("Box"), 0);
+	CHECK_INT(imap_pull(c, "Box", FOLDER_INBOX, NULL, 0, &l, &cur, &more), PROV_OK);
+	CHECK_INT(append_msg(c, "Box", "first", "box-1@example.com"), PROV_OK);
+	CHECK_INT(imap_pull(c, "Box", FOLDER_INBOX, cur, 0, &l, &cur2, &more), PROV_OK);
+	CHECK_INT(l.n, 1);
+	CHECK_INT(imap_cursor_parse(cur2, &before), 0);
+	CHECK(before.date >= now - 5 && before.date <= now + 5);   /* INTERNALDATE of "first" */
+	msg_list_free(&l);
+	imap_close(c);   /* each pass has its own connection; this one had Box selected */
+	sleep(1);        /* Dovecot's UIDVALIDITY is a timestamp */
+	CHECK_INT(recreate_box("Box"), 0);
+	CHECK_INT(append_dated("Box", "archived@example.com", now - 30 * 86400), 0);
+	CHECK_INT(append_dated("Box", "box-1@example.com", now), 0);
+	CHECK_INT(append_dated("Box", "meanwhile@example.com", now), 0);
+	c = conn();
+	CHECK(c != NULL);
+	CHECK_INT(imap_pull(c, "Box", FOLDER_INBOX, cur2, 0, &l, &cur3, &more), PROV_OK);
+	CHECK_INT(more, 0);
+	CHECK_INT(l.n, 2);
+	CHECK_INT(imap_cursor_parse(cur3, &after), 0);
+	CHECK(after.uidvalidity != before.uidvalidity);
+	CHECK_INT(after.last_uid, 3);
+	if (l.n == 2) {
+		CHECK_STR(l.v[0].message_id, "box-1@example.com");
+		CHECK_STR(l.v[1].message_id, "meanwhile@example.com");
+		snprintf(want, sizeof want, "Box/%" PRIu32 "/3", after.uidvalidity);
+		CHECK_STR(l.v[1].provider_id, want);
+	}
+	msg_list_free(&l);
+	CHECK_INT(append_msg(c, "Box", "second", "box-2@example.com"), PROV_OK);
+	CHECK_INT(imap_pull(c, "Box", FOLDER_INBOX, cur3, 0, &l, &cur4, &more), PROV_OK);
+	CHECK_INT(l.n, 1);
+	if (l.n == 1)
+		CHECK_STR(l.v[0].message_id, "box-2@example.com");
+	msg_list_free(&l);
+	imap_close(c);
+	free(cur);
+	free(cur2);
+	free(cur3);
+	free(cur4);
+}
+
+/* A cursor stored before cursors had a date: a reset re-reads from the link's start, and a
+ * pull on an unchanged mailbox gives the cursor its date. */
+static void test_reset_of_an_undated_cursor_reads_from_the_links_start(void)
+{
+	NEED_LIVE();
+	struct imap_conn *c = conn();
+	struct msg_list l = { 0 };
+	char *cur = NULL, *cur2 = NULL, old[96];
+	struct imap_cursor pc;
+	int more;
+	time_t now = time(NULL);
+	CHECK(c != NULL);
+	CHECK_INT(recreate_box("Undated"), 0);
+	CHECK_INT(imap_pull(c, "Undated", FOLDER_INBOX, NULL, 0, &l, &cur, &more), PROV_OK);
+	CHECK_INT(imap_cursor_parse(cur, &pc), 0);
+	pc.date = 0;
+	imap_cursor_format(&pc, old, sizeof old);
+	CHECK(strstr(old, "d=") == NULL);
+	CHECK_INT(imap_pull(c, "Undated", FOLDER_INBOX, old, 0, &l, &cur2, &more), PROV_OK);
+	CHECK_INT(imap_cursor_parse(cur2, &pc), 0);
+	CHECK(pc.date >= now - 5 && pc.date <= now + 5);
+	free(cur);
+	free(cur2);
+	imap_close(c);
+	sleep(1);
+	CHECK_INT(recreate_box("Undated"), 0);
+	CHECK_INT(append_dated("Undated", "before-link@example.com", now - 20 * 86400), 0);
+	CHECK_INT(append_dated("Undated", "after-link@example.com", now - 6 * 86400), 0);
+	c = conn();
+	CHECK(c != NULL);
+	CHECK_INT(imap_pull_since(c, "Undated", FOLDER_INBOX, old, now - 10 * 86400, 0, &l, &cur,
+	    &more), PROV_OK);
+	CHECK_INT(l.n, 1);
+	if (l.n == 1)
+		CHECK_STR(l.v[0].message_id, "after-link@example.com");
+	msg_list_free(&l);
+	free(cur);
+	imap_close(c);
 }
 
 static void test_back_fill_brings_mail_from_the_chosen_day_on(void)
@@ -604,6 +710,8 @@ static void test_driver_with_wrong_password_asks_for_relink(void)
 }
 
 T_MAIN(T(test_cursor_text_round_trips),
+    T(test_reset_reread_starts_two_days_before_the_last_mail),
+    T(test_cursor_date_is_never_missing_at_the_end_nor_ahead_of_now),
     T(test_wrong_password_is_an_auth_error),
     T(test_unreachable_server_is_temporary),
     T(test_untrusted_tls_certificate_is_refused_before_login),
@@ -611,7 +719,8 @@ T_MAIN(T(test_cursor_text_round_trips),
     T(test_first_sync_takes_nothing_old_then_new_mail_comes),
     T(test_sent_mail_comes_through_as_sent),
     T(test_burst_comes_in_pages_and_bad_mail_is_skipped),
-    T(test_recreated_mailbox_gives_no_duplicates),
+    T(test_recreated_mailbox_is_read_again_from_its_last_mail),
+    T(test_reset_of_an_undated_cursor_reads_from_the_links_start),
     T(test_back_fill_brings_mail_from_the_chosen_day_on),
     T(test_idle_notices_new_mail_within_two_seconds),
     T(test_crm_folder_created_and_message_moved_to_processed),
