@@ -314,9 +314,15 @@ static const char m3_discards_channels[] =
 "  DELETE FROM push_channels WHERE link_id = NEW.id;"
 " END;";
 
+/* A provider's Retry-After holds the link until it ends, whatever asks for a pass meanwhile
+ * (its poll, Sync now, a webhook): the engine keeps those wake-ups waiting until then. */
+static const char m4_rate_limited_until[] =
+"ALTER TABLE links ADD COLUMN rate_limited_until INTEGER NOT NULL DEFAULT 0;";
+
 const struct migration schema_migrations[] = {
 	{ "base schema", m1_base },
 	{ "outbox: folder set-up and leases", m2_outbox_lease },
 	{ "unmatched discards; one renewable push channel per link and stream", m3_discards_channels },
+	{ "links: rate_limited_until", m4_rate_limited_until },
 };
 const size_t schema_n_migrations = sizeof schema_migrations / sizeof schema_migrations[0];

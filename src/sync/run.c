@@ -274,6 +274,9 @@ static void run_finish(struct run *r)
 			wait = r->retry_after;
 		next = now + wait;
 		db_sync_link_failed(app->db, r->link.id, now, next, r->error, 0);
+		if (r->retry_after > 0 || r->failed == PROV_RATE)
+			db_sync_link_rate_limited(app->db, r->link.id,
+			    now + (r->retry_after > 0 ? r->retry_after : wait));
 	}
 	log_info("link %lld %s: %s: %ld new, %ld updated, %ld skipped, %ld errors, %ld round trips,"
 	    " %lld ms (store %lld ms)%s%s", (long long)r->link.id, r->link.address, *streams ? streams : "nothing",
