@@ -53,6 +53,7 @@ static const char SQL_CANDIDATE[] =
     "SELECT o.id, o.user_id, l.id, coalesce(o.appointment_id, 0), coalesce(o.message_id, 0),"
     " o.kind, o.payload, o.idempotency_key, o.attempts"
     " FROM outbox o JOIN links l ON l.user_id = o.user_id AND l.status = 'active'"
+    "  AND l.rate_limited_until <= ?1"
     " WHERE o.state = 'pending' AND o.next_attempt_at <= ?1 AND o.lease_until <= ?1"
     " AND (?2 = 0 OR l.id = ?2)"
     " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.appointment_id = o.appointment_id"

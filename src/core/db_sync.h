@@ -33,6 +33,9 @@ int db_sync_link_ok(struct db *db, int64_t link, int64_t now, int64_t next_due);
 /* A failed pass: failures + 1, last_error(_at), next due; relink sets status 'relink'. */
 int db_sync_link_failed(struct db *db, int64_t link, int64_t now, int64_t next_due,
     const char *error, int relink);
+/* The provider asked the link to wait (Retry-After) until until: no pass and no push starts
+ * before then, and wake-ups meanwhile wait for it. A later until only ever extends it. */
+int db_sync_link_rate_limited(struct db *db, int64_t link, int64_t until);
 int db_sync_link_add_items(struct db *db, int64_t link, int64_t n);
 int db_sync_link_secret(struct db *db, int64_t link, const uint8_t *blob, size_t len);
 /* Which streams a link syncs and how many days back its first pass reaches. */

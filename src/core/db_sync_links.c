@@ -5,11 +5,13 @@
 #include "core/db_sync.h"
 #include "core/log.h"
 
+/* A wake-up inside a provider's Retry-After stays set until the wait is over. */
 static const char SQL_TAKE_WAKES[] =
-    "UPDATE links SET wake = 0, next_due_at = min(next_due_at, ?) WHERE wake = 1";
+    "UPDATE links SET wake = 0, next_due_at = CASE WHEN next_due_at < ?1 THEN next_due_at"
+    " ELSE ?1 END WHERE wake = 1 AND rate_limited_until <= ?1";
 static const char SQL_DUE[] =
-    "SELECT id FROM links WHERE status = 'active' AND next_due_at <= ? ORDER BY next_due_at, id"
-    " LIMIT ?";
+    "SELECT id FROM links WHERE status = 'active' AND next_due_at <= ?1"
+    " AND rate_limited_until <= ?1 ORDER BY next_due_at, id LIMIT ?2";
 static const char SQL_ACTIVE[] =
     "SELECT id FROM links WHERE status = 'active' ORDER BY id LIMIT ?";
 static const char SQL_CURSOR_GET[] =
@@ -30,6 +32,8 @@ static const char SQL_FAILED[] =
     "UPDATE links SET failures = failures + 1, last_error = ?, last_error_at = ?,"
     " next_due_at = ?, status = CASE WHEN ? AND status = 'active' THEN 'relink' ELSE status END"
     " WHERE id = ?";
+static const char SQL_RATE_LIMITED[] =
+    "UPDATE links SET rate_limited_until = ?2 WHERE id = ?1 AND rate_limited_until < ?2";
 static const char SQL_ITEMS[] =
     "UPDATE links SET items_imported = items_imported + ? WHERE id = ?";
 static const char SQL_SECRET[] = "UPDATE links SET secret = ? WHERE id = ?";
@@ -169,6 +173,11 @@ int db_sync_link_failed(struct db *db, int64_t link, int64_t now, int64_t next_d
 	sqlite3_bind_int(st, 4, relink != 0);
 	sqlite3_bind_int64(st, 5, link);
 	return db_step_done(db, st);
+}
+
+int db_sync_link_rate_limited(struct db *db, int64_t link, int64_t until)
+{
+	return step_2(db, SQL_RATE_LIMITED, link, until);
 }
 
 int db_sync_link_add_items(struct db *db, int64_t link, int64_t n)

@@ -336,10 +336,16 @@ static const char m4_message_refs[] =
 "INSERT INTO message_refs (ref_id, message_row) SELECT tok, row FROM split WHERE tok != ''"
 " ON CONFLICT DO NOTHING;";
 
+/* A provider's Retry-After holds the link until it ends, whatever asks for a pass meanwhile
+ * (its poll, Sync now, a webhook): the engine keeps those wake-ups waiting until then. */
+static const char m5_rate_limited_until[] =
+"ALTER TABLE links ADD COLUMN rate_limited_until INTEGER NOT NULL DEFAULT 0;";
+
 const struct migration schema_migrations[] = {
 	{ "base schema", m1_base },
 	{ "outbox: folder set-up and leases", m2_outbox_lease },
 	{ "unmatched discards; one renewable push channel per link and stream", m3_discards_channels },
 	{ "message_refs: indexed thread lookup", m4_message_refs },
+	{ "links: rate_limited_until", m5_rate_limited_until },
 };
 const size_t schema_n_migrations = sizeof schema_migrations / sizeof schema_migrations[0];

@@ -531,18 +531,28 @@ int oauth_answer(struct oauth_sess *s, const struct http_resp *resp, struct http
 	memset(out, 0, sizeof *out);
 	if (s->refreshing)
 		return on_refresh(s, resp, out, sink, retry_after);
-	if (resp->status != 401)
+	if (resp->status != 401) {
+		s->unauth = 0;
 		return 0;
-	if (s->retried) {
-		log_warnx("%s link %lld: %s: still 401 after a token refresh, re-link needed",
-		    s->provider, (long long)s->link, s->last.url ? s->last.url : "?");
-		return PROV_AUTH;
 	}
-	s->retried = 1;
-	log_info("%s link %lld: 401 from %s, refreshing the token", s->provider, (long long)s->link,
-	    s->last.url ? s->last.url : "?");
+	const char *url = s->last.url ? s->last.url : "?";
 	struct http_req again = s->last;
 	memset(&s->last, 0, sizeof s->last);
+	if (++s->unauth > 2 || !again.url) {
+		/* A token that refreshed well is not a refused grant: a provider that still says 401
+		 * (a new token not yet known to every server) is tried again after the back-off. */
+		log_warnx("%s link %lld: %s: still 401 after a token refresh and a retry; trying again"
+		    " later", s->provider, (long long)s->link, url);
+		http_req_clear(&again);
+		return PROV_TEMP;
+	}
+	if (s->unauth == 2) {
+		log_info("%s link %lld: 401 again from %s after a token refresh, retrying once more",
+		    s->provider, (long long)s->link, url);
+		return oauth_send(s, &again, out);
+	}
+	log_info("%s link %lld: 401 from %s, refreshing the token", s->provider, (long long)s->link,
+	    url);
 	return start_refresh(s, &again, out);
 }
 

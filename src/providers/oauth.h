@@ -65,8 +65,9 @@ int oauth_token_parse(const struct http_resp *resp, const char *old_secret, int6
  * Every API request of a pass goes through oauth_send(): it adds "Authorization: Bearer", or,
  * when the token is expired (or within 60 s of it), sends a refresh first and keeps the API
  * request until the new token is in. Every answer goes through oauth_answer() first: it takes
- * token answers (saving the new secret through sink->save_secret) and, on the first 401 of a
- * pass, refreshes and repeats the request once. */
+ * token answers (saving the new secret through sink->save_secret); a 401 refreshes the token
+ * and repeats the request, and a 401 after that refresh repeats it once more. Only a refused
+ * refresh (invalid_grant or another refusal of the token endpoint) asks for a re-link. */
 struct oauth_sess {
 	const struct provider_cfg *cfg;   /* borrowed from the prov_link */
 	const char *provider;             /* borrowed string literal */
@@ -77,7 +78,7 @@ struct oauth_sess {
 	struct http_req pending;          /* the API request waiting for a refresh */
 	struct http_req last;             /* copy of the last API request, to repeat after a 401 */
 	int refreshing;                   /* the request in flight is a token refresh */
-	int retried;                      /* a 401 was already answered by a refresh this pass */
+	int unauth;                       /* 401s in a row for the current request */
 };
 
 /* Read l->secret into s. Returns PROV_OK, or PROV_AUTH when it holds no usable token. */
@@ -88,7 +89,8 @@ void oauth_sess_free(struct oauth_sess *s);
 int oauth_send(struct oauth_sess *s, struct http_req *api, struct http_req *out);
 /* Look at an answer first. Returns 0 when resp is the answer to the caller's API request (to
  * handle as usual), STEP_MORE with out filled when a refresh or a repeat must go out, or a
- * prov_status error (PROV_AUTH when the refresh token is refused or a 401 persists). */
+ * prov_status error: PROV_AUTH when the refresh token is refused, PROV_TEMP when a 401 persists
+ * after a good refresh and one more try. */
 int oauth_answer(struct oauth_sess *s, const struct http_resp *resp, struct http_req *out,
     struct sync_sink *sink, long *retry_after);
 /* Grant id for Nylas: settings' "grant_id", else the secret's, else "me". Malloc'd. */

@@ -33,6 +33,7 @@ struct engine {
 	struct keeps *keeps;        /* connections kept between passes (IMAP) */
 	struct watches *w;
 	struct pushes *pushes;      /* outbox items in flight (push.c) */
+	long failed_runs;           /* passes that ended with a failure */
 };
 
 static int is_running(const struct engine *e, int64_t id)
@@ -109,6 +110,7 @@ static void reap(struct engine *e)
 	for (struct run **pr = &e->runs; *pr;) {
 		struct run *r = *pr;
 		if (r->done) {
+			e->failed_runs += r->failed != 0;
 			if (e->w && !r->failed && r->ds && r->ds->watch)
 				watches_kick(e->w, r->link.id);
 			*pr = r->next;
@@ -187,7 +189,7 @@ int engine_run(struct app *app, const struct engine_opts *o, volatile sig_atomic
 		hand_back_answers(&e);
 		reap(&e);
 	}
-	rc = 0;
+	rc = o->once && e.failed_runs ? 1 : 0;
 out:
 	while (e.runs) {
 		struct run *r = e.runs;

@@ -19,7 +19,8 @@ struct engine_opts {
 
 /* Run until *stop is set (SIGTERM) or, with once, until the pass is over. A stop lets the
  * running write finish; transfers in flight are dropped (their page was not committed, so the
- * next start repeats it). Returns 0, or -1 when the engine could not start. */
+ * next start repeats it). Returns 0; 1 with once when a link's pass failed; -1 when the engine
+ * could not start. */
 int engine_run(struct app *app, const struct engine_opts *o, volatile sig_atomic_t *stop);
 
 #endif

@@ -25,6 +25,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: crm-sync [-c CONFIG] [--once] [--link ID] [--no-push] [-v]\n"
 	    "  --once     one pass over every due link (or the --link one), then exit\n"
+	    "             (status 1 when a link's pass failed)\n"
 	    "  --link ID  only this link\n"
 	    "  --no-push  no IMAP IDLE connections; poll only\n");
 }

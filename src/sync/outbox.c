@@ -214,6 +214,9 @@ int outbox_finish(struct db *db, const struct outbox_job *job, int status,
 		long wait = backoff(job->row.attempts, status, retry_after);
 		if (db_outbox_settle(db, job->row.id, "pending", now + wait, why, now) != 0)
 			goto out;
+		if (status == PROV_RATE && retry_after > 0 &&
+		    db_sync_link_rate_limited(db, job->row.link_id, now + retry_after) != 0)
+			goto out;
 	}
 	rc = db_commit(db);
 out:

@@ -13,10 +13,21 @@
 #include "sync/run.h"
 #include "sync/subscribe.h"
 
-#define BACKOFF_BASE_S 30
-#define BACKOFF_CAP_S 3600
+#define BACKOFF_CAP_S 900       /* 15 min */
+#define BACKOFF_JITTER_PCT 20   /* each wait is drawn from +-20% of its nominal value */
 
 static const struct provider_cfg no_cfg;
+
+long run_backoff_s(int failures, unsigned rnd)
+{
+	int f = failures < 0 ? 0 : failures > 10 ? 10 : failures;
+	long ms = 1000L << f;
+	if (ms > BACKOFF_CAP_S * 1000L)
+		ms = BACKOFF_CAP_S * 1000L;
+	long span = ms * BACKOFF_JITTER_PCT / 100;
+	ms += (long)(rnd % (unsigned)(2 * span + 1)) - span;
+	return (ms + 500) / 1000 > 0 ? (ms + 500) / 1000 : 1;
+}
 
 int64_t now_ms(void)
 {
@@ -254,14 +265,18 @@ static void run_finish(struct run *r)
 		db_sync_link_ok(app->db, r->link.id, now, r->partial ? 0 : next);
 	} else if (r->failed == PROV_AUTH) {
 		db_sync_link_failed(app->db, r->link.id, now, now + 86400, r->error, 1);
-	} else if (r->failed == PROV_RATE) {
-		next = now + (r->retry_after > 0 ? r->retry_after : 60);
-		db_sync_link_failed(app->db, r->link.id, now, next, r->error, 0);
 	} else {
-		int f = r->link.failures < 7 ? r->link.failures : 7;
-		long wait = (long)BACKOFF_BASE_S << f;
-		next = now + (wait < BACKOFF_CAP_S ? wait : BACKOFF_CAP_S);
+		/* A rate limit waits its Retry-After exactly (60 s when the server gave none); any
+		 * other failure backs off, but never ends inside a Retry-After another stream got. */
+		long wait = r->failed == PROV_RATE ? 60 : run_backoff_s(r->link.failures,
+		    (unsigned)rand());
+		if (r->retry_after > 0 && (r->failed == PROV_RATE || r->retry_after > wait))
+			wait = r->retry_after;
+		next = now + wait;
 		db_sync_link_failed(app->db, r->link.id, now, next, r->error, 0);
+		if (r->retry_after > 0 || r->failed == PROV_RATE)
+			db_sync_link_rate_limited(app->db, r->link.id,
+			    now + (r->retry_after > 0 ? r->retry_after : wait));
 	}
 	log_info("link %lld %s: %s: %ld new, %ld updated, %ld skipped, %ld errors, %ld round trips,"
 	    " %lld ms (store %lld ms)%s%s", (long long)r->link.id, r->link.address, *streams ? streams : "nothing",

@@ -54,5 +54,9 @@ void run_advance(struct run *r, const struct http_resp *resp);
 void run_free(struct run *r);
 
 int64_t now_ms(void);
+/* Seconds to wait after a failed pass when failures passes in a row failed before it: 1, 2, 4
+ * ... up to 15 min, each +-20% by rnd (any random number), never under 1. A pass that goes well
+ * sets failures back to 0; a rate limit waits its Retry-After instead. */
+long run_backoff_s(int failures, unsigned rnd);
 
 #endif

@@ -273,6 +273,23 @@ class Suite:
         assert out["status"] == STEP_DONE and out["secrets_saved"] == 1, out
         assert [m["subject"] for m in out["msgs"]] == ["After a 401"], out
 
+    def t_401_after_a_good_refresh_retries_once_more(self):
+        self.fresh()
+        self.sync("mail")
+        self.deliver("After two 401s")
+        self.fake.ctl("faults", match="GET /%s/" % self.provider, status=401, count=2)
+        out = self.sync("mail")
+        assert out["status"] == STEP_DONE and out["secrets_saved"] == 1, out
+        assert [m["subject"] for m in out["msgs"]] == ["After two 401s"], out
+
+    def t_401_that_persists_after_a_refresh_is_temporary(self):
+        self.fresh()
+        self.sync("mail")
+        self.fake.ctl("faults", match="GET /%s/" % self.provider, status=401, count=3)
+        out = self.sync("mail")
+        assert out["status"] == PROV_TEMP, out
+        assert "re-link" not in self.last_stderr, self.last_stderr
+
     def t_invalid_grant_needs_relink(self):
         self.fresh()
         self.sync("mail")

@@ -178,7 +178,9 @@ static void test_expired_token_is_refreshed_before_the_request(void)
 	oauth_sess_free(&s);
 }
 
-static void test_401_refreshes_once_then_asks_for_relink(void)
+/* 401 -> refresh -> 401 again -> the same request once more -> a third 401 is a temporary
+ * failure, not a re-link; a later request's 401 in the same pass refreshes again. */
+static void test_401_after_a_good_refresh_retries_once_more_and_never_asks_for_relink(void)
 {
 	struct prov_link l = { .id = 7, .secret = "{\"access_token\":\"old\",\"refresh_token\":\"R\"}", .cfg = &cfg };
 	struct sync_sink sink = { .save_secret = save };
@@ -201,7 +203,32 @@ static void test_401_refreshes_once_then_asks_for_relink(void)
 	CHECK_STR(header(&out, "Authorization:"), "Authorization: Bearer new");
 	http_req_clear(&out);
 	CHECK_INT(oauth_answer(&s, &data, &out, &sink, NULL), 0);
-	CHECK_INT(oauth_answer(&s, &unauth, &out, &sink, NULL), PROV_AUTH);
+
+	/* The next request of the pass meets a 401: refreshed, then tried once more. */
+	CHECK_INT(api_get(&s, &out), STEP_MORE);
+	http_req_clear(&out);
+	CHECK_INT(oauth_answer(&s, &unauth, &out, &sink, NULL), STEP_MORE);
+	CHECK_STR(out.url, "https://auth.example/token");
+	http_req_clear(&out);
+	CHECK_INT(oauth_answer(&s, &ok, &out, &sink, NULL), STEP_MORE);
+	CHECK_STR(out.url, "https://api.example/items");
+	http_req_clear(&out);
+	CHECK_INT(oauth_answer(&s, &unauth, &out, &sink, NULL), STEP_MORE);
+	CHECK_STR(out.url, "https://api.example/items");   /* once more, no second refresh */
+	CHECK_STR(header(&out, "Authorization:"), "Authorization: Bearer new");
+	http_req_clear(&out);
+	CHECK_INT(oauth_answer(&s, &data, &out, &sink, NULL), 0);
+
+	/* A 401 that persists after the refresh and the retry counts, as a temporary failure. */
+	CHECK_INT(api_get(&s, &out), STEP_MORE);
+	http_req_clear(&out);
+	CHECK_INT(oauth_answer(&s, &unauth, &out, &sink, NULL), STEP_MORE);
+	http_req_clear(&out);
+	CHECK_INT(oauth_answer(&s, &ok, &out, &sink, NULL), STEP_MORE);
+	http_req_clear(&out);
+	CHECK_INT(oauth_answer(&s, &unauth, &out, &sink, NULL), STEP_MORE);
+	http_req_clear(&out);
+	CHECK_INT(oauth_answer(&s, &unauth, &out, &sink, NULL), PROV_TEMP);
 	oauth_sess_free(&s);
 }
 
@@ -287,5 +314,5 @@ T_MAIN(T(test_pkce_challenge_matches_rfc7636_example), T(test_pkce_verifiers_are
     T(test_code_exchange_request_sends_the_verifier),
     T(test_token_answers_become_secrets_or_error_classes),
     T(test_expired_token_is_refreshed_before_the_request),
-    T(test_401_refreshes_once_then_asks_for_relink), T(test_refused_refresh_token_asks_for_relink),
+    T(test_401_after_a_good_refresh_retries_once_more_and_never_asks_for_relink), T(test_refused_refresh_token_asks_for_relink),
     T(test_provider_times_parse_to_utc), T(test_http_answers_map_to_error_classes))

@@ -368,6 +368,28 @@ static void test_user_without_a_link_keeps_the_item_waiting(void)
 	fx_close(&f);
 }
 
+/* A push answered with Retry-After holds the link's other items and its passes too. */
+static void test_retry_after_holds_every_push_of_the_link(void)
+{
+	struct fx f;
+	struct outbox_job j;
+	int64_t now = time(NULL), a, b;
+	CHECK(fx_open(&f) == 0);
+	CHECK(db_outbox_event(f.db, f.alice, appt(&f, f.alice, "A"), PUSH_EVENT_CREATE, &a) == 0);
+	CHECK(db_outbox_event(f.db, f.alice, appt(&f, f.alice, "B"), PUSH_EVENT_CREATE, &b) == 0);
+	CHECK_INT(outbox_claim_due(f.db, now, &j), 1);
+	CHECK_INT(j.row.id, a);
+	CHECK(outbox_finish(f.db, &j, PROV_RATE, NULL, 120, now) == 0);
+	outbox_job_free(&j);
+	CHECK_INT(fx_int(&f, "SELECT rate_limited_until FROM links WHERE id = ?", f.alice_link),
+	    now + 120);
+	CHECK_INT(outbox_claim_due(f.db, now + 119, &j), 0);   /* b is due but the link waits */
+	CHECK_INT(outbox_claim_due(f.db, now + 120, &j), 1);
+	CHECK_INT(j.row.id, a);
+	outbox_job_free(&j);
+	fx_close(&f);
+}
+
 T_MAIN(T(test_edit_before_push_folds_into_the_create),
     T(test_delete_of_a_never_pushed_appointment_cancels_both),
     T(test_delete_after_an_attempted_create_still_goes_out),
@@ -381,4 +403,5 @@ T_MAIN(T(test_edit_before_push_folds_into_the_create),
     T(test_push_item_carries_the_appointment_and_its_contacts),
     T(test_mail_send_remembers_progress_across_retries),
     T(test_folder_work_is_queued_for_the_folder_driver),
-    T(test_user_without_a_link_keeps_the_item_waiting))
+    T(test_user_without_a_link_keeps_the_item_waiting),
+    T(test_retry_after_holds_every_push_of_the_link))
