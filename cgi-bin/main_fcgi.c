@@ -49,7 +49,8 @@ static void *worker_main(void *p)
 	return NULL;
 }
 
-/* Open (replacing a stale one) the unix socket, writable by the web server's workers. */
+/* Open (replacing a stale one) the unix socket, 0660: the web server's workers reach it by
+ * running as this program's user or by being in its group (nginx.conf.example's user line). */
 static int open_socket(const char *path)
 {
 	unlink(path);
@@ -58,7 +59,7 @@ static int open_socket(const char *path)
 		log_warn("listen %s", path);
 		return -1;
 	}
-	if (chmod(path, 0666) != 0)
+	if (chmod(path, 0660) != 0)
 		log_warn("chmod %s", path);
 	return fd;
 }

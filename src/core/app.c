@@ -2,11 +2,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/app.h"
 
 const char *app_config_path(int *argc, char **argv)
 {
+	/* Every program starts here: what it creates (database and its WAL, key, socket, logs)
+	 * is for its owner and group only. */
+	umask(027);
 	for (int i = 1; i + 1 < *argc; i++) {
 		if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) {
 			const char *p = argv[i + 1];

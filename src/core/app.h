@@ -14,7 +14,8 @@ struct app {
 };
 
 /* The config path from "-c FILE" / "--config FILE" in argv (removed from argv), else
- * $CRM_CONFIG, else "crm.conf". Borrowed. */
+ * $CRM_CONFIG, else "crm.conf". Borrowed. Also sets the umask to 027: every program calls it
+ * first, so no file it creates is world-readable. */
 const char *app_config_path(int *argc, char **argv);
 /* Load config, key (created when create_key) and database. Returns 0 or -1 with err set. */
 int app_open(const char *config_path, int create_key, struct app *app, char *err, size_t errlen);

@@ -137,6 +137,17 @@ void crypto_sha256_hex(const void *data, size_t len, char out[65])
 	sodium_bin2hex(out, 65, h, sizeof h);
 }
 
+char *crypto_hmac_b64url(const uint8_t key[CRYPTO_KEY_BYTES], const char *msg, char *out,
+    size_t outsize)
+{
+	uint8_t mac[crypto_auth_hmacsha256_BYTES];
+	crypto_auth_hmacsha256_state st;
+	crypto_auth_hmacsha256_init(&st, key, CRYPTO_KEY_BYTES);
+	crypto_auth_hmacsha256_update(&st, (const uint8_t *)msg, strlen(msg));
+	crypto_auth_hmacsha256_final(&st, mac);
+	return crypto_b64url(mac, sizeof mac, out, outsize);
+}
+
 int crypto_streq(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);

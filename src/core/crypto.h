@@ -33,6 +33,10 @@ void crypto_token(char *out, size_t outsize, size_t nbytes);
 void crypto_sha256_hex(const void *data, size_t len, char out[65]);
 /* Base64url (no padding) of data into out; returns out or NULL if too small. */
 char *crypto_b64url(const uint8_t *data, size_t len, char *out, size_t outsize);
+/* HMAC-SHA-256 of msg under key as base64url (43 chars + NUL) into out (size >= 44); returns
+ * out, or NULL when out is too small. */
+char *crypto_hmac_b64url(const uint8_t key[CRYPTO_KEY_BYTES], const char *msg, char *out,
+    size_t outsize);
 /* Constant-time string comparison: 1 if equal. */
 int crypto_streq(const char *a, const char *b);
 

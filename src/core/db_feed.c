@@ -2,10 +2,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/crypto.h"
 #include "core/db_feed.h"
 #include "core/log.h"
 
-static const char SQL_SECRET_GET[] = "SELECT feed_secret FROM users WHERE id = ?";
+/* users.feed_secret holds the SHA-256 (hex) of the secret, never the secret itself. */
+static const char SQL_SECRET_GET[] =
+    "SELECT feed_secret IS NOT NULL FROM users WHERE id = ?";
 static const char SQL_SECRET_SET[] = "UPDATE users SET feed_secret = ?2 WHERE id = ?1";
 static const char SQL_BY_SECRET[] = "SELECT id FROM users WHERE feed_secret = ?";
 static const char SQL_EVENTS[] =
@@ -16,37 +19,44 @@ static const char SQL_EVENTS[] =
     " WHERE au.user_id = ?1 AND a.hidden = 0 AND a.start_at >= ?2 AND a.start_at < ?3"
     " ORDER BY a.start_at, a.id";
 
-int db_feed_secret_get(struct db *db, int64_t user_id, char **secret)
+int db_feed_on(struct db *db, int64_t user_id, int *on)
 {
-	*secret = NULL;
+	*on = 0;
 	sqlite3_stmt *st = db_stmt(db, SQL_SECRET_GET);
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, user_id);
 	int rc = sqlite3_step(st), ret = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
-	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL &&
-	    !(*secret = db_col_strdup(st, 0)))
-		ret = -1;
+	if (rc == SQLITE_ROW)
+		*on = sqlite3_column_int(st, 0);
 	sqlite3_reset(st);
 	return ret;
 }
 
 int db_feed_secret_set(struct db *db, int64_t user_id, const char *secret)
 {
+	char hash[65];
 	sqlite3_stmt *st = db_stmt(db, SQL_SECRET_SET);
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, user_id);
-	db_bind_text(st, 2, secret);
+	if (secret) {
+		crypto_sha256_hex(secret, strlen(secret), hash);
+		db_bind_text(st, 2, hash);
+	} else {
+		sqlite3_bind_null(st, 2);
+	}
 	return db_step_done(db, st);
 }
 
 int db_feed_user_by_secret(struct db *db, const char *secret, int64_t *user_id)
 {
+	char hash[65];
 	sqlite3_stmt *st = db_stmt(db, SQL_BY_SECRET);
 	if (!st)
 		return -1;
-	db_bind_text(st, 1, secret);
+	crypto_sha256_hex(secret, strlen(secret), hash);
+	db_bind_text(st, 1, hash);
 	int rc = sqlite3_step(st), ret = rc == SQLITE_DONE ? 1 : -1;
 	if (rc == SQLITE_ROW) {
 		*user_id = sqlite3_column_int64(st, 0);

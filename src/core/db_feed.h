@@ -1,4 +1,5 @@
-/* The private calendar feed: the user's feed secret (users.feed_secret) and the appointments the
+/* The private calendar feed: the user's feed secret (users.feed_secret keeps only its SHA-256,
+ * so the address is shown once, when it is made) and the appointments the
  * feed lists. Implemented in db_feed.c; functions return 0 (or as said) and -1 on a database
  * error; arguments are borrowed. */
 #ifndef CORE_DB_FEED_H
@@ -10,9 +11,9 @@
 #include "core/db.h"
 #include "core/feed_ics.h"
 
-/* The user's secret into *secret (malloc'd; NULL when the feed is off). */
-int db_feed_secret_get(struct db *db, int64_t user_id, char **secret);
-/* Turn the feed on with secret, or off with NULL. */
+/* *on = 1 when the user's feed is on. */
+int db_feed_on(struct db *db, int64_t user_id, int *on);
+/* Turn the feed on with secret (its hash is stored), or off with NULL. */
 int db_feed_secret_set(struct db *db, int64_t user_id, const char *secret);
 /* The user whose feed secret is secret. Returns 0, 1 when none, -1. */
 int db_feed_user_by_secret(struct db *db, const char *secret, int64_t *user_id);

@@ -16,15 +16,14 @@ static const char SQL_SESSION_PURGE[] = "DELETE FROM sessions WHERE expires_at <
 static const char SQL_FAIL_PURGE[] =
     "DELETE FROM login_failures WHERE locked_until <= ?1 AND window_start < ?1 - 86400";
 static const char SQL_LOCKED[] = "SELECT locked_until FROM login_failures WHERE key = ?";
-/* A failure outside the window starts a new one; reaching max locks for one window. */
+/* A failure outside the window starts a new count; the caller sets the lock it earns. */
 static const char SQL_FAILED[] =
-    "INSERT INTO login_failures (key, failures, window_start, locked_until)"
-    " VALUES (?1, 1, ?2, CASE WHEN ?3 <= 1 THEN ?2 + ?4 ELSE 0 END)"
+    "INSERT INTO login_failures (key, failures, window_start, locked_until) VALUES (?1, 1, ?2, 0)"
     " ON CONFLICT (key) DO UPDATE SET"
-    "  failures = CASE WHEN window_start <= ?2 - ?4 THEN 1 ELSE failures + 1 END,"
-    "  locked_until = CASE WHEN (CASE WHEN window_start <= ?2 - ?4 THEN 1 ELSE failures + 1 END)"
-    "   >= ?3 THEN ?2 + ?4 ELSE locked_until END,"
-    "  window_start = CASE WHEN window_start <= ?2 - ?4 THEN ?2 ELSE window_start END";
+    "  failures = CASE WHEN window_start <= ?2 - ?3 THEN 1 ELSE failures + 1 END,"
+    "  window_start = CASE WHEN window_start <= ?2 - ?3 THEN ?2 ELSE window_start END"
+    " RETURNING failures";
+static const char SQL_LOCK[] = "UPDATE login_failures SET locked_until = ?2 WHERE key = ?1";
 static const char SQL_CLEAR[] = "DELETE FROM login_failures WHERE key = ?";
 
 static void token_hash(const char *token, char out[65])
@@ -118,15 +117,34 @@ int db_login_locked(struct db *db, const char *key, int64_t now, int64_t *until)
 	return ret;
 }
 
-int db_login_failed(struct db *db, const char *key, int64_t now, int max, int window)
+int db_login_failed(struct db *db, const char *key, int64_t now, int window, int *failures)
 {
 	sqlite3_stmt *st = db_stmt(db, SQL_FAILED);
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, key);
 	sqlite3_bind_int64(st, 2, now);
-	sqlite3_bind_int(st, 3, max);
-	sqlite3_bind_int(st, 4, window);
+	sqlite3_bind_int(st, 3, window);
+	int rc = sqlite3_step(st), ret = -1;
+	if (rc == SQLITE_ROW) {
+		*failures = sqlite3_column_int(st, 0);
+		rc = sqlite3_step(st);
+	}
+	if (rc == SQLITE_DONE)
+		ret = 0;
+	else
+		log_warnx("db: login_failures: %s", sqlite3_errmsg(db->h));
+	sqlite3_reset(st);
+	return ret;
+}
+
+int db_login_lock(struct db *db, const char *key, int64_t until)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_LOCK);
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, key);
+	sqlite3_bind_int64(st, 2, until);
 	return db_step_done(db, st);
 }
 

@@ -20,12 +20,14 @@ int db_sessions_delete(struct db *db, const char *token);
 /* Remove expired sessions and stale login failures. Returns 0 or -1. */
 int db_sessions_purge(struct db *db, int64_t now);
 
-/* Login throttling per key ("email:x@y", "addr:1.2.3.4"): after max failures within window
- * seconds the key is locked for window seconds. */
+/* Login throttling per key (web/page_login.c says which keys and which delays). */
 /* 1 when key is locked at now (with *until set), 0 when not, -1 on error. */
 int db_login_locked(struct db *db, const char *key, int64_t now, int64_t *until);
-/* Count a failure for key; locks it when it reaches max. Returns 0 or -1. */
-int db_login_failed(struct db *db, const char *key, int64_t now, int max, int window);
+/* Count a failure for key (a count older than window seconds starts again at 1); the count
+ * into *failures. Returns 0 or -1. */
+int db_login_failed(struct db *db, const char *key, int64_t now, int window, int *failures);
+/* Lock key until the time until. Returns 0 or -1. */
+int db_login_lock(struct db *db, const char *key, int64_t until);
 /* Forget key's failures after a successful login. Returns 0 or -1. */
 int db_login_clear(struct db *db, const char *key);
 

@@ -13,6 +13,9 @@ static const char SQL_USER_ADD[] =
     "INSERT INTO users (name, email, password_hash, role, time_zone, created_at) "
     "VALUES (?, ?, ?, ?, ?, ?)";
 static const char SQL_USER_PASSWD[] = "UPDATE users SET password_hash = ? WHERE email = ?";
+/* A new password ends every session of its user (a stolen cookie dies with the old password). */
+static const char SQL_USER_SESSIONS_END[] =
+    "DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE email = ?)";
 static const char SQL_USER_GET[] =
     "SELECT id, name, email, role, title, time_zone, calendar_privacy FROM users WHERE id = ?";
 static const char SQL_USER_GET_EMAIL[] =
@@ -70,14 +73,24 @@ int db_users_set_password(struct db *db, const char *email, const char *password
 	char norm[256], hash[128];
 	if (!addr_normalize(email, norm, sizeof norm) || crypto_password_hash(password, hash) != 0)
 		return -1;
+	if (db_begin(db) != 0)
+		return -1;
 	sqlite3_stmt *st = db_stmt(db, SQL_USER_PASSWD);
 	if (!st)
-		return -1;
+		goto fail;
 	db_bind_text(st, 1, hash);
 	db_bind_text(st, 2, norm);
-	if (db_step_done(db, st) != 0)
-		return -1;
-	return sqlite3_changes(db->h) == 1 ? 0 : -1;
+	if (db_step_done(db, st) != 0 || sqlite3_changes(db->h) != 1)
+		goto fail;
+	if (!(st = db_stmt(db, SQL_USER_SESSIONS_END)))
+		goto fail;
+	db_bind_text(st, 1, norm);
+	if (db_step_done(db, st) != 0 || db_commit(db) != 0)
+		goto fail;
+	return 0;
+fail:
+	db_rollback(db);
+	return -1;
 }
 
 static int user_load(struct db *db, sqlite3_stmt *st, struct user *u)

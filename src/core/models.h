@@ -16,6 +16,8 @@ void user_free(struct user *u);
 /* Add a user; password is hashed with argon2id. Returns 0, or -1 (duplicate e-mail, bad zone). */
 int db_users_add(struct db *db, const char *name, const char *email, const char *password,
     const char *role, const char *time_zone, int64_t *id);
+/* Set the password of the user with email and end all their sessions, in one transaction.
+ * Returns 0, or -1 (no such user, database error). */
 int db_users_set_password(struct db *db, const char *email, const char *password);
 /* Load by id / e-mail into *u. Returns 0, 1 when not found, -1 on error. */
 int db_users_get(struct db *db, int64_t id, struct user *u);

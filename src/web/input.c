@@ -70,6 +70,13 @@ static int v_text(const char *s, size_t max)
 	return strlen(s) <= max && text_clean(s);
 }
 
+/* One line of text: what goes into a mail or calendar header (Subject, To, a title, a host) can
+ * hold no CR or LF, or it would start a header of its own. */
+static int v_line(const char *s, size_t max)
+{
+	return v_text(s, max) && !strpbrk(s, "\r\n");
+}
+
 /* A local path to go back to after logging in: "/x...", never "//host" or a backslash. */
 static int v_next(const char *s, size_t max)
 {
@@ -115,7 +122,7 @@ struct input_key {
 };
 
 static const struct input_key input_keys[] = {
-	{ "email", v_text, 254, 0 },
+	{ "email", v_line, 254, 0 },
 	{ "password", v_text, 1024, 0 },
 	{ "next", v_next, 512, 0 },
 	{ "csrf", v_word, 64, 0 },
@@ -130,28 +137,28 @@ static const struct input_key input_keys[] = {
 	{ "q", v_text, 100, 0 },
 	{ "time", v_clock, 0, 1 },
 	{ "duration", v_duration, 0, 1 },
-	{ "location", v_text, 500, 1 },
-	{ "title", v_text, 500, 1 },
-	{ "type", v_text, 60, 1 },
+	{ "location", v_line, 500, 1 },
+	{ "title", v_line, 500, 1 },
+	{ "type", v_line, 60, 1 },
 	{ "note", v_text, 10000, 1 },
 	{ "completion_note", v_text, 10000, 1 },
 	{ "complete", v_flag, 0, 0 },
 	{ "kind", v_kind, 0, 0 },
 	{ "item", v_id, 0, 0 },
-	{ "regarding", v_text, 200, 1 },
+	{ "regarding", v_line, 200, 1 },
 	/* link flow, Sync settings, webhooks */
 	{ "provider", v_provider, 0, 0 },
 	{ "purpose", v_word, 10, 0 },
-	{ "state", v_text, 200, 0 },
+	{ "state", v_line, 200, 0 },
 	{ "code", v_text, 2048, 0 },
-	{ "error", v_text, 200, 0 },
-	{ "error_description", v_text, 500, 0 },
-	{ "imap_host", v_text, 253, 1 },
+	{ "error", v_line, 200, 0 },
+	{ "error_description", v_line, 500, 0 },
+	{ "imap_host", v_line, 253, 1 },
 	{ "imap_port", v_port, 0, 1 },
 	{ "imap_tls", v_flag, 0, 0 },
-	{ "username", v_text, 254, 1 },
-	{ "caldav_url", v_text, 500, 1 },
-	{ "smtp_host", v_text, 253, 1 },
+	{ "username", v_line, 254, 1 },
+	{ "caldav_url", v_line, 500, 1 },
+	{ "smtp_host", v_line, 253, 1 },
 	{ "smtp_port", v_port, 0, 1 },
 	{ "sync_email", v_flag, 0, 0 },
 	{ "sync_calendar", v_flag, 0, 0 },
@@ -162,9 +169,9 @@ static const struct input_key input_keys[] = {
 	{ "challenge", v_text, 1024, 0 },
 	{ "done", v_word, 20, 0 },
 	/* compose, unmatched, calendar feed */
-	{ "to", v_text, 4000, 1 },
-	{ "cc", v_text, 4000, 1 },
-	{ "subject", v_text, 500, 1 },
+	{ "to", v_line, 4000, 1 },
+	{ "cc", v_line, 4000, 1 },
+	{ "subject", v_line, 500, 1 },
 	{ "body", v_text, 50000, 1 },
 	{ "reply", v_id, 0, 0 },
 	{ "result", v_word, 20, 0 },

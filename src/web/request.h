@@ -6,7 +6,9 @@
 #include <stddef.h>
 #include "web/html.h"
 
-#define REQ_BODY_MAX (64 * 1024)   /* larger urlencoded bodies are refused with 413 */
+/* Larger bodies (forms and webhooks alike) are refused with 413: the same limit as nginx's
+ * client_max_body_size in nginx.conf.example, so what nginx lets through the app reads. */
+#define REQ_BODY_MAX (1024 * 1024)
 #define REQ_MAX_PARAMS 200
 
 struct param {

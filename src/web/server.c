@@ -17,6 +17,8 @@ static const char SECURITY_HEADERS[] =
     "X-Content-Type-Options: nosniff\r\n"
     "Referrer-Policy: same-origin\r\n"
     "Cache-Control: no-store\r\n";
+/* Sent when base_url is https: browsers then never try the site over plain http. */
+static const char HSTS_HEADER[] = "Strict-Transport-Security: max-age=31536000\r\n";
 
 /* Fill r from the CGI variables; returns 0, or an HTTP status to answer with at once. */
 static int read_request(FCGX_Request *fr, const struct config *cfg, struct req *r)
@@ -73,7 +75,7 @@ static int read_request(FCGX_Request *fr, const struct config *cfg, struct req *
 	return rc;
 }
 
-static void write_response(FCGX_Request *fr, const struct resp *rs, int head)
+static void write_response(FCGX_Request *fr, const struct resp *rs, int head, int https)
 {
 	struct buf h = { 0 };
 	int status = rs->status ? rs->status : 200;
@@ -83,6 +85,8 @@ static void write_response(FCGX_Request *fr, const struct resp *rs, int head)
 	buf_printf(&h, "%s%s%s\r\n", CSP_HEADER, rs->csp_form_action ? " " : "",
 	    rs->csp_form_action ? rs->csp_form_action : "");
 	buf_puts(&h, SECURITY_HEADERS);
+	if (https)
+		buf_puts(&h, HSTS_HEADER);
 	if (rs->location)
 		buf_printf(&h, "Location: %s\r\n", rs->location);
 	for (int i = 0; i < rs->n_cookies; i++)
@@ -132,7 +136,7 @@ void server_handle(struct worker *w, FCGX_Request *fr)
 	}
 	if (resp.status >= 500)
 		log_warnx("%s %s: %d", req.method, req.path ? req.path : "?", resp.status);
-	write_response(fr, &resp, strcmp(req.method, "HEAD") == 0);
+	write_response(fr, &resp, strcmp(req.method, "HEAD") == 0, req.https);
 	user_free(&c.user);
 	req_free(&req);
 	resp_free(&resp);

@@ -1,5 +1,8 @@
 /* Sessions in the crm_session cookie (the database keeps only its hash), a CSRF token per
- * session, and a double-submit cookie for the login form before there is a session. */
+ * session, and a double-submit cookie for the login form before there is a session: crm_pre is
+ * TOKEN.MAC, the MAC made with the secrets key, so only a cookie this server issued counts. */
+#include <pthread.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -50,22 +53,61 @@ int session_end(struct ctx *c)
 	return rc;
 }
 
-void session_pre_csrf(struct ctx *c, int create)
+/* The key crm_pre is signed with: the secrets key, or one random per process when none is
+ * loaded (pre-login cookies then last until a restart). */
+static uint8_t pre_key_random[CRYPTO_KEY_BYTES];
+static pthread_once_t pre_key_once = PTHREAD_ONCE_INIT;
+
+static void pre_key_init(void)
 {
-	const char *pre = c->req->cookie_pre;
-	size_t n = pre ? strlen(pre) : 0;
+	randombytes_buf(pre_key_random, sizeof pre_key_random);
+}
+
+/* The MAC of a pre-login token into mac (44 bytes). */
+static void pre_mac(const struct ctx *c, const char *token, char mac[44])
+{
+	char msg[SESSION_TOKEN_MAX + 16];
+	const uint8_t *key = c->w->key;
+	if (!key) {
+		pthread_once(&pre_key_once, pre_key_init);
+		key = pre_key_random;
+	}
+	snprintf(msg, sizeof msg, "crm_pre|%s", token);
+	if (!crypto_hmac_b64url(key, msg, mac, 44))
+		mac[0] = '\0';
+}
+
+/* 1 if value is TOKEN.MAC with a token of ours and its right MAC; the token into token. */
+static int pre_valid(const struct ctx *c, const char *value, char token[SESSION_TOKEN_MAX])
+{
+	const char *dot = value ? strchr(value, '.') : NULL;
+	size_t n = dot ? (size_t)(dot - value) : 0;
 	int ok = n >= 20 && n < SESSION_TOKEN_MAX;
 	for (size_t i = 0; ok && i < n; i++)
-		ok = (pre[i] >= 'A' && pre[i] <= 'Z') || (pre[i] >= 'a' && pre[i] <= 'z') ||
-		    (pre[i] >= '0' && pre[i] <= '9') || pre[i] == '-' || pre[i] == '_';
-	if (ok) {
-		snprintf(c->csrf, sizeof c->csrf, "%s", pre);
+		ok = (value[i] >= 'A' && value[i] <= 'Z') || (value[i] >= 'a' && value[i] <= 'z') ||
+		    (value[i] >= '0' && value[i] <= '9') || value[i] == '-' || value[i] == '_';
+	if (!ok)
+		return 0;
+	char mac[44];
+	memcpy(token, value, n);
+	token[n] = '\0';
+	pre_mac(c, token, mac);
+	return mac[0] && crypto_streq(mac, dot + 1);
+}
+
+void session_pre_csrf(struct ctx *c, int create)
+{
+	char token[SESSION_TOKEN_MAX], mac[44];
+	if (pre_valid(c, c->req->cookie_pre, token)) {
+		snprintf(c->csrf, sizeof c->csrf, "%s", token);
 		return;
 	}
 	if (!create)
 		return;
 	crypto_token(c->csrf, sizeof c->csrf, 24);
-	resp_cookie(c->resp, "crm_pre=%s" COOKIE_FLAGS "%s", c->csrf, c->req->https ? "; Secure" : "");
+	pre_mac(c, c->csrf, mac);
+	resp_cookie(c->resp, "crm_pre=%s.%s" COOKIE_FLAGS "%s", c->csrf, mac,
+	    c->req->https ? "; Secure" : "");
 }
 
 int csrf_ok(const struct ctx *c)

@@ -356,7 +356,6 @@ class Stack:
             if signal.getsignal(sig) in (signal.SIG_DFL, None):
                 signal.signal(sig, _exit_on_signal)
         self.dir = tempfile.mkdtemp(prefix="crm-web-")
-        os.chmod(self.dir, 0o755)   # nginx workers run as nobody when we are root
         for sub in ("logs", "tmp"):
             os.makedirs(os.path.join(self.dir, sub))
         try:
@@ -406,8 +405,11 @@ class Stack:
     def _start_nginx(self):
         with open(os.path.join(ROOT, "nginx.conf.example")) as f:
             text = f.read()
+        import grp
+        import pwd
+        user = "%s %s" % (pwd.getpwuid(os.getuid()).pw_name, grp.getgrgid(os.getgid()).gr_name)
         text = (text.replace("@RUN@", self.dir).replace("@STATIC@", self.static_dir)
-                .replace("@PORT@", str(self.port)))
+                .replace("@PORT@", str(self.port)).replace("@USER@", user))
         ncf = os.path.join(self.dir, "nginx.conf")
         with open(ncf, "w") as f:
             f.write(text)

@@ -160,28 +160,36 @@ static void test_feed_secret_lookup(void)
 	struct db *db = db_with_calendar();
 	CHECK(db);
 	int64_t user = 0;
-	char *s = NULL;
+	int on = 0;
+	char *stored = NULL;
 	int r0 = db_feed_user_by_secret(db, "nope", &user);
 	int r1 = db_feed_secret_set(db, 1, "abcDEF-_123");
 	int r2 = db_feed_user_by_secret(db, "abcDEF-_123", &user);
-	int r3 = db_feed_secret_get(db, 1, &s);
-	int same = s && strcmp(s, "abcDEF-_123") == 0;
-	free(s);
-	s = NULL;
+	int r3 = db_feed_on(db, 1, &on);
+	int was_on = on;
+	/* the column keeps the secret's hash, not the secret */
+	sqlite3_stmt *q = NULL;
+	sqlite3_prepare_v2(db->h, "SELECT feed_secret FROM users WHERE id = 1", -1, &q, NULL);
+	if (q && sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
+		stored = strdup((const char *)sqlite3_column_text(q, 0));
+	sqlite3_finalize(q);
 	int r4 = db_feed_secret_set(db, 1, NULL);
 	int r5 = db_feed_user_by_secret(db, "abcDEF-_123", &user);
-	int r6 = db_feed_secret_get(db, 1, &s);
+	int r6 = db_feed_on(db, 1, &on);
 	db_close(db);
+	int hashed = stored && strlen(stored) == 64 && !strstr(stored, "abcDEF");
+	free(stored);
 	CHECK_INT(r0, 1);
 	CHECK_INT(r1, 0);
 	CHECK_INT(r2, 0);
 	CHECK_INT(user, 1);
 	CHECK_INT(r3, 0);
-	CHECK(same);
+	CHECK(was_on);
+	CHECK(hashed);
 	CHECK_INT(r4, 0);
 	CHECK_INT(r5, 1);
 	CHECK_INT(r6, 0);
-	CHECK(s == NULL);
+	CHECK(!on);
 }
 
 static void test_empty_feed_is_a_valid_calendar(void)

@@ -121,6 +121,24 @@ static void test_soft_form_fields_keep_their_value_and_are_marked(void)
 	req_free(&r);
 }
 
+static void test_header_fields_hold_no_cr_or_lf(void)
+{
+	struct req r = { 0 };
+	struct ctx c = { .req = &r };
+	char err[160];
+	const char *f = "subject=Hi%0D%0ABcc:+x@example.org&to=a@example.org%0Ab@example.org"
+	    "&title=Visit%0D&body=line+one%0D%0Aline+two&note=a%0Ab";
+	params_parse(&r.form, f, strlen(f));
+	CHECK_INT(input_check(&r, err, sizeof err), 0);
+	CHECK(f_invalid(&c, "subject"));
+	CHECK(f_invalid(&c, "to"));
+	CHECK(f_invalid(&c, "title"));
+	CHECK(!f_invalid(&c, "body"));
+	CHECK(!f_invalid(&c, "note"));
+	req_free(&r);
+	CHECK_INT(check("", "email=a@example.org%0D%0AX:+y"), 400);
+}
+
 static void test_ids_are_positive_decimal_numbers(void)
 {
 	CHECK_INT(parse_id("42"), 42);
@@ -136,4 +154,4 @@ T_MAIN(T(test_query_strings_decode_plus_and_percent), T(test_bad_escapes_and_nul
     T(test_html_escaping_covers_text_and_attributes), T(test_text_must_be_utf8_without_controls),
     T(test_inputs_are_checked_before_pages_run),
     T(test_soft_form_fields_keep_their_value_and_are_marked),
-    T(test_ids_are_positive_decimal_numbers))
+    T(test_header_fields_hold_no_cr_or_lf), T(test_ids_are_positive_decimal_numbers))
