@@ -341,11 +341,16 @@ static const char m4_message_refs[] =
 static const char m5_rate_limited_until[] =
 "ALTER TABLE links ADD COLUMN rate_limited_until INTEGER NOT NULL DEFAULT 0;";
 
+/* Indexes that tests/unit/test_query_plans.c showed missing on the page paths. */
+static const char m6_page_indexes[] =
+"CREATE INDEX unmatched_messages_by_user ON unmatched_messages(user_id, sent_at);";
+
 const struct migration schema_migrations[] = {
 	{ "base schema", m1_base },
 	{ "outbox: folder set-up and leases", m2_outbox_lease },
 	{ "unmatched discards; one renewable push channel per link and stream", m3_discards_channels },
 	{ "message_refs: indexed thread lookup", m4_message_refs },
 	{ "links: rate_limited_until", m5_rate_limited_until },
+	{ "indexes for the page paths", m6_page_indexes },
 };
 const size_t schema_n_migrations = sizeof schema_migrations / sizeof schema_migrations[0];
