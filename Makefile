@@ -24,6 +24,7 @@ WEB_SRC  := $(call lib_srcs,src/web)
 SYNC_SRC := $(call lib_srcs,src/sync) $(call lib_srcs,src/providers)
 CLI_SRC  := $(call lib_srcs,src/cli)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
+BENCH_SRC := $(wildcard bench/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 LIBCORE := $(BUILD)/libcore.a
@@ -36,8 +37,9 @@ FCGI_BIN := $(BUILD)/bin/crm.fcgi
 SYNC_BIN := $(BUILD)/bin/crm-sync
 CTL_BIN  := $(BUILD)/bin/crmctl
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-.PHONY: all bins units deps run test bench clean
+.PHONY: all bins units benches deps run test bench clean
 .SECONDARY:
 all: bins
 ifeq ($(BUILD),build)
@@ -45,6 +47,7 @@ all: cgi-bin/crm.fcgi
 endif
 bins: $(FCGI_BIN) $(SYNC_BIN) $(CTL_BIN)
 units: $(UNIT_BIN)
+benches: $(BENCH_BIN)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -73,6 +76,12 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(ALLLIBS)
 	@echo "  LD $@"
 	@$(CC) $(LDFLAGS) -o $@ $< -Wl,--start-group $(ALLLIBS) -Wl,--end-group $(LDLIBS)
 
+# Benchmark programs (bench/*.c) link like the unit tests.
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(ALLLIBS)
+	@mkdir -p $(dir $@)
+	@echo "  LD $@"
+	@$(CC) $(LDFLAGS) -o $@ $< -Wl,--start-group $(ALLLIBS) -Wl,--end-group $(LDLIBS)
+
 $(BUILD)/empty.o:
 	@mkdir -p $(dir $@)
 	echo 'typedef int empty_unit;' | $(CC) -x c -c - -o $@
@@ -94,7 +103,7 @@ test: deps
 	@tests/run build-san
 
 bench: deps
-	@$(MAKE) --no-print-directory bins
+	@$(MAKE) --no-print-directory bins benches
 	@bench/run
 
 clean:
