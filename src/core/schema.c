@@ -341,11 +341,17 @@ static const char m4_message_refs[] =
 static const char m5_rate_limited_until[] =
 "ALTER TABLE links ADD COLUMN rate_limited_until INTEGER NOT NULL DEFAULT 0;";
 
+/* The outbox is looked up by user: the engine starts from the active links, so items of users
+ * who have none are not visited until they link. */
+static const char m6_outbox_by_user[] =
+"CREATE INDEX outbox_by_user ON outbox(user_id, state, next_attempt_at);";
+
 const struct migration schema_migrations[] = {
 	{ "base schema", m1_base },
 	{ "outbox: folder set-up and leases", m2_outbox_lease },
 	{ "unmatched discards; one renewable push channel per link and stream", m3_discards_channels },
 	{ "message_refs: indexed thread lookup", m4_message_refs },
 	{ "links: rate_limited_until", m5_rate_limited_until },
+	{ "outbox: by user", m6_outbox_by_user },
 };
 const size_t schema_n_migrations = sizeof schema_migrations / sizeof schema_migrations[0];
