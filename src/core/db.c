@@ -118,14 +118,31 @@ sqlite3_stmt *db_stmt(struct db *db, const char *sql)
 	return st;
 }
 
+/* Log a failed statement once per kind (a full disk fails every write: one line, not a flood). */
+static void log_failure(struct db *db, int rc, const char *msg, const char *sql)
+{
+	char key[96];
+	if ((rc & 0xff) == SQLITE_FULL) {
+		db->full = 1;
+		log_warnx_limited("db: disk full", "db: disk full (SQLITE_FULL): the database cannot"
+		    " grow; writes fail until space is freed");
+		return;
+	}
+	snprintf(key, sizeof key, "db: %s: %.40s", msg, sql ? sql : "");
+	log_warnx_limited(key, "db: %s: %.80s", msg, sql ? sql : "");
+}
+
 int db_exec(struct db *db, const char *sql)
 {
 	char *msg = NULL;
-	if (sqlite3_exec(db->h, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		log_warnx("db: %s: %.80s", msg ? msg : "error", sql);
+	int rc = sqlite3_exec(db->h, sql, NULL, NULL, &msg);
+	if (rc != SQLITE_OK) {
+		log_failure(db, sqlite3_extended_errcode(db->h), msg ? msg : "error", sql);
 		sqlite3_free(msg);
 		return -1;
 	}
+	if (strcmp(sql, "COMMIT") == 0)
+		db->full = 0;
 	return 0;
 }
 
@@ -176,7 +193,7 @@ int db_step_done(struct db *db, sqlite3_stmt *st)
 {
 	int rc = sqlite3_step(st);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		log_warnx("db: %s: %.80s", sqlite3_errmsg(db->h), sqlite3_sql(st));
+		log_failure(db, sqlite3_extended_errcode(db->h), sqlite3_errmsg(db->h), sqlite3_sql(st));
 		sqlite3_reset(st);
 		return -1;
 	}

@@ -13,6 +13,7 @@ struct db {
 	int64_t deadline_ms;          /* lock waits end here (monotonic ms); 0: DB_BUSY_WAIT_MS each */
 	int64_t wait_start_ms;        /* when the current lock wait began */
 	unsigned busy_failed;         /* lock waits that ran out since db_busy_deadline */
+	int full;                     /* a write met a full disk (SQLITE_FULL); 0 after a commit */
 };
 
 /* Open (creating if needed) and migrate to the newest schema. Returns NULL with err set. */

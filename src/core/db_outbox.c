@@ -49,13 +49,15 @@ static const char SQL_RETRY[] =
 static const char SQL_WAKE_OF[] =
     "UPDATE links SET wake = 1 WHERE status = 'active' AND user_id ="
     " (SELECT user_id FROM outbox WHERE id = ?)";
+/* From the active links to their users' items (CROSS JOIN keeps that order in SQLite): items
+ * of users without an active link cost nothing until they link. */
 static const char SQL_CANDIDATE[] =
     "SELECT o.id, o.user_id, l.id, coalesce(o.appointment_id, 0), coalesce(o.message_id, 0),"
     " o.kind, o.payload, o.idempotency_key, o.attempts"
-    " FROM outbox o JOIN links l ON l.user_id = o.user_id AND l.status = 'active'"
-    "  AND l.rate_limited_until <= ?1"
-    " WHERE o.state = 'pending' AND o.next_attempt_at <= ?1 AND o.lease_until <= ?1"
-    " AND (?2 = 0 OR l.id = ?2)"
+    " FROM links l CROSS JOIN outbox o"
+    " WHERE l.status = 'active' AND l.rate_limited_until <= ?1 AND (?2 = 0 OR l.id = ?2)"
+    " AND o.user_id = l.user_id"
+    " AND o.state = 'pending' AND o.next_attempt_at <= ?1 AND o.lease_until <= ?1"
     " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.appointment_id = o.appointment_id"
     "  AND p.user_id = o.user_id AND p.state = 'pending' AND p.id < o.id)"
     " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.user_id = o.user_id"

@@ -345,6 +345,11 @@ static const char m5_rate_limited_until[] =
 static const char m6_page_indexes[] =
 "CREATE INDEX unmatched_messages_by_user ON unmatched_messages(user_id, sent_at);";
 
+/* The outbox is looked up by user: the engine starts from the active links, so items of users
+ * who have none are not visited until they link. */
+static const char m7_outbox_by_user[] =
+"CREATE INDEX outbox_by_user ON outbox(user_id, state, next_attempt_at);";
+
 const struct migration schema_migrations[] = {
 	{ "base schema", m1_base },
 	{ "outbox: folder set-up and leases", m2_outbox_lease },
@@ -352,5 +357,6 @@ const struct migration schema_migrations[] = {
 	{ "message_refs: indexed thread lookup", m4_message_refs },
 	{ "links: rate_limited_until", m5_rate_limited_until },
 	{ "indexes for the page paths", m6_page_indexes },
+	{ "outbox: by user", m7_outbox_by_user },
 };
 const size_t schema_n_migrations = sizeof schema_migrations / sizeof schema_migrations[0];

@@ -146,7 +146,9 @@ int imap_open(const struct imap_login *lg, struct imap_conn **out, char *err, si
 	if (r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED && r != MAILIMAP_NO_ERROR) {
 		snprintf(err, errlen, "cannot connect to %s:%u (%s, error %d)", lg->host, port,
 		    lg->tls ? "TLS" : "plain", r);
-		log_warnx("imap %s: %s", lg->user, err);
+		char key[96];
+		snprintf(key, sizeof key, "imap connect %s %s:%u", lg->user, lg->host, port);
+		log_warnx_limited(key, "imap %s: %s", lg->user, err);
 		rc = PROV_TEMP;
 		goto out;
 	}

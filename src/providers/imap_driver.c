@@ -385,7 +385,9 @@ static int imap_step(struct pass *p, const struct http_resp *resp, struct http_r
 		if (!p->c) {
 			int rc = imap_open_link(&p->link, &p->c, err, sizeof err);
 			if (rc != PROV_OK) {
-				log_warnx("imap link %lld: %s", (long long)p->link.id, err);
+				char key[48];
+				snprintf(key, sizeof key, "imap link %lld: open", (long long)p->link.id);
+				log_warnx_limited(key, "imap link %lld: %s", (long long)p->link.id, err);
 				if (p->res)
 					snprintf(p->res->error, sizeof p->res->error, "%s", err);
 				return rc;

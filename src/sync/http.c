@@ -259,7 +259,9 @@ int http_pool_wait(struct http_pool *p, struct curl_waitfd *extra, unsigned n_ex
 	collect(p);
 	if (p->done)
 		timeout_ms = 0;
-	if (curl_multi_wait(p->multi, extra, n_extra, timeout_ms, &numfds) != CURLM_OK)
+	/* curl_multi_poll, not _wait: with no transfer and no extra fd, _wait returns at once and
+	 * an idle engine would spin. */
+	if (curl_multi_poll(p->multi, extra, n_extra, timeout_ms, &numfds) != CURLM_OK)
 		return -1;
 	if (curl_multi_perform(p->multi, &still) != CURLM_OK)
 		return -1;

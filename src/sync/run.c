@@ -260,6 +260,8 @@ static void run_finish(struct run *r)
 		snprintf(streams + strlen(streams), sizeof streams - strlen(streams), "%s%s",
 		    i ? "+" : "", stream_name(r->streams[i]));
 	r->done = 1;
+	if (r->failed && app->db->full)
+		snprintf(r->error, sizeof r->error, "disk full: the database cannot grow (SQLITE_FULL)");
 	if (!r->failed) {
 		next = now + poll + (poll >= 10 ? rand() % (poll / 10 + 1) : 0);
 		db_sync_link_ok(app->db, r->link.id, now, r->partial ? 0 : next);
@@ -278,11 +280,23 @@ static void run_finish(struct run *r)
 			db_sync_link_rate_limited(app->db, r->link.id,
 			    now + (r->retry_after > 0 ? r->retry_after : wait));
 	}
-	log_info("link %lld %s: %s: %ld new, %ld updated, %ld skipped, %ld errors, %ld round trips,"
-	    " %lld ms (store %lld ms)%s%s", (long long)r->link.id, r->link.address, *streams ? streams : "nothing",
-	    r->store.c.new_items, r->store.c.updated, r->store.c.skipped, r->store.c.errors,
-	    r->round_trips, (long long)(now_ms() - r->t0_ms), (long long)r->store_ms, r->failed ? "; failed: " : "",
-	    r->failed ? r->error : "");
+	if (!r->failed) {
+		log_info("link %lld %s: %s: %ld new, %ld updated, %ld skipped, %ld errors, %ld round"
+		    " trips, %lld ms (store %lld ms)", (long long)r->link.id, r->link.address,
+		    *streams ? streams : "nothing", r->store.c.new_items, r->store.c.updated,
+		    r->store.c.skipped, r->store.c.errors, r->round_trips,
+		    (long long)(now_ms() - r->t0_ms), (long long)r->store_ms);
+		return;
+	}
+	/* A failing link retries after 1 s, 2 s, 4 s ...: one line per link and fault a minute. */
+	char key[64];
+	snprintf(key, sizeof key, "link %lld failed: %s", (long long)r->link.id,
+	    prov_status_str(r->failed));
+	log_warnx_limited(key, "link %lld %s: %s: %ld new, %ld updated, %ld skipped, %ld errors,"
+	    " %ld round trips, %lld ms; failed: %s", (long long)r->link.id, r->link.address,
+	    *streams ? streams : "nothing", r->store.c.new_items, r->store.c.updated,
+	    r->store.c.skipped, r->store.c.errors, r->round_trips,
+	    (long long)(now_ms() - r->t0_ms), r->error);
 }
 
 void run_advance(struct run *r, const struct http_resp *resp)

@@ -1,5 +1,6 @@
 /* The store: turns a page of provider items into rows (see store.h). Each item is written under
  * its own savepoint so one bad item is logged and skipped while the rest of the page lands. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -152,6 +153,8 @@ static int with_savepoint(struct store *s, int ok, const char *what, const char 
 {
 	if (ok == 0)
 		return db_exec(s->db, "RELEASE store_item");
+	if (sqlite3_get_autocommit(s->db->h))
+		return -1;   /* SQLite ended the page's transaction (disk full): no savepoint left */
 	s->c.errors++;
 	log_warnx("link %lld: %s %s not stored", (long long)s->link_id, what, id ? id : "(no id)");
 	db_exec(s->db, "ROLLBACK TO store_item");
@@ -189,7 +192,10 @@ fail:
 	db_rollback(s->db);
 	s->c = before;
 	s->c.errors++;
-	log_warnx("link %lld: page of %s not stored", (long long)s->link_id, stream_name(stream));
+	char key[64];
+	snprintf(key, sizeof key, "link %lld: page not stored", (long long)s->link_id);
+	log_warnx_limited(key, "link %lld: page of %s not stored%s", (long long)s->link_id,
+	    stream_name(stream), s->db->full ? ": disk full" : "");
 out:
 	if (msgs)
 		msg_list_free(msgs);

@@ -390,6 +390,47 @@ static void test_retry_after_holds_every_push_of_the_link(void)
 	fx_close(&f);
 }
 
+/* VM steps of the outbox claim's candidate query in one claim at now. */
+static long claim_steps(struct fx *f, int64_t now)
+{
+	struct outbox_job j;
+	sqlite3_stmt *st = NULL;
+	if (outbox_claim_due(f->db, now, &j) < 0)
+		return -1;
+	outbox_job_free(&j);
+	while ((st = sqlite3_next_stmt(f->db->h, st)))
+		if (strstr(sqlite3_sql(st), "o.idempotency_key, o.attempts"))
+			return sqlite3_stmt_status(st, SQLITE_STMTSTATUS_VM_STEP, 1);
+	return -1;
+}
+
+/* Items of a user without a link wait for the link and cost the claim nothing meanwhile. */
+static void test_items_of_users_without_a_link_are_not_scanned(void)
+{
+	struct fx f;
+	int64_t carol, id;
+	CHECK(fx_open(&f) == 0);
+	CHECK(db_users_add(f.db, "Carol", "carol@crm.example", "pw-carol-1", "user", "UTC",
+	    &carol) == 0);
+	int64_t now = time(NULL);
+	for (int i = 0; i < 10; i++)
+		CHECK(db_outbox_event(f.db, carol, appt(&f, carol, "V"), PUSH_EVENT_CREATE, NULL) == 0);
+	long few = claim_steps(&f, now);
+	for (int i = 0; i < 490; i++)
+		CHECK(db_outbox_event(f.db, carol, appt(&f, carol, "V"), PUSH_EVENT_CREATE, NULL) == 0);
+	long many = claim_steps(&f, now);
+	CHECK(few > 0 && many > 0);
+	CHECK(many < few + 50);       /* not one visit per waiting item */
+	CHECK_INT(count(&f, "state = 'pending' AND lease_until = 0"), 500);
+	CHECK(db_links_add(f.db, carol, "imap", "carol@crm.example", "{}", NULL, 0, &id) == 0);
+	struct outbox_job j;
+	CHECK_INT(outbox_claim_due(f.db, now, &j), 1);   /* linked: her items go */
+	CHECK_INT(j.row.user_id, carol);
+	CHECK_INT(j.row.link_id, id);
+	outbox_job_free(&j);
+	fx_close(&f);
+}
+
 T_MAIN(T(test_edit_before_push_folds_into_the_create),
     T(test_delete_of_a_never_pushed_appointment_cancels_both),
     T(test_delete_after_an_attempted_create_still_goes_out),
@@ -404,4 +445,5 @@ T_MAIN(T(test_edit_before_push_folds_into_the_create),
     T(test_mail_send_remembers_progress_across_retries),
     T(test_folder_work_is_queued_for_the_folder_driver),
     T(test_user_without_a_link_keeps_the_item_waiting),
-    T(test_retry_after_holds_every_push_of_the_link))
+    T(test_retry_after_holds_every_push_of_the_link),
+    T(test_items_of_users_without_a_link_are_not_scanned))
