@@ -66,3 +66,72 @@ class StallServer:
                 pass
         if self._sock:
             self._sock.close()
+
+
+class Proxy:
+    """A TCP forwarder to 127.0.0.1:target that can be taken down (connections are then closed
+    at once, as a server that is not up yet) and brought up again, on the same port.
+
+        p = Proxy(dc.port).start(); p.down(); p.up(); p.stop()
+    """
+
+    def __init__(self, target):
+        self.target = target
+        self.port = None
+        self.is_up = True
+        self._sock = None
+        self._stop = threading.Event()
+
+    def start(self):
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(64)
+        self._sock.settimeout(0.2)
+        self.port = self._sock.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+        return self
+
+    def down(self):
+        self.is_up = False
+
+    def up(self):
+        self.is_up = True
+
+    def _accept(self):
+        while not self._stop.is_set():
+            try:
+                c, _ = self._sock.accept()
+            except (socket.timeout, OSError):
+                continue
+            if not self.is_up:
+                c.close()
+                continue
+            try:
+                s = socket.create_connection(("127.0.0.1", self.target), timeout=5)
+                s.settimeout(None)
+            except OSError:
+                c.close()
+                continue
+            for a, b in ((c, s), (s, c)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    def _pipe(self, a, b):
+        try:
+            while True:
+                d = a.recv(65536)
+                if not d:
+                    break
+                b.sendall(d)
+        except OSError:
+            pass
+        for x in (a, b):
+            try:
+                x.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def stop(self):
+        self._stop.set()
+        if self._sock:
+            self._sock.close()
