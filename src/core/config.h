@@ -16,6 +16,8 @@ struct config {
 	int keep_connections;    /* IMAP connections crm-sync keeps open between passes (0: none) */
 	int keep_idle_s;         /* ... each closed after this long without a pass */
 	int subscribe_insecure;  /* tests only: create webhook subscriptions for an http base_url */
+	int sync_workers;        /* crm-sync threads for IMAP, SMTP and IDLE set-up */
+	int op_timeout_s;        /* deadline of one blocking operation (connect+login, a page, a send) */
 	int session_hours;       /* web session lifetime */
 	int page_cache;          /* 1: keep rendered calendar pages while the database is unchanged */
 	char *company_time_zone; /* default time zone for new users */

@@ -406,7 +406,10 @@ static int imap_step(struct pass *p, const struct http_resp *resp, struct http_r
 			p->reused = 0;
 			continue;
 		}
+		/* Closed here, on the thread that does the I/O, not by end() on the engine's. */
 		p->broken = 1;
+		imap_close(p->c);
+		p->c = NULL;
 		return rc;
 	}
 }
@@ -432,6 +435,7 @@ static void imap_end(struct pass *p)
 const struct provider imap_provider = {
 	.name = "imap",
 	.streams = STREAM_MAIL | STREAM_FOLDER,
+	.blocking = 1,
 	.begin = imap_begin,
 	.begin_kept = imap_begin_kept,
 	.step = imap_step,

@@ -227,6 +227,8 @@ struct push_result {
 struct provider {
 	const char *name;           /* "imap", "caldav", "google", "microsoft", "nylas" */
 	unsigned streams;           /* STREAM_* it can serve */
+	int blocking;               /* step() does its own blocking I/O (IMAP, SMTP): the engine
+	                             * runs it on a worker thread, with the sink relayed to it */
 	/* Start a pass; cursor NULL means first sync: remember "now" so only later items come.
 	 * cursor PROV_RESYNC means the old cursor was refused (PROV_CURSOR): list everything
 	 * again and emit the items newer than prov_link.since (the engine upserts, so nothing is

@@ -11,6 +11,20 @@
 
 #define MAX_RCPTS 100
 
+static int (*cancelled)(void);
+
+void smtp_set_cancel(int (*fn)(void))
+{
+	cancelled = fn;
+}
+
+/* curl's progress callback: a non-zero return aborts the transfer. */
+static int on_progress(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+	(void)ctx; (void)dt; (void)dn; (void)ut; (void)un;
+	return cancelled && cancelled();
+}
+
 int smtp_host_is_loopback(const char *host)
 {
 	if (!host)
@@ -167,6 +181,8 @@ int smtp_send(const struct smtp_conf *c, const char *from, const char *const *rc
 	curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)(c->timeout_s > 0 ? c->timeout_s : 60));
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 20L);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
 	if (c->tls == SMTP_STARTTLS)
 		curl_easy_setopt(h, CURLOPT_USE_SSL, (long)(loop ? CURLUSESSL_TRY : CURLUSESSL_ALL));
 	if (c->password && *c->password) {

@@ -41,6 +41,9 @@ size_t smtp_envelope(const struct sync_msg *m, const char **rcpts, size_t max);
 /* Send raw[0..len) from `from` to rcpts. Returns PROV_OK; PROV_AUTH when the login is refused;
  * PROV_TEMP for network trouble and 4xx answers (greylisting, 451); PROV_PERM for 5xx answers,
  * a server without the required TLS, or bad settings. err gets the reason. */
+/* fn() says (from the sending thread) that the send must stop now, e.g. past its deadline; it
+ * is asked about once a second and whenever the transfer moves. NULL: never. */
+void smtp_set_cancel(int (*fn)(void));
 int smtp_send(const struct smtp_conf *c, const char *from, const char *const *rcpts,
     size_t n_rcpts, const char *raw, size_t len, char *err, size_t errlen);
 

@@ -1,20 +1,24 @@
 /* The engine's loop: due links and wake-ups from the database, runs advanced by the curl multi
- * loop, and push watches polled beside curl's sockets. One thread for every link. */
+ * loop and by worker results (blocking IMAP/SMTP work, workers.h), and push watches polled beside
+ * curl's sockets. The engine thread owns the database; see src/sync/README. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "core/db_sync.h"
 #include "core/log.h"
+#include "providers/smtp.h"
 #include "sync/engine.h"
 #include "sync/keep.h"
 #include "sync/push.h"
 #include "sync/run.h"
 #include "sync/watches.h"
+#include "sync/workers.h"
 
 #define POLL_DB_MS 500          /* how often wake-ups and due links are looked for */
 #define MAX_DUE 4096
 #define MAX_PUSHES 16         /* outbox items pushed at the same time (push.c) */
+#define STOP_BOUND_MS 1500    /* how long a stop waits for the workers */
 
 /* A link waiting to run, and which streams (0: all; STREAM_MAIL after IMAP IDLE news). */
 struct queued {
@@ -34,6 +38,9 @@ struct engine {
 	struct watches *w;
 	struct pushes *pushes;      /* outbox items in flight (push.c) */
 	long failed_runs;           /* passes that ended with a failure */
+	struct workers *ws;         /* blocking work (workers.h) */
+	struct curl_waitfd *fds;    /* the watches' fds and the workers' eventfd */
+	unsigned cap_fds;
 };
 
 static int is_running(const struct engine *e, int64_t id)
@@ -87,7 +94,25 @@ static void look_for_due(struct engine *e)
 			enqueue(e, ids[i], 0);
 }
 
-/* Start queued links while there is room; IMAP passes run to their end right here. */
+/* On a worker: a blocking driver's step with the relayed sink (run.h offload). */
+static int run_step_job(void *arg)
+{
+	struct run *r = arg;
+	struct http_req req = { 0 };
+	int rc = r->drv->step(r->pass, NULL, &req, &r->relay, &r->step_retry_after);
+	http_req_clear(&req);
+	return rc;
+}
+
+static int offload_run(struct run *r)
+{
+	struct engine *e = r->offload_ctx;
+	workers_relay_sink(&r->relay, &r->sink);
+	r->step_retry_after = 0;
+	return workers_submit(e->ws, run_step_job, r, r, e->app->cfg.op_timeout_s);
+}
+
+/* Start queued links while there is room; blocking steps go to the workers. */
 static void start_queued(struct engine *e, volatile sig_atomic_t *stop)
 {
 	while (e->n_queue && e->n_runs < e->max_runs && !*stop) {
@@ -98,6 +123,8 @@ static void start_queued(struct engine *e, volatile sig_atomic_t *stop)
 		if (!r)
 			continue;
 		keeps_take(e->keeps, q.id, &r->keep);
+		r->offload = offload_run;
+		r->offload_ctx = e;
 		r->next = e->runs;
 		e->runs = r;
 		e->n_runs++;
@@ -137,6 +164,50 @@ static void hand_back_answers(struct engine *e)
 	}
 }
 
+static struct run *run_of(struct engine *e, void *owner)
+{
+	for (struct run *r = e->runs; r; r = r->next)
+		if (r == owner)
+			return r;
+	return NULL;
+}
+
+/* Run what the workers ask of the engine, and hand finished jobs to their owners. */
+static void hand_back_results(struct engine *e)
+{
+	void *owner;
+	int rc, timed_out;
+	struct run *r;
+	workers_serve(e->ws);
+	while (workers_done(e->ws, &owner, &rc, &timed_out)) {
+		if (pushes_owns(e->pushes, owner))
+			pushes_stepped(e->pushes, owner, rc, timed_out);
+		else if (e->w && watches_owns(e->w, owner))
+			watches_opened(e->w, owner, rc, timed_out);
+		else if ((r = run_of(e, owner)))
+			run_stepped(r, rc, timed_out);
+	}
+}
+
+/* The fds to wait on: the watches' and the workers' eventfd last. */
+static unsigned wait_fds(struct engine *e, struct curl_waitfd **out)
+{
+	struct curl_waitfd *wfds = NULL;
+	unsigned n = e->w ? watches_fds(e->w, &wfds) : 0;
+	if (n + 1 > e->cap_fds) {
+		struct curl_waitfd *nf = realloc(e->fds, (n + 1) * sizeof *nf);
+		if (!nf)
+			return 0;
+		e->fds = nf;
+		e->cap_fds = n + 1;
+	}
+	if (n)
+		memcpy(e->fds, wfds, n * sizeof *wfds);
+	e->fds[n] = (struct curl_waitfd){ .fd = workers_fd(e->ws), .events = CURL_WAIT_POLLIN };
+	*out = wfds;
+	return n + 1;
+}
+
 /* --once: the --link one whether due or not, else every due link. */
 static void first_queue(struct engine *e)
 {
@@ -152,10 +223,13 @@ int engine_run(struct app *app, const struct engine_opts *o, volatile sig_atomic
 	int64_t next_db_ms = 0;
 	int rc = -1;
 
-	if (!(e.pool = http_pool_new()) || !(e.pushes = pushes_new(app, e.pool)) ||
+	if (!(e.ws = workers_new(app->cfg.sync_workers)) || !(e.pool = http_pool_new()) ||
+	    !(e.pushes = pushes_new(app, e.pool, e.ws)) ||
 	    !(e.keeps = keeps_new(o->once ? 0 : app->cfg.keep_connections, app->cfg.keep_idle_s)))
 		goto out;
-	if (!o->once && o->push && !(e.w = watches_new(app, on_news, &e)))
+	keeps_offload(e.keeps, e.ws);
+	smtp_set_cancel(workers_cancelled);
+	if (!o->once && o->push && !(e.w = watches_new(app, on_news, &e, e.ws)))
 		goto out;
 	if (o->once)
 		first_queue(&e);
@@ -175,31 +249,48 @@ int engine_run(struct app *app, const struct engine_opts *o, volatile sig_atomic
 		reap(&e);
 		if (o->once && e.n_runs == 0 && e.n_queue == 0 && pushes_running(e.pushes) == 0)
 			break;
-		struct curl_waitfd *fds = NULL;
-		unsigned n_fds = e.w ? watches_fds(e.w, &fds) : 0;
+		struct curl_waitfd *wfds = NULL;
+		unsigned n_fds = wait_fds(&e, &wfds);
 		int busy = (e.n_queue && e.n_runs < e.max_runs) || (e.w && watches_pending(e.w));
 		int wait = busy ? 0 : (int)(next_db_ms > t ? (next_db_ms - t < 200 ? next_db_ms - t : 200)
 		    : 0);
 		if (o->once && !busy)
 			wait = 200;
-		if (http_pool_wait(e.pool, fds, n_fds, wait) != 0)
+		if (http_pool_wait(e.pool, e.fds, n_fds, wait) != 0)
 			log_warnx("http: curl multi failed");
+		for (unsigned i = 0; i + 1 < n_fds; i++)
+			wfds[i].revents = e.fds[i].revents;
+		hand_back_results(&e);
 		if (e.w)
 			watches_after_wait(e.w);
 		hand_back_answers(&e);
+		start_queued(&e, stop);   /* news and results are acted on now, not at the tick */
 		reap(&e);
 	}
 	rc = o->once && e.failed_runs ? 1 : 0;
 out:
+	/* Kept and watch connections are closed by jobs too, so a stalled server holds no stop. */
+	watches_close_all(e.w);
+	keeps_free(e.keeps);
+	int left = workers_stop(e.ws, STOP_BOUND_MS);
+	if (!left) {   /* the last results: only watch opens hold something to close */
+		void *owner;
+		int jrc, timed_out;
+		while (e.ws && workers_done(e.ws, &owner, &jrc, &timed_out))
+			if (e.w && watches_owns(e.w, owner))
+				watches_opened(e.w, owner, jrc, timed_out);
+	}
+	watches_free(e.w, left);
 	while (e.runs) {
 		struct run *r = e.runs;
 		e.runs = r->next;
-		run_free(r);
+		if (!left || !r->waiting || !r->drv || !r->drv->blocking)
+			run_free(r);   /* else a thread left behind may still use it: the process ends */
 	}
-	watches_free(e.w);
-	keeps_free(e.keeps);
-	pushes_free(e.pushes);
+	pushes_free(e.pushes, left);
+	workers_free(e.ws);
 	http_pool_free(e.pool);
 	free(e.queue);
+	free(e.fds);
 	return rc;
 }

@@ -39,8 +39,11 @@ struct http_pool *http_pool_new(void)
 		free(p);
 		return NULL;
 	}
-	curl_multi_setopt(p->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 4L);
-	curl_multi_setopt(p->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, 64L);
+	/* No per-host cap: links of one provider share its host, and a cap would let its slow
+	 * links hold up the healthy ones. The cap is per link instead: a pass has one request in
+	 * flight at a time, and the engine runs a bounded number of passes and pushes. */
+	curl_multi_setopt(p->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
+	curl_multi_setopt(p->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, 256L);
 	curl_multi_setopt(p->multi, CURLMOPT_MAXCONNECTS, 64L);
 	return p;
 }

@@ -4,6 +4,9 @@
 
 #include "core/log.h"
 #include "sync/keep.h"
+#include "sync/workers.h"
+
+#define CLOSE_TIMEOUT_S 10
 
 struct kept {
 	int64_t link;
@@ -14,6 +17,7 @@ struct kept {
 struct keeps {
 	struct kept *v;
 	int n, max, idle_s;
+	struct workers *ws;         /* closes run there (LOGOUT waits for the server) */
 };
 
 struct keeps *keeps_new(int max, int idle_s)
@@ -37,9 +41,38 @@ void keep_close(struct prov_keep *slot)
 	slot->conn = NULL;
 }
 
+void keeps_offload(struct keeps *k, struct workers *ws)
+{
+	if (k)
+		k->ws = ws;
+}
+
+static int close_job(void *arg)
+{
+	struct prov_keep *slot = arg;
+	keep_close(slot);
+	free(slot);
+	return 0;
+}
+
+/* Close slot's connection on a worker when there is one, else here; slot is emptied. */
+static void close_slot(struct keeps *k, struct prov_keep *slot)
+{
+	struct prov_keep *c = k && k->ws && slot->conn ? malloc(sizeof *c) : NULL;
+	if (c) {
+		*c = *slot;
+		if (workers_submit(k->ws, close_job, c, NULL, CLOSE_TIMEOUT_S) == 0) {
+			slot->conn = NULL;
+			return;
+		}
+		free(c);
+	}
+	keep_close(slot);
+}
+
 static void drop(struct keeps *k, int i)
 {
-	keep_close(&k->v[i].k);
+	close_slot(k, &k->v[i].k);
 	k->v[i] = k->v[--k->n];
 }
 
@@ -69,7 +102,7 @@ void keeps_put(struct keeps *k, int64_t link, struct prov_keep *slot, int64_t no
 	if (!slot->conn)
 		return;
 	if (!k || !k->max) {
-		keep_close(slot);
+		close_slot(k, slot);
 		return;
 	}
 	for (int i = 0; i < k->n; i++)

@@ -9,9 +9,12 @@
 #include "providers/provider.h"
 
 struct keeps;
+struct workers;
 
 /* max 0 keeps nothing. NULL when out of memory. */
 struct keeps *keeps_new(int max, int idle_s);
+/* From now on close connections with jobs on ws (borrowed; it must outlive keeps_free). */
+void keeps_offload(struct keeps *k, struct workers *ws);
 /* Close every kept connection and free. NULL is fine. */
 void keeps_free(struct keeps *k);
 /* Move link's kept connection (if any) into *slot, which must be empty. */

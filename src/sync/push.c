@@ -12,6 +12,7 @@
 #include "sync/drivers.h"
 #include "sync/outbox.h"
 #include "sync/push.h"
+#include "sync/workers.h"
 
 static const struct provider_cfg no_cfg;
 
@@ -26,6 +27,11 @@ struct push_run {
 	const struct provider *drv;
 	struct pass *pass;
 	struct sync_sink sink;
+	struct sync_sink relay;         /* sink as the worker sees it (blocking drivers) */
+	int (*save_progress)(void *ctx, const char *progress);   /* the outbox's, relayed */
+	void *progress_ctx;
+	const char *progress;
+	int in_worker;
 	long retry_after;
 	int done;
 	struct push_run *next;
@@ -34,16 +40,18 @@ struct push_run {
 struct pushes {
 	struct app *app;
 	struct http_pool *pool;
+	struct workers *ws;
 	struct push_run *runs;
 	int n;
 };
 
-struct pushes *pushes_new(struct app *app, struct http_pool *pool)
+struct pushes *pushes_new(struct app *app, struct http_pool *pool, struct workers *ws)
 {
 	struct pushes *ps = calloc(1, sizeof *ps);
 	if (ps) {
 		ps->app = app;
 		ps->pool = pool;
+		ps->ws = ws;
 	}
 	return ps;
 }
@@ -90,8 +98,41 @@ static void finish(struct push_run *r, int rc, const struct http_resp *resp)
 	r->done = 1;
 }
 
+static int do_progress(void *arg)
+{
+	struct push_run *r = arg;
+	return r->save_progress(r->progress_ctx, r->progress);
+}
+
+/* save_progress() of a push on a worker: the outbox's, on the engine thread. */
+static int relay_progress(void *ctx, const char *progress)
+{
+	struct push_run *r = ctx;
+	if (!r->save_progress)
+		return 0;
+	r->progress = progress;
+	return workers_on_engine(do_progress, r);
+}
+
+/* On a worker: the whole push of a blocking driver (SMTP send, IMAP APPEND or MOVE). */
+static int push_job(void *arg)
+{
+	struct push_run *r = arg;
+	struct http_req req = { 0 };
+	int rc = r->drv->step(r->pass, NULL, &req, &r->relay, &r->retry_after);
+	http_req_clear(&req);
+	return rc == STEP_MORE ? PROV_TEMP : rc;
+}
+
 static void advance(struct push_run *r, const struct http_resp *resp)
 {
+	if (r->drv->blocking && r->ps->ws) {
+		workers_relay_sink(&r->relay, &r->sink);
+		if (workers_submit(r->ps->ws, push_job, r, r, r->ps->app->cfg.op_timeout_s) == 0) {
+			r->in_worker = 1;
+			return;
+		}
+	}
 	while (!r->done) {
 		struct http_req req = { 0 };
 		int rc = r->drv->step(r->pass, resp, &req, &r->sink, &r->retry_after);
@@ -140,6 +181,12 @@ static void begin(struct push_run *r)
 	    .cfg = pc ? pc : &no_cfg };
 	r->sink = (struct sync_sink){ .ctx = r, .commit = no_commit, .save_secret = save_secret };
 	rc = outbox_job_item(app->db, &r->job, &r->it);
+	if (rc == PROV_OK && r->drv->blocking) {
+		r->save_progress = r->it.save_progress;
+		r->progress_ctx = r->it.progress_ctx;
+		r->it.save_progress = relay_progress;
+		r->it.progress_ctx = r;
+	}
 	if (rc == PROV_OK)
 		rc = r->drv->push_begin(&r->pl, &r->it, &r->res, &r->pass);
 	if (rc != PROV_OK) {
@@ -201,12 +248,26 @@ void pushes_answer(struct pushes *ps, void *owner, const struct http_resp *resp)
 	reap(ps);
 }
 
+void pushes_stepped(struct pushes *ps, void *owner, int rc, int timed_out_s)
+{
+	struct push_run *r = owner;
+	if (!pushes_owns(ps, owner))
+		return;
+	r->in_worker = 0;
+	if (timed_out_s) {
+		snprintf(r->res.error, sizeof r->res.error, "timed out after %d s", timed_out_s);
+		rc = PROV_TEMP;
+	}
+	finish(r, rc, NULL);
+	reap(ps);
+}
+
 int pushes_running(const struct pushes *ps)
 {
 	return ps ? ps->n : 0;
 }
 
-void pushes_free(struct pushes *ps)
+void pushes_free(struct pushes *ps, int left_behind)
 {
 	if (!ps)
 		return;
@@ -215,7 +276,8 @@ void pushes_free(struct pushes *ps)
 		ps->runs = r->next;
 		if (!r->done)
 			db_outbox_release(ps->app->db, r->job.row.id, time(NULL));
-		run_free(r);
+		if (!left_behind || !r->in_worker)
+			run_free(r);   /* else a thread left behind may still use it: the process ends */
 	}
 	free(ps);
 }

@@ -320,7 +320,25 @@ void run_advance(struct run *r, const struct http_resp *resp)
 		}
 		struct http_req req = { 0 };
 		long retry_after = 0;
-		int rc = r->drv->step(r->pass, resp, &req, &r->sink, &retry_after);
+		struct http_resp late = { 0 };
+		char late_error[64];
+		int rc;
+		if (r->stepped) {
+			r->stepped = 0;
+			rc = r->step_rc;
+			retry_after = r->step_retry_after;
+			if (r->step_timed_out) {
+				snprintf(late_error, sizeof late_error, "timed out after %d s",
+				    r->step_timed_out);
+				late.error = late_error;
+				resp = &late;
+			}
+		} else if (r->drv->blocking && r->offload && r->offload(r) == 0) {
+			r->waiting = 1;
+			return;
+		} else {
+			rc = r->drv->step(r->pass, resp, &req, &r->sink, &retry_after);
+		}
 		if (rc == STEP_MORE) {
 			r->round_trips++;
 			if (http_pool_start(r->pool, &req, r) == 0) {
@@ -350,6 +368,14 @@ void run_advance(struct run *r, const struct http_resp *resp)
 		}
 		resp = NULL;
 	}
+}
+
+void run_stepped(struct run *r, int rc, int timed_out_s)
+{
+	r->stepped = 1;
+	r->step_rc = timed_out_s ? PROV_TEMP : rc == STEP_MORE ? PROV_TEMP : rc;
+	r->step_timed_out = timed_out_s;
+	run_advance(r, NULL);
 }
 
 void run_free(struct run *r)

@@ -41,6 +41,13 @@ struct run {
 	size_t sub_cur;                 /* the stream whose subscription is looked at next */
 	struct subscription sub;        /* the one being made or renewed */
 	struct prov_keep keep;          /* the link's kept connection, handed to the drivers */
+	/* Set by the engine: hand a blocking driver's step() (provider.blocking) to a worker with
+	 * relay as its sink; 0 when handed off, and run_stepped() brings the outcome back. */
+	int (*offload)(struct run *r);
+	void *offload_ctx;
+	struct sync_sink relay;
+	int stepped, step_rc, step_timed_out;
+	long step_retry_after;
 	struct run *next;
 };
 
@@ -50,6 +57,9 @@ struct run *run_new(struct app *app, struct http_pool *pool, int64_t link_id, un
 /* Move the pass on: resp is the answer to the request the run was waiting for, or NULL.
  * Returns when a request is out or the run is done (then the outcome is recorded). */
 void run_advance(struct run *r, const struct http_resp *resp);
+/* The step handed off by offload() returned rc, or missed its deadline (timed_out_s > 0): go on
+ * as run_advance() does. */
+void run_stepped(struct run *r, int rc, int timed_out_s);
 /* Free the run; a pass still going is ended without recording anything. */
 void run_free(struct run *r);
 

@@ -9,9 +9,11 @@
 #include "core/models.h"
 #include "sync/drivers.h"
 #include "sync/watches.h"
+#include "sync/workers.h"
 
 #define REFRESH_S 30
-#define RETRY_S 30
+#define RETRY_S 30            /* cap of the reopen back-off: 1, 2, 4 ... 30 s */
+#define OPEN_TIMEOUT_S 30     /* cap of the set-up deadline (connect, login, IDLE) */
 #define MAX_LINKS 100000
 
 struct slot {
@@ -22,6 +24,24 @@ struct slot {
 	int64_t rearm_at;           /* when to call check() without news */
 	int seen;                   /* still an active link at the last refresh */
 	int disabled;               /* the server cannot push */
+	int opening;                /* an open job is on a worker */
+	int fails;                  /* opens that failed in a row, for the back-off */
+};
+
+/* A watch being opened on a worker: its own copies of the link's strings. */
+struct opening {
+	int64_t link_id;
+	const struct watch_driver *wd;
+	char *address, *settings, *secret;
+	int64_t since;
+	struct watch *got;
+	struct opening *next;
+};
+
+/* A watch being closed on a worker (IDLE DONE and LOGOUT wait for the server). */
+struct closing {
+	const struct watch_driver *wd;
+	struct watch *w;
 };
 
 struct watches {
@@ -35,10 +55,12 @@ struct watches {
 	size_t cap_fds;
 	unsigned n_fds;
 	int64_t refreshed_at;
+	struct workers *ws;
+	struct opening *openings;   /* jobs in flight */
 };
 
 struct watches *watches_new(struct app *app, void (*news)(void *ctx, int64_t link,
-    unsigned stream), void *ctx)
+    unsigned stream), void *ctx, struct workers *ws)
 {
 	struct watches *w = calloc(1, sizeof *w);
 	if (!w)
@@ -46,22 +68,62 @@ struct watches *watches_new(struct app *app, void (*news)(void *ctx, int64_t lin
 	w->app = app;
 	w->news = news;
 	w->ctx = ctx;
+	w->ws = ws;
 	return w;
 }
 
-static void slot_close(struct slot *s)
+static int close_job(void *arg)
 {
-	if (s->w)
-		s->wd->close(s->w);
+	struct closing *c = arg;
+	c->wd->close(c->w);
+	free(c);
+	return 0;
+}
+
+static void watch_close(struct watches *w, const struct watch_driver *wd, struct watch *x)
+{
+	struct closing *c = x && w->ws ? malloc(sizeof *c) : NULL;
+	if (c) {
+		*c = (struct closing){ wd, x };
+		if (workers_submit(w->ws, close_job, c, NULL, OPEN_TIMEOUT_S) == 0)
+			return;
+		free(c);
+	}
+	if (x)
+		wd->close(x);
+}
+
+static void slot_close(struct watches *w, struct slot *s)
+{
+	watch_close(w, s->wd, s->w);
 	s->w = NULL;
 }
 
-void watches_free(struct watches *w)
+static void opening_free(struct opening *o)
+{
+	free(o->address);
+	free(o->settings);
+	free(o->secret);
+	free(o);
+}
+
+void watches_close_all(struct watches *w)
+{
+	for (size_t i = 0; w && i < w->n; i++)
+		slot_close(w, &w->v[i]);
+}
+
+void watches_free(struct watches *w, int left_behind)
 {
 	if (!w)
 		return;
-	for (size_t i = 0; i < w->n; i++)
-		slot_close(&w->v[i]);
+	watches_close_all(w);
+	while (w->openings && !left_behind) {   /* else threads left behind may use them */
+		struct opening *o = w->openings;
+		w->openings = o->next;
+		watch_close(w, o->wd, o->got);
+		opening_free(o);
+	}
 	free(w->v);
 	free(w->fds);
 	free(w->fd_slot);
@@ -87,26 +149,93 @@ static struct slot *slot_get(struct watches *w, int64_t link_id)
 	return s;
 }
 
-/* Open the watch of one link; the link is loaded and its secret decrypted for the call. */
+/* On a worker: open the watch (connect, login, IDLE). A stopping pool closes it at once. */
+static int open_job(void *arg)
+{
+	struct opening *o = arg;
+	struct prov_link pl = { .id = o->link_id, .address = o->address, .settings = o->settings,
+	    .secret = o->secret, .since = o->since, .cfg = NULL };
+	int rc = o->secret ? o->wd->open(&pl, &o->got) : PROV_PERM;
+	if (rc == PROV_OK && workers_cancelled()) {
+		o->wd->close(o->got);
+		o->got = NULL;
+		rc = PROV_TEMP;
+	}
+	return rc;
+}
+
+/* Seconds before the next open after fails failures in a row: 1, 2, 4 ... RETRY_S. */
+static int retry_delay(int fails)
+{
+	int d = 1 << (fails > 1 ? (fails - 1 < 5 ? fails - 1 : 5) : 0);
+	return d < RETRY_S ? d : RETRY_S;
+}
+
+/* Start opening the watch of one link on a worker (the link's strings copied for it). */
 static void slot_open(struct watches *w, struct slot *s, const struct link *l)
 {
-	int64_t now = time(NULL);
-	char *secret = l->secret ? crypto_open(w->app->key, l->secret, l->secret_len) : strdup("{}");
-	struct prov_link pl = { .id = l->id, .address = l->address, .settings = l->settings,
-	    .secret = secret, .since = l->linked_at, .cfg = NULL };
-	int rc = secret ? s->wd->open(&pl, &s->w) : PROV_PERM;
-	free(secret);
-	if (rc == PROV_OK) {
-		s->rearm_at = now + s->wd->refresh_s;
-		log_debug("link %lld: push watch open", (long long)l->id);
-		/* Mail may have come while no watch was open. */
-		w->news(w->ctx, l->id, s->wd->stream);
+	struct opening *o = calloc(1, sizeof *o);
+	if (!o)
+		return;
+	*o = (struct opening){ .link_id = l->id, .wd = s->wd, .since = l->linked_at,
+	    .address = l->address ? strdup(l->address) : NULL,
+	    .settings = l->settings ? strdup(l->settings) : NULL,
+	    .secret = l->secret ? crypto_open(w->app->key, l->secret, l->secret_len) :
+	    strdup("{}") };
+	int t = w->app->cfg.op_timeout_s < OPEN_TIMEOUT_S ? w->app->cfg.op_timeout_s :
+	    OPEN_TIMEOUT_S;
+	if (workers_submit(w->ws, open_job, o, o, t) != 0) {
+		opening_free(o);
 		return;
 	}
-	s->w = NULL;
-	s->retry_at = now + (rc == PROV_PERM ? 3600 : RETRY_S);
-	if (rc == PROV_PERM)
-		log_info("link %lld: no push on this server, polling only", (long long)l->id);
+	o->next = w->openings;
+	w->openings = o;
+	s->opening = 1;
+}
+
+int watches_owns(const struct watches *w, const void *owner)
+{
+	for (const struct opening *o = w->openings; o; o = o->next)
+		if (o == owner)
+			return 1;
+	return 0;
+}
+
+void watches_opened(struct watches *w, void *owner, int rc, int timed_out_s)
+{
+	struct opening *o = owner, **po = &w->openings;
+	int64_t now = time(NULL);
+	while (*po && *po != o)
+		po = &(*po)->next;
+	if (!*po)
+		return;
+	*po = o->next;
+	struct slot *s = NULL;
+	for (size_t i = 0; i < w->n && !s; i++)
+		if (w->v[i].link_id == o->link_id)
+			s = &w->v[i];
+	if (!s || s->w) {   /* the link went away meanwhile */
+		watch_close(w, o->wd, o->got);
+	} else if (rc == PROV_OK) {
+		s->opening = 0;
+		s->fails = 0;
+		s->w = o->got;
+		s->rearm_at = now + s->wd->refresh_s;
+		log_debug("link %lld: push watch open", (long long)o->link_id);
+		/* Mail may have come while no watch was open. */
+		w->news(w->ctx, o->link_id, s->wd->stream);
+	} else {
+		s->opening = 0;
+		s->fails++;
+		s->retry_at = now + (rc == PROV_PERM ? 3600 : retry_delay(s->fails));
+		if (rc == PROV_PERM)
+			log_info("link %lld: no push on this server, polling only",
+			    (long long)o->link_id);
+		else if (timed_out_s)
+			log_warnx("link %lld: IDLE connection: timed out after %d s",
+			    (long long)o->link_id, timed_out_s);
+	}
+	opening_free(o);
 }
 
 void watches_refresh(struct watches *w, int64_t link_id)
@@ -134,14 +263,14 @@ void watches_refresh(struct watches *w, int64_t link_id)
 		if (s) {
 			s->seen = 1;
 			s->wd = ds->watch;
-			if (!s->w && now >= s->retry_at)
+			if (!s->w && !s->opening && now >= s->retry_at)
 				slot_open(w, s, &l);
 		}
 		link_free(&l);
 	}
 	for (size_t i = 0; i < w->n;) {
 		if (!w->v[i].seen) {
-			slot_close(&w->v[i]);
+			slot_close(w, &w->v[i]);
 			w->v[i] = w->v[--w->n];
 		} else {
 			i++;
@@ -152,7 +281,8 @@ retry:
 	for (size_t i = 0; i < w->n; i++) {
 		struct slot *s = &w->v[i];
 		struct link l;
-		if (s->w || now < s->retry_at || db_links_get(w->app->db, s->link_id, &l) != 0)
+		if (s->w || s->opening || now < s->retry_at ||
+		    db_links_get(w->app->db, s->link_id, &l) != 0)
 			continue;
 		if (strcmp(l.status, "active") == 0)
 			slot_open(w, s, &l);
@@ -212,7 +342,7 @@ static void slot_check(struct watches *w, struct slot *s)
 	if (rc != PROV_OK) {
 		log_info("link %lld: push watch closed (%s), reopening", (long long)s->link_id,
 		    prov_status_str(rc));
-		slot_close(s);
+		slot_close(w, s);
 		s->retry_at = now + 1;
 		w->refreshed_at = 0;
 		w->news(w->ctx, s->link_id, s->wd->stream);

@@ -12,9 +12,15 @@ struct watches;
 
 /* news(ctx, link, stream) is called when the watched stream of a link may have something new
  * (news came, or the watch was just opened or lost, so something may have been missed). */
+struct workers;
+
+/* Watches are opened and closed by jobs on ws (borrowed), so a stalled server holds no one. */
 struct watches *watches_new(struct app *app, void (*news)(void *ctx, int64_t link,
-    unsigned stream), void *ctx);
-void watches_free(struct watches *w);
+    unsigned stream), void *ctx, struct workers *ws);
+/* Close every watch (the engine is stopping; opens in flight go on). */
+void watches_close_all(struct watches *w);
+/* Free; with left_behind (workers_stop() left threads busy) opens in flight are not freed. */
+void watches_free(struct watches *w, int left_behind);
 /* Open watches for active links (only link_id when non-zero), close those of links gone.
  * Looks at the database at most every 30 s. */
 void watches_refresh(struct watches *w, int64_t link_id);
@@ -24,6 +30,11 @@ void watches_kick(struct watches *w, int64_t link_id);
 unsigned watches_fds(struct watches *w, struct curl_waitfd **fds);
 /* 1 when a watch has buffered news that needs no waiting. */
 int watches_pending(struct watches *w);
+/* 1 when owner (from workers_done) is one of the watches' open jobs. */
+int watches_owns(const struct watches *w, const void *owner);
+/* An open job ended with rc (timed_out_s > 0: past its deadline): the watch is in use, or the
+ * next open is due after a back-off of 1, 2, 4 ... 30 s. */
+void watches_opened(struct watches *w, void *owner, int rc, int timed_out_s);
 /* After the wait: check watches whose fd is readable, pending, or due for re-arming. */
 void watches_after_wait(struct watches *w);
 

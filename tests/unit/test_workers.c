@@ -1,0 +1,157 @@
+/* The worker pool: results come back through its eventfd, a job's engine requests run on the
+ * calling thread, a job blocked in a read is interrupted at its deadline, and a stop is bounded. */
+#include <poll.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sync/workers.h"
+#include "t.h"
+
+static int64_t ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Serve the pool until one job is done or limit_ms pass; 1 with the results set. */
+static int wait_done(struct workers *ws, int limit_ms, void **owner, int *rc, int *timed_out)
+{
+	int64_t until = ms() + limit_ms;
+	while (ms() < until) {
+		struct pollfd p = { .fd = workers_fd(ws), .events = POLLIN };
+		poll(&p, 1, 50);
+		workers_serve(ws);
+		if (workers_done(ws, owner, rc, timed_out))
+			return 1;
+	}
+	return 0;
+}
+
+static int add_one(void *arg)
+{
+	return *(int *)arg + 1;
+}
+
+static pthread_t engine_thread;
+static int ran_on_engine;
+
+static int note_thread(void *arg)
+{
+	(void)arg;
+	ran_on_engine = pthread_equal(pthread_self(), engine_thread);
+	return 7;
+}
+
+static int ask_engine(void *arg)
+{
+	(void)arg;
+	return workers_on_engine(note_thread, NULL) * 6;
+}
+
+static void test_result_comes_back_with_its_owner(void)
+{
+	struct workers *ws = workers_new(2);
+	int in = 41, owner_tag, rc = 0, tmo = 1;
+	void *owner = NULL;
+	CHECK(ws);
+	CHECK_INT(workers_submit(ws, add_one, &in, &owner_tag, 5), 0);
+	CHECK(wait_done(ws, 2000, &owner, &rc, &tmo));
+	CHECK(owner == &owner_tag);
+	CHECK_INT(rc, 42);
+	CHECK_INT(tmo, 0);
+	CHECK_INT(workers_busy(ws), 0);
+	CHECK_INT(workers_stop(ws, 1000), 0);
+	workers_free(ws);
+}
+
+static void test_engine_requests_run_on_the_engine_thread(void)
+{
+	struct workers *ws = workers_new(1);
+	int rc = 0, tmo = 0;
+	void *owner;
+	CHECK(ws);
+	engine_thread = pthread_self();
+	ran_on_engine = 0;
+	CHECK_INT(workers_submit(ws, ask_engine, NULL, NULL, 5), 0);
+	CHECK(wait_done(ws, 2000, &owner, &rc, &tmo));
+	CHECK_INT(rc, 42);
+	CHECK_INT(ran_on_engine, 1);
+	CHECK_INT(workers_stop(ws, 1000), 0);
+	workers_free(ws);
+}
+
+/* A read from a peer that never writes, as a silent server. */
+static int read_silence(void *arg)
+{
+	char c;
+	int fd = *(int *)arg;
+	for (;;) {
+		ssize_t n = read(fd, &c, 1);
+		if (n < 0 && workers_cancelled())
+			return -1;
+		if (n <= 0)
+			return -2;
+	}
+}
+
+static void test_a_job_past_its_deadline_is_interrupted(void)
+{
+	struct workers *ws = workers_new(2);
+	int sv[2], rc = 0, tmo = 0;
+	void *owner;
+	CHECK(ws);
+	CHECK_INT(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	int64_t t0 = ms();
+	CHECK_INT(workers_submit(ws, read_silence, &sv[0], NULL, 1), 0);
+	CHECK(wait_done(ws, 5000, &owner, &rc, &tmo));
+	int64_t took = ms() - t0;
+	CHECK_INT(rc, -1);
+	CHECK_INT(tmo, 1);
+	CHECK(took >= 900 && took < 2000);
+	CHECK_INT(workers_stop(ws, 1000), 0);
+	workers_free(ws);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+static void test_a_stop_ends_blocked_jobs_within_its_bound(void)
+{
+	struct workers *ws = workers_new(3);
+	int sv[2];
+	CHECK(ws);
+	CHECK_INT(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	for (int i = 0; i < 5; i++)   /* more jobs than threads: queued ones end too */
+		CHECK_INT(workers_submit(ws, read_silence, &sv[0], NULL, 600), 0);
+	struct timespec pause = { 0, 100 * 1000000 };
+	nanosleep(&pause, NULL);
+	int64_t t0 = ms();
+	CHECK_INT(workers_stop(ws, 1500), 0);
+	CHECK(ms() - t0 < 1500);
+	int n = 0, rc, tmo;
+	void *owner;
+	while (workers_done(ws, &owner, &rc, &tmo))
+		n++;
+	CHECK_INT(n, 5);
+	CHECK_INT(workers_submit(ws, add_one, &n, NULL, 5), -1);
+	workers_free(ws);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+int main(void)
+{
+	static const struct t_case cases[] = {
+		{ "a job's result comes back with its owner", test_result_comes_back_with_its_owner },
+		{ "a job's database requests run on the engine thread",
+		    test_engine_requests_run_on_the_engine_thread },
+		{ "a job blocked in a read past its deadline is interrupted and timed out",
+		    test_a_job_past_its_deadline_is_interrupted },
+		{ "a stop ends blocked and queued jobs within its bound",
+		    test_a_stop_ends_blocked_jobs_within_its_bound },
+	};
+	return t_run(cases, sizeof cases / sizeof cases[0]);
+}
