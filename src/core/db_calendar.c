@@ -4,54 +4,68 @@
 
 #include "core/db_calendar.h"
 #include "core/log.h"
+#include "core/visibility.h"
 
 /* Whether user row o's calendar is open to the viewer (?4): own, public, or shared. */
-#define VISIBLE_O "(o.id = ?4 OR o.calendar_privacy = 'public' OR EXISTS (SELECT 1 FROM " \
-	"calendar_shares s WHERE s.owner_id = o.id AND s.viewer_id = ?4))"
+#define VISIBLE_O VIS_COPY("o.id", "?4")
 
 #define APPT_COLS "a.id, a.start_at, a.duration_min, a.all_day, a.title, a.regarding," \
 	" (SELECT name FROM users WHERE id = coalesce(a.assigned_user_id, (SELECT min(user_id) FROM" \
 	" appointment_users WHERE appointment_id = a.id)))," \
-	" EXISTS (SELECT 1 FROM users o WHERE (o.id = a.assigned_user_id OR o.id IN (SELECT user_id" \
-	" FROM appointment_users WHERE appointment_id = a.id)) AND " VISIBLE_O ")"
+	" " VIS_APPT("a", "?4")
 #define APPT_WHERE " FROM appointments a WHERE a.hidden = 0 AND a.cancelled = 0" \
 	" AND a.start_at >= ?1 AND a.start_at < ?2 AND "
 
-#define THREAD_COLS "t.id, t.started_at, coalesce(nullif(t.subject, ''), (SELECT subject FROM" \
-	" messages WHERE thread_id = t.id ORDER BY sent_at, id LIMIT 1)), t.regarding," \
-	" (SELECT id FROM messages WHERE thread_id = t.id ORDER BY sent_at, id LIMIT 1)," \
-	" (SELECT o.name FROM messages m JOIN message_users mu ON mu.message_id = m.id JOIN users o" \
-	" ON o.id = mu.user_id WHERE m.thread_id = t.id ORDER BY (o.id = ?4) DESC, m.sent_at LIMIT 1)"
-#define THREAD_WHERE " FROM threads t WHERE t.started_at >= ?1 AND t.started_at < ?2" \
-	" AND EXISTS (SELECT 1 FROM messages m JOIN message_users mu ON mu.message_id = m.id" \
-	" JOIN users o ON o.id = mu.user_id WHERE m.thread_id = t.id AND " VISIBLE_O ") AND "
+/* A thread is listed by the first of its messages the viewer may see (m): its day, subject and
+ * id; the user is the owner of a copy of m the viewer sees, the viewer first. */
+#define MSG_COLS "m.thread_id, m.sent_at, m.subject, t.regarding, m.id," \
+	" (SELECT o.name FROM message_users mu JOIN users o ON o.id = mu.user_id" \
+	" WHERE mu.message_id = m.id AND mu.hidden = 0 AND " VIS_COPY("o.id", "?4") \
+	" ORDER BY (o.id = ?4) DESC, o.id LIMIT 1)"
+#define MSG_FROM " FROM messages m JOIN threads t ON t.id = m.thread_id" \
+	" WHERE m.sent_at >= ?1 AND m.sent_at < ?2 AND "
+/* No earlier message p of m's thread passes test (p is the message). */
+#define FIRST_OF_THREAD(test) " AND NOT EXISTS (SELECT 1 FROM messages p WHERE" \
+	" p.thread_id = m.thread_id AND (p.sent_at < m.sent_at OR (p.sent_at = m.sent_at" \
+	" AND p.id < m.id)) AND " test ")"
+/* A message of the user's (?3) own mailbox: their copy, not hidden. */
+#define USER_COPY(msg) "EXISTS (SELECT 1 FROM message_users uc WHERE uc.message_id = " msg \
+	" AND uc.user_id = ?3 AND uc.hidden = 0)"
 
 /* On a user's calendar the owner and the privacy are the same for every row: computed once
  * (uncorrelated subqueries), which makes a full month several times cheaper. */
 static const char SQL_APPTS_USER[] = "SELECT a.id, a.start_at, a.duration_min, a.all_day, a.title,"
     " a.regarding, (SELECT name FROM users WHERE id = ?3),"
     " (SELECT " VISIBLE_O " FROM users o WHERE o.id = ?3)" APPT_WHERE
-    "(a.assigned_user_id = ?3 OR EXISTS (SELECT 1 FROM appointment_users au"
-    " WHERE au.appointment_id = a.id AND au.user_id = ?3)) ORDER BY a.start_at, a.id";
-static const char SQL_APPTS_ACCOUNT[] = "SELECT " APPT_COLS APPT_WHERE
-    "(a.account_id = ?3 OR EXISTS (SELECT 1 FROM appointment_contacts ac JOIN contacts c"
+    APPT_MINE("a", "?3") " ORDER BY a.start_at, a.id";
+static const char SQL_APPTS_ACCOUNT[] = "SELECT " APPT_COLS APPT_WHERE APPT_HELD("a") " AND"
+    " (a.account_id = ?3 OR EXISTS (SELECT 1 FROM appointment_contacts ac JOIN contacts c"
     " ON c.id = ac.contact_id WHERE ac.appointment_id = a.id AND c.account_id = ?3))"
     " ORDER BY a.start_at, a.id";
-static const char SQL_APPTS_CONTACT[] = "SELECT " APPT_COLS APPT_WHERE
-    "EXISTS (SELECT 1 FROM appointment_contacts ac WHERE ac.appointment_id = a.id"
+static const char SQL_APPTS_CONTACT[] = "SELECT " APPT_COLS APPT_WHERE APPT_HELD("a") " AND"
+    " EXISTS (SELECT 1 FROM appointment_contacts ac WHERE ac.appointment_id = a.id"
     " AND ac.contact_id = ?3) ORDER BY a.start_at, a.id";
-/* On a user's own calendar a thread shows when that user has one of its messages. */
-static const char SQL_THREADS_USER[] = "SELECT " THREAD_COLS THREAD_WHERE
-    "EXISTS (SELECT 1 FROM messages m JOIN message_users mu ON mu.message_id = m.id"
-    " WHERE m.thread_id = t.id AND mu.user_id = ?3) ORDER BY t.started_at, t.id";
-static const char SQL_THREADS_ACCOUNT[] = "SELECT " THREAD_COLS THREAD_WHERE
-    "EXISTS (SELECT 1 FROM messages m JOIN message_contacts mc ON mc.message_id = m.id"
-    " JOIN contacts c ON c.id = mc.contact_id WHERE m.thread_id = t.id AND c.account_id = ?3)"
-    " ORDER BY t.started_at, t.id";
-static const char SQL_THREADS_CONTACT[] = "SELECT " THREAD_COLS THREAD_WHERE
-    "EXISTS (SELECT 1 FROM messages m JOIN message_contacts mc ON mc.message_id = m.id"
-    " WHERE m.thread_id = t.id AND mc.contact_id = ?3) ORDER BY t.started_at, t.id";
+/* On a user's calendar: the messages of that user's mailbox, when their calendar is open to the
+ * viewer; a thread sits on the first of them. */
+static const char SQL_THREADS_USER[] = "SELECT " MSG_COLS MSG_FROM USER_COPY("m.id")
+    " AND (SELECT " VISIBLE_O " FROM users o WHERE o.id = ?3)"
+    FIRST_OF_THREAD(USER_COPY("p.id")) " ORDER BY m.sent_at, m.id";
+/* On an account's or a contact's calendar: threads with a message the viewer sees that involves
+ * the account or contact, on the first message of the thread the viewer sees. */
+static const char SQL_THREADS_ACCOUNT[] = "SELECT " MSG_COLS MSG_FROM VIS_MSG("m.id", "?4")
+    FIRST_OF_THREAD(VIS_MSG("p.id", "?4"))
+    " AND EXISTS (SELECT 1 FROM messages q JOIN message_contacts mc ON mc.message_id = q.id"
+    " JOIN contacts c ON c.id = mc.contact_id WHERE q.thread_id = m.thread_id"
+    " AND c.account_id = ?3 AND " VIS_MSG("q.id", "?4") ") ORDER BY m.sent_at, m.id";
+static const char SQL_THREADS_CONTACT[] = "SELECT " MSG_COLS MSG_FROM VIS_MSG("m.id", "?4")
+    FIRST_OF_THREAD(VIS_MSG("p.id", "?4"))
+    " AND EXISTS (SELECT 1 FROM messages q JOIN message_contacts mc ON mc.message_id = q.id"
+    " WHERE q.thread_id = m.thread_id AND mc.contact_id = ?3 AND " VIS_MSG("q.id", "?4") ")"
+    " ORDER BY m.sent_at, m.id";
 static const char SQL_VISIBLE[] = "SELECT " VISIBLE_O " FROM users o WHERE o.id = ?3";
+static const char SQL_MSG_VISIBLE[] = "SELECT " VIS_MSG("?1", "?2");
+static const char SQL_APPT_VISIBLE[] = "SELECT " VIS_APPT("a", "?2") " FROM appointments a"
+    " WHERE a.id = ?1 AND a.hidden = 0";
 
 void cal_items_free(struct cal_items *l)
 {
@@ -173,4 +187,31 @@ int db_calendar_visible(struct db *db, int64_t owner_id, int64_t viewer_id)
 		ret = -1;
 	sqlite3_reset(st);
 	return ret;
+}
+
+/* Run a two-parameter yes/no query. Returns 1, 0 (also when no row), -1. */
+static int ask(struct db *db, const char *sql, int64_t a, int64_t b)
+{
+	sqlite3_stmt *st = db_stmt(db, sql);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, a);
+	sqlite3_bind_int64(st, 2, b);
+	int rc = sqlite3_step(st), ret = 0;
+	if (rc == SQLITE_ROW)
+		ret = sqlite3_column_int(st, 0) ? 1 : 0;
+	else if (rc != SQLITE_DONE)
+		ret = -1;
+	sqlite3_reset(st);
+	return ret;
+}
+
+int db_msg_visible(struct db *db, int64_t msg_id, int64_t viewer_id)
+{
+	return ask(db, SQL_MSG_VISIBLE, msg_id, viewer_id);
+}
+
+int db_appt_visible(struct db *db, int64_t appt_id, int64_t viewer_id)
+{
+	return ask(db, SQL_APPT_VISIBLE, appt_id, viewer_id);
 }

@@ -12,9 +12,10 @@ enum cal_scope { CAL_USER, CAL_ACCOUNT, CAL_CONTACT };
 
 struct cal_item {
 	enum cal_kind kind;
-	int64_t id;            /* appointment id, or the first message id of the thread */
+	int64_t id;            /* appointment id, or the id of that first message */
 	int64_t thread_id;     /* e-mail only */
-	int64_t start_at;      /* appointment start, or the thread's start */
+	int64_t start_at;      /* appointment start, or when the thread's first message the
+	                          viewer sees was sent */
 	int duration_min, all_day;
 	int detail;            /* 0: show only as Busy (appointments) / not at all (e-mail) */
 	char *title;           /* title or subject; owned */
@@ -38,5 +39,9 @@ int db_calendar_items(struct db *db, enum cal_scope scope, int64_t scope_id, int
 /* 1 if viewer may see the details of owner's calendar (own, public, or shared), 0 if not,
  * -1 on error. */
 int db_calendar_visible(struct db *db, int64_t owner_id, int64_t viewer_id);
+/* The rule of core/visibility.h for one message / one appointment: 1 if viewer may see it
+ * (0 also when there is no such row), -1 on error. */
+int db_msg_visible(struct db *db, int64_t msg_id, int64_t viewer_id);
+int db_appt_visible(struct db *db, int64_t appt_id, int64_t viewer_id);
 
 #endif

@@ -16,7 +16,7 @@ static const char SQL_EVENTS[] =
     " a.cancelled, a.updated_at, a.title, a.location,"
     " CASE WHEN a.note != '' THEN a.note ELSE a.description END"
     " FROM appointments a JOIN appointment_users au ON au.appointment_id = a.id"
-    " WHERE au.user_id = ?1 AND a.hidden = 0 AND a.start_at >= ?2 AND a.start_at < ?3"
+    " WHERE au.user_id = ?1 AND au.hidden = 0 AND a.hidden = 0 AND a.start_at >= ?2 AND a.start_at < ?3"
     " ORDER BY a.start_at, a.id";
 
 int db_feed_on(struct db *db, int64_t user_id, int *on)

@@ -24,7 +24,8 @@ struct feed_rows {
 	size_t n, cap;
 };
 void feed_rows_free(struct feed_rows *r);
-/* Appointments on the user's calendar (imported and CRM ones), not hidden, starting in
+/* Appointments on the user's calendar (imported and CRM ones): their own copies, not hidden
+ * by them (core/visibility.h), starting in
  * [from, to), by start. */
 int db_feed_events(struct db *db, int64_t user_id, int64_t from, int64_t to,
     struct feed_rows *out);

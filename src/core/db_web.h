@@ -38,8 +38,8 @@ enum web_access { ACCESS_NONE = 0, ACCESS_VIEW = 1, ACCESS_EDIT = 2 };
 
 /* Returns 0, 1 when not found (or hidden), -1 on error. */
 int db_web_appt_get(struct db *db, int64_t id, struct appt_view *a);
-/* What viewer may do with the appointment: edit when it is on their calendar (or they are an
- * admin), view when an owner's calendar is open to them. Returns the access or -1. */
+/* What viewer may do with the appointment: edit when their own copy is on their calendar, view
+ * when they may see another copy of it (core/visibility.h). Returns the access or -1. */
 int db_web_appt_access(struct db *db, int64_t id, int64_t viewer_id);
 /* Attendees: c[0] name, c[1] e-mail, c[2] phone (from the matching contact). Returns 0 or -1. */
 int db_web_appt_attendees(struct db *db, int64_t id, struct web_rows *out);
@@ -69,10 +69,11 @@ struct thread_msgs {
 void thread_msgs_free(struct thread_msgs *l);
 /* The thread of a message. Returns 0, 1 when not found, -1 on error. */
 int db_web_msg_thread_of(struct db *db, int64_t message_id, int64_t *thread_id);
-/* 1 if viewer may read the thread (their own, or an owner's calendar is open to them), 0 if
- * not, -1 on error. */
-int db_web_thread_visible(struct db *db, int64_t thread_id, int64_t viewer_id);
-/* Every message of the thread, oldest first; direction as seen by viewer. Returns 0 or -1. */
+/* 1 if user holds a copy (not hidden) of a message of the thread, 0 if not, -1 on error.
+ * (Whether a viewer may see a message is db_msg_visible, core/db_calendar.h.) */
+int db_web_thread_held(struct db *db, int64_t thread_id, int64_t user_id);
+/* The messages of the thread the viewer may see (core/visibility.h), oldest first; direction as
+ * seen by viewer. Returns 0 or -1. */
 int db_web_thread_messages(struct db *db, int64_t thread_id, int64_t viewer_id,
     struct thread_msgs *out);
 /* Set the Regarding of a thread / appointment. Returns 0 or -1. */

@@ -7,9 +7,7 @@
 #include "core/db_outbox.h"
 #include "core/db_web.h"
 #include "core/log.h"
-
-#define OWNERS_OF_A "(o.id = a.assigned_user_id OR o.id IN (SELECT user_id FROM" \
-	" appointment_users WHERE appointment_id = a.id))"
+#include "core/visibility.h"
 
 static const char SQL_GET[] =
     "SELECT a.id, coalesce(a.assigned_user_id, 0), coalesce(a.account_id, 0), a.start_at,"
@@ -23,11 +21,8 @@ static const char SQL_GET[] =
     "  ORDER BY c.id LIMIT 1))"
     " WHERE a.id = ? AND a.hidden = 0";
 static const char SQL_ACCESS[] =
-    "SELECT CASE WHEN EXISTS (SELECT 1 FROM users o WHERE o.id = ?2 AND " OWNERS_OF_A ") THEN 2"
-    " WHEN EXISTS (SELECT 1 FROM users o WHERE " OWNERS_OF_A " AND (o.id = ?2 OR"
-    "  o.calendar_privacy = 'public' OR EXISTS (SELECT 1 FROM calendar_shares s WHERE"
-    "  s.owner_id = o.id AND s.viewer_id = ?2))) THEN 1 ELSE 0 END"
-    " FROM appointments a WHERE a.id = ?1 AND a.hidden = 0";
+    "SELECT CASE WHEN " APPT_MINE("a", "?2") " THEN 2 WHEN " VIS_APPT("a", "?2") " THEN 1"
+    " ELSE 0 END FROM appointments a WHERE a.id = ?1 AND a.hidden = 0";
 static const char SQL_ATTENDEES[] =
     "SELECT coalesce(nullif(at.name, ''), (SELECT c.name FROM contact_emails ce JOIN contacts c"
     "  ON c.id = ce.contact_id WHERE ce.email = at.email LIMIT 1), at.email), at.email,"

@@ -19,7 +19,7 @@ struct reply_src {
 };
 void reply_src_free(struct reply_src *r);
 /* The message row msg_id as viewer sees it. Returns 0, 1 when there is none, -1. (Whether the
- * viewer may see its thread is the caller's check: db_web_thread_visible.) */
+ * viewer may see it is the caller's check: db_msg_visible.) */
 int db_web_mail_reply_src(struct db *db, int64_t msg_id, int64_t viewer_id, struct reply_src *r);
 
 struct sent_mail {

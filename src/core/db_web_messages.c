@@ -4,18 +4,22 @@
 
 #include "core/db_web.h"
 #include "core/log.h"
+#include "core/visibility.h"
 
 static const char SQL_THREAD_OF[] = "SELECT thread_id FROM messages WHERE id = ?";
-static const char SQL_VISIBLE[] =
-    "SELECT EXISTS (SELECT 1 FROM messages m JOIN message_users mu ON mu.message_id = m.id"
-    " JOIN users o ON o.id = mu.user_id WHERE m.thread_id = ?1 AND (o.id = ?2 OR"
-    " o.calendar_privacy = 'public' OR EXISTS (SELECT 1 FROM calendar_shares s WHERE"
-    " s.owner_id = o.id AND s.viewer_id = ?2)))";
+/* The messages of the thread the viewer may see, one by one; direction from the viewer's own
+ * copy when they have one, else from a copy they see. */
 static const char SQL_MESSAGES[] =
     "SELECT m.id, m.sent_at, m.subject, m.from_name, m.from_email, m.to_list, m.cc_list,"
-    " m.body_text, coalesce((SELECT direction FROM message_users WHERE message_id = m.id"
-    "  ORDER BY user_id = ?2 DESC LIMIT 1), 'received')"
-    " FROM messages m WHERE m.thread_id = ?1 ORDER BY m.sent_at, m.id";
+    " m.body_text, coalesce((SELECT direction FROM message_users mu WHERE mu.message_id = m.id"
+    "  AND mu.hidden = 0 AND " VIS_COPY("mu.user_id", "?2") " ORDER BY mu.user_id = ?2 DESC"
+    "  LIMIT 1), 'received')"
+    " FROM messages m WHERE m.thread_id = ?1 AND " VIS_MSG("m.id", "?2")
+    " ORDER BY m.sent_at, m.id";
+/* The viewer holds a copy of a message of the thread (theirs to file). */
+static const char SQL_HOLDS[] =
+    "SELECT EXISTS (SELECT 1 FROM messages m JOIN message_users mu ON mu.message_id = m.id"
+    " WHERE m.thread_id = ?1 AND mu.user_id = ?2 AND mu.hidden = 0)";
 static const char SQL_REGARDING[] = "UPDATE threads SET regarding = ?2 WHERE id = ?1";
 
 void thread_msgs_free(struct thread_msgs *l)
@@ -51,13 +55,13 @@ int db_web_msg_thread_of(struct db *db, int64_t message_id, int64_t *thread_id)
 	return ret;
 }
 
-int db_web_thread_visible(struct db *db, int64_t thread_id, int64_t viewer_id)
+int db_web_thread_held(struct db *db, int64_t thread_id, int64_t user_id)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_VISIBLE);
+	sqlite3_stmt *st = db_stmt(db, SQL_HOLDS);
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, thread_id);
-	sqlite3_bind_int64(st, 2, viewer_id);
+	sqlite3_bind_int64(st, 2, user_id);
 	int rc = sqlite3_step(st), ret = -1;
 	if (rc == SQLITE_ROW)
 		ret = sqlite3_column_int(st, 0) ? 1 : 0;

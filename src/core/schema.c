@@ -350,6 +350,14 @@ static const char m6_page_indexes[] =
 static const char m7_outbox_by_user[] =
 "CREATE INDEX outbox_by_user ON outbox(user_id, state, next_attempt_at);";
 
+/* Each user's copy of a mail or a meeting can be deleted (hidden) by that user alone; a later
+ * sync updates the copy in place and keeps it hidden. Threads on a calendar sit on the day of
+ * the first message the viewer may see, found by its send time. */
+static const char m8_copy_hidden[] =
+"ALTER TABLE appointment_users ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0;"
+"ALTER TABLE message_users ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0;"
+"CREATE INDEX messages_by_sent ON messages(sent_at);";
+
 const struct migration schema_migrations[] = {
 	{ "base schema", m1_base },
 	{ "outbox: folder set-up and leases", m2_outbox_lease },
@@ -358,5 +366,6 @@ const struct migration schema_migrations[] = {
 	{ "links: rate_limited_until", m5_rate_limited_until },
 	{ "indexes for the page paths", m6_page_indexes },
 	{ "outbox: by user", m7_outbox_by_user },
+	{ "copies: hidden per user; messages by send time", m8_copy_hidden },
 };
 const size_t schema_n_migrations = sizeof schema_migrations / sizeof schema_migrations[0];

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "core/addr.h"
+#include "core/db_calendar.h"
 #include "core/db_outbox.h"
 #include "core/db_web.h"
 #include "core/db_web_mail.h"
@@ -85,7 +86,7 @@ static int compose_load(struct ctx *c, struct compose *k, int post)
 	if (reply) {
 		if ((rc = db_web_msg_thread_of(c->db, reply, &thread)) != 0)
 			return rc == 1 ? 404 : 500;
-		if ((rc = db_web_thread_visible(c->db, thread, c->user.id)) != 1)
+		if ((rc = db_msg_visible(c->db, reply, c->user.id)) != 1)
 			return rc == 0 ? 403 : 500;
 		if ((rc = db_web_mail_reply_src(c->db, reply, c->user.id, &k->src)) != 0)
 			return rc == 1 ? 404 : 500;

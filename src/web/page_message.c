@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/db_calendar.h"
 #include "core/db_web.h"
 #include "core/timeutil.h"
 #include "web/outbox_view.h"
@@ -27,7 +28,8 @@ int page_message(struct ctx *c)
 		return 404;
 	if ((rc = db_web_msg_thread_of(c->db, id, &thread_id)) != 0)
 		return rc == 1 ? 404 : 500;
-	if ((rc = db_web_thread_visible(c->db, thread_id, c->user.id)) != 1)
+	/* the opened message itself must be one the viewer sees, not just one of its thread */
+	if ((rc = db_msg_visible(c->db, id, c->user.id)) != 1)
 		return rc == 0 ? 403 : 500;
 	if (db_web_thread_messages(c->db, thread_id, c->user.id, &msgs) != 0 || msgs.n == 0)
 		goto done;

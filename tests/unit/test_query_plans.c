@@ -197,7 +197,8 @@ static int run_pages(struct fx *f)
 	    db_web_account_contacts(f->db, f->acct_a, &rows) != 0 ||
 	    db_web_contact_get(f->db, f->john, &row) != 0 ||
 	    db_web_msg_thread_of(f->db, first, &thread) != 0 ||
-	    db_web_thread_visible(f->db, thread, f->alice) < 0 ||
+	    db_msg_visible(f->db, first, f->alice) < 0 ||
+	    db_web_thread_held(f->db, thread, f->alice) < 0 ||
 	    db_web_thread_messages(f->db, thread, f->alice, &msgs) != 0 ||
 	    db_web_thread_set_regarding(f->db, thread, "Quote 17") != 0)
 		goto out;
