@@ -50,9 +50,10 @@ int db_web_appt_set_crm_fields(struct db *db, int64_t id, const char *note,
  * queues the change for the owner's calendar. Returns 0 or -1. */
 int db_web_appt_set_fields(struct db *db, int64_t id, int64_t start_at, int duration_min,
     const char *time_zone, const char *location, const char *title, const char *type);
-/* Hide for good (imported: a later sync keeps it hidden; CRM: the delete is queued for the
- * owner's calendar). Returns 0 or -1. */
-int db_web_appt_hide(struct db *db, int64_t id);
+/* Hide user's own copy for good (a later sync keeps it hidden); the other users keep theirs.
+ * When no copy is left the appointment is hidden too. A CRM appointment deleted by its assigned
+ * user has the delete queued for that user's calendar. Returns 0 or -1. */
+int db_web_appt_hide(struct db *db, int64_t id, int64_t user_id);
 /* Queue an outgoing change for the appointment's assigned user through db_outbox_event (kind:
  * event_create, event_update, event_delete). Returns 0 or -1. */
 int db_web_outbox_event(struct db *db, int64_t appt_id, const char *kind);

@@ -36,9 +36,16 @@ static const char SQL_SET_CRM[] =
 static const char SQL_SET_FIELDS[] =
     "UPDATE appointments SET start_at = ?2, duration_min = ?3, time_zone = ?4, location = ?5,"
     " title = ?6, type = ?7, updated_at = ?8 WHERE id = ?1 AND source = 'crm'";
-static const char SQL_HIDE[] =
-    "UPDATE appointments SET hidden = 1, updated_at = ?2 WHERE id = ?1";
-static const char SQL_SOURCE[] = "SELECT source FROM appointments WHERE id = ?";
+/* The user's copy is hidden; a sync updating it later keeps it so. */
+static const char SQL_HIDE_COPY[] =
+    "INSERT INTO appointment_users (appointment_id, user_id, hidden) VALUES (?1, ?2, 1)"
+    " ON CONFLICT (appointment_id, user_id) DO UPDATE SET hidden = 1";
+/* When no copy is left on anyone's calendar the appointment itself is hidden for good. */
+static const char SQL_HIDE_LAST[] =
+    "UPDATE appointments SET hidden = 1, updated_at = ?2 WHERE id = ?1"
+    " AND NOT " APPT_HELD("appointments");
+static const char SQL_SOURCE[] =
+    "SELECT source, coalesce(assigned_user_id, 0) FROM appointments WHERE id = ?";
 static const char SQL_OWNER[] = "SELECT coalesce(assigned_user_id, 0) FROM appointments WHERE id = ?";
 static const char SQL_REGARDING[] = "UPDATE appointments SET regarding = ?2 WHERE id = ?1";
 
@@ -162,9 +169,10 @@ int db_web_outbox_event(struct db *db, int64_t appt_id, const char *kind)
 	return db_outbox_event(db, user_id, appt_id, k, NULL);
 }
 
-int db_web_appt_hide(struct db *db, int64_t id)
+int db_web_appt_hide(struct db *db, int64_t id, int64_t user_id)
 {
 	int crm = 0;
+	int64_t assigned = 0;
 	sqlite3_stmt *st = db_stmt(db, SQL_SOURCE);
 	if (!st)
 		return -1;
@@ -172,17 +180,25 @@ int db_web_appt_hide(struct db *db, int64_t id)
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		const unsigned char *s = sqlite3_column_text(st, 0);
 		crm = s && strcmp((const char *)s, "crm") == 0;
+		assigned = sqlite3_column_int64(st, 1);
 	}
 	sqlite3_reset(st);
 	if (db_begin(db) != 0)
 		return -1;
-	if (!(st = db_stmt(db, SQL_HIDE)))
+	if (!(st = db_stmt(db, SQL_HIDE_COPY)))
+		goto fail;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, user_id);
+	if (db_step_done(db, st) != 0)
+		goto fail;
+	if (!(st = db_stmt(db, SQL_HIDE_LAST)))
 		goto fail;
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int64(st, 2, time(NULL));
 	if (db_step_done(db, st) != 0)
 		goto fail;
-	if (crm && db_web_outbox_event(db, id, "event_delete") != 0)
+	/* a CRM appointment lives in its assigned user's external calendar: their delete goes there */
+	if (crm && assigned == user_id && db_web_outbox_event(db, id, "event_delete") != 0)
 		goto fail;
 	if (db_commit(db) != 0)
 		goto fail;

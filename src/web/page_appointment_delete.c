@@ -1,5 +1,5 @@
-/* Delete an appointment: hide it for good (a later sync keeps it hidden; a CRM one's delete is
- * queued for the owner's calendar). */
+/* Delete an appointment: hide the user's own copy for good (a later sync keeps it hidden; the
+ * colleagues who have it keep theirs; a CRM one's delete is queued for its owner's calendar). */
 #include <stdio.h>
 
 #include "core/db_web.h"
@@ -19,7 +19,7 @@ int page_appointment_delete(struct ctx *c)
 	int access = db_web_appt_access(c->db, id, c->user.id), status;
 	if (access != ACCESS_EDIT) {
 		status = access < 0 ? 500 : 403;
-	} else if (db_web_appt_hide(c->db, id) != 0) {
+	} else if (db_web_appt_hide(c->db, id, c->user.id) != 0) {
 		status = 500;
 	} else {
 		log_info("appointment %lld hidden by user %lld", (long long)id, (long long)c->user.id);
