@@ -12,6 +12,19 @@
 #define ALL_TIME_FROM (-((int64_t)1 << 40))
 #define ALL_TIME_TO ((int64_t)1 << 40)
 
+/* 1 if the user may change the Regarding of the item: an admin, or the owner of a copy of it
+ * (a message of the thread in their mailbox, the appointment on their calendar); 0 if not,
+ * -1 on error. */
+static int may_set_regarding(struct ctx *c, const struct cal_item *it)
+{
+	if (strcmp(c->user.role, "admin") == 0)
+		return 1;
+	if (it->kind == CAL_EMAIL)
+		return db_web_thread_held(c->db, it->thread_id, c->user.id);
+	int access = db_web_appt_access(c->db, it->id, c->user.id);
+	return access < 0 ? -1 : access == ACCESS_EDIT;
+}
+
 /* Save one Regarding. Returns an HTTP status (303 on success). */
 static int save_regarding(struct ctx *c, int64_t contact_id)
 {
@@ -23,7 +36,7 @@ static int save_regarding(struct ctx *c, int64_t contact_id)
 		return page_error(c, 400, "Regarding: up to 200 characters of plain text.");
 	/* Only items this page would show may be changed. */
 	struct cal_items items = { 0 };
-	int found = 0, rc = -1;
+	int found = 0, rc = -1, may = 0;
 	int64_t thread_id = 0;
 	if (db_calendar_items(c->db, CAL_CONTACT, contact_id, c->user.id, ALL_TIME_FROM,
 	    ALL_TIME_TO, &items) != 0)
@@ -34,11 +47,19 @@ static int save_regarding(struct ctx *c, int64_t contact_id)
 		    (it->kind == CAL_EMAIL) == (strcmp(kind, "email") == 0)) {
 			found = 1;
 			thread_id = it->thread_id;
+			may = may_set_regarding(c, it);
 		}
 	}
 	cal_items_free(&items);
+	if (may < 0)
+		return 500;
 	if (!found)
 		return 403;
+	if (!may) {
+		log_info("contact %lld: refused a Regarding change of %s %lld by user %lld",
+		    (long long)contact_id, kind, (long long)item, (long long)c->user.id);
+		return page_error(c, 403, "Only the owner of this item can change what it is regarding.");
+	}
 	if (strcmp(kind, "email") == 0)
 		rc = db_web_thread_set_regarding(c->db, thread_id, text);
 	else
@@ -88,6 +109,12 @@ int page_activities(struct ctx *c)
 		vrow_str(r, it->user_name);
 		vrow_int(r, (long)it->id);
 		vrow_str(r, it->regarding);
+		int may = may_set_regarding(c, it);
+		if (may < 0) {
+			vlist_free(l);
+			goto done;
+		}
+		vrow_int(r, may);
 	}
 	view_int(v, "count", (long)vlist_len(l));
 	view_list(v, "rows", l);
