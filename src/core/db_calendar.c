@@ -57,10 +57,12 @@ static const char SQL_THREADS_ACCOUNT[] = "SELECT " MSG_COLS MSG_FROM VIS_MSG("m
     " AND EXISTS (SELECT 1 FROM messages q JOIN message_contacts mc ON mc.message_id = q.id"
     " JOIN contacts c ON c.id = mc.contact_id WHERE q.thread_id = m.thread_id"
     " AND c.account_id = ?3 AND " VIS_MSG("q.id", "?4") ") ORDER BY m.sent_at, m.id";
-static const char SQL_THREADS_CONTACT[] = "SELECT " MSG_COLS MSG_FROM VIS_MSG("m.id", "?4")
-    FIRST_OF_THREAD(VIS_MSG("p.id", "?4"))
-    " AND EXISTS (SELECT 1 FROM messages q JOIN message_contacts mc ON mc.message_id = q.id"
-    " WHERE q.thread_id = m.thread_id AND mc.contact_id = ?3 AND " VIS_MSG("q.id", "?4") ")"
+/* A contact's threads are few: found from the contact first, which keeps the all-time list of
+ * the activities page from reading every message. */
+static const char SQL_THREADS_CONTACT[] = "SELECT " MSG_COLS MSG_FROM
+    "m.thread_id IN (SELECT q.thread_id FROM message_contacts mc JOIN messages q"
+    " ON q.id = mc.message_id WHERE mc.contact_id = ?3 AND " VIS_MSG("q.id", "?4") ")"
+    " AND " VIS_MSG("m.id", "?4") FIRST_OF_THREAD(VIS_MSG("p.id", "?4"))
     " ORDER BY m.sent_at, m.id";
 static const char SQL_VISIBLE[] = "SELECT " VISIBLE_O " FROM users o WHERE o.id = ?3";
 static const char SQL_MSG_VISIBLE[] = "SELECT " VIS_MSG("?1", "?2");
