@@ -11,6 +11,11 @@ static const char SQL_SECRET_GET[] =
     "SELECT feed_secret IS NOT NULL FROM users WHERE id = ?";
 static const char SQL_SECRET_SET[] = "UPDATE users SET feed_secret = ?2 WHERE id = ?1";
 static const char SQL_BY_SECRET[] = "SELECT id FROM users WHERE feed_secret = ?";
+/* A secret stored in clear before hashing (43 base64url characters, never a 64-digit hash): it
+ * still opens its feed once and is replaced by its hash then, so addresses users subscribed to
+ * keep working. A hash itself is never accepted as a secret. */
+static const char SQL_BY_CLEAR_SECRET[] =
+    "SELECT id FROM users WHERE feed_secret = ? AND length(feed_secret) != 64";
 static const char SQL_EVENTS[] =
     "SELECT a.ical_uid, a.recurrence_id, a.start_at, a.duration_min, a.all_day, a.time_zone,"
     " a.cancelled, a.updated_at, a.title, a.location,"
@@ -63,6 +68,19 @@ int db_feed_user_by_secret(struct db *db, const char *secret, int64_t *user_id)
 		ret = 0;
 	}
 	sqlite3_reset(st);
+	if (ret != 1 || strlen(secret) == 64 || !(st = db_stmt(db, SQL_BY_CLEAR_SECRET)))
+		return ret;
+	db_bind_text(st, 1, secret);
+	rc = sqlite3_step(st);
+	ret = rc == SQLITE_DONE ? 1 : -1;
+	if (rc == SQLITE_ROW) {
+		*user_id = sqlite3_column_int64(st, 0);
+		ret = 0;
+	}
+	sqlite3_reset(st);
+	if (ret == 0 && db_feed_secret_set(db, *user_id, secret) != 0)
+		log_warnx("feed: could not replace user %lld's clear secret by its hash",
+		    (long long)*user_id);
 	return ret;
 }
 

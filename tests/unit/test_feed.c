@@ -7,6 +7,7 @@
 
 #include <libical/ical.h>
 
+#include "core/crypto.h"
 #include "core/db.h"
 #include "core/db_feed.h"
 #include "core/feed_ics.h"
@@ -155,6 +156,39 @@ static void test_feed_leaves_out_hidden_old_and_others(void)
 	CHECK(dave_has);
 }
 
+/* A secret stored in clear by an older version still opens its feed, once, and is then kept as
+ * its hash; a stored hash is never taken as a secret. */
+static void test_feed_clear_secret_is_upgraded(void)
+{
+	struct db *db = db_with_calendar();
+	CHECK(db);
+	const char *clear = "Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MGFiY2RlZmdoaWpr";   /* 43 characters */
+	char hash[65];
+	int64_t user = 0;
+	char *stored = NULL;
+	crypto_sha256_hex(clear, strlen(clear), hash);
+	int set = sqlite3_exec(db->h, "UPDATE users SET feed_secret = "
+	    "'Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MGFiY2RlZmdoaWpr' WHERE id = 1", NULL, NULL, NULL);
+	int r1 = db_feed_user_by_secret(db, clear, &user);
+	sqlite3_stmt *q = NULL;
+	sqlite3_prepare_v2(db->h, "SELECT feed_secret FROM users WHERE id = 1", -1, &q, NULL);
+	if (q && sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
+		stored = strdup((const char *)sqlite3_column_text(q, 0));
+	sqlite3_finalize(q);
+	int64_t by_hash = 0;
+	int r2 = db_feed_user_by_secret(db, clear, &user);
+	int r3 = db_feed_user_by_secret(db, hash, &by_hash);   /* the hash itself opens nothing */
+	db_close(db);
+	CHECK_INT(set, SQLITE_OK);
+	CHECK_INT(r1, 0);
+	CHECK_INT(user, 1);
+	CHECK(stored && strcmp(stored, hash) == 0);
+	CHECK_INT(r2, 0);
+	CHECK_INT(r3, 1);
+	CHECK_INT(by_hash, 0);
+	free(stored);
+}
+
 static void test_feed_secret_lookup(void)
 {
 	struct db *db = db_with_calendar();
@@ -205,5 +239,5 @@ static void test_empty_feed_is_a_valid_calendar(void)
 }
 
 T_MAIN(T(test_feed_parses_back_with_the_users_appointments), T(test_feed_text_follows_rfc5545_lines),
-    T(test_feed_leaves_out_hidden_old_and_others), T(test_feed_secret_lookup),
+    T(test_feed_leaves_out_hidden_old_and_others), T(test_feed_secret_lookup), T(test_feed_clear_secret_is_upgraded),
     T(test_empty_feed_is_a_valid_calendar))
