@@ -15,6 +15,7 @@
 #include "core/app.h"
 #include "core/crypto.h"
 #include "core/log.h"
+#include "core/netguard.h"
 #include "web/page_cache.h"
 #include "web/server.h"
 
@@ -74,6 +75,11 @@ int main(int argc, char **argv)
 	const char *path = app_config_path(&argc, argv);
 	if (config_load(path, &cfg, err, sizeof err) != 0) {
 		fprintf(stderr, "crm.fcgi: %s\n", err);
+		return 1;
+	}
+	if (netguard_configure(cfg.allow_hosts, err, sizeof err) != 0) {   /* checked by the load */
+		fprintf(stderr, "crm.fcgi: %s\n", err);
+		config_free(&cfg);
 		return 1;
 	}
 	if (crypto_init() != 0 || FCGX_Init() != 0) {

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "core/app.h"
+#include "core/netguard.h"
 
 const char *app_config_path(int *argc, char **argv)
 {
@@ -28,6 +29,8 @@ int app_open(const char *config_path, int create_key, struct app *app, char *err
 	memset(app, 0, sizeof *app);
 	if (config_load(config_path, &app->cfg, err, errlen) != 0)
 		return -1;
+	if (netguard_configure(app->cfg.allow_hosts, err, errlen) != 0)
+		goto fail;
 	if (crypto_key_load(app->cfg.secret_key_file, create_key, app->key, err, errlen) != 0)
 		goto fail;
 	if (!(app->db = db_open(app->cfg.database, err, errlen)))

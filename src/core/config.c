@@ -8,6 +8,7 @@
 #include <ini.h>
 
 #include "core/config.h"
+#include "core/netguard.h"
 
 enum ctype { C_STR, C_INT, C_PSTR };  /* C_PSTR: a const char * inside a provider_cfg */
 
@@ -41,6 +42,7 @@ static const struct ckey config_keys[] = {
 	I("sync", "subscribe_insecure", subscribe_insecure, "0", 0, 1),
 	I("sync", "workers", sync_workers, "8", 1, 256),
 	I("sync", "op_timeout_s", op_timeout_s, "60", 1, 3600),
+	S("security", "allow_hosts", allow_hosts, ""),
 	P("google", google, "client_id", client_id, ""),
 	P("google", google, "client_secret", client_secret, ""),
 	P("google", google, "auth_url", auth_url, "https://accounts.google.com/o/oauth2/v2/auth"),
@@ -125,8 +127,15 @@ static int config_handler(void *user, const char *section, const char *name, con
 		const struct ckey *k = &config_keys[i];
 		if (strcmp(k->section, section) != 0 || strcmp(k->name, name) != 0)
 			continue;
+		if (strcmp(section, "security") == 0 && strcmp(name, "allow_hosts") == 0) {
+			struct netguard_rules *r = netguard_rules_parse(value, why, sizeof why);
+			if (!r)
+				goto bad;
+			netguard_rules_free(r);
+		}
 		if (config_set(c->cfg, k, value, why, sizeof why) == 0)
 			return 1;
+bad:
 		snprintf(c->err, c->errlen, "%s:%d: %s.%s: %s", c->path, lineno, section, name, why);
 		c->failed = 1;
 		return 0;

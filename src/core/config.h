@@ -21,6 +21,7 @@ struct config {
 	int session_hours;       /* web session lifetime */
 	int page_cache;          /* 1: keep rendered calendar pages while the database is unchanged */
 	char *company_time_zone; /* default time zone for new users */
+	char *allow_hosts;       /* [security] servers users may name although private (netguard.h) */
 	struct provider_cfg google, microsoft, nylas;
 	char *path;              /* the file this came from; owned */
 };

@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "core/log.h"
+#include "core/netguard.h"
 #include "providers/caldav.h"
 #include "providers/caldav_push.h"
 #include "providers/davxml.h"
@@ -23,6 +24,7 @@ struct pass {
 	int64_t link;
 	char *target;           /* URL of the request in flight */
 	char *userpwd;
+	char *auth_url;         /* caldav_auth_url(): the origin userpwd may go to */
 	char *cal;              /* calendar collection URL */
 	int first;              /* no cursor: record the state, import nothing */
 	char *old_cursor;       /* committed with intermediate pages */
@@ -35,6 +37,7 @@ struct pass {
 	struct event_list deleted;   /* committed with the last page */
 	int truncated;          /* the server cut the sync report (507): ask again */
 	int redirects;
+	int warned_auth;        /* logged once that a request went without the password */
 	int sync_failed;        /* the sync report got a 5xx once already */
 	int64_t ws, we;
 	struct caldav_push *push;   /* set when this pass pushes an outbox item (caldav_push.c) */
@@ -83,6 +86,7 @@ static void caldav_end(struct pass *p)
 		return;
 	free(p->target);
 	free(p->userpwd);
+	free(p->auth_url);
 	free(p->cal);
 	free(p->old_cursor);
 	free(p->token);
@@ -107,6 +111,16 @@ static char *userpwd_of(const struct prov_link *l)
 	json_decref(s);
 	json_decref(k);
 	return r;
+}
+
+char *caldav_auth_url(const struct prov_link *l)
+{
+	json_t *s = json_loads(l->settings ? l->settings : "{}", 0, NULL);
+	char *u = jdup(s, "caldav_url");
+	if (!u)
+		u = jdup(s, "calendar_url");
+	json_decref(s);
+	return u;
 }
 
 /* Read the cursor into p; -1 when it is not one of ours. */
@@ -145,6 +159,7 @@ static int caldav_begin(const struct prov_link *l, enum stream s, const char *cu
 	p->ws = l->since > 0 ? l->since : (int64_t)now - 30 * 86400;
 	p->we = (int64_t)now + 365 * 86400;
 	p->userpwd = userpwd_of(l);
+	p->auth_url = caldav_auth_url(l);
 	if (cursor && *cursor) {
 		if (load_cursor(p, cursor) < 0) {
 			log_warnx("caldav link %lld: unreadable cursor, resync", (long long)l->id);
@@ -190,17 +205,24 @@ static int fill_req(struct pass *p, struct http_req *req, const char *method, co
 	memset(req, 0, sizeof *req);
 	req->method = method;
 	req->url = strdup(p->target);
+	req->guard = 1;
 	req->headers = calloc(3, sizeof *req->headers);
 	req->body = body;
 	req->body_len = body ? strlen(body) : 0;
-	req->userpwd = p->userpwd ? strdup(p->userpwd) : NULL;
+	int auth = p->userpwd && netguard_same_origin(p->target, p->auth_url);
+	if (p->userpwd && !auth && !p->warned_auth) {
+		p->warned_auth = 1;
+		log_warnx("caldav link %lld: %s is not where the password was given (%s): asked "
+		    "without it", (long long)p->link, p->target, p->auth_url ? p->auth_url : "?");
+	}
+	req->userpwd = auth ? strdup(p->userpwd) : NULL;
 	if (req->headers) {
 		req->headers[0] = strdup("Content-Type: application/xml; charset=utf-8");
 		if (asprintf(&req->headers[1], "Depth: %s", depth) < 0)
 			req->headers[1] = NULL;
 	}
 	if (!req->url || !body || !req->headers || !req->headers[0] || !req->headers[1] ||
-	    (p->userpwd && !req->userpwd)) {
+	    (auth && !req->userpwd)) {
 		http_req_clear(req);
 		return PROV_TEMP;
 	}
@@ -666,9 +688,12 @@ static int push_req(const struct prov_link *l, struct http_req *req, const char 
 	memset(req, 0, sizeof *req);
 	req->method = method;
 	req->url = url;
+	req->guard = 1;
 	req->body = body;
 	req->body_len = body ? strlen(body) : 0;
-	req->userpwd = userpwd_of(l);
+	char *auth_url = caldav_auth_url(l);
+	req->userpwd = url && netguard_same_origin(url, auth_url) ? userpwd_of(l) : NULL;
+	free(auth_url);
 	req->headers = calloc(3, sizeof *req->headers);
 	int n = 0;
 	if (req->headers && h1)

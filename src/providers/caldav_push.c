@@ -6,6 +6,7 @@
 #include <jansson.h>
 
 #include "core/log.h"
+#include "core/netguard.h"
 #include "providers/caldav.h"
 #include "providers/caldav_push.h"
 #include "providers/ical.h"
@@ -27,6 +28,7 @@ struct caldav_push {
 	int64_t link;
 	int known;              /* the event had been pushed or pulled before */
 	char *url, *del_url, *pid, *userpwd, *body, *etag;
+	char *auth_url;          /* caldav_auth_url(): where userpwd may go */
 	struct push_result *res;
 };
 
@@ -38,6 +40,7 @@ void caldav_push_free(struct caldav_push *p)
 	free(p->del_url);
 	free(p->pid);
 	free(p->userpwd);
+	free(p->auth_url);
 	free(p->body);
 	free(p->etag);
 	free(p);
@@ -86,6 +89,7 @@ int caldav_push_new(const struct prov_link *l, const struct push_item *it,
 	p->res = res;
 	p->known = it->provider_id != NULL;
 	p->userpwd = userpwd_of(l);
+	p->auth_url = caldav_auth_url(l);
 	p->etag = it->etag ? strdup(it->etag) : NULL;
 	if (uid && *uid) {
 		p->url = caldav_event_url(l, it->cursor, uid);
@@ -139,7 +143,9 @@ static int emit(struct caldav_push *p, struct http_req *req)
 		cond = NULL;
 	req->method = put ? "PUT" : p->st == P_DELETE ? "DELETE" : "GET";
 	req->url = strdup(p->st == P_DELETE ? p->del_url : p->url);
-	req->userpwd = p->userpwd ? strdup(p->userpwd) : NULL;
+	req->guard = 1;
+	int auth = p->userpwd && req->url && netguard_same_origin(req->url, p->auth_url);
+	req->userpwd = auth ? strdup(p->userpwd) : NULL;
 	req->headers = calloc(3, sizeof *req->headers);
 	if (req->headers && put)
 		req->headers[n++] = strdup("Content-Type: text/calendar; charset=utf-8");
@@ -154,7 +160,7 @@ static int emit(struct caldav_push *p, struct http_req *req)
 	for (int i = 0; req->headers && i < n; i++)
 		if (!req->headers[i])
 			goto fail;
-	if (!req->url || !req->headers || (put && !req->body) || (p->userpwd && !req->userpwd))
+	if (!req->url || !req->headers || (put && !req->body) || (auth && !req->userpwd))
 		goto fail;
 	return STEP_MORE;
 fail:

@@ -24,4 +24,9 @@ int caldav_push_step(struct caldav_push *p, const struct http_resp *resp, struct
     long *retry_after);
 void caldav_push_free(struct caldav_push *p);
 
+/* The URL the link's password was given for: settings' caldav_url, else calendar_url
+ * (malloc'd, NULL when neither). Basic auth goes only to its origin (netguard_same_origin), never
+ * to another host a redirect or a discovered href points at. Defined in caldav.c. */
+char *caldav_auth_url(const struct prov_link *l);
+
 #endif

@@ -7,12 +7,15 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
 
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <libetpan/libetpan.h>
 
 #include "core/log.h"
+#include "core/netguard.h"
 #include "providers/imap.h"
 #include "providers/mime.h"
 
@@ -122,6 +125,41 @@ out:
 	return rc;
 }
 
+/* TLS: the server name goes out as SNI unless it is an address literal. */
+static void set_server_name(struct mailstream_ssl_context *ctx, void *host)
+{
+	unsigned char a[16];
+	if (inet_pton(AF_INET, host, a) != 1 && inet_pton(AF_INET6, host, a) != 1)
+		mailstream_ssl_set_server_name(ctx, host);
+}
+
+/* Connect s to the server through the address guard (netguard.h): the host is looked up once,
+ * the socket goes to an address the guard permits, and libetpan gets that socket (plain or
+ * TLS with the typed name for SNI; verify_peer() checks the certificate against it). Returns
+ * a libetpan result; MAILIMAP_ERROR_CONNECTION_REFUSED with err set when no socket came. */
+static int guarded_connect(mailimap *s, const struct imap_login *lg, uint16_t port, char *err,
+    size_t errlen)
+{
+	char host[256];
+	size_t n = strlen(lg->host);
+	if (n >= 2 && lg->host[0] == '[' && lg->host[n - 1] == ']')
+		snprintf(host, sizeof host, "%.*s", (int)(n - 2), lg->host + 1);
+	else
+		snprintf(host, sizeof host, "%s", lg->host);
+	int timeout = lg->timeout_s > 0 ? lg->timeout_s : 30;
+	int fd = netguard_connect(host, port, timeout * 1000, err, errlen);
+	if (fd < 0)
+		return MAILIMAP_ERROR_CONNECTION_REFUSED;
+	mailstream *ms = lg->tls ?
+	    mailstream_ssl_open_with_callback_timeout(fd, timeout, set_server_name, host) :
+	    mailstream_socket_open_timeout(fd, timeout);
+	if (!ms) {
+		close(fd);
+		return lg->tls ? MAILIMAP_ERROR_SSL : MAILIMAP_ERROR_STREAM;
+	}
+	return mailimap_connect(s, ms);   /* s owns ms from here, also on failure */
+}
+
 int imap_open(const struct imap_login *lg, struct imap_conn **out, char *err, size_t errlen)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -141,11 +179,11 @@ int imap_open(const struct imap_login *lg, struct imap_conn **out, char *err, si
 	}
 	mailimap_set_timeout(c->s, lg->timeout_s > 0 ? lg->timeout_s : 30);
 	uint16_t port = (uint16_t)(lg->port > 0 ? lg->port : lg->tls ? 993 : 143);
-	r = lg->tls ? mailimap_ssl_connect(c->s, lg->host, port) :
-	    mailimap_socket_connect(c->s, lg->host, port);
+	r = guarded_connect(c->s, lg, port, err, errlen);
 	if (r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED && r != MAILIMAP_NO_ERROR) {
-		snprintf(err, errlen, "cannot connect to %s:%u (%s, error %d)", lg->host, port,
-		    lg->tls ? "TLS" : "plain", r);
+		if (r != MAILIMAP_ERROR_CONNECTION_REFUSED)
+			snprintf(err, errlen, "cannot connect to %s:%u (%s, error %d)", lg->host, port,
+			    lg->tls ? "TLS" : "plain", r);
 		char key[96];
 		snprintf(key, sizeof key, "imap connect %s %s:%u", lg->user, lg->host, port);
 		log_warnx_limited(key, "imap %s: %s", lg->user, err);

@@ -138,6 +138,8 @@ struct http_req {
 	size_t body_len;
 	char *userpwd;              /* "user:password" for basic auth, or NULL */
 	long timeout_ms;            /* 0: the engine's default */
+	int guard;                  /* the URL came from a user (CalDAV): connect only where the
+	                             * address guard permits (core/netguard.h) */
 };
 
 /* The answer to an http_req; owned by the engine, valid during the step() call that gets it. */

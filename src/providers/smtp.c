@@ -7,6 +7,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "core/netguard.h"
 #include "providers/smtp.h"
 
 #define MAX_RCPTS 100
@@ -139,6 +140,7 @@ int smtp_send(const struct smtp_conf *c, const char *from, const char *const *rc
 	struct upload up = { raw, len };
 	char *mail_from = angle(from);
 	CURL *h = NULL;
+	struct netguard_curl guard = { 0 };
 	int rc = PROV_PERM, loop = smtp_host_is_loopback(c->host);
 	long code = 0;
 
@@ -171,6 +173,11 @@ int smtp_send(const struct smtp_conf *c, const char *from, const char *const *rc
 		goto out;
 	}
 	curl_easy_setopt(h, CURLOPT_URL, url);
+	if (netguard_curl(h, url, &guard) < 0) {
+		snprintf(err, errlen, "no usable smtp_host in the link settings");
+		goto out;
+	}
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
 	curl_easy_setopt(h, CURLOPT_MAIL_FROM, mail_from);
 	curl_easy_setopt(h, CURLOPT_MAIL_RCPT, to);
 	curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
@@ -195,8 +202,8 @@ int smtp_send(const struct smtp_conf *c, const char *from, const char *const *rc
 		rc = PROV_OK;
 		goto out;
 	}
-	rc = classify(cc, code);
-	snprintf(err, errlen, "SMTP %s:%d: %s%s%s", c->host, port,
+	rc = guard.refused ? PROV_PERM : classify(cc, code);
+	snprintf(err, errlen, "SMTP %s:%d: %s%s%s", c->host, port, guard.refused ? guard.why :
 	    *errbuf ? errbuf : curl_easy_strerror(cc), code ? ", reply " : "", "");
 	if (code) {
 		size_t used = strlen(err);
@@ -205,6 +212,7 @@ int smtp_send(const struct smtp_conf *c, const char *from, const char *const *rc
 out:
 	if (h)
 		curl_easy_cleanup(h);
+	netguard_curl_free(&guard);
 	curl_slist_free_all(to);
 	free(mail_from);
 	return rc;

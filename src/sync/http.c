@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "core/netguard.h"
 #include "sync/http.h"
 
 struct http_xfer {
@@ -21,6 +22,7 @@ struct http_xfer {
 	long retry_after;
 	CURLcode result;
 	char errbuf[CURL_ERROR_SIZE];
+	struct netguard_curl guard;   /* used when req.guard */
 	struct http_xfer *next;       /* in the done list */
 	struct http_xfer *a_prev, *a_next;   /* in the active list */
 };
@@ -59,6 +61,7 @@ static void xfer_free(struct http_xfer *x)
 	free(x->body);
 	free(x->etag);
 	free(x->location);
+	netguard_curl_free(&x->guard);
 	free(x);
 }
 
@@ -179,6 +182,8 @@ static int xfer_setup(struct http_xfer *x)
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "crm-sync");
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (x->req.guard && netguard_curl(e, x->req.url, &x->guard) < 0)
+		return -1;
 	if (x->req.userpwd) {
 		curl_easy_setopt(e, CURLOPT_USERPWD, x->req.userpwd);
 		curl_easy_setopt(e, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
@@ -287,7 +292,7 @@ struct http_xfer *http_pool_done(struct http_pool *p, void **owner, struct http_
 		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &resp->status);
 	} else {
 		resp->status = 0;
-		resp->error = x->too_big ? "response too large" :
+		resp->error = x->too_big ? "response too large" : x->guard.refused ? x->guard.why :
 		    x->errbuf[0] ? x->errbuf : curl_easy_strerror(x->result);
 	}
 	resp->body = x->body ? x->body : "";

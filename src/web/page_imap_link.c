@@ -10,10 +10,16 @@
 
 #include "core/addr.h"
 #include "core/log.h"
+#include "core/netguard.h"
 #include "providers/imap.h"
 #include "web/link_save.h"
 
 #define PROBE_TIMEOUT_S 10
+/* Every way a connection can fail gets these words: refused by the address guard, unknown
+ * host, closed port, timeout, TLS, or an HTTP status, so the form tells nothing of what
+ * listens where. */
+static const char CONNECT_FAILED[] = "Could not connect with these settings: check the server "
+    "names, the ports, TLS and the CalDAV URL.";
 
 struct imap_form {
 	const char *email, *host, *user, *caldav, *smtp_host;
@@ -76,9 +82,11 @@ static const char *caldav_probe(const char *url, const char *user, const char *p
 	    "<d:propfind xmlns:d=\"DAV:\"><d:prop><d:current-user-principal/></d:prop></d:propfind>";
 	CURL *h = curl_easy_init();
 	struct curl_slist *hdr = NULL;
+	struct netguard_curl guard;
 	long code = 0;
 	if (!h)
 		return "The CalDAV test could not run; try again.";
+	netguard_curl(h, url, &guard);
 	hdr = curl_slist_append(hdr, "Depth: 0");
 	hdr = curl_slist_append(hdr, "Content-Type: application/xml; charset=utf-8");
 	curl_easy_setopt(h, CURLOPT_URL, url);
@@ -97,12 +105,14 @@ static const char *caldav_probe(const char *url, const char *user, const char *p
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
 	curl_slist_free_all(hdr);
 	curl_easy_cleanup(h);
-	if (rc != CURLE_OK)
-		snprintf(msg, msglen, "Could not reach the CalDAV server: %s.", curl_easy_strerror(rc));
-	else if (code == 401 || code == 403)
+	if (rc != CURLE_OK || code < 200 || code >= 300)
+		log_info("CalDAV test of %s: %s (HTTP %ld)", url, guard.refused ? guard.why :
+		    curl_easy_strerror(rc), code);
+	netguard_curl_free(&guard);
+	if (rc == CURLE_OK && (code == 401 || code == 403))
 		snprintf(msg, msglen, "CalDAV login refused: check the username and app password.");
-	else if (code < 200 || code >= 300)
-		snprintf(msg, msglen, "The CalDAV URL answered HTTP %ld; check the URL.", code);
+	else if (rc != CURLE_OK || code < 200 || code >= 300)
+		snprintf(msg, msglen, "%s", CONNECT_FAILED);
 	else
 		return NULL;
 	return msg;
@@ -122,7 +132,8 @@ static void read_form(struct ctx *c, struct imap_form *f, char *addr, size_t add
 	f->smtp_port = sport && !f_invalid(c, "smtp_port") ? (int)parse_id(sport) : 0;
 	if (!f->email || !addr_normalize(f->email, addr, addrlen) || !addr_valid(addr))
 		f->errors[f->n_errors++] = "Enter the mailbox's e-mail address.";
-	if (!f->host || !*f->host || f_invalid(c, "imap_host") || strpbrk(f->host, " /:@"))
+	if (!f->host || !*f->host || f_invalid(c, "imap_host") || strpbrk(f->host, " /@") ||
+	    (strchr(f->host, ':') && (f->host[0] != '[' || f->host[strlen(f->host) - 1] != ']')))
 		f->errors[f->n_errors++] = "Enter the IMAP server's host name (like imap.example.com).";
 	if (f_invalid(c, "imap_port") || f_invalid(c, "smtp_port"))
 		f->errors[f->n_errors++] = "A port is a number from 1 to 65535.";
@@ -166,7 +177,8 @@ static const char *probe(const struct imap_form *f, const char *user, const char
 		return msg;
 	}
 	if (rc != PROV_OK) {
-		snprintf(msg, msglen, "Could not log in to the IMAP server (%s).", err);
+		log_info("IMAP test of %s: %s", f->host, err);
+		snprintf(msg, msglen, "%s", CONNECT_FAILED);
 		return msg;
 	}
 	if (f->caldav && *f->caldav)
