@@ -46,6 +46,7 @@ try:
     srv = start_radicale(user="demo", password="secret")
     dc = Dovecot({"demo": "secret"})
     dc.start()
+    st.allow("127.0.0.1:%d" % sink_port, "127.0.0.1:%d" % dc.port, srv.base_url)
     out = st.ctl("link-imap", "demo@example.com", "--imap-host", "127.0.0.1", "--imap-port",
                  str(dc.port), "--username", "demo", "--caldav-url", srv.base_url, input="secret\n")
     link = int(re.search(r"link (\d+) added", out).group(1))

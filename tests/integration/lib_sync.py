@@ -17,6 +17,7 @@ import sqlite3
 import subprocess
 import tempfile
 import time
+import urllib.parse
 import uuid
 from email.utils import formatdate
 
@@ -24,16 +25,42 @@ ROOT = os.environ.get("CRM_ROOT", os.path.join(os.path.dirname(os.path.abspath(_
 BIN = os.environ.get("CRM_BIN", os.path.join(ROOT, "build-san", "bin"))
 
 
+ALLOW_MARK = "\n# the test's own servers\n[security]\n"
+
+
 class SyncEnv:
     def __init__(self, poll_interval=900):
         self.dir = tempfile.mkdtemp(prefix="crm-sync-test-")
         self.conf = os.path.join(self.dir, "crm.conf")
-        with open(self.conf, "w") as f:
-            f.write("[core]\ndatabase = crm.db\nsecret_key_file = secret.key\n"
-                    "[sync]\npoll_interval = %d\n" % poll_interval)
+        self.poll_interval = poll_interval
+        self.allowed = []   # [security] allow_hosts: exactly the test's own servers
+        self._write_conf()
         self.db = os.path.join(self.dir, "crm.db")
         self.ctl("init")
         self.daemons = []
+
+    def _write_conf(self):
+        """crm.conf with what tests appended kept, and allow_hosts last."""
+        text = ("[core]\ndatabase = crm.db\nsecret_key_file = secret.key\n"
+                "[sync]\npoll_interval = %d\n" % self.poll_interval)
+        if os.path.exists(self.conf):
+            with open(self.conf) as f:
+                text = f.read().split(ALLOW_MARK)[0]
+        with open(self.conf, "w") as f:
+            f.write(text)
+            if self.allowed:
+                f.write(ALLOW_MARK + "allow_hosts = %s\n" % ", ".join(self.allowed))
+
+    def allow(self, *servers):
+        """Let crm-sync reach these servers of the test ("127.0.0.1:PORT" or a URL): every
+        server on loopback is refused by the address guard unless allow_hosts names it."""
+        for s in servers:
+            if "://" in s:
+                u = urllib.parse.urlsplit(s)
+                s = "%s:%d" % (u.hostname, u.port or (443 if u.scheme == "https" else 80))
+            if s not in self.allowed:
+                self.allowed.append(s)
+        self._write_conf()
 
     def ctl(self, *args, stdin=None):
         r = subprocess.run([os.path.join(BIN, "crmctl"), "-c", self.conf] + list(args),
@@ -62,8 +89,10 @@ class SyncEnv:
         args = ["link-imap", user_email]
         if imap_port:
             args += ["--imap-host", "127.0.0.1", "--imap-port", str(imap_port)]
+            self.allow("127.0.0.1:%d" % imap_port)
         if caldav_url:
             args += ["--caldav-url", caldav_url]
+            self.allow(caldav_url)
         if username:
             args += ["--username", username]
         if address:

@@ -335,6 +335,9 @@ time_zone = America/Chicago
 """
 
 
+ALLOW_MARK = "\n# the test's own servers\n[security]\n"
+
+
 class Stack:
     """crm.fcgi + nginx on a temp database. stop() kills both and removes the dir (unless
     CRM_KEEP is set); problems() lists sanitizer reports and unclean exits."""
@@ -376,6 +379,24 @@ class Stack:
         except BaseException:
             self.stop()
             raise
+
+    def allow(self, *servers):
+        """Name the test's own servers ("127.0.0.1:PORT" or a URL) in [security] allow_hosts
+        of crm.conf, for the programs started after this (crm-sync, crmctl): the address
+        guard refuses every loopback server it does not name."""
+        import urllib.parse
+        self.allowed = getattr(self, "allowed", [])
+        for v in servers:
+            if "://" in v:
+                u = urllib.parse.urlsplit(v)
+                v = "%s:%d" % (u.hostname, u.port or (443 if u.scheme == "https" else 80))
+            if v not in self.allowed:
+                self.allowed.append(v)
+        with open(self.conf) as f:
+            text = f.read()
+        text = text.split(ALLOW_MARK)[0]
+        with open(self.conf, "w") as f:
+            f.write(text + ALLOW_MARK + "allow_hosts = %s\n" % ", ".join(self.allowed))
 
     def ctl(self, *args, input=None):
         """Run crmctl on this stack's config; returns stdout, raises on failure."""

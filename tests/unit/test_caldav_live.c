@@ -13,6 +13,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "live_allow.h"
 #include "providers/caldav.h"
 
 #include "live_http.h"
@@ -156,6 +157,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (live_allow(url, getenv("CALDAV_TEST_CALENDAR"), NULL) != 0)
+		return 1;
 	json_t *set = json_pack("{s:s, s:s?, s:s?}", "caldav_url", url, "username",
 	    getenv("CALDAV_TEST_USER"), "calendar_url", getenv("CALDAV_TEST_CALENDAR"));
 	json_t *sec = json_pack("{s:s?}", "password", getenv("CALDAV_TEST_PASS"));

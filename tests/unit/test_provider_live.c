@@ -19,6 +19,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "live_allow.h"
 #include "providers/google.h"
 #include "providers/graph.h"
 #include "providers/mime.h"
@@ -378,6 +379,8 @@ int main(int argc, char **argv)
 	}
 	live_cap_ms = getenv("PROVIDER_TEST_TIMEOUT_MS") ? atol(getenv("PROVIDER_TEST_TIMEOUT_MS")) : 0;
 	curl_global_init(CURL_GLOBAL_ALL);
+	if (live_allow(base, NULL) != 0)
+		return 1;
 	cfg_of(prov, base, &cfg, bufs);
 	int rc = strcmp(argv[1], "link") == 0 ? run_link(&cfg, prov, argv[2], secret_file) :
 	    strcmp(argv[1], "push") == 0 ? run_push(&cfg, prov, argc, argv, secret_file) :

@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "t.h"
+#include "live_allow.h"
 #include "sync_fixture.h"
 #include "core/appointments.h"
 #include "core/db_outbox.h"
@@ -447,6 +448,10 @@ static int setup(void)
 
 int main(void)
 {
+	if (live_allow(getenv("PUSH_TEST_CALENDAR") ? getenv("PUSH_TEST_CALENDAR") : "",
+	    getenv("PUSH_TEST_IMAP_PORT") ? getenv("PUSH_TEST_IMAP_PORT") : "",
+	    getenv("PUSH_TEST_SMTP_PORT") ? getenv("PUSH_TEST_SMTP_PORT") : "", NULL) != 0)
+		return 1;
 	static const struct t_case cases[] = {
 		T(test_crm_appointment_appears_in_the_calendar_with_contacts_invited),
 		T(test_crm_edit_updates_the_same_event),
