@@ -25,9 +25,6 @@ ROOT = os.environ.get("CRM_ROOT", os.path.join(os.path.dirname(os.path.abspath(_
 BIN = os.environ.get("CRM_BIN", os.path.join(ROOT, "build-san", "bin"))
 
 
-ALLOW_MARK = "\n# the test's own servers\n[security]\n"
-
-
 class SyncEnv:
     def __init__(self, poll_interval=900):
         self.dir = tempfile.mkdtemp(prefix="crm-sync-test-")
@@ -40,16 +37,18 @@ class SyncEnv:
         self.daemons = []
 
     def _write_conf(self):
-        """crm.conf with what tests appended kept, and allow_hosts last."""
-        text = ("[core]\ndatabase = crm.db\nsecret_key_file = secret.key\n"
-                "[sync]\npoll_interval = %d\n" % self.poll_interval)
+        """crm.conf: [core], allow_hosts, then [sync] last with what tests appended to it."""
+        sync = "[sync]\npoll_interval = %d\n" % self.poll_interval
         if os.path.exists(self.conf):
             with open(self.conf) as f:
-                text = f.read().split(ALLOW_MARK)[0]
+                text = f.read()
+            sync = text[text.index("[sync]\n"):]
         with open(self.conf, "w") as f:
-            f.write(text)
+            f.write("[core]\ndatabase = crm.db\nsecret_key_file = secret.key\n")
             if self.allowed:
-                f.write(ALLOW_MARK + "allow_hosts = %s\n" % ", ".join(self.allowed))
+                f.write("# the test's own servers\n[security]\nallow_hosts = %s\n"
+                        % ", ".join(self.allowed))
+            f.write(sync)
 
     def allow(self, *servers):
         """Let crm-sync reach these servers of the test ("127.0.0.1:PORT" or a URL): every

@@ -224,7 +224,7 @@ static void test_curl_transfers_reach_only_permitted_listeners(void)
 			snprintf(url, sizeof url, "http://%s:%d/x", hosts[i], port);
 			curl_easy_setopt(h, CURLOPT_URL, url);
 			CHECK_INT(netguard_curl(h, url, &g), 0);
-			curl_easy_setopt(h, CURLOPT_TIMEOUT, 2L);
+			curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 300L);
 			curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
 			CURLcode rc = curl_easy_perform(h);
 			curl_easy_cleanup(h);
