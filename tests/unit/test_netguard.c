@@ -13,6 +13,8 @@
 #include "tmpdir.h"
 #include "core/config.h"
 #include "core/netguard.h"
+#include "providers/imap.h"
+#include "providers/smtp.h"
 
 /* The first address getaddrinfo gives for host (numeric spellings included) at port. */
 static int lookup(const char *host, int port, struct sockaddr_storage *ss)
@@ -247,6 +249,39 @@ static void test_curl_transfers_reach_only_permitted_listeners(void)
 	close(lfd);
 }
 
+/* The providers' own connections go through the guard: IMAP login and SMTP submission to a
+ * refused listener fail without a connection, under every spelling. */
+static void test_imap_and_smtp_reach_no_refused_listener(void)
+{
+	char why[256], err[512];
+	int port, lfd = listener(&port);
+	CHECK(lfd >= 0);
+	CHECK_INT(netguard_configure("", why, sizeof why), 0);
+	static const char *const hosts[] = { "127.0.0.1", "localhost", "0.0.0.0", "2130706433",
+		"0x7f000001", "127.1", "[::ffff:127.0.0.1]", "::ffff:127.0.0.1" };
+	static const char msg[] = "From: a@example.com\r\nTo: b@example.com\r\n\r\nhi\r\n";
+	const char *rcpt[] = { "b@example.com" };
+	for (size_t i = 0; i < sizeof hosts / sizeof hosts[0]; i++) {
+		struct imap_conn *c = NULL;
+		struct imap_login lg = { .host = hosts[i], .port = port, .user = "u", .password = "p",
+			.timeout_s = 2 };
+		CHECK_INT(imap_open(&lg, &c, err, sizeof err), PROV_TEMP);
+		CHECK(strstr(err, "refused by the address guard") != NULL);
+		if (strchr(hosts[i], ':') && hosts[i][0] != '[')
+			continue;   /* an SMTP URL needs the brackets */
+		struct smtp_conf sc = { .host = hosts[i], .port = port, .tls = SMTP_STARTTLS,
+			.timeout_s = 2 };
+		CHECK_INT(smtp_send(&sc, "a@example.com", rcpt, 1, msg, strlen(msg), err, sizeof err),
+		    PROV_PERM);
+		if (!strstr(err, "refused by the address guard")) {
+			t_fail(__FILE__, __LINE__, err);
+			return;
+		}
+	}
+	CHECK_INT(connections(lfd), 0);
+	close(lfd);
+}
+
 static void test_same_origin_is_scheme_host_and_port(void)
 {
 	CHECK_INT(netguard_same_origin("https://dav.example.com/a/", "https://DAV.example.com:443/b"), 1);
@@ -263,4 +298,5 @@ T_MAIN(T(test_every_spelling_of_a_private_address_is_blocked), T(test_public_add
     T(test_allow_hosts_opens_exactly_what_it_names), T(test_bad_allow_hosts_entries_are_refused),
     T(test_connect_reaches_only_permitted_listeners),
     T(test_curl_transfers_reach_only_permitted_listeners),
+    T(test_imap_and_smtp_reach_no_refused_listener),
     T(test_same_origin_is_scheme_host_and_port))
