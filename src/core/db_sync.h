@@ -112,12 +112,38 @@ struct db_appt_state {
 	char source[16];   /* "crm" or "imported" */
 	int64_t provider_updated;   /* the provider's last-modified time stored, 0 if none */
 	int push_pending;  /* a CRM change of it waits in the outbox (create or update) */
+	int has_alias;     /* the link's (provider_id, uid) alias of it is already recorded */
 };
 /* The stored appointment an event names: the one the link has under (provider_id, occurrence)
  * when provider_id is given and there is one (a CRM appointment the provider gave its own UID),
- * else the one with (uid, occurrence). */
-int db_sync_appt_state(struct db *db, const char *uid, const char *recurrence_id, int64_t user,
-    int64_t link, const char *etag, const char *provider_id, struct db_appt_state *st);
+ * else the one with (uid, occurrence), uid being the decoded UID (uid_canonical) and raw_uid
+ * the one the provider wrote (NULL: the same), or whose UID an alias of a copy knows as uid. */
+int db_sync_appt_state(struct db *db, const char *uid, const char *raw_uid,
+    const char *recurrence_id, int64_t user, int64_t link, const char *etag,
+    const char *provider_id, struct db_appt_state *st);
+/* Record that user's copy of appt is provider_id in link, where the provider names the meeting
+ * uid (decoded); left_out: the copy is not joined (its mailbox is not invited) and waits for the
+ * organizer's copy to invite it. Nothing when provider_id or uid is missing. */
+int db_sync_appt_alias_set(struct db *db, int64_t link, const char *provider_id, int64_t appt,
+    int64_t user, const char *uid, int left_out);
+/* Join the left-out copies of appt whose users it now invites. Returns how many, or -1. */
+int db_sync_appt_promote(struct db *db, int64_t appt);
+/* What user's copy of appt, seen through the mailbox address in an event naming organizer
+ * (NULL: none), may do to the shared meeting:
+ *  - OWNER changes its fields: the copy is the organizer's own (its mailbox, login or another
+ *    link of the user), or, without an organizer, the first copy (the assigned user's); when
+ *    the organizer is outside the CRM (or has no linked mailbox), an invited attendee's or the
+ *    first copy whose event names that same organizer carries the organizer's update;
+ *  - ATTENDEE changes only its own participation status;
+ *  - OUTSIDER is neither organizer nor invited attendee and changes nothing.
+ * Returns the role or -1. */
+enum { APPT_ROLE_OWNER, APPT_ROLE_ATTENDEE, APPT_ROLE_OUTSIDER };
+int db_sync_appt_role(struct db *db, int64_t appt, int64_t user, const char *address,
+    const char *organizer);
+/* Set the participation status of the attendees of appt that are user's own addresses (address
+ * being the copy's mailbox) to what e says of them; no other row changes. */
+int db_sync_appt_own_status(struct db *db, int64_t appt, int64_t user, const char *address,
+    const struct sync_event *e);
 /* Insert an imported appointment; returns its id or -1. */
 int64_t db_sync_appt_add(struct db *db, const struct sync_event *e, int64_t assigned,
     int64_t account, int64_t now);
@@ -131,7 +157,8 @@ int db_sync_appt_user_set(struct db *db, int64_t appt, int64_t user, int64_t lin
 int db_sync_appt_people(struct db *db, int64_t appt, const struct sync_event *e,
     const int64_t *contacts, size_t n_contacts);
 /* Remove the link's rows for provider_id (all, or all but the appointments in keep), then
- * retire the appointments no user has any more. Returns how many rows went, or -1. */
+ * retire the appointments no user has any more; left-out copies of provider_id go too. Returns
+ * how many rows went, or -1. */
 int db_sync_appt_forget(struct db *db, int64_t link, const char *provider_id,
     const int64_t *keep, size_t n_keep);
 

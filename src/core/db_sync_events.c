@@ -16,15 +16,70 @@
     "SELECT a.id, a.hidden, a.source, u.user_id IS NOT NULL," \
     " u.link_id IS ?4 AND u.etag IS NOT NULL AND u.etag = ?5, coalesce(a.provider_updated_at, 0)," \
     " EXISTS (SELECT 1 FROM outbox o WHERE o.appointment_id = a.id AND o.state = 'pending'" \
-    " AND o.kind IN ('event_create', 'event_update'))"
+    " AND o.kind IN ('event_create', 'event_update'))," \
+    " EXISTS (SELECT 1 FROM appointment_aliases al WHERE al.link_id = ?4 AND al.provider_id = ?6" \
+    " AND al.appointment_id = a.id AND al.ical_uid = ?1 AND al.left_out = 0)"
 /* By the link's own id for the event first: an appointment the CRM pushed may have been given
  * another UID by the provider (Graph, Nylas), and only (link, provider id) names it then. */
 static const char SQL_STATE_BY_PID[] =
     STATE_COLS " FROM appointment_users u JOIN appointments a ON a.id = u.appointment_id"
     " WHERE u.link_id = ?4 AND u.provider_id = ?6 AND a.recurrence_id = ?2 AND u.user_id = ?3";
+/* Else by UID: the meeting's own (?1 decoded, ?7 as the provider wrote it), or one a copy of it
+ * has at some provider (appointment_aliases), the meeting's own first. */
 static const char SQL_STATE[] =
     STATE_COLS " FROM appointments a LEFT JOIN appointment_users u ON u.appointment_id = a.id"
-    " AND u.user_id = ?3 WHERE a.ical_uid = ?1 AND a.recurrence_id = ?2";
+    " AND u.user_id = ?3 WHERE a.recurrence_id = ?2 AND (a.ical_uid = ?1 OR a.ical_uid = ?7"
+    " OR a.ical_uid IN (SELECT x.ical_uid FROM appointment_aliases al JOIN appointments x"
+    " ON x.id = al.appointment_id WHERE al.ical_uid = ?1))"
+    " ORDER BY CASE WHEN a.ical_uid = ?1 THEN 0 WHEN a.ical_uid = ?7 THEN 1 ELSE 2 END, a.id"
+    " LIMIT 1";
+static const char SQL_ALIAS_SET[] =
+    "INSERT INTO appointment_aliases (provider, link_id, provider_id, appointment_id, user_id,"
+    " ical_uid, left_out) SELECT provider, id, ?2, ?3, ?4, ?5, ?6 FROM links WHERE id = ?1"
+    " ON CONFLICT (link_id, provider_id, appointment_id) DO UPDATE SET"
+    " user_id = excluded.user_id, ical_uid = excluded.ical_uid, left_out = excluded.left_out";
+/* addr is an address of the copy's own: its mailbox, its user's login or another link of it. */
+#define OWN_ADDRESS(addr, user, mailbox) \
+    "(" addr " = " mailbox " OR " addr " IN (SELECT email FROM users WHERE id = " user ") OR " addr \
+    " IN (SELECT address FROM links WHERE user_id = " user " AND status != 'unlinked'))"
+/* What a copy (user ?2 through the mailbox ?3) is to the meeting ?1: whether it has no
+ * organizer, whether the copy is its first (assigned) one, whether the organizer is the copy's
+ * own user, whether the organizer is a CRM user whose own mailbox is linked (so only that
+ * mailbox speaks for the meeting), whether the copy's user is an invited attendee, and the
+ * organizer's address. */
+static const char SQL_ROLE[] =
+    "SELECT coalesce(a.organizer_email, '') = '', coalesce(a.assigned_user_id, 0) = ?2,"
+    " " OWN_ADDRESS("a.organizer_email", "?2", "?3") ","
+    " EXISTS (SELECT 1 FROM links ol WHERE ol.status = 'active' AND (ol.address ="
+    "  a.organizer_email OR ol.user_id IN (SELECT ou.id FROM users ou"
+    "  WHERE ou.email = a.organizer_email))),"
+    " EXISTS (SELECT 1 FROM appointment_attendees t WHERE t.appointment_id = a.id AND"
+    "  t.role = 'attendee' AND " OWN_ADDRESS("t.email", "?2", "?3") "),"
+    " coalesce(a.organizer_email, '') FROM appointments a WHERE a.id = ?1";
+/* Left-out copies of ?1 whose users the meeting now invites join it (etag NULL: their next pull
+ * sets their own status). */
+static const char SQL_PROMOTE[] =
+    "INSERT INTO appointment_users (appointment_id, user_id, link_id, provider_id)"
+    " SELECT al.appointment_id, al.user_id, al.link_id, al.provider_id"
+    " FROM appointment_aliases al JOIN links l ON l.id = al.link_id"
+    " WHERE al.appointment_id = ?1 AND al.left_out = 1 AND EXISTS (SELECT 1 FROM"
+    " appointment_attendees t WHERE t.appointment_id = ?1 AND t.role = 'attendee' AND"
+    " " OWN_ADDRESS("t.email", "al.user_id", "l.address") ")"
+    " ON CONFLICT (appointment_id, user_id) DO NOTHING";
+static const char SQL_PROMOTED[] =
+    "UPDATE appointment_aliases SET left_out = 0 WHERE appointment_id = ?1 AND left_out = 1"
+    " AND EXISTS (SELECT 1 FROM appointment_users u WHERE u.appointment_id = ?1"
+    " AND u.user_id = appointment_aliases.user_id AND u.link_id = appointment_aliases.link_id"
+    " AND u.provider_id = appointment_aliases.provider_id)";
+static const char SQL_LEFT_OUT_DEL[] =
+    "DELETE FROM appointment_aliases WHERE link_id = ? AND provider_id = ? AND appointment_id = ?"
+    " AND left_out = 1";
+static const char SQL_LEFT_OUT_OF[] =
+    "SELECT appointment_id FROM appointment_aliases WHERE link_id = ? AND provider_id = ?"
+    " AND left_out = 1";
+static const char SQL_OWN_PARTSTAT[] =
+    "UPDATE appointment_attendees SET partstat = ?3 WHERE appointment_id = ?1 AND email = ?2"
+    " AND role = 'attendee' AND " OWN_ADDRESS("?2", "?4", "?5");
 static const char SQL_ADD[] =
     "INSERT INTO appointments (source, ical_uid, recurrence_id, type, assigned_user_id,"
     " account_id, start_at, duration_min, all_day, time_zone, location, title, description,"
@@ -63,10 +118,12 @@ static const char SQL_RETIRE_DELETE[] =
     " AND note = '' AND completion_note = '' AND complete = 0 AND regarding = ''"
     " AND NOT EXISTS (SELECT 1 FROM appointment_users WHERE appointment_id = ?1)";
 
+static int exec_id(struct db *db, const char *sql, int64_t id);
+
 /* Run one of the state queries; 0 with *out filled (id 0 when no row), -1 on error. */
-static int appt_state(struct db *db, const char *sql, const char *uid, const char *recurrence_id,
-    int64_t user, int64_t link, const char *etag, const char *provider_id,
-    struct db_appt_state *out)
+static int appt_state(struct db *db, const char *sql, const char *uid, const char *raw_uid,
+    const char *recurrence_id, int64_t user, int64_t link, const char *etag,
+    const char *provider_id, struct db_appt_state *out)
 {
 	sqlite3_stmt *st = db_stmt(db, sql);
 	memset(out, 0, sizeof *out);
@@ -77,8 +134,9 @@ static int appt_state(struct db *db, const char *sql, const char *uid, const cha
 	sqlite3_bind_int64(st, 3, user);
 	sqlite3_bind_int64(st, 4, link);
 	db_bind_text(st, 5, etag);
-	if (sqlite3_bind_parameter_count(st) >= 6)
-		db_bind_text(st, 6, provider_id);
+	db_bind_text(st, 6, provider_id);
+	if (sqlite3_bind_parameter_count(st) >= 7)
+		db_bind_text(st, 7, raw_uid ? raw_uid : uid);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		out->id = sqlite3_column_int64(st, 0);
@@ -89,6 +147,7 @@ static int appt_state(struct db *db, const char *sql, const char *uid, const cha
 		out->same_etag = sqlite3_column_int(st, 4);
 		out->provider_updated = sqlite3_column_int64(st, 5);
 		out->push_pending = sqlite3_column_int(st, 6);
+		out->has_alias = sqlite3_column_int(st, 7);
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
@@ -98,15 +157,104 @@ static int appt_state(struct db *db, const char *sql, const char *uid, const cha
 	return 0;
 }
 
-int db_sync_appt_state(struct db *db, const char *uid, const char *recurrence_id, int64_t user,
-    int64_t link, const char *etag, const char *provider_id, struct db_appt_state *out)
+int db_sync_appt_state(struct db *db, const char *uid, const char *raw_uid,
+    const char *recurrence_id, int64_t user, int64_t link, const char *etag,
+    const char *provider_id, struct db_appt_state *out)
 {
-	if (provider_id && appt_state(db, SQL_STATE_BY_PID, uid, recurrence_id, user, link, etag,
-	    provider_id, out) != 0)
+	if (provider_id && appt_state(db, SQL_STATE_BY_PID, uid, raw_uid, recurrence_id, user, link,
+	    etag, provider_id, out) != 0)
 		return -1;
 	if (provider_id && out->id)
 		return 0;
-	return appt_state(db, SQL_STATE, uid, recurrence_id, user, link, etag, NULL, out);
+	return appt_state(db, SQL_STATE, uid, raw_uid, recurrence_id, user, link, etag, provider_id,
+	    out);
+}
+
+int db_sync_appt_alias_set(struct db *db, int64_t link, const char *provider_id, int64_t appt,
+    int64_t user, const char *uid, int left_out)
+{
+	if (!provider_id || !uid || !*uid)
+		return 0;
+	sqlite3_stmt *st = db_stmt(db, SQL_ALIAS_SET);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, link);
+	db_bind_text(st, 2, provider_id);
+	sqlite3_bind_int64(st, 3, appt);
+	sqlite3_bind_int64(st, 4, user);
+	db_bind_text(st, 5, uid);
+	sqlite3_bind_int(st, 6, left_out != 0);
+	return db_step_done(db, st);
+}
+
+int db_sync_appt_promote(struct db *db, int64_t appt)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_PROMOTE);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, appt);
+	if (db_step_done(db, st) != 0)
+		return -1;
+	int n = sqlite3_changes(db->h);
+	if (n > 0 && exec_id(db, SQL_PROMOTED, appt) != 0)
+		return -1;
+	return n;
+}
+
+int db_sync_appt_role(struct db *db, int64_t appt, int64_t user, const char *address,
+    const char *organizer)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_ROLE);
+	int rc, role = -1;
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, appt);
+	sqlite3_bind_int64(st, 2, user);
+	db_bind_text(st, 3, address ? address : "");
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int no_org = sqlite3_column_int(st, 0), first = sqlite3_column_int(st, 1);
+		int own = sqlite3_column_int(st, 2), org_linked = sqlite3_column_int(st, 3);
+		int listed = sqlite3_column_int(st, 4);
+		const unsigned char *o = sqlite3_column_text(st, 5);
+		int same_org = organizer && o && strcmp(organizer, (const char *)o) == 0;
+		if (no_org)
+			role = first ? APPT_ROLE_OWNER : APPT_ROLE_ATTENDEE;
+		else if (own)
+			role = APPT_ROLE_OWNER;
+		else if (org_linked)   /* the organizer's own mailbox speaks for the meeting */
+			role = listed ? APPT_ROLE_ATTENDEE : APPT_ROLE_OUTSIDER;
+		else if ((listed || first) && same_org)   /* an outside organizer's update */
+			role = APPT_ROLE_OWNER;
+		else
+			role = listed || first ? APPT_ROLE_ATTENDEE : APPT_ROLE_OUTSIDER;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		log_warnx("db: appointments: %s", sqlite3_errmsg(db->h));
+		return -1;
+	}
+	return role < 0 ? APPT_ROLE_OUTSIDER : role;
+}
+
+int db_sync_appt_own_status(struct db *db, int64_t appt, int64_t user, const char *address,
+    const struct sync_event *e)
+{
+	for (size_t i = 0; i < e->n_attendees; i++) {
+		const struct attendee *a = &e->attendees[i];
+		if (!a->who.email || !a->partstat)
+			continue;
+		sqlite3_stmt *st = db_stmt(db, SQL_OWN_PARTSTAT);
+		if (!st)
+			return -1;
+		sqlite3_bind_int64(st, 1, appt);
+		db_bind_text(st, 2, a->who.email);
+		db_bind_text(st, 3, a->partstat);
+		sqlite3_bind_int64(st, 4, user);
+		db_bind_text(st, 5, address ? address : "");
+		if (db_step_done(db, st) != 0)
+			return -1;
+	}
+	return 0;
 }
 
 static void bind_opt_id(sqlite3_stmt *st, int i, int64_t id)
@@ -236,13 +384,16 @@ static int retire(struct db *db, int64_t appt)
 	return 0;
 }
 
-int db_sync_appt_forget(struct db *db, int64_t link, const char *provider_id,
-    const int64_t *keep, size_t n_keep)
+/* The appointment ids sql (bound with link and provider_id) lists that keep does not hold, into
+ * *out (malloc'd) and *n. 0 or -1. */
+static int not_kept(struct db *db, const char *sql, int64_t link, const char *provider_id,
+    const int64_t *keep, size_t n_keep, int64_t **out, size_t *n)
 {
 	int64_t *ids = NULL;
-	size_t n = 0, cap = 0;
-	int rc = -1, removed = 0;
-	sqlite3_stmt *st = db_stmt(db, SQL_ROWS_OF);
+	size_t cap = 0;
+	int rc;
+	*n = 0;
+	sqlite3_stmt *st = db_stmt(db, sql);
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, link);
@@ -254,7 +405,7 @@ int db_sync_appt_forget(struct db *db, int64_t link, const char *provider_id,
 			kept = keep[i] == id;
 		if (kept)
 			continue;
-		if (n == cap) {
+		if (*n == cap) {
 			size_t ncap = cap ? cap * 2 : 16;
 			int64_t *nv = realloc(ids, ncap * sizeof *nv);
 			if (!nv)
@@ -262,26 +413,46 @@ int db_sync_appt_forget(struct db *db, int64_t link, const char *provider_id,
 			ids = nv;
 			cap = ncap;
 		}
-		ids[n++] = id;
+		ids[(*n)++] = id;
 	}
 	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		rc = -1;
-		goto out;
-	}
-	rc = -1;
+	*out = ids;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Run sql bound with (link, provider_id, appointment id) for each of ids. */
+static int each_row(struct db *db, const char *sql, int64_t link, const char *provider_id,
+    const int64_t *ids, size_t n, int retiring)
+{
 	for (size_t i = 0; i < n; i++) {
-		if (!(st = db_stmt(db, SQL_ROW_DEL)))
-			goto out;
+		sqlite3_stmt *st = db_stmt(db, sql);
+		if (!st)
+			return -1;
 		sqlite3_bind_int64(st, 1, link);
 		db_bind_text(st, 2, provider_id);
 		sqlite3_bind_int64(st, 3, ids[i]);
-		if (db_step_done(db, st) != 0 || retire(db, ids[i]) != 0)
-			goto out;
-		removed++;
+		if (db_step_done(db, st) != 0 || (retiring && retire(db, ids[i]) != 0))
+			return -1;
 	}
-	rc = removed;
+	return 0;
+}
+
+int db_sync_appt_forget(struct db *db, int64_t link, const char *provider_id,
+    const int64_t *keep, size_t n_keep)
+{
+	int64_t *ids = NULL, *left = NULL;
+	size_t n = 0, n_left = 0;
+	int rc = -1;
+	if (not_kept(db, SQL_ROWS_OF, link, provider_id, keep, n_keep, &ids, &n) != 0 ||
+	    each_row(db, SQL_ROW_DEL, link, provider_id, ids, n, 1) != 0)
+		goto out;
+	/* A left-out copy that is gone from its calendar can no longer join later. */
+	if (not_kept(db, SQL_LEFT_OUT_OF, link, provider_id, keep, n_keep, &left, &n_left) != 0 ||
+	    each_row(db, SQL_LEFT_OUT_DEL, link, provider_id, left, n_left, 0) != 0)
+		goto out;
+	rc = (int)n;
 out:
 	free(ids);
+	free(left);
 	return rc;
 }

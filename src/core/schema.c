@@ -358,6 +358,29 @@ static const char m8_copy_hidden[] =
 "ALTER TABLE message_users ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0;"
 "CREATE INDEX messages_by_sent ON messages(sent_at);";
 
+/* A meeting's other names: every provider id a copy has in a link, with the UID that provider
+ * gives the meeting (Graph and Nylas give an event the CRM pushed a UID of their own; Exchange
+ * shows another calendar's meeting under a Global Object ID), so the same meeting seen in a
+ * colleague's calendar under that UID joins the one appointment. A copy from a mailbox the
+ * meeting does not invite is kept here only (left_out = 1), and joins when the organizer's copy
+ * invites that user. Migration 12. */
+static const char m12_appointment_aliases[] =
+"CREATE TABLE appointment_aliases ("
+"  provider TEXT NOT NULL,"
+"  link_id INTEGER NOT NULL REFERENCES links(id) ON DELETE CASCADE,"
+"  provider_id TEXT NOT NULL,"
+"  appointment_id INTEGER NOT NULL REFERENCES appointments(id) ON DELETE CASCADE,"
+"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+"  ical_uid TEXT NOT NULL,"                   /* the UID as that provider names it (decoded) */
+"  left_out INTEGER NOT NULL DEFAULT 0,"
+"  PRIMARY KEY (link_id, provider_id, appointment_id));"
+"CREATE INDEX appointment_aliases_by_uid ON appointment_aliases(ical_uid);"
+"CREATE INDEX appointment_aliases_by_appointment ON appointment_aliases(appointment_id);"
+"INSERT INTO appointment_aliases (provider, link_id, provider_id, appointment_id, user_id,"
+" ical_uid) SELECT l.provider, u.link_id, u.provider_id, u.appointment_id, u.user_id, a.ical_uid"
+" FROM appointment_users u JOIN links l ON l.id = u.link_id"
+" JOIN appointments a ON a.id = u.appointment_id WHERE u.provider_id IS NOT NULL;";
+
 const struct migration schema_migrations[] = {
 	{ "base schema", m1_base },
 	{ "outbox: folder set-up and leases", m2_outbox_lease },
@@ -367,5 +390,6 @@ const struct migration schema_migrations[] = {
 	{ "indexes for the page paths", m6_page_indexes },
 	{ "outbox: by user", m7_outbox_by_user },
 	{ "copies: hidden per user; messages by send time", m8_copy_hidden },
+	{ "appointment aliases: provider ids and UIDs of each copy", m12_appointment_aliases },
 };
 const size_t schema_n_migrations = sizeof schema_migrations / sizeof schema_migrations[0];

@@ -117,5 +117,7 @@ int graph_push_ok(struct api_push *ap, const struct http_resp *resp, json_t *j)
 		id = ap->it->provider_id;
 	ap->res->provider_id = id ? strdup(id) : NULL;
 	ap->res->etag = etag ? strdup(etag) : NULL;
+	const char *uid = ju_str(j, "uid") ? ju_str(j, "uid") : ju_str(j, "iCalUId");
+	ap->res->uid = uid && *uid ? strdup(uid) : NULL;
 	return id ? 0 : -1;
 }

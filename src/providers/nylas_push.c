@@ -142,5 +142,7 @@ int nylas_push_ok(struct api_push *ap, const struct http_resp *resp, json_t *j)
 	if (!id && ap->it->kind == PUSH_EVENT_UPDATE)
 		id = ap->it->provider_id;
 	ap->res->provider_id = id ? strdup(id) : NULL;
+	const char *uid = ap->it->kind == PUSH_MAIL_SEND ? NULL : ju_path(j, "data", "ical_uid", NULL);
+	ap->res->uid = uid && *uid ? strdup(uid) : NULL;
 	return id || ap->it->kind == PUSH_MAIL_SEND ? 0 : -1;
 }

@@ -216,6 +216,8 @@ struct push_item {
 struct push_result {
 	char *provider_id;              /* CREATE: the new event's id; MAIL_SEND: sent message id */
 	char *etag;                     /* new etag if known */
+	char *uid;                      /* CREATE/UPDATE: the UID the provider gives the event when
+	                                 * it reports one (Graph, Nylas may not keep ours) */
 	int conflict;                   /* UPDATE refused because the provider's copy changed: the
 	                                 * engine keeps the provider's version (next pull shows it) */
 	int gone;                       /* UPDATE/DELETE: already deleted at the provider */

@@ -8,6 +8,7 @@
 
 #include "core/db_sync.h"
 #include "core/log.h"
+#include "core/uid.h"
 #include "providers/mime.h"
 #include "sync/outbox.h"
 
@@ -183,8 +184,15 @@ static int record_done(struct db *db, const struct outbox_job *job, const struct
 	const char *pid = res && res->provider_id ? res->provider_id : job->provider_id;
 	if (!pid)
 		return 0;
-	return db_sync_appt_user_set(db, job->row.appointment_id, job->row.user_id,
-	    job->row.link_id, pid, res ? res->etag : NULL);
+	if (db_sync_appt_user_set(db, job->row.appointment_id, job->row.user_id, job->row.link_id,
+	    pid, res ? res->etag : NULL) != 0)
+		return -1;
+	/* The provider's own UID for it, so a colleague's calendar showing it joins this one. */
+	char *uid = res && res->uid ? uid_canonical(res->uid) : NULL;
+	int rc = uid ? db_sync_appt_alias_set(db, job->row.link_id, pid, job->row.appointment_id,
+	    job->row.user_id, uid, 0) : 0;
+	free(uid);
+	return rc;
 }
 
 int outbox_finish(struct db *db, const struct outbox_job *job, int status,
@@ -247,5 +255,6 @@ void push_result_clear(struct push_result *res)
 {
 	free(res->provider_id);
 	free(res->etag);
+	free(res->uid);
 	memset(res, 0, sizeof *res);
 }

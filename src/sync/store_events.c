@@ -1,12 +1,15 @@
 /* Storing appointments: upsert by (UID, occurrence) with one appointment_users row per user,
  * attendees and contacts replaced, deletions and vanished occurrences retired (db_sync_events.c
- * says how), hidden ones never revived and CRM-owned fields never touched. */
+ * says how), hidden ones never revived and CRM-owned fields never touched. A meeting is found by
+ * its decoded UID or an alias a copy of it has at a provider; only the organizer's copy (see
+ * db_sync_appt_role) changes what everyone sees, an attendee's copy only its own status. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "core/db_sync.h"
 #include "core/log.h"
+#include "core/uid.h"
 #include "sync/match.h"
 #include "sync/store.h"
 
@@ -85,8 +88,39 @@ static int unchanged(const struct db_appt_state *st, const struct sync_event *e)
 	return crm && !e->etag && e->updated && e->updated == st->provider_updated;
 }
 
-/* Write one live event; *kept gets the appointment id it lives in (0 when not stored). */
-static int store_event(struct store *s, const struct sync_event *e, int64_t *kept)
+/* A copy that may not change the shared meeting st: an attendee's joins it with its own
+ * participation status; one from a mailbox neither organizer nor invited changes nothing and
+ * is kept aside as a left-out alias, joining when the organizer's copy invites its user (the
+ * user's copy, when it already has one, stays as it is). */
+static int store_copy(struct store *s, const struct sync_event *e, const struct db_appt_state *st,
+    int role, int64_t *kept)
+{
+	if (role == APPT_ROLE_OUTSIDER) {
+		log_info("link %lld: event %s names appointment %lld, but this mailbox is neither its"
+		    " organizer nor invited: it changes nothing", (long long)s->link_id,
+		    e->provider_id, (long long)st->id);
+		if (!st->has_user && db_sync_appt_alias_set(s->db, s->link_id, e->provider_id, st->id,
+		    s->user_id, e->uid, 1) != 0)
+			return -1;
+		*kept = st->id;
+		s->c.skipped++;
+		return 0;
+	}
+	if (db_sync_appt_own_status(s->db, st->id, s->user_id, s->address, e) != 0 ||
+	    db_sync_appt_user_set(s->db, st->id, s->user_id, s->link_id, e->provider_id,
+	    e->etag) != 0 ||
+	    db_sync_appt_alias_set(s->db, s->link_id, e->provider_id, st->id, s->user_id,
+	    e->uid, 0) != 0)
+		return -1;
+	*kept = st->id;
+	s->c.updated++;
+	return 0;
+}
+
+/* Write one live event (uid decoded); *kept gets the appointment id it lives in (0 when not
+ * stored). raw_uid is the UID as the provider wrote it. */
+static int store_event(struct store *s, const struct sync_event *e, const char *raw_uid,
+    int64_t *kept)
 {
 	struct strset addrs = { 0 };
 	struct db_appt_state st;
@@ -95,13 +129,24 @@ static int store_event(struct store *s, const struct sync_event *e, int64_t *kep
 	int rc = -1;
 
 	*kept = 0;
-	if (db_sync_appt_state(s->db, e->uid, e->recurrence_id, s->user_id, s->link_id, e->etag,
-	    e->provider_id, &st) != 0)
+	if (db_sync_appt_state(s->db, e->uid, raw_uid, e->recurrence_id, s->user_id, s->link_id,
+	    e->etag, e->provider_id, &st) != 0)
 		goto out;
 	if (st.id && unchanged(&st, e)) {
+		if (!st.has_alias && db_sync_appt_alias_set(s->db, s->link_id, e->provider_id, st.id,
+		    s->user_id, e->uid, 0) != 0)
+			goto out;
 		*kept = st.id;
 		s->c.skipped++;
 		rc = 0;
+		goto out;
+	}
+	int role = st.id ? db_sync_appt_role(s->db, st.id, s->user_id, s->address,
+	    e->organizer.email) : APPT_ROLE_OWNER;
+	if (role < 0)
+		goto out;
+	if (role != APPT_ROLE_OWNER) {
+		rc = store_copy(s, e, &st, role, kept);
 		goto out;
 	}
 	if (addrset_of_event(&addrs, e) < 0)
@@ -129,9 +174,11 @@ static int store_event(struct store *s, const struct sync_event *e, int64_t *kep
 			goto out;
 		s->c.updated++;
 	}
-	if (n_contacts && db_sync_appt_people(s->db, id, e, contacts, n_contacts) != 0)
+	if (n_contacts && (db_sync_appt_people(s->db, id, e, contacts, n_contacts) != 0 ||
+	    db_sync_appt_promote(s->db, id) < 0))
 		goto out;
-	if (db_sync_appt_user_set(s->db, id, s->user_id, s->link_id, e->provider_id, e->etag) != 0)
+	if (db_sync_appt_user_set(s->db, id, s->user_id, s->link_id, e->provider_id, e->etag) != 0 ||
+	    db_sync_appt_alias_set(s->db, s->link_id, e->provider_id, id, s->user_id, e->uid, 0) != 0)
 		goto out;
 	*kept = id;
 	rc = 0;
@@ -171,7 +218,12 @@ static int store_one(struct store *s, const struct sync_event *e, struct series_
 	if (!e->uid || !*e->uid)
 		return -1;
 	int64_t kept;
-	if (store_event(s, e, &kept) != 0)
+	struct sync_event named = *e;   /* the same event under the meeting's decoded UID */
+	if (!(named.uid = uid_canonical(e->uid)))
+		return -1;
+	int rc = store_event(s, &named, e->uid, &kept);
+	free(named.uid);
+	if (rc != 0)
 		return -1;
 	struct series *ser = series_get(sl, e->provider_id);
 	if (!ser)

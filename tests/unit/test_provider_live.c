@@ -306,11 +306,12 @@ static int run_push(const struct provider_cfg *cfg, const char *prov, int argc, 
 		http_req_clear(&req);
 		d->end(p);
 	}
-	print_json(json_pack("{s:i, s:s?, s:s?, s:i, s:i, s:s, s:i}", "status", rc, "provider_id",
-	    res.provider_id, "etag", res.etag, "conflict", res.conflict, "gone", res.gone, "error",
-	    res.error, "secrets_saved", col.secrets));
+	print_json(json_pack("{s:i, s:s?, s:s?, s:s?, s:i, s:i, s:s, s:i}", "status", rc,
+	    "provider_id", res.provider_id, "etag", res.etag, "uid", res.uid, "conflict",
+	    res.conflict, "gone", res.gone, "error", res.error, "secrets_saved", col.secrets));
 	free(res.provider_id);
 	free(res.etag);
+	free(res.uid);
 	msg_free(&m);
 	free(raw);
 	free(secret);
