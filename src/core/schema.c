@@ -358,6 +358,29 @@ static const char m8_copy_hidden[] =
 "ALTER TABLE message_users ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0;"
 "CREATE INDEX messages_by_sent ON messages(sent_at);";
 
+/* Tests of an IMAP + CalDAV login wait here for crm-sync, so the web app never talks to a mail
+ * server itself: the page queues one (the app password sealed like a link's secret), crm-sync
+ * runs it on a worker and writes the outcome, the page polls it. The secret is dropped when the
+ * test fails, when its link is saved, or when the row expires; rows are kept an hour for the
+ * per-user rate limit and a reload of the result. */
+static const char m10_link_probes[] =
+"CREATE TABLE link_probes ("
+"  id INTEGER PRIMARY KEY,"
+"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+"  purpose TEXT NOT NULL CHECK (purpose IN ('link', 'resync')),"
+"  address TEXT NOT NULL,"
+"  settings TEXT NOT NULL,"
+"  secret BLOB,"
+"  state TEXT NOT NULL DEFAULT 'pending'"
+"    CHECK (state IN ('pending', 'running', 'ok', 'failed', 'saved')),"
+"  error TEXT,"
+"  created_at INTEGER NOT NULL,"
+"  expires_at INTEGER NOT NULL,"
+"  finished_at INTEGER);"
+"CREATE INDEX link_probes_by_state ON link_probes(state, id);"
+"CREATE INDEX link_probes_by_user ON link_probes(user_id, created_at);"
+"CREATE INDEX link_probes_by_expiry ON link_probes(expires_at);";
+
 const struct migration schema_migrations[] = {
 	{ "base schema", m1_base },
 	{ "outbox: folder set-up and leases", m2_outbox_lease },
@@ -367,5 +390,6 @@ const struct migration schema_migrations[] = {
 	{ "indexes for the page paths", m6_page_indexes },
 	{ "outbox: by user", m7_outbox_by_user },
 	{ "copies: hidden per user; messages by send time", m8_copy_hidden },
+	{ "link_probes: connection tests run by crm-sync", m10_link_probes },
 };
 const size_t schema_n_migrations = sizeof schema_migrations / sizeof schema_migrations[0];
