@@ -43,6 +43,8 @@ static const struct ckey config_keys[] = {
 	I("sync", "workers", sync_workers, "8", 1, 256),
 	I("sync", "op_timeout_s", op_timeout_s, "60", 1, 3600),
 	S("security", "allow_hosts", allow_hosts, ""),
+	I("sync", "probe_timeout_s", probe_timeout_s, "20", 1, 300),
+	I("sync", "probes_per_minute", probes_per_minute, "5", 1, 1000),
 	P("google", google, "client_id", client_id, ""),
 	P("google", google, "client_secret", client_secret, ""),
 	P("google", google, "auth_url", auth_url, "https://accounts.google.com/o/oauth2/v2/auth"),

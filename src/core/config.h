@@ -18,6 +18,8 @@ struct config {
 	int subscribe_insecure;  /* tests only: create webhook subscriptions for an http base_url */
 	int sync_workers;        /* crm-sync threads for IMAP, SMTP and IDLE set-up */
 	int op_timeout_s;        /* deadline of one blocking operation (connect+login, a page, a send) */
+	int probe_timeout_s;     /* deadline of a whole login test of the IMAP + CalDAV link form */
+	int probes_per_minute;   /* login tests one user may start in any 60 s */
 	int session_hours;       /* web session lifetime */
 	int page_cache;          /* 1: keep rendered calendar pages while the database is unchanged */
 	char *company_time_zone; /* default time zone for new users */

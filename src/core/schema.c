@@ -363,8 +363,8 @@ static const char m8_copy_hidden[] =
  * shows another calendar's meeting under a Global Object ID), so the same meeting seen in a
  * colleague's calendar under that UID joins the one appointment. A copy from a mailbox the
  * meeting does not invite is kept here only (left_out = 1), and joins when the organizer's copy
- * invites that user. Migration 12. */
-static const char m12_appointment_aliases[] =
+ * invites that user. */
+static const char m9_appointment_aliases[] =
 "CREATE TABLE appointment_aliases ("
 "  provider TEXT NOT NULL,"
 "  link_id INTEGER NOT NULL REFERENCES links(id) ON DELETE CASCADE,"
@@ -381,6 +381,29 @@ static const char m12_appointment_aliases[] =
 " FROM appointment_users u JOIN links l ON l.id = u.link_id"
 " JOIN appointments a ON a.id = u.appointment_id WHERE u.provider_id IS NOT NULL;";
 
+/* Tests of an IMAP + CalDAV login wait here for crm-sync, so the web app never talks to a mail
+ * server itself: the page queues one (the app password sealed like a link's secret), crm-sync
+ * runs it on a worker and writes the outcome, the page polls it. The secret is dropped when the
+ * test fails, when its link is saved, or when the row expires; rows are kept an hour for the
+ * per-user rate limit and a reload of the result. */
+static const char m10_link_probes[] =
+"CREATE TABLE link_probes ("
+"  id INTEGER PRIMARY KEY,"
+"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+"  purpose TEXT NOT NULL CHECK (purpose IN ('link', 'resync')),"
+"  address TEXT NOT NULL,"
+"  settings TEXT NOT NULL,"
+"  secret BLOB,"
+"  state TEXT NOT NULL DEFAULT 'pending'"
+"    CHECK (state IN ('pending', 'running', 'ok', 'failed', 'saved')),"
+"  error TEXT,"
+"  created_at INTEGER NOT NULL,"
+"  expires_at INTEGER NOT NULL,"
+"  finished_at INTEGER);"
+"CREATE INDEX link_probes_by_state ON link_probes(state, id);"
+"CREATE INDEX link_probes_by_user ON link_probes(user_id, created_at);"
+"CREATE INDEX link_probes_by_expiry ON link_probes(expires_at);";
+
 const struct migration schema_migrations[] = {
 	{ "base schema", m1_base },
 	{ "outbox: folder set-up and leases", m2_outbox_lease },
@@ -390,6 +413,7 @@ const struct migration schema_migrations[] = {
 	{ "indexes for the page paths", m6_page_indexes },
 	{ "outbox: by user", m7_outbox_by_user },
 	{ "copies: hidden per user; messages by send time", m8_copy_hidden },
-	{ "appointment aliases: provider ids and UIDs of each copy", m12_appointment_aliases },
+	{ "appointment aliases: provider ids and UIDs of each copy", m9_appointment_aliases },
+	{ "link_probes: connection tests run by crm-sync", m10_link_probes },
 };
 const size_t schema_n_migrations = sizeof schema_migrations / sizeof schema_migrations[0];

@@ -10,6 +10,7 @@
 #include "providers/smtp.h"
 #include "sync/engine.h"
 #include "sync/keep.h"
+#include "sync/probes.h"
 #include "sync/push.h"
 #include "sync/run.h"
 #include "sync/watches.h"
@@ -37,6 +38,8 @@ struct engine {
 	struct keeps *keeps;        /* connections kept between passes (IMAP) */
 	struct watches *w;
 	struct pushes *pushes;      /* outbox items in flight (push.c) */
+	struct probes *probes;      /* login tests of the link form (probes.c) */
+	int max_probes;
 	long failed_runs;           /* passes that ended with a failure */
 	struct workers *ws;         /* blocking work (workers.h) */
 	struct curl_waitfd *fds;    /* the watches' fds and the workers' eventfd */
@@ -182,6 +185,8 @@ static void hand_back_results(struct engine *e)
 	while (workers_done(e->ws, &owner, &rc, &timed_out)) {
 		if (pushes_owns(e->pushes, owner))
 			pushes_stepped(e->pushes, owner, rc, timed_out);
+		else if (probes_owns(e->probes, owner))
+			probes_stepped(e->probes, owner, rc, timed_out);
 		else if (e->w && watches_owns(e->w, owner))
 			watches_opened(e->w, owner, rc, timed_out);
 		else if ((r = run_of(e, owner)))
@@ -224,10 +229,13 @@ int engine_run(struct app *app, const struct engine_opts *o, volatile sig_atomic
 	int rc = -1;
 
 	if (!(e.ws = workers_new(app->cfg.sync_workers)) || !(e.pool = http_pool_new()) ||
-	    !(e.pushes = pushes_new(app, e.pool, e.ws)) ||
+	    !(e.pushes = pushes_new(app, e.pool, e.ws)) || !(e.probes = probes_new(app, e.ws)) ||
 	    !(e.keeps = keeps_new(o->once ? 0 : app->cfg.keep_connections, app->cfg.keep_idle_s)))
 		goto out;
 	keeps_offload(e.keeps, e.ws);
+	/* login tests take at most half the workers, so a silent server named in the link form
+	 * cannot hold every link's sync */
+	e.max_probes = app->cfg.sync_workers > 1 ? app->cfg.sync_workers / 2 : 1;
 	smtp_set_cancel(workers_cancelled);
 	if (!o->once && o->push && !(e.w = watches_new(app, on_news, &e, e.ws)))
 		goto out;
@@ -238,6 +246,7 @@ int engine_run(struct app *app, const struct engine_opts *o, volatile sig_atomic
 		if (!o->once && t >= next_db_ms) {
 			look_for_due(&e);
 			pushes_start(e.pushes, o->link_id, MAX_PUSHES);
+			probes_start(e.probes, e.max_probes);
 			if (e.w)
 				watches_refresh(e.w, o->link_id);
 			keeps_expire(e.keeps, t / 1000);
@@ -273,12 +282,14 @@ out:
 	watches_close_all(e.w);
 	keeps_free(e.keeps);
 	int left = workers_stop(e.ws, STOP_BOUND_MS);
-	if (!left) {   /* the last results: only watch opens hold something to close */
+	if (!left) {   /* the last results: watch opens hold something to close, tests an outcome */
 		void *owner;
 		int jrc, timed_out;
 		while (e.ws && workers_done(e.ws, &owner, &jrc, &timed_out))
 			if (e.w && watches_owns(e.w, owner))
 				watches_opened(e.w, owner, jrc, timed_out);
+			else if (probes_owns(e.probes, owner))
+				probes_stepped(e.probes, owner, jrc, timed_out);
 	}
 	watches_free(e.w, left);
 	while (e.runs) {
@@ -288,6 +299,7 @@ out:
 			run_free(r);   /* else a thread left behind may still use it: the process ends */
 	}
 	pushes_free(e.pushes, left);
+	probes_free(e.probes, left);
 	workers_free(e.ws);
 	http_pool_free(e.pool);
 	free(e.queue);

@@ -29,6 +29,7 @@ int page_render(struct ctx *c, const char *name, const char *title, struct view 
 		goto plain;
 	}
 	view_str(lv, "title", title);
+	view_int(lv, "refresh", c->refresh_s);
 	view_int(lv, "logged_in", c->logged_in);
 	view_str(lv, "user_name", c->logged_in ? c->user.name : "");
 	/* the top bar's sync-health badge (one indexed read) */

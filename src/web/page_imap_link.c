@@ -1,25 +1,22 @@
-/* Link an IMAP mailbox and CalDAV calendar (GET/POST /profile/link/imap): the form, a test of
- * the IMAP login and of the CalDAV URL before anything is saved, then the link (or, with
- * purpose=resync, a new app password for the same mailbox). */
+/* Link an IMAP mailbox and CalDAV calendar (GET/POST /profile/link/imap): the form, then a test
+ * of the IMAP login and of the CalDAV URL that crm-sync runs (GET /profile/link/imap/test/ID
+ * shows it under way, reloading itself, then its outcome), then the link (or, with
+ * purpose=resync, a new app password for the same mailbox). The web app itself never talks to
+ * the mail servers: a silent one holds a worker of crm-sync, not a web worker. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 
 #include "core/addr.h"
+#include "core/crypto.h"
+#include "core/db_link_probe.h"
 #include "core/log.h"
-#include "core/netguard.h"
-#include "providers/imap.h"
 #include "web/link_save.h"
 
-#define PROBE_TIMEOUT_S 10
-/* Every way a connection can fail gets these words: refused by the address guard, unknown
- * host, closed port, timeout, TLS, or an HTTP status, so the form tells nothing of what
- * listens where. */
-static const char CONNECT_FAILED[] = "Could not connect with these settings: check the server "
-    "names, the ports, TLS and the CalDAV URL.";
+#define LATE_GRACE_S 5        /* past a test's expiry, how long its outcome is still awaited */
 
 struct imap_form {
 	const char *email, *host, *user, *caldav, *smtp_host;
@@ -67,57 +64,6 @@ static int show_form(struct ctx *c, const struct imap_form *f, const char *json_
 	return st;
 }
 
-static size_t discard(char *p, size_t size, size_t n, void *u)
-{
-	(void)p;
-	(void)u;
-	return size * n;
-}
-
-/* PROPFIND the CalDAV URL with basic auth. Returns NULL when it answers 2xx, else a message. */
-static const char *caldav_probe(const char *url, const char *user, const char *password,
-    char *msg, size_t msglen)
-{
-	static const char body[] = "<?xml version=\"1.0\" encoding=\"utf-8\"?>"
-	    "<d:propfind xmlns:d=\"DAV:\"><d:prop><d:current-user-principal/></d:prop></d:propfind>";
-	CURL *h = curl_easy_init();
-	struct curl_slist *hdr = NULL;
-	struct netguard_curl guard;
-	long code = 0;
-	if (!h)
-		return "The CalDAV test could not run; try again.";
-	netguard_curl(h, url, &guard);
-	hdr = curl_slist_append(hdr, "Depth: 0");
-	hdr = curl_slist_append(hdr, "Content-Type: application/xml; charset=utf-8");
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PROPFIND");
-	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-	curl_easy_setopt(h, CURLOPT_USERNAME, user);
-	curl_easy_setopt(h, CURLOPT_PASSWORD, password);
-	curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)PROBE_TIMEOUT_S);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
-	CURLcode rc = curl_easy_perform(h);
-	if (rc == CURLE_OK)
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-	curl_slist_free_all(hdr);
-	curl_easy_cleanup(h);
-	if (rc != CURLE_OK || code < 200 || code >= 300)
-		log_info("CalDAV test of %s: %s (HTTP %ld)", url, guard.refused ? guard.why :
-		    curl_easy_strerror(rc), code);
-	netguard_curl_free(&guard);
-	if (rc == CURLE_OK && (code == 401 || code == 403))
-		snprintf(msg, msglen, "CalDAV login refused: check the username and app password.");
-	else if (rc != CURLE_OK || code < 200 || code >= 300)
-		snprintf(msg, msglen, "%s", CONNECT_FAILED);
-	else
-		return NULL;
-	return msg;
-}
-
 /* Read and check the posted fields into f; problems go to f->errors. */
 static void read_form(struct ctx *c, struct imap_form *f, char *addr, size_t addrlen)
 {
@@ -161,66 +107,138 @@ static char *settings_json(const struct imap_form *f, const char *user)
 	return out;
 }
 
-/* Test the IMAP login and the CalDAV URL. Returns NULL when both work, else a message. */
-static const char *probe(const struct imap_form *f, const char *user, const char *password,
-    char *msg, size_t msglen)
-{
-	char err[256] = "";
-	struct imap_conn *conn = NULL;
-	struct imap_login lg = { .host = f->host, .port = f->port, .tls = f->tls, .user = user,
-		.password = password, .timeout_s = PROBE_TIMEOUT_S };
-	int rc = imap_open(&lg, &conn, err, sizeof err);
-	imap_close(conn);
-	if (rc == PROV_AUTH) {
-		snprintf(msg, msglen, "The IMAP server refused the login: check the username and app "
-		    "password.");
-		return msg;
-	}
-	if (rc != PROV_OK) {
-		log_info("IMAP test of %s: %s", f->host, err);
-		snprintf(msg, msglen, "%s", CONNECT_FAILED);
-		return msg;
-	}
-	if (f->caldav && *f->caldav)
-		return caldav_probe(f->caldav, user, password, msg, msglen);
-	return NULL;
-}
 
+/* Queue the test of the posted form for crm-sync and send the browser to its page. */
 static int link_post(struct ctx *c, struct imap_form *f)
 {
-	char addr[320], msg[600], *settings = NULL, *secret = NULL;
-	const char *password = f_get(c, "password");
-	int64_t link = 0;
+	char addr[320], *settings = NULL, *secret = NULL, where[96];
+	uint8_t *blob = NULL;
+	size_t blob_len = 0;
+	int64_t id = 0, now = time(NULL);
 	int st = 500;
 	read_form(c, f, addr, sizeof addr);
 	if (f->n_errors)
 		return show_form(c, f, NULL, 400);
-	const char *user = f->user && *f->user ? f->user : addr;
-	const char *problem = probe(f, user, password, msg, sizeof msg);
-	if (problem) {
-		log_info("user %lld: IMAP + CalDAV test failed for %s", (long long)c->user.id, addr);
-		f->errors[f->n_errors++] = problem;
-		return show_form(c, f, NULL, 400);
+	int recent = db_link_probe_count_since(c->db, c->user.id, now - 59);
+	if (recent < 0)
+		return 500;
+	if (recent >= c->w->cfg->probes_per_minute) {
+		log_info("user %lld: IMAP + CalDAV test refused, %d in the last minute",
+		    (long long)c->user.id, recent);
+		char too_many[128];
+		snprintf(too_many, sizeof too_many, "Too many connection tests: at most %d a minute. "
+		    "Wait a minute, then try again.", c->w->cfg->probes_per_minute);
+		f->errors[f->n_errors++] = too_many;
+		return show_form(c, f, NULL, 429);
 	}
-	json_t *sj = json_pack("{s:s}", "password", password);
+	if (!c->w->key) {
+		log_warnx("link test for user %lld: no secret key loaded", (long long)c->user.id);
+		return 500;
+	}
+	const char *user = f->user && *f->user ? f->user : addr;
+	json_t *sj = json_pack("{s:s}", "password", f_get(c, "password"));
 	secret = sj ? json_dumps(sj, JSON_COMPACT) : NULL;
 	json_decref(sj);
-	if (!secret || !(settings = settings_json(f, user)))
+	if (!secret || !(settings = settings_json(f, user)) ||
+	    !(blob = crypto_seal(c->w->key, secret, strlen(secret), &blob_len)))
 		goto out;
-	st = link_save(c, "imap", addr, settings, secret, f->resync, msg, sizeof msg, &link);
-	if (st == 0) {
-		snprintf(msg, sizeof msg, "%s %s (IMAP + CalDAV). Sync has started.",
-		    f->resync ? "Resynced" : "Linked", addr);
-		st = link_result_page(c, 200, 1, msg);
-	} else if (st != 500) {
-		f->errors[f->n_errors++] = msg;
-		st = show_form(c, f, NULL, st);
-	}
+	if (db_link_probe_add(c->db, c->user.id, f->resync ? "resync" : "link", addr, settings,
+	    blob, blob_len, c->w->cfg->probe_timeout_s, now, &id) != 0)
+		goto out;
+	log_info("user %lld: IMAP + CalDAV test %lld queued for %s", (long long)c->user.id,
+	    (long long)id, addr);
+	snprintf(where, sizeof where, "/profile/link/imap/test/%lld", (long long)id);
+	st = resp_redirect(c->resp, where);
 out:
 	if (secret)
 		explicit_bzero(secret, strlen(secret));
 	free(secret);
+	free(blob);
 	free(settings);
+	return st;
+}
+
+/* The form again, filled from test p, with message. */
+static int test_form(struct ctx *c, const struct link_probe *p, const char *message, int status)
+{
+	struct imap_form f = { .email = p->address, .resync = strcmp(p->purpose, "resync") == 0 };
+	f.errors[f.n_errors++] = message;
+	return show_form(c, &f, p->settings, status);
+}
+
+/* The page while the test waits or runs: it reloads itself every second. */
+static int test_waiting(struct ctx *c, const struct link_probe *p)
+{
+	struct view *v = view_new();
+	if (!v)
+		return 500;
+	json_t *set = json_loads(p->settings, 0, NULL);
+	const char *host = json_string_value(json_object_get(set, "imap_host"));
+	view_int(v, "id", (long)p->id);
+	view_int(v, "resync", strcmp(p->purpose, "resync") == 0);
+	view_str(v, "email", p->address);
+	view_str(v, "imap_host", host ? host : "");
+	view_int(v, "timeout", c->w->cfg->probe_timeout_s);
+	c->refresh_s = 1;
+	int st = page_render(c, "link_imap_test", "Testing the connection", v, 200);
+	json_decref(set);
+	view_free(v);
+	return st;
+}
+
+/* Save the link of the succeeded test p (its secret is taken, so this happens once). */
+static int test_save(struct ctx *c, struct link_probe *p)
+{
+	char msg[600];
+	uint8_t *blob = NULL;
+	size_t len = 0;
+	int64_t link = 0;
+	int resync = strcmp(p->purpose, "resync") == 0;
+	int rc = db_link_probe_take(c->db, p->id, c->user.id, &blob, &len);
+	if (rc < 0)
+		return 500;
+	if (rc == 1)   /* another request of the same user saved it meanwhile */
+		goto saved;
+	char *secret = crypto_open(c->w->key, blob, len);
+	free(blob);
+	if (!secret) {
+		db_link_probe_refused(c->db, p->id, "The password could not be read; try again.");
+		return test_form(c, p, "The password could not be read; try again.", 500);
+	}
+	int st = link_save(c, "imap", p->address, p->settings, secret, resync, msg, sizeof msg,
+	    &link);
+	explicit_bzero(secret, strlen(secret));
+	free(secret);
+	if (st != 0) {
+		db_link_probe_refused(c->db, p->id, msg);
+		return st == 500 ? 500 : test_form(c, p, msg, st);
+	}
+saved:
+	snprintf(msg, sizeof msg, "%s %s (IMAP + CalDAV). Sync has started.",
+	    resync ? "Resynced" : "Linked", p->address);
+	return link_result_page(c, 200, 1, msg);
+}
+
+int page_imap_link_test(struct ctx *c)
+{
+	struct link_probe p;
+	int64_t id = parse_id(c->arg);
+	int rc = id ? db_link_probe_get(c->db, id, c->user.id, &p) : 1;
+	if (rc < 0)
+		return 500;
+	if (rc == 1)
+		return 404;   /* none, or another user's */
+	int st;
+	if (strcmp(p.state, "ok") == 0 || strcmp(p.state, "saved") == 0)
+		st = test_save(c, &p);
+	else if (strcmp(p.state, "failed") == 0)
+		st = test_form(c, &p, p.error ? p.error : "The connection test failed.", 400);
+	else if (time(NULL) > p.expires_at + LATE_GRACE_S)
+		st = test_form(c, &p, "The connection test did not finish in time (is the sync "
+		    "service running?); try again.", 503);
+	else
+		st = test_waiting(c, &p);
+	link_probe_free(&p);
 	return st;
 }
 

@@ -30,6 +30,7 @@ struct ctx {
 	struct user user;             /* the signed-in user when logged_in; owned */
 	char csrf[SESSION_TOKEN_MAX]; /* the session's (or pre-login) CSRF token */
 	const char *arg;              /* the path segment captured by the route, or NULL */
+	int refresh_s;                /* > 0: the page reloads itself after this many seconds */
 };
 
 /* Check every query and form parameter against the input table. Returns 0, or the HTTP
@@ -84,6 +85,7 @@ int page_link(struct ctx *c);
 int page_link_start(struct ctx *c);
 int page_oauth_callback(struct ctx *c);
 int page_imap_link(struct ctx *c);
+int page_imap_link_test(struct ctx *c);
 int page_settings(struct ctx *c);
 int page_settings_action(struct ctx *c);
 int page_hook_google(struct ctx *c);

@@ -7,6 +7,7 @@ extra config), plus helpers that walk the OAuth flow over HTTP by hand.
 """
 import os
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -110,6 +111,28 @@ def oauth_link(st, c, provider, purpose="link", hint=None):
     loc = r.header("Location")
     w.expect(loc.startswith(st.fake.base + "/"), "start went to %r, not the fake" % loc)
     return c.get(authorize(st, loc, hint))
+
+
+def test_outcome(c, resp, timeout=60):
+    """Follow the IMAP + CalDAV form's answer to its connection test (303 to the test's page,
+    which reloads itself with <meta http-equiv=refresh> while crm-sync runs it) until the page
+    stops reloading. Returns that last page; a response that is not a 303 is returned as is."""
+    if resp.status != 303:
+        return resp
+    loc = resp.header("Location")
+    w.expect(loc and loc.startswith("/profile/link/imap/test/"), "redirected to %r" % loc)
+    deadline = time.time() + timeout
+    while True:
+        page = c.get(loc)
+        if not testing(page):
+            return page
+        w.expect(time.time() < deadline, "the connection test still runs after %d s" % timeout)
+        time.sleep(0.2)
+
+
+def testing(page):
+    """1 when page is the connection test under way (it reloads itself)."""
+    return page.status == 200 and page.doc.find("meta", http_equiv="refresh") is not None
 
 
 def _serve(argv):

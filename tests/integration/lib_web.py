@@ -339,13 +339,16 @@ ALLOW_MARK = "\n# the test's own servers\n[security]\n"
 
 
 class Stack:
-    """crm.fcgi + nginx on a temp database. stop() kills both and removes the dir (unless
-    CRM_KEEP is set); problems() lists sanitizer reports and unclean exits."""
+    """crm.fcgi + nginx on a temp database (with sync=True also the crm-sync daemon, without
+    push). stop() kills them and removes the dir (unless CRM_KEEP is set); problems() lists
+    sanitizer reports and unclean exits."""
 
-    def __init__(self, bin_dir=None, threads=4, demo=True, static_dir=None, extra_core=""):
+    def __init__(self, bin_dir=None, threads=4, demo=True, static_dir=None, extra_core="",
+                 sync=False):
         self.bin = bin_dir or BIN
         self.extra_core = extra_core   # more [core] lines, e.g. "page_cache = 0\n"
         self.threads, self.demo = threads, demo
+        self.sync, self.syncd = sync, None
         self.static_dir = static_dir or os.path.join(ROOT, "static")
         self.dir = self.port = None
         self.fcgi = self.nginx = None
@@ -371,6 +374,8 @@ class Stack:
             if self.demo:
                 self.ctl("demo")
             self._start_fcgi()
+            if self.sync:
+                self._start_sync()
             for attempt in range(5):
                 if self._start_nginx():
                     return self
@@ -423,6 +428,37 @@ class Stack:
             time.sleep(0.02)
         raise RuntimeError("crm.fcgi did not open its socket " + sock)
 
+    def _start_sync(self):
+        self.sync_log = open(os.path.join(self.dir, "sync.log"), "w")
+        self.syncd = subprocess.Popen([os.path.join(self.bin, "crm-sync"), "-c", self.conf,
+                                       "--no-push"], stdout=self.sync_log,
+                                      stderr=subprocess.STDOUT, cwd=self.dir,
+                                      preexec_fn=_die_with_parent)
+
+    def _stop_sync(self):
+        if self.syncd is None:
+            return
+        if self.syncd.poll() is None:
+            self.syncd.terminate()
+            try:
+                rc = self.syncd.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._problems.append("crm-sync did not exit within 10 s of SIGTERM")
+                self.syncd.kill()
+                rc = self.syncd.wait()
+        else:
+            rc = self.syncd.returncode
+            self._problems.append("crm-sync had exited with %d before the end" % rc)
+        self.sync_log.close()
+        lg = self.log("sync.log")
+        for pat in ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer"):
+            i = lg.find(pat)
+            if i >= 0:
+                self._problems.append("crm-sync log: " + lg[max(0, i - 200):i + 1500])
+        if rc not in (0, -signal.SIGTERM) and not self._problems:
+            self._problems.append("crm-sync exited %d on SIGTERM" % rc)
+        self.syncd = None
+
     def _start_nginx(self):
         with open(os.path.join(ROOT, "nginx.conf.example")) as f:
             text = f.read()
@@ -472,6 +508,7 @@ class Stack:
 
     # -- stop
     def stop(self):
+        self._stop_sync()
         if self.nginx is not None and self.nginx.poll() is None:
             self.nginx.send_signal(signal.SIGQUIT)
             try:
