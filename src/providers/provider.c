@@ -1,6 +1,7 @@
 /* Lifetime helpers for the internal message and event shapes shared by every provider. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "providers/provider.h"
 
@@ -134,4 +135,9 @@ void subscription_clear(struct subscription *s)
 	free(s->resource_id);
 	free(s->token);
 	memset(s, 0, sizeof *s);
+}
+
+int64_t prov_now(const struct prov_link *l)
+{
+	return l && l->now ? l->now : (int64_t)time(NULL);
 }

@@ -126,7 +126,12 @@ struct prov_link {
 	const char *secret;         /* JSON object of decrypted secrets (password, tokens) */
 	int64_t since;              /* sync nothing older: link time minus the back-fill */
 	const struct provider_cfg *cfg;
+	int64_t now;                /* the pass's clock (clock_now()); 0: time(NULL) */
+	int64_t linked_at;          /* when the link was made; since < linked_at: a back-fill */
 };
+
+/* l->now, or time(NULL) when the caller left it 0. */
+int64_t prov_now(const struct prov_link *l);
 
 /* An HTTP request a provider asks the engine to make (through the curl multi loop). The engine
  * takes ownership of url, headers and body when step() returns STEP_MORE. */
