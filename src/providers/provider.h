@@ -95,6 +95,9 @@ struct sync_msg *msg_list_add(struct msg_list *l);
 struct sync_event *event_list_add(struct event_list *l);
 void msg_list_free(struct msg_list *l);
 void event_list_free(struct event_list *l);
+/* Free and remove the single events (no recurrence_id) from index `from` on that end before t;
+ * a first pass with a back-fill uses it to leave out what is older than the back-fill. */
+void event_list_drop_ended(struct event_list *l, size_t from, int64_t t);
 
 /* ---- The driver table ------------------------------------------------------------------- */
 
