@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <glib.h>
 
 #include "core/timeutil.h"
@@ -304,4 +305,10 @@ char *fmt_long_datetime(const struct local_time *t, char *out, size_t size)
 	snprintf(out, size, "%s, %s %d, %d %s", wdays_long[t->wday % 7], month_name(t->m), t->d, t->y,
 	    fmt_clock(t->hour, t->min, clk, sizeof clk));
 	return out;
+}
+
+int64_t clock_now(void)
+{
+	const char *off = getenv("CRM_CLOCK_OFFSET_S");
+	return (int64_t)time(NULL) + (off && *off ? strtoll(off, NULL, 10) : 0);
 }

@@ -47,4 +47,9 @@ const char *month_name(int m);        /* "January" */
 const char *month_abbr(int m);        /* "Jan" */
 const char *weekday_abbr(int wday);   /* "Sun" */
 
+/* Now, in UTC epoch seconds, for the sync daemon's windows: time(NULL) moved by the
+ * CRM_CLOCK_OFFSET_S environment variable (seconds, may be negative), which only tests set to
+ * let a pass see a later day. */
+int64_t clock_now(void);
+
 #endif

@@ -16,6 +16,9 @@
 
 #define CALDAV_PRODID "-//CRM//Calendar Sync//EN"
 #define MAX_REDIRECTS 5
+#define HORIZON_DAYS 365        /* recurring series are expanded this far ahead of today */
+#define ROLL_DAYS 30            /* and again once the horizon comes this much nearer */
+#define MAX_SERIES_ICS 65536    /* a larger series resource is not kept for re-expansion */
 
 enum st { ST_PRINCIPAL, ST_HOME, ST_LIST, ST_PROBE, ST_SYNC, ST_ETAGS, ST_FETCH, ST_RECHECK };
 
@@ -40,6 +43,10 @@ struct pass {
 	int warned_auth;        /* logged once that a request went without the password */
 	int sync_failed;        /* the sync report got a 5xx once already */
 	int64_t ws, we;
+	int backfill;           /* first pass of a link with a back-fill: import from ws on */
+	json_t *series;         /* path -> {etag, ics} of recurring resources, re-expanded forward */
+	int64_t until;          /* the horizon the kept series were last expanded to */
+	int roll;               /* the horizon came nearer: re-expand the kept series first */
 	struct caldav_push *push;   /* set when this pass pushes an outbox item (caldav_push.c) */
 };
 
@@ -93,6 +100,7 @@ static void caldav_end(struct pass *p)
 	free(p->new_token);
 	json_decref(p->etags);
 	json_decref(p->new_etags);
+	json_decref(p->series);
 	todo_clear(p);
 	event_list_free(&p->deleted);
 	caldav_push_free(p->push);
@@ -137,6 +145,12 @@ static int load_cursor(struct pass *p, const char *cursor)
 		p->etags = json_incref(e);
 	if (!p->token && !p->etags)
 		goto out;
+	json_t *ser = json_object_get(c, "series");
+	p->series = json_is_object(ser) ? json_incref(ser) : json_object();
+	json_t *until = json_object_get(c, "until");
+	p->until = json_is_integer(until) ? json_integer_value(until) : 0;
+	if (!p->series)
+		goto out;
 	p->st = p->token ? ST_SYNC : ST_ETAGS;
 	p->target = strdup(p->cal);
 	rc = p->target ? 0 : -1;
@@ -150,14 +164,14 @@ static int caldav_begin(const struct prov_link *l, enum stream s, const char *cu
 	struct pass *p = calloc(1, sizeof *p);
 	json_t *set = NULL;
 	int rc = PROV_PERM;
-	time_t now = time(NULL);
+	int64_t now = prov_now(l);
 
 	*out = NULL;
 	if (!p || s != STREAM_EVENTS)
 		goto fail;
 	p->link = l->id;
-	p->ws = l->since > 0 ? l->since : (int64_t)now - 30 * 86400;
-	p->we = (int64_t)now + 365 * 86400;
+	p->ws = l->since > 0 ? l->since : now - 30 * 86400;
+	p->we = now + (int64_t)HORIZON_DAYS * 86400;
 	p->userpwd = userpwd_of(l);
 	p->auth_url = caldav_auth_url(l);
 	if (cursor && *cursor) {
@@ -168,10 +182,19 @@ static int caldav_begin(const struct prov_link *l, enum stream s, const char *cu
 		}
 		if (!(p->old_cursor = strdup(cursor)))
 			goto fail;
+		p->roll = p->until < p->we - (int64_t)ROLL_DAYS * 86400;
+		if (p->roll && !json_object_size(p->series)) {   /* nothing to expand: just move on */
+			p->roll = 0;
+			p->until = p->we;
+		}
 		*out = p;
 		return PROV_OK;
 	}
 	p->first = 1;
+	p->backfill = l->since > 0 && l->linked_at > l->since;
+	p->until = p->we;
+	if (!(p->series = json_object()))
+		goto fail;
 	set = json_loads(l->settings ? l->settings : "{}", 0, NULL);
 	char *cal = jdup(set, "calendar_url"), *base = jdup(set, "caldav_url");
 	if (cal) {
@@ -315,10 +338,14 @@ static char *cursor_json(struct pass *p)
 	if (!c)
 		return NULL;
 	json_object_set_new(c, "cal", json_string(p->cal));
-	if (p->new_etags)
-		json_object_set(c, "etags", p->new_etags);
+	if (p->new_etags || (p->etags && !p->token))
+		json_object_set(c, "etags", p->new_etags ? p->new_etags : p->etags);
 	else
 		json_object_set_new(c, "token", json_string(p->new_token ? p->new_token : p->token));
+	if (json_object_size(p->series)) {
+		json_object_set_new(c, "until", json_integer(p->until));
+		json_object_set(c, "series", p->series);
+	}
 	s = json_dumps(c, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(c);
 	return s;
@@ -370,8 +397,9 @@ static int finish(struct pass *p, struct sync_sink *sink, struct event_list *ev,
 	return go(p, ST_SYNC, p->cal, req);
 }
 
-static int add_deleted(struct event_list *l, const char *path)
+static int add_deleted(struct pass *p, struct event_list *l, const char *path)
 {
+	json_object_del(p->series, path);
 	struct sync_event *e = event_list_add(l);
 	if (!e || !(e->provider_id = strdup(path)))
 		return -1;
@@ -413,6 +441,12 @@ static int remember(struct pass *p, const char *token, struct sync_sink *sink, s
 {
 	if (!token)
 		return go(p, ST_ETAGS, p->cal, req);
+	if (p->backfill) {   /* an empty token lists every resource, with the current token */
+		free(p->token);
+		if (!(p->token = strdup("")))
+			return PROV_TEMP;
+		return go(p, ST_SYNC, p->cal, req);
+	}
 	if (!(p->new_token = strdup(token)))
 		return PROV_TEMP;
 	struct event_list none = { 0 };
@@ -464,7 +498,7 @@ static int on_sync(struct pass *p, struct dav_ms *ms, struct sync_sink *sink, st
 			if (r->status == 507)
 				p->truncated = 1;
 		} else if (r->status == 404) {
-			rc = add_deleted(&p->deleted, path);
+			rc = add_deleted(p, &p->deleted, path);
 		} else {
 			rc = todo_add(p, r->href);
 		}
@@ -494,7 +528,8 @@ static int on_etags(struct pass *p, struct dav_ms *ms, struct sync_sink *sink, s
 		if (!r->is_collection && r->etag && !is_collection_href(p, path)) {
 			const char *old = json_string_value(json_object_get(p->etags, path));
 			json_object_set_new(p->new_etags, path, json_string(r->etag));
-			if (!p->first && (!old || strcmp(old, r->etag) != 0) && todo_add(p, r->href) < 0) {
+			if ((!p->first || p->backfill) && (!old || strcmp(old, r->etag) != 0) &&
+			    todo_add(p, r->href) < 0) {
 				free(path);
 				return PROV_TEMP;
 			}
@@ -504,9 +539,66 @@ static int on_etags(struct pass *p, struct dav_ms *ms, struct sync_sink *sink, s
 	const char *key;
 	json_t *v;
 	json_object_foreach(p->etags, key, v)
-		if (!json_object_get(p->new_etags, key) && add_deleted(&p->deleted, key) < 0)
+		if (!json_object_get(p->new_etags, key) && add_deleted(p, &p->deleted, key) < 0)
 			return PROV_TEMP;
 	return fetch_or_finish(p, sink, req);
+}
+
+/* Keep a recurring resource's iCalendar in the cursor, so a later pass can expand it further
+ * ahead without downloading it again; forget it when it no longer recurs. Returns 0 or -1. */
+static int keep_series(struct pass *p, const char *path, const char *etag, const char *ics)
+{
+	size_t n = strlen(ics);
+	if ((!strstr(ics, "RRULE") && !strstr(ics, "RDATE")) || n > MAX_SERIES_ICS) {
+		if (n > MAX_SERIES_ICS)
+			log_warnx("caldav link %lld: %s is %zu bytes, not kept for re-expansion",
+			    (long long)p->link, path, n);
+		json_object_del(p->series, path);
+		return 0;
+	}
+	return json_object_set_new(p->series, path, json_pack("{s:s?,s:s}", "etag", etag,
+	    "ics", ics));
+}
+
+/* The horizon came nearer: expand every kept series to p->we and store it with the cursor's new
+ * horizon. Unchanged occurrences keep their etag, so the store only adds the new ones. */
+static int roll_forward(struct pass *p, struct sync_sink *sink)
+{
+	struct event_list batch = { 0 };
+	char err[160];
+	const char *path;
+	json_t *v;
+	int rc = 0;
+
+	p->roll = 0;
+	json_object_foreach(p->series, path, v) {
+		const char *ics = json_string_value(json_object_get(v, "ics"));
+		const char *etag = json_string_value(json_object_get(v, "etag"));
+		size_t before = batch.n;
+		if (!ics)
+			continue;
+		if (ical_parse(ics, strlen(ics), p->ws, p->we, &batch, err, sizeof err) < 0)
+			log_warnx("caldav link %lld: %s not re-expanded: %s", (long long)p->link, path, err);
+		for (size_t i = before; i < batch.n; i++) {
+			batch.v[i].provider_id = strdup(path);
+			batch.v[i].etag = etag ? strdup(etag) : NULL;
+			if (!batch.v[i].provider_id || (etag && !batch.v[i].etag))
+				rc = -1;
+		}
+	}
+	p->until = p->we;
+	char *cur = rc == 0 ? cursor_json(p) : NULL;
+	rc = cur ? commit(p, sink, &batch, cur) : PROV_TEMP;
+	event_list_free(&batch);
+	if (rc == 0) {
+		log_info("caldav link %lld: %zu series expanded forward", (long long)p->link,
+		    json_object_size(p->series));
+		free(p->old_cursor);
+		p->old_cursor = cur;
+	} else {
+		free(cur);
+	}
+	return rc;
 }
 
 /* One resource of a multiget: its events (or its deletion) into batch. */
@@ -519,7 +611,7 @@ static int take_resource(struct pass *p, struct dav_resp *r, struct event_list *
 	if (!path)
 		return -1;
 	if (r->status == 404) {
-		rc = add_deleted(batch, path);
+		rc = add_deleted(p, batch, path);
 	} else if (!r->calendar_data) {
 		log_warnx("caldav link %lld: %s came without calendar-data", (long long)p->link, path);
 	} else {
@@ -527,12 +619,16 @@ static int take_resource(struct pass *p, struct dav_resp *r, struct event_list *
 		if (ical_parse(r->calendar_data, strlen(r->calendar_data), p->ws, p->we, batch, err,
 		    sizeof err) < 0)
 			log_warnx("caldav link %lld: %s skipped: %s", (long long)p->link, path, err);
+		if (p->backfill)
+			event_list_drop_ended(batch, before, p->ws);
 		for (size_t i = before; i < batch->n; i++) {
 			batch->v[i].provider_id = strdup(path);
 			batch->v[i].etag = r->etag ? strdup(r->etag) : NULL;
 			if (!batch->v[i].provider_id)
 				rc = -1;
 		}
+		if (rc == 0 && keep_series(p, path, r->etag, r->calendar_data) < 0)
+			rc = -1;
 	}
 	free(path);
 	return rc;
@@ -574,8 +670,11 @@ static int caldav_step(struct pass *p, const struct http_resp *resp, struct http
 	memset(req, 0, sizeof *req);
 	if (p->push)
 		return caldav_push_step(p->push, resp, req, retry_after);
-	if (!resp)
+	if (!resp) {
+		if (p->roll && (rc = roll_forward(p, sink)) != 0)
+			return rc;
 		return make_req(p, req);
+	}
 	if (is_redirect(resp->status) && resp->location && p->redirects++ < MAX_REDIRECTS)
 		return go(p, p->st, resp->location, req);
 	if (p->st == ST_SYNC && (resp->status == 403 || resp->status == 409) &&

@@ -20,6 +20,7 @@
 #define WHO "microsoft"
 #define PAGE 50
 #define WINDOW_DAYS 365
+#define STEP_DAYS 30            /* the window restarts once its end is this much nearer */
 
 enum st { ST_DELTA, ST_VALUE, ST_EVENTS, ST_MASTER };
 
@@ -45,6 +46,9 @@ struct pass {
 	struct msg_list msgs;
 	char *elink;                /* events link (NULL: afresh) */
 	int first;                  /* events: no stored link */
+	int64_t now;                /* the pass's clock */
+	int64_t until;              /* events: the end of the window the link follows */
+	int restart;                /* events: after the delta, list a window that reaches further */
 	struct event_list evs;
 	json_t *uids;               /* series id -> UID, or null when the series is gone */
 	json_t *series;             /* occurrence id -> series id, for occurrences without a UID */
@@ -157,6 +161,10 @@ static int graph_begin(const struct prov_link *l, enum stream s, const char *cur
 	p->links[1] = ju_dup(c, folder_name[1]);
 	p->elink = ju_dup(c, "events");
 	p->first = !p->elink;
+	p->now = prov_now(l);
+	json_t *until = json_object_get(c, "events_until");
+	p->until = json_is_integer(until) ? json_integer_value(until) : 0;
+	p->restart = p->elink && p->until < p->now + (int64_t)(WINDOW_DAYS - STEP_DAYS) * 86400;
 	p->st = s == STREAM_MAIL ? ST_DELTA : ST_EVENTS;
 	json_decref(c);
 	*out = p;
@@ -179,7 +187,8 @@ static char *fresh_url(struct pass *p)
 			return NULL;
 		return u;
 	}
-	ju_iso((int64_t)time(NULL) + (int64_t)WINDOW_DAYS * 86400, b);
+	p->until = p->now + (int64_t)WINDOW_DAYS * 86400;
+	ju_iso(p->until, b);
 	if (asprintf(&u, "%s/me/calendarView/delta?startDateTime=%s&endDateTime=%s", p->api, a, b) < 0)
 		return NULL;
 	return u;
@@ -359,6 +368,7 @@ static char *cursor_json(struct pass *p)
 				json_object_set_new(c, folder_name[i], json_string(p->links[i]));
 	} else if (p->elink) {
 		json_object_set_new(c, "events", json_string(p->elink));
+		json_object_set_new(c, "events_until", json_integer(p->until));
 	}
 	s = json_dumps(c, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(c);
@@ -382,6 +392,17 @@ static int page_done(struct pass *p, struct sync_sink *sink, struct http_req *re
 	ids_clear(p);
 	if (rc)
 		return rc;
+	if (p->at_end && p->s == STREAM_EVENTS && p->restart) {
+		/* the delta is caught up: list the moved window; unchanged events keep their
+		 * changeKey, so the store only adds what the window gained */
+		log_info("microsoft link %lld: calendar window moves forward", (long long)p->link);
+		p->restart = 0;
+		p->at_end = 0;
+		free(p->elink);
+		p->elink = NULL;
+		p->st = ST_EVENTS;
+		return go(p, req);
+	}
 	if (p->at_end && (p->s == STREAM_EVENTS || ++p->fi == 2))
 		return STEP_DONE;
 	p->st = p->s == STREAM_MAIL ? ST_DELTA : ST_EVENTS;

@@ -19,6 +19,7 @@
 #define WHO "nylas"
 #define PAGE 50
 #define WINDOW_DAYS 365
+#define STEP_DAYS 30            /* the whole window is listed again once its end is this much nearer */
 
 enum st { ST_LIST, ST_RAW, ST_EVENTS };
 
@@ -47,6 +48,8 @@ struct pass {
 	struct msg_list msgs;
 	int64_t upd, new_upd;       /* events: updated_at high-water mark */
 	int64_t upd_query;          /* updated_after asked: upd - 1 with a cursor, since without */
+	int64_t now, until;         /* events: the pass's clock; the end of the last full listing */
+	int roll;                   /* events: list the whole moved window, changed or not */
 	struct event_list evs;
 };
 
@@ -153,6 +156,18 @@ static int nylas_begin(const struct prov_link *l, enum stream s, const char *cur
 	p->after = p->new_after = json_is_integer(a) ? json_integer_value(a) : l->since;
 	p->upd = p->new_upd = json_is_integer(u) ? json_integer_value(u) : l->since;
 	p->upd_query = json_is_integer(u) ? p->upd - 1 : l->since;
+	p->now = prov_now(l);
+	json_t *until = json_object_get(c, "until");
+	p->until = json_is_integer(until) ? json_integer_value(until) : 0;
+	if (s == STREAM_EVENTS && json_is_integer(u) &&
+	    p->until < p->now + (int64_t)(WINDOW_DAYS - STEP_DAYS) * 86400) {
+		/* occurrences the window gained belong to series that did not change: list it all;
+		 * what did not change keeps its updated_at, which the store compares */
+		p->roll = 1;
+		p->upd_query = l->since;
+	}
+	if (s == STREAM_EVENTS && (p->roll || !json_is_integer(u)))
+		p->until = p->now + (int64_t)WINDOW_DAYS * 86400;
 	p->seen = json_is_array(json_object_get(c, "seen")) ? json_incref(json_object_get(c, "seen")) :
 	    json_array();
 	p->new_seen = json_copy(p->seen);
@@ -190,7 +205,7 @@ static char *build_url(struct pass *p)
 		r = asprintf(&u, "%s/v3/grants/%s/events?calendar_id=primary&limit=%d&updated_after=%lld"
 		    "&expand_recurring=true&show_cancelled=true&start=%lld&end=%lld%s%s", p->api, p->grant,
 		    PAGE, (long long)p->upd_query, (long long)p->since,
-		    (long long)time(NULL) + (long long)WINDOW_DAYS * 86400, tok ? "&page_token=" : "",
+		    (long long)p->now + (long long)WINDOW_DAYS * 86400, tok ? "&page_token=" : "",
 		    tok ? tok : "");
 		break;
 	}
@@ -288,6 +303,10 @@ int nylas_event_parse(const json_t *item, struct sync_event *e)
 	if (!e->provider_id)
 		return -1;
 	e->updated = json_integer_value(json_object_get(item, "updated_at"));
+	if (e->updated && asprintf(&e->etag, "u%lld", (long long)e->updated) < 0) {
+		e->etag = NULL;   /* the version the store compares: listing it again stores nothing */
+		return -1;
+	}
 	const char *status = ju_str(item, "status");
 	if (status && strcmp(status, "cancelled") == 0) {
 		if (e->recurrence_id)
@@ -355,6 +374,8 @@ static char *mail_cursor(struct pass *p)
 static char *events_cursor(struct pass *p)
 {
 	json_t *c = json_pack("{s:I}", "updated_after", (json_int_t)p->new_upd);
+	if (c && p->until)
+		json_object_set_new(c, "until", json_integer(p->until));
 	char *s = c ? json_dumps(c, JSON_COMPACT) : NULL;
 	json_decref(c);
 	return s;
@@ -472,7 +493,7 @@ static int on_events(struct pass *p, json_t *j, struct sync_sink *sink, struct h
 			p->evs.n--;
 			continue;
 		}
-		if (e->updated && e->updated < p->upd) {   /* the repeated second's older ones */
+		if (!p->roll && e->updated && e->updated < p->upd) {   /* the repeated second's older ones */
 			event_free(e);
 			p->evs.n--;
 			continue;

@@ -1,6 +1,7 @@
 /* Lifetime helpers for the internal message and event shapes shared by every provider. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "providers/provider.h"
 
@@ -112,6 +113,22 @@ void event_list_free(struct event_list *l)
 	memset(l, 0, sizeof *l);
 }
 
+void event_list_drop_ended(struct event_list *l, size_t from, int64_t t)
+{
+	size_t k = from;
+	for (size_t i = from; i < l->n; i++) {
+		struct sync_event *e = &l->v[i];
+		if (!e->deleted && !e->recurrence_id && e->start + (int64_t)e->duration_min * 60 < t) {
+			event_free(e);
+			continue;
+		}
+		if (k != i)
+			l->v[k] = *e;
+		k++;
+	}
+	l->n = k;
+}
+
 void http_req_clear(struct http_req *r)
 {
 	if (!r)
@@ -134,4 +151,9 @@ void subscription_clear(struct subscription *s)
 	free(s->resource_id);
 	free(s->token);
 	memset(s, 0, sizeof *s);
+}
+
+int64_t prov_now(const struct prov_link *l)
+{
+	return l && l->now ? l->now : (int64_t)time(NULL);
 }

@@ -95,6 +95,9 @@ struct sync_msg *msg_list_add(struct msg_list *l);
 struct sync_event *event_list_add(struct event_list *l);
 void msg_list_free(struct msg_list *l);
 void event_list_free(struct event_list *l);
+/* Free and remove the single events (no recurrence_id) from index `from` on that end before t;
+ * a first pass with a back-fill uses it to leave out what is older than the back-fill. */
+void event_list_drop_ended(struct event_list *l, size_t from, int64_t t);
 
 /* ---- The driver table ------------------------------------------------------------------- */
 
@@ -126,7 +129,12 @@ struct prov_link {
 	const char *secret;         /* JSON object of decrypted secrets (password, tokens) */
 	int64_t since;              /* sync nothing older: link time minus the back-fill */
 	const struct provider_cfg *cfg;
+	int64_t now;                /* the pass's clock (clock_now()); 0: time(NULL) */
+	int64_t linked_at;          /* when the link was made; since < linked_at: a back-fill */
 };
+
+/* l->now, or time(NULL) when the caller left it 0. */
+int64_t prov_now(const struct prov_link *l);
 
 /* An HTTP request a provider asks the engine to make (through the curl multi loop). The engine
  * takes ownership of url, headers and body when step() returns STEP_MORE. */

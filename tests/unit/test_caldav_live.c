@@ -164,7 +164,9 @@ int main(int argc, char **argv)
 	json_t *sec = json_pack("{s:s?}", "password", getenv("CALDAV_TEST_PASS"));
 	char *settings = json_dumps(set, JSON_COMPACT), *secret = json_dumps(sec, JSON_COMPACT);
 	const char *since = getenv("CALDAV_TEST_SINCE");
-	struct prov_link l = { 1, "alice@example.com", settings, secret, since ? atoll(since) : 0, NULL };
+	const char *linked = getenv("CALDAV_TEST_LINKED"), *now = getenv("CALDAV_TEST_NOW");
+	struct prov_link l = { 1, "alice@example.com", settings, secret, since ? atoll(since) : 0, NULL,
+		now ? atoll(now) : 0, linked ? atoll(linked) : since ? atoll(since) : 0 };
 	int rc = 2;
 
 	if (argc < 2 || strcmp(argv[1], "sync") == 0)
