@@ -474,6 +474,18 @@ static int on_get(struct pass *p, json_t *j, struct sync_sink *sink, struct http
 	return fetch_next(p, sink, req);
 }
 
+/* One message whose answer is not JSON is skipped: the pass and its cursor go on without it. */
+static int skip_unreadable(struct pass *p, const char *why, struct sync_sink *sink,
+    struct http_req *req)
+{
+	char key[64];
+	snprintf(key, sizeof key, "google link %lld: unreadable message", (long long)p->link);
+	log_warnx_limited(key, "google link %lld: message %s skipped: malformed JSON (%s)",
+	    (long long)p->link, p->ids[p->next], why);
+	p->next++;
+	return fetch_next(p, sink, req);
+}
+
 /* ---- Events ------------------------------------------------------------------------------ */
 
 static char *events_cursor(const char *token)
@@ -598,6 +610,7 @@ static int expected_miss(struct pass *p, long status)
 static int google_step(struct pass *p, const struct http_resp *resp, struct http_req *req,
     struct sync_sink *sink, long *retry_after)
 {
+	char why[JSON_ERROR_TEXT_LENGTH];
 	json_t *j = NULL;
 	int rc;
 
@@ -630,7 +643,9 @@ static int google_step(struct pass *p, const struct http_resp *resp, struct http
 		    resp->status, resp->error ? ": " : "", resp->error ? resp->error : "");
 		return rc;
 	}
-	if (!(j = ju_parse(resp, WHO, p->link, p->url)))
+	if (p->st == ST_GET && !(j = ju_load(resp, why, sizeof why)))
+		return skip_unreadable(p, why, sink, req);
+	if (!j && !(j = ju_parse(resp, WHO, p->link, p->url)))
 		return PROV_TEMP;
 	switch (p->st) {
 	case ST_PROFILE: rc = on_profile(p, j, req); break;

@@ -12,15 +12,36 @@
 #include "core/log.h"
 #include "providers/json_util.h"
 
+/* A string with a NUL inside is none: as a C string it would be cut short. */
+static const char *whole_string(const json_t *v)
+{
+	const char *s = json_string_value(v);
+	return s && strlen(s) == json_string_length(v) ? s : NULL;
+}
+
 const char *ju_str(const json_t *o, const char *key)
 {
-	return json_string_value(json_object_get(o, key));
+	return whole_string(json_object_get(o, key));
 }
 
 char *ju_dup(const json_t *o, const char *key)
 {
-	const char *s = ju_str(o, key);
-	return s && *s ? strdup(s) : NULL;
+	const json_t *v = json_object_get(o, key);
+	const char *s = json_string_value(v);
+	size_t n = json_string_length(v), w = 0;
+	char *r;
+
+	if (!s || !n || !(r = malloc(n + 1)))
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (s[i])
+			r[w++] = s[i];
+	r[w] = 0;
+	if (!w) {
+		free(r);
+		return NULL;
+	}
+	return r;
 }
 
 const char *ju_path(const json_t *o, ...)
@@ -33,7 +54,7 @@ const char *ju_path(const json_t *o, ...)
 	while (cur && (k = va_arg(ap, const char *)) != NULL)
 		cur = json_object_get(cur, k);
 	va_end(ap);
-	return json_string_value(cur);
+	return whole_string(cur);
 }
 
 static int two(const char *s)
@@ -209,16 +230,56 @@ int ju_get(struct http_req *req, char *url, const char *h)
 	return rc;
 }
 
-json_t *ju_parse(const struct http_resp *resp, const char *who, int64_t link, const char *url)
+int ju_drop_nuls(json_t *j)
+{
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	if (json_is_object(j)) {
+		json_object_foreach(j, k, v)
+			if (ju_drop_nuls(v) < 0)
+				return -1;
+	} else if (json_is_array(j)) {
+		json_array_foreach(j, i, v)
+			if (ju_drop_nuls(v) < 0)
+				return -1;
+	} else if (json_is_string(j) && !whole_string(j)) {
+		const char *s = json_string_value(j);
+		size_t n = json_string_length(j), w = 0;
+		char *r = malloc(n + 1);
+		if (!r)
+			return -1;
+		for (i = 0; i < n; i++)
+			if (s[i])
+				r[w++] = s[i];
+		int rc = json_string_setn(j, r, w);
+		free(r);
+		return rc;
+	}
+	return 0;
+}
+
+json_t *ju_load(const struct http_resp *resp, char *why, size_t whylen)
 {
 	json_error_t e;
-	json_t *j = resp->body ? json_loadb(resp->body, resp->body_len, 0, &e) : NULL;
-	if (!json_is_object(j)) {
-		log_warnx("%s link %lld: %s: malformed JSON (%s)", who, (long long)link, url ? url : "?",
-		    j ? "not an object" : resp->body ? e.text : "empty body");
+	json_t *j = resp->body ? json_loadb(resp->body, resp->body_len, JSON_ALLOW_NUL, &e) : NULL;
+	const char *err = !j ? (resp->body ? e.text : "empty body") : !json_is_object(j) ?
+	    "not an object" : ju_drop_nuls(j) < 0 ? "out of memory" : NULL;
+	if (err) {
+		snprintf(why, whylen, "%s", err);
 		json_decref(j);
 		return NULL;
 	}
+	return j;
+}
+
+json_t *ju_parse(const struct http_resp *resp, const char *who, int64_t link, const char *url)
+{
+	char why[JSON_ERROR_TEXT_LENGTH];
+	json_t *j = ju_load(resp, why, sizeof why);
+	if (!j)
+		log_warnx("%s link %lld: %s: malformed JSON (%s)", who, (long long)link, url ? url : "?", why);
 	return j;
 }
 

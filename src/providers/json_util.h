@@ -15,11 +15,16 @@
 /* Wait asked of the engine after a 429/503 without a Retry-After header. */
 #define JU_DEFAULT_RETRY 30L
 
-/* The string at key, or NULL (also when it is not a string). Borrowed from o. */
+/* The string at key, or NULL (also when it is not a string, or holds a NUL a C string would
+ * cut at). Borrowed from o. */
 const char *ju_str(const json_t *o, const char *key);
-/* A malloc'd copy of ju_str(o, key), NULL when absent or empty. */
+/* A malloc'd copy of the string at key with any NUL characters dropped, NULL when absent or
+ * empty. */
 char *ju_dup(const json_t *o, const char *key);
-/* The string at a path of object keys ("start", "dateTime", NULL), or NULL. */
+/* Drop the NUL characters of every string value in j, in place (object keys cannot hold one).
+ * Returns 0 or -1 (out of memory). */
+int ju_drop_nuls(json_t *j);
+/* The string at a path of object keys ("start", "dateTime", NULL), or NULL (as ju_str). */
 const char *ju_path(const json_t *o, ...);
 
 /* RFC 3339 date-time ("2024-05-01T10:00:00Z", "...-05:00", "...T10:00:00.0000000" taken as UTC)
@@ -52,9 +57,12 @@ int ju_add_header(struct http_req *req, const char *line);
 /* A deep copy of src into dst. Returns 0 or -1 (dst cleared). */
 int ju_req_dup(struct http_req *dst, const struct http_req *src);
 
-/* Parse resp's body as a JSON object; on failure log "<who> link N: <url>: malformed JSON" and
- * return NULL. */
+/* Parse resp's body as a JSON object, \u0000 allowed and dropped from every string (one
+ * message's NUL must not fail its page); on failure log "<who> link N: <url>: malformed JSON"
+ * and return NULL. */
 json_t *ju_parse(const struct http_resp *resp, const char *who, int64_t link, const char *url);
+/* As ju_parse without the log line: NULL with the reason in why. */
+json_t *ju_load(const struct http_resp *resp, char *why, size_t whylen);
 
 /* Commit a page to the sink: the lists are taken (emptied) on success. Returns 0 or PROV_TEMP
  * (with a log line). Either list may be NULL. */

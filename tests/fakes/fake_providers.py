@@ -310,13 +310,34 @@ class Handler(BaseHTTPRequestHandler):
                     hh["WWW-Authenticate"] = 'Bearer error="invalid_token"'
                 return s, hh, b
         try:
-            return mod.handle(state, req)
+            answer = mod.handle(state, req)
+            if fault and fault.get("nul"):
+                answer = with_nuls(answer, fault["nul"])
+            return answer
         except Exception as e:  # a bug in the fake must not kill the server
             import traceback
             traceback.print_exc()
             return mod.error(500, "fake internal error: %r" % (e,))
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
+
+
+def with_nuls(answer, keys):
+    """The answer with a NUL in the middle of every string at one of keys (escaped \\u0000)."""
+    status, headers, body = answer
+
+    def put(v):
+        if isinstance(v, dict):
+            return {k: (x[:len(x) // 2] + "\0" + x[len(x) // 2:]
+                        if k in keys and isinstance(x, str) else put(x)) for k, x in v.items()}
+        if isinstance(v, list):
+            return [put(x) for x in v]
+        return v
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        return answer
+    return status, headers, json.dumps(put(doc)).encode()
 
 
 def save_state(state, path):

@@ -1,7 +1,8 @@
 /* OAuth: PKCE, the authorize URL, token answers, and the refresh-and-repeat session; plus the
- * shared JSON helpers' time parsing and status classes. */
+ * shared JSON helpers' time parsing, status classes and NUL handling. */
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -309,10 +310,46 @@ static void test_http_answers_map_to_error_classes(void)
 	}
 }
 
+static void test_nul_in_provider_strings_is_dropped_not_cut_at(void)
+{
+	static const char page[] = "{\"value\":[{\"id\":\"m1\",\"subject\":\"Pump\\u0000 noise\","
+	    "\"to\":[{\"name\":\"\\u0000\\u0000\"}]},{\"id\":\"m2\",\"subject\":\"Quote\"}]}";
+	struct http_resp r = { .status = 200, .body = page, .body_len = sizeof page - 1 };
+	char why[160];
+	json_t *j = ju_load(&r, why, sizeof why), *m1 = json_array_get(json_object_get(j, "value"), 0);
+	CHECK(j != NULL);
+	CHECK_STR(ju_str(m1, "subject"), "Pump noise");
+	CHECK_INT(json_string_length(json_object_get(m1, "subject")), 10);
+	CHECK_STR(ju_str(json_array_get(json_object_get(j, "value"), 1), "subject"), "Quote");
+	CHECK(ju_dup(json_array_get(json_object_get(m1, "to"), 0), "name") == NULL);
+	json_decref(j);
+
+	/* Strings built (or loaded) with a NUL inside: ju_str refuses them, ju_dup drops the NULs. */
+	json_t *o = json_object();
+	json_object_set_new(o, "id", json_stringn("ab\0cd", 5));
+	json_object_set_new(o, "sub", json_object());
+	json_object_set_new(json_object_get(o, "sub"), "k", json_stringn("x\0", 2));
+	CHECK(ju_str(o, "id") == NULL);
+	CHECK(ju_path(o, "sub", "k", NULL) == NULL);
+	char *d = ju_dup(o, "id");
+	CHECK_STR(d, "abcd");
+	free(d);
+	CHECK_INT(ju_drop_nuls(o), 0);
+	CHECK_STR(ju_str(o, "id"), "abcd");
+	CHECK_STR(ju_path(o, "sub", "k", NULL), "x");
+	json_decref(o);
+
+	static const char broken[] = "{\"value\": [{\"id\": \"tru";
+	r.body = broken;
+	r.body_len = sizeof broken - 1;
+	CHECK(ju_load(&r, why, sizeof why) == NULL && why[0]);
+}
+
 T_MAIN(T(test_pkce_challenge_matches_rfc7636_example), T(test_pkce_verifiers_are_random_and_well_formed),
     T(test_authorize_url_carries_pkce_state_and_provider_extras),
     T(test_code_exchange_request_sends_the_verifier),
     T(test_token_answers_become_secrets_or_error_classes),
     T(test_expired_token_is_refreshed_before_the_request),
     T(test_401_after_a_good_refresh_retries_once_more_and_never_asks_for_relink), T(test_refused_refresh_token_asks_for_relink),
-    T(test_provider_times_parse_to_utc), T(test_http_answers_map_to_error_classes))
+    T(test_provider_times_parse_to_utc), T(test_http_answers_map_to_error_classes),
+    T(test_nul_in_provider_strings_is_dropped_not_cut_at))
