@@ -177,7 +177,9 @@ int db_sync_link_failed(struct db *db, int64_t link, int64_t now, int64_t next_d
 
 int db_sync_link_rate_limited(struct db *db, int64_t link, int64_t until)
 {
-	return step_2(db, SQL_RATE_LIMITED, link, until);
+	/* Times are whole seconds, taken when the second had partly gone: one more second keeps the
+	 * hold from ending before the provider's Retry-After has passed in full. */
+	return step_2(db, SQL_RATE_LIMITED, link, until + 1);
 }
 
 int db_sync_link_add_items(struct db *db, int64_t link, int64_t n)
