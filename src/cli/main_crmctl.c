@@ -44,23 +44,21 @@ static int read_password(char *buf, size_t size)
 	return buf[0] ? 0 : -1;
 }
 
+static int print_user(void *ctx, const struct user *u)
+{
+	(void)ctx;
+	printf("%-4lld %-28s %-22s %-6s %-20s %s\n", (long long)u->id, u->email, u->name, u->role,
+	    u->time_zone, u->calendar_privacy);
+	return 0;
+}
+
 static int cmd_user(struct app *app, int argc, char **argv)
 {
 	char pw[256];
 	if (argc >= 2 && strcmp(argv[1], "list") == 0) {
-		sqlite3_stmt *st = db_stmt(app->db, "SELECT id, email, name, role, time_zone,"
-		    " calendar_privacy FROM users ORDER BY id");
-		if (!st)
-			return 1;
 		printf("%-4s %-28s %-22s %-6s %-20s %s\n", "ID", "EMAIL", "NAME", "ROLE", "TIME ZONE",
 		    "CALENDAR");
-		while (sqlite3_step(st) == SQLITE_ROW)
-			printf("%-4lld %-28s %-22s %-6s %-20s %s\n", sqlite3_column_int64(st, 0),
-			    sqlite3_column_text(st, 1), sqlite3_column_text(st, 2),
-			    sqlite3_column_text(st, 3), sqlite3_column_text(st, 4),
-			    sqlite3_column_text(st, 5));
-		sqlite3_reset(st);
-		return 0;
+		return db_users_list(app->db, print_user, NULL) == 0 ? 0 : 1;
 	}
 	if (argc >= 4 && strcmp(argv[1], "add") == 0) {
 		const char *role = "user", *tz = app->cfg.company_time_zone;
@@ -133,40 +131,36 @@ static void fmt_when(int64_t t, char *out, size_t size)
 	strftime(out, size, "%Y-%m-%d %H:%M:%SZ", &tm);
 }
 
+static int print_link(void *ctx, const struct link *l, const char *user_email)
+{
+	const struct app *app = ctx;
+	char last[32], next[32];
+	int64_t now = time(NULL);
+	fmt_when(l->last_success_at, last, sizeof last);
+	fmt_when(l->next_due_at, next, sizeof next);
+	const char *health = "ok";
+	if (strcmp(l->status, "relink") == 0)
+		health = "NEEDS RE-LINK";
+	else if (l->cursor_refused_at)
+		health = "CURSOR REFUSED";
+	else if (strcmp(l->status, "active") == 0 &&
+	    now - (l->last_success_at ? l->last_success_at : l->linked_at) >
+	    3 * (int64_t)app->cfg.poll_interval)
+		health = "STALE";
+	const char *err = l->last_error ? l->last_error : "";
+	printf("%-4lld %-22s %-9s %-26s %-8s %-21s %-21s %-6lld %s%s%s\n", (long long)l->id,
+	    user_email, l->provider, l->address, l->status, last, next,
+	    (long long)l->items_imported, health, *err ? ": " : "", err);
+	return 0;
+}
+
 static int cmd_links(struct app *app, int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	sqlite3_stmt *st = db_stmt(app->db,
-	    "SELECT l.id, u.email, l.provider, l.address, l.status, l.last_success_at, l.next_due_at,"
-	    " l.items_imported, l.failures, coalesce(l.last_error, ''), l.linked_at,"
-	    " l.cursor_refused_at FROM links l JOIN users u ON u.id = l.user_id ORDER BY l.id");
-	if (!st)
-		return 1;
-	int64_t now = time(NULL);
 	printf("%-4s %-22s %-9s %-26s %-8s %-21s %-21s %-6s %s\n", "ID", "USER", "PROVIDER",
 	    "ADDRESS", "STATUS", "LAST SUCCESS", "NEXT SYNC", "ITEMS", "HEALTH / LAST ERROR");
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		char last[32], next[32];
-		int64_t ok = sqlite3_column_int64(st, 5), linked = sqlite3_column_int64(st, 10);
-		fmt_when(ok, last, sizeof last);
-		fmt_when(sqlite3_column_int64(st, 6), next, sizeof next);
-		const char *status = (const char *)sqlite3_column_text(st, 4);
-		const char *health = "ok";
-		if (strcmp(status, "relink") == 0)
-			health = "NEEDS RE-LINK";
-		else if (sqlite3_column_int64(st, 11))
-			health = "CURSOR REFUSED";
-		else if (strcmp(status, "active") == 0 &&
-		    now - (ok ? ok : linked) > 3 * (int64_t)app->cfg.poll_interval)
-			health = "STALE";
-		printf("%-4lld %-22s %-9s %-26s %-8s %-21s %-21s %-6lld %s%s%s\n",
-		    sqlite3_column_int64(st, 0), sqlite3_column_text(st, 1), sqlite3_column_text(st, 2),
-		    sqlite3_column_text(st, 3), status, last, next, sqlite3_column_int64(st, 7), health,
-		    *sqlite3_column_text(st, 9) ? ": " : "", sqlite3_column_text(st, 9));
-	}
-	sqlite3_reset(st);
-	return 0;
+	return db_links_list(app->db, print_link, app) == 0 ? 0 : 1;
 }
 
 static int cmd_sync_now(struct app *app, int argc, char **argv)

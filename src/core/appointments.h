@@ -23,5 +23,7 @@ struct appt_new {
 /* Create the appointment, its owner row, attendees (organizer = assigned user) and contact
  * matches in one savepoint. Returns 0 with *id set, or -1. Borrowed inputs. */
 int db_appointments_create_crm(struct db *db, const struct appt_new *a, int64_t *id);
+/* How many appointments were made in the CRM (not synced in), or -1 on error. */
+int64_t db_appointments_count_crm(struct db *db);
 
 #endif

@@ -250,3 +250,31 @@ fail:
 	db_rollback(db);
 	return -1;
 }
+
+int db_ping(struct db *db)
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT 1");
+	int ok = st && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
+	if (st)
+		sqlite3_reset(st);
+	return ok ? 0 : -1;
+}
+
+int db_change_state(struct db *db, int64_t *others, int64_t *own)
+{
+	sqlite3_stmt *st = db_stmt(db, "PRAGMA data_version");
+	if (!st || sqlite3_step(st) != SQLITE_ROW) {
+		if (st)
+			sqlite3_reset(st);
+		return -1;
+	}
+	*others = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	*own = sqlite3_total_changes64(db->h);
+	return 0;
+}
+
+int db_in_transaction(struct db *db)
+{
+	return !sqlite3_get_autocommit(db->h);
+}

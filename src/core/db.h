@@ -44,6 +44,15 @@ void db_read_end(struct db *db);
 /* Run sql that returns no rows (DDL, pragmas, one-off statements). Returns 0 or -1. */
 int db_exec(struct db *db, const char *sql);
 
+/* 0 when the database answers a trivial query, else -1. */
+int db_ping(struct db *db);
+/* The database's state as this connection sees it: a number that changes with every commit of
+ * another connection, and one that changes with every write of this one. Two equal pairs mean
+ * nothing changed between them. Returns 0 or -1. */
+int db_change_state(struct db *db, int64_t *others, int64_t *own);
+/* 1 inside a transaction, 0 outside (the engine may end one itself, on a full disk). */
+int db_in_transaction(struct db *db);
+
 /* Current schema version, and the newest one this build knows. */
 int db_schema_version(struct db *db);
 int db_schema_latest(void);

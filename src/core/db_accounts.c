@@ -29,6 +29,8 @@ static const char SQL_ACCOUNT_BY_ID[] = "SELECT " ACCOUNT_COLS " FROM accounts W
 static const char SQL_CONTACT_UPSERT[] =
     "INSERT INTO contacts (account_id, name, phone) VALUES (?, ?, ?) "
     "ON CONFLICT (account_id, name) DO UPDATE SET phone = excluded.phone RETURNING id";
+static const char SQL_CONTACT_EXISTS[] =
+    "SELECT 1 FROM contacts WHERE account_id = ? AND name = ?";
 static const char SQL_CONTACT_EMAILS_CLEAR[] = "DELETE FROM contact_emails WHERE contact_id = ?";
 static const char SQL_CONTACT_EMAIL_ADD[] =
     "INSERT OR IGNORE INTO contact_emails (contact_id, email) VALUES (?, ?)";
@@ -147,4 +149,16 @@ int db_contacts_upsert(struct db *db, int64_t account_id, const char *name, cons
 	if (id)
 		*id = cid;
 	return 0;
+}
+
+int db_contacts_exists(struct db *db, int64_t account_id, const char *name)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_CONTACT_EXISTS);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, account_id);
+	db_bind_text(st, 2, name);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }

@@ -25,6 +25,18 @@ static const char SQL_APPT_CONTACT_ATTENDEE[] =
     " 'attendee', 'NEEDS-ACTION' FROM contacts c WHERE c.id = ?"
     " AND EXISTS (SELECT 1 FROM contact_emails WHERE contact_id = c.id)";
 
+static const char SQL_APPT_COUNT_CRM[] = "SELECT count(*) FROM appointments WHERE source = 'crm'";
+
+int64_t db_appointments_count_crm(struct db *db)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_APPT_COUNT_CRM);
+	if (!st)
+		return -1;
+	int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+	sqlite3_reset(st);
+	return n;
+}
+
 static int step_pair(struct db *db, const char *sql, int64_t a, int64_t b)
 {
 	sqlite3_stmt *st = db_stmt(db, sql);

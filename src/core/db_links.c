@@ -18,6 +18,12 @@ static const char SQL_LINK_FOR_USER[] =
     "SELECT " LINK_COLS " FROM links WHERE user_id = ? AND status != 'unlinked'";
 static const char SQL_LINK_FIND_ADDRESS[] =
     "SELECT user_id FROM links WHERE address = ? AND status != 'unlinked'";
+static const char SQL_LINK_LIST[] =
+    "SELECT l.id, l.user_id, l.provider, l.address, l.status, l.settings, l.last_error,"
+    " l.sync_email, l.sync_calendar, l.sync_folder, l.backfill_days, l.failures, l.linked_at,"
+    " l.last_success_at, l.last_attempt_at, l.next_due_at, l.items_imported,"
+    " l.cursor_refused_at, l.secret, u.email FROM links l JOIN users u ON u.id = l.user_id"
+    " ORDER BY l.id";
 static const char SQL_LINK_WAKE[] = "UPDATE links SET wake = 1 WHERE id = ?";
 
 void link_free(struct link *l)
@@ -53,17 +59,10 @@ int db_links_add(struct db *db, int64_t user_id, const char *provider, const cha
 	return 0;
 }
 
-static int link_load(struct db *db, sqlite3_stmt *st, struct link *l)
+/* The link in the current row of st (columns LINK_COLS). Returns 0 or -1. */
+static int link_row(sqlite3_stmt *st, struct link *l)
 {
 	memset(l, 0, sizeof *l);
-	int rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		sqlite3_reset(st);
-		if (rc == SQLITE_DONE)
-			return 1;
-		log_warnx("db: links: %s", sqlite3_errmsg(db->h));
-		return -1;
-	}
 	l->id = sqlite3_column_int64(st, 0);
 	l->user_id = sqlite3_column_int64(st, 1);
 	l->provider = db_col_strdup(st, 2);
@@ -87,12 +86,54 @@ static int link_load(struct db *db, sqlite3_stmt *st, struct link *l)
 		memcpy(l->secret, sqlite3_column_blob(st, 18), (size_t)n);
 		l->secret_len = (size_t)n;
 	}
-	sqlite3_reset(st);
 	if (!l->provider || !l->address || !l->status || !l->settings || (n > 0 && !l->secret)) {
 		link_free(l);
 		return -1;
 	}
 	return 0;
+}
+
+static int link_load(struct db *db, sqlite3_stmt *st, struct link *l)
+{
+	memset(l, 0, sizeof *l);
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		if (rc == SQLITE_DONE)
+			return 1;
+		log_warnx("db: links: %s", sqlite3_errmsg(db->h));
+		return -1;
+	}
+	rc = link_row(st, l);
+	sqlite3_reset(st);
+	return rc;
+}
+
+int db_links_list(struct db *db, int (*each)(void *ctx, const struct link *l,
+    const char *user_email), void *ctx)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_LINK_LIST);
+	if (!st)
+		return -1;
+	int rc, out = 0;
+	while (out == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct link l;
+		char *email = db_col_strdup(st, 19);
+		if (!email || link_row(st, &l) != 0) {
+			free(email);
+			out = -1;
+			break;
+		}
+		out = each(ctx, &l, email);
+		link_free(&l);
+		free(email);
+	}
+	if (out == 0 && rc != SQLITE_DONE) {
+		log_warnx("db: links: %s", sqlite3_errmsg(db->h));
+		out = -1;
+	}
+	sqlite3_reset(st);
+	return out;
 }
 
 int db_links_get(struct db *db, int64_t id, struct link *l)

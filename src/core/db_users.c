@@ -20,6 +20,8 @@ static const char SQL_USER_GET[] =
     "SELECT id, name, email, role, title, time_zone, calendar_privacy FROM users WHERE id = ?";
 static const char SQL_USER_GET_EMAIL[] =
     "SELECT id, name, email, role, title, time_zone, calendar_privacy FROM users WHERE email = ?";
+static const char SQL_USER_LIST[] =
+    "SELECT id, name, email, role, title, time_zone, calendar_privacy FROM users ORDER BY id";
 static const char SQL_USER_HASH[] = "SELECT id, password_hash FROM users WHERE email = ?";
 static const char SQL_COMPANY_SET[] =
     "INSERT INTO company (id, name, time_zone) VALUES (1, ?, ?) "
@@ -93,6 +95,24 @@ fail:
 	return -1;
 }
 
+/* The user in the current row of st (columns as in SQL_USER_GET). Returns 0 or -1. */
+static int user_row(sqlite3_stmt *st, struct user *u)
+{
+	memset(u, 0, sizeof *u);
+	u->id = sqlite3_column_int64(st, 0);
+	u->name = db_col_strdup(st, 1);
+	u->email = db_col_strdup(st, 2);
+	u->role = db_col_strdup(st, 3);
+	u->title = db_col_strdup(st, 4);
+	u->time_zone = db_col_strdup(st, 5);
+	u->calendar_privacy = db_col_strdup(st, 6);
+	if (!u->name || !u->email || !u->role || !u->title || !u->time_zone || !u->calendar_privacy) {
+		user_free(u);
+		return -1;
+	}
+	return 0;
+}
+
 static int user_load(struct db *db, sqlite3_stmt *st, struct user *u)
 {
 	memset(u, 0, sizeof *u);
@@ -106,19 +126,32 @@ static int user_load(struct db *db, sqlite3_stmt *st, struct user *u)
 		sqlite3_reset(st);
 		return -1;
 	}
-	u->id = sqlite3_column_int64(st, 0);
-	u->name = db_col_strdup(st, 1);
-	u->email = db_col_strdup(st, 2);
-	u->role = db_col_strdup(st, 3);
-	u->title = db_col_strdup(st, 4);
-	u->time_zone = db_col_strdup(st, 5);
-	u->calendar_privacy = db_col_strdup(st, 6);
+	rc = user_row(st, u);
 	sqlite3_reset(st);
-	if (!u->name || !u->email || !u->role || !u->title || !u->time_zone || !u->calendar_privacy) {
-		user_free(u);
+	return rc;
+}
+
+int db_users_list(struct db *db, int (*each)(void *ctx, const struct user *u), void *ctx)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_USER_LIST);
+	if (!st)
 		return -1;
+	int rc, out = 0;
+	while (out == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct user u;
+		if (user_row(st, &u) != 0) {
+			out = -1;
+			break;
+		}
+		out = each(ctx, &u);
+		user_free(&u);
 	}
-	return 0;
+	if (out == 0 && rc != SQLITE_DONE) {
+		log_warnx("db: users: %s", sqlite3_errmsg(db->h));
+		out = -1;
+	}
+	sqlite3_reset(st);
+	return out;
 }
 
 int db_users_get(struct db *db, int64_t id, struct user *u)

@@ -150,12 +150,9 @@ static int64_t demo_account_index(const char *number)
 
 static int demo_appts_load(struct db *db, int64_t user_id, const int64_t *first_contact_of)
 {
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db->h, "SELECT count(*) FROM appointments WHERE source = 'crm'",
-	    -1, &st, NULL) != SQLITE_OK)
+	int64_t have = db_appointments_count_crm(db);
+	if (have < 0)
 		return -1;
-	int have = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
-	sqlite3_finalize(st);
 	if (have > 0)
 		return 0;   /* already seeded: a second run must not add copies */
 	struct local_time now;

@@ -414,9 +414,6 @@ enum { C_ACCOUNT, C_NAME, C_EMAIL, C_PHONE };
 static const char *const contact_cols[] = { "account_number", "name", "email", "phone" };
 static const char *const contact_required[] = { "account_number", "name", "email", NULL };
 
-static const char SQL_CONTACT_EXISTS[] =
-    "SELECT 1 FROM contacts WHERE account_id = ? AND name = ?";
-
 static void contact_row(struct row_reader *r, char **f, int n)
 {
 	(void)n;
@@ -460,15 +457,11 @@ static void contact_row(struct row_reader *r, char **f, int n)
 		row_error(r, "contact %s has no e-mail address", name);
 		goto done;
 	}
-	sqlite3_stmt *st = db_stmt(r->db, SQL_CONTACT_EXISTS);
-	if (!st) {
+	int existed = db_contacts_exists(r->db, account_id, name);
+	if (existed < 0) {
 		r->failed = 1;
 		goto done;
 	}
-	sqlite3_bind_int64(st, 1, account_id);
-	db_bind_text(st, 2, name);
-	int existed = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_reset(st);
 	if (db_contacts_upsert(r->db, account_id, name, f[C_PHONE], (const char *const *)emails, ne,
 	    NULL) != 0) {
 		r->failed = 1;

@@ -22,6 +22,9 @@ int db_users_set_password(struct db *db, const char *email, const char *password
 /* Load by id / e-mail into *u. Returns 0, 1 when not found, -1 on error. */
 int db_users_get(struct db *db, int64_t id, struct user *u);
 int db_users_get_by_email(struct db *db, const char *email, struct user *u);
+/* Call each(ctx, user) for every user by id; stops at the first non-zero answer, which it
+ * returns. Returns 0, that answer, or -1 on a database error. */
+int db_users_list(struct db *db, int (*each)(void *ctx, const struct user *u), void *ctx);
 /* Check a password; returns 0 and the user id when it matches, 1 when not, -1 on error. */
 int db_users_check_password(struct db *db, const char *email, const char *password, int64_t *id);
 
@@ -42,6 +45,8 @@ int db_accounts_get(struct db *db, int64_t id, struct account *a);
  * normalized; replaces the old set). Returns 0 or -1; sets *id. */
 int db_contacts_upsert(struct db *db, int64_t account_id, const char *name, const char *phone,
     const char *const *emails, size_t n_emails, int64_t *id);
+/* 1 when the account has a contact of that name, 0 when not, -1 on error. */
+int db_contacts_exists(struct db *db, int64_t account_id, const char *name);
 
 struct link {
 	int64_t id, user_id;
@@ -61,6 +66,10 @@ int db_links_add(struct db *db, int64_t user_id, const char *provider, const cha
 int db_links_get(struct db *db, int64_t id, struct link *l);
 /* The user's current (not unlinked) link. Returns 0, 1 when none, -1 on error. */
 int db_links_get_for_user(struct db *db, int64_t user_id, struct link *l);
+/* Call each(ctx, link, its user's e-mail) for every link by id (unlinked ones too); stops at
+ * the first non-zero answer, which it returns. Returns 0, that answer, or -1. */
+int db_links_list(struct db *db, int (*each)(void *ctx, const struct link *l,
+    const char *user_email), void *ctx);
 /* The user id holding an active link to address, or 0 when free. -1 on error. */
 int64_t db_links_find_address(struct db *db, const char *address);
 /* Ask the sync daemon to sync this link at once. Returns 0 or -1. */

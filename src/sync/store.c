@@ -153,7 +153,7 @@ static int with_savepoint(struct store *s, int ok, const char *what, const char 
 {
 	if (ok == 0)
 		return db_exec(s->db, "RELEASE store_item");
-	if (sqlite3_get_autocommit(s->db->h))
+	if (!db_in_transaction(s->db))
 		return -1;   /* SQLite ended the page's transaction (disk full): no savepoint left */
 	s->c.errors++;
 	log_warnx("link %lld: %s %s not stored", (long long)s->link_id, what, id ? id : "(no id)");

@@ -18,23 +18,6 @@ struct page_cache {
 	int64_t tick;
 };
 
-static const char SQL_DATA_VERSION[] = "PRAGMA data_version";
-
-/* The database's state as this connection sees it: (others' commits, own changes). */
-static int db_state(struct db *db, int64_t *version, int64_t *changes)
-{
-	sqlite3_stmt *st = db_stmt(db, SQL_DATA_VERSION);
-	if (!st || sqlite3_step(st) != SQLITE_ROW) {
-		if (st)
-			sqlite3_reset(st);
-		return -1;
-	}
-	*version = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	*changes = sqlite3_total_changes64(db->h);
-	return 0;
-}
-
 struct page_cache *page_cache_new(void)
 {
 	return calloc(1, sizeof(struct page_cache));
@@ -60,7 +43,7 @@ int page_cache_get(struct page_cache *pc, struct db *db, const char *key, int64_
     struct resp *out)
 {
 	int64_t v, ch;
-	if (!pc || db_state(db, &v, &ch) != 0)
+	if (!pc || db_change_state(db, &v, &ch) != 0)
 		return 0;
 	for (int i = 0; i < PAGE_CACHE_SLOTS; i++) {
 		struct slot *s = &pc->slots[i];
@@ -86,7 +69,7 @@ void page_cache_put(struct page_cache *pc, struct db *db, const char *key, int64
 {
 	int64_t v, ch;
 	if (!pc || r->status != 200 || r->n_cookies || r->location || r->body.oom ||
-	    db_state(db, &v, &ch) != 0)
+	    db_change_state(db, &v, &ch) != 0)
 		return;
 	struct slot *victim = &pc->slots[0];
 	for (int i = 0; i < PAGE_CACHE_SLOTS; i++) {

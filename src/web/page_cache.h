@@ -1,6 +1,6 @@
 /* A small per-worker cache of rendered GET pages (calendars), valid only while the database is
- * unchanged: a commit by any other connection (PRAGMA data_version) or any write by this
- * worker's own connection (sqlite3_total_changes) makes every entry stale. Entries also expire
+ * unchanged: a commit by any other connection or any write by this worker's own connection
+ * (db_change_state) makes every entry stale. Entries also expire
  * after PAGE_CACHE_TTL seconds, so "today" and session expiry are never out of date for long.
  * The session is still checked on every request before the cache is consulted. */
 #ifndef WEB_PAGE_CACHE_H
