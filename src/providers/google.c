@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "core/log.h"
+#include "core/tzwin.h"
 #include "providers/api_folder.h"
 #include "providers/api_push.h"
 #include "providers/api_watch.h"
@@ -346,8 +347,8 @@ int google_event_parse(const json_t *item, const char *owner_tz, struct sync_eve
 	e->all_day = ad;
 	if (gtime(json_object_get(item, "end"), owner_tz, &end, &ad2) == 0 && end > t)
 		e->duration_min = (int)((end - t) / 60);
-	const char *tz = ju_path(item, "start", "timeZone", NULL);
-	e->tzid = tz && *tz ? strdup(tz) : NULL;
+	const char *tz = tz_resolve(ju_path(item, "start", "timeZone", NULL));
+	e->tzid = tz ? strdup(tz) : NULL;
 	e->title = strdup(ju_str(item, "summary") ? ju_str(item, "summary") : "");
 	e->location = ju_dup(item, "location");
 	e->description = ju_dup(item, "description");
