@@ -10,7 +10,7 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(filter-out -specs=%,$(shell pkg-config --libs $(PKGS) 2>/dev/null))
 
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -Isrc $(PKG_CFLAGS)
+CFLAGS  += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -Isrc -I$(BUILD)/gen $(PKG_CFLAGS)
 LDLIBS  += $(PKG_LIBS) -lcsv -lpthread -lm
 ifeq ($(SAN),1)
 CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -67,6 +67,16 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC $<"
 	@$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+# Sources written at build time go to $(BUILD)/gen: the Windows-to-IANA zone table from CLDR
+# (Debian's unicode-cldr-core), with old zone names brought up to date from tzdata's links.
+WINDOWS_ZONES_XML ?= /usr/share/unicode/cldr/common/supplemental/windowsZones.xml
+TZDATA_ZI ?= /usr/share/zoneinfo/tzdata.zi
+$(BUILD)/gen/windows_zones.h: scripts/gen-windows-zones $(WINDOWS_ZONES_XML)
+	@mkdir -p $(dir $@)
+	@echo "  GEN $@"
+	@scripts/gen-windows-zones $(WINDOWS_ZONES_XML) $(TZDATA_ZI) > $@.tmp && mv $@.tmp $@
+$(BUILD)/obj/src/core/tzwin.o: $(BUILD)/gen/windows_zones.h
 
 $(LIBCORE): $(call obj,$(CORE_SRC))
 $(LIBWEB):  $(call obj,$(WEB_SRC))

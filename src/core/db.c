@@ -7,6 +7,7 @@
 #include "core/db.h"
 #include "core/log.h"
 #include "core/schema.h"
+#include "core/timeutil.h"
 
 struct db_stmt_slot {
 	const char *sql;
@@ -52,6 +53,29 @@ void db_busy_deadline(struct db *db, int64_t budget_ms)
 	db->busy_failed = 0;
 }
 
+/* SQL crm_all_day_date(t, zone, ...): 00:00 UTC of the date of an all-day item stored at t.
+ * Already a UTC midnight: t. Else the date of which t is the local midnight in the first of the
+ * zones that has one there (the row's zone, its users'); else the nearest UTC midnight. Used by
+ * the migration that turns all-day rows stored at a local midnight into dates. */
+static void sql_all_day_date(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	int64_t t = sqlite3_value_int64(argv[0]);
+	struct local_time lt;
+	if (t % 86400 == 0) {
+		sqlite3_result_int64(ctx, t);
+		return;
+	}
+	for (int i = 1; i < argc; i++) {
+		const char *tz = (const char *)sqlite3_value_text(argv[i]);
+		if (tz && tz_from_utc(tz, t, &lt) == 0 && lt.hour == 0 && lt.min == 0) {
+			sqlite3_result_int64(ctx, ymd_to_utc((struct ymd){ lt.y, lt.m, lt.d }));
+			return;
+		}
+	}
+	int64_t days = (t + 43200) / 86400 - ((t + 43200) % 86400 < 0);
+	sqlite3_result_int64(ctx, days * 86400);
+}
+
 struct db *db_open(const char *path, char *err, size_t errlen)
 {
 	struct db *db = calloc(1, sizeof *db);
@@ -65,6 +89,8 @@ struct db *db_open(const char *path, char *err, size_t errlen)
 		goto fail;
 	}
 	sqlite3_busy_handler(db->h, db_busy, db);
+	sqlite3_create_function(db->h, "crm_all_day_date", -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+	    NULL, sql_all_day_date, NULL, NULL);
 	if (db_exec(db, "PRAGMA journal_mode=WAL") || db_exec(db, "PRAGMA foreign_keys=ON") ||
 	    db_exec(db, "PRAGMA synchronous=NORMAL")) {
 		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db->h));

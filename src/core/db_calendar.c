@@ -13,8 +13,12 @@
 	" (SELECT name FROM users WHERE id = coalesce(a.assigned_user_id, (SELECT min(user_id) FROM" \
 	" appointment_users WHERE appointment_id = a.id)))," \
 	" " VIS_APPT("a", "?4")
+/* Timed appointments by instant; all-day ones by date: those that start on a date before ?6
+ * (date_to) and end after ?7 (date_from), found from ?5 (date_from less the longest span). */
 #define APPT_WHERE " FROM appointments a WHERE a.hidden = 0 AND a.cancelled = 0" \
-	" AND a.start_at >= ?1 AND a.start_at < ?2 AND "
+	" AND ((a.all_day = 0 AND a.start_at >= ?1 AND a.start_at < ?2) OR (a.all_day = 1" \
+	" AND a.start_at >= ?5 AND a.start_at < ?6" \
+	" AND a.start_at + max(1, (a.duration_min + 1439) / 1440) * 86400 > ?7)) AND "
 
 /* A thread is listed by the first of its messages the viewer may see (m): its day, subject and
  * id; the user is the owner of a copy of m the viewer sees, the viewer first. */
@@ -152,7 +156,7 @@ static int cmp_start(const void *a, const void *b)
 }
 
 int db_calendar_items(struct db *db, enum cal_scope scope, int64_t scope_id, int64_t viewer_id,
-    int64_t from, int64_t to, struct cal_items *out)
+    const struct cal_span *span, struct cal_items *out)
 {
 	static const char *const appts[] = { SQL_APPTS_USER, SQL_APPTS_ACCOUNT, SQL_APPTS_CONTACT };
 	static const char *const threads[] = { SQL_THREADS_USER, SQL_THREADS_ACCOUNT,
@@ -163,10 +167,15 @@ int db_calendar_items(struct db *db, enum cal_scope scope, int64_t scope_id, int
 		sqlite3_stmt *st = db_stmt(db, sqls[k]);
 		if (!st)
 			return -1;
-		sqlite3_bind_int64(st, 1, from);
-		sqlite3_bind_int64(st, 2, to);
+		sqlite3_bind_int64(st, 1, span->from);
+		sqlite3_bind_int64(st, 2, span->to);
 		sqlite3_bind_int64(st, 3, scope_id);
 		sqlite3_bind_int64(st, 4, viewer_id);
+		if (k == 0) {
+			sqlite3_bind_int64(st, 5, span->date_from - CAL_ALLDAY_MAX_DAYS * 86400LL);
+			sqlite3_bind_int64(st, 6, span->date_to);
+			sqlite3_bind_int64(st, 7, span->date_from);
+		}
 		if (cal_collect(db, st, k == 0 ? CAL_APPT : CAL_EMAIL, out) != 0)
 			return -1;
 	}

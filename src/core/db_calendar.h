@@ -29,12 +29,26 @@ struct cal_items {
 };
 void cal_items_free(struct cal_items *l);
 
-/* Append to out every item of scope_id (a user, account or contact id) starting in
- * [from, to), as seen by viewer_id, ordered by start. E-mail threads the viewer may not see
+/* The days a calendar shows, twice: as the instants [from, to) where the viewer's local days
+ * begin and end (timed items and mail are placed by instant), and as the dates themselves,
+ * [date_from, date_to) at 00:00 UTC of the first date and of the date after the last (all-day
+ * items are dates, placed by date in every zone). */
+struct cal_span {
+	int64_t from, to;
+	int64_t date_from, date_to;
+};
+
+/* An all-day item longer than this many days is found only by its first CAL_ALLDAY_MAX_DAYS
+ * dates: it bounds the index range of the by-date query. */
+#define CAL_ALLDAY_MAX_DAYS 366
+
+/* Append to out every item of scope_id (a user, account or contact id) in span, as seen by
+ * viewer_id, ordered by start: timed appointments and threads starting in [from, to), all-day
+ * appointments covering a date of [date_from, date_to). E-mail threads the viewer may not see
  * are left out; appointments the viewer may not see come with detail = 0.
  * Returns 0 or -1. out owns what is added. */
 int db_calendar_items(struct db *db, enum cal_scope scope, int64_t scope_id, int64_t viewer_id,
-    int64_t from, int64_t to, struct cal_items *out);
+    const struct cal_span *span, struct cal_items *out);
 
 /* 1 if viewer may see the details of owner's calendar (own, public, or shared), 0 if not,
  * -1 on error. */

@@ -8,7 +8,8 @@
 
 #define LINK_COLS "id, user_id, provider, address, status, settings, last_error, sync_email, " \
 	"sync_calendar, sync_folder, backfill_days, failures, linked_at, last_success_at, " \
-	"last_attempt_at, next_due_at, items_imported, cursor_refused_at, secret"
+	"last_attempt_at, next_due_at, items_imported, cursor_refused_at, secret, " \
+	"(SELECT time_zone FROM users WHERE users.id = links.user_id)"
 
 static const char SQL_LINK_ADD[] =
     "INSERT INTO links (user_id, provider, address, settings, secret, linked_at, next_due_at, wake)"
@@ -35,6 +36,7 @@ void link_free(struct link *l)
 	free(l->status);
 	free(l->settings);
 	free(l->last_error);
+	free(l->owner_tz);
 	free(l->secret);
 	memset(l, 0, sizeof *l);
 }
@@ -81,6 +83,7 @@ static int link_row(sqlite3_stmt *st, struct link *l)
 	l->next_due_at = sqlite3_column_int64(st, 15);
 	l->items_imported = sqlite3_column_int64(st, 16);
 	l->cursor_refused_at = sqlite3_column_int64(st, 17);
+	l->owner_tz = db_col_strdup(st, 19);
 	int n = sqlite3_column_bytes(st, 18);
 	if (n > 0 && (l->secret = malloc((size_t)n))) {
 		memcpy(l->secret, sqlite3_column_blob(st, 18), (size_t)n);

@@ -22,19 +22,19 @@ static struct icaltimetype utc_time(int64_t t)
 	return icaltime_from_timet_with_zone((time_t)t, 0, icaltimezone_get_utc_timezone());
 }
 
-/* DTSTART and DTEND: UTC date-times, or dates in the event's zone for an all-day one. */
+/* DTSTART and DTEND: UTC date-times, or for an all-day event its dates (VALUE=DATE, DTEND the
+ * day after the last), the same in every zone. */
 static void add_times(icalcomponent *ev, const struct feed_event *e)
 {
 	int minutes = e->duration_min > 0 ? e->duration_min : 0;
-	struct local_time lt;
-	if (e->all_day && tz_from_utc(e->time_zone ? e->time_zone : "UTC", e->start_at, &lt) == 0) {
+	if (e->all_day) {
+		struct ymd day = ymd_of_utc(e->start_at);
 		struct icaltimetype d = icaltime_null_date();
-		d.year = lt.y;
-		d.month = lt.m;
-		d.day = lt.d;
+		d.year = day.y;
+		d.month = day.m;
+		d.day = day.d;
 		struct icaltimetype end = d;
-		int days = (minutes + 1439) / 1440;
-		icaltime_adjust(&end, days > 0 ? days : 1, 0, 0, 0);
+		icaltime_adjust(&end, all_day_days(minutes), 0, 0, 0);
 		icalcomponent_add_property(ev, icalproperty_new_dtstart(d));
 		icalcomponent_add_property(ev, icalproperty_new_dtend(end));
 		return;

@@ -11,8 +11,8 @@ struct feed_event {
 	const char *recurrence_id;    /* "" for a single event; else the occurrence's id */
 	int64_t start_at;             /* UTC epoch */
 	int duration_min;
-	int all_day;                  /* shown as DATE values in time_zone */
-	const char *time_zone;        /* IANA zone of an all-day event; NULL: UTC */
+	int all_day;                  /* shown as DATE values: start_at is 00:00 UTC of the date */
+	const char *time_zone;        /* IANA zone the event was written in; NULL: UTC */
 	int cancelled;
 	int64_t updated_at;           /* LAST-MODIFIED */
 	const char *title, *location, *description;   /* may be NULL or "" */

@@ -51,6 +51,7 @@ int db_contacts_exists(struct db *db, int64_t account_id, const char *name);
 struct link {
 	int64_t id, user_id;
 	char *provider, *address, *status, *settings, *last_error;
+	char *owner_tz;      /* the linked user's time zone */
 	int sync_email, sync_calendar, sync_folder, backfill_days, failures;
 	int64_t linked_at, last_success_at, last_attempt_at, next_due_at, items_imported;
 	int64_t cursor_refused_at;

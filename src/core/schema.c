@@ -404,6 +404,22 @@ static const char m10_link_probes[] =
 "CREATE INDEX link_probes_by_user ON link_probes(user_id, created_at);"
 "CREATE INDEX link_probes_by_expiry ON link_probes(expires_at);";
 
+/* All-day items are dates: start_at is 00:00 UTC of the first date, duration whole days (end
+ * exclusive). Rows stored at a local midnight (the event's or its user's zone) become their
+ * date (crm_all_day_date, registered by db.c); all_day is 0 or 1, and the calendars' by-date
+ * term finds all-day rows through their own index. */
+static const char m11_all_day_dates[] =
+"UPDATE appointments SET all_day = 1 WHERE all_day NOT IN (0, 1);"
+"UPDATE appointments SET start_at = crm_all_day_date(start_at, time_zone,"
+" (SELECT u.time_zone FROM users u WHERE u.id = appointments.assigned_user_id),"
+" (SELECT u.time_zone FROM appointment_users au JOIN users u ON u.id = au.user_id"
+"  WHERE au.appointment_id = appointments.id ORDER BY au.user_id LIMIT 1),"
+" (SELECT time_zone FROM company WHERE id = 1))"
+" WHERE all_day = 1 AND start_at % 86400 != 0;"
+"UPDATE appointments SET duration_min = max(1, (duration_min + 1439) / 1440) * 1440"
+" WHERE all_day = 1 AND (duration_min % 1440 != 0 OR duration_min <= 0);"
+"CREATE INDEX appointments_all_day_by_start ON appointments(start_at) WHERE all_day = 1;";
+
 const struct migration schema_migrations[] = {
 	{ "base schema", m1_base },
 	{ "outbox: folder set-up and leases", m2_outbox_lease },
@@ -415,5 +431,6 @@ const struct migration schema_migrations[] = {
 	{ "copies: hidden per user; messages by send time", m8_copy_hidden },
 	{ "appointment aliases: provider ids and UIDs of each copy", m9_appointment_aliases },
 	{ "link_probes: connection tests run by crm-sync", m10_link_probes },
+	{ "all-day appointments are dates, with their own index", m11_all_day_dates },
 };
 const size_t schema_n_migrations = sizeof schema_migrations / sizeof schema_migrations[0];

@@ -101,6 +101,15 @@ int tz_from_utc(const char *tz, int64_t t, struct local_time *out)
 	return 0;
 }
 
+int tz_item_local(const char *tz, int64_t t, int all_day, struct local_time *out)
+{
+	if (!all_day)
+		return tz_from_utc(tz, t, out);
+	struct ymd d = ymd_of_utc(t);
+	*out = (struct local_time){ d.y, d.m, d.d, 0, 0, weekday_of(d) };
+	return 0;
+}
+
 int days_in_month(int y, int m)
 {
 	static const int dm[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
@@ -147,6 +156,22 @@ int weekday_of(struct ymd d)
 struct ymd ymd_add_days(struct ymd d, int n)
 {
 	return days_to_ymd(ymd_to_days(d) + n);
+}
+
+int64_t ymd_to_utc(struct ymd d)
+{
+	return ymd_to_days(d) * 86400;
+}
+
+struct ymd ymd_of_utc(int64_t t)
+{
+	int64_t days = t / 86400 - (t % 86400 < 0);
+	return days_to_ymd(days);
+}
+
+int all_day_days(int duration_min)
+{
+	return duration_min > 1440 ? (duration_min + 1439) / 1440 : 1;
 }
 
 int ymd_cmp(struct ymd a, struct ymd b)
@@ -304,6 +329,12 @@ char *fmt_long_datetime(const struct local_time *t, char *out, size_t size)
 	char clk[16];
 	snprintf(out, size, "%s, %s %d, %d %s", wdays_long[t->wday % 7], month_name(t->m), t->d, t->y,
 	    fmt_clock(t->hour, t->min, clk, sizeof clk));
+	return out;
+}
+
+char *fmt_long_date(const struct local_time *t, char *out, size_t size)
+{
+	snprintf(out, size, "%s, %s %d, %d", wdays_long[t->wday % 7], month_name(t->m), t->d, t->y);
 	return out;
 }
 

@@ -22,6 +22,11 @@ int tz_to_utc(const char *tz, int y, int m, int d, int hour, int min, int64_t *o
 /* The local fields of instant t in tz. Returns 0 or -1. */
 int tz_from_utc(const char *tz, int64_t t, struct local_time *out);
 
+/* The local fields of an item's start as a calendar shows it: for an all-day item (stored as
+ * 00:00 UTC of its date) the date itself at 00:00, whatever tz is, since a date is the same day
+ * in every zone; else the instant t in tz. Returns 0 or -1. */
+int tz_item_local(const char *tz, int64_t t, int all_day, struct local_time *out);
+
 /* Strict parsers; each returns 0 or -1 and never reads past the string. */
 int date_parse(const char *s, struct ymd *out);             /* YYYY-MM-DD, a real date */
 int month_parse(const char *s, int *y, int *m);             /* YYYY-MM */
@@ -34,6 +39,12 @@ struct ymd ymd_add_days(struct ymd d, int n);
 /* Days from 1970-01-01 to d (negative before). */
 int64_t ymd_to_days(struct ymd d);
 int ymd_cmp(struct ymd a, struct ymd b);
+/* 00:00 UTC of date d, the instant an all-day item of that date is stored at. */
+int64_t ymd_to_utc(struct ymd d);
+/* The UTC date of instant t (the date of an all-day item stored at t). */
+struct ymd ymd_of_utc(int64_t t);
+/* The number of dates an all-day item of duration_min covers (end exclusive, at least 1). */
+int all_day_days(int duration_min);
 
 /* "07/31/2023 Mon 11:30 AM 30m" into out; returns out. */
 char *fmt_appointment_time(const struct local_time *t, int duration_min, int all_day, char *out,
@@ -42,6 +53,8 @@ char *fmt_appointment_time(const struct local_time *t, int duration_min, int all
 char *fmt_clock(int hour, int min, char *out, size_t size);
 /* "Monday, July 24, 2023 4:23 PM" into out; returns out. */
 char *fmt_long_datetime(const struct local_time *t, char *out, size_t size);
+/* "Monday, July 24, 2023" into out; returns out. */
+char *fmt_long_date(const struct local_time *t, char *out, size_t size);
 /* Short names. */
 const char *month_name(int m);        /* "January" */
 const char *month_abbr(int m);        /* "Jan" */

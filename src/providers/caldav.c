@@ -43,6 +43,7 @@ struct pass {
 	int warned_auth;        /* logged once that a request went without the password */
 	int sync_failed;        /* the sync report got a 5xx once already */
 	int64_t ws, we;
+	char *owner_tz;         /* the linked user's zone, for floating times and unknown TZIDs */
 	int backfill;           /* first pass of a link with a back-fill: import from ws on */
 	json_t *series;         /* path -> {etag, ics} of recurring resources, re-expanded forward */
 	int64_t until;          /* the horizon the kept series were last expanded to */
@@ -93,6 +94,7 @@ static void caldav_end(struct pass *p)
 		return;
 	free(p->target);
 	free(p->userpwd);
+	free(p->owner_tz);
 	free(p->auth_url);
 	free(p->cal);
 	free(p->old_cursor);
@@ -172,6 +174,7 @@ static int caldav_begin(const struct prov_link *l, enum stream s, const char *cu
 	p->link = l->id;
 	p->ws = l->since > 0 ? l->since : now - 30 * 86400;
 	p->we = now + (int64_t)HORIZON_DAYS * 86400;
+	p->owner_tz = l->owner_tz ? strdup(l->owner_tz) : NULL;
 	p->userpwd = userpwd_of(l);
 	p->auth_url = caldav_auth_url(l);
 	if (cursor && *cursor) {
@@ -577,7 +580,7 @@ static int roll_forward(struct pass *p, struct sync_sink *sink)
 		size_t before = batch.n;
 		if (!ics)
 			continue;
-		if (ical_parse(ics, strlen(ics), p->ws, p->we, &batch, err, sizeof err) < 0)
+		if (ical_parse(ics, strlen(ics), p->ws, p->we, p->owner_tz, &batch, err, sizeof err) < 0)
 			log_warnx("caldav link %lld: %s not re-expanded: %s", (long long)p->link, path, err);
 		for (size_t i = before; i < batch.n; i++) {
 			batch.v[i].provider_id = strdup(path);
@@ -616,8 +619,8 @@ static int take_resource(struct pass *p, struct dav_resp *r, struct event_list *
 		log_warnx("caldav link %lld: %s came without calendar-data", (long long)p->link, path);
 	} else {
 		size_t before = batch->n;
-		if (ical_parse(r->calendar_data, strlen(r->calendar_data), p->ws, p->we, batch, err,
-		    sizeof err) < 0)
+		if (ical_parse(r->calendar_data, strlen(r->calendar_data), p->ws, p->we, p->owner_tz,
+		    batch, err, sizeof err) < 0)
 			log_warnx("caldav link %lld: %s skipped: %s", (long long)p->link, path, err);
 		if (p->backfill)
 			event_list_drop_ended(batch, before, p->ws);

@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "core/log.h"
+#include "core/tzwin.h"
 #include "providers/api_folder.h"
 #include "providers/api_push.h"
 #include "providers/api_watch.h"
@@ -29,6 +30,7 @@ struct pass {
 	enum stream s;
 	enum st st;
 	int64_t link, since;
+	char *owner_tz;             /* the linked user's zone (floating times, unknown zones) */
 	const char *api, *cal;      /* borrowed from cfg */
 	char *url;                  /* URL of the API request in flight, for logs */
 	int first;                  /* no cursor: full listing since prov_link.since */
@@ -81,6 +83,7 @@ static void google_end(struct pass *p)
 	api_folder_free(p->folder);
 	api_watch_free(p->watch);
 	oauth_sess_free(&p->auth);
+	free(p->owner_tz);
 	free(p->url);
 	free(p->old_cursor);
 	free(p->page_token);
@@ -142,6 +145,8 @@ static int google_begin(const struct prov_link *l, enum stream s, const char *cu
 	p->s = s;
 	p->link = l->id;
 	p->since = l->since;
+	if (l->owner_tz && !(p->owner_tz = strdup(l->owner_tz)))
+		goto fail;
 	p->api = l->cfg->api_base;
 	p->cal = l->cfg->calendar_base;
 	if (!(p->uids = json_object()))
@@ -268,13 +273,14 @@ int google_msg_folder(const json_t *labels)
 	return sent ? FOLDER_SENT : inbox ? FOLDER_INBOX : -1;
 }
 
-/* Start or end of an event: {"dateTime", "timeZone"} or {"date"}. */
-static int gtime(const json_t *o, int64_t *t, int *all_day)
+/* Start or end of an event: {"dateTime", "timeZone"} (a dateTime without an offset is read in
+ * its timeZone, or the owner's zone when that is absent or unknown) or {"date"} (00:00 UTC). */
+static int gtime(const json_t *o, const char *owner_tz, int64_t *t, int *all_day)
 {
 	const char *dt = ju_str(o, "dateTime"), *d = ju_str(o, "date");
 	*all_day = !dt && d;
 	if (dt)
-		return ju_iso_time(dt, t);
+		return ju_zoned_time(dt, ju_str(o, "timeZone"), owner_tz, t);
 	return ju_date(d, t);
 }
 
@@ -300,7 +306,7 @@ static int parse_people(const json_t *item, struct sync_event *e)
 	return 0;
 }
 
-int google_event_parse(const json_t *item, struct sync_event *e)
+int google_event_parse(const json_t *item, const char *owner_tz, struct sync_event *e)
 {
 	const char *id = ju_str(item, "id"), *series = ju_str(item, "recurringEventId");
 	const json_t *orig = json_object_get(item, "originalStartTime");
@@ -317,7 +323,7 @@ int google_event_parse(const json_t *item, struct sync_event *e)
 	if (!e->provider_id)
 		return -1;
 	if (series && *series) {
-		if (gtime(orig, &t, &ad) < 0)
+		if (gtime(orig, owner_tz, &t, &ad) < 0)
 			return -1;
 		ju_stamp(t, ad, stamp);
 		if (!(e->recurrence_id = strdup(stamp)))
@@ -335,14 +341,14 @@ int google_event_parse(const json_t *item, struct sync_event *e)
 		if (!json_object_get(item, "start"))
 			return 0;
 	}
-	if (gtime(json_object_get(item, "start"), &t, &ad) < 0)
+	if (gtime(json_object_get(item, "start"), owner_tz, &t, &ad) < 0)
 		return -1;
 	e->start = t;
 	e->all_day = ad;
-	if (gtime(json_object_get(item, "end"), &end, &ad2) == 0 && end > t)
+	if (gtime(json_object_get(item, "end"), owner_tz, &end, &ad2) == 0 && end > t)
 		e->duration_min = (int)((end - t) / 60);
-	const char *tz = ju_path(item, "start", "timeZone", NULL);
-	e->tzid = tz && *tz ? strdup(tz) : NULL;
+	const char *tz = tz_resolve(ju_path(item, "start", "timeZone", NULL));
+	e->tzid = tz ? strdup(tz) : NULL;
 	e->title = strdup(ju_str(item, "summary") ? ju_str(item, "summary") : "");
 	e->location = ju_dup(item, "location");
 	e->description = ju_dup(item, "description");
@@ -563,7 +569,7 @@ static int on_events(struct pass *p, json_t *j, struct sync_sink *sink, struct h
 		struct sync_event *e = event_list_add(&p->evs);
 		if (!e)
 			return PROV_TEMP;
-		int bad = google_event_parse(it, e) < 0;
+		int bad = google_event_parse(it, p->owner_tz, e) < 0;
 		if (bad)
 			log_warnx("google link %lld: event %s skipped: unreadable", (long long)p->link,
 			    ju_str(it, "id") ? ju_str(it, "id") : "(no id)");

@@ -38,10 +38,11 @@ extern const struct provider google_provider;
  * failure): provider_id = id, or recurringEventId for an instance with recurrence_id from
  * originalStartTime ("YYYYMMDDTHHMMSSZ", or "YYYYMMDD" for a date); uid = iCalUID; status
  * "cancelled" -> deleted (single event or whole series) or cancelled (an instance); start from
- * start.dateTime (any offset) or start.date (all-day, midnight UTC); tzid = start.timeZone;
+ * start.dateTime (any offset; without one, in start.timeZone, or owner_tz when that is absent
+ * or unknown) or start.date (all-day, midnight UTC); tzid = start.timeZone;
  * duration from end; attendees with PARTSTAT from responseStatus; updated from "updated".
  * Returns 0, or -1 when the item has no id or unreadable times. */
-int google_event_parse(const json_t *item, struct sync_event *out);
+int google_event_parse(const json_t *item, const char *owner_tz, struct sync_event *out);
 
 /* The folder of a Gmail message from its labelIds: FOLDER_SENT when SENT is there, else
  * FOLDER_INBOX when INBOX is; -1 for drafts, spam, trash and anything else. */

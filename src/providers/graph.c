@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "core/log.h"
+#include "core/tzwin.h"
 #include "providers/api_folder.h"
 #include "providers/api_push.h"
 #include "providers/api_watch.h"
@@ -35,6 +36,7 @@ struct pass {
 	enum stream s;
 	enum st st;
 	int64_t link, since;
+	char *owner_tz;             /* the linked user's zone (floating times, unknown zones) */
 	const char *api;            /* borrowed from cfg */
 	char *url;                  /* URL of the request in flight */
 	char *links[2];             /* mail: per folder, the link to follow next (NULL: afresh) */
@@ -86,6 +88,7 @@ static void graph_end(struct pass *p)
 	api_folder_free(p->folder);
 	api_watch_free(p->watch);
 	oauth_sess_free(&p->auth);
+	free(p->owner_tz);
 	free(p->url);
 	free(p->links[0]);
 	free(p->links[1]);
@@ -146,6 +149,8 @@ static int graph_begin(const struct prov_link *l, enum stream s, const char *cur
 	p->s = s;
 	p->link = l->id;
 	p->since = l->since;
+	if (l->owner_tz && !(p->owner_tz = strdup(l->owner_tz)))
+		goto fail;
 	p->api = l->cfg->api_base;
 	if (!(p->uids = json_object()) || !(p->series = json_object()))
 		goto fail;
@@ -237,29 +242,19 @@ static int go(struct pass *p, struct http_req *req)
 
 const char *graph_tz_iana(const char *name)
 {
-	static const struct { const char *win, *iana; } map[] = {
-		{ "Pacific Standard Time", "America/Los_Angeles" },
-		{ "Mountain Standard Time", "America/Denver" },
-		{ "US Mountain Standard Time", "America/Phoenix" },
-		{ "Central Standard Time", "America/Chicago" },
-		{ "Eastern Standard Time", "America/New_York" },
-		{ "Alaskan Standard Time", "America/Anchorage" },
-		{ "Hawaiian Standard Time", "Pacific/Honolulu" },
-		{ "GMT Standard Time", "Europe/London" },
-		{ "W. Europe Standard Time", "Europe/Berlin" },
-		{ "Romance Standard Time", "Europe/Paris" },
-		{ "UTC", "UTC" }, { "Etc/UTC", "UTC" }, { "tzone://Microsoft/Utc", "UTC" },
-	};
+	static const char *const utc[] = { "UTC", "Etc/UTC", "tzone://Microsoft/Utc" };
 	if (!name || !*name)
 		return NULL;
-	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-		if (strcasecmp(name, map[i].win) == 0)
-			return map[i].iana;
-	return strchr(name, '/') && !strchr(name, ' ') ? name : NULL;
+	for (size_t i = 0; i < sizeof utc / sizeof utc[0]; i++)
+		if (strcasecmp(name, utc[i]) == 0)
+			return "UTC";
+	return tz_resolve(name);
 }
 
-/* A Graph dateTimeTimeZone ({"dateTime": "2024-05-01T10:00:00.0000000", "timeZone": "UTC"}). */
-static int gtime(const json_t *o, int all_day, int64_t *t)
+/* A Graph dateTimeTimeZone ({"dateTime": "2024-05-01T10:00:00.0000000", "timeZone": "UTC"}):
+ * the wall time in its timeZone (a Windows or IANA name; unknown: the owner's zone). An all-day
+ * one is its date, whatever the zone. */
+static int gtime(const json_t *o, int all_day, const char *owner_tz, int64_t *t)
 {
 	const char *dt = ju_str(o, "dateTime");
 	char d[11];
@@ -269,7 +264,8 @@ static int gtime(const json_t *o, int all_day, int64_t *t)
 		snprintf(d, sizeof d, "%.10s", dt);
 		return ju_date(d, t);
 	}
-	return ju_iso_time(dt, t);
+	return ju_zoned_time(dt, graph_tz_iana(ju_str(o, "timeZone")) ? graph_tz_iana(ju_str(o,
+	    "timeZone")) : ju_str(o, "timeZone"), owner_tz, t);
 }
 
 static int people(const json_t *item, struct sync_event *e)
@@ -301,7 +297,7 @@ static int removed(const char *id, struct sync_event *e)
 	return (e->provider_id = strdup(id)) ? 0 : -1;
 }
 
-int graph_event_parse(const json_t *item, struct sync_event *e)
+int graph_event_parse(const json_t *item, const char *owner_tz, struct sync_event *e)
 {
 	const char *id = ju_str(item, "id"), *type = ju_str(item, "type");
 	const char *series = ju_str(item, "seriesMasterId");
@@ -336,11 +332,11 @@ int graph_event_parse(const json_t *item, struct sync_event *e)
 	const char *upd = ju_str(item, "lastModifiedDateTime");
 	if (upd && ju_iso_time(upd, &e->updated) < 0)
 		e->updated = 0;
-	if (gtime(json_object_get(item, "start"), all_day, &t) < 0)
+	if (gtime(json_object_get(item, "start"), all_day, owner_tz, &t) < 0)
 		return -1;
 	e->start = t;
 	e->all_day = all_day;
-	if (gtime(json_object_get(item, "end"), all_day, &end) == 0 && end > t)
+	if (gtime(json_object_get(item, "end"), all_day, owner_tz, &end) == 0 && end > t)
 		e->duration_min = (int)((end - t) / 60);
 	const char *tz = graph_tz_iana(ju_str(item, "originalStartTimeZone"));
 	e->tzid = tz ? strdup(tz) : NULL;
@@ -528,7 +524,7 @@ static int on_events(struct pass *p, json_t *j, struct sync_sink *sink, struct h
 		struct sync_event *e = event_list_add(&p->evs);
 		if (!e)
 			return PROV_TEMP;
-		int r = graph_event_parse(it, e);
+		int r = graph_event_parse(it, p->owner_tz, e);
 		if (r < 0)
 			log_warnx("microsoft link %lld: event %s skipped: unreadable", (long long)p->link,
 			    ju_str(it, "id") ? ju_str(it, "id") : "(no id)");

@@ -38,13 +38,15 @@ extern const struct provider graph_provider;
  * each occurrence of a deleted series, as @removed with only that occurrence's id, which is
  * opaque on real Graph (nothing in it names the series or the date). Stored under that id
  * (appointment_users.provider_id; the store finds the row by UID + RECURRENCE-ID), the
- * removal deletes exactly that occurrence. No map from occurrence ids to series is kept. Times from start/end dateTime taken
- * as UTC (all-day: the date at midnight UTC); tzid from originalStartTimeZone (IANA, or a
- * Windows name mapped to IANA). Returns 0, 1 for an item to skip quietly (a series master),
- * or -1 when unreadable. */
-int graph_event_parse(const json_t *item, struct sync_event *out);
+ * removal deletes exactly that occurrence. No map from occurrence ids to series is kept. Times from start/end dateTime read
+ * in their timeZone (a Windows name through the CLDR table, core/tzwin.h; absent or unknown:
+ * owner_tz, the linked user's zone, NULL: UTC); all-day: the date at midnight UTC; tzid from
+ * originalStartTimeZone (IANA, or a Windows name mapped to IANA). Returns 0, 1 for an item to
+ * skip quietly (a series master), or -1 when unreadable. */
+int graph_event_parse(const json_t *item, const char *owner_tz, struct sync_event *out);
 
-/* IANA name for a Windows or IANA time zone name, or NULL when unknown. Borrowed. */
+/* IANA name for a Windows or IANA time zone name ("UTC" for Graph's names of UTC), or NULL when
+ * unknown. Borrowed. */
 const char *graph_tz_iana(const char *name);
 
 /* ---- Pushing (graph_push.c) -----------------------------------------------------------

@@ -11,6 +11,8 @@
 #include <libical/ical.h>
 
 #include "core/log.h"
+#include "core/timeutil.h"
+#include "core/tzwin.h"
 #include "providers/ical.h"
 
 /* Iterations of one RRULE before giving up (a SECONDLY rule from 1970 must not spin). */
@@ -19,66 +21,23 @@
 struct ctx {
 	icalcomponent *root;
 	int64_t ws, we;
+	const char *owner_tz;   /* floating times and unknown TZIDs are read here; NULL: UTC */
 	struct event_list *out;
 	char *err;
 	size_t errlen;
 };
 
-/* A time resolved to UTC, with what is needed to write the event back. */
+/* A time resolved to UTC, with what is needed to read the series' other times the same way and
+ * to write the event back. */
 struct when {
 	int64_t epoch;
 	int all_day;
-	icaltimezone *zone;     /* NULL for UTC, floating or dates */
-	const char *iana;       /* borrowed from libical or the table, may be NULL */
+	icaltimezone *zone;     /* the file's VTIMEZONE or libical's zone; NULL: see glib_tz */
+	const char *glib_tz;    /* without zone: the IANA zone wall times are read in through GLib
+	                         * (a Windows name's zone libical lacks, the owner's zone for a
+	                         * floating time or an unknown TZID); NULL: UTC or a date */
+	const char *iana;       /* borrowed from libical, the table or the caller, may be NULL */
 };
-
-static const struct { const char *win, *iana; } win_zones[] = {
-	{ "Eastern Standard Time", "America/New_York" },
-	{ "Central Standard Time", "America/Chicago" },
-	{ "Mountain Standard Time", "America/Denver" },
-	{ "US Mountain Standard Time", "America/Phoenix" },
-	{ "Pacific Standard Time", "America/Los_Angeles" },
-	{ "Alaskan Standard Time", "America/Anchorage" },
-	{ "Hawaiian Standard Time", "Pacific/Honolulu" },
-	{ "Atlantic Standard Time", "America/Halifax" },
-	{ "Central America Standard Time", "America/Guatemala" },
-	{ "Central Standard Time (Mexico)", "America/Mexico_City" },
-	{ "Canada Central Standard Time", "America/Regina" },
-	{ "SA Pacific Standard Time", "America/Bogota" },
-	{ "E. South America Standard Time", "America/Sao_Paulo" },
-	{ "GMT Standard Time", "Europe/London" },
-	{ "Greenwich Standard Time", "Atlantic/Reykjavik" },
-	{ "W. Europe Standard Time", "Europe/Berlin" },
-	{ "Romance Standard Time", "Europe/Paris" },
-	{ "Central Europe Standard Time", "Europe/Budapest" },
-	{ "Central European Standard Time", "Europe/Warsaw" },
-	{ "E. Europe Standard Time", "Europe/Chisinau" },
-	{ "FLE Standard Time", "Europe/Kiev" },
-	{ "GTB Standard Time", "Europe/Bucharest" },
-	{ "Russian Standard Time", "Europe/Moscow" },
-	{ "South Africa Standard Time", "Africa/Johannesburg" },
-	{ "Arabian Standard Time", "Asia/Dubai" },
-	{ "India Standard Time", "Asia/Kolkata" },
-	{ "China Standard Time", "Asia/Shanghai" },
-	{ "Singapore Standard Time", "Asia/Singapore" },
-	{ "Tokyo Standard Time", "Asia/Tokyo" },
-	{ "Korea Standard Time", "Asia/Seoul" },
-	{ "AUS Eastern Standard Time", "Australia/Sydney" },
-	{ "E. Australia Standard Time", "Australia/Brisbane" },
-	{ "W. Australia Standard Time", "Australia/Perth" },
-	{ "New Zealand Standard Time", "Pacific/Auckland" },
-	{ "UTC", "UTC" },
-};
-
-const char *ical_windows_tz(const char *name)
-{
-	if (!name)
-		return NULL;
-	for (size_t i = 0; i < sizeof win_zones / sizeof win_zones[0]; i++)
-		if (strcasecmp(name, win_zones[i].win) == 0)
-			return win_zones[i].iana;
-	return NULL;
-}
 
 static void set_err(struct ctx *c, const char *fmt, ...) LOG_PRINTF(2, 3);
 static void set_err(struct ctx *c, const char *fmt, ...)
@@ -105,11 +64,12 @@ static icaltimezone *builtin(const char *name)
 }
 
 /* Resolve a TZID: the file's VTIMEZONE first, then libical's zones, then Windows names.
- * *iana gets the IANA name when one is known, else the TZID itself. NULL: unknown (UTC used). */
+ * *iana gets the IANA name when one is known, else the TZID itself. NULL: libical has no such
+ * zone (the caller tries GLib, then the owner's zone). */
 static icaltimezone *zone_for(icalcomponent *root, const char *tzid, const char **iana)
 {
 	icaltimezone *tz = icalcomponent_get_timezone(root, tzid);
-	const char *win = ical_windows_tz(tzid);
+	const char *win = tzwin_to_iana(tzid);
 	icaltimezone *bi = builtin(tzid);
 
 	*iana = tzid;
@@ -137,31 +97,52 @@ static icaltimezone *zone_for(icalcomponent *root, const char *tzid, const char 
 	return NULL;
 }
 
-/* The UTC epoch of a DATE or DATE-TIME value of property p (TZID honoured). */
-static int when_of(struct ctx *c, icalproperty *p, struct icaltimetype t, struct when *w)
+/* The UTC epoch of wall time t read the way w reads its times (a date or a UTC time as UTC). */
+static int64_t epoch_as(const struct when *w, struct icaltimetype t)
 {
 	icaltimezone *utc = icaltimezone_get_utc_timezone();
+	int64_t e;
 
+	if (!t.is_date && !icaltime_is_utc(t) && w->zone) {
+		t.zone = NULL;
+		return icaltime_as_timet_with_zone(t, w->zone);
+	}
+	if (!t.is_date && !icaltime_is_utc(t) && w->glib_tz &&
+	    tz_to_utc(w->glib_tz, t.year, t.month, t.day, t.hour, t.minute, &e) == 0)
+		return e + t.second;
+	t.zone = NULL;
+	return icaltime_as_timet_with_zone(t, utc);
+}
+
+/* The UTC epoch of a DATE or DATE-TIME value of property p: a date at 00:00 UTC, a UTC time as
+ * it is, a TZID through the file's VTIMEZONE, libical's zones, the Windows table or GLib's zones;
+ * a floating time and a TZID none of them knows in the owner's zone (logged for a TZID). */
+static int when_of(struct ctx *c, icalproperty *p, struct icaltimetype t, struct when *w)
+{
 	memset(w, 0, sizeof *w);
 	if (icaltime_is_null_time(t) || !icaltime_is_valid_time(t) || t.year < 1 || t.year > 9999)
 		return -1;
 	w->all_day = t.is_date;
 	if (t.is_date || icaltime_is_utc(t)) {
-		t.zone = NULL;
-		w->epoch = icaltime_as_timet_with_zone(t, utc);
+		w->epoch = epoch_as(w, t);
 		return 0;
 	}
 	icalparameter *tp = icalproperty_get_first_parameter(p, ICAL_TZID_PARAMETER);
 	const char *tzid = tp ? icalparameter_get_tzid(tp) : NULL;
-	if (tzid && *tzid) {
+	if (tzid && *tzid)
 		w->zone = zone_for(c->root, tzid, &w->iana);
-		if (!w->zone) {
-			log_warnx("ical: unknown TZID \"%s\", read as UTC", tzid);
-			w->iana = NULL;
+	if (!w->zone) {
+		w->glib_tz = tzid && *tzid ? tz_resolve(tzid) : NULL;
+		if (!w->glib_tz) {
+			const char *owner = c->owner_tz && tz_valid(c->owner_tz) ? c->owner_tz : NULL;
+			if (tzid && *tzid)
+				log_warnx("ical: unknown TZID \"%s\", read in the owner's zone %s", tzid,
+				    owner ? owner : "UTC");
+			w->glib_tz = owner;
 		}
+		w->iana = w->glib_tz;
 	}
-	t.zone = NULL;
-	w->epoch = icaltime_as_timet_with_zone(t, w->zone ? w->zone : utc);
+	w->epoch = epoch_as(w, t);
 	return 0;
 }
 
@@ -326,7 +307,7 @@ static int emit(struct ctx *c, icalcomponent *ev, const struct when *w, int dur,
 	e->start = w->epoch;
 	e->all_day = w->all_day;
 	e->duration_min = dur;
-	e->tzid = w->zone && w->iana ? strdup(w->iana) : NULL;
+	e->tzid = !w->all_day && (w->zone || w->glib_tz) && w->iana ? strdup(w->iana) : NULL;
 	e->series_complete = complete;
 	if (recid) {
 		fmt_recid(recid->epoch, recid->all_day, buf, sizeof buf);
@@ -395,7 +376,6 @@ static int collect_rrule(struct ctx *c, icalcomponent *m, const struct when *sta
 {
 	icalproperty *p = icalcomponent_get_first_property(m, ICAL_RRULE_PROPERTY);
 	icalproperty *dp = icalcomponent_get_first_property(m, ICAL_DTSTART_PROPERTY);
-	icaltimezone *utc = icaltimezone_get_utc_timezone();
 
 	if (!p)
 		return 0;
@@ -415,9 +395,7 @@ static int collect_rrule(struct ctx *c, icalcomponent *m, const struct when *sta
 			log_warnx("ical: series %s cut after %zu steps", icalcomponent_get_uid(m), steps);
 			break;
 		}
-		icaltimezone *z = t.is_date ? utc : icaltime_is_utc(t) ? utc : start->zone ? start->zone : utc;
-		t.zone = NULL;
-		int64_t e = icaltime_as_timet_with_zone(t, z);
+		int64_t e = epoch_as(start, t);
 		if (e >= c->we)
 			break;
 		if (e < c->ws)
@@ -570,9 +548,9 @@ out:
 }
 
 int ical_parse(const char *ics, size_t len, int64_t window_start, int64_t window_end,
-    struct event_list *out, char *err, size_t errlen)
+    const char *owner_tz, struct event_list *out, char *err, size_t errlen)
 {
-	struct ctx c = { NULL, window_start, window_end, out, err, errlen };
+	struct ctx c = { NULL, window_start, window_end, owner_tz, out, err, errlen };
 	icalcomponent **evs = NULL;
 	size_t n = 0, cap = 0, before = out->n;
 	char *buf = NULL;
@@ -690,7 +668,7 @@ static int add_times(icalcomponent *cal, icalcomponent *ev, const struct sync_ev
 		return 0;
 	}
 	if (e->tzid && *e->tzid && strcasecmp(e->tzid, "UTC") != 0) {
-		iana = ical_windows_tz(e->tzid) ? ical_windows_tz(e->tzid) : e->tzid;
+		iana = tzwin_to_iana(e->tzid) ? tzwin_to_iana(e->tzid) : e->tzid;
 		if (!(zone = builtin(iana)))
 			return -1;
 	}

@@ -19,11 +19,14 @@
  * for all-day) and series_complete=1. Single events come whatever the window. An override whose
  * master is not in the file comes alone with series_complete=0.
  * provider_id and etag are left NULL (the caller knows them). TZID is resolved through the
- * file's VTIMEZONE, libical's built-in zones and common Windows zone names; tzid is set to the
- * IANA name when one is known. Returns the number of items appended (>= 0), or -1 with a reason
+ * file's VTIMEZONE, libical's built-in zones, the CLDR Windows zone table (core/tzwin.h) and the
+ * machine's zones; a floating time, and a TZID none of these knows (logged), is read in owner_tz
+ * (the linked user's zone; NULL or unknown: UTC). tzid is set to the IANA name the times were
+ * read in when one is known (owner_tz for floating ones). All-day events start at 00:00 UTC of
+ * their date and last whole days (DTEND exclusive). Returns the number of items appended (>= 0), or -1 with a reason
  * in err (out is left as it was) for input that is not a usable iCalendar object. */
 int ical_parse(const char *ics, size_t len, int64_t window_start, int64_t window_end,
-    struct event_list *out, char *err, size_t errlen);
+    const char *owner_tz, struct event_list *out, char *err, size_t errlen);
 
 /* A VCALENDAR with one VEVENT for e (uid required; start, duration_min, all_day, tzid, title,
  * location, description, organizer, attendees with RSVP=TRUE, cancelled), with a VTIMEZONE when
@@ -31,9 +34,5 @@ int ical_parse(const char *ics, size_t len, int64_t window_start, int64_t window
  * Returns a malloc'd string the caller frees, or NULL (no uid, unknown tzid, out of memory). */
 char *ical_build(const struct sync_event *e, const char *prodid);
 char *ical_build_seq(const struct sync_event *e, const char *prodid, int sequence);
-
-/* The IANA name of a Windows time-zone name ("Central Standard Time" -> "America/Chicago"), or
- * NULL when not in the table. */
-const char *ical_windows_tz(const char *name);
 
 #endif

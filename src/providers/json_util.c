@@ -10,6 +10,8 @@
 #include <sodium.h>
 
 #include "core/log.h"
+#include "core/timeutil.h"
+#include "core/tzwin.h"
 #include "providers/json_util.h"
 
 /* A string with a NUL inside is none: as a C string it would be cut short. */
@@ -91,6 +93,35 @@ int ju_iso_time(const char *s, int64_t *out)
 	} else if (*p && strcasecmp(p, "Z") != 0) {
 		return -1;
 	}
+	*out = t;
+	return 0;
+}
+
+int ju_zoned_time(const char *s, const char *tz, const char *owner_tz, int64_t *out)
+{
+	int64_t t;
+	int y, mo, d, h, mi, sec;
+
+	if (ju_iso_time(s, &t) < 0)
+		return -1;
+	const char *p = s + 19;
+	if (*p == '.')
+		for (p++; isdigit((unsigned char)*p); p++)
+			;
+	if (*p) {   /* an offset or Z: the instant itself */
+		*out = t;
+		return 0;
+	}
+	const char *zone = tz_resolve(tz);
+	if (!zone) {
+		zone = owner_tz && tz_valid(owner_tz) ? owner_tz : NULL;
+		if (tz && *tz)
+			log_warnx("unknown time zone \"%.64s\", read in the owner's zone %s", tz,
+			    zone ? zone : "UTC");
+	}
+	sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &sec);
+	if (zone && tz_to_utc(zone, y, mo, d, h, mi, &t) == 0)
+		t += sec > 59 ? 59 : sec;
 	*out = t;
 	return 0;
 }

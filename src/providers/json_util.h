@@ -30,6 +30,11 @@ const char *ju_path(const json_t *o, ...);
 /* RFC 3339 date-time ("2024-05-01T10:00:00Z", "...-05:00", "...T10:00:00.0000000" taken as UTC)
  * to epoch seconds; fractions ignored. Returns 0 or -1. */
 int ju_iso_time(const char *s, int64_t *out);
+/* A date-time with its zone's name beside it (Google's and Graph's {"dateTime", "timeZone"}):
+ * with an offset or Z, that instant; without one, the wall time in tz (an IANA or a Windows
+ * name, core/tzwin.h), or, when tz is absent or unknown (logged), in owner_tz, the linked user's
+ * zone (NULL: UTC). Returns 0 or -1. */
+int ju_zoned_time(const char *s, const char *tz, const char *owner_tz, int64_t *out);
 /* "YYYY-MM-DD" to midnight UTC epoch seconds. Returns 0 or -1. */
 int ju_date(const char *s, int64_t *out);
 /* t as "YYYYMMDDTHHMMSSZ" (or "YYYYMMDD" when date_only) into out[17]. */

@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "core/log.h"
+#include "core/tzwin.h"
 #include "providers/json_util.h"
 #include "providers/mime.h"
 #include "providers/api_folder.h"
@@ -239,8 +240,8 @@ static int when(const json_t *w, struct sync_event *e)
 		e->start = json_integer_value(st);
 		if (json_is_integer(et) && json_integer_value(et) > e->start)
 			e->duration_min = (int)((json_integer_value(et) - e->start) / 60);
-		const char *tz = ju_str(w, "start_timezone");
-		e->tzid = tz && *tz ? strdup(tz) : NULL;
+		const char *tz = tz_resolve(ju_str(w, "start_timezone"));   /* IANA or Windows */
+		e->tzid = tz ? strdup(tz) : NULL;
 		return 0;
 	}
 	e->all_day = 1;

@@ -131,6 +131,8 @@ struct prov_link {
 	const struct provider_cfg *cfg;
 	int64_t now;                /* the pass's clock (clock_now()); 0: time(NULL) */
 	int64_t linked_at;          /* when the link was made; since < linked_at: a back-fill */
+	const char *owner_tz;       /* the linked user's IANA zone: floating times and unknown zone
+	                             * names are read in it; NULL: UTC */
 };
 
 /* l->now, or time(NULL) when the caller left it 0. */

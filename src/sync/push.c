@@ -178,7 +178,7 @@ static void begin(struct push_run *r)
 	r->pl = (struct prov_link){ .id = r->link.id, .address = r->link.address,
 	    .settings = r->link.settings, .secret = r->secret,
 	    .since = r->link.linked_at - (int64_t)r->link.backfill_days * 86400,
-	    .cfg = pc ? pc : &no_cfg };
+	    .cfg = pc ? pc : &no_cfg, .owner_tz = r->link.owner_tz };
 	r->sink = (struct sync_sink){ .ctx = r, .commit = no_commit, .save_secret = save_secret };
 	rc = outbox_job_item(app->db, &r->job, &r->it);
 	if (rc == PROV_OK && r->drv->blocking) {

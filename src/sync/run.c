@@ -99,7 +99,8 @@ struct run *run_new(struct app *app, struct http_pool *pool, int64_t link_id, un
 	r->pl = (struct prov_link){ .id = r->link.id, .address = r->link.address,
 	    .settings = r->link.settings, .secret = r->secret,
 	    .since = r->link.linked_at - (int64_t)r->link.backfill_days * 86400,
-	    .cfg = pc ? pc : &no_cfg, .now = clock_now(), .linked_at = r->link.linked_at };
+	    .cfg = pc ? pc : &no_cfg, .now = clock_now(), .linked_at = r->link.linked_at,
+	    .owner_tz = r->link.owner_tz };
 	r->store = (struct store){ .db = app->db, .link_id = r->link.id,
 	    .user_id = r->link.user_id, .address = r->link.address };
 	r->sink = (struct sync_sink){ .ctx = r, .commit = sink_commit,

@@ -86,7 +86,7 @@ void appt_form_view(const struct ctx *c, struct view *v, const struct appt_view 
 	struct local_time lt;
 	if (day)
 		snprintf(date, sizeof date, "%s", day);
-	if (a && tz_from_utc(c->user.time_zone, a->start_at, &lt) == 0) {
+	if (a && tz_item_local(c->user.time_zone, a->start_at, a->all_day, &lt) == 0) {
 		snprintf(date, sizeof date, "%04d-%02d-%02d", lt.y, lt.m, lt.d);
 		fmt_clock(lt.hour, lt.min, clk, sizeof clk);
 		fmt_duration(a->duration_min, dur, sizeof dur);

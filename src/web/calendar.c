@@ -6,13 +6,33 @@
 
 #include "web/calendar.h"
 
-int cal_range_utc(const char *tz, struct ymd start, int ndays, int64_t *from, int64_t *to)
+int cal_span_of(const char *tz, struct ymd start, int ndays, struct cal_span *out)
 {
 	struct ymd end = ymd_add_days(start, ndays);
-	if (tz_to_utc(tz, start.y, start.m, start.d, 0, 0, from) != 0 ||
-	    tz_to_utc(tz, end.y, end.m, end.d, 0, 0, to) != 0)
+	if (tz_to_utc(tz, start.y, start.m, start.d, 0, 0, &out->from) != 0 ||
+	    tz_to_utc(tz, end.y, end.m, end.d, 0, 0, &out->to) != 0)
 		return -1;
+	out->date_from = ymd_to_utc(start);
+	out->date_to = ymd_to_utc(end);
 	return 0;
+}
+
+static int cmp_day_order(const void *a, const void *b)
+{
+	const struct cal_item *x = a, *y = b;
+	if (x->all_day != y->all_day)
+		return x->all_day ? -1 : 1;
+	if (x->start_at != y->start_at)
+		return x->start_at < y->start_at ? -1 : 1;
+	if (x->kind != y->kind)
+		return x->kind == CAL_APPT ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+void cal_items_day_order(struct cal_items *items)
+{
+	if (items->n > 1)
+		qsort(items->v, items->n, sizeof *items->v, cmp_day_order);
 }
 
 struct ymd cal_today(const char *tz)
@@ -49,10 +69,11 @@ const char *cal_item_label(const struct cal_item *it, const char *tz, char *out,
 	return "appt";
 }
 
-/* The local day of each item as an index from start (-1 outside the grid), found among the
- * UTC instants where each local day begins (one zone lookup per day, not per item). */
+/* The days of each item as indexes from start, first[i] .. last[i] (first[i] = -1: not in the
+ * grid). A timed item is on its local day, found among the UTC instants where each local day
+ * begins (one zone lookup per day, not per item); an all-day item is on each of its dates. */
 static int items_days(const struct cal_items *items, const char *tz, struct ymd start, int ndays,
-    int *day_of, int *count)
+    int *first, int *last, int *count)
 {
 	int64_t *bound = calloc((size_t)ndays + 1, sizeof *bound);
 	if (!bound)
@@ -64,10 +85,22 @@ static int items_days(const struct cal_items *items, const char *tz, struct ymd 
 			return -1;
 		}
 	}
+	int64_t day0 = ymd_to_days(start);
 	for (size_t i = 0; i < items->n; i++) {
 		int64_t t = items->v[i].start_at;
 		int lo = 0, hi = ndays;          /* find the last bound <= t */
-		day_of[i] = -1;
+		first[i] = last[i] = -1;
+		if (items->v[i].all_day) {
+			int64_t a = ymd_to_days(ymd_of_utc(t)) - day0;
+			int64_t b = a + all_day_days(items->v[i].duration_min) - 1;
+			if (b < 0 || a >= ndays)
+				continue;
+			first[i] = a < 0 ? 0 : (int)a;
+			last[i] = b >= ndays ? ndays - 1 : (int)b;
+			for (int d = first[i]; d <= last[i]; d++)
+				count[d]++;
+			continue;
+		}
 		if (t < bound[0] || t >= bound[ndays])
 			continue;
 		while (hi - lo > 1) {
@@ -77,7 +110,7 @@ static int items_days(const struct cal_items *items, const char *tz, struct ymd 
 			else
 				hi = mid;
 		}
-		day_of[i] = lo;
+		first[i] = last[i] = lo;
 		count[lo]++;
 	}
 	free(bound);
@@ -85,12 +118,12 @@ static int items_days(const struct cal_items *items, const char *tz, struct ymd 
 }
 
 /* One grid cell's items: at most CAL_DAY_MAX, then "N Events" (N = all of the day's). */
-static void cell_items(struct buf *out, const struct cal_items *items, const int *day_of, int d,
-    int count, const char *tz, const char *more_href)
+static void cell_items(struct buf *out, const struct cal_items *items, const int *first,
+    const int *last, int d, int count, const char *tz, const char *more_href)
 {
 	int shown = 0;
 	for (size_t i = 0; i < items->n; i++) {
-		if (day_of[i] != d)
+		if (first[i] < 0 || d < first[i] || d > last[i])
 			continue;
 		if (count > CAL_DAY_MAX && shown == CAL_DAY_MAX)
 			break;
@@ -118,11 +151,12 @@ int cal_grid_html(const struct cal_items *items, const char *tz, struct ymd star
     int month, const char *day_query, struct buf *out)
 {
 	int *count = calloc((size_t)ndays, sizeof *count);
-	int *day_of = calloc(items->n + 1, sizeof *day_of);
+	int *first = calloc(items->n + 1, sizeof *first), *last = calloc(items->n + 1, sizeof *last);
 	struct ymd today = cal_today(tz);
-	if (!count || !day_of || items_days(items, tz, start, ndays, day_of, count) != 0) {
+	if (!count || !first || !last || items_days(items, tz, start, ndays, first, last, count) != 0) {
 		free(count);
-		free(day_of);
+		free(first);
+		free(last);
 		return -1;
 	}
 	for (int d = 0; d < ndays; d++) {
@@ -141,10 +175,11 @@ int cal_grid_html(const struct cal_items *items, const char *tz, struct ymd star
 			buf_printf(out, "\"><span class=\"dshort\">%d</span>", day.d);
 		buf_printf(out, "<span class=\"dlong\">%s, %s %d</span></a>",
 		    weekday_abbr(weekday_of(day)), month_abbr(day.m), day.d);
-		cell_items(out, items, day_of, d, count[d], tz, href);
+		cell_items(out, items, first, last, d, count[d], tz, href);
 		buf_puts(out, d % 7 == 6 ? "</td></tr>\n" : "</td>");
 	}
 	free(count);
-	free(day_of);
+	free(first);
+	free(last);
 	return out->oom ? -1 : 0;
 }

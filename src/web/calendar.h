@@ -9,8 +9,11 @@
 
 #define CAL_DAY_MAX 3   /* items shown in a grid cell before "N Events" */
 
-/* The UTC range [from, to) of ndays local days from start in tz. Returns 0 or -1. */
-int cal_range_utc(const char *tz, struct ymd start, int ndays, int64_t *from, int64_t *to);
+/* The span of ndays local days from start in tz: the UTC instants where they begin and end, and
+ * the dates themselves. Returns 0 or -1. */
+int cal_span_of(const char *tz, struct ymd start, int ndays, struct cal_span *out);
+/* Items in the order a day shows them: all-day ones first, then by start. */
+void cal_items_day_order(struct cal_items *items);
 /* Today's date in tz (falls back to UTC). */
 struct ymd cal_today(const char *tz);
 /* "YYYY-MM-DD" into out (size >= 11). */

@@ -61,11 +61,12 @@ int page_account_calendar(struct ctx *c)
 		date_parse(q_get(c, "week"), &week);
 	struct ymd start = ymd_add_days(week, -weekday_of(week));
 	int ndays = ACCOUNT_WEEKS * 7;
-	int64_t from, to;
-	if (cal_range_utc(tz, start, ndays, &from, &to) != 0 ||
-	    db_calendar_items(c->db, CAL_ACCOUNT, a.id, c->user.id, from, to, &items) != 0 ||
+	struct cal_span span;
+	if (cal_span_of(tz, start, ndays, &span) != 0 ||
+	    db_calendar_items(c->db, CAL_ACCOUNT, a.id, c->user.id, &span, &items) != 0 ||
 	    db_web_account_contacts(c->db, a.id, &contacts) != 0)
 		goto done;
+	cal_items_day_order(&items);
 	char aq[64], d1[16], d2[16], d3[16], heading[80];
 	snprintf(aq, sizeof aq, "&account=%s", a.number);
 	struct buf grid = { 0 };

@@ -11,6 +11,7 @@
 
 #define ALL_TIME_FROM (-((int64_t)1 << 40))
 #define ALL_TIME_TO ((int64_t)1 << 40)
+static const struct cal_span all_time = { ALL_TIME_FROM, ALL_TIME_TO, ALL_TIME_FROM, ALL_TIME_TO };
 
 /* 1 if the user may change the Regarding of the item: an admin, or the owner of a copy of it
  * (a message of the thread in their mailbox, the appointment on their calendar); 0 if not,
@@ -38,8 +39,8 @@ static int save_regarding(struct ctx *c, int64_t contact_id)
 	struct cal_items items = { 0 };
 	int found = 0, rc = -1, may = 0;
 	int64_t thread_id = 0;
-	if (db_calendar_items(c->db, CAL_CONTACT, contact_id, c->user.id, ALL_TIME_FROM,
-	    ALL_TIME_TO, &items) != 0)
+	if (db_calendar_items(c->db, CAL_CONTACT, contact_id, c->user.id, &all_time,
+	    &items) != 0)
 		return 500;
 	for (size_t i = 0; i < items.n && !found; i++) {
 		const struct cal_item *it = &items.v[i];
@@ -87,17 +88,20 @@ int page_activities(struct ctx *c)
 		status = save_regarding(c, id);
 		goto done;
 	}
-	if (db_calendar_items(c->db, CAL_CONTACT, id, c->user.id, ALL_TIME_FROM, ALL_TIME_TO,
+	if (db_calendar_items(c->db, CAL_CONTACT, id, c->user.id, &all_time,
 	    &items) != 0 || !(v = view_new()))
 		goto done;
 	struct vlist *l = vlist_new();
 	for (size_t i = items.n; i-- > 0;) {
 		const struct cal_item *it = &items.v[i];
-		struct local_time lt;
+		struct local_time lt = { 0 };
 		char when[80] = "";
 		if (!it->detail)
 			continue;
-		if (tz_from_utc(c->user.time_zone, it->start_at, &lt) == 0)
+		char date[64];
+		if (tz_item_local(c->user.time_zone, it->start_at, it->all_day, &lt) == 0 && it->all_day)
+			snprintf(when, sizeof when, "%s All day", fmt_long_date(&lt, date, sizeof date));
+		else if (lt.y)
 			fmt_long_datetime(&lt, when, sizeof when);
 		struct vlist *r = vlist_row(l);
 		int email = it->kind == CAL_EMAIL;

@@ -19,7 +19,7 @@ static int provider_fields_changed(const struct ctx *c, const struct appt_view *
 	    (type && strcmp(type, a->type) != 0))
 		return 1;
 	struct local_time lt;
-	if (tz_from_utc(c->user.time_zone, a->start_at, &lt) != 0)
+	if (tz_item_local(c->user.time_zone, a->start_at, a->all_day, &lt) != 0)
 		return 1;
 	struct ymd d;
 	int h, m, minutes;
@@ -42,7 +42,7 @@ static int show_form(struct ctx *c, const struct appt_view *a, int access,
 		goto done;
 	struct local_time lt;
 	char when[80] = "";
-	if (tz_from_utc(c->user.time_zone, a->start_at, &lt) == 0)
+	if (tz_item_local(c->user.time_zone, a->start_at, a->all_day, &lt) == 0)
 		fmt_appointment_time(&lt, a->duration_min, a->all_day, when, sizeof when);
 	appt_form_view(c, v, a, NULL, in != NULL);
 	view_int(v, "id", (long)a->id);

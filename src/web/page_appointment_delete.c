@@ -25,7 +25,7 @@ int page_appointment_delete(struct ctx *c)
 		log_info("appointment %lld hidden by user %lld", (long long)id, (long long)c->user.id);
 		char url[32];
 		struct local_time lt;
-		if (tz_from_utc(c->user.time_zone, a.start_at, &lt) == 0)
+		if (tz_item_local(c->user.time_zone, a.start_at, a.all_day, &lt) == 0)
 			snprintf(url, sizeof url, "/calendar?month=%04d-%02d", lt.y, lt.m);
 		else
 			snprintf(url, sizeof url, "/calendar");

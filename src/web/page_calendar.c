@@ -46,10 +46,11 @@ int page_calendar(struct ctx *c)
 	int lead = weekday_of(first);
 	int ndays = ((lead + days_in_month(y, m) + 6) / 7) * 7;
 	struct ymd start = ymd_add_days(first, -lead);
-	int64_t from, to;
-	if (visible < 0 || cal_range_utc(tz, start, ndays, &from, &to) != 0 ||
-	    db_calendar_items(c->db, CAL_USER, owner_id, c->user.id, from, to, &items) != 0)
+	struct cal_span span;
+	if (visible < 0 || cal_span_of(tz, start, ndays, &span) != 0 ||
+	    db_calendar_items(c->db, CAL_USER, owner_id, c->user.id, &span, &items) != 0)
 		goto done;
+	cal_items_day_order(&items);
 	char uq[40] = "";
 	if (owner_id != c->user.id)
 		snprintf(uq, sizeof uq, "&user=%lld", (long long)owner_id);

@@ -21,21 +21,19 @@ int page_day(struct ctx *c)
 	struct view *v = NULL;
 	int status = 500, rc;
 	char heading[200], date[16], back[160];
-	int64_t from, to;
-	if (cal_range_utc(tz, day, 1, &from, &to) != 0)
+	struct cal_span span;
+	if (cal_span_of(tz, day, 1, &span) != 0)
 		goto done;
 	struct local_time lt = { day.y, day.m, day.d, 0, 0, weekday_of(day) };
 	char longdate[80];
-	fmt_long_datetime(&lt, longdate, sizeof longdate);
-	*strrchr(longdate, ' ') = '\0';                 /* drop the clock: "Monday, July 24, 2023" */
-	*strrchr(longdate, ' ') = '\0';
+	fmt_long_date(&lt, longdate, sizeof longdate);
 	ymd_fmt(day, date, sizeof date);
 	if (acct) {
 		if ((rc = db_accounts_get_by_number(c->db, acct, &a)) != 0) {
 			status = rc == 1 ? 404 : 500;
 			goto done;
 		}
-		if (db_calendar_items(c->db, CAL_ACCOUNT, a.id, c->user.id, from, to, &items) != 0)
+		if (db_calendar_items(c->db, CAL_ACCOUNT, a.id, c->user.id, &span, &items) != 0)
 			goto done;
 		snprintf(heading, sizeof heading, "%s %s", a.number, a.name);
 		snprintf(back, sizeof back, "/accounts/%s/calendar?week=%s", a.number, date);
@@ -44,7 +42,7 @@ int page_day(struct ctx *c)
 			status = rc == 1 ? 404 : 500;
 			goto done;
 		}
-		if (db_calendar_items(c->db, CAL_USER, owner_id, c->user.id, from, to, &items) != 0)
+		if (db_calendar_items(c->db, CAL_USER, owner_id, c->user.id, &span, &items) != 0)
 			goto done;
 		snprintf(heading, sizeof heading, "%s", owner.name);
 		snprintf(back, sizeof back, "/calendar?month=%04d-%02d%s", day.y, day.m, "");
@@ -52,6 +50,7 @@ int page_day(struct ctx *c)
 			snprintf(back + strlen(back), sizeof back - strlen(back), "&user=%lld",
 			    (long long)owner_id);
 	}
+	cal_items_day_order(&items);
 	struct vlist *rows = vlist_new();
 	for (size_t i = 0; i < items.n; i++) {
 		const struct cal_item *it = &items.v[i];

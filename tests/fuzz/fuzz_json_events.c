@@ -13,9 +13,9 @@
 static void map_one(const json_t *item)
 {
 	struct sync_event e;
-	google_event_parse(item, &e);
+	google_event_parse(item, "America/Chicago", &e);
 	event_free(&e);
-	graph_event_parse(item, &e);
+	graph_event_parse(item, "America/Chicago", &e);
 	event_free(&e);
 	nylas_event_parse(item, &e);
 	event_free(&e);

@@ -166,7 +166,8 @@ int main(int argc, char **argv)
 	const char *since = getenv("CALDAV_TEST_SINCE");
 	const char *linked = getenv("CALDAV_TEST_LINKED"), *now = getenv("CALDAV_TEST_NOW");
 	struct prov_link l = { 1, "alice@example.com", settings, secret, since ? atoll(since) : 0, NULL,
-		now ? atoll(now) : 0, linked ? atoll(linked) : since ? atoll(since) : 0 };
+		now ? atoll(now) : 0, linked ? atoll(linked) : since ? atoll(since) : 0,
+		getenv("CALDAV_TEST_OWNER_TZ") };
 	int rc = 2;
 
 	if (argc < 2 || strcmp(argv[1], "sync") == 0)

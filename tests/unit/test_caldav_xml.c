@@ -167,7 +167,7 @@ static int sink_commit(void *ctx, enum stream s, struct msg_list *m, struct even
 
 static struct run drive(const char *settings, const char *cursor, const struct canned *c, size_t n)
 {
-	struct prov_link l = { 7, "a@x", settings, "{\"password\":\"pw\"}", 0, NULL, 0, 0 };
+	struct prov_link l = { 7, "a@x", settings, "{\"password\":\"pw\"}", 0, NULL, 0, 0, NULL };
 	struct run r = { 0 };
 	struct sync_sink sink = { &r, sink_commit, NULL };
 	struct pass *p = NULL;
@@ -296,7 +296,7 @@ static void test_errors_are_classed(void)
 
 static void test_push_requests_carry_conditions(void)
 {
-	struct prov_link l = { 7, "a@x", BASE, "{\"password\":\"pw\"}", 0, NULL, 0, 0 };
+	struct prov_link l = { 7, "a@x", BASE, "{\"password\":\"pw\"}", 0, NULL, 0, 0, NULL };
 	struct sync_event e = { 0 };
 	struct http_req req;
 	e.uid = "crm-1@x";

@@ -10,6 +10,7 @@
 #include "core/db.h"
 #include "core/demo.h"
 #include "core/models.h"
+#include "core/schema.h"
 
 static struct db *fresh_db(void)
 {
@@ -227,8 +228,68 @@ static void test_demo_company_loads_and_reloads_without_copies(void)
 	db_close(db);
 }
 
+/* The start of appointment id, or -1. */
+static int64_t start_of(struct db *db, int id)
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT start_at FROM appointments WHERE id = ?");
+	int64_t t = -1;
+	sqlite3_bind_int(st, 1, id);
+	if (st && sqlite3_step(st) == SQLITE_ROW)
+		t = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return t;
+}
+
+/* A database from before all-day items were dates: rows stored at a local midnight become
+ * 00:00 UTC of their date; others are left as they are. */
+static void test_migration_turns_local_midnights_into_dates(void)
+{
+	char path[128], err[256];
+	snprintf(path, sizeof path, "%s/crm-allday.db", t_tmpdir());
+	sqlite3 *h;
+	CHECK(sqlite3_open(path, &h) == SQLITE_OK);
+	for (int i = 0; i < 10; i++)
+		CHECK(sqlite3_exec(h, schema_migrations[i].sql, NULL, NULL, NULL) == SQLITE_OK);
+	/* 2023-07-31 00:00Z is 1690761600 */
+	CHECK(sqlite3_exec(h, "PRAGMA user_version=10;"
+	    "INSERT INTO company (id, name, time_zone) VALUES (1, 'Co', 'America/Chicago');"
+	    "INSERT INTO users (id, name, email, password_hash, time_zone, created_at) VALUES"
+	    " (1, 'Nz', 'nz@x', 'x', 'Pacific/Auckland', 0), (2, 'Ber', 'b@x', 'x', 'Europe/Berlin', 0);"
+	    "INSERT INTO appointments (id, source, ical_uid, assigned_user_id, start_at, duration_min,"
+	    " all_day, time_zone, created_at, updated_at) VALUES"
+	    " (1, 'imported', 'chi', NULL, 1690779600, 1440, 1, 'America/Chicago', 0, 0),"
+	    " (2, 'imported', 'nz', 1, 1690718400, 1440, 1, NULL, 0, 0),"
+	    " (3, 'imported', 'utc', 1, 1690761600, 2880, 1, 'America/Chicago', 0, 0),"
+	    " (4, 'crm', 'timed', 1, 1690779600, 30, 0, 'America/Chicago', 0, 0),"
+	    " (5, 'imported', 'ber', NULL, 1690754400, 1440, 1, 'Nowhere/Zone', 0, 0),"
+	    " (6, 'imported', 'kol', NULL, 1690741800, 0, 2, 'Asia/Kolkata', 0, 0);"
+	    "INSERT INTO appointment_users (appointment_id, user_id) VALUES (5, 2);",
+	    NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(h);
+	struct db *db = db_open(path, err, sizeof err);
+	CHECK(db != NULL);
+	CHECK_INT(start_of(db, 1), 1690761600);   /* Chicago midnight (05:00Z) */
+	CHECK_INT(start_of(db, 2), 1690761600);   /* Auckland midnight (12:00Z the day before), the
+	                                           * user's zone */
+	CHECK_INT(start_of(db, 3), 1690761600);   /* already a date */
+	CHECK_INT(start_of(db, 4), 1690779600);   /* a timed one is an instant */
+	CHECK_INT(start_of(db, 5), 1690761600);   /* Berlin midnight, the copy's user's zone */
+	CHECK_INT(start_of(db, 6), 1690761600);   /* Kolkata midnight; all_day 2 reads as 1 */
+	sqlite3_stmt *st = db_stmt(db, "SELECT count(*) FROM appointments WHERE all_day = 1"
+	    " AND duration_min % 1440 = 0 AND duration_min > 0");
+	CHECK(st && sqlite3_step(st) == SQLITE_ROW);
+	CHECK_INT(sqlite3_column_int(st, 0), 5);
+	sqlite3_reset(st);
+	st = db_stmt(db, "SELECT count(*) FROM sqlite_master WHERE name = 'appointments_all_day_by_start'");
+	CHECK(st && sqlite3_step(st) == SQLITE_ROW);
+	CHECK_INT(sqlite3_column_int(st, 0), 1);
+	sqlite3_reset(st);
+	db_close(db);
+}
+
 T_MAIN(T(test_migrations_apply_once_and_reopen_cleanly), T(test_statements_are_prepared_once),
     T(test_open_does_not_wait_for_a_writer), T(test_lock_waits_end_at_the_deadline),
     T(test_users_log_in_with_argon2id_passwords), T(test_one_mailbox_one_crm_user),
     T(test_secrets_are_sealed_at_rest), T(test_addresses_compare_trimmed_and_case_insensitive),
-    T(test_demo_company_loads_and_reloads_without_copies))
+    T(test_demo_company_loads_and_reloads_without_copies),
+    T(test_migration_turns_local_midnights_into_dates))

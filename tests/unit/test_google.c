@@ -38,9 +38,15 @@ static const struct ev_case ev_cases[] = {
 	  -1, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0 },
 };
 
+/* The mapping with no owner's zone: floating times read as UTC. */
+static int parse_utc(const json_t *item, struct sync_event *e)
+{
+	return google_event_parse(item, NULL, e);
+}
+
 static void test_calendar_events_map_to_sync_events(void)
 {
-	CHECK_INT(ev_cases_run(ev_cases, sizeof ev_cases / sizeof ev_cases[0], google_event_parse), 0);
+	CHECK_INT(ev_cases_run(ev_cases, sizeof ev_cases / sizeof ev_cases[0], parse_utc), 0);
 }
 
 static void test_attendees_and_organizer_are_read(void)
@@ -51,7 +57,7 @@ static void test_attendees_and_organizer_are_read(void)
 	    "{\"email\":\"c@x.example\",\"responseStatus\":\"tentative\"},{\"displayName\":\"no email\"},"
 	    "{\"email\":\"d@x.example\",\"responseStatus\":\"needsAction\"}],\"location\":\"Yard\"}", 0, NULL);
 	struct sync_event e;
-	CHECK_INT(google_event_parse(j, &e), 0);
+	CHECK_INT(google_event_parse(j, NULL, &e), 0);
 	json_decref(j);
 	CHECK_STR(e.organizer.email, "ann@example.com");
 	CHECK_INT(e.n_attendees, 3);
@@ -122,5 +128,29 @@ static void test_crm_appointment_becomes_an_insert_with_our_id(void)
 	json_decref(j);
 }
 
+static void test_times_without_offset_are_in_their_zone_or_the_owners(void)
+{
+	static const struct { const char *start, *owner; int64_t want; } cases[] = {
+		{ "{\"dateTime\":\"2025-01-15T10:00:00-06:00\",\"timeZone\":\"Asia/Tokyo\"}", NULL,
+		  1736956800 },   /* the offset wins */
+		{ "{\"dateTime\":\"2025-01-15T10:00:00\",\"timeZone\":\"America/Chicago\"}", "UTC",
+		  1736956800 },
+		{ "{\"dateTime\":\"2025-01-15T10:00:00\"}", "America/Chicago", 1736956800 },
+		{ "{\"dateTime\":\"2025-01-15T10:00:00\",\"timeZone\":\"Nowhere/Zone\"}",
+		  "America/Chicago", 1736956800 },
+		{ "{\"dateTime\":\"2025-01-15T10:00:00\"}", NULL, 1736935200 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char js[400];
+		snprintf(js, sizeof js, "{\"id\":\"e\",\"iCalUID\":\"u\",\"start\":%s}", cases[i].start);
+		json_t *j = json_loads(js, 0, NULL);
+		struct sync_event e;
+		CHECK_INT(google_event_parse(j, cases[i].owner, &e), 0);
+		json_decref(j);
+		CHECK_INT(e.start, cases[i].want);
+		event_free(&e);
+	}
+}
+
 T_MAIN(T(test_crm_appointment_becomes_an_insert_with_our_id), T(test_calendar_events_map_to_sync_events), T(test_attendees_and_organizer_are_read),
-    T(test_gmail_labels_pick_the_folder))
+    T(test_gmail_labels_pick_the_folder), T(test_times_without_offset_are_in_their_zone_or_the_owners))

@@ -52,9 +52,15 @@ static const struct ev_case ev_cases[] = {
 	  -1, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0 },
 };
 
+/* The mapping with no owner's zone: floating times read as UTC. */
+static int parse_utc(const json_t *item, struct sync_event *e)
+{
+	return graph_event_parse(item, NULL, e);
+}
+
 static void test_calendar_view_items_map_to_sync_events(void)
 {
-	CHECK_INT(ev_cases_run(ev_cases, sizeof ev_cases / sizeof ev_cases[0], graph_event_parse), 0);
+	CHECK_INT(ev_cases_run(ev_cases, sizeof ev_cases / sizeof ev_cases[0], parse_utc), 0);
 }
 
 static void test_attendees_with_responses_are_read(void)
@@ -66,7 +72,7 @@ static void test_attendees_with_responses_are_read(void)
 	    "{\"status\":{\"response\":\"tentativelyAccepted\"},\"emailAddress\":{\"address\":\"c@c.example\"}},"
 	    "{\"status\":{\"response\":\"none\"},\"emailAddress\":{\"name\":\"nobody\"}}]}", 0, NULL);
 	struct sync_event e;
-	CHECK_INT(graph_event_parse(j, &e), 0);
+	CHECK_INT(graph_event_parse(j, NULL, &e), 0);
 	json_decref(j);
 	CHECK_STR(e.organizer.email, "ann@example.com");
 	CHECK_INT(e.n_attendees, 2);
@@ -83,6 +89,8 @@ static void test_windows_zone_names_become_iana(void)
 	CHECK_STR(graph_tz_iana("eastern standard time"), "America/New_York");
 	CHECK_STR(graph_tz_iana("America/Chicago"), "America/Chicago");
 	CHECK_STR(graph_tz_iana("UTC"), "UTC");
+	CHECK_STR(graph_tz_iana("Tonga Standard Time"), "Pacific/Tongatapu");
+	CHECK_STR(graph_tz_iana("Bangladesh Standard Time"), "Asia/Dhaka");
 	CHECK(graph_tz_iana("Martian Standard Time") == NULL);
 	CHECK(graph_tz_iana("") == NULL);
 	CHECK(graph_tz_iana(NULL) == NULL);
@@ -128,5 +136,72 @@ static void test_crm_appointment_becomes_a_graph_event(void)
 	json_decref(j);
 }
 
+/* The start of a Graph event whose start is {"dateTime": dt, "timeZone": tz} (tz may be NULL),
+ * parsed for owner; -1 when unreadable. */
+static int64_t graph_start(const char *dt, const char *tz, const char *owner)
+{
+	char js[512];
+	snprintf(js, sizeof js, "{\"id\":\"e\",\"uid\":\"u\",\"subject\":\"s\",\"start\":{\"dateTime\":"
+	    "\"%s\"%s%s%s},\"end\":{\"dateTime\":\"2030-01-01T00:00:00\",\"timeZone\":\"UTC\"}}", dt,
+	    tz ? ",\"timeZone\":\"" : "", tz ? tz : "", tz ? "\"" : "");
+	json_t *j = json_loads(js, 0, NULL);
+	struct sync_event e;
+	int rc = j ? graph_event_parse(j, owner, &e) : -1;
+	json_decref(j);
+	int64_t t = rc == 0 ? e.start : -1;
+	if (rc == 0)
+		event_free(&e);
+	return t;
+}
+
+static void test_times_are_read_in_their_windows_zone(void)
+{
+	/* 10:00 on 2025-01-15 in each zone */
+	CHECK_INT(graph_start("2025-01-15T10:00:00.0000000", "UTC", "America/Chicago"), 1736935200);
+	CHECK_INT(graph_start("2025-01-15T10:00:00.0000000", "Pacific Standard Time", NULL),
+	    1736935200 + 8 * 3600);
+	CHECK_INT(graph_start("2025-01-15T10:00:00.0000000", "Tonga Standard Time", NULL),
+	    1736935200 - 13 * 3600);
+	CHECK_INT(graph_start("2025-01-15T10:00:00", "Europe/Berlin", "America/Chicago"),
+	    1736935200 - 3600);
+}
+
+static void test_floating_and_unknown_zone_times_are_in_the_owners_zone(void)
+{
+	CHECK_INT(graph_start("2025-01-15T10:00:00.0000000", NULL, "America/Chicago"),
+	    1736956800);   /* 10:00 CST */
+	CHECK_INT(graph_start("2025-01-15T10:00:00.0000000", "Customized Time Zone",
+	    "America/Chicago"), 1736956800);
+	CHECK_INT(graph_start("2025-01-15T10:00:00.0000000", "tzone://Microsoft/Custom",
+	    "Asia/Kolkata"), 1736935200 - 5 * 3600 - 1800);
+	/* with no owner's zone: UTC */
+	CHECK_INT(graph_start("2025-01-15T10:00:00.0000000", "Customized Time Zone", NULL),
+	    1736935200);
+	/* an offset in the value wins over any zone */
+	CHECK_INT(graph_start("2025-01-15T10:00:00Z", "Pacific Standard Time", "Asia/Kolkata"),
+	    1736935200);
+}
+
+static void test_all_day_is_its_date_in_every_zone(void)
+{
+	static const char *const zones[] = { "Hawaiian Standard Time", "UTC", "Tonga Standard Time" };
+	for (int i = 0; i < 3; i++) {
+		char js[512];
+		snprintf(js, sizeof js, "{\"id\":\"e\",\"uid\":\"u\",\"isAllDay\":true,\"start\":{"
+		    "\"dateTime\":\"2025-07-31T00:00:00.0000000\",\"timeZone\":\"%s\"},\"end\":{"
+		    "\"dateTime\":\"2025-08-01T00:00:00.0000000\",\"timeZone\":\"%s\"}}", zones[i], zones[i]);
+		json_t *j = json_loads(js, 0, NULL);
+		struct sync_event e;
+		CHECK_INT(graph_event_parse(j, "Asia/Kolkata", &e), 0);
+		json_decref(j);
+		CHECK_INT(e.start, 1753920000);
+		CHECK_INT(e.duration_min, 1440);
+		CHECK_INT(e.all_day, 1);
+		event_free(&e);
+	}
+}
+
 T_MAIN(T(test_crm_appointment_becomes_a_graph_event), T(test_calendar_view_items_map_to_sync_events), T(test_attendees_with_responses_are_read),
-    T(test_windows_zone_names_become_iana))
+    T(test_windows_zone_names_become_iana), T(test_times_are_read_in_their_windows_zone),
+    T(test_floating_and_unknown_zone_times_are_in_the_owners_zone),
+    T(test_all_day_is_its_date_in_every_zone))

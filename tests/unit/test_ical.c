@@ -32,7 +32,7 @@ static int parse_file(const char *name, int64_t ws, int64_t we, struct event_lis
 	char *ics = slurp(name, &len);
 	if (!ics)
 		return -2;
-	int rc = ical_parse(ics, len, ws, we, out, err, 256);
+	int rc = ical_parse(ics, len, ws, we, NULL, out, err, 256);
 	free(ics);
 	return rc;
 }
@@ -238,8 +238,8 @@ static void test_malformed_input_is_refused_with_a_reason(void)
 		"BEGIN:VCALENDAR\r\nBEGIN:VTODO\r\nUID:x\r\nEND:VTODO\r\nEND:VCALENDAR\r\n",
 		"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART:20250101T000000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n" };
 	for (size_t i = 0; i < sizeof inline_bad / sizeof inline_bad[0]; i++)
-		CHECK_INT(ical_parse(inline_bad[i], strlen(inline_bad[i]), Y2025, Y2026, &l, err, sizeof err), -1);
-	CHECK_INT(ical_parse("BEGIN:VCALENDAR\0x", 17, Y2025, Y2026, &l, err, sizeof err), -1);
+		CHECK_INT(ical_parse(inline_bad[i], strlen(inline_bad[i]), Y2025, Y2026, NULL, &l, err, sizeof err), -1);
+	CHECK_INT(ical_parse("BEGIN:VCALENDAR\0x", 17, Y2025, Y2026, NULL, &l, err, sizeof err), -1);
 	CHECK_INT(l.n, 1);
 	event_list_free(&l);
 }
@@ -257,7 +257,7 @@ static void test_mangled_ics_never_crashes(void)
 		CHECK(ics != NULL);
 		for (size_t cut = 0; cut < len; cut += 11) {
 			struct event_list l = { 0 };
-			ical_parse(ics, cut, Y2025, Y2026, &l, err, sizeof err);
+			ical_parse(ics, cut, Y2025, Y2026, NULL, &l, err, sizeof err);
 			event_list_free(&l);
 		}
 		for (int round = 0; round < 100; round++) {
@@ -270,7 +270,7 @@ static void test_mangled_ics_never_crashes(void)
 				m[at] = "\n\r:;=,\"\\ZT0129-^x"[(seed >> 8) % 18];
 			}
 			struct event_list l = { 0 };
-			ical_parse(m, len, Y2025, Y2026, &l, err, sizeof err);
+			ical_parse(m, len, Y2025, Y2026, NULL, &l, err, sizeof err);
 			event_list_free(&l);
 			free(m);
 		}
@@ -303,7 +303,7 @@ static void test_built_appointment_round_trips(void)
 	CHECK(strstr(ics, "DTSTAMP:") != NULL);
 	struct event_list l = { 0 };
 	char err[256];
-	int rc = ical_parse(ics, strlen(ics), Y2025, Y2026, &l, err, sizeof err);
+	int rc = ical_parse(ics, strlen(ics), Y2025, Y2026, NULL, &l, err, sizeof err);
 	free(ics);
 	CHECK_INT(rc, 1);
 	struct sync_event *p = &l.v[0];
@@ -336,7 +336,7 @@ static void test_built_all_day_and_cancelled_round_trip(void)
 	CHECK(strstr(ics, "DTSTART;VALUE=DATE:20250704") != NULL);
 	struct event_list l = { 0 };
 	char err[256];
-	int rc = ical_parse(ics, strlen(ics), Y2025, Y2026, &l, err, sizeof err);
+	int rc = ical_parse(ics, strlen(ics), Y2025, Y2026, NULL, &l, err, sizeof err);
 	free(ics);
 	CHECK_INT(rc, 1);
 	CHECK_INT(l.v[0].start, e.start);
@@ -367,6 +367,97 @@ static void test_build_refuses_missing_uid_or_unknown_zone(void)
 	free(ics);
 }
 
+
+/* One VEVENT (UID u, the DTSTART line given, 30 minutes, optional RRULE) parsed for an owner. */
+static int parse_one(const char *dtstart, const char *extra, const char *owner,
+    struct event_list *out)
+{
+	char ics[1024], err[256];
+	snprintf(ics, sizeof ics, "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\n"
+	    "BEGIN:VEVENT\r\nUID:u@t\r\nDTSTAMP:20250101T000000Z\r\n%s\r\nDURATION:PT30M\r\n%s"
+	    "SUMMARY:Site visit\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n", dtstart, extra ? extra : "");
+	return ical_parse(ics, strlen(ics), Y2025, Y2026, owner, out, err, sizeof err);
+}
+
+static void test_floating_time_is_in_the_owners_zone(void)
+{
+	struct event_list l = { 0 };
+	CHECK_INT(parse_one("DTSTART:20250115T100000", NULL, "America/Chicago", &l), 1);
+	CHECK_INT(l.v[0].start, 1736956800);   /* 10:00 CST = 16:00Z, not 10:00Z */
+	CHECK_STR(l.v[0].tzid, "America/Chicago");
+	CHECK_INT(l.v[0].duration_min, 30);
+	event_list_free(&l);
+	CHECK_INT(parse_one("DTSTART:20250115T100000", NULL, "Asia/Kolkata", &l), 1);
+	CHECK_INT(l.v[0].start, 1736935200 - 5 * 3600 - 1800);   /* 10:00 IST = 04:30Z */
+	event_list_free(&l);
+	/* without an owner's zone (or with one this machine does not know): UTC */
+	CHECK_INT(parse_one("DTSTART:20250115T100000", NULL, NULL, &l), 1);
+	CHECK_INT(l.v[0].start, 1736935200);
+	event_list_free(&l);
+	CHECK_INT(parse_one("DTSTART:20250115T100000", NULL, "Not/AZone", &l), 1);
+	CHECK_INT(l.v[0].start, 1736935200);
+	event_list_free(&l);
+	/* a UTC time stays UTC whoever owns it */
+	CHECK_INT(parse_one("DTSTART:20250115T100000Z", NULL, "America/Chicago", &l), 1);
+	CHECK_INT(l.v[0].start, 1736935200);
+	event_list_free(&l);
+}
+
+static void test_floating_series_follows_the_owners_dst(void)
+{
+	struct event_list l = { 0 };
+	CHECK_INT(parse_one("DTSTART:20250303T100000", "RRULE:FREQ=WEEKLY;COUNT=2\r\n",
+	    "America/Chicago", &l), 2);
+	CHECK_INT(l.v[0].start, 1741017600);   /* 03-03 10:00 CST = 16:00Z */
+	CHECK_INT(l.v[1].start, 1741618800);   /* 03-10 10:00 CDT = 15:00Z */
+	event_list_free(&l);
+}
+
+static void test_unknown_tzid_is_in_the_owners_zone(void)
+{
+	struct event_list l = { 0 };
+	CHECK_INT(parse_one("DTSTART;TZID=Customized Time Zone:20250115T100000", NULL,
+	    "America/Chicago", &l), 1);
+	CHECK_INT(l.v[0].start, 1736956800);
+	CHECK_STR(l.v[0].tzid, "America/Chicago");
+	event_list_free(&l);
+	CHECK_INT(parse_one("DTSTART;TZID=Mars/Olympus_Mons:20250115T100000", NULL,
+	    "Pacific/Honolulu", &l), 1);
+	CHECK_INT(l.v[0].start, 1736935200 + 10 * 3600);   /* 10:00 HST = 20:00Z */
+	event_list_free(&l);
+}
+
+static void test_every_cldr_windows_name_resolves_without_vtimezone(void)
+{
+	struct event_list l = { 0 };
+	/* names beyond the few a hand-written table held */
+	CHECK_INT(parse_one("DTSTART;TZID=Tonga Standard Time:20250115T100000", NULL,
+	    "America/Chicago", &l), 1);
+	CHECK_INT(l.v[0].start, 1736935200 - 13 * 3600);   /* 10:00 +13 = 21:00Z the day before */
+	CHECK_STR(l.v[0].tzid, "Pacific/Tongatapu");
+	event_list_free(&l);
+	CHECK_INT(parse_one("DTSTART;TZID=Dateline Standard Time:20250115T100000", NULL,
+	    "America/Chicago", &l), 1);
+	CHECK_INT(l.v[0].start, 1736935200 + 12 * 3600);   /* 10:00 UTC-12 = 22:00Z */
+	CHECK_STR(l.v[0].tzid, "Etc/GMT+12");
+	event_list_free(&l);
+}
+
+static void test_all_day_is_its_date_for_every_owner(void)
+{
+	static const char *const owners[] = { "Pacific/Honolulu", "UTC", "Pacific/Tongatapu", NULL };
+	for (int i = 0; i < 4; i++) {
+		struct event_list l = { 0 };
+		CHECK_INT(parse_one("DTSTART;VALUE=DATE:20250731", "DTEND;VALUE=DATE:20250802\r\n",
+		    owners[i], &l), 1);
+		CHECK_INT(l.v[0].start, 1753920000);   /* 2025-07-31T00:00:00Z */
+		CHECK_INT(l.v[0].all_day, 1);
+		CHECK_INT(l.v[0].duration_min, 2 * 1440);   /* DTEND is exclusive */
+		CHECK(l.v[0].tzid == NULL);
+		event_list_free(&l);
+	}
+}
+
 T_MAIN(T(test_simple_event_keeps_people_and_text),
     T(test_all_day_event_starts_at_midnight_utc),
     T(test_chicago_time_converts_to_utc_across_dst),
@@ -382,4 +473,9 @@ T_MAIN(T(test_simple_event_keeps_people_and_text),
     T(test_mangled_ics_never_crashes),
     T(test_built_appointment_round_trips),
     T(test_built_all_day_and_cancelled_round_trip),
-    T(test_build_refuses_missing_uid_or_unknown_zone))
+    T(test_build_refuses_missing_uid_or_unknown_zone),
+    T(test_floating_time_is_in_the_owners_zone),
+    T(test_floating_series_follows_the_owners_dst),
+    T(test_unknown_tzid_is_in_the_owners_zone),
+    T(test_every_cldr_windows_name_resolves_without_vtimezone),
+    T(test_all_day_is_its_date_for_every_owner))

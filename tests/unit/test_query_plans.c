@@ -188,8 +188,8 @@ static int run_pages(struct fx *f)
 		goto out;
 	for (int scope = CAL_USER; scope <= CAL_CONTACT; scope++) {
 		int64_t id = scope == CAL_USER ? f->alice : scope == CAL_ACCOUNT ? f->acct_a : f->john;
-		if (db_calendar_items(f->db, (enum cal_scope)scope, id, f->alice, 1688169600,
-		    1690848000, &items) != 0)
+		struct cal_span july = { 1688169600, 1690848000, 1688169600, 1690848000 };
+		if (db_calendar_items(f->db, (enum cal_scope)scope, id, f->alice, &july, &items) != 0)
 			goto out;
 	}
 	web_rows_free(&rows);

@@ -120,11 +120,12 @@ static void test_thread_shows_only_what_the_viewer_may_see(void)
 	int ok = db_exec(db, seed) == 0;
 	struct thread_msgs msgs = { 0 };
 	struct cal_items items = { 0 }, owen = { 0 }, acct = { 0 }, mine = { 0 };
+	struct cal_span span = { 0, 200000, 0, 200000 };
 	ok = ok && db_web_thread_messages(db, 1, VIC, &msgs) == 0 &&
-	    db_calendar_items(db, CAL_CONTACT, 1, VIC, 0, 200000, &items) == 0 &&
-	    db_calendar_items(db, CAL_ACCOUNT, 1, VIC, 0, 200000, &acct) == 0 &&
-	    db_calendar_items(db, CAL_USER, OWEN, VIC, 0, 200000, &owen) == 0 &&
-	    db_calendar_items(db, CAL_USER, OWEN, OWEN, 0, 200000, &mine) == 0;
+	    db_calendar_items(db, CAL_CONTACT, 1, VIC, &span, &items) == 0 &&
+	    db_calendar_items(db, CAL_ACCOUNT, 1, VIC, &span, &acct) == 0 &&
+	    db_calendar_items(db, CAL_USER, OWEN, VIC, &span, &owen) == 0 &&
+	    db_calendar_items(db, CAL_USER, OWEN, OWEN, &span, &mine) == 0;
 	int n_msgs = (int)msgs.n, first = msgs.n ? (int)msgs.v[0].id : 0;
 	int n_mail = 0, n_owen = 0;
 	int64_t at = 0, id = 0, acct_id = 0;
