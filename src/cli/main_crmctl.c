@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "core/app.h"
+#include "core/db_health.h"
 #include "core/demo.h"
 #include "core/import.h"
 #include "core/log.h"
@@ -163,6 +164,36 @@ static int cmd_links(struct app *app, int argc, char **argv)
 	return db_links_list(app->db, print_link, app) == 0 ? 0 : 1;
 }
 
+static int cmd_health(struct app *app, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	struct health_list l;
+	int64_t now = time(NULL);
+	if (db_health_links(app->db, now, app->cfg.poll_interval, &l) != 0)
+		return 1;
+	printf("%-4s %-22s %-9s %-26s %-14s %-21s %-21s %-32s %-6s %s\n", "ID", "USER", "PROVIDER",
+	    "ADDRESS", "STATE", "LAST SUCCESS", "NEXT SYNC", "PUSH", "ITEMS", "NOTE / LAST ERROR");
+	for (size_t i = 0; i < l.n; i++) {
+		const struct link_health *h = &l.v[i];
+		char last[32], next[32], exp[32], push[48];
+		fmt_when(h->last_success_at, last, sizeof last);
+		fmt_when(h->next_due_at, next, sizeof next);
+		fmt_when(h->push_expires_at, exp, sizeof exp);
+		if (h->push_channels)
+			snprintf(push, sizeof push, "%d, %s %s", h->push_channels,
+			    h->push_expires_at < now ? "expired" : "until", exp);
+		else
+			snprintf(push, sizeof push, "none");
+		printf("%-4lld %-22s %-9s %-26s %-14s %-21s %-21s %-32s %-6lld %s%s%s\n",
+		    (long long)h->id, h->user_email, h->provider, h->address, link_health_state(h, now),
+		    last, next, push, (long long)h->items_imported, h->problem ? h->problem : "",
+		    h->problem && h->failures ? " " : "", h->failures ? h->last_error : "");
+	}
+	health_list_free(&l);
+	return 0;
+}
+
 static int cmd_sync_now(struct app *app, int argc, char **argv)
 {
 	if (argc != 2) {
@@ -195,6 +226,7 @@ static const struct cli_cmd core_cmds[] = {
 	{ "user", cmd_user, "list | add EMAIL NAME [--role R] [--tz Z] | passwd EMAIL" },
 	{ "import", cmd_import, "accounts|contacts FILE.csv|.json (all rows or none)" },
 	{ "links", cmd_links, "every link with its sync status" },
+	{ "health", cmd_health, "every link, those that need attention first" },
 	{ "sync-now", cmd_sync_now, "LINK_ID: sync that link at once" },
 	{ "demo", cmd_demo, "load the demo company" },
 };

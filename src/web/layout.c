@@ -32,6 +32,7 @@ int page_render(struct ctx *c, const char *name, const char *title, struct view 
 	view_int(lv, "refresh", c->refresh_s);
 	view_int(lv, "logged_in", c->logged_in);
 	view_str(lv, "user_name", c->logged_in ? c->user.name : "");
+	view_int(lv, "is_admin", c->logged_in && c->user.role && strcmp(c->user.role, "admin") == 0);
 	/* the top bar's sync-health badge (one indexed read) */
 	view_int(lv, "sync_flag", c->logged_in && db_link_health_flag(c->db, c->user.id,
 	    c->w->cfg->poll_interval, (int64_t)time(NULL)) == 1);

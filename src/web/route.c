@@ -13,6 +13,8 @@
 enum { R_PUBLIC = 1, R_NO_SESSION = 2, R_CACHE = 4 };
 /* R_NO_CSRF: a POST from a provider's server (webhook), which verifies its caller itself. */
 enum { R_NO_CSRF = 8 };
+/* R_ADMIN: a page for the company's admins only (403 for everyone else). */
+enum { R_ADMIN = 16 };
 
 struct route {
 	const char *method;
@@ -60,6 +62,7 @@ static const struct route routes[] = {
 	{ "GET", "/unmatched", page_unmatched, 0 },
 	{ "POST", "/unmatched/*/assign", page_unmatched_assign, 0 },
 	{ "POST", "/unmatched/*/discard", page_unmatched_discard, 0 },
+	{ "GET", "/admin/health", page_health, R_ADMIN },
 	{ "GET", "/settings/feed", page_feed_settings, 0 },
 	{ "POST", "/settings/feed", page_feed_settings, 0 },
 	{ "GET", "/feeds/*.ics", page_feed, R_PUBLIC | R_NO_SESSION },
@@ -169,6 +172,10 @@ static void route_dispatch(struct ctx *c, const struct route *r, int missing, in
 	if (!(r->flags & R_PUBLIC) && !c->logged_in) {
 		c->resp->status = is_post ? page_error(c, 403, "Please log in again.") :
 		    redirect_to_login(c);
+		return;
+	}
+	if ((r->flags & R_ADMIN) && strcmp(c->user.role, "admin") != 0) {
+		c->resp->status = page_error(c, 403, "This page is for the company's administrators.");
 		return;
 	}
 	if (is_post && !(r->flags & R_NO_CSRF) && !csrf_ok(c)) {

@@ -95,6 +95,7 @@ int page_hook_nylas(struct ctx *c);
 int page_compose(struct ctx *c);
 int page_outbox_retry(struct ctx *c);
 int page_unmatched(struct ctx *c);
+int page_health(struct ctx *c);    /* page_health.c: admins only */
 int page_unmatched_assign(struct ctx *c);
 int page_unmatched_discard(struct ctx *c);
 int page_feed_settings(struct ctx *c);

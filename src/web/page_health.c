@@ -1,0 +1,77 @@
+/* GET /admin/health: every link of the company with its state, for admins only (the route is
+ * R_ADMIN). Links that need their user come first, then flagged ones (core/db_health.h). */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/db_health.h"
+#include "core/timeutil.h"
+#include "web/web.h"
+
+static void when(const struct ctx *c, int64_t t, char *out, size_t size)
+{
+	struct local_time lt;
+	if (!t || tz_from_utc(c->user.time_zone, t, &lt) != 0)
+		snprintf(out, size, "never");
+	else
+		fmt_long_datetime(&lt, out, size);
+}
+
+int page_health(struct ctx *c)
+{
+	struct health_list l;
+	int64_t now = (int64_t)time(NULL);
+	if (db_health_links(c->db, now, c->w->cfg->poll_interval, &l) != 0)
+		return 500;
+	struct view *v = view_new();
+	int st = 500;
+	if (!v)
+		goto done;
+	struct vlist *rows = vlist_new();
+	int attention = 0;
+	for (size_t i = 0; i < l.n; i++) {
+		const struct link_health *h = &l.v[i];
+		char last[80], next[80], push[160], limited[120];
+		when(c, h->last_success_at, last, sizeof last);
+		when(c, h->next_due_at > now ? h->next_due_at : now, next, sizeof next);
+		if (!h->push_channels)
+			snprintf(push, sizeof push, "none (polled)");
+		else {
+			char until[80];
+			when(c, h->push_expires_at, until, sizeof until);
+			snprintf(push, sizeof push, "%d subscription%s, %s %s", h->push_channels,
+			    h->push_channels == 1 ? "" : "s",
+			    h->push_expires_at < now ? "expired" : "renewed before", until);
+		}
+		limited[0] = '\0';
+		if (h->rate_limited_until > now) {
+			char until[80];
+			when(c, h->rate_limited_until, until, sizeof until);
+			snprintf(limited, sizeof limited, "Rate limited until %s.", until);
+		}
+		attention += h->rank < 2;
+		struct vlist *r = vlist_row(rows);
+		vrow_int(r, (long)h->id);
+		vrow_strf(r, "%s <%s>", h->user_name, h->user_email);
+		vrow_str(r, h->provider);
+		vrow_str(r, h->address);
+		vrow_str(r, link_health_state(h, now));
+		vrow_str(r, last);
+		vrow_str(r, next);
+		vrow_str(r, push);
+		vrow_int(r, (long)h->items_imported);
+		vrow_strf(r, "%s%s%s", h->problem ? h->problem : "", h->problem && *limited ? " " : "",
+		    limited);
+		vrow_str(r, h->failures ? h->last_error : "");
+		vrow_int(r, h->failures);
+		vrow_int(r, h->rank < 2);
+	}
+	view_list(v, "links", rows);
+	view_int(v, "count", (long)l.n);
+	view_int(v, "attention", attention);
+	st = page_render(c, "health", "Sync health", v, 200);
+done:
+	view_free(v);
+	health_list_free(&l);
+	return st;
+}
