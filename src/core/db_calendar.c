@@ -61,11 +61,16 @@ static const char SQL_THREADS_ACCOUNT[] = "SELECT " MSG_COLS MSG_FROM VIS_MSG("m
     " AND EXISTS (SELECT 1 FROM messages q JOIN message_contacts mc ON mc.message_id = q.id"
     " JOIN contacts c ON c.id = mc.contact_id WHERE q.thread_id = m.thread_id"
     " AND c.account_id = ?3 AND " VIS_MSG("q.id", "?4") ") ORDER BY m.sent_at, m.id";
+/* The messages of contact c: contact_messages, and the rows of message_contacts not yet moved
+ * there (above its mark; see migration 13 in schema.c). */
+#define CONTACT_MESSAGES(c) "SELECT message_id FROM contact_messages WHERE contact_id = " c \
+	" UNION ALL SELECT message_id FROM message_contacts WHERE message_id > (SELECT upto FROM" \
+	" contact_messages_mark WHERE id = 1) AND contact_id = " c
 /* A contact's threads are few: found from the contact first, which keeps the all-time list of
  * the activities page from reading every message. */
 static const char SQL_THREADS_CONTACT[] = "SELECT " MSG_COLS MSG_FROM
-    "m.thread_id IN (SELECT q.thread_id FROM message_contacts mc JOIN messages q"
-    " ON q.id = mc.message_id WHERE mc.contact_id = ?3 AND " VIS_MSG("q.id", "?4") ")"
+    "m.thread_id IN (SELECT q.thread_id FROM messages q WHERE q.id IN ("
+    CONTACT_MESSAGES("?3") ") AND " VIS_MSG("q.id", "?4") ")"
     " AND " VIS_MSG("m.id", "?4") FIRST_OF_THREAD(VIS_MSG("p.id", "?4"))
     " ORDER BY m.sent_at, m.id";
 static const char SQL_VISIBLE[] = "SELECT " VISIBLE_O " FROM users o WHERE o.id = ?3";

@@ -87,6 +87,10 @@ int db_sync_threads_related(struct db *db, const char *message_id, char *const *
 int64_t db_sync_thread_add(struct db *db, const char *subject, int64_t started);
 /* Widen the thread's [started_at, last_at] to include date. */
 int db_sync_thread_touch(struct db *db, int64_t thread, int64_t date);
+/* Move message_contacts rows not yet in contact_messages (those above its mark) in, sorted by
+ * contact, when they span at least min_rows message ids (0: always). Returns 1 when it moved
+ * them, 0 when too few, -1 on error. Run inside the caller's write transaction. */
+int db_sync_contact_index_merge(struct db *db, int64_t min_rows);
 /* Move every message of thread from into thread into (dates merged), delete from. */
 int db_sync_thread_merge(struct db *db, int64_t from, int64_t into);
 /* Insert the message into thread; refs is space-separated. Returns its id or -1. */

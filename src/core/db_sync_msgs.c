@@ -24,8 +24,14 @@ static const char SQL_REF_ADD[] =
 static const char SQL_THREAD_STARTED[] = "SELECT started_at FROM threads WHERE id = ?";
 static const char SQL_THREAD_ADD[] =
     "INSERT INTO threads (subject, started_at, last_at) VALUES (?1, ?2, ?2)";
-static const char SQL_THREAD_TOUCH[] =
-    "UPDATE threads SET started_at = min(started_at, ?1), last_at = max(last_at, ?1) WHERE id = ?2";
+/* A reply moves a thread's last_at and only rarely its start: each column is written only when
+ * it changes, so the common reply leaves threads_by_start alone (SQLite rewrites an index entry
+ * whenever its column is SET, even to the same value: one random leaf per reply in a large
+ * history). */
+static const char SQL_THREAD_TOUCH_LAST[] =
+    "UPDATE threads SET last_at = ?1 WHERE id = ?2 AND last_at < ?1";
+static const char SQL_THREAD_TOUCH_START[] =
+    "UPDATE threads SET started_at = ?1 WHERE id = ?2 AND started_at > ?1";
 static const char SQL_THREAD_MERGE_DATES[] =
     "UPDATE threads SET started_at = min(started_at, (SELECT started_at FROM threads WHERE id = ?1)),"
     " last_at = max(last_at, (SELECT last_at FROM threads WHERE id = ?1)),"
@@ -47,6 +53,18 @@ static const char SQL_MSG_USER_ADD[] =
     " ON CONFLICT DO NOTHING";
 static const char SQL_MSG_CONTACT_ADD[] =
     "INSERT OR IGNORE INTO message_contacts (message_id, contact_id) VALUES (?, ?)";
+/* message_contacts rows above contact_messages_mark go into contact_messages sorted by contact
+ * (see migration 13 in schema.c). */
+#define CONTACT_MERGE_MAX 16384   /* message ids one merge moves at most */
+static const char SQL_CONTACT_TAIL[] =
+    "SELECT (SELECT coalesce(max(message_id), 0) FROM message_contacts), upto"
+    " FROM contact_messages_mark WHERE id = 1";
+static const char SQL_CONTACT_MERGE[] =
+    "INSERT OR IGNORE INTO contact_messages (contact_id, message_id)"
+    " SELECT contact_id, message_id FROM message_contacts WHERE message_id > ?1 AND message_id <= ?2"
+    " ORDER BY contact_id, message_id";
+static const char SQL_CONTACT_MARK[] = "UPDATE contact_messages_mark SET upto = ?2 WHERE id = 1"
+    " AND upto = ?1";
 static const char SQL_UNMATCHED_ADD[] =
     "INSERT INTO unmatched_messages (link_id, user_id, provider_id, message_id, subject,"
     " from_email, from_name, to_list, cc_list, sent_at, body_text, in_reply_to, refs, created_at)"
@@ -260,7 +278,9 @@ static int step_2(struct db *db, const char *sql, int64_t a, int64_t b)
 
 int db_sync_thread_touch(struct db *db, int64_t thread, int64_t date)
 {
-	return step_2(db, SQL_THREAD_TOUCH, date, thread);
+	if (step_2(db, SQL_THREAD_TOUCH_LAST, date, thread) != 0)
+		return -1;
+	return step_2(db, SQL_THREAD_TOUCH_START, date, thread);
 }
 
 int db_sync_thread_merge(struct db *db, int64_t from, int64_t into)
@@ -375,4 +395,27 @@ int db_sync_unmatched_add(struct db *db, int64_t link, int64_t user, const struc
 	if (db_step_done(db, st) != 0)
 		return -1;
 	return sqlite3_changes(db->h) > 0;
+}
+
+int db_sync_contact_index_merge(struct db *db, int64_t min_rows)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_CONTACT_TAIL);
+	if (!st)
+		return -1;
+	int rc = sqlite3_step(st);
+	int64_t top = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	int64_t upto = rc == SQLITE_ROW ? sqlite3_column_int64(st, 1) : 0;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW) {
+		log_warnx("db: contact_messages_mark: %s", sqlite3_errmsg(db->h));
+		return -1;
+	}
+	if (top <= upto || top - upto < min_rows)
+		return 0;
+	if (top - upto > CONTACT_MERGE_MAX)
+		top = upto + CONTACT_MERGE_MAX;   /* a bulk write's rows go over several commits */
+	if (step_2(db, SQL_CONTACT_MERGE, upto, top) != 0 ||
+	    step_2(db, SQL_CONTACT_MARK, upto, top) != 0)
+		return -1;
+	return 1;
 }

@@ -420,6 +420,56 @@ static const char m11_all_day_dates[] =
 " WHERE all_day = 1 AND (duration_min % 1440 != 0 OR duration_min <= 0);"
 "CREATE INDEX appointments_all_day_by_start ON appointments(start_at) WHERE all_day = 1;";
 
+/* A contact's messages, found by contact without a by-contact index written on every store: an
+ * index keyed by contact gets each page's new rows in as many leaves as the page has contacts
+ * (one leaf per contact once the history is large), so at a million stored messages it was most
+ * of the pages a store commit wrote. contact_messages holds (contact, message) sorted by contact
+ * up to message_id upto; message_contacts rows above upto (the last few thousand stored, found
+ * through its primary key by message_id) are the rest, and the store moves them in, sorted, once
+ * they are many (db_sync_contact_index_merge): each contact's leaf is written once per batch,
+ * not once per page. Rows of a message at or below upto (a contact added to an older message)
+ * and deletions (cascades from messages and contacts included) reach contact_messages through
+ * the triggers. */
+static const char m12_contact_messages[] =
+/* message_contacts, rebuilt without its by-contact index and the foreign key that needed it
+ * (a contact's rows go with it through contacts_gone below); keyed by message, so a page's new
+ * rows land together at the end. */
+"CREATE TABLE message_contacts_v12 ("
+"  message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,"
+"  contact_id INTEGER NOT NULL,"
+"  PRIMARY KEY (message_id, contact_id)) WITHOUT ROWID;"
+"INSERT INTO message_contacts_v12 (message_id, contact_id) SELECT message_id, contact_id"
+" FROM message_contacts ORDER BY message_id, contact_id;"
+"DROP TABLE message_contacts;"
+"ALTER TABLE message_contacts_v12 RENAME TO message_contacts;"
+"CREATE TABLE contact_messages ("
+"  contact_id INTEGER NOT NULL,"
+"  message_id INTEGER NOT NULL,"
+"  PRIMARY KEY (contact_id, message_id)) WITHOUT ROWID;"
+"CREATE TABLE contact_messages_mark ("
+"  id INTEGER PRIMARY KEY CHECK (id = 1),"
+"  upto INTEGER NOT NULL);"
+"INSERT INTO contact_messages (contact_id, message_id) SELECT contact_id, message_id"
+" FROM message_contacts ORDER BY contact_id, message_id;"
+"INSERT INTO contact_messages_mark (id, upto)"
+" VALUES (1, (SELECT coalesce(max(message_id), 0) FROM message_contacts));"
+"CREATE TRIGGER message_contacts_older AFTER INSERT ON message_contacts"
+" WHEN NEW.message_id <= (SELECT upto FROM contact_messages_mark WHERE id = 1) BEGIN"
+"  INSERT OR IGNORE INTO contact_messages (contact_id, message_id)"
+"   VALUES (NEW.contact_id, NEW.message_id);"
+" END;"
+"CREATE TRIGGER message_contacts_gone AFTER DELETE ON message_contacts BEGIN"
+"  DELETE FROM contact_messages WHERE contact_id = OLD.contact_id"
+"   AND message_id = OLD.message_id;"
+" END;"
+"CREATE TRIGGER contacts_gone AFTER DELETE ON contacts BEGIN"
+"  DELETE FROM message_contacts WHERE contact_id = OLD.id AND message_id IN"
+"   (SELECT message_id FROM contact_messages WHERE contact_id = OLD.id UNION ALL"
+"    SELECT message_id FROM message_contacts WHERE message_id >"
+"     (SELECT upto FROM contact_messages_mark WHERE id = 1) AND contact_id = OLD.id);"
+"  DELETE FROM contact_messages WHERE contact_id = OLD.id;"
+" END;";
+
 const struct migration schema_migrations[] = {
 	{ "base schema", m1_base },
 	{ "outbox: folder set-up and leases", m2_outbox_lease },
@@ -432,5 +482,6 @@ const struct migration schema_migrations[] = {
 	{ "appointment aliases: provider ids and UIDs of each copy", m9_appointment_aliases },
 	{ "link_probes: connection tests run by crm-sync", m10_link_probes },
 	{ "all-day appointments are dates, with their own index", m11_all_day_dates },
+	{ "contact_messages: a contact's messages, written in batches", m12_contact_messages },
 };
 const size_t schema_n_migrations = sizeof schema_migrations / sizeof schema_migrations[0];

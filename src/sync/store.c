@@ -11,6 +11,9 @@
 #include "sync/store.h"
 
 #define MAX_THREADS 16
+/* message_contacts rows (counted in message ids) a page commit lets wait before it moves them
+ * into contact_messages, sorted by contact: one write of each contact's leaf per batch. */
+#define CONTACT_BATCH 2048
 
 const char *stream_name(enum stream s)
 {
@@ -183,6 +186,8 @@ int store_commit(struct store *s, enum stream stream, struct msg_list *msgs,
 		goto fail;
 	if (db_sync_link_add_items(s->db, s->link_id, (s->c.new_items - before.new_items) +
 	    (s->c.updated - before.updated)) != 0)
+		goto fail;
+	if (msgs && msgs->n && db_sync_contact_index_merge(s->db, CONTACT_BATCH) < 0)
 		goto fail;
 	if (db_commit(s->db) != 0)
 		goto fail;

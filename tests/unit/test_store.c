@@ -2,6 +2,7 @@
  * users, changes update in place, series cleanup, deletions, and what the CRM user owns kept. */
 #include "t.h"
 #include "sync_fixture.h"
+#include "core/db_sync.h"
 
 static void test_same_page_twice_stores_no_duplicates(void)
 {
@@ -264,7 +265,48 @@ static void test_mail_to_many_contacts_links_them_all(void)
 	fx_close(&f);
 }
 
+/* A contact's messages: a page's rows wait in message_contacts (keyed by message, so a page
+ * writes them together) and are found there until the store moves a batch into
+ * contact_messages sorted by contact; a contact added to an older message, and a contact
+ * deleted, reach contact_messages at once. */
+#define CONTACT_MSGS "SELECT count(*) FROM (SELECT message_id FROM contact_messages" \
+	" WHERE contact_id = ?1 UNION ALL SELECT message_id FROM message_contacts WHERE" \
+	" message_id > (SELECT upto FROM contact_messages_mark) AND contact_id = ?1)"
+static void test_contact_messages_are_written_in_batches(void)
+{
+	struct fx f;
+	struct msg_list l = { 0 };
+	CHECK(fx_open(&f) == 0);
+	fx_msg(&l, "INBOX/1/1", "c1@x", "john.smith@example.net", "alice@crm.example", NULL, NULL, 10);
+	fx_msg(&l, "INBOX/1/2", "c2@x", "john.smith@example.net", "alice@crm.example", NULL, NULL, 20);
+	fx_msg(&l, "INBOX/1/3", "c3@x", "linda@diner.example", "alice@crm.example", NULL, NULL, 30);
+	CHECK(store_commit(&f.sa, STREAM_MAIL, &l, NULL, "c1") == 0);
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM contact_messages", 0), 0);
+	CHECK_INT(fx_int(&f, CONTACT_MSGS, f.john), 2);
+	CHECK_INT(fx_int(&f, CONTACT_MSGS, f.linda), 1);
+	CHECK_INT(db_sync_contact_index_merge(f.db, 2048), 0);
+	CHECK_INT(db_sync_contact_index_merge(f.db, 0), 1);
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM contact_messages", 0), 3);
+	CHECK_INT(fx_int(&f, "SELECT upto FROM contact_messages_mark", 0),
+	    fx_int(&f, "SELECT max(id) FROM messages", 0));
+	CHECK_INT(fx_int(&f, CONTACT_MSGS, f.john), 2);
+	CHECK_INT(fx_int(&f, CONTACT_MSGS, f.linda), 1);
+	/* ana joins an older message: found at once, counted once */
+	CHECK(db_sync_msg_contact_add(f.db, fx_int(&f, "SELECT id FROM messages WHERE"
+	    " message_id = 'c1@x'", 0), f.ana) == 0);
+	CHECK_INT(fx_int(&f, CONTACT_MSGS, f.ana), 1);
+	CHECK_INT(db_sync_contact_index_merge(f.db, 0), 0);
+	CHECK_INT(fx_int(&f, CONTACT_MSGS, f.ana), 1);
+	/* a deleted contact takes its rows along */
+	CHECK(db_exec(f.db, "DELETE FROM contacts WHERE name = 'John Smith'") == 0);
+	CHECK_INT(fx_int(&f, CONTACT_MSGS, f.john), 0);
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM message_contacts WHERE contact_id = ?", f.john), 0);
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM message_contacts", 0), 2);
+	fx_close(&f);
+}
+
 T_MAIN(T(test_same_page_twice_stores_no_duplicates),
+    T(test_contact_messages_are_written_in_batches),
     T(test_contact_listed_last_of_1200_addresses_still_matches),
     T(test_mail_to_many_contacts_links_them_all),
     T(test_same_mail_in_two_mailboxes_is_one_message),
