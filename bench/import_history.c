@@ -155,7 +155,7 @@ static void bench_history(struct bench_db *b, long n)
 	    " provider_id, direction) VALUES (?, ?, ?, ?, 'received')");
 	sqlite3_stmt *mc = prep(db, "INSERT INTO message_contacts (message_id, contact_id)"
 	    " VALUES (?, ?)");
-	/* a contact's messages by contact, as the store leaves them once merged (schema.c, migration 12) */
+	/* a contact's messages by contact, as the store leaves them (schema.c, migration 12) */
 	sqlite3_stmt *cm = prep(db, "INSERT INTO contact_messages (contact_id, message_id)"
 	    " VALUES (?, ?)");
 	if (db_exec(db, "PRAGMA synchronous=OFF") || db_begin(db))

@@ -62,7 +62,7 @@ static const char SQL_THREADS_ACCOUNT[] = "SELECT " MSG_COLS MSG_FROM VIS_MSG("m
     " JOIN contacts c ON c.id = mc.contact_id WHERE q.thread_id = m.thread_id"
     " AND c.account_id = ?3 AND " VIS_MSG("q.id", "?4") ") ORDER BY m.sent_at, m.id";
 /* The messages of contact c: contact_messages, and the rows of message_contacts not yet moved
- * there (above its mark; see migration 13 in schema.c). */
+ * there (above its mark; see migration 12 in schema.c). */
 #define CONTACT_MESSAGES(c) "SELECT message_id FROM contact_messages WHERE contact_id = " c \
 	" UNION ALL SELECT message_id FROM message_contacts WHERE message_id > (SELECT upto FROM" \
 	" contact_messages_mark WHERE id = 1) AND contact_id = " c

@@ -54,7 +54,7 @@ static const char SQL_MSG_USER_ADD[] =
 static const char SQL_MSG_CONTACT_ADD[] =
     "INSERT OR IGNORE INTO message_contacts (message_id, contact_id) VALUES (?, ?)";
 /* message_contacts rows above contact_messages_mark go into contact_messages sorted by contact
- * (see migration 13 in schema.c). */
+ * (see migration 12 in schema.c). */
 #define CONTACT_MERGE_MAX 16384   /* message ids one merge moves at most */
 static const char SQL_CONTACT_TAIL[] =
     "SELECT (SELECT coalesce(max(message_id), 0) FROM message_contacts), upto"
