@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/addr.h"   /* struct addr */
+
 /* What a provider call returns. The engine decides from the class whether to retry at the next
  * pass with back-off (TEMP), wait the given seconds (RATE), stop and ask the user to re-link
  * (AUTH), or throw the cursor away and start a fresh full sync without duplicates (CURSOR). */
@@ -18,12 +20,6 @@ enum prov_status {
 	PROV_PERM = -5,     /* a permanent failure of this one operation (bad request, 404 on push) */
 };
 const char *prov_status_str(enum prov_status s);
-
-/* An e-mail address with an optional display name. email is trimmed and lower-cased. */
-struct addr {
-	char *name;   /* owned, may be NULL */
-	char *email;  /* owned, never NULL in a filled addr */
-};
 
 /* Where a message was seen in the mailbox. */
 enum msg_folder { FOLDER_INBOX, FOLDER_SENT, FOLDER_CRM };
