@@ -79,19 +79,6 @@ static int add_unique(int64_t *ids, size_t max, size_t *n, int64_t id)
 	return 0;
 }
 
-int db_sync_contacts_of(struct db *db, const char *email, int64_t *ids, size_t max, size_t *n)
-{
-	sqlite3_stmt *st = db_stmt(db, SQL_CONTACTS_OF);
-	int rc;
-	if (!st)
-		return -1;
-	db_bind_text(st, 1, email);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		add_unique(ids, max, n, sqlite3_column_int64(st, 0));
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
 void id_list_free(struct id_list *l)
 {
 	free(l->v);
@@ -112,22 +99,46 @@ static int id_list_push(struct id_list *l, int64_t id)
 	return 0;
 }
 
-static int id_cmp(const void *a, const void *b)
+/* An id and where it stood in the list, to sort by id and keep the first of each. */
+struct id_pos {
+	int64_t id;
+	size_t pos;
+};
+
+static int id_pos_cmp(const void *a, const void *b)
 {
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-	return (x > y) - (x < y);
+	const struct id_pos *x = a, *y = b;
+	if (x->id != y->id)
+		return (x->id > y->id) - (x->id < y->id);
+	return (x->pos > y->pos) - (x->pos < y->pos);
 }
 
-void id_list_unique(struct id_list *l)
+static int pos_cmp(const void *a, const void *b)
+{
+	const struct id_pos *x = a, *y = b;
+	return (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+int id_list_unique(struct id_list *l)
 {
 	if (l->n < 2)
-		return;
-	qsort(l->v, l->n, sizeof *l->v, id_cmp);
+		return 0;
+	struct id_pos *t = malloc(l->n * sizeof *t);
+	if (!t)
+		return -1;
+	for (size_t i = 0; i < l->n; i++)
+		t[i] = (struct id_pos){ l->v[i], i };
+	qsort(t, l->n, sizeof *t, id_pos_cmp);
 	size_t k = 1;
 	for (size_t i = 1; i < l->n; i++)
-		if (l->v[i] != l->v[k - 1])
-			l->v[k++] = l->v[i];
+		if (t[i].id != t[k - 1].id)
+			t[k++] = t[i];
+	qsort(t, k, sizeof *t, pos_cmp);
+	for (size_t i = 0; i < k; i++)
+		l->v[i] = t[i].id;
 	l->n = k;
+	free(t);
+	return 0;
 }
 
 int db_sync_contacts_add(struct db *db, const char *email, struct id_list *l)
