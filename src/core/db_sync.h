@@ -73,6 +73,9 @@ int64_t db_sync_user_of_address(struct db *db, const char *email);
 
 /* 1 when (link, provider_id) is already stored, 0 when not. */
 int db_sync_msg_seen(struct db *db, int64_t link, const char *provider_id);
+/* The provider id link has for the message with this Message-ID: 0 with *out malloc'd, 1 when
+ * the link has none, -1. */
+int db_sync_msg_provider_id(struct db *db, int64_t link, const char *message_id, char **out);
 /* Id of the message with this Message-ID, 0 when none. */
 int64_t db_sync_msg_by_mid(struct db *db, const char *message_id);
 /* Distinct threads holding a message related to this one: a stored message whose Message-ID

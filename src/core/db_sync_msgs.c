@@ -45,6 +45,9 @@ static const char SQL_MSG_USER_ADD[] =
     " provider_id = excluded.provider_id, link_id = excluded.link_id"
     " WHERE message_users.provider_id IS NULL AND excluded.provider_id IS NOT NULL"
     " ON CONFLICT DO NOTHING";
+static const char SQL_MSG_PROVIDER_ID[] =
+    "SELECT mu.provider_id FROM messages m JOIN message_users mu ON mu.message_id = m.id"
+    " WHERE m.message_id = ?2 AND mu.link_id = ?1 AND mu.provider_id IS NOT NULL LIMIT 1";
 static const char SQL_MSG_CONTACT_ADD[] =
     "INSERT OR IGNORE INTO message_contacts (message_id, contact_id) VALUES (?, ?)";
 static const char SQL_UNMATCHED_ADD[] =
@@ -340,6 +343,21 @@ int64_t db_sync_msg_add(struct db *db, int64_t thread, const struct sync_msg *m,
 		return -1;
 	int64_t id = sqlite3_last_insert_rowid(db->h);
 	return refs_add(db, id, m, refs) == 0 ? id : -1;
+}
+
+int db_sync_msg_provider_id(struct db *db, int64_t link, const char *message_id, char **out)
+{
+	*out = NULL;
+	sqlite3_stmt *st = db_stmt(db, SQL_MSG_PROVIDER_ID);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, link);
+	db_bind_text(st, 2, message_id);
+	int rc = sqlite3_step(st), ret = rc == SQLITE_DONE ? 1 : -1;
+	if (rc == SQLITE_ROW)
+		ret = (*out = db_col_strdup(st, 0)) ? 0 : -1;
+	sqlite3_reset(st);
+	return ret;
 }
 
 int db_sync_msg_user_add(struct db *db, int64_t msg, int64_t user, int64_t link,

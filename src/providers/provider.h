@@ -202,6 +202,8 @@ struct push_item {
 	const char *raw;                /* MAIL_SEND: RFC 5322 message built with mime_build */
 	size_t raw_len;
 	const struct sync_msg *mail;    /* MAIL_SEND: the same message parsed, for JSON APIs */
+	const char *reply_to_id;        /* MAIL_SEND: the link's provider id of the message this
+	                                 * one answers (its In-Reply-To), NULL when none is known */
 
 	/* Filled by the outbox (src/sync/outbox.c); zero/NULL when absent, so older callers that
 	 * only set the members above keep working. */
@@ -220,6 +222,8 @@ struct push_item {
 struct push_result {
 	char *provider_id;              /* CREATE: the new event's id; MAIL_SEND: sent message id */
 	char *etag;                     /* new etag if known */
+	char *listed_id;                /* MAIL_SEND: the id the provider's mail listing gives the
+	                                 * sent message (its Sent copy), when the send answer says */
 	char *uid;                      /* CREATE/UPDATE: the UID the provider gives the event when
 	                                 * it reports one (Graph, Nylas may not keep ours) */
 	int conflict;                   /* UPDATE refused because the provider's copy changed: the
