@@ -52,10 +52,6 @@ int db_sync_channel_set(struct db *db, int64_t link, const char *stream,
 
 /* ---- Contacts --------------------------------------------------------------------------- */
 
-/* Add the ids of contacts owning the normalized address email to ids (no duplicates, at most
- * max in all); *n is the running count. */
-int db_sync_contacts_of(struct db *db, const char *email, int64_t *ids, size_t max, size_t *n);
-
 /* A growable list of ids (owned v). */
 struct id_list {
 	int64_t *v;
@@ -65,8 +61,9 @@ void id_list_free(struct id_list *l);
 /* Append the contacts owning the normalized address email to l, however many (duplicates
  * kept: id_list_unique drops them). 0 or -1 (database error or out of memory). */
 int db_sync_contacts_add(struct db *db, const char *email, struct id_list *l);
-/* Sort l and drop repeated ids. */
-void id_list_unique(struct id_list *l);
+/* Drop repeated ids from l, keeping the first of each where it stood (so the contact of the
+ * first address stays first). 0, or -1 when out of memory (l unchanged). */
+int id_list_unique(struct id_list *l);
 /* The account of a contact, 0 when none. */
 int64_t db_sync_contact_account(struct db *db, int64_t contact);
 /* The CRM user whose login or linked address is email, 0 when none. */
@@ -76,6 +73,9 @@ int64_t db_sync_user_of_address(struct db *db, const char *email);
 
 /* 1 when (link, provider_id) is already stored, 0 when not. */
 int db_sync_msg_seen(struct db *db, int64_t link, const char *provider_id);
+/* The provider id link has for the message with this Message-ID: 0 with *out malloc'd, 1 when
+ * the link has none, -1. */
+int db_sync_msg_provider_id(struct db *db, int64_t link, const char *message_id, char **out);
 /* Id of the message with this Message-ID, 0 when none. */
 int64_t db_sync_msg_by_mid(struct db *db, const char *message_id);
 /* Distinct threads holding a message related to this one: a stored message whose Message-ID

@@ -51,6 +51,9 @@ static const char SQL_MSG_USER_ADD[] =
     " provider_id = excluded.provider_id, link_id = excluded.link_id"
     " WHERE message_users.provider_id IS NULL AND excluded.provider_id IS NOT NULL"
     " ON CONFLICT DO NOTHING";
+static const char SQL_MSG_PROVIDER_ID[] =
+    "SELECT mu.provider_id FROM messages m JOIN message_users mu ON mu.message_id = m.id"
+    " WHERE m.message_id = ?2 AND mu.link_id = ?1 AND mu.provider_id IS NOT NULL LIMIT 1";
 static const char SQL_MSG_CONTACT_ADD[] =
     "INSERT OR IGNORE INTO message_contacts (message_id, contact_id) VALUES (?, ?)";
 /* message_contacts rows above contact_messages_mark go into contact_messages sorted by contact
@@ -97,19 +100,6 @@ static int add_unique(int64_t *ids, size_t max, size_t *n, int64_t id)
 	return 0;
 }
 
-int db_sync_contacts_of(struct db *db, const char *email, int64_t *ids, size_t max, size_t *n)
-{
-	sqlite3_stmt *st = db_stmt(db, SQL_CONTACTS_OF);
-	int rc;
-	if (!st)
-		return -1;
-	db_bind_text(st, 1, email);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		add_unique(ids, max, n, sqlite3_column_int64(st, 0));
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
 void id_list_free(struct id_list *l)
 {
 	free(l->v);
@@ -130,22 +120,46 @@ static int id_list_push(struct id_list *l, int64_t id)
 	return 0;
 }
 
-static int id_cmp(const void *a, const void *b)
+/* An id and where it stood in the list, to sort by id and keep the first of each. */
+struct id_pos {
+	int64_t id;
+	size_t pos;
+};
+
+static int id_pos_cmp(const void *a, const void *b)
 {
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-	return (x > y) - (x < y);
+	const struct id_pos *x = a, *y = b;
+	if (x->id != y->id)
+		return (x->id > y->id) - (x->id < y->id);
+	return (x->pos > y->pos) - (x->pos < y->pos);
 }
 
-void id_list_unique(struct id_list *l)
+static int pos_cmp(const void *a, const void *b)
+{
+	const struct id_pos *x = a, *y = b;
+	return (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+int id_list_unique(struct id_list *l)
 {
 	if (l->n < 2)
-		return;
-	qsort(l->v, l->n, sizeof *l->v, id_cmp);
+		return 0;
+	struct id_pos *t = malloc(l->n * sizeof *t);
+	if (!t)
+		return -1;
+	for (size_t i = 0; i < l->n; i++)
+		t[i] = (struct id_pos){ l->v[i], i };
+	qsort(t, l->n, sizeof *t, id_pos_cmp);
 	size_t k = 1;
 	for (size_t i = 1; i < l->n; i++)
-		if (l->v[i] != l->v[k - 1])
-			l->v[k++] = l->v[i];
+		if (t[i].id != t[k - 1].id)
+			t[k++] = t[i];
+	qsort(t, k, sizeof *t, pos_cmp);
+	for (size_t i = 0; i < k; i++)
+		l->v[i] = t[i].id;
 	l->n = k;
+	free(t);
+	return 0;
 }
 
 int db_sync_contacts_add(struct db *db, const char *email, struct id_list *l)
@@ -349,6 +363,21 @@ int64_t db_sync_msg_add(struct db *db, int64_t thread, const struct sync_msg *m,
 		return -1;
 	int64_t id = sqlite3_last_insert_rowid(db->h);
 	return refs_add(db, id, m, refs) == 0 ? id : -1;
+}
+
+int db_sync_msg_provider_id(struct db *db, int64_t link, const char *message_id, char **out)
+{
+	*out = NULL;
+	sqlite3_stmt *st = db_stmt(db, SQL_MSG_PROVIDER_ID);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, link);
+	db_bind_text(st, 2, message_id);
+	int rc = sqlite3_step(st), ret = rc == SQLITE_DONE ? 1 : -1;
+	if (rc == SQLITE_ROW)
+		ret = (*out = db_col_strdup(st, 0)) ? 0 : -1;
+	sqlite3_reset(st);
+	return ret;
 }
 
 int db_sync_msg_user_add(struct db *db, int64_t msg, int64_t user, int64_t link,

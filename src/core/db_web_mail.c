@@ -7,8 +7,6 @@
 #include "core/db_web_mail.h"
 #include "core/log.h"
 
-#define RCPT_CONTACTS_MAX 64
-
 static const char SQL_REPLY_SRC[] =
     "SELECT m.id, m.thread_id, m.sent_at, m.message_id, m.refs, m.subject, m.from_name,"
     " m.from_email, m.to_list, m.cc_list, m.body_text, coalesce((SELECT direction FROM"
@@ -79,8 +77,8 @@ int db_web_mail_reply_src(struct db *db, int64_t msg_id, int64_t viewer_id, stru
 
 int db_web_mail_store_sent(struct db *db, const struct sent_mail *m, int64_t *msg_id)
 {
-	int64_t contacts[RCPT_CONTACTS_MAX];
-	size_t n_contacts = 0;
+	struct id_list contacts = { 0 };
+	int rc = -1;
 	int64_t thread = m->thread_id;
 	if (thread) {
 		if (db_sync_thread_touch(db, thread, m->sent_at) != 0)
@@ -97,14 +95,20 @@ int db_web_mail_store_sent(struct db *db, const struct sent_mail *m, int64_t *ms
 	int64_t id = db_sync_msg_add(db, thread, &row, m->refs, m->to_list, m->cc_list, m->sent_at);
 	if (id <= 0 || db_sync_msg_user_add(db, id, m->user_id, m->link_id, NULL, "sent") < 0)
 		return -1;
+	/* every recipient that is a contact, however long the lists */
 	for (size_t i = 0; i < m->n_rcpt; i++)
-		if (db_sync_contacts_of(db, m->rcpt[i], contacts, RCPT_CONTACTS_MAX, &n_contacts) != 0)
-			return -1;
-	for (size_t i = 0; i < n_contacts; i++)
-		if (db_sync_msg_contact_add(db, id, contacts[i]) != 0)
-			return -1;
+		if (db_sync_contacts_add(db, m->rcpt[i], &contacts) != 0)
+			goto out;
+	if (id_list_unique(&contacts) != 0)
+		goto out;
+	for (size_t i = 0; i < contacts.n; i++)
+		if (db_sync_msg_contact_add(db, id, contacts.v[i]) != 0)
+			goto out;
 	*msg_id = id;
-	return 0;
+	rc = 0;
+out:
+	id_list_free(&contacts);
+	return rc;
 }
 
 int db_web_outbox_item(struct db *db, int64_t id, int64_t *user_id, int64_t *appt_id,

@@ -8,6 +8,7 @@
 
 #include <gmime/gmime.h>
 
+#include "core/addr.h"
 #include "providers/html_text.h"
 #include "providers/mime.h"
 
@@ -20,7 +21,7 @@ static void mime_init_once(void)
 {
 	static const char *fallback[] = { "UTF-8", "windows-1252", NULL };
 
-	g_mime_init();
+	addr_init();
 	parse_opts = g_mime_parser_options_new();
 	g_mime_parser_options_set_fallback_charsets(parse_opts, fallback);
 	g_mime_parser_options_set_address_compliance_mode(parse_opts, GMIME_RFC_COMPLIANCE_LOOSE);

@@ -67,10 +67,17 @@ out:
 	return s;
 }
 
-static char *send_body(const struct sync_msg *m)
+/* The messages/send body; reply_to_id (the answered message's Nylas id) makes Nylas thread it
+ * and write In-Reply-To / References. */
+static char *send_body(const struct sync_msg *m, const char *reply_to_id)
 {
 	json_t *o = json_pack("{s:s, s:s, s:o, s:o}", "subject", m->subject ? m->subject : "", "body",
 	    m->body_text ? m->body_text : "", "to", people(m->to, m->n_to), "cc", people(m->cc, m->n_cc));
+	if (o && reply_to_id && json_object_set_new(o, "reply_to_message_id",
+	    json_string(reply_to_id)) != 0) {
+		json_decref(o);
+		o = NULL;
+	}
 	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
 	return s;
@@ -123,7 +130,7 @@ int nylas_push_req(const struct prov_link *l, const struct push_item *it, struct
 	case PUSH_MAIL_SEND:
 		if (!it->mail || !(url = grant_url(l, "messages/send", NULL, "")))
 			break;
-		body = send_body(it->mail);
+		body = send_body(it->mail, it->reply_to_id);
 		return body ? ju_send(req, "POST", url, body, NULL) : (free(url), PROV_TEMP);
 	default:
 		snprintf(err, errlen, "nylas: this push is not supported");
@@ -142,6 +149,9 @@ int nylas_push_ok(struct api_push *ap, const struct http_resp *resp, json_t *j)
 	if (!id && ap->it->kind == PUSH_EVENT_UPDATE)
 		id = ap->it->provider_id;
 	ap->res->provider_id = id ? strdup(id) : NULL;
+	/* Nylas answers a send with the message as its listing shows it: the same id */
+	if (id && ap->it->kind == PUSH_MAIL_SEND && !(ap->res->listed_id = strdup(id)))
+		return -1;
 	const char *uid = ap->it->kind == PUSH_MAIL_SEND ? NULL : ju_path(j, "data", "ical_uid", NULL);
 	ap->res->uid = uid && *uid ? strdup(uid) : NULL;
 	return id || ap->it->kind == PUSH_MAIL_SEND ? 0 : -1;

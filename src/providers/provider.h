@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/addr.h"   /* struct addr */
+
 /* What a provider call returns. The engine decides from the class whether to retry at the next
  * pass with back-off (TEMP), wait the given seconds (RATE), stop and ask the user to re-link
  * (AUTH), or throw the cursor away and start a fresh full sync without duplicates (CURSOR). */
@@ -18,12 +20,6 @@ enum prov_status {
 	PROV_PERM = -5,     /* a permanent failure of this one operation (bad request, 404 on push) */
 };
 const char *prov_status_str(enum prov_status s);
-
-/* An e-mail address with an optional display name. email is trimmed and lower-cased. */
-struct addr {
-	char *name;   /* owned, may be NULL */
-	char *email;  /* owned, never NULL in a filled addr */
-};
 
 /* Where a message was seen in the mailbox. */
 enum msg_folder { FOLDER_INBOX, FOLDER_SENT, FOLDER_CRM };
@@ -208,6 +204,8 @@ struct push_item {
 	const char *raw;                /* MAIL_SEND: RFC 5322 message built with mime_build */
 	size_t raw_len;
 	const struct sync_msg *mail;    /* MAIL_SEND: the same message parsed, for JSON APIs */
+	const char *reply_to_id;        /* MAIL_SEND: the link's provider id of the message this
+	                                 * one answers (its In-Reply-To), NULL when none is known */
 
 	/* Filled by the outbox (src/sync/outbox.c); zero/NULL when absent, so older callers that
 	 * only set the members above keep working. */
@@ -226,6 +224,8 @@ struct push_item {
 struct push_result {
 	char *provider_id;              /* CREATE: the new event's id; MAIL_SEND: sent message id */
 	char *etag;                     /* new etag if known */
+	char *listed_id;                /* MAIL_SEND: the id the provider's mail listing gives the
+	                                 * sent message (its Sent copy), when the send answer says */
 	char *uid;                      /* CREATE/UPDATE: the UID the provider gives the event when
 	                                 * it reports one (Graph, Nylas may not keep ours) */
 	int conflict;                   /* UPDATE refused because the provider's copy changed: the

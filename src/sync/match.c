@@ -120,30 +120,6 @@ char *strset_join(const struct strset *s)
 	return out;
 }
 
-char *addr_list_format(const struct addr *v, size_t n)
-{
-	char *out = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&out, &len);
-	if (!f)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		if (!v[i].email)
-			continue;
-		if (len || ftell(f) > 0)
-			fputs(", ", f);
-		if (v[i].name && *v[i].name)
-			fprintf(f, "%s <%s>", v[i].name, v[i].email);
-		else
-			fputs(v[i].email, f);
-	}
-	if (fclose(f) != 0) {
-		free(out);
-		return NULL;
-	}
-	return out;
-}
-
 char *addr_list_shown(const struct addr *v, size_t n)
 {
 	size_t shown = 0, kept = 0;

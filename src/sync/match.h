@@ -30,9 +30,6 @@ int msg_refs(struct strset *s, const struct sync_msg *m);
 /* The strings of s joined with one space (malloc'd, "" when empty), NULL when out of memory. */
 char *strset_join(const struct strset *s);
 
-/* "Name <a@b>, c@d" for an address list (malloc'd), NULL when out of memory. */
-char *addr_list_format(const struct addr *v, size_t n);
-
 /* The list as stored for display: the first ADDR_LIST_SHOWN addresses as addr_list_format
  * gives them, then " and N more" for the rest (malloc'd, NULL when out of memory). Matching
  * reads the message's own lists, never this one. */

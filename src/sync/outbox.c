@@ -93,7 +93,7 @@ static int event_item(struct db *db, struct outbox_job *job, struct push_item *i
 	return PROV_OK;
 }
 
-static int mail_item(struct outbox_job *job, json_t *payload, struct push_item *it)
+static int mail_item(struct db *db, struct outbox_job *job, json_t *payload, struct push_item *it)
 {
 	json_t *raw = json_object_get(payload, "raw");
 	char err[128];
@@ -109,6 +109,11 @@ static int mail_item(struct outbox_job *job, json_t *payload, struct push_item *
 	it->raw = job->raw;
 	it->raw_len = job->raw_len;
 	it->mail = &job->mail;
+	/* a reply names its parent as the provider knows it (Nylas threads by that id) */
+	if (job->mail.in_reply_to && db_sync_msg_provider_id(db, job->row.link_id,
+	    job->mail.in_reply_to, &job->reply_to_id) < 0)
+		return PROV_TEMP;
+	it->reply_to_id = job->reply_to_id;
 	return PROV_OK;
 }
 
@@ -140,7 +145,7 @@ int outbox_job_item(struct db *db, struct outbox_job *job, struct push_item *it)
 		rc = event_item(db, job, it);
 		break;
 	case PUSH_MAIL_SEND:
-		rc = mail_item(job, payload, it);
+		rc = mail_item(db, job, payload, it);
 		break;
 	case PUSH_FOLDER_MOVE: {
 		const char *pid = json_string_value(json_object_get(payload, "provider_id"));
@@ -179,6 +184,10 @@ static int record_done(struct db *db, const struct outbox_job *job, const struct
 	else if (res && res->gone)
 		*note = job->row.kind == PUSH_EVENT_DELETE ? "already deleted at the provider" :
 		    "deleted at the provider";
+	if (job->row.kind == PUSH_MAIL_SEND && res && res->listed_id && job->row.message_id)
+		/* the provider's id of the sent mail: its copy in Sent is then this same row */
+		return db_sync_msg_user_add(db, job->row.message_id, job->row.user_id,
+		    job->row.link_id, res->listed_id, "sent") < 0 ? -1 : 0;
 	if (!is_event || job->row.kind == PUSH_EVENT_DELETE || *note || !job->row.appointment_id)
 		return 0;
 	const char *pid = res && res->provider_id ? res->provider_id : job->provider_id;
@@ -245,6 +254,7 @@ void outbox_job_free(struct outbox_job *job)
 	msg_free(&job->mail);
 	free(job->raw);
 	free(job->provider_id);
+	free(job->reply_to_id);
 	free(job->etag);
 	free(job->cursor);
 	free(job->progress);
@@ -254,6 +264,7 @@ void outbox_job_free(struct outbox_job *job)
 void push_result_clear(struct push_result *res)
 {
 	free(res->provider_id);
+	free(res->listed_id);
 	free(res->etag);
 	free(res->uid);
 	memset(res, 0, sizeof *res);

@@ -39,6 +39,7 @@ struct outbox_job {
 	size_t raw_len;
 	char *provider_id, *etag;       /* UPDATE/DELETE: from appointment_users; FOLDER_MOVE */
 	char *cursor;                   /* the link's events cursor */
+	char *reply_to_id;              /* MAIL_SEND: the link's id of the answered message */
 	char *progress;                 /* from the payload, NULL when none */
 	char error[256];                /* why outbox_job_item() refused */
 };

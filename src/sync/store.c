@@ -36,8 +36,7 @@ static int contacts_of(struct store *s, const struct strset *set, struct id_list
 	for (size_t i = 0; i < set->n; i++)
 		if (db_sync_contacts_add(s->db, set->v[i], ids) != 0)
 			return -1;
-	id_list_unique(ids);
-	return 0;
+	return id_list_unique(ids);
 }
 
 /* The thread a new message joins (merging threads it ties together), or a new one. */

@@ -13,8 +13,6 @@
 #include "sync/match.h"
 #include "sync/store.h"
 
-#define MAX_CONTACTS 64
-
 /* The appointments each series (provider_id) of a batch kept, for removing the rest. */
 struct series {
 	char *provider_id;
@@ -124,8 +122,8 @@ static int store_event(struct store *s, const struct sync_event *e, const char *
 {
 	struct strset addrs = { 0 };
 	struct db_appt_state st;
-	int64_t contacts[MAX_CONTACTS], account = 0, assigned = 0, id;
-	size_t n_contacts = 0;
+	struct id_list contacts = { 0 };
+	int64_t account = 0, assigned = 0, id;
 	int rc = -1;
 
 	*kept = 0;
@@ -151,15 +149,19 @@ static int store_event(struct store *s, const struct sync_event *e, const char *
 	}
 	if (addrset_of_event(&addrs, e) < 0)
 		goto out;
+	/* every contact among the organizer and attendees, however many (first one first) */
 	for (size_t i = 0; i < addrs.n; i++)
-		if (db_sync_contacts_of(s->db, addrs.v[i], contacts, MAX_CONTACTS, &n_contacts) != 0)
+		if (db_sync_contacts_add(s->db, addrs.v[i], &contacts) != 0)
 			goto out;
+	if (id_list_unique(&contacts) != 0)
+		goto out;
+	size_t n_contacts = contacts.n;
 	if (n_contacts == 0 && !st.id) {
 		s->c.skipped++;
 		rc = 0;
 		goto out;
 	}
-	if (n_contacts && (account = db_sync_contact_account(s->db, contacts[0])) < 0)
+	if (n_contacts && (account = db_sync_contact_account(s->db, contacts.v[0])) < 0)
 		goto out;
 	if (e->organizer.email && (assigned = db_sync_user_of_address(s->db, e->organizer.email)) < 0)
 		goto out;
@@ -174,7 +176,7 @@ static int store_event(struct store *s, const struct sync_event *e, const char *
 			goto out;
 		s->c.updated++;
 	}
-	if (n_contacts && (db_sync_appt_people(s->db, id, e, contacts, n_contacts) != 0 ||
+	if (n_contacts && (db_sync_appt_people(s->db, id, e, contacts.v, n_contacts) != 0 ||
 	    db_sync_appt_promote(s->db, id) < 0))
 		goto out;
 	if (db_sync_appt_user_set(s->db, id, s->user_id, s->link_id, e->provider_id, e->etag) != 0 ||
@@ -184,6 +186,7 @@ static int store_event(struct store *s, const struct sync_event *e, const char *
 	rc = 0;
 out:
 	strset_free(&addrs);
+	id_list_free(&contacts);
 	return rc;
 }
 

@@ -10,119 +10,12 @@
 
 void compose_addrs_free(struct addr *v, size_t n)
 {
-	for (size_t i = 0; v && i < n; i++) {
-		free(v[i].name);
-		free(v[i].email);
-	}
-	free(v);
-}
-
-/* s[0..n) without surrounding blanks and one pair of surrounding double quotes; malloc'd. */
-static char *trimmed(const char *s, size_t n, int unquote)
-{
-	while (n && isspace((unsigned char)*s)) {
-		s++;
-		n--;
-	}
-	while (n && isspace((unsigned char)s[n - 1]))
-		n--;
-	if (unquote && n >= 2 && s[0] == '"' && s[n - 1] == '"') {
-		s++;
-		n -= 2;
-	}
-	return strndup(s, n);
-}
-
-/* One item "x@y" or "Name <x@y>" into *a. Returns 0, or -1 when it is not an address. */
-static int parse_item(const char *s, size_t n, struct addr *a)
-{
-	char email[320];
-	const char *lt = NULL, *gt = NULL;
-	int q = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '"')
-			q = !q;
-		else if (!q && s[i] == '<' && !lt)
-			lt = s + i;
-		else if (!q && s[i] == '>' && lt && !gt)
-			gt = s + i;
-	}
-	char *raw = lt ? (gt ? trimmed(lt + 1, (size_t)(gt - lt - 1), 0) : NULL) : trimmed(s, n, 0);
-	if (!raw)
-		return -1;
-	if (lt) {
-		/* nothing but blanks may follow the '>' */
-		for (const char *p = gt + 1; p < s + n; p++)
-			if (!isspace((unsigned char)*p))
-				goto bad;
-	}
-	if (!addr_normalize(raw, email, sizeof email) || !addr_valid(email))
-		goto bad;
-	a->email = strdup(email);
-	a->name = lt ? trimmed(s, (size_t)(lt - s), 1) : NULL;
-	if (a->name && !*a->name) {
-		free(a->name);
-		a->name = NULL;
-	}
-	free(raw);
-	return a->email ? 0 : -1;
-bad:
-	free(raw);
-	return -1;
+	addr_list_free(v, n);
 }
 
 int compose_addrs_parse(const char *text, struct addr **out, size_t *n, char *bad, size_t badlen)
 {
-	struct addr *v = NULL;
-	size_t count = 0;
-	*out = NULL;
-	*n = 0;
-	if (bad && badlen)
-		bad[0] = '\0';
-	if (!text)
-		return 0;
-	size_t len = strlen(text), start = 0;
-	int q = 0, angle = 0;
-	for (size_t i = 0; i <= len; i++) {
-		char ch = text[i];
-		if (ch == '"' && !angle)
-			q = !q;
-		else if (ch == '<' && !q)
-			angle = 1;
-		else if (ch == '>' && !q)
-			angle = 0;
-		if (ch && (q || angle || (ch != ',' && ch != ';')))
-			continue;
-		const char *item = text + start;
-		size_t ilen = i - start;
-		start = i + 1;
-		size_t k = 0;
-		while (k < ilen && isspace((unsigned char)item[k]))
-			k++;
-		if (k == ilen)
-			continue;
-		if (count == COMPOSE_MAX_ADDRS || !v) {
-			if (count == COMPOSE_MAX_ADDRS) {
-				snprintf(bad, badlen, "more than %d addresses", COMPOSE_MAX_ADDRS);
-				goto fail;
-			}
-			if (!(v = calloc(COMPOSE_MAX_ADDRS, sizeof *v)))
-				goto fail;
-		}
-		if (parse_item(item, ilen, &v[count]) != 0) {
-			char *t = trimmed(item, ilen, 0);
-			snprintf(bad, badlen, "%s", t ? t : "");
-			free(t);
-			goto fail;
-		}
-		count++;
-	}
-	*out = v;
-	*n = count;
-	return 0;
-fail:
-	compose_addrs_free(v, COMPOSE_MAX_ADDRS);
-	return -1;
+	return addr_list_parse(text, COMPOSE_MAX_ADDRS, out, n, bad, badlen);
 }
 
 char *compose_reply_subject(const char *subject)

@@ -10,11 +10,9 @@
 /* At most this many addresses in one To or Cc field. */
 #define COMPOSE_MAX_ADDRS 50
 
-/* Parse a typed list ("a@b.com, Ann Lee <ann@c.org>; \"Lee, Ann\" <x@y.io>"): separators ',' and
- * ';' outside quotes and <>, empty items skipped, addresses trimmed and lower-cased and checked
- * with addr_valid. On success *out (malloc'd, may be NULL when *n is 0) holds *n addresses,
- * owned by the caller (compose_addrs_free). Returns 0, or -1 with the offending item copied to
- * bad (also for too many addresses or no memory); *out is then NULL. */
+/* Parse a typed To or Cc field with addr_list_parse (at most COMPOSE_MAX_ADDRS addresses, *out
+ * with room for that many, freed with compose_addrs_free(v, COMPOSE_MAX_ADDRS)). 0 or -1 with
+ * the offending item in bad. */
 int compose_addrs_parse(const char *text, struct addr **out, size_t *n, char *bad, size_t badlen);
 void compose_addrs_free(struct addr *v, size_t n);
 

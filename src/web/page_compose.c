@@ -59,15 +59,27 @@ static int ticked(const struct ctx *c, int64_t id)
 	return 0;
 }
 
-/* "Name <a@b>" (the name quoted when it holds a separator) into out. */
+/* addr_format(name, email) into out, cut to size; "" when out of memory. */
 static void fmt_addr(char *out, size_t size, const char *name, const char *email)
 {
-	if (!name || !*name)
-		snprintf(out, size, "%s", email);
-	else if (strpbrk(name, ",;<>\""))
-		snprintf(out, size, "\"%s\" <%s>", name, email);
-	else
-		snprintf(out, size, "%s <%s>", name, email);
+	char *s = addr_format(name, email);
+	snprintf(out, size, "%s", s ? s : "");
+	free(s);
+}
+
+/* The To of a reply to the user's own mail: its stored To list read and written again by the
+ * one address parser and formatter, so names with commas or quotes stay one recipient. */
+static void fmt_stored_list(char *out, size_t size, const char *stored)
+{
+	struct addr *v = NULL;
+	size_t n = 0;
+	out[0] = '\0';
+	if (addr_list_read(stored, &v, &n) != 0)
+		return;
+	char *s = addr_list_format(v, n);
+	snprintf(out, size, "%s", s ? s : "");
+	free(s);
+	addr_list_free(v, n);
 }
 
 /* Load the account, the replied message and the user's link named by the request. Returns 0,
@@ -119,7 +131,7 @@ static int prefill(struct ctx *c, struct compose *k, struct view *v)
 	}
 	if (k->src.id) {
 		if (strcmp(k->src.direction, "sent") == 0)
-			snprintf(to, sizeof to, "%s", k->src.to_list);
+			fmt_stored_list(to, sizeof to, k->src.to_list);
 		else
 			fmt_addr(to, sizeof to, k->src.from_name, k->src.from_email);
 		struct local_time lt;

@@ -2,20 +2,22 @@
  * message's From, Sent, To, Subject and text body. ?partial=1 gives the fragment the
  * calendar's dialog shows. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/addr.h"
 #include "core/db_calendar.h"
 #include "core/db_web.h"
 #include "core/timeutil.h"
 #include "web/outbox_view.h"
 #include "web/web.h"
 
+/* The sender as the one address formatter writes it (a name with a comma quoted). */
 static void who(char *out, size_t size, const char *name, const char *email)
 {
-	if (name[0] && email[0])
-		snprintf(out, size, "%s <%s>", name, email);
-	else
-		snprintf(out, size, "%s", name[0] ? name : email);
+	char *s = email[0] ? addr_format(name, email) : NULL;
+	snprintf(out, size, "%s", s ? s : name);
+	free(s);
 }
 
 int page_message(struct ctx *c)

@@ -2,8 +2,10 @@
  * (GET /unmatched), each assigned to a contact (POST /unmatched/{id}/assign, field contact) or
  * discarded (POST /unmatched/{id}/discard). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/addr.h"
 #include "core/db_unmatched.h"
 #include "core/db_web.h"
 #include "core/log.h"
@@ -32,10 +34,9 @@ static int show(struct ctx *c)
 		struct vlist *r = vlist_row(rows);
 		vrow_int(r, (long)u->id);
 		vrow_str(r, when);
-		if (u->from_name[0])
-			vrow_strf(r, "%s <%s>", u->from_name, u->from_email);
-		else
-			vrow_str(r, u->from_email);
+		char *from = addr_format(u->from_name, u->from_email);
+		vrow_str(r, from ? from : u->from_email);
+		free(from);
 		vrow_str(r, u->subject[0] ? u->subject : "(no subject)");
 		vrow_str(r, u->preview);
 		vrow_str(r, u->to_list);

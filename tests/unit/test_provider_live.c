@@ -312,6 +312,7 @@ static int run_push(const struct provider_cfg *cfg, const char *prov, int argc, 
 	    "provider_id", res.provider_id, "etag", res.etag, "uid", res.uid, "conflict",
 	    res.conflict, "gone", res.gone, "error", res.error, "secrets_saved", col.secrets));
 	free(res.provider_id);
+	free(res.listed_id);
 	free(res.etag);
 	free(res.uid);
 	msg_free(&m);

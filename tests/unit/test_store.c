@@ -3,6 +3,7 @@
 #include "t.h"
 #include "sync_fixture.h"
 #include "core/db_sync.h"
+#include "core/db_web_mail.h"
 
 static void test_same_page_twice_stores_no_duplicates(void)
 {
@@ -305,8 +306,102 @@ static void test_contact_messages_are_written_in_batches(void)
 	fx_close(&f);
 }
 
+/* A meeting with 150 attendees whose only contact is the last one listed. */
+static void test_contact_listed_after_150_attendees_still_matches(void)
+{
+	struct fx f;
+	struct event_list l = { 0 };
+	CHECK(fx_open(&f) == 0);
+	struct sync_event *e = fx_event(&l, "/a/cal/big.ics", "uid-big", NULL, "e1",
+	    "host@events.example", NULL, 1700000000, "Town hall");
+	e->n_attendees = 150;
+	e->attendees = calloc(e->n_attendees, sizeof *e->attendees);
+	for (size_t i = 0; i + 1 < e->n_attendees; i++) {
+		char a[64];
+		snprintf(a, sizeof a, "guest%zu@events.example", i);
+		fx_addr(&e->attendees[i].who, a);
+	}
+	fx_addr(&e->attendees[e->n_attendees - 1].who, "linda@diner.example");
+	CHECK(store_commit(&f.sa, STREAM_EVENTS, NULL, &l, "tok") == 0);
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM appointments", 0), 1);
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM appointment_contacts", 0), 1);
+	CHECK_INT(fx_int(&f, "SELECT contact_id FROM appointment_contacts", 0), f.linda);
+	CHECK_INT(fx_int(&f, "SELECT account_id FROM appointments", 0), f.acct_b);
+	fx_close(&f);
+}
+
+/* A meeting naming 150 contacts links every one of them; its account is the first one's. */
+static void test_meeting_with_150_contacts_links_them_all(void)
+{
+	struct fx f;
+	struct event_list l = { 0 };
+	CHECK(fx_open(&f) == 0);
+	struct sync_event *e = fx_event(&l, "/a/cal/many.ics", "uid-many", NULL, "e1",
+	    "linda@diner.example", NULL, 1700000000, "Conference");
+	e->n_attendees = 150;
+	e->attendees = calloc(e->n_attendees, sizeof *e->attendees);
+	for (size_t i = 0; i < e->n_attendees; i++) {
+		char a[64], name[32];
+		const char *em[] = { a };
+		int64_t id;
+		snprintf(a, sizeof a, "person%zu@client.example", i);
+		snprintf(name, sizeof name, "Person %zu", i);
+		CHECK(db_contacts_upsert(f.db, f.acct_a, name, "", em, 1, &id) == 0);
+		fx_addr(&e->attendees[i].who, a);
+	}
+	CHECK(store_commit(&f.sa, STREAM_EVENTS, NULL, &l, "tok") == 0);
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM appointment_contacts", 0), 151);
+	CHECK_INT(fx_int(&f, "SELECT account_id FROM appointments", 0), f.acct_b);
+	fx_close(&f);
+}
+
+/* A mail written in the CRM to 150 people whose only contact is the last one, then to 150
+ * contacts. */
+static void test_sent_mail_to_150_links_the_last_contact_and_all_of_them(void)
+{
+	struct fx f;
+	CHECK(fx_open(&f) == 0);
+	static char addrs[150][64];
+	const char *rcpt[150];
+	for (size_t i = 0; i < 150; i++) {
+		snprintf(addrs[i], sizeof addrs[i], i == 149 ? "linda@diner.example" :
+		    "reader%zu@list.example", i);
+		rcpt[i] = addrs[i];
+	}
+	struct sent_mail sm = {
+		.user_id = f.alice, .link_id = f.alice_link, .sent_at = 1700000000,
+		.message_id = "sent-150@crm.example", .subject = "News", .from_name = "Alice",
+		.from_email = "alice@crm.example", .to_list = "", .cc_list = "", .body = "Hi",
+		.rcpt = rcpt, .n_rcpt = 150,
+	};
+	int64_t id = 0;
+	CHECK(db_begin(f.db) == 0);
+	CHECK(db_web_mail_store_sent(f.db, &sm, &id) == 0);
+	CHECK(db_commit(f.db) == 0);
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM message_contacts", 0), 1);
+	CHECK_INT(fx_int(&f, "SELECT contact_id FROM message_contacts WHERE message_id = ?1", id),
+	    f.linda);
+	/* and when every one of the 150 is a contact, every one is linked */
+	for (size_t i = 0; i < 150; i++) {
+		char name[32];
+		const char *em[] = { addrs[i] };
+		int64_t cid;
+		snprintf(name, sizeof name, "Reader %zu", i);
+		CHECK(i == 149 || db_contacts_upsert(f.db, f.acct_a, name, "", em, 1, &cid) == 0);
+	}
+	sm.message_id = "sent-150b@crm.example";
+	CHECK(db_begin(f.db) == 0);
+	CHECK(db_web_mail_store_sent(f.db, &sm, &id) == 0);
+	CHECK(db_commit(f.db) == 0);
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM message_contacts WHERE message_id = ?1", id), 150);
+	fx_close(&f);
+}
+
 T_MAIN(T(test_same_page_twice_stores_no_duplicates),
     T(test_contact_messages_are_written_in_batches),
+    T(test_contact_listed_after_150_attendees_still_matches),
+    T(test_meeting_with_150_contacts_links_them_all),
+    T(test_sent_mail_to_150_links_the_last_contact_and_all_of_them),
     T(test_contact_listed_last_of_1200_addresses_still_matches),
     T(test_mail_to_many_contacts_links_them_all),
     T(test_same_mail_in_two_mailboxes_is_one_message),
