@@ -14,7 +14,7 @@
 
 struct worker {
 	const struct config *cfg;     /* borrowed, shared read-only */
-	unsigned long served;         /* requests served, for occasional housekeeping */
+	unsigned long served;         /* POSTs served, for occasional housekeeping */
 	struct db *db;                /* owned by this worker's thread */
 	struct templates *tpl;        /* owned by this worker */
 	struct page_cache *cache;     /* owned by this worker; NULL runs without one */
