@@ -362,14 +362,14 @@ static char *mail_cursor(const char *history_id)
 }
 
 /* The page's messages are in: commit, then list the next page or finish. */
-static int mail_page_done(struct pass *p, struct sync_sink *sink, struct http_req *req)
+static int mail_page_done(struct pass *p, struct step_out *so, struct http_req *req)
 {
 	int last = !p->page_token, rc;
 	char *cur = last ? mail_cursor(p->new_history) : strdup(p->old_cursor);
 	ids_clear(p);
 	if (!cur)
 		return PROV_TEMP;
-	rc = ju_commit(sink, STREAM_MAIL, &p->msgs, NULL, cur, WHO, p->link);
+	rc = ju_commit(so, STREAM_MAIL, &p->msgs, NULL, cur, WHO, p->link);
 	free(cur);
 	if (rc)
 		return rc;
@@ -380,13 +380,13 @@ static int mail_page_done(struct pass *p, struct sync_sink *sink, struct http_re
 }
 
 /* Fetch the next message of the page, or commit the page. */
-static int fetch_next(struct pass *p, struct sync_sink *sink, struct http_req *req)
+static int fetch_next(struct pass *p, struct step_out *so, struct http_req *req)
 {
 	if (p->next < p->nids) {
 		p->st = ST_GET;
 		return go(p, req);
 	}
-	return mail_page_done(p, sink, req);
+	return mail_page_done(p, so, req);
 }
 
 static void take_page_token(struct pass *p, const json_t *j)
@@ -413,7 +413,7 @@ static int on_profile(struct pass *p, json_t *j, struct http_req *req)
 	return go(p, req);
 }
 
-static int on_list(struct pass *p, json_t *j, struct sync_sink *sink, struct http_req *req)
+static int on_list(struct pass *p, json_t *j, struct step_out *so, struct http_req *req)
 {
 	size_t i;
 	json_t *m;
@@ -421,10 +421,10 @@ static int on_list(struct pass *p, json_t *j, struct sync_sink *sink, struct htt
 		if (ju_str(m, "id") && ids_add(p, ju_str(m, "id")) < 0)
 			return PROV_TEMP;
 	take_page_token(p, j);
-	return fetch_next(p, sink, req);
+	return fetch_next(p, so, req);
 }
 
-static int on_history(struct pass *p, json_t *j, struct sync_sink *sink, struct http_req *req)
+static int on_history(struct pass *p, json_t *j, struct step_out *so, struct http_req *req)
 {
 	size_t i, k;
 	json_t *h, *a;
@@ -444,10 +444,10 @@ static int on_history(struct pass *p, json_t *j, struct sync_sink *sink, struct 
 		if (!p->new_history)
 			return PROV_TEMP;
 	}
-	return fetch_next(p, sink, req);
+	return fetch_next(p, so, req);
 }
 
-static int on_get(struct pass *p, json_t *j, struct sync_sink *sink, struct http_req *req)
+static int on_get(struct pass *p, json_t *j, struct step_out *so, struct http_req *req)
 {
 	const char *id = p->ids[p->next++];
 	int folder = google_msg_folder(json_object_get(j, "labelIds"));
@@ -471,11 +471,11 @@ static int on_get(struct pass *p, json_t *j, struct sync_sink *sink, struct http
 		}
 		free(raw);
 	}
-	return fetch_next(p, sink, req);
+	return fetch_next(p, so, req);
 }
 
 /* One message whose answer is not JSON is skipped: the pass and its cursor go on without it. */
-static int skip_unreadable(struct pass *p, const char *why, struct sync_sink *sink,
+static int skip_unreadable(struct pass *p, const char *why, struct step_out *so,
     struct http_req *req)
 {
 	char key[64];
@@ -483,7 +483,7 @@ static int skip_unreadable(struct pass *p, const char *why, struct sync_sink *si
 	log_warnx_limited(key, "google link %lld: message %s skipped: malformed JSON (%s)",
 	    (long long)p->link, p->ids[p->next], why);
 	p->next++;
-	return fetch_next(p, sink, req);
+	return fetch_next(p, so, req);
 }
 
 /* ---- Events ------------------------------------------------------------------------------ */
@@ -529,7 +529,7 @@ static int fill_uids(struct pass *p)
 	return 0;
 }
 
-static int events_page_done(struct pass *p, struct sync_sink *sink, struct http_req *req)
+static int events_page_done(struct pass *p, struct step_out *so, struct http_req *req)
 {
 	const char *series = missing_uid(p);
 	int last = !p->page_token, rc;
@@ -545,7 +545,7 @@ static int events_page_done(struct pass *p, struct sync_sink *sink, struct http_
 	cur = last ? events_cursor(p->new_sync_token) : strdup(p->old_cursor);
 	if (!cur)
 		return PROV_TEMP;
-	rc = ju_commit(sink, STREAM_EVENTS, NULL, &p->evs, cur, WHO, p->link);
+	rc = ju_commit(so, STREAM_EVENTS, NULL, &p->evs, cur, WHO, p->link);
 	free(cur);
 	if (rc)
 		return rc;
@@ -555,7 +555,7 @@ static int events_page_done(struct pass *p, struct sync_sink *sink, struct http_
 	return go(p, req);
 }
 
-static int on_events(struct pass *p, json_t *j, struct sync_sink *sink, struct http_req *req)
+static int on_events(struct pass *p, json_t *j, struct step_out *so, struct http_req *req)
 {
 	size_t i;
 	json_t *it;
@@ -584,11 +584,11 @@ static int on_events(struct pass *p, json_t *j, struct sync_sink *sink, struct h
 			return PROV_TEMP;
 		}
 	}
-	return events_page_done(p, sink, req);
+	return events_page_done(p, so, req);
 }
 
 /* The series master of instances without a UID: its iCalUID, or gone. */
-static int on_master(struct pass *p, const struct http_resp *resp, json_t *j, struct sync_sink *sink,
+static int on_master(struct pass *p, const struct http_resp *resp, json_t *j, struct step_out *so,
     struct http_req *req)
 {
 	const char *uid = j ? ju_str(j, "iCalUID") : NULL;
@@ -596,7 +596,7 @@ static int on_master(struct pass *p, const struct http_resp *resp, json_t *j, st
 	int gone = resp->status == 404 || resp->status == 410 || (status && !strcmp(status, "cancelled"));
 	json_object_set_new(p->uids, p->lookup, uid && *uid && !gone ? json_string(uid) : json_null());
 	p->lookup = NULL;
-	return events_page_done(p, sink, req);
+	return events_page_done(p, so, req);
 }
 
 /* ---- Steps ------------------------------------------------------------------------------- */
@@ -608,7 +608,7 @@ static int expected_miss(struct pass *p, long status)
 }
 
 static int google_step(struct pass *p, const struct http_resp *resp, struct http_req *req,
-    struct sync_sink *sink, long *retry_after)
+    struct step_out *so, long *retry_after)
 {
 	char why[JSON_ERROR_TEXT_LENGTH];
 	json_t *j = NULL;
@@ -616,14 +616,14 @@ static int google_step(struct pass *p, const struct http_resp *resp, struct http
 
 	memset(req, 0, sizeof *req);
 	if (p->push)
-		return api_push_step(p->push, resp, req, sink, retry_after);
+		return api_push_step(p->push, resp, req, so, retry_after);
 	if (p->folder)
-		return api_folder_step(p->folder, resp, req, sink, retry_after);
+		return api_folder_step(p->folder, resp, req, so, retry_after);
 	if (p->watch)
-		return api_watch_step(p->watch, resp, req, sink, retry_after);
+		return api_watch_step(p->watch, resp, req, so, retry_after);
 	if (!resp)
 		return go(p, req);
-	if ((rc = oauth_answer(&p->auth, resp, req, sink, retry_after)) != 0)
+	if ((rc = oauth_answer(&p->auth, resp, req, so, retry_after)) != 0)
 		return rc;
 	if ((p->st == ST_HISTORY && resp->status == 404) || (p->st == ST_EVENTS && resp->status == 410)) {
 		log_warnx("google link %lld: %s refused (HTTP %ld), resync", (long long)p->link,
@@ -632,11 +632,11 @@ static int google_step(struct pass *p, const struct http_resp *resp, struct http
 	}
 	if (expected_miss(p, resp->status)) {
 		if (p->st == ST_MASTER)
-			return on_master(p, resp, NULL, sink, req);
+			return on_master(p, resp, NULL, so, req);
 		log_info("google link %lld: message %s gone before it was read", (long long)p->link,
 		    p->ids[p->next]);
 		p->next++;
-		return fetch_next(p, sink, req);
+		return fetch_next(p, so, req);
 	}
 	if ((rc = ju_http_class(resp, retry_after)) != 0) {
 		log_warnx("google link %lld: %s: HTTP %ld%s%s", (long long)p->link, p->url ? p->url : "?",
@@ -644,16 +644,16 @@ static int google_step(struct pass *p, const struct http_resp *resp, struct http
 		return rc;
 	}
 	if (p->st == ST_GET && !(j = ju_load(resp, why, sizeof why)))
-		return skip_unreadable(p, why, sink, req);
+		return skip_unreadable(p, why, so, req);
 	if (!j && !(j = ju_parse(resp, WHO, p->link, p->url)))
 		return PROV_TEMP;
 	switch (p->st) {
 	case ST_PROFILE: rc = on_profile(p, j, req); break;
-	case ST_LIST: rc = on_list(p, j, sink, req); break;
-	case ST_HISTORY: rc = on_history(p, j, sink, req); break;
-	case ST_GET: rc = on_get(p, j, sink, req); break;
-	case ST_EVENTS: rc = on_events(p, j, sink, req); break;
-	case ST_MASTER: rc = on_master(p, resp, j, sink, req); break;
+	case ST_LIST: rc = on_list(p, j, so, req); break;
+	case ST_HISTORY: rc = on_history(p, j, so, req); break;
+	case ST_GET: rc = on_get(p, j, so, req); break;
+	case ST_EVENTS: rc = on_events(p, j, so, req); break;
+	case ST_MASTER: rc = on_master(p, resp, j, so, req); break;
 	default: rc = PROV_PERM;
 	}
 	json_decref(j);
