@@ -667,8 +667,6 @@ static int caldav_step(struct pass *p, const struct http_resp *resp, struct http
 	int rc;
 
 	memset(req, 0, sizeof *req);
-	if (p->push)
-		return caldav_push_step(p->push, resp, req, retry_after);
 	if (!resp) {
 		if (p->roll && (rc = roll_forward(p, so)) != 0)
 			return rc;
@@ -715,6 +713,15 @@ static int caldav_step(struct pass *p, const struct http_resp *resp, struct http
 }
 
 /* An outbox item: the pass only carries the push step machine of caldav_push.c. */
+/* An outbox item's pass (push_begin). */
+static int caldav_pass_push_step(struct pass *p, const struct http_resp *resp, struct http_req *req,
+    struct step_out *so, long *retry_after)
+{
+	(void)so;
+	memset(req, 0, sizeof *req);
+	return caldav_push_step(p->push, resp, req, retry_after);
+}
+
 static int caldav_push_begin(const struct prov_link *l, const struct push_item *it,
     struct push_result *res, struct pass **out)
 {
@@ -739,6 +746,7 @@ const struct provider caldav_provider = {
 	.step = caldav_step,
 	.end = caldav_end,
 	.push_begin = caldav_push_begin,
+	.push_step = caldav_pass_push_step,
 };
 
 /* ---- Pushing ----------------------------------------------------------------------------- */

@@ -577,12 +577,8 @@ static int graph_step(struct pass *p, const struct http_resp *resp, struct http_
 	int rc;
 
 	memset(req, 0, sizeof *req);
-	if (p->push)
-		return api_push_step(p->push, resp, req, so, retry_after);
 	if (p->folder)
 		return api_folder_step(p->folder, resp, req, so, retry_after);
-	if (p->watch)
-		return api_watch_step(p->watch, resp, req, so, retry_after);
 	if (!resp)
 		return go(p, req);
 	if ((rc = oauth_answer(&p->auth, resp, req, so, retry_after)) != 0)
@@ -617,6 +613,24 @@ static int graph_step(struct pass *p, const struct http_resp *resp, struct http_
 	}
 	json_decref(j);
 	return rc;
+}
+
+/* An outbox item's pass (push_begin): folder set-up and moves run the folder machine. */
+static int graph_push_step(struct pass *p, const struct http_resp *resp, struct http_req *req,
+    struct step_out *so, long *retry_after)
+{
+	memset(req, 0, sizeof *req);
+	if (p->folder)
+		return api_folder_step(p->folder, resp, req, so, retry_after);
+	return api_push_step(p->push, resp, req, so, retry_after);
+}
+
+/* A webhook subscription's pass (subscribe_begin). */
+static int graph_subscribe_step(struct pass *p, const struct http_resp *resp, struct http_req *req,
+    struct step_out *so, long *retry_after)
+{
+	memset(req, 0, sizeof *req);
+	return api_watch_step(p->watch, resp, req, so, retry_after);
 }
 
 static int graph_push_begin(const struct prov_link *l, const struct push_item *it,
@@ -668,5 +682,7 @@ const struct provider graph_provider = {
 	.step = graph_step,
 	.end = graph_end,
 	.push_begin = graph_push_begin,
+	.push_step = graph_push_step,
 	.subscribe_begin = graph_subscribe_begin,
+	.subscribe_step = graph_subscribe_step,
 };

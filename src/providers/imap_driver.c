@@ -495,4 +495,5 @@ const struct provider imap_provider = {
 	.step = imap_step,
 	.end = imap_end,
 	.push_begin = imap_push_begin,
+	.push_step = imap_step,   /* the pass knows it is a push (pass.push) */
 };

@@ -514,8 +514,6 @@ static int nylas_step(struct pass *p, const struct http_resp *resp, struct http_
 	int rc;
 
 	memset(req, 0, sizeof *req);
-	if (p->push)
-		return api_push_step(p->push, resp, req, so, retry_after);
 	if (p->folder)
 		return api_folder_step(p->folder, resp, req, so, retry_after);
 	if (!resp)
@@ -543,6 +541,16 @@ static int nylas_step(struct pass *p, const struct http_resp *resp, struct http_
 	}
 	json_decref(j);
 	return rc;
+}
+
+/* An outbox item's pass (push_begin): folder set-up and moves run the folder machine. */
+static int nylas_push_step(struct pass *p, const struct http_resp *resp, struct http_req *req,
+    struct step_out *so, long *retry_after)
+{
+	memset(req, 0, sizeof *req);
+	if (p->folder)
+		return api_folder_step(p->folder, resp, req, so, retry_after);
+	return api_push_step(p->push, resp, req, so, retry_after);
 }
 
 static int nylas_push_begin(const struct prov_link *l, const struct push_item *it,
@@ -576,4 +584,5 @@ const struct provider nylas_provider = {
 	.step = nylas_step,
 	.end = nylas_end,
 	.push_begin = nylas_push_begin,
+	.push_step = nylas_push_step,
 };

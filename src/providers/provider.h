@@ -278,22 +278,28 @@ struct provider {
 	    struct prov_keep *keep, struct pass **out);
 
 	/* Outgoing work (CRM -> provider); NULL when the provider cannot do it. push_begin()
-	 * starts one outbox item; then step() runs it like a pull (step_out may carry a refreshed
+	 * starts one outbox item; then push_step() runs it like a pull (step_out may carry a refreshed
 	 * secret or progress, never a page) and, on STEP_DONE, *res holds the outcome.
 	 * end() frees the pass. An error class tells the engine to retry (TEMP, RATE), ask for a
-	 * re-link (AUTH) or give up on the item (PERM, with res->error saying why). */
+	 * re-link (AUTH) or give up on the item (PERM, with res->error saying why). Pull (begin,
+	 * step), push (push_begin, push_step) and subscribe (subscribe_begin, subscribe_step) are
+	 * separate operations; end() frees the pass of any of them. */
 	int (*push_begin)(const struct prov_link *l, const struct push_item *it,
 	    struct push_result *res, struct pass **out);
+	int (*push_step)(struct pass *p, const struct http_resp *resp, struct http_req *req,
+	    struct step_out *out, long *retry_after);
 
 	/* Provider webhooks (Google watch channels, Graph subscriptions); NULL when the provider
 	 * has none. subscribe_begin() starts a step machine that creates (sub->channel_id NULL)
-	 * or renews/replaces sub for stream s, calling back notify_url (base_url + /hooks/NAME)
+	 * (run by subscribe_step()) or renews/replaces sub for stream s, calling back notify_url (base_url + /hooks/NAME)
 	 * with sub->token as the channel token / clientState; on STEP_DONE *sub holds the new
 	 * channel id, resource id and expiry. The engine keeps push_channels rows, renews a
 	 * channel before it expires, and only subscribes when base_url is https (a provider
 	 * cannot reach a loopback URL). */
 	int (*subscribe_begin)(const struct prov_link *l, enum stream s, const char *notify_url,
 	    struct subscription *sub, struct pass **out);
+	int (*subscribe_step)(struct pass *p, const struct http_resp *resp, struct http_req *req,
+	    struct step_out *out, long *retry_after);
 };
 
 void http_req_clear(struct http_req *r);   /* frees the owned members */

@@ -110,7 +110,7 @@ static int push_job(void *arg)
 {
 	struct push_run *r = arg;
 	struct http_req req = { 0 };
-	int rc = r->drv->step(r->pass, NULL, &req, &r->out, &r->retry_after);
+	int rc = r->drv->push_step(r->pass, NULL, &req, &r->out, &r->retry_after);
 	http_req_clear(&req);
 	return rc == STEP_MORE ? PROV_TEMP : rc;
 }
@@ -128,7 +128,7 @@ static void advance(struct push_run *r, const struct http_resp *resp)
 		}
 		struct http_req req = { 0 };
 		struct step_out out = { 0 };
-		int rc = r->drv->step(r->pass, resp, &req, &out, &r->retry_after);
+		int rc = r->drv->push_step(r->pass, resp, &req, &out, &r->retry_after);
 		take_out(r, &out);
 		if (rc == STEP_PAGE) {
 			http_req_clear(&req);
@@ -160,7 +160,7 @@ static void begin(struct push_run *r)
 	}
 	ds = drivers_for(r->link.provider);
 	r->drv = drivers_stream(ds, outbox_stream_of(r->job.row.kind));
-	if (!r->drv || !r->drv->push_begin) {
+	if (!r->drv || !r->drv->push_begin || !r->drv->push_step) {
 		snprintf(r->res.error, sizeof r->res.error, "%s links cannot do this yet",
 		    r->link.provider);
 		finish(r, PROV_TEMP, NULL);   /* kept: it goes once the provider can */

@@ -198,7 +198,7 @@ static int sub_next(struct run *r)
 	for (; url && !started && r->sub_cur < r->n_streams; r->sub_cur++) {
 		enum stream s = r->streams[r->sub_cur];
 		const struct provider *drv = drivers_stream(r->ds, s);
-		if (!drv || !drv->subscribe_begin)
+		if (!drv || !drv->subscribe_begin || !drv->subscribe_step)
 			continue;
 		int due = subscribe_due(r->app->db, r->link.id, s, time(NULL), &r->sub);
 		if (due <= 0)
@@ -345,11 +345,12 @@ void run_advance(struct run *r, const struct http_resp *resp)
 				resp = &late;
 				step_out_clear(&out);   /* a late job's page waits for the next pass */
 			}
-		} else if (r->drv->blocking && r->offload && r->offload(r) == 0) {
+		} else if (r->drv->blocking && !r->subbing && r->offload && r->offload(r) == 0) {
 			r->waiting = 1;
 			return;
 		} else {
-			rc = r->drv->step(r->pass, resp, &req, &out, &retry_after);
+			rc = (r->subbing ? r->drv->subscribe_step : r->drv->step)(r->pass, resp, &req,
+			    &out, &retry_after);
 		}
 		if (take_out(r, &out) != 0 && rc >= STEP_DONE) {
 			http_req_clear(&req);

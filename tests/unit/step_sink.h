@@ -36,13 +36,17 @@ static inline int test_sink_take(struct test_sink *t, struct step_out *o)
 	return rc;
 }
 
-static inline int test_step(const struct provider *d, struct pass *p,
-    const struct http_resp *resp, struct http_req *req, struct test_sink *t, long *retry_after)
+/* step: a driver's step, push_step or subscribe_step. */
+typedef int (*test_step_fn)(struct pass *p, const struct http_resp *resp, struct http_req *req,
+    struct step_out *out, long *retry_after);
+
+static inline int test_step(test_step_fn step, struct pass *p, const struct http_resp *resp,
+    struct http_req *req, struct test_sink *t, long *retry_after)
 {
 	int rc;
 	do {
 		struct step_out o = { 0 };
-		rc = d->step(p, resp, req, &o, retry_after);
+		rc = step(p, resp, req, &o, retry_after);
 		if (test_sink_take(t, &o) < 0 && rc >= STEP_DONE)
 			rc = PROV_TEMP;
 		resp = NULL;

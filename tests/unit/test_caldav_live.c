@@ -84,11 +84,11 @@ static int run_sync(const struct prov_link *l)
 		return 2;
 	rc = caldav_provider.begin(l, STREAM_EVENTS, cursor, &p);
 	if (rc == PROV_OK) {
-		rc = test_step(&caldav_provider, p, NULL, &req, &sink, &retry);
+		rc = test_step(caldav_provider.step, p, NULL, &req, &sink, &retry);
 		while (rc == STEP_MORE && steps++ < 200) {
 			perform(&req, &resp, &b, &h);
 			http_req_clear(&req);
-			rc = test_step(&caldav_provider, p, &resp, &req, &sink, &retry);
+			rc = test_step(caldav_provider.step, p, &resp, &req, &sink, &retry);
 		}
 		http_req_clear(&req);
 		caldav_provider.end(p);

@@ -177,7 +177,7 @@ static struct run drive(const char *settings, const char *cursor, const struct c
 	r.rc = caldav_provider.begin(&l, STREAM_EVENTS, cursor, &p);
 	if (r.rc != PROV_OK)
 		return r;
-	r.rc = test_step(&caldav_provider, p, NULL, &req, &sink, &r.retry_after);
+	r.rc = test_step(caldav_provider.step, p, NULL, &req, &sink, &r.retry_after);
 	for (size_t i = 0; r.rc == STEP_MORE; i++) {
 		if (i >= n) {
 			r.mismatch = 1000 + (int)i;
@@ -193,7 +193,7 @@ static struct run drive(const char *settings, const char *cursor, const struct c
 		struct http_resp resp = { c[i].status, c[i].body, strlen(c[i].body), NULL, c[i].location,
 			c[i].retry_after, c[i].status ? NULL : "connection refused" };
 		http_req_clear(&req);
-		r.rc = test_step(&caldav_provider, p, &resp, &req, &sink, &r.retry_after);
+		r.rc = test_step(caldav_provider.step, p, &resp, &req, &sink, &r.retry_after);
 	}
 	http_req_clear(&req);
 	caldav_provider.end(p);

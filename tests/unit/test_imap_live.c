@@ -598,7 +598,7 @@ static int run_pass(enum stream s, const char *cursor, struct kept *k)
 	long retry = 0;
 	int rc = imap_provider.begin(&l, s, cursor, &p);
 	if (rc == PROV_OK)
-		rc = test_step(&imap_provider, p, NULL, &req, &sink, &retry);
+		rc = test_step(imap_provider.step, p, NULL, &req, &sink, &retry);
 	imap_provider.end(p);
 	return rc;
 }
@@ -668,7 +668,7 @@ static int run_push(const struct push_item *it, struct push_result *res)
 	long retry = 0;
 	int rc = imap_provider.push_begin(&l, it, res, &p);
 	if (rc == PROV_OK)
-		rc = test_step(&imap_provider, p, NULL, &req, &sink, &retry);
+		rc = test_step(imap_provider.push_step, p, NULL, &req, &sink, &retry);
 	imap_provider.end(p);
 	free(k.cursor);
 	return rc;

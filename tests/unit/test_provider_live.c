@@ -208,12 +208,12 @@ static int run_sync(const struct provider_cfg *cfg, const char *prov, const char
 	rc = d->begin(&l, strcmp(stream, "mail") == 0 ? STREAM_MAIL : strcmp(stream, "folder") == 0 ?
 	    STREAM_FOLDER : STREAM_EVENTS, cursor, &p);
 	if (rc == PROV_OK) {
-		rc = test_step(d, p, NULL, &req, &sink, &retry);
+		rc = test_step(d->step, p, NULL, &req, &sink, &retry);
 		while (rc == STEP_MORE && steps++ < 2000) {
 			perform(&req, &resp, &b, &h);
 			requests++;
 			http_req_clear(&req);
-			rc = test_step(d, p, &resp, &req, &sink, &retry);
+			rc = test_step(d->step, p, &resp, &req, &sink, &retry);
 		}
 		http_req_clear(&req);
 		d->end(p);
@@ -300,11 +300,11 @@ static int run_push(const struct provider_cfg *cfg, const char *prov, int argc, 
 	if (it.kind || it.provider_id || it.idempotency_key || it.raw)
 		rc = d->push_begin(&l, &it, &res, &p);
 	if (rc == PROV_OK) {
-		rc = test_step(d, p, NULL, &req, &sink, &retry);
+		rc = test_step(d->push_step, p, NULL, &req, &sink, &retry);
 		while (rc == STEP_MORE) {
 			perform(&req, &resp, &b, &h);
 			http_req_clear(&req);
-			rc = test_step(d, p, &resp, &req, &sink, &retry);
+			rc = test_step(d->push_step, p, &resp, &req, &sink, &retry);
 		}
 		http_req_clear(&req);
 		d->end(p);
@@ -350,11 +350,11 @@ static int run_subscribe(const struct provider_cfg *cfg, const char *prov, int a
 			    argv[3], &sub, &p);
 	}
 	if (rc == PROV_OK) {
-		rc = test_step(d, p, NULL, &req, &sink, &retry);
+		rc = test_step(d->subscribe_step, p, NULL, &req, &sink, &retry);
 		while (rc == STEP_MORE) {
 			perform(&req, &resp, &b, &h);
 			http_req_clear(&req);
-			rc = test_step(d, p, &resp, &req, &sink, &retry);
+			rc = test_step(d->subscribe_step, p, &resp, &req, &sink, &retry);
 		}
 		http_req_clear(&req);
 		d->end(p);

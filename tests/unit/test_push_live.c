@@ -86,7 +86,7 @@ static int run_job(int lose_put)
 		rc = drv->push_begin(&PL, &it, &res, &pass);
 	for (int steps = 0; rc == PROV_OK && steps < 20; steps++) {
 		struct http_req req = { 0 };
-		rc = test_step(drv, pass, rp, &req, &sink, &retry_after);
+		rc = test_step(drv->push_step, pass, rp, &req, &sink, &retry_after);
 		if (rc == STEP_MORE) {
 			perform(&req, &resp, &b, &hd);
 			if (lose_put && strcmp(req.method, "PUT") == 0) {

@@ -44,7 +44,7 @@ static int drive(const struct provider *d, enum stream s, struct subscription *s
 	if (rc != PROV_OK)
 		return rc;
 	memset(seen, 0, sizeof *seen);
-	rc = test_step(d, p, NULL, &req, &sink, retry);
+	rc = test_step(d->subscribe_step, p, NULL, &req, &sink, retry);
 	for (int i = 0; rc == STEP_MORE && i < 6 && answers[i].status; i++) {
 		int auth = 0;
 		for (char **h = req.headers; h && *h; h++)
@@ -54,7 +54,7 @@ static int drive(const struct provider *d, enum stream s, struct subscription *s
 		struct http_resp resp = { .status = answers[i].status, .body = answers[i].body,
 			.body_len = strlen(answers[i].body), .retry_after = answers[i].retry_after };
 		http_req_clear(&req);
-		rc = test_step(d, p, &resp, &req, &sink, retry);
+		rc = test_step(d->subscribe_step, p, &resp, &req, &sink, retry);
 	}
 	http_req_clear(&req);
 	d->end(p);
