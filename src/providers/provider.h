@@ -260,7 +260,7 @@ struct provider {
 	unsigned streams;           /* STREAM_* it can serve */
 	int blocking;               /* step() does its own blocking I/O (IMAP, SMTP): the engine
 	                             * runs each step() as one worker job, which ends with
-	                             * a page, and commits that page on its own thread */
+	                             * its page; the engine thread commits it */
 	/* Start a pass; cursor NULL means first sync: remember "now" so only later items come.
 	 * cursor PROV_RESYNC means the old cursor was refused (PROV_CURSOR): list everything
 	 * again and emit the items newer than prov_link.since (the engine upserts, so nothing is
@@ -278,8 +278,8 @@ struct provider {
 	    struct prov_keep *keep, struct pass **out);
 
 	/* Outgoing work (CRM -> provider); NULL when the provider cannot do it. push_begin()
-	 * starts one outbox item; then push_step() runs it like a pull (step_out may carry a refreshed
-	 * secret or progress, never a page) and, on STEP_DONE, *res holds the outcome.
+	 * starts one outbox item; then push_step() runs it like a pull (step_out may carry a
+	 * refreshed secret or progress, never a page) and, on STEP_DONE, *res holds the outcome.
 	 * end() frees the pass. An error class tells the engine to retry (TEMP, RATE), ask for a
 	 * re-link (AUTH) or give up on the item (PERM, with res->error saying why). Pull (begin,
 	 * step), push (push_begin, push_step) and subscribe (subscribe_begin, subscribe_step) are
@@ -290,12 +290,12 @@ struct provider {
 	    struct step_out *out, long *retry_after);
 
 	/* Provider webhooks (Google watch channels, Graph subscriptions); NULL when the provider
-	 * has none. subscribe_begin() starts a step machine that creates (sub->channel_id NULL)
-	 * (run by subscribe_step()) or renews/replaces sub for stream s, calling back notify_url (base_url + /hooks/NAME)
-	 * with sub->token as the channel token / clientState; on STEP_DONE *sub holds the new
-	 * channel id, resource id and expiry. The engine keeps push_channels rows, renews a
-	 * channel before it expires, and only subscribes when base_url is https (a provider
-	 * cannot reach a loopback URL). */
+	 * has none. subscribe_begin() starts a step machine, run by subscribe_step(), that creates
+	 * (sub->channel_id NULL) or renews/replaces sub for stream s, calling back notify_url
+	 * (base_url + /hooks/NAME) with sub->token as the channel token / clientState; on
+	 * STEP_DONE *sub holds the new channel id, resource id and expiry. The engine keeps
+	 * push_channels rows, renews a channel before it expires, and only subscribes when
+	 * base_url is https (a provider cannot reach a loopback URL). */
 	int (*subscribe_begin)(const struct prov_link *l, enum stream s, const char *notify_url,
 	    struct subscription *sub, struct pass **out);
 	int (*subscribe_step)(struct pass *p, const struct http_resp *resp, struct http_req *req,

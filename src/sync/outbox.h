@@ -9,8 +9,8 @@
  *   int rc = outbox_job_item(db, &job, &it);                           // PROV_OK or a class
  *   if (rc == PROV_OK) rc = drv->push_begin(&pl, &it, &res, &pass);   // pl: the link's prov_link
  *   req = {0}; resp = NULL;
- *   while (rc == PROV_OK && (rc = drv->push_step(pass, resp, &req, &out, &retry_after)) == STEP_MORE
- *       || rc == STEP_PAGE)                                            // out: struct step_out
+ *   while (rc == PROV_OK && ((rc = drv->push_step(pass, resp, &req, &out, &retry_after))
+ *       == STEP_MORE || rc == STEP_PAGE))                              // out: struct step_out
  *       resp = <record out.secret, out.progress; perform req, wait>;  // async in the real loop
  *   outbox_finish(db, &job, rc, &res, retry_after, time(NULL));       // rc: STEP_DONE or class
  *   if (pass) drv->end(pass);  push_result_clear(&res);  outbox_job_free(&job);
