@@ -133,9 +133,9 @@ static int list_messages(struct api_folder *f, struct http_req *req)
 
 /* ---- The flow ---------------------------------------------------------------------------- */
 
-static int fetch_next(struct api_folder *f, struct sync_sink *sink, struct http_req *req);
+static int fetch_next(struct api_folder *f, struct step_out *so, struct http_req *req);
 
-static int move_next(struct api_folder *f, struct sync_sink *sink, struct http_req *req)
+static int move_next(struct api_folder *f, struct step_out *so, struct http_req *req)
 {
 	const char *method = NULL;
 	char *url = NULL, *body = NULL;
@@ -143,7 +143,7 @@ static int move_next(struct api_folder *f, struct sync_sink *sink, struct http_r
 	if (f->move_i >= json_array_size(f->moves)) {
 		json_array_clear(f->moves);
 		f->move_i = 0;
-		return fetch_next(f, sink, req);
+		return fetch_next(f, so, req);
 	}
 	f->st = ST_MOVE;
 	if (f->api->move_req(f->base, json_array_get(f->moves, f->move_i), f->crm, f->processed,
@@ -164,7 +164,7 @@ static char *cursor_json(struct api_folder *f)
 }
 
 /* Read the next message of CRM, or commit the batch read so far and move it to Processed. */
-static int fetch_next(struct api_folder *f, struct sync_sink *sink, struct http_req *req)
+static int fetch_next(struct api_folder *f, struct step_out *so, struct http_req *req)
 {
 	size_t n = json_array_size(f->items);
 	if (f->next < n && json_array_size(f->moves) < BATCH) {
@@ -176,14 +176,14 @@ static int fetch_next(struct api_folder *f, struct sync_sink *sink, struct http_
 		size_t k = f->msgs.n;
 		char *cur = f->mode == API_FOLDER_PASS ? cursor_json(f) : NULL;
 		if (f->mode == API_FOLDER_PASS) {
-			int rc = cur ? ju_commit(sink, STREAM_FOLDER, &f->msgs, NULL, cur, f->api->who,
+			int rc = cur ? ju_commit(so, STREAM_FOLDER, &f->msgs, NULL, cur, f->api->who,
 			    f->link) : PROV_TEMP;
 			free(cur);
 			if (rc)
 				return rc;
 			f->imported += k;
 		}
-		return move_next(f, sink, req);
+		return move_next(f, so, req);
 	}
 	if (f->mode == API_FOLDER_PASS && f->imported)
 		log_info("%s link %lld: CRM folder: %zu message(s) imported and moved to Processed",
@@ -192,7 +192,7 @@ static int fetch_next(struct api_folder *f, struct sync_sink *sink, struct http_
 }
 
 /* Both folders known (or one to create next), then the work of the mode. */
-static int ensure(struct api_folder *f, struct sync_sink *sink, struct http_req *req)
+static int ensure(struct api_folder *f, struct step_out *so, struct http_req *req)
 {
 	char *url = NULL, *body = NULL;
 	if (!f->crm || !f->processed) {
@@ -211,14 +211,14 @@ static int ensure(struct api_folder *f, struct sync_sink *sink, struct http_req 
 	case API_FOLDER_SETUP:
 		return STEP_DONE;
 	case API_FOLDER_MOVE:
-		return move_next(f, sink, req);
+		return move_next(f, so, req);
 	case API_FOLDER_PASS:
 		break;
 	}
 	return list_messages(f, req);
 }
 
-static int on_folders(struct api_folder *f, json_t *j, struct sync_sink *sink,
+static int on_folders(struct api_folder *f, json_t *j, struct step_out *so,
     struct http_req *req)
 {
 	char *next = NULL;
@@ -232,10 +232,10 @@ static int on_folders(struct api_folder *f, json_t *j, struct sync_sink *sink,
 	f->page = next;
 	if (next && (!f->crm || !f->processed))
 		return list_folders(f, req);
-	return ensure(f, sink, req);
+	return ensure(f, so, req);
 }
 
-static int on_created(struct api_folder *f, json_t *j, struct sync_sink *sink,
+static int on_created(struct api_folder *f, json_t *j, struct step_out *so,
     struct http_req *req)
 {
 	char *id = f->api->created_id(j);
@@ -249,10 +249,10 @@ static int on_created(struct api_folder *f, json_t *j, struct sync_sink *sink,
 		f->crm = id;
 	else
 		f->processed = id;
-	return ensure(f, sink, req);
+	return ensure(f, so, req);
 }
 
-static int on_list(struct api_folder *f, json_t *j, struct sync_sink *sink, struct http_req *req)
+static int on_list(struct api_folder *f, json_t *j, struct step_out *so, struct http_req *req)
 {
 	char *next = NULL;
 	if (f->api->messages_read(j, f->items, &next) < 0) {
@@ -265,10 +265,10 @@ static int on_list(struct api_folder *f, json_t *j, struct sync_sink *sink, stru
 	f->page = next;
 	if (next && json_array_size(f->items) < MAX_ITEMS)
 		return list_messages(f, req);
-	return fetch_next(f, sink, req);
+	return fetch_next(f, so, req);
 }
 
-static int on_raw(struct api_folder *f, const struct http_resp *resp, struct sync_sink *sink,
+static int on_raw(struct api_folder *f, const struct http_resp *resp, struct step_out *so,
     struct http_req *req)
 {
 	json_t *item = json_array_get(f->items, f->next++);
@@ -296,7 +296,7 @@ static int on_raw(struct api_folder *f, const struct http_resp *resp, struct syn
 		rc = json_array_append(f->moves, item) < 0 ? PROV_TEMP : 0;
 	}
 	free(raw);
-	return rc ? rc : fetch_next(f, sink, req);
+	return rc ? rc : fetch_next(f, so, req);
 }
 
 /* ---- Steps ------------------------------------------------------------------------------- */
@@ -320,7 +320,7 @@ static int failed(struct api_folder *f, const struct http_resp *resp, int rc)
 }
 
 int api_folder_step(struct api_folder *f, const struct http_resp *resp, struct http_req *req,
-    struct sync_sink *sink, long *retry_after)
+    struct step_out *so, long *retry_after)
 {
 	json_t *j = NULL;
 	int rc;
@@ -328,7 +328,7 @@ int api_folder_step(struct api_folder *f, const struct http_resp *resp, struct h
 	memset(req, 0, sizeof *req);
 	if (!resp)
 		return list_folders(f, req);
-	if ((rc = oauth_answer(&f->auth, resp, req, sink, retry_after)) != 0) {
+	if ((rc = oauth_answer(&f->auth, resp, req, so, retry_after)) != 0) {
 		if (rc == PROV_AUTH && f->res)
 			snprintf(f->res->error, sizeof f->res->error, "login refused: re-link needed");
 		return rc;
@@ -345,25 +345,25 @@ int api_folder_step(struct api_folder *f, const struct http_resp *resp, struct h
 		    f->api->who, (long long)f->link, ju_str(json_array_get(f->items, f->next), "id"),
 		    resp->status);
 		f->next++;
-		return fetch_next(f, sink, req);
+		return fetch_next(f, so, req);
 	}
 	if (f->st == ST_GET && rc == 0)
-		return on_raw(f, resp, sink, req);
+		return on_raw(f, resp, so, req);
 	if (f->st == ST_MOVE && (rc == 0 || resp->status == 404 ||
 	    (rc == PROV_PERM && f->mode == API_FOLDER_PASS))) {
 		if (rc)
 			failed(f, resp, rc);
 		f->move_i++;
-		return move_next(f, sink, req);
+		return move_next(f, so, req);
 	}
 	if (rc)
 		return failed(f, resp, rc);
 	if (!(j = ju_parse(resp, f->api->who, f->link, f->url)))
 		return PROV_TEMP;
 	switch (f->st) {
-	case ST_FOLDERS: rc = on_folders(f, j, sink, req); break;
-	case ST_CREATE: rc = on_created(f, j, sink, req); break;
-	case ST_LIST: rc = on_list(f, j, sink, req); break;
+	case ST_FOLDERS: rc = on_folders(f, j, so, req); break;
+	case ST_CREATE: rc = on_created(f, j, so, req); break;
+	case ST_LIST: rc = on_list(f, j, so, req); break;
 	default: rc = PROV_PERM;
 	}
 	json_decref(j);

@@ -71,7 +71,7 @@ int api_folder_begin(const struct folder_api *api, const struct prov_link *l, co
  * copy per Message-ID) and never loses a message. A message that cannot be read or parsed is
  * logged and left in CRM. */
 int api_folder_step(struct api_folder *f, const struct http_resp *resp, struct http_req *req,
-    struct sync_sink *sink, long *retry_after);
+    struct step_out *so, long *retry_after);
 void api_folder_free(struct api_folder *f);
 
 #endif

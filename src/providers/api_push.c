@@ -91,7 +91,7 @@ static int on_answer(struct api_push *ap, const struct http_resp *resp, long *re
 }
 
 int api_push_step(struct api_push *ap, const struct http_resp *resp, struct http_req *req,
-    struct sync_sink *sink, long *retry_after)
+    struct step_out *so, long *retry_after)
 {
 	int rc;
 	memset(req, 0, sizeof *req);
@@ -99,7 +99,7 @@ int api_push_step(struct api_push *ap, const struct http_resp *resp, struct http
 		return STEP_DONE;
 	if (!resp)
 		return oauth_send(&ap->auth, &ap->req, req);
-	if ((rc = oauth_answer(&ap->auth, resp, req, sink, retry_after)) != 0) {
+	if ((rc = oauth_answer(&ap->auth, resp, req, so, retry_after)) != 0) {
 		if (rc == PROV_AUTH)
 			snprintf(ap->res->error, sizeof ap->res->error, "login refused: re-link needed");
 		return rc;

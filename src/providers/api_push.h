@@ -32,7 +32,7 @@ int api_push_init(struct api_push *ap, const char *who, const struct prov_link *
  * create -> STEP_DONE; 412 -> res->conflict, STEP_DONE; 404/410 on update/delete -> res->gone,
  * STEP_DONE; otherwise the error class with res->error. */
 int api_push_step(struct api_push *ap, const struct http_resp *resp, struct http_req *req,
-    struct sync_sink *sink, long *retry_after);
+    struct step_out *so, long *retry_after);
 void api_push_free(struct api_push *ap);
 
 /* Helpers for the request bodies. */

@@ -240,13 +240,13 @@ static int on_made(struct api_watch *w, const struct http_resp *resp, struct htt
 }
 
 int api_watch_step(struct api_watch *w, const struct http_resp *resp, struct http_req *req,
-    struct sync_sink *sink, long *retry_after)
+    struct step_out *so, long *retry_after)
 {
 	int rc;
 	memset(req, 0, sizeof *req);
 	if (!resp)
 		return !w->google && w->sub->channel_id ? graph_patch(w, req) : create(w, req);
-	if ((rc = oauth_answer(&w->auth, resp, req, sink, retry_after)) != 0)
+	if ((rc = oauth_answer(&w->auth, resp, req, so, retry_after)) != 0)
 		return rc;
 	if (w->st == ST_STOP) {
 		if (resp->status < 200 || resp->status > 299)

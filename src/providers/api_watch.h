@@ -36,7 +36,7 @@ int api_watch_begin(const char *provider, const struct prov_link *l, enum stream
     const char *notify_url, struct subscription *sub, struct api_watch **out);
 /* The step, as struct provider's step(). */
 int api_watch_step(struct api_watch *w, const struct http_resp *resp, struct http_req *req,
-    struct sync_sink *sink, long *retry_after);
+    struct step_out *so, long *retry_after);
 void api_watch_free(struct api_watch *w);
 
 /* Pure parts, for the tests. */

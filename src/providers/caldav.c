@@ -354,11 +354,10 @@ static char *cursor_json(struct pass *p)
 	return s;
 }
 
-static int commit(struct pass *p, struct sync_sink *sink, struct event_list *ev, const char *cursor)
+static int commit(struct pass *p, struct step_out *so, struct event_list *ev, const char *cursor)
 {
-	struct msg_list none = { 0 };
 	struct event_list empty = { 0 };
-	if (sink->commit(sink->ctx, STREAM_EVENTS, &none, ev ? ev : &empty, cursor) < 0) {
+	if (step_out_page(so, STREAM_EVENTS, NULL, ev ? ev : &empty, cursor) < 0) {
 		log_warnx("caldav link %lld: storing a page failed", (long long)p->link);
 		return PROV_TEMP;
 	}
@@ -368,7 +367,7 @@ static int commit(struct pass *p, struct sync_sink *sink, struct event_list *ev,
 
 /* Commit the last page with the new cursor; then either done or ask for the rest of a cut
  * sync report. */
-static int finish(struct pass *p, struct sync_sink *sink, struct event_list *ev, struct http_req *req)
+static int finish(struct pass *p, struct step_out *so, struct event_list *ev, struct http_req *req)
 {
 	char *cur = cursor_json(p);
 	int rc;
@@ -383,7 +382,7 @@ static int finish(struct pass *p, struct sync_sink *sink, struct event_list *ev,
 		memset(&p->deleted.v[i], 0, sizeof p->deleted.v[i]);
 	}
 	event_list_free(&p->deleted);
-	rc = cur ? commit(p, sink, ev, cur) : PROV_TEMP;
+	rc = cur ? commit(p, so, ev, cur) : PROV_TEMP;
 	if (rc) {
 		free(cur);
 		return rc;
@@ -411,12 +410,12 @@ static int add_deleted(struct pass *p, struct event_list *l, const char *path)
 }
 
 /* Fetch what is in todo, or finish at once when nothing is. */
-static int fetch_or_finish(struct pass *p, struct sync_sink *sink, struct http_req *req)
+static int fetch_or_finish(struct pass *p, struct step_out *so, struct http_req *req)
 {
 	struct event_list none = { 0 };
 	if (p->next < p->ntodo)
 		return go(p, ST_FETCH, p->cal, req);
-	return finish(p, sink, &none, req);
+	return finish(p, so, &none, req);
 }
 
 /* ---- Answers ----------------------------------------------------------------------------- */
@@ -440,7 +439,7 @@ static int on_home(struct pass *p, struct dav_ms *ms, struct http_req *req)
 }
 
 /* First pass once the calendar is known: record its token, or its ETags. */
-static int remember(struct pass *p, const char *token, struct sync_sink *sink, struct http_req *req)
+static int remember(struct pass *p, const char *token, struct step_out *so, struct http_req *req)
 {
 	if (!token)
 		return go(p, ST_ETAGS, p->cal, req);
@@ -453,10 +452,10 @@ static int remember(struct pass *p, const char *token, struct sync_sink *sink, s
 	if (!(p->new_token = strdup(token)))
 		return PROV_TEMP;
 	struct event_list none = { 0 };
-	return finish(p, sink, &none, req);
+	return finish(p, so, &none, req);
 }
 
-static int on_list(struct pass *p, struct dav_ms *ms, struct sync_sink *sink, struct http_req *req)
+static int on_list(struct pass *p, struct dav_ms *ms, struct step_out *so, struct http_req *req)
 {
 	for (size_t i = 0; i < ms->n; i++) {
 		struct dav_resp *r = &ms->v[i];
@@ -468,15 +467,15 @@ static int on_list(struct pass *p, struct dav_ms *ms, struct sync_sink *sink, st
 		if (!p->cal)
 			return PROV_TEMP;
 		log_info("caldav link %lld: calendar %s", (long long)p->link, p->cal);
-		return remember(p, r->sync_token, sink, req);
+		return remember(p, r->sync_token, so, req);
 	}
 	log_warnx("caldav link %lld: no event calendar under %s", (long long)p->link, p->target);
 	return PROV_PERM;
 }
 
-static int on_probe(struct pass *p, struct dav_ms *ms, struct sync_sink *sink, struct http_req *req)
+static int on_probe(struct pass *p, struct dav_ms *ms, struct step_out *so, struct http_req *req)
 {
-	return remember(p, ms->n ? ms->v[0].sync_token : NULL, sink, req);
+	return remember(p, ms->n ? ms->v[0].sync_token : NULL, so, req);
 }
 
 /* 1 when href names the calendar itself or another collection. */
@@ -489,7 +488,7 @@ static int is_collection_href(struct pass *p, const char *path)
 	return r;
 }
 
-static int on_sync(struct pass *p, struct dav_ms *ms, struct sync_sink *sink, struct http_req *req)
+static int on_sync(struct pass *p, struct dav_ms *ms, struct step_out *so, struct http_req *req)
 {
 	for (size_t i = 0; i < ms->n; i++) {
 		struct dav_resp *r = &ms->v[i];
@@ -516,10 +515,10 @@ static int on_sync(struct pass *p, struct dav_ms *ms, struct sync_sink *sink, st
 	free(p->new_token);
 	p->new_token = ms->sync_token;
 	ms->sync_token = NULL;
-	return fetch_or_finish(p, sink, req);
+	return fetch_or_finish(p, so, req);
 }
 
-static int on_etags(struct pass *p, struct dav_ms *ms, struct sync_sink *sink, struct http_req *req)
+static int on_etags(struct pass *p, struct dav_ms *ms, struct step_out *so, struct http_req *req)
 {
 	if (!(p->new_etags = json_object()))
 		return PROV_TEMP;
@@ -544,7 +543,7 @@ static int on_etags(struct pass *p, struct dav_ms *ms, struct sync_sink *sink, s
 	json_object_foreach(p->etags, key, v)
 		if (!json_object_get(p->new_etags, key) && add_deleted(p, &p->deleted, key) < 0)
 			return PROV_TEMP;
-	return fetch_or_finish(p, sink, req);
+	return fetch_or_finish(p, so, req);
 }
 
 /* Keep a recurring resource's iCalendar in the cursor, so a later pass can expand it further
@@ -565,7 +564,7 @@ static int keep_series(struct pass *p, const char *path, const char *etag, const
 
 /* The horizon came nearer: expand every kept series to p->we and store it with the cursor's new
  * horizon. Unchanged occurrences keep their etag, so the store only adds the new ones. */
-static int roll_forward(struct pass *p, struct sync_sink *sink)
+static int roll_forward(struct pass *p, struct step_out *so)
 {
 	struct event_list batch = { 0 };
 	char err[160];
@@ -591,7 +590,7 @@ static int roll_forward(struct pass *p, struct sync_sink *sink)
 	}
 	p->until = p->we;
 	char *cur = rc == 0 ? cursor_json(p) : NULL;
-	rc = cur ? commit(p, sink, &batch, cur) : PROV_TEMP;
+	rc = cur ? commit(p, so, &batch, cur) : PROV_TEMP;
 	event_list_free(&batch);
 	if (rc == 0) {
 		log_info("caldav link %lld: %zu series expanded forward", (long long)p->link,
@@ -637,7 +636,7 @@ static int take_resource(struct pass *p, struct dav_resp *r, struct event_list *
 	return rc;
 }
 
-static int on_fetch(struct pass *p, struct dav_ms *ms, struct sync_sink *sink, struct http_req *req)
+static int on_fetch(struct pass *p, struct dav_ms *ms, struct step_out *so, struct http_req *req)
 {
 	struct event_list batch = { 0 };
 	int rc;
@@ -650,11 +649,11 @@ static int on_fetch(struct pass *p, struct dav_ms *ms, struct sync_sink *sink, s
 		}
 	p->next += n > CALDAV_BATCH ? CALDAV_BATCH : n;
 	if (p->next >= p->ntodo) {
-		rc = finish(p, sink, &batch, req);
+		rc = finish(p, so, &batch, req);
 		event_list_free(&batch);
 		return rc;
 	}
-	rc = commit(p, sink, &batch, p->old_cursor);
+	rc = commit(p, so, &batch, p->old_cursor);
 	event_list_free(&batch);
 	return rc ? rc : make_req(p, req);
 }
@@ -665,16 +664,14 @@ static int is_redirect(long s)
 }
 
 static int caldav_step(struct pass *p, const struct http_resp *resp, struct http_req *req,
-    struct sync_sink *sink, long *retry_after)
+    struct step_out *so, long *retry_after)
 {
 	struct dav_ms ms = { 0 };
 	int rc;
 
 	memset(req, 0, sizeof *req);
-	if (p->push)
-		return caldav_push_step(p->push, resp, req, retry_after);
 	if (!resp) {
-		if (p->roll && (rc = roll_forward(p, sink)) != 0)
+		if (p->roll && (rc = roll_forward(p, so)) != 0)
 			return rc;
 		return make_req(p, req);
 	}
@@ -706,11 +703,11 @@ static int caldav_step(struct pass *p, const struct http_resp *resp, struct http
 	switch (p->st) {
 	case ST_PRINCIPAL: rc = on_principal(p, &ms, req); break;
 	case ST_HOME: rc = on_home(p, &ms, req); break;
-	case ST_LIST: rc = on_list(p, &ms, sink, req); break;
-	case ST_PROBE: rc = on_probe(p, &ms, sink, req); break;
-	case ST_SYNC: rc = on_sync(p, &ms, sink, req); break;
-	case ST_ETAGS: rc = on_etags(p, &ms, sink, req); break;
-	case ST_FETCH: rc = on_fetch(p, &ms, sink, req); break;
+	case ST_LIST: rc = on_list(p, &ms, so, req); break;
+	case ST_PROBE: rc = on_probe(p, &ms, so, req); break;
+	case ST_SYNC: rc = on_sync(p, &ms, so, req); break;
+	case ST_ETAGS: rc = on_etags(p, &ms, so, req); break;
+	case ST_FETCH: rc = on_fetch(p, &ms, so, req); break;
 	case ST_RECHECK: rc = go(p, ST_SYNC, NULL, req); break;
 	default: rc = PROV_PERM;
 	}
@@ -719,6 +716,15 @@ static int caldav_step(struct pass *p, const struct http_resp *resp, struct http
 }
 
 /* An outbox item: the pass only carries the push step machine of caldav_push.c. */
+/* An outbox item's pass (push_begin). */
+static int caldav_pass_push_step(struct pass *p, const struct http_resp *resp, struct http_req *req,
+    struct step_out *so, long *retry_after)
+{
+	(void)so;
+	memset(req, 0, sizeof *req);
+	return caldav_push_step(p->push, resp, req, retry_after);
+}
+
 static int caldav_push_begin(const struct prov_link *l, const struct push_item *it,
     struct push_result *res, struct pass **out)
 {
@@ -743,6 +749,7 @@ const struct provider caldav_provider = {
 	.step = caldav_step,
 	.end = caldav_end,
 	.push_begin = caldav_push_begin,
+	.push_step = caldav_pass_push_step,
 };
 
 /* ---- Pushing ----------------------------------------------------------------------------- */

@@ -368,14 +368,14 @@ static char *mail_cursor(const char *history_id)
 }
 
 /* The page's messages are in: commit, then list the next page or finish. */
-static int mail_page_done(struct pass *p, struct sync_sink *sink, struct http_req *req)
+static int mail_page_done(struct pass *p, struct step_out *so, struct http_req *req)
 {
 	int last = !p->page_token, rc;
 	char *cur = last ? mail_cursor(p->new_history) : strdup(p->old_cursor);
 	ids_clear(p);
 	if (!cur)
 		return PROV_TEMP;
-	rc = ju_commit(sink, STREAM_MAIL, &p->msgs, NULL, cur, WHO, p->link);
+	rc = ju_commit(so, STREAM_MAIL, &p->msgs, NULL, cur, WHO, p->link);
 	free(cur);
 	if (rc)
 		return rc;
@@ -386,13 +386,13 @@ static int mail_page_done(struct pass *p, struct sync_sink *sink, struct http_re
 }
 
 /* Fetch the next message of the page, or commit the page. */
-static int fetch_next(struct pass *p, struct sync_sink *sink, struct http_req *req)
+static int fetch_next(struct pass *p, struct step_out *so, struct http_req *req)
 {
 	if (p->next < p->nids) {
 		p->st = ST_GET;
 		return go(p, req);
 	}
-	return mail_page_done(p, sink, req);
+	return mail_page_done(p, so, req);
 }
 
 static void take_page_token(struct pass *p, const json_t *j)
@@ -419,7 +419,7 @@ static int on_profile(struct pass *p, json_t *j, struct http_req *req)
 	return go(p, req);
 }
 
-static int on_list(struct pass *p, json_t *j, struct sync_sink *sink, struct http_req *req)
+static int on_list(struct pass *p, json_t *j, struct step_out *so, struct http_req *req)
 {
 	size_t i;
 	json_t *m;
@@ -427,10 +427,10 @@ static int on_list(struct pass *p, json_t *j, struct sync_sink *sink, struct htt
 		if (ju_str(m, "id") && ids_add(p, ju_str(m, "id")) < 0)
 			return PROV_TEMP;
 	take_page_token(p, j);
-	return fetch_next(p, sink, req);
+	return fetch_next(p, so, req);
 }
 
-static int on_history(struct pass *p, json_t *j, struct sync_sink *sink, struct http_req *req)
+static int on_history(struct pass *p, json_t *j, struct step_out *so, struct http_req *req)
 {
 	size_t i, k;
 	json_t *h, *a;
@@ -450,10 +450,10 @@ static int on_history(struct pass *p, json_t *j, struct sync_sink *sink, struct 
 		if (!p->new_history)
 			return PROV_TEMP;
 	}
-	return fetch_next(p, sink, req);
+	return fetch_next(p, so, req);
 }
 
-static int on_get(struct pass *p, json_t *j, struct sync_sink *sink, struct http_req *req)
+static int on_get(struct pass *p, json_t *j, struct step_out *so, struct http_req *req)
 {
 	const char *id = p->ids[p->next++];
 	int folder = google_msg_folder(json_object_get(j, "labelIds"));
@@ -477,11 +477,11 @@ static int on_get(struct pass *p, json_t *j, struct sync_sink *sink, struct http
 		}
 		free(raw);
 	}
-	return fetch_next(p, sink, req);
+	return fetch_next(p, so, req);
 }
 
 /* One message whose answer is not JSON is skipped: the pass and its cursor go on without it. */
-static int skip_unreadable(struct pass *p, const char *why, struct sync_sink *sink,
+static int skip_unreadable(struct pass *p, const char *why, struct step_out *so,
     struct http_req *req)
 {
 	char key[64];
@@ -489,7 +489,7 @@ static int skip_unreadable(struct pass *p, const char *why, struct sync_sink *si
 	log_warnx_limited(key, "google link %lld: message %s skipped: malformed JSON (%s)",
 	    (long long)p->link, p->ids[p->next], why);
 	p->next++;
-	return fetch_next(p, sink, req);
+	return fetch_next(p, so, req);
 }
 
 /* ---- Events ------------------------------------------------------------------------------ */
@@ -535,7 +535,7 @@ static int fill_uids(struct pass *p)
 	return 0;
 }
 
-static int events_page_done(struct pass *p, struct sync_sink *sink, struct http_req *req)
+static int events_page_done(struct pass *p, struct step_out *so, struct http_req *req)
 {
 	const char *series = missing_uid(p);
 	int last = !p->page_token, rc;
@@ -551,7 +551,7 @@ static int events_page_done(struct pass *p, struct sync_sink *sink, struct http_
 	cur = last ? events_cursor(p->new_sync_token) : strdup(p->old_cursor);
 	if (!cur)
 		return PROV_TEMP;
-	rc = ju_commit(sink, STREAM_EVENTS, NULL, &p->evs, cur, WHO, p->link);
+	rc = ju_commit(so, STREAM_EVENTS, NULL, &p->evs, cur, WHO, p->link);
 	free(cur);
 	if (rc)
 		return rc;
@@ -561,7 +561,7 @@ static int events_page_done(struct pass *p, struct sync_sink *sink, struct http_
 	return go(p, req);
 }
 
-static int on_events(struct pass *p, json_t *j, struct sync_sink *sink, struct http_req *req)
+static int on_events(struct pass *p, json_t *j, struct step_out *so, struct http_req *req)
 {
 	size_t i;
 	json_t *it;
@@ -590,11 +590,11 @@ static int on_events(struct pass *p, json_t *j, struct sync_sink *sink, struct h
 			return PROV_TEMP;
 		}
 	}
-	return events_page_done(p, sink, req);
+	return events_page_done(p, so, req);
 }
 
 /* The series master of instances without a UID: its iCalUID, or gone. */
-static int on_master(struct pass *p, const struct http_resp *resp, json_t *j, struct sync_sink *sink,
+static int on_master(struct pass *p, const struct http_resp *resp, json_t *j, struct step_out *so,
     struct http_req *req)
 {
 	const char *uid = j ? ju_str(j, "iCalUID") : NULL;
@@ -602,7 +602,7 @@ static int on_master(struct pass *p, const struct http_resp *resp, json_t *j, st
 	int gone = resp->status == 404 || resp->status == 410 || (status && !strcmp(status, "cancelled"));
 	json_object_set_new(p->uids, p->lookup, uid && *uid && !gone ? json_string(uid) : json_null());
 	p->lookup = NULL;
-	return events_page_done(p, sink, req);
+	return events_page_done(p, so, req);
 }
 
 /* ---- Steps ------------------------------------------------------------------------------- */
@@ -614,22 +614,18 @@ static int expected_miss(struct pass *p, long status)
 }
 
 static int google_step(struct pass *p, const struct http_resp *resp, struct http_req *req,
-    struct sync_sink *sink, long *retry_after)
+    struct step_out *so, long *retry_after)
 {
 	char why[JSON_ERROR_TEXT_LENGTH];
 	json_t *j = NULL;
 	int rc;
 
 	memset(req, 0, sizeof *req);
-	if (p->push)
-		return api_push_step(p->push, resp, req, sink, retry_after);
 	if (p->folder)
-		return api_folder_step(p->folder, resp, req, sink, retry_after);
-	if (p->watch)
-		return api_watch_step(p->watch, resp, req, sink, retry_after);
+		return api_folder_step(p->folder, resp, req, so, retry_after);
 	if (!resp)
 		return go(p, req);
-	if ((rc = oauth_answer(&p->auth, resp, req, sink, retry_after)) != 0)
+	if ((rc = oauth_answer(&p->auth, resp, req, so, retry_after)) != 0)
 		return rc;
 	if ((p->st == ST_HISTORY && resp->status == 404) || (p->st == ST_EVENTS && resp->status == 410)) {
 		log_warnx("google link %lld: %s refused (HTTP %ld), resync", (long long)p->link,
@@ -638,11 +634,11 @@ static int google_step(struct pass *p, const struct http_resp *resp, struct http
 	}
 	if (expected_miss(p, resp->status)) {
 		if (p->st == ST_MASTER)
-			return on_master(p, resp, NULL, sink, req);
+			return on_master(p, resp, NULL, so, req);
 		log_info("google link %lld: message %s gone before it was read", (long long)p->link,
 		    p->ids[p->next]);
 		p->next++;
-		return fetch_next(p, sink, req);
+		return fetch_next(p, so, req);
 	}
 	if ((rc = ju_http_class(resp, retry_after)) != 0) {
 		log_warnx("google link %lld: %s: HTTP %ld%s%s", (long long)p->link, p->url ? p->url : "?",
@@ -650,20 +646,38 @@ static int google_step(struct pass *p, const struct http_resp *resp, struct http
 		return rc;
 	}
 	if (p->st == ST_GET && !(j = ju_load(resp, why, sizeof why)))
-		return skip_unreadable(p, why, sink, req);
+		return skip_unreadable(p, why, so, req);
 	if (!j && !(j = ju_parse(resp, WHO, p->link, p->url)))
 		return PROV_TEMP;
 	switch (p->st) {
 	case ST_PROFILE: rc = on_profile(p, j, req); break;
-	case ST_LIST: rc = on_list(p, j, sink, req); break;
-	case ST_HISTORY: rc = on_history(p, j, sink, req); break;
-	case ST_GET: rc = on_get(p, j, sink, req); break;
-	case ST_EVENTS: rc = on_events(p, j, sink, req); break;
-	case ST_MASTER: rc = on_master(p, resp, j, sink, req); break;
+	case ST_LIST: rc = on_list(p, j, so, req); break;
+	case ST_HISTORY: rc = on_history(p, j, so, req); break;
+	case ST_GET: rc = on_get(p, j, so, req); break;
+	case ST_EVENTS: rc = on_events(p, j, so, req); break;
+	case ST_MASTER: rc = on_master(p, resp, j, so, req); break;
 	default: rc = PROV_PERM;
 	}
 	json_decref(j);
 	return rc;
+}
+
+/* An outbox item's pass (push_begin): folder set-up and moves run the folder machine. */
+static int google_push_step(struct pass *p, const struct http_resp *resp, struct http_req *req,
+    struct step_out *so, long *retry_after)
+{
+	memset(req, 0, sizeof *req);
+	if (p->folder)
+		return api_folder_step(p->folder, resp, req, so, retry_after);
+	return api_push_step(p->push, resp, req, so, retry_after);
+}
+
+/* A webhook subscription's pass (subscribe_begin). */
+static int google_subscribe_step(struct pass *p, const struct http_resp *resp, struct http_req *req,
+    struct step_out *so, long *retry_after)
+{
+	memset(req, 0, sizeof *req);
+	return api_watch_step(p->watch, resp, req, so, retry_after);
 }
 
 static int google_push_begin(const struct prov_link *l, const struct push_item *it,
@@ -716,5 +730,7 @@ const struct provider google_provider = {
 	.step = google_step,
 	.end = google_end,
 	.push_begin = google_push_begin,
+	.push_step = google_push_step,
 	.subscribe_begin = google_subscribe_begin,
+	.subscribe_step = google_subscribe_step,
 };

@@ -372,7 +372,7 @@ static char *cursor_json(struct pass *p)
 }
 
 /* Store the page with the link that follows it, then walk on. */
-static int page_done(struct pass *p, struct sync_sink *sink, struct http_req *req)
+static int page_done(struct pass *p, struct step_out *so, struct http_req *req)
 {
 	char **slot = p->s == STREAM_MAIL ? &p->links[p->fi] : &p->elink;
 	char *cur;
@@ -383,7 +383,7 @@ static int page_done(struct pass *p, struct sync_sink *sink, struct http_req *re
 	p->next_link = NULL;
 	if (!(cur = cursor_json(p)))
 		return PROV_TEMP;
-	rc = ju_commit(sink, p->s, &p->msgs, &p->evs, cur, WHO, p->link);
+	rc = ju_commit(so, p->s, &p->msgs, &p->evs, cur, WHO, p->link);
 	free(cur);
 	ids_clear(p);
 	if (rc)
@@ -405,13 +405,13 @@ static int page_done(struct pass *p, struct sync_sink *sink, struct http_req *re
 	return go(p, req);
 }
 
-static int fetch_next(struct pass *p, struct sync_sink *sink, struct http_req *req)
+static int fetch_next(struct pass *p, struct step_out *so, struct http_req *req)
 {
 	if (p->next < p->nids) {
 		p->st = ST_VALUE;
 		return go(p, req);
 	}
-	return page_done(p, sink, req);
+	return page_done(p, so, req);
 }
 
 /* Keep the page's continuation; -1 when it has none. */
@@ -429,7 +429,7 @@ static int take_links(struct pass *p, const json_t *j)
 	return 0;
 }
 
-static int on_delta(struct pass *p, json_t *j, struct sync_sink *sink, struct http_req *req)
+static int on_delta(struct pass *p, json_t *j, struct step_out *so, struct http_req *req)
 {
 	size_t i;
 	json_t *m;
@@ -438,10 +438,10 @@ static int on_delta(struct pass *p, json_t *j, struct sync_sink *sink, struct ht
 	json_array_foreach(json_object_get(j, "value"), i, m)
 		if (ju_str(m, "id") && !json_object_get(m, "@removed") && ids_add(p, ju_str(m, "id")) < 0)
 			return PROV_TEMP;
-	return fetch_next(p, sink, req);
+	return fetch_next(p, so, req);
 }
 
-static int on_value(struct pass *p, const struct http_resp *resp, struct sync_sink *sink,
+static int on_value(struct pass *p, const struct http_resp *resp, struct step_out *so,
     struct http_req *req)
 {
 	const char *id = p->ids[p->next++];
@@ -457,7 +457,7 @@ static int on_value(struct pass *p, const struct http_resp *resp, struct sync_si
 	} else {
 		m->folder = p->fi == 0 ? FOLDER_INBOX : FOLDER_SENT;
 	}
-	return fetch_next(p, sink, req);
+	return fetch_next(p, so, req);
 }
 
 /* ---- Events ------------------------------------------------------------------------------ */
@@ -501,7 +501,7 @@ static int fill_uids(struct pass *p)
 	return 0;
 }
 
-static int events_ready(struct pass *p, struct sync_sink *sink, struct http_req *req)
+static int events_ready(struct pass *p, struct step_out *so, struct http_req *req)
 {
 	const char *series = missing_uid(p);
 	if (series) {
@@ -511,10 +511,10 @@ static int events_ready(struct pass *p, struct sync_sink *sink, struct http_req 
 	}
 	if (fill_uids(p) < 0)
 		return PROV_TEMP;
-	return page_done(p, sink, req);
+	return page_done(p, so, req);
 }
 
-static int on_events(struct pass *p, json_t *j, struct sync_sink *sink, struct http_req *req)
+static int on_events(struct pass *p, json_t *j, struct step_out *so, struct http_req *req)
 {
 	size_t i;
 	json_t *it;
@@ -539,10 +539,10 @@ static int on_events(struct pass *p, json_t *j, struct sync_sink *sink, struct h
 			p->evs.n--;
 		}
 	}
-	return events_ready(p, sink, req);
+	return events_ready(p, so, req);
 }
 
-static int on_master(struct pass *p, const struct http_resp *resp, json_t *j, struct sync_sink *sink,
+static int on_master(struct pass *p, const struct http_resp *resp, json_t *j, struct step_out *so,
     struct http_req *req)
 {
 	const char *uid = j ? ju_str(j, "uid") : NULL;
@@ -551,7 +551,7 @@ static int on_master(struct pass *p, const struct http_resp *resp, json_t *j, st
 	int gone = resp->status == 404 || resp->status == 410;
 	json_object_set_new(p->uids, p->lookup, uid && *uid && !gone ? json_string(uid) : json_null());
 	p->lookup = NULL;
-	return events_ready(p, sink, req);
+	return events_ready(p, so, req);
 }
 
 /* ---- Steps ------------------------------------------------------------------------------- */
@@ -567,21 +567,17 @@ static int cursor_refused(const struct http_resp *r)
 }
 
 static int graph_step(struct pass *p, const struct http_resp *resp, struct http_req *req,
-    struct sync_sink *sink, long *retry_after)
+    struct step_out *so, long *retry_after)
 {
 	json_t *j = NULL;
 	int rc;
 
 	memset(req, 0, sizeof *req);
-	if (p->push)
-		return api_push_step(p->push, resp, req, sink, retry_after);
 	if (p->folder)
-		return api_folder_step(p->folder, resp, req, sink, retry_after);
-	if (p->watch)
-		return api_watch_step(p->watch, resp, req, sink, retry_after);
+		return api_folder_step(p->folder, resp, req, so, retry_after);
 	if (!resp)
 		return go(p, req);
-	if ((rc = oauth_answer(&p->auth, resp, req, sink, retry_after)) != 0)
+	if ((rc = oauth_answer(&p->auth, resp, req, so, retry_after)) != 0)
 		return rc;
 	if ((p->st == ST_DELTA || p->st == ST_EVENTS) && cursor_refused(resp)) {
 		log_warnx("microsoft link %lld: delta state refused (HTTP %ld), resync", (long long)p->link,
@@ -592,27 +588,45 @@ static int graph_step(struct pass *p, const struct http_resp *resp, struct http_
 		log_info("microsoft link %lld: message %s gone before it was read", (long long)p->link,
 		    p->ids[p->next]);
 		p->next++;
-		return fetch_next(p, sink, req);
+		return fetch_next(p, so, req);
 	}
 	if (p->st == ST_MASTER && (resp->status == 404 || resp->status == 410))
-		return on_master(p, resp, NULL, sink, req);
+		return on_master(p, resp, NULL, so, req);
 	if ((rc = ju_http_class(resp, retry_after)) != 0) {
 		log_warnx("microsoft link %lld: %s: HTTP %ld%s%s", (long long)p->link, p->url ? p->url : "?",
 		    resp->status, resp->error ? ": " : "", resp->error ? resp->error : "");
 		return rc;
 	}
 	if (p->st == ST_VALUE)
-		return on_value(p, resp, sink, req);
+		return on_value(p, resp, so, req);
 	if (!(j = ju_parse(resp, WHO, p->link, p->url)))
 		return PROV_TEMP;
 	switch (p->st) {
-	case ST_DELTA: rc = on_delta(p, j, sink, req); break;
-	case ST_EVENTS: rc = on_events(p, j, sink, req); break;
-	case ST_MASTER: rc = on_master(p, resp, j, sink, req); break;
+	case ST_DELTA: rc = on_delta(p, j, so, req); break;
+	case ST_EVENTS: rc = on_events(p, j, so, req); break;
+	case ST_MASTER: rc = on_master(p, resp, j, so, req); break;
 	default: rc = PROV_PERM;
 	}
 	json_decref(j);
 	return rc;
+}
+
+/* An outbox item's pass (push_begin): folder set-up and moves run the folder machine. */
+static int graph_push_step(struct pass *p, const struct http_resp *resp, struct http_req *req,
+    struct step_out *so, long *retry_after)
+{
+	memset(req, 0, sizeof *req);
+	if (p->folder)
+		return api_folder_step(p->folder, resp, req, so, retry_after);
+	return api_push_step(p->push, resp, req, so, retry_after);
+}
+
+/* A webhook subscription's pass (subscribe_begin). */
+static int graph_subscribe_step(struct pass *p, const struct http_resp *resp, struct http_req *req,
+    struct step_out *so, long *retry_after)
+{
+	memset(req, 0, sizeof *req);
+	return api_watch_step(p->watch, resp, req, so, retry_after);
 }
 
 static int graph_push_begin(const struct prov_link *l, const struct push_item *it,
@@ -664,5 +678,7 @@ const struct provider graph_provider = {
 	.step = graph_step,
 	.end = graph_end,
 	.push_begin = graph_push_begin,
+	.push_step = graph_push_step,
 	.subscribe_begin = graph_subscribe_begin,
+	.subscribe_step = graph_subscribe_step,
 };

@@ -60,6 +60,15 @@ struct pass {
 	struct prov_keep *keep;     /* the engine's kept connection slot, or NULL */
 	int reused;                 /* c came from keep: it may have gone stale meanwhile */
 	int broken;                 /* an error happened on c: do not keep it */
+	/* Where a pull stands between its steps (one page per step, see imap_step). */
+	int phase;
+	char *inbox, *sent, *sent_name;   /* mail: the cursor's parts as pages went, Sent's name */
+	int pulled;                 /* mail: a mailbox was pulled (its pages carry the cursor) */
+	int box_begun;              /* mail: the current mailbox's back-fill check is done */
+	int more;                   /* the last page said more is there */
+	int pages;                  /* folder: pages imported this pass */
+	char **ids;                 /* folder: the page just handed out, to move once stored */
+	size_t n_ids;
 };
 
 static void close_conn(void *c)
@@ -147,16 +156,11 @@ static int progressed(const struct push_item *it, const char *step)
 	    (strcmp(step, "sent") == 0 && strcmp(it->progress, "appended") == 0));
 }
 
-static void note_progress(struct pass *p, const char *step)
-{
-	if (p->it->save_progress && p->it->save_progress(p->it->progress_ctx, step) != 0)
-		log_warnx("imap link %lld: could not record that the message was %s",
-		    (long long)p->link.id, step);
-}
-
 /* Send through SMTP, then put the same message in Sent (\Seen), each step once: progress from an
- * earlier attempt skips what already happened, so a retry never sends twice. */
-static int step_send(struct pass *p)
+ * earlier attempt skips what already happened, so a retry never sends twice. Once SMTP took the
+ * message the step ends with STEP_PAGE and progress "sent" for the engine to record; the next
+ * step (it->progress now "sent") appends. */
+static int step_send(struct pass *p, struct step_out *so)
 {
 	const struct push_item *it = p->it;
 	struct sync_msg parsed = { 0 };
@@ -189,7 +193,9 @@ static int step_send(struct pass *p)
 			snprintf(p->res->error, sizeof p->res->error, "sending: %s", err);
 			goto out;
 		}
-		note_progress(p, "sent");
+		so->progress = "sent";
+		rc = STEP_PAGE;
+		goto out;
 	}
 	if (!sent) {
 		log_warnx("imap link %lld: no Sent folder, the sent copy of <%s> is not kept",
@@ -200,7 +206,7 @@ static int step_send(struct pass *p)
 			    " %s", sent, prov_status_str(rc));
 			goto out;
 		}
-		note_progress(p, "appended");
+		so->progress = "appended";
 	}
 	if (!(p->res->provider_id = strdup(m->message_id)))
 		rc = PROV_TEMP;
@@ -212,10 +218,10 @@ out:
 	return rc;
 }
 
-static int step_push(struct pass *p)
+static int step_push(struct pass *p, struct step_out *so)
 {
 	if (p->push == (int)PUSH_MAIL_SEND + 1)
-		return step_send(p);
+		return step_send(p, so);
 	int setup = p->push == (int)PUSH_FOLDER_SETUP + 1;
 	int rc = setup ? imap_ensure_folders(p->c) :
 	    imap_move(p->c, p->push_id, "Processed");
@@ -249,40 +255,37 @@ static void split_cursor(const char *cursor, char **inbox, char **sent)
 		*sent = strdup(bar + 1);
 }
 
-/* Pull one mailbox page by page, committing each page with the combined cursor. *mine is the
- * mailbox's part of the cursor (replaced as pages go), other the other mailbox's part. */
-static int pull_box(struct pass *p, struct sync_sink *sink, const char *mailbox,
-    enum msg_folder folder, char **mine, char **other, int mine_first)
+/* One page of a mailbox, handed out with the combined cursor. *mine is the mailbox's part of the
+ * cursor (replaced by the page's), other the other mailbox's part; *more says another page is
+ * there. Returns PROV_OK or a prov_status. */
+static int box_page(struct pass *p, struct step_out *so, const char *mailbox,
+    enum msg_folder folder, char **mine, char **other, int mine_first, int *more)
 {
 	struct msg_list msgs = { 0 };
-	struct event_list evs = { 0 };
-	int more, rc = PROV_OK;
-	if (!*mine && p->link.since > 0 && p->link.since < (int64_t)time(NULL) - 86400) {
-		rc = imap_cursor_since(p->c, mailbox, p->link.since, mine);
-		if (rc != PROV_OK)
-			return rc;
-		log_info("imap link %lld: %s: back-fill from %s", (long long)p->link.id, mailbox,
-		    *mine);
+	int rc;
+	*more = 0;
+	if (!p->box_begun) {
+		p->box_begun = 1;
+		if (!*mine && p->link.since > 0 && p->link.since < (int64_t)time(NULL) - 86400) {
+			rc = imap_cursor_since(p->c, mailbox, p->link.since, mine);
+			if (rc != PROV_OK)
+				return rc;
+			log_info("imap link %lld: %s: back-fill from %s", (long long)p->link.id,
+			    mailbox, *mine);
+		}
 	}
-	do {
-		char *next = NULL;
-		rc = imap_pull_since(p->c, mailbox, folder, *mine, p->link.since, DEFAULT_PAGE, &msgs,
-		    &next, &more);
-		if (rc != PROV_OK)
-			break;
+	char *next = NULL;
+	rc = imap_pull_since(p->c, mailbox, folder, *mine, p->link.since, DEFAULT_PAGE, &msgs,
+	    &next, more);
+	if (rc == PROV_OK) {
 		free(*mine);
 		*mine = next;
 		char *both = mine_first ? join_cursor(*mine, *other) : join_cursor(*other, *mine);
-		if (!both || sink->commit(sink->ctx, STREAM_MAIL, &msgs, &evs, both) < 0) {
+		if (!both || step_out_page(so, STREAM_MAIL, &msgs, NULL, both) < 0)
 			rc = PROV_TEMP;
-			free(both);
-			break;
-		}
 		free(both);
-		msg_list_free(&msgs);
-	} while (more);
+	}
 	msg_list_free(&msgs);
-	event_list_free(&evs);
 	return rc;
 }
 
@@ -300,82 +303,125 @@ static int box_moved(struct pass *p, const char *mailbox, const char *mine, int 
 	return rc;
 }
 
+enum { M_START, M_INBOX, M_FIND_SENT, M_SENT, M_END };
+
 /* INBOX, then Sent; each is pulled only when STATUS says something arrived, so a pass with
- * nothing new costs one STATUS per mailbox on a kept connection. */
-static int step_mail(struct pass *p, struct sync_sink *sink)
+ * nothing new costs one STATUS per mailbox on a kept connection. One page per step: STEP_PAGE
+ * after each page (the engine stores it before the next is read), STEP_DONE at the end. */
+static int step_mail(struct pass *p, struct step_out *so)
 {
-	char *inbox = NULL, *sent = NULL, *sent_name = NULL;
-	int moved = 1, pulled = 0;
-	split_cursor(p->cursor, &inbox, &sent);
-	int rc = box_moved(p, "INBOX", inbox, &moved);
-	if (rc == PROV_OK && moved && ++pulled)
-		rc = pull_box(p, sink, "INBOX", FOLDER_INBOX, &inbox, &sent, 1);
-	if (rc == PROV_OK)
-		rc = imap_find_sent(p->c, &sent_name);
-	if (rc == PROV_OK && sent_name)
-		rc = box_moved(p, sent_name, sent, &moved);
-	if (rc == PROV_OK && sent_name && moved && ++pulled)
-		rc = pull_box(p, sink, sent_name, FOLDER_SENT, &sent, &inbox, 0);
-	if (rc == PROV_OK && !pulled) {   /* nothing new: the cursor stands, as a pull would say */
-		struct msg_list none = { 0 };
-		struct event_list no_events = { 0 };
-		if (sink->commit(sink->ctx, STREAM_MAIL, &none, &no_events, p->cursor) < 0)
-			rc = PROV_TEMP;
+	int moved, rc;
+	for (;;) {
+		switch (p->phase) {
+		case M_START:
+			split_cursor(p->cursor, &p->inbox, &p->sent);
+			if ((rc = box_moved(p, "INBOX", p->inbox, &moved)) != PROV_OK)
+				return rc;
+			p->pulled |= moved;
+			p->box_begun = 0;
+			p->phase = moved ? M_INBOX : M_FIND_SENT;
+			break;
+		case M_INBOX:
+			rc = box_page(p, so, "INBOX", FOLDER_INBOX, &p->inbox, &p->sent, 1, &p->more);
+			if (rc != PROV_OK)
+				return rc;
+			if (!p->more)
+				p->phase = M_FIND_SENT;
+			return STEP_PAGE;
+		case M_FIND_SENT:
+			if ((rc = imap_find_sent(p->c, &p->sent_name)) != PROV_OK)
+				return rc;
+			moved = 0;
+			if (p->sent_name &&
+			    (rc = box_moved(p, p->sent_name, p->sent, &moved)) != PROV_OK)
+				return rc;
+			p->pulled |= moved;
+			p->box_begun = 0;
+			p->phase = moved ? M_SENT : M_END;
+			break;
+		case M_SENT:
+			rc = box_page(p, so, p->sent_name, FOLDER_SENT, &p->sent, &p->inbox, 0,
+			    &p->more);
+			if (rc != PROV_OK)
+				return rc;
+			if (!p->more)
+				p->phase = M_END;
+			return STEP_PAGE;
+		default:
+			/* nothing new: the cursor stands, as a pull would say */
+			if (!p->pulled && step_out_page(so, STREAM_MAIL, NULL, NULL, p->cursor) < 0)
+				return PROV_TEMP;
+			if (p->keep && (rc = imap_unselect(p->c)) != PROV_OK)  /* the next pass's */
+				return rc;                           /* STATUS must see new mail */
+			return STEP_DONE;
+		}
 	}
-	if (rc == PROV_OK && p->keep)   /* the next pass's STATUS must see new mail */
-		rc = imap_unselect(p->c);
-	free(inbox);
-	free(sent);
-	free(sent_name);
-	return rc;
 }
 
-/* Import what the user dropped into CRM, then move each imported message to Processed. */
-static int step_folder(struct pass *p, struct sync_sink *sink)
+static void free_ids(struct pass *p)
+{
+	for (size_t i = 0; i < p->n_ids; i++)
+		free(p->ids[i]);
+	free(p->ids);
+	p->ids = NULL;
+	p->n_ids = 0;
+}
+
+enum { F_START, F_FETCH, F_MOVE };
+
+/* Import what the user dropped into CRM, then move each imported message to Processed: a page
+ * per step (STEP_PAGE), its messages moved at the next step, once the engine stored them. */
+static int step_folder(struct pass *p, struct step_out *so)
 {
 	struct msg_list msgs = { 0 };
-	struct event_list evs = { 0 };
-	char **ids = NULL;
-	size_t n_ids = 0;
-	int more = 0, rc = imap_ensure_folders(p->c);
-
-	for (int page = 0; rc == PROV_OK && page < 50; page++) {
-		rc = imap_fetch_all(p->c, "CRM", FOLDER_CRM, DEFAULT_PAGE, &msgs, &more);
-		if (rc != PROV_OK || msgs.n == 0)
+	int rc;
+	for (;;) {
+		switch (p->phase) {
+		case F_START:
+			if ((rc = imap_ensure_folders(p->c)) != PROV_OK)
+				return rc;
+			p->phase = F_FETCH;
 			break;
-		n_ids = msgs.n;
-		ids = calloc(n_ids, sizeof *ids);
-		for (size_t i = 0; ids && i < n_ids; i++)
-			ids[i] = strdup(msgs.v[i].provider_id);
-		if (!ids || sink->commit(sink->ctx, STREAM_FOLDER, &msgs, &evs, "crm") < 0) {
-			rc = PROV_TEMP;
+		case F_FETCH:
+			if (p->pages >= 50)
+				return STEP_DONE;
+			rc = imap_fetch_all(p->c, "CRM", FOLDER_CRM, DEFAULT_PAGE, &msgs, &p->more);
+			if (rc != PROV_OK || msgs.n == 0) {
+				msg_list_free(&msgs);
+				return rc != PROV_OK ? rc : STEP_DONE;
+			}
+			p->ids = calloc(msgs.n, sizeof *p->ids);
+			p->n_ids = p->ids ? msgs.n : 0;
+			for (size_t i = 0; i < p->n_ids; i++)
+				p->ids[i] = strdup(msgs.v[i].provider_id);
+			rc = !p->ids || step_out_page(so, STREAM_FOLDER, &msgs, NULL, "crm") < 0 ?
+			    PROV_TEMP : STEP_PAGE;
+			msg_list_free(&msgs);
+			if (rc != STEP_PAGE)
+				return rc;
+			p->pages++;
+			p->phase = F_MOVE;
+			return STEP_PAGE;
+		default:
+			rc = PROV_OK;
+			for (size_t i = 0; i < p->n_ids && rc == PROV_OK; i++) {
+				int mr = p->ids[i] ? imap_move(p->c, p->ids[i], "Processed") : PROV_TEMP;
+				if (mr == PROV_TEMP || mr == PROV_AUTH)
+					rc = mr;
+			}
+			free_ids(p);
+			if (rc != PROV_OK)
+				return rc;
+			if (!p->more)
+				return STEP_DONE;
+			p->phase = F_FETCH;
 			break;
 		}
-		msg_list_free(&msgs);
-		for (size_t i = 0; i < n_ids && rc == PROV_OK; i++) {
-			int mr = ids[i] ? imap_move(p->c, ids[i], "Processed") : PROV_TEMP;
-			if (mr == PROV_TEMP || mr == PROV_AUTH)
-				rc = mr;
-		}
-		for (size_t i = 0; i < n_ids; i++)
-			free(ids[i]);
-		free(ids);
-		ids = NULL;
-		if (!more)
-			break;
 	}
-	if (ids) {
-		for (size_t i = 0; i < n_ids; i++)
-			free(ids[i]);
-		free(ids);
-	}
-	msg_list_free(&msgs);
-	event_list_free(&evs);
-	return rc;
 }
 
 static int imap_step(struct pass *p, const struct http_resp *resp, struct http_req *req,
-    struct sync_sink *sink, long *retry_after)
+    struct step_out *so, long *retry_after)
 {
 	char err[256];
 	(void)resp;
@@ -393,10 +439,14 @@ static int imap_step(struct pass *p, const struct http_resp *resp, struct http_r
 				return rc;
 			}
 		}
-		int rc = p->push ? step_push(p) : p->s == STREAM_MAIL ? step_mail(p, sink) :
-		    step_folder(p, sink);
+		int rc = p->push ? step_push(p, so) : p->s == STREAM_MAIL ? step_mail(p, so) :
+		    step_folder(p, so);
 		if (rc == PROV_OK)
-			return STEP_DONE;
+			rc = STEP_DONE;
+		if (rc == STEP_DONE || rc == STEP_PAGE) {
+			p->reused = 0;   /* the connection answered: a later failure is no stale one */
+			return rc;
+		}
 		if (rc == PROV_TEMP && p->reused && attempt == 0) {
 			/* The kept connection went stale (server timeout): once more on a new one. */
 			log_info("imap link %lld: kept connection lost, connecting again",
@@ -429,6 +479,10 @@ static void imap_end(struct pass *p)
 	free(p->secret);
 	free(p->cursor);
 	free(p->push_id);
+	free(p->inbox);
+	free(p->sent);
+	free(p->sent_name);
+	free_ids(p);
 	free(p);
 }
 
@@ -441,4 +495,5 @@ const struct provider imap_provider = {
 	.step = imap_step,
 	.end = imap_end,
 	.push_begin = imap_push_begin,
+	.push_step = imap_step,   /* the pass knows it is a push (pass.push) */
 };

@@ -314,12 +314,10 @@ json_t *ju_parse(const struct http_resp *resp, const char *who, int64_t link, co
 	return j;
 }
 
-int ju_commit(struct sync_sink *sink, enum stream s, struct msg_list *m, struct event_list *e,
+int ju_commit(struct step_out *so, enum stream s, struct msg_list *m, struct event_list *e,
     const char *cursor, const char *who, int64_t link)
 {
-	struct msg_list nm = { 0 };
-	struct event_list ne = { 0 };
-	if (sink->commit(sink->ctx, s, m ? m : &nm, e ? e : &ne, cursor) < 0) {
+	if (step_out_page(so, s, m, e, cursor) < 0) {
 		log_warnx("%s link %lld: storing a page failed", who, (long long)link);
 		return PROV_TEMP;
 	}

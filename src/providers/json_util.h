@@ -69,9 +69,9 @@ json_t *ju_parse(const struct http_resp *resp, const char *who, int64_t link, co
 /* As ju_parse without the log line: NULL with the reason in why. */
 json_t *ju_load(const struct http_resp *resp, char *why, size_t whylen);
 
-/* Commit a page to the sink: the lists are taken (emptied) on success. Returns 0 or PROV_TEMP
+/* Hand a page to the engine (step_out_page): the lists are taken (emptied). 0 or PROV_TEMP
  * (with a log line). Either list may be NULL. */
-int ju_commit(struct sync_sink *sink, enum stream s, struct msg_list *m, struct event_list *e,
+int ju_commit(struct step_out *so, enum stream s, struct msg_list *m, struct event_list *e,
     const char *cursor, const char *who, int64_t link);
 
 /* Fill a (zeroed) with email trimmed and lower-cased and name (NULL or "" kept NULL). Returns 0,

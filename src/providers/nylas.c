@@ -382,14 +382,14 @@ static char *events_cursor(struct pass *p)
 	return s;
 }
 
-static int page_done(struct pass *p, struct sync_sink *sink, struct http_req *req)
+static int page_done(struct pass *p, struct step_out *so, struct http_req *req)
 {
 	int last = !p->page_token, rc;
 	char *cur = !last ? strdup(p->old_cursor) : p->s == STREAM_MAIL ? mail_cursor(p) : events_cursor(p);
 	todo_clear(p);
 	if (!cur)
 		return PROV_TEMP;
-	rc = ju_commit(sink, p->s, &p->msgs, &p->evs, cur, WHO, p->link);
+	rc = ju_commit(so, p->s, &p->msgs, &p->evs, cur, WHO, p->link);
 	free(cur);
 	if (rc)
 		return rc;
@@ -399,13 +399,13 @@ static int page_done(struct pass *p, struct sync_sink *sink, struct http_req *re
 	return go(p, req);
 }
 
-static int fetch_next(struct pass *p, struct sync_sink *sink, struct http_req *req)
+static int fetch_next(struct pass *p, struct step_out *so, struct http_req *req)
 {
 	if (p->next < p->ntodo) {
 		p->st = ST_RAW;
 		return go(p, req);
 	}
-	return page_done(p, sink, req);
+	return page_done(p, so, req);
 }
 
 /* Note a listed message in the high-water mark; 1 when it is new to us. */
@@ -428,7 +428,7 @@ static void take_page_token(struct pass *p, const json_t *j)
 	p->page_token = ju_dup(j, "next_cursor");
 }
 
-static int on_list(struct pass *p, json_t *j, struct sync_sink *sink, struct http_req *req)
+static int on_list(struct pass *p, json_t *j, struct step_out *so, struct http_req *req)
 {
 	size_t i;
 	json_t *m;
@@ -450,10 +450,10 @@ static int on_list(struct pass *p, json_t *j, struct sync_sink *sink, struct htt
 		nv[p->ntodo++].folder = folder;
 	}
 	take_page_token(p, j);
-	return fetch_next(p, sink, req);
+	return fetch_next(p, so, req);
 }
 
-static int on_raw(struct pass *p, json_t *j, struct sync_sink *sink, struct http_req *req)
+static int on_raw(struct pass *p, json_t *j, struct step_out *so, struct http_req *req)
 {
 	struct todo *t = &p->todo[p->next++];
 	size_t len = 0;
@@ -474,12 +474,12 @@ static int on_raw(struct pass *p, json_t *j, struct sync_sink *sink, struct http
 		m->folder = (enum msg_folder)t->folder;
 	}
 	free(raw);
-	return fetch_next(p, sink, req);
+	return fetch_next(p, so, req);
 }
 
 /* ---- Events ------------------------------------------------------------------------------ */
 
-static int on_events(struct pass *p, json_t *j, struct sync_sink *sink, struct http_req *req)
+static int on_events(struct pass *p, json_t *j, struct step_out *so, struct http_req *req)
 {
 	size_t i;
 	json_t *it;
@@ -503,31 +503,29 @@ static int on_events(struct pass *p, json_t *j, struct sync_sink *sink, struct h
 			p->new_upd = e->updated;
 	}
 	take_page_token(p, j);
-	return page_done(p, sink, req);
+	return page_done(p, so, req);
 }
 
 /* ---- Steps ------------------------------------------------------------------------------- */
 
 static int nylas_step(struct pass *p, const struct http_resp *resp, struct http_req *req,
-    struct sync_sink *sink, long *retry_after)
+    struct step_out *so, long *retry_after)
 {
 	json_t *j = NULL;
 	int rc;
 
 	memset(req, 0, sizeof *req);
-	if (p->push)
-		return api_push_step(p->push, resp, req, sink, retry_after);
 	if (p->folder)
-		return api_folder_step(p->folder, resp, req, sink, retry_after);
+		return api_folder_step(p->folder, resp, req, so, retry_after);
 	if (!resp)
 		return go(p, req);
-	if ((rc = oauth_answer(&p->auth, resp, req, sink, retry_after)) != 0)
+	if ((rc = oauth_answer(&p->auth, resp, req, so, retry_after)) != 0)
 		return rc;
 	if (p->st == ST_RAW && resp->status == 404) {
 		log_info("nylas link %lld: message %s gone before it was read", (long long)p->link,
 		    p->todo[p->next].id);
 		p->next++;
-		return fetch_next(p, sink, req);
+		return fetch_next(p, so, req);
 	}
 	if ((rc = ju_http_class(resp, retry_after)) != 0) {
 		log_warnx("nylas link %lld: %s: HTTP %ld%s%s", (long long)p->link, p->url ? p->url : "?",
@@ -537,13 +535,23 @@ static int nylas_step(struct pass *p, const struct http_resp *resp, struct http_
 	if (!(j = ju_parse(resp, WHO, p->link, p->url)))
 		return PROV_TEMP;
 	switch (p->st) {
-	case ST_LIST: rc = on_list(p, j, sink, req); break;
-	case ST_RAW: rc = on_raw(p, j, sink, req); break;
-	case ST_EVENTS: rc = on_events(p, j, sink, req); break;
+	case ST_LIST: rc = on_list(p, j, so, req); break;
+	case ST_RAW: rc = on_raw(p, j, so, req); break;
+	case ST_EVENTS: rc = on_events(p, j, so, req); break;
 	default: rc = PROV_PERM;
 	}
 	json_decref(j);
 	return rc;
+}
+
+/* An outbox item's pass (push_begin): folder set-up and moves run the folder machine. */
+static int nylas_push_step(struct pass *p, const struct http_resp *resp, struct http_req *req,
+    struct step_out *so, long *retry_after)
+{
+	memset(req, 0, sizeof *req);
+	if (p->folder)
+		return api_folder_step(p->folder, resp, req, so, retry_after);
+	return api_push_step(p->push, resp, req, so, retry_after);
 }
 
 static int nylas_push_begin(const struct prov_link *l, const struct push_item *it,
@@ -577,4 +585,5 @@ const struct provider nylas_provider = {
 	.step = nylas_step,
 	.end = nylas_end,
 	.push_begin = nylas_push_begin,
+	.push_step = nylas_push_step,
 };

@@ -500,7 +500,7 @@ int oauth_send(struct oauth_sess *s, struct http_req *api, struct http_req *out)
 
 /* The answer to a refresh: keep and save the new secret, then send the pending request. */
 static int on_refresh(struct oauth_sess *s, const struct http_resp *resp, struct http_req *out,
-    struct sync_sink *sink, long *retry_after)
+    struct step_out *so, long *retry_after)
 {
 	char err[256], *sec = NULL;
 	int rc = oauth_token_parse(resp, s->secret, (int64_t)time(NULL), &sec, retry_after, err,
@@ -516,7 +516,7 @@ static int on_refresh(struct oauth_sess *s, const struct http_resp *resp, struct
 	free(s->secret);
 	s->secret = sec;
 	sess_load(s, sec);
-	if (sink && sink->save_secret && sink->save_secret(sink->ctx, sec) < 0)
+	if (so && step_out_secret(so, sec) < 0)
 		log_warnx("%s link %lld: could not store the refreshed token", s->provider,
 		    (long long)s->link);
 	log_info("%s link %lld: access token refreshed", s->provider, (long long)s->link);
@@ -526,11 +526,11 @@ static int on_refresh(struct oauth_sess *s, const struct http_resp *resp, struct
 }
 
 int oauth_answer(struct oauth_sess *s, const struct http_resp *resp, struct http_req *out,
-    struct sync_sink *sink, long *retry_after)
+    struct step_out *so, long *retry_after)
 {
 	memset(out, 0, sizeof *out);
 	if (s->refreshing)
-		return on_refresh(s, resp, out, sink, retry_after);
+		return on_refresh(s, resp, out, so, retry_after);
 	if (resp->status != 401) {
 		s->unauth = 0;
 		return 0;

@@ -65,7 +65,7 @@ int oauth_token_parse(const struct http_resp *resp, const char *old_secret, int6
  * Every API request of a pass goes through oauth_send(): it adds "Authorization: Bearer", or,
  * when the token is expired (or within 60 s of it), sends a refresh first and keeps the API
  * request until the new token is in. Every answer goes through oauth_answer() first: it takes
- * token answers (saving the new secret through sink->save_secret); a 401 refreshes the token
+ * token answers (the new secret goes out in step_out.secret); a 401 refreshes the token
  * and repeats the request, and a 401 after that refresh repeats it once more. Only a refused
  * refresh (invalid_grant or another refusal of the token endpoint) asks for a re-link. */
 struct oauth_sess {
@@ -92,7 +92,7 @@ int oauth_send(struct oauth_sess *s, struct http_req *api, struct http_req *out)
  * prov_status error: PROV_AUTH when the refresh token is refused, PROV_TEMP when a 401 persists
  * after a good refresh and one more try. */
 int oauth_answer(struct oauth_sess *s, const struct http_resp *resp, struct http_req *out,
-    struct sync_sink *sink, long *retry_after);
+    struct step_out *so, long *retry_after);
 /* Grant id for Nylas: settings' "grant_id", else the secret's, else "me". Malloc'd. */
 char *oauth_grant_id(const struct prov_link *l);
 

@@ -157,3 +157,75 @@ int64_t prov_now(const struct prov_link *l)
 {
 	return l && l->now ? l->now : (int64_t)time(NULL);
 }
+
+/* Move the elements of from onto the end of to; from is emptied. 0 or -1. */
+static int take_items(void **to_v, size_t *to_n, size_t *to_cap, void **from_v, size_t *from_n,
+    size_t *from_cap, size_t size)
+{
+	if (!*from_n) {
+		free(*from_v);
+		*from_v = NULL;
+		*from_cap = 0;
+		return 0;
+	}
+	if (!*to_n) {
+		free(*to_v);
+		*to_v = *from_v;
+		*to_n = *from_n;
+		*to_cap = *from_cap;
+	} else {
+		void *v = realloc(*to_v, (*to_n + *from_n) * size);
+		if (!v)
+			return -1;
+		memcpy((char *)v + *to_n * size, *from_v, *from_n * size);
+		*to_v = v;
+		*to_n += *from_n;
+		*to_cap = *to_n;
+		free(*from_v);
+	}
+	*from_v = NULL;
+	*from_n = *from_cap = 0;
+	return 0;
+}
+
+int step_out_page(struct step_out *o, enum stream s, struct msg_list *m, struct event_list *e,
+    const char *cursor)
+{
+	if (o->has_page && o->stream != s)
+		return -1;
+	char *c = cursor ? strdup(cursor) : NULL;
+	if (cursor && !c)
+		return -1;
+	if ((m && take_items((void **)&o->msgs.v, &o->msgs.n, &o->msgs.cap, (void **)&m->v, &m->n,
+	    &m->cap, sizeof *m->v) < 0) || (e && take_items((void **)&o->events.v, &o->events.n,
+	    &o->events.cap, (void **)&e->v, &e->n, &e->cap, sizeof *e->v) < 0)) {
+		free(c);
+		return -1;
+	}
+	if (c) {
+		free(o->cursor);
+		o->cursor = c;
+	}
+	o->has_page = 1;
+	o->stream = s;
+	return 0;
+}
+
+int step_out_secret(struct step_out *o, const char *secret_json)
+{
+	char *s = strdup(secret_json);
+	if (!s)
+		return -1;
+	free(o->secret);
+	o->secret = s;
+	return 0;
+}
+
+void step_out_clear(struct step_out *o)
+{
+	msg_list_free(&o->msgs);
+	event_list_free(&o->events);
+	free(o->cursor);
+	free(o->secret);
+	*o = (struct step_out){ 0 };
+}

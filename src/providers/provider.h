@@ -159,17 +159,34 @@ struct http_resp {
 	const char *error;          /* transfer error text when status == 0 */
 };
 
-/* Where a pass puts what it found. commit() stores a page of items and the stream's new cursor
- * in one transaction (items are taken: the lists are emptied); returns 0 or -1. save_secret()
- * stores a refreshed secret JSON (encrypted by the engine). */
-struct sync_sink {
-	void *ctx;
-	int (*commit)(void *ctx, enum stream s, struct msg_list *msgs, struct event_list *events,
-	    const char *cursor);
-	int (*save_secret)(void *ctx, const char *secret_json);
+/* What one step() hands the engine besides its request. A driver never stores anything: it
+ * puts a page of items with the stream's new cursor here (step_out_page), and the engine
+ * commits the page and cursor in one transaction before it makes the step's request or calls
+ * step() again, so a crash repeats at most one page. A refreshed secret (step_out_secret) is
+ * stored before the request that follows, so later requests may depend on it. A push may note
+ * durable progress (MAIL_SEND: "sent") the same way; the engine records it with the outbox's
+ * save_progress and sets push_item.progress before the next step. The engine owns the struct,
+ * zeroes it before each step() and clears it after. */
+struct step_out {
+	int has_page;
+	enum stream stream;
+	struct msg_list msgs;
+	struct event_list events;
+	char *cursor;               /* the stream's cursor after this page, NULL: unchanged */
+	char *secret;               /* refreshed secret JSON, or NULL */
+	const char *progress;       /* push progress to record (string literal), or NULL */
 };
+/* Take the items of m and e (the lists are emptied; either may be NULL) and cursor into o as
+ * its page; a second page in the same step joins the first, with the later cursor. 0 or -1. */
+int step_out_page(struct step_out *o, enum stream s, struct msg_list *m, struct event_list *e,
+    const char *cursor);
+int step_out_secret(struct step_out *o, const char *secret_json);   /* 0 or -1 */
+void step_out_clear(struct step_out *o);
 
-enum { STEP_DONE = 1, STEP_MORE = 2 };  /* step() results besides the prov_status errors */
+/* step() results besides the prov_status errors: STEP_MORE, *req filled (the engine makes the
+ * request and calls step() with its answer); STEP_PAGE, nothing asked (a blocking driver put a
+ * page in its step_out: the engine commits it and calls step() again, resp NULL); STEP_DONE. */
+enum { STEP_DONE = 1, STEP_MORE = 2, STEP_PAGE = 3 };
 #define PROV_RESYNC "*resync*"
 
 struct pass;   /* a provider's private state for one pass */
@@ -234,22 +251,25 @@ struct push_result {
 	char error[256];                /* why, when step() returns an error */
 };
 
-/* One provider. HTTP providers are step machines: step() gets the response to the request it
- * asked for last (NULL on the first call), emits items through the sink, and returns STEP_MORE
- * with *req filled, STEP_DONE, or a prov_status error (with retry_after set for PROV_RATE).
- * Providers that speak another protocol (IMAP) do their I/O inside step() and return STEP_DONE. */
+/* One provider. Every operation is a step machine: step() gets the response to the request it
+ * asked for last (NULL on the first call), may put a page, a refreshed secret or push progress
+ * in *out (struct step_out), and returns STEP_MORE with *req filled, STEP_PAGE, STEP_DONE, or a
+ * prov_status error (with retry_after set for PROV_RATE). Providers that speak another protocol
+ * (IMAP) do their I/O inside step() and return STEP_PAGE after each page, STEP_DONE at the end.
+ * A driver knows no SQL, contacts or accounts: what it found goes back in step_out. */
 struct provider {
 	const char *name;           /* "imap", "caldav", "google", "microsoft", "nylas" */
 	unsigned streams;           /* STREAM_* it can serve */
 	int blocking;               /* step() does its own blocking I/O (IMAP, SMTP): the engine
-	                             * runs it on a worker thread, with the sink relayed to it */
+	                             * runs each step() as one worker job, which ends with
+	                             * its page; the engine thread commits it */
 	/* Start a pass; cursor NULL means first sync: remember "now" so only later items come.
 	 * cursor PROV_RESYNC means the old cursor was refused (PROV_CURSOR): list everything
 	 * again and emit the items newer than prov_link.since (the engine upserts, so nothing is
 	 * duplicated), ending with a fresh cursor. A provider that cannot list treats it as NULL. */
 	int (*begin)(const struct prov_link *l, enum stream s, const char *cursor, struct pass **out);
 	int (*step)(struct pass *p, const struct http_resp *resp, struct http_req *req,
-	    struct sync_sink *sink, long *retry_after);
+	    struct step_out *out, long *retry_after);
 	void (*end)(struct pass *p);
 	/* Optional: begin() with a slot for a connection kept between passes, valid until end().
 	 * A driver that finds keep->conn set takes it (sets it NULL) and uses it; at end() it may
@@ -260,22 +280,28 @@ struct provider {
 	    struct prov_keep *keep, struct pass **out);
 
 	/* Outgoing work (CRM -> provider); NULL when the provider cannot do it. push_begin()
-	 * starts one outbox item; then step() runs it like a pull (the sink may be used to store
-	 * a refreshed secret; it commits no items) and, on STEP_DONE, *res holds the outcome.
+	 * starts one outbox item; then push_step() runs it like a pull (step_out may carry a
+	 * refreshed secret or progress, never a page) and, on STEP_DONE, *res holds the outcome.
 	 * end() frees the pass. An error class tells the engine to retry (TEMP, RATE), ask for a
-	 * re-link (AUTH) or give up on the item (PERM, with res->error saying why). */
+	 * re-link (AUTH) or give up on the item (PERM, with res->error saying why). Pull (begin,
+	 * step), push (push_begin, push_step) and subscribe (subscribe_begin, subscribe_step) are
+	 * separate operations; end() frees the pass of any of them. */
 	int (*push_begin)(const struct prov_link *l, const struct push_item *it,
 	    struct push_result *res, struct pass **out);
+	int (*push_step)(struct pass *p, const struct http_resp *resp, struct http_req *req,
+	    struct step_out *out, long *retry_after);
 
 	/* Provider webhooks (Google watch channels, Graph subscriptions); NULL when the provider
-	 * has none. subscribe_begin() starts a step machine that creates (sub->channel_id NULL)
-	 * or renews/replaces sub for stream s, calling back notify_url (base_url + /hooks/NAME)
-	 * with sub->token as the channel token / clientState; on STEP_DONE *sub holds the new
-	 * channel id, resource id and expiry. The engine keeps push_channels rows, renews a
-	 * channel before it expires, and only subscribes when base_url is https (a provider
-	 * cannot reach a loopback URL). */
+	 * has none. subscribe_begin() starts a step machine, run by subscribe_step(), that creates
+	 * (sub->channel_id NULL) or renews/replaces sub for stream s, calling back notify_url
+	 * (base_url + /hooks/NAME) with sub->token as the channel token / clientState; on
+	 * STEP_DONE *sub holds the new channel id, resource id and expiry. The engine keeps
+	 * push_channels rows, renews a channel before it expires, and only subscribes when
+	 * base_url is https (a provider cannot reach a loopback URL). */
 	int (*subscribe_begin)(const struct prov_link *l, enum stream s, const char *notify_url,
 	    struct subscription *sub, struct pass **out);
+	int (*subscribe_step)(struct pass *p, const struct http_resp *resp, struct http_req *req,
+	    struct step_out *out, long *retry_after);
 };
 
 void http_req_clear(struct http_req *r);   /* frees the owned members */

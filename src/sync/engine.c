@@ -97,12 +97,13 @@ static void look_for_due(struct engine *e)
 			enqueue(e, ids[i], 0);
 }
 
-/* On a worker: a blocking driver's step with the relayed sink (run.h offload). */
+/* On a worker: one step of a blocking driver; what it hands back (a page) waits in r->out for
+ * the engine thread, which commits it in run_stepped() (run.h offload). */
 static int run_step_job(void *arg)
 {
 	struct run *r = arg;
 	struct http_req req = { 0 };
-	int rc = r->drv->step(r->pass, NULL, &req, &r->relay, &r->step_retry_after);
+	int rc = r->drv->step(r->pass, NULL, &req, &r->out, &r->step_retry_after);
 	http_req_clear(&req);
 	return rc;
 }
@@ -110,7 +111,7 @@ static int run_step_job(void *arg)
 static int offload_run(struct run *r)
 {
 	struct engine *e = r->offload_ctx;
-	workers_relay_sink(&r->relay, &r->sink);
+	step_out_clear(&r->out);
 	r->step_retry_after = 0;
 	return workers_submit(e->ws, run_step_job, r, r, e->app->cfg.op_timeout_s);
 }

@@ -9,12 +9,13 @@
  *   int rc = outbox_job_item(db, &job, &it);                           // PROV_OK or a class
  *   if (rc == PROV_OK) rc = drv->push_begin(&pl, &it, &res, &pass);   // pl: the link's prov_link
  *   req = {0}; resp = NULL;
- *   while (rc == PROV_OK && (rc = drv->step(pass, resp, &req, &sink, &retry_after)) == STEP_MORE)
- *       resp = <perform req through the pool, wait for its answer>;   // async in the real loop
+ *   while (rc == PROV_OK && ((rc = drv->push_step(pass, resp, &req, &out, &retry_after))
+ *       == STEP_MORE || rc == STEP_PAGE))                              // out: struct step_out
+ *       resp = <record out.secret, out.progress; perform req, wait>;  // async in the real loop
  *   outbox_finish(db, &job, rc, &res, retry_after, time(NULL));       // rc: STEP_DONE or class
  *   if (pass) drv->end(pass);  push_result_clear(&res);  outbox_job_free(&job);
  *
- * Which stream serves a kind: outbox_stream_of(). A push never commits items through the sink.
+ * Which stream serves a kind: outbox_stream_of(). A push hands back no page.
  * src/sync/push.c is that loop inside the engine. */
 #ifndef SYNC_OUTBOX_H
 #define SYNC_OUTBOX_H

@@ -26,11 +26,7 @@ struct push_run {
 	struct prov_link pl;
 	const struct provider *drv;
 	struct pass *pass;
-	struct sync_sink sink;
-	struct sync_sink relay;         /* sink as the worker sees it (blocking drivers) */
-	int (*save_progress)(void *ctx, const char *progress);   /* the outbox's, relayed */
-	void *progress_ctx;
-	const char *progress;
+	struct step_out out;            /* what a worker's step handed back (blocking drivers) */
 	int in_worker;
 	long retry_after;
 	int done;
@@ -56,16 +52,8 @@ struct pushes *pushes_new(struct app *app, struct http_pool *pool, struct worker
 	return ps;
 }
 
-static int no_commit(void *ctx, enum stream s, struct msg_list *m, struct event_list *e,
-    const char *cursor)
+static int save_secret(struct push_run *r, const char *secret_json)
 {
-	(void)ctx; (void)s; (void)m; (void)e; (void)cursor;
-	return -1;   /* a push stores no items */
-}
-
-static int save_secret(void *ctx, const char *secret_json)
-{
-	struct push_run *r = ctx;
 	size_t len;
 	uint8_t *blob = crypto_seal(r->ps->app->key, secret_json, strlen(secret_json), &len);
 	if (!blob)
@@ -79,6 +67,7 @@ static void run_free(struct push_run *r)
 {
 	if (r->pass && r->drv)
 		r->drv->end(r->pass);
+	step_out_clear(&r->out);
 	push_result_clear(&r->res);
 	outbox_job_free(&r->job);
 	link_free(&r->link);
@@ -98,44 +87,54 @@ static void finish(struct push_run *r, int rc, const struct http_resp *resp)
 	r->done = 1;
 }
 
-static int do_progress(void *arg)
+/* Record what a step handed back, on the engine thread: a refreshed secret, and progress
+ * through the outbox's save_progress() (the next step sees it in push_item.progress). A push
+ * stores no items. */
+static void take_out(struct push_run *r, struct step_out *o)
 {
-	struct push_run *r = arg;
-	return r->save_progress(r->progress_ctx, r->progress);
+	if (o->secret && save_secret(r, o->secret) != 0)
+		log_warnx("outbox %lld: could not store the refreshed token",
+		    (long long)r->job.row.id);
+	if (o->progress) {
+		if (r->it.save_progress && r->it.save_progress(r->it.progress_ctx, o->progress) != 0)
+			log_warnx("outbox %lld: could not record that the message was %s",
+			    (long long)r->job.row.id, o->progress);
+		r->it.progress = o->progress;
+	}
+	step_out_clear(o);
 }
 
-/* save_progress() of a push on a worker: the outbox's, on the engine thread. */
-static int relay_progress(void *ctx, const char *progress)
-{
-	struct push_run *r = ctx;
-	if (!r->save_progress)
-		return 0;
-	r->progress = progress;
-	return workers_on_engine(do_progress, r);
-}
-
-/* On a worker: the whole push of a blocking driver (SMTP send, IMAP APPEND or MOVE). */
+/* On a worker: one step of a blocking driver's push (SMTP send, IMAP APPEND or MOVE); what it
+ * hands back waits in r->out for pushes_stepped(). */
 static int push_job(void *arg)
 {
 	struct push_run *r = arg;
 	struct http_req req = { 0 };
-	int rc = r->drv->step(r->pass, NULL, &req, &r->relay, &r->retry_after);
+	int rc = r->drv->push_step(r->pass, NULL, &req, &r->out, &r->retry_after);
 	http_req_clear(&req);
 	return rc == STEP_MORE ? PROV_TEMP : rc;
 }
 
 static void advance(struct push_run *r, const struct http_resp *resp)
 {
-	if (r->drv->blocking && r->ps->ws) {
-		workers_relay_sink(&r->relay, &r->sink);
-		if (workers_submit(r->ps->ws, push_job, r, r, r->ps->app->cfg.op_timeout_s) == 0) {
-			r->in_worker = 1;
-			return;
-		}
-	}
 	while (!r->done) {
+		if (r->drv->blocking && r->ps->ws) {
+			step_out_clear(&r->out);
+			if (workers_submit(r->ps->ws, push_job, r, r,
+			    r->ps->app->cfg.op_timeout_s) == 0) {
+				r->in_worker = 1;
+				return;
+			}
+		}
 		struct http_req req = { 0 };
-		int rc = r->drv->step(r->pass, resp, &req, &r->sink, &r->retry_after);
+		struct step_out out = { 0 };
+		int rc = r->drv->push_step(r->pass, resp, &req, &out, &r->retry_after);
+		take_out(r, &out);
+		if (rc == STEP_PAGE) {
+			http_req_clear(&req);
+			resp = NULL;
+			continue;
+		}
 		if (rc == STEP_MORE && http_pool_start(r->ps->pool, &req, r) == 0)
 			return;
 		if (rc == STEP_MORE) {
@@ -161,7 +160,7 @@ static void begin(struct push_run *r)
 	}
 	ds = drivers_for(r->link.provider);
 	r->drv = drivers_stream(ds, outbox_stream_of(r->job.row.kind));
-	if (!r->drv || !r->drv->push_begin) {
+	if (!r->drv || !r->drv->push_begin || !r->drv->push_step) {
 		snprintf(r->res.error, sizeof r->res.error, "%s links cannot do this yet",
 		    r->link.provider);
 		finish(r, PROV_TEMP, NULL);   /* kept: it goes once the provider can */
@@ -179,14 +178,7 @@ static void begin(struct push_run *r)
 	    .settings = r->link.settings, .secret = r->secret,
 	    .since = r->link.linked_at - (int64_t)r->link.backfill_days * 86400,
 	    .cfg = pc ? pc : &no_cfg, .owner_tz = r->link.owner_tz };
-	r->sink = (struct sync_sink){ .ctx = r, .commit = no_commit, .save_secret = save_secret };
 	rc = outbox_job_item(app->db, &r->job, &r->it);
-	if (rc == PROV_OK && r->drv->blocking) {
-		r->save_progress = r->it.save_progress;
-		r->progress_ctx = r->it.progress_ctx;
-		r->it.save_progress = relay_progress;
-		r->it.progress_ctx = r;
-	}
 	if (rc == PROV_OK)
 		rc = r->drv->push_begin(&r->pl, &r->it, &r->res, &r->pass);
 	if (rc != PROV_OK) {
@@ -254,11 +246,15 @@ void pushes_stepped(struct pushes *ps, void *owner, int rc, int timed_out_s)
 	if (!pushes_owns(ps, owner))
 		return;
 	r->in_worker = 0;
+	take_out(r, &r->out);   /* progress counts even late: the message went out */
 	if (timed_out_s) {
 		snprintf(r->res.error, sizeof r->res.error, "timed out after %d s", timed_out_s);
 		rc = PROV_TEMP;
 	}
-	finish(r, rc, NULL);
+	if (rc == STEP_PAGE)
+		advance(r, NULL);
+	else
+		finish(r, rc, NULL);
 	reap(ps);
 }
 

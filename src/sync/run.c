@@ -37,19 +37,8 @@ int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int sink_commit(void *ctx, enum stream s, struct msg_list *msgs, struct event_list *events,
-    const char *cursor)
+static int save_secret(struct run *r, const char *secret_json)
 {
-	struct run *r = ctx;
-	int64_t t0 = now_ms();
-	int rc = store_commit(&r->store, s, msgs, events, cursor);
-	r->store_ms += now_ms() - t0;
-	return rc;
-}
-
-static int sink_save_secret(void *ctx, const char *secret_json)
-{
-	struct run *r = ctx;
 	size_t len;
 	uint8_t *blob = crypto_seal(r->app->key, secret_json, strlen(secret_json), &len);
 	if (!blob)
@@ -103,8 +92,6 @@ struct run *run_new(struct app *app, struct http_pool *pool, int64_t link_id, un
 	    .owner_tz = r->link.owner_tz };
 	r->store = (struct store){ .db = app->db, .link_id = r->link.id,
 	    .user_id = r->link.user_id, .address = r->link.address };
-	r->sink = (struct sync_sink){ .ctx = r, .commit = sink_commit,
-	    .save_secret = sink_save_secret };
 	db_sync_link_attempt(app->db, r->link.id, time(NULL));
 	return r;
 }
@@ -212,7 +199,7 @@ static int sub_next(struct run *r)
 	for (; url && !started && r->sub_cur < r->n_streams; r->sub_cur++) {
 		enum stream s = r->streams[r->sub_cur];
 		const struct provider *drv = drivers_stream(r->ds, s);
-		if (!drv || !drv->subscribe_begin)
+		if (!drv || !drv->subscribe_begin || !drv->subscribe_step)
 			continue;
 		int due = subscribe_due(r->app->db, r->link.id, s, time(NULL), &r->sub);
 		if (due <= 0)
@@ -301,6 +288,26 @@ static void run_finish(struct run *r)
 	    (long long)(now_ms() - r->t0_ms), r->error);
 }
 
+/* Store what a step handed back, on the engine thread: a refreshed secret first (the request
+ * that follows may depend on it), then the page with the stream's cursor in one transaction,
+ * before the next page is asked for. 0, or -1 when the page could not be stored. */
+static int take_out(struct run *r, struct step_out *o)
+{
+	int rc = 0;
+	if (o->secret && save_secret(r, o->secret) != 0)
+		log_warnx("link %lld: could not store the refreshed token", (long long)r->link.id);
+	if (o->has_page) {
+		int64_t t0 = now_ms();
+		rc = store_commit(&r->store, o->stream, &o->msgs, &o->events, o->cursor);
+		r->store_ms += now_ms() - t0;
+		if (rc < 0)
+			log_warnx("link %lld: %s: storing a page failed", (long long)r->link.id,
+			    stream_name(o->stream));
+	}
+	step_out_clear(o);
+	return rc < 0 ? -1 : 0;
+}
+
 void run_advance(struct run *r, const struct http_resp *resp)
 {
 	r->waiting = 0;
@@ -324,24 +331,36 @@ void run_advance(struct run *r, const struct http_resp *resp)
 		long retry_after = 0;
 		struct http_resp late = { 0 };
 		char late_error[64];
+		struct step_out out = { 0 };
 		int rc;
 		if (r->stepped) {
 			r->stepped = 0;
 			rc = r->step_rc;
 			retry_after = r->step_retry_after;
+			out = r->out;
+			r->out = (struct step_out){ 0 };
 			if (r->step_timed_out) {
 				snprintf(late_error, sizeof late_error, "timed out after %d s",
 				    r->step_timed_out);
 				late.error = late_error;
 				resp = &late;
+				step_out_clear(&out);   /* a late job's page waits for the next pass */
 			}
-		} else if (r->drv->blocking && r->offload && r->offload(r) == 0) {
+		} else if (r->drv->blocking && !r->subbing && r->offload && r->offload(r) == 0) {
 			r->waiting = 1;
 			return;
 		} else {
-			rc = r->drv->step(r->pass, resp, &req, &r->sink, &retry_after);
+			rc = (r->subbing ? r->drv->subscribe_step : r->drv->step)(r->pass, resp, &req,
+			    &out, &retry_after);
 		}
-		if (rc == STEP_MORE) {
+		if (take_out(r, &out) != 0 && rc >= STEP_DONE) {
+			http_req_clear(&req);
+			rc = PROV_TEMP;
+		}
+		if (rc == STEP_PAGE) {
+			/* the page is stored: the driver goes on from it */
+			http_req_clear(&req);
+		} else if (rc == STEP_MORE) {
 			r->round_trips++;
 			if (http_pool_start(r->pool, &req, r) == 0) {
 				r->waiting = 1;
@@ -375,7 +394,7 @@ void run_advance(struct run *r, const struct http_resp *resp)
 void run_stepped(struct run *r, int rc, int timed_out_s)
 {
 	r->stepped = 1;
-	r->step_rc = timed_out_s ? PROV_TEMP : rc == STEP_MORE ? PROV_TEMP : rc;
+	r->step_rc = timed_out_s ? PROV_TEMP : rc == STEP_MORE ? PROV_TEMP : rc;   /* no HTTP */
 	r->step_timed_out = timed_out_s;
 	run_advance(r, NULL);
 }
@@ -385,6 +404,7 @@ void run_free(struct run *r)
 	if (!r)
 		return;
 	end_pass(r);
+	step_out_clear(&r->out);
 	subscription_clear(&r->sub);
 	keep_close(&r->keep);
 	link_free(&r->link);

@@ -27,7 +27,6 @@ struct run {
 	int resyncs;
 	int first_pass;                 /* the current stream had no cursor when it began */
 	struct store store;
-	struct sync_sink sink;
 	int waiting;                    /* an HTTP request is out */
 	int64_t t0_ms;
 	long round_trips;
@@ -41,11 +40,12 @@ struct run {
 	size_t sub_cur;                 /* the stream whose subscription is looked at next */
 	struct subscription sub;        /* the one being made or renewed */
 	struct prov_keep keep;          /* the link's kept connection, handed to the drivers */
-	/* Set by the engine: hand a blocking driver's step() (provider.blocking) to a worker with
-	 * relay as its sink; 0 when handed off, and run_stepped() brings the outcome back. */
+	/* Set by the engine: hand one step() of a blocking driver (provider.blocking) to a worker,
+	 * which fills out; 0 when handed off, and run_stepped() brings the outcome back and
+	 * commits out's page on the engine thread. */
 	int (*offload)(struct run *r);
 	void *offload_ctx;
-	struct sync_sink relay;
+	struct step_out out;
 	int stepped, step_rc, step_timed_out;
 	long step_retry_after;
 	struct run *next;

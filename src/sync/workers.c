@@ -23,14 +23,6 @@ struct job {
 	struct job *next;
 };
 
-/* A job's request for the engine thread. */
-struct call {
-	int (*fn)(void *arg);
-	void *arg;
-	int rc, answered;
-	struct call *next;
-};
-
 struct worker {
 	struct workers *ws;
 	pthread_t t;
@@ -41,9 +33,8 @@ struct worker {
 
 struct workers {
 	pthread_mutex_t mu;
-	pthread_cond_t work, answer;
+	pthread_cond_t work;
 	struct job *queue, *queue_tail, *done;
-	struct call *calls;
 	int efd, n, stopping, busy;
 	int left;                   /* threads were left behind at stop: free nothing */
 	int joined;
@@ -122,7 +113,6 @@ struct workers *workers_new(int n)
 	}
 	pthread_mutex_init(&ws->mu, NULL);
 	pthread_cond_init(&ws->work, NULL);
-	pthread_cond_init(&ws->answer, NULL);
 	struct sigaction sa = { .sa_handler = on_interrupt };   /* no SA_RESTART */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGUSR2, &sa, NULL);
@@ -203,19 +193,6 @@ void workers_serve(struct workers *ws)
 	while (read(ws->efd, &v, sizeof v) > 0)
 		;
 	pthread_mutex_lock(&ws->mu);
-	while (ws->calls) {
-		struct call *c = ws->calls;
-		ws->calls = c->next;
-		if (ws->stopping) {
-			c->rc = -1;
-		} else {
-			pthread_mutex_unlock(&ws->mu);
-			c->rc = c->fn(c->arg);
-			pthread_mutex_lock(&ws->mu);
-		}
-		c->answered = 1;
-	}
-	pthread_cond_broadcast(&ws->answer);
 	cancel_overdue(ws, mono_ms());
 	pthread_mutex_unlock(&ws->mu);
 }
@@ -243,29 +220,6 @@ int workers_busy(const struct workers *ws)
 	return ws ? ws->busy : 0;
 }
 
-int workers_on_engine(int (*fn)(void *arg), void *arg)
-{
-	struct worker *w = self;
-	if (!w)
-		return fn(arg);
-	struct workers *ws = w->ws;
-	struct call c = { .fn = fn, .arg = arg };
-	pthread_mutex_lock(&ws->mu);
-	if (ws->stopping) {
-		pthread_mutex_unlock(&ws->mu);
-		return -1;
-	}
-	c.next = ws->calls;
-	ws->calls = &c;
-	wake(ws);
-	while (!c.answered)
-		pthread_cond_wait(&ws->answer, &ws->mu);
-	if (w->cur && !w->cancel)   /* a page was stored: the next operation has its own time */
-		w->cur->deadline_ms = mono_ms() + (int64_t)w->cur->timeout_s * 1000;
-	pthread_mutex_unlock(&ws->mu);
-	return c.rc;
-}
-
 int workers_cancelled(void)
 {
 	return self && (self->cancel || self->ws->stopping);
@@ -281,13 +235,6 @@ int workers_stop(struct workers *ws, int bound_ms)
 	ws->stopping = 1;
 	pthread_cond_broadcast(&ws->work);
 	for (;;) {
-		while (ws->calls) {
-			struct call *c = ws->calls;
-			ws->calls = c->next;
-			c->rc = -1;
-			c->answered = 1;
-		}
-		pthread_cond_broadcast(&ws->answer);
 		cancel_overdue(ws, mono_ms());
 		left = 0;
 		for (int i = 0; i < ws->n; i++)
@@ -329,51 +276,7 @@ void workers_free(struct workers *ws)
 	}
 	pthread_mutex_destroy(&ws->mu);
 	pthread_cond_destroy(&ws->work);
-	pthread_cond_destroy(&ws->answer);
 	close(ws->efd);
 	free(ws->w);
 	free(ws);
-}
-
-/* ---- The relay sink ---------------------------------------------------------------------- */
-
-struct commit_args {
-	struct sync_sink *t;
-	enum stream s;
-	struct msg_list *msgs;
-	struct event_list *events;
-	const char *cursor;
-	const char *secret;
-};
-
-static int do_commit(void *arg)
-{
-	struct commit_args *a = arg;
-	return a->t->commit ? a->t->commit(a->t->ctx, a->s, a->msgs, a->events, a->cursor) : -1;
-}
-
-static int do_secret(void *arg)
-{
-	struct commit_args *a = arg;
-	return a->t->save_secret ? a->t->save_secret(a->t->ctx, a->secret) : -1;
-}
-
-static int relay_commit(void *ctx, enum stream s, struct msg_list *msgs,
-    struct event_list *events, const char *cursor)
-{
-	struct commit_args a = { .t = ctx, .s = s, .msgs = msgs, .events = events,
-	    .cursor = cursor };
-	return workers_on_engine(do_commit, &a);
-}
-
-static int relay_secret(void *ctx, const char *secret_json)
-{
-	struct commit_args a = { .t = ctx, .secret = secret_json };
-	return workers_on_engine(do_secret, &a);
-}
-
-void workers_relay_sink(struct sync_sink *relay, struct sync_sink *target)
-{
-	*relay = (struct sync_sink){ .ctx = target, .commit = relay_commit,
-	    .save_secret = relay_secret };
 }

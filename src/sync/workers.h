@@ -1,7 +1,7 @@
 /* A small pool of threads for the blocking network work of the engine (IMAP passes, SMTP sends,
  * IDLE set-up): jobs go in from the engine thread, results come back through one eventfd the
- * engine polls beside curl's sockets. Database work a job needs runs on the engine thread
- * (workers_on_engine), so the engine keeps sole use of its connection. See src/sync/README. */
+ * engine polls beside curl's sockets. A job touches no database: a driver's step ends with what
+ * it found, and the engine thread stores it. See src/sync/README. */
 #ifndef SYNC_WORKERS_H
 #define SYNC_WORKERS_H
 
@@ -13,16 +13,15 @@ struct workers;
 
 /* n threads (0: 8). NULL when they cannot start (logged). */
 struct workers *workers_new(int n);
-/* Run fn(arg) on a worker; it must be done within timeout_s of its start or of its last
- * workers_on_engine() call (each stored page begins a new operation). Past that deadline the
+/* Run fn(arg) on a worker; it must be done within timeout_s of its start. Past that deadline the
  * job is cancelled: its thread's blocking reads are interrupted until fn returns, and
  * workers_cancelled() turns true for it. owner comes back with the result. 0, or -1. */
 int workers_submit(struct workers *ws, int (*fn)(void *arg), void *arg, void *owner,
     int timeout_s);
-/* The eventfd to poll for reading: a job finished or asks for the engine. */
+/* The eventfd to poll for reading: a job finished. */
 int workers_fd(const struct workers *ws);
-/* Engine thread, after the fd turned readable or at any time: run what jobs asked of the engine,
- * cancel jobs past their deadline. */
+/* Engine thread, after the fd turned readable or at any time: drain the fd, cancel jobs past
+ * their deadline. */
 void workers_serve(struct workers *ws);
 /* A finished job: 1 with *owner, *rc (fn's return) and *timed_out (its seconds, or 0) set; 0
  * when none is waiting. */
@@ -30,7 +29,7 @@ int workers_done(struct workers *ws, void **owner, int *rc, int *timed_out);
 /* Jobs queued or running. */
 int workers_busy(const struct workers *ws);
 /* Cancel every job (queued ones still run, cancelled from their start, so each can clean up),
- * answer their engine requests with -1, and wait up to bound_ms for the threads: 0 when all
+ * and wait up to bound_ms for the threads: 0 when all
  * ended (workers_done() then gives the last results), 1 when some are left behind (the process
  * is ending). NULL is fine. */
 int workers_stop(struct workers *ws, int bound_ms);
@@ -38,14 +37,7 @@ int workers_stop(struct workers *ws, int bound_ms);
  * left behind. NULL is fine. */
 void workers_free(struct workers *ws);
 
-/* In a job: run fn(arg) on the engine thread and return its result (-1 when the pool is
- * stopping). Elsewhere (no pool, or the engine thread itself) fn runs at once. */
-int workers_on_engine(int (*fn)(void *arg), void *arg);
 /* In a job: 1 once it is past its deadline or the pool is stopping, else 0. */
 int workers_cancelled(void);
-
-/* A sink whose commit() and save_secret() run target's on the engine thread (target borrowed,
- * it must outlive the relay). */
-void workers_relay_sink(struct sync_sink *relay, struct sync_sink *target);
 
 #endif

@@ -17,6 +17,7 @@
 #include "providers/caldav.h"
 
 #include "live_http.h"
+#include "step_sink.h"
 
 struct collect {
 	json_t *events;
@@ -69,7 +70,7 @@ static char *read_file(const char *path)
 static int run_sync(const struct prov_link *l)
 {
 	struct collect col = { json_array(), 0, getenv("CALDAV_TEST_CURSOR") };
-	struct sync_sink sink = { &col, sink_commit, NULL };
+	struct test_sink sink = { .ctx = &col, .commit = sink_commit };
 	char *cursor = col.cursor_file ? read_file(col.cursor_file) : NULL;
 	struct pass *p = NULL;
 	struct http_req req = { 0 };
@@ -83,11 +84,11 @@ static int run_sync(const struct prov_link *l)
 		return 2;
 	rc = caldav_provider.begin(l, STREAM_EVENTS, cursor, &p);
 	if (rc == PROV_OK) {
-		rc = caldav_provider.step(p, NULL, &req, &sink, &retry);
+		rc = test_step(caldav_provider.step, p, NULL, &req, &sink, &retry);
 		while (rc == STEP_MORE && steps++ < 200) {
 			perform(&req, &resp, &b, &h);
 			http_req_clear(&req);
-			rc = caldav_provider.step(p, &resp, &req, &sink, &retry);
+			rc = test_step(caldav_provider.step, p, &resp, &req, &sink, &retry);
 		}
 		http_req_clear(&req);
 		caldav_provider.end(p);

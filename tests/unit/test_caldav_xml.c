@@ -6,6 +6,7 @@
 #include "providers/caldav.h"
 #include "providers/davxml.h"
 #include "t.h"
+#include "step_sink.h"
 
 #define MS_HEAD "<?xml version=\"1.0\"?><d:multistatus xmlns:d=\"DAV:\" " \
 	"xmlns:C=\"urn:ietf:params:xml:ns:caldav\">"
@@ -169,14 +170,14 @@ static struct run drive(const char *settings, const char *cursor, const struct c
 {
 	struct prov_link l = { 7, "a@x", settings, "{\"password\":\"pw\"}", 0, NULL, 0, 0, NULL };
 	struct run r = { 0 };
-	struct sync_sink sink = { &r, sink_commit, NULL };
+	struct test_sink sink = { .ctx = &r, .commit = sink_commit };
 	struct pass *p = NULL;
 	struct http_req req = { 0 };
 
 	r.rc = caldav_provider.begin(&l, STREAM_EVENTS, cursor, &p);
 	if (r.rc != PROV_OK)
 		return r;
-	r.rc = caldav_provider.step(p, NULL, &req, &sink, &r.retry_after);
+	r.rc = test_step(caldav_provider.step, p, NULL, &req, &sink, &r.retry_after);
 	for (size_t i = 0; r.rc == STEP_MORE; i++) {
 		if (i >= n) {
 			r.mismatch = 1000 + (int)i;
@@ -192,7 +193,7 @@ static struct run drive(const char *settings, const char *cursor, const struct c
 		struct http_resp resp = { c[i].status, c[i].body, strlen(c[i].body), NULL, c[i].location,
 			c[i].retry_after, c[i].status ? NULL : "connection refused" };
 		http_req_clear(&req);
-		r.rc = caldav_provider.step(p, &resp, &req, &sink, &r.retry_after);
+		r.rc = test_step(caldav_provider.step, p, &resp, &req, &sink, &r.retry_after);
 	}
 	http_req_clear(&req);
 	caldav_provider.end(p);

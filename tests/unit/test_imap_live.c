@@ -15,6 +15,7 @@
 
 #include "providers/imap.h"
 #include "t.h"
+#include "step_sink.h"
 #include "live_allow.h"
 
 static struct imap_login login;
@@ -591,13 +592,13 @@ static int run_pass(enum stream s, const char *cursor, struct kept *k)
 	snprintf(secret, sizeof secret, "{\"password\":\"%s\"}", login.password);
 	struct prov_link l = { .id = 7, .address = "alice@fieldco.test", .settings = settings,
 		.secret = secret };
-	struct sync_sink sink = { .ctx = k, .commit = keep_commit };
+	struct test_sink sink = { .ctx = k, .commit = keep_commit };
 	struct pass *p = NULL;
 	struct http_req req = { 0 };
 	long retry = 0;
 	int rc = imap_provider.begin(&l, s, cursor, &p);
 	if (rc == PROV_OK)
-		rc = imap_provider.step(p, NULL, &req, &sink, &retry);
+		rc = test_step(imap_provider.step, p, NULL, &req, &sink, &retry);
 	imap_provider.end(p);
 	return rc;
 }
@@ -661,13 +662,13 @@ static int run_push(const struct push_item *it, struct push_result *res)
 	struct prov_link l = { .id = 7, .address = "alice@fieldco.test", .settings = settings,
 		.secret = secret };
 	struct kept k = { 0 };
-	struct sync_sink sink = { .ctx = &k, .commit = keep_commit };
+	struct test_sink sink = { .ctx = &k, .commit = keep_commit };
 	struct pass *p = NULL;
 	struct http_req req = { 0 };
 	long retry = 0;
 	int rc = imap_provider.push_begin(&l, it, res, &p);
 	if (rc == PROV_OK)
-		rc = imap_provider.step(p, NULL, &req, &sink, &retry);
+		rc = test_step(imap_provider.push_step, p, NULL, &req, &sink, &retry);
 	imap_provider.end(p);
 	free(k.cursor);
 	return rc;
@@ -696,6 +697,102 @@ static void test_driver_push_sets_up_folders_and_moves_to_processed(void)
 	CHECK_INT(run_push(&send, &res2), PROV_PERM);
 	CHECK(res2.error[0] != '\0');
 	imap_close(c);
+}
+
+/* A pass of stream s begun as the engine begins one; settings and secret are the caller's. */
+static struct pass *begin_pass(enum stream s, const char *cursor, char *settings, char *secret)
+{
+	snprintf(settings, 256, "{\"imap_host\":\"127.0.0.1\",\"imap_port\":%d,"
+	    "\"imap_tls\":false,\"username\":\"%s\"}", login.port, login.user);
+	snprintf(secret, 128, "{\"password\":\"%s\"}", login.password);
+	struct prov_link l = { .id = 7, .address = "alice@fieldco.test", .settings = settings,
+		.secret = secret };
+	struct pass *p = NULL;
+	return imap_provider.begin(&l, s, cursor, &p) == PROV_OK ? p : NULL;
+}
+
+/* The driver stores nothing itself: each step hands back one page with the cursor after it,
+ * INBOX first, then Sent, and the step after the last page ends the pass. */
+static void test_driver_hands_back_one_page_per_step(void)
+{
+	NEED_LIVE();
+	struct kept k = { 0 };
+	struct imap_conn *other = conn();
+	char settings[256], secret[128];
+	struct http_req req = { 0 };
+	struct step_out o = { 0 };
+	long retry = 0;
+	CHECK(other != NULL);
+	CHECK_INT(run_pass(STREAM_MAIL, NULL, &k), STEP_DONE);
+	CHECK_INT(append_msg(other, "INBOX", "page in", "page-in@example.com"), PROV_OK);
+	CHECK_INT(append_msg(other, "Sent", "page out", "page-out@example.com"), PROV_OK);
+	struct pass *p = begin_pass(STREAM_MAIL, k.cursor, settings, secret);
+	CHECK(p != NULL);
+
+	CHECK_INT(imap_provider.step(p, NULL, &req, &o, &retry), STEP_PAGE);
+	CHECK_INT(o.has_page, 1);
+	CHECK_INT(o.stream, STREAM_MAIL);
+	CHECK_INT(o.msgs.n, 1);
+	CHECK_STR(o.msgs.v[0].message_id, "page-in@example.com");
+	CHECK(o.cursor && strcmp(o.cursor, k.cursor) != 0);
+	char *after_inbox = o.cursor ? strdup(o.cursor) : NULL;
+	step_out_clear(&o);
+
+	CHECK_INT(imap_provider.step(p, NULL, &req, &o, &retry), STEP_PAGE);
+	CHECK_INT(o.msgs.n, 1);
+	CHECK_STR(o.msgs.v[0].message_id, "page-out@example.com");
+	CHECK_INT(o.msgs.v[0].folder, FOLDER_SENT);
+	CHECK(o.cursor && after_inbox && strcmp(o.cursor, after_inbox) != 0);
+	/* the INBOX part of the cursor stays as the first page left it */
+	CHECK(o.cursor && after_inbox &&
+	    strncmp(o.cursor, after_inbox, (size_t)(strchr(after_inbox, '|') - after_inbox)) == 0);
+	step_out_clear(&o);
+
+	CHECK_INT(imap_provider.step(p, NULL, &req, &o, &retry), STEP_DONE);
+	CHECK_INT(o.msgs.n, 0);
+	step_out_clear(&o);
+	imap_provider.end(p);
+	imap_close(other);
+	free(after_inbox);
+	msg_list_free(&k.msgs);
+	free(k.cursor);
+}
+
+/* A message of CRM is moved to Processed only at the step after the one that handed it back,
+ * that is once the engine stored it: a crash in between imports it again, never loses it. */
+static void test_driver_moves_crm_mail_only_after_its_page_was_handed_back(void)
+{
+	NEED_LIVE();
+	struct imap_conn *other = conn();
+	struct msg_list l = { 0 };
+	char settings[256], secret[128];
+	struct http_req req = { 0 };
+	struct step_out o = { 0 };
+	long retry = 0;
+	int more;
+	CHECK(other != NULL);
+	CHECK_INT(imap_ensure_folders(other), PROV_OK);
+	CHECK_INT(append_msg(other, "CRM", "move later", "crm-later@example.com"), PROV_OK);
+	struct pass *p = begin_pass(STREAM_FOLDER, NULL, settings, secret);
+	CHECK(p != NULL);
+	CHECK_INT(imap_provider.step(p, NULL, &req, &o, &retry), STEP_PAGE);
+	CHECK_INT(o.has_page, 1);
+	CHECK_INT(o.stream, STREAM_FOLDER);
+	CHECK_INT(o.msgs.n, 1);
+	CHECK_STR(o.msgs.v[0].message_id, "crm-later@example.com");
+	step_out_clear(&o);
+	CHECK_INT(imap_fetch_all(other, "CRM", FOLDER_CRM, 0, &l, &more), PROV_OK);
+	CHECK_INT(l.n, 1);
+	msg_list_free(&l);
+
+	CHECK_INT(imap_provider.step(p, NULL, &req, &o, &retry), STEP_DONE);
+	CHECK_INT(o.has_page, 0);
+	step_out_clear(&o);
+	CHECK_INT(imap_fetch_all(other, "CRM", FOLDER_CRM, 0, &l, &more), PROV_OK);
+	CHECK_INT(l.n, 0);
+	msg_list_free(&l);
+	imap_provider.end(p);
+	imap_close(other);
 }
 
 static void test_driver_with_wrong_password_asks_for_relink(void)
@@ -728,4 +825,6 @@ T_MAIN(T(test_cursor_text_round_trips),
     T(test_driver_syncs_inbox_and_sent_with_one_cursor),
     T(test_driver_imports_crm_folder_and_empties_it),
     T(test_driver_push_sets_up_folders_and_moves_to_processed),
+    T(test_driver_hands_back_one_page_per_step),
+    T(test_driver_moves_crm_mail_only_after_its_page_was_handed_back),
     T(test_driver_with_wrong_password_asks_for_relink))

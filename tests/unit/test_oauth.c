@@ -124,7 +124,7 @@ static void test_token_answers_become_secrets_or_error_classes(void)
 	}
 }
 
-/* ---- The session: a fake sink records saved secrets ---- */
+/* ---- The session: refreshed secrets handed back are recorded ---- */
 
 static int saved;
 static char saved_secret[512];
@@ -135,6 +135,18 @@ static int save(void *ctx, const char *s)
 	saved++;
 	snprintf(saved_secret, sizeof saved_secret, "%s", s);
 	return 0;
+}
+
+/* oauth_answer() as a step sees it: a refreshed secret comes back in step_out.secret and is
+ * "stored" here, as the engine stores it before the request that follows. */
+static int answer(struct oauth_sess *s, const struct http_resp *r, struct http_req *out)
+{
+	struct step_out o = { 0 };
+	int rc = oauth_answer(s, r, out, &o, NULL);
+	if (o.secret)
+		save(NULL, o.secret);
+	step_out_clear(&o);
+	return rc;
 }
 
 static const char *header(const struct http_req *r, const char *prefix)
@@ -158,7 +170,6 @@ static void test_expired_token_is_refreshed_before_the_request(void)
 	snprintf(secret, sizeof secret, "{\"access_token\":\"old\",\"refresh_token\":\"R\",\"expires_at\":%lld}",
 	    (long long)time(NULL) - 5);
 	struct prov_link l = { .id = 7, .secret = secret, .cfg = &cfg };
-	struct sync_sink sink = { .save_secret = save };
 	struct oauth_sess s;
 	struct http_req out;
 	const char *tok = "{\"access_token\":\"new\",\"expires_in\":3600}";
@@ -170,7 +181,7 @@ static void test_expired_token_is_refreshed_before_the_request(void)
 	CHECK_STR(out.url, "https://auth.example/token");
 	CHECK(strstr(out.body, "grant_type=refresh_token&refresh_token=R"));
 	http_req_clear(&out);
-	CHECK_INT(oauth_answer(&s, &r, &out, &sink, NULL), STEP_MORE);
+	CHECK_INT(answer(&s, &r, &out), STEP_MORE);
 	CHECK_STR(out.url, "https://api.example/items");
 	CHECK_STR(header(&out, "Authorization:"), "Authorization: Bearer new");
 	CHECK_INT(saved, 1);
@@ -184,7 +195,6 @@ static void test_expired_token_is_refreshed_before_the_request(void)
 static void test_401_after_a_good_refresh_retries_once_more_and_never_asks_for_relink(void)
 {
 	struct prov_link l = { .id = 7, .secret = "{\"access_token\":\"old\",\"refresh_token\":\"R\"}", .cfg = &cfg };
-	struct sync_sink sink = { .save_secret = save };
 	struct oauth_sess s;
 	struct http_req out;
 	const char *tok = "{\"access_token\":\"new\",\"expires_in\":3600}";
@@ -196,40 +206,40 @@ static void test_401_after_a_good_refresh_retries_once_more_and_never_asks_for_r
 	CHECK_INT(api_get(&s, &out), STEP_MORE);
 	CHECK_STR(header(&out, "Authorization:"), "Authorization: Bearer old");
 	http_req_clear(&out);
-	CHECK_INT(oauth_answer(&s, &unauth, &out, &sink, NULL), STEP_MORE);
+	CHECK_INT(answer(&s, &unauth, &out), STEP_MORE);
 	CHECK_STR(out.url, "https://auth.example/token");
 	http_req_clear(&out);
-	CHECK_INT(oauth_answer(&s, &ok, &out, &sink, NULL), STEP_MORE);
+	CHECK_INT(answer(&s, &ok, &out), STEP_MORE);
 	CHECK_STR(out.url, "https://api.example/items");
 	CHECK_STR(header(&out, "Authorization:"), "Authorization: Bearer new");
 	http_req_clear(&out);
-	CHECK_INT(oauth_answer(&s, &data, &out, &sink, NULL), 0);
+	CHECK_INT(answer(&s, &data, &out), 0);
 
 	/* The next request of the pass meets a 401: refreshed, then tried once more. */
 	CHECK_INT(api_get(&s, &out), STEP_MORE);
 	http_req_clear(&out);
-	CHECK_INT(oauth_answer(&s, &unauth, &out, &sink, NULL), STEP_MORE);
+	CHECK_INT(answer(&s, &unauth, &out), STEP_MORE);
 	CHECK_STR(out.url, "https://auth.example/token");
 	http_req_clear(&out);
-	CHECK_INT(oauth_answer(&s, &ok, &out, &sink, NULL), STEP_MORE);
+	CHECK_INT(answer(&s, &ok, &out), STEP_MORE);
 	CHECK_STR(out.url, "https://api.example/items");
 	http_req_clear(&out);
-	CHECK_INT(oauth_answer(&s, &unauth, &out, &sink, NULL), STEP_MORE);
+	CHECK_INT(answer(&s, &unauth, &out), STEP_MORE);
 	CHECK_STR(out.url, "https://api.example/items");   /* once more, no second refresh */
 	CHECK_STR(header(&out, "Authorization:"), "Authorization: Bearer new");
 	http_req_clear(&out);
-	CHECK_INT(oauth_answer(&s, &data, &out, &sink, NULL), 0);
+	CHECK_INT(answer(&s, &data, &out), 0);
 
 	/* A 401 that persists after the refresh and the retry counts, as a temporary failure. */
 	CHECK_INT(api_get(&s, &out), STEP_MORE);
 	http_req_clear(&out);
-	CHECK_INT(oauth_answer(&s, &unauth, &out, &sink, NULL), STEP_MORE);
+	CHECK_INT(answer(&s, &unauth, &out), STEP_MORE);
 	http_req_clear(&out);
-	CHECK_INT(oauth_answer(&s, &ok, &out, &sink, NULL), STEP_MORE);
+	CHECK_INT(answer(&s, &ok, &out), STEP_MORE);
 	http_req_clear(&out);
-	CHECK_INT(oauth_answer(&s, &unauth, &out, &sink, NULL), STEP_MORE);
+	CHECK_INT(answer(&s, &unauth, &out), STEP_MORE);
 	http_req_clear(&out);
-	CHECK_INT(oauth_answer(&s, &unauth, &out, &sink, NULL), PROV_TEMP);
+	CHECK_INT(answer(&s, &unauth, &out), PROV_TEMP);
 	oauth_sess_free(&s);
 }
 

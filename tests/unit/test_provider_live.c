@@ -27,6 +27,7 @@
 #include "providers/oauth.h"
 
 #include "live_http.h"
+#include "step_sink.h"
 
 static char *read_file(const char *path)
 {
@@ -190,7 +191,7 @@ static int run_link(const struct provider_cfg *cfg, const char *prov, const char
 static int run_sync(const struct provider_cfg *cfg, const char *prov, const char *stream, const char *secret_file)
 {
 	struct collect col = { json_array(), json_array(), 0, 0, getenv("PROVIDER_TEST_CURSOR"), secret_file };
-	struct sync_sink sink = { .ctx = &col, .commit = sink_commit, .save_secret = sink_secret };
+	struct test_sink sink = { .ctx = &col, .commit = sink_commit, .save_secret = sink_secret };
 	const struct provider *d = driver_of(prov);
 	char *cursor = read_file(col.cursor_file), *secret = read_file(secret_file);
 	struct prov_link l = { 1, getenv("PROVIDER_TEST_ADDRESS"), getenv("PROVIDER_TEST_SETTINGS"), secret,
@@ -208,12 +209,12 @@ static int run_sync(const struct provider_cfg *cfg, const char *prov, const char
 	rc = d->begin(&l, strcmp(stream, "mail") == 0 ? STREAM_MAIL : strcmp(stream, "folder") == 0 ?
 	    STREAM_FOLDER : STREAM_EVENTS, cursor, &p);
 	if (rc == PROV_OK) {
-		rc = d->step(p, NULL, &req, &sink, &retry);
+		rc = test_step(d->step, p, NULL, &req, &sink, &retry);
 		while (rc == STEP_MORE && steps++ < 2000) {
 			perform(&req, &resp, &b, &h);
 			requests++;
 			http_req_clear(&req);
-			rc = d->step(p, &resp, &req, &sink, &retry);
+			rc = test_step(d->step, p, &resp, &req, &sink, &retry);
 		}
 		http_req_clear(&req);
 		d->end(p);
@@ -238,13 +239,14 @@ static int run_push(const struct provider_cfg *cfg, const char *prov, int argc, 
     const char *secret_file)
 {
 	struct collect col = { json_array(), json_array(), 0, 0, "/dev/null", secret_file };
-	struct sync_sink sink = { .ctx = &col, .commit = sink_commit, .save_secret = sink_secret };
+	struct test_sink sink = { .ctx = &col, .commit = sink_commit, .save_secret = sink_secret };
 	const struct provider *d = driver_of(prov);
 	char *secret = read_file(secret_file), *raw = NULL;
 	struct prov_link l = { 1, getenv("PROVIDER_TEST_ADDRESS"), getenv("PROVIDER_TEST_SETTINGS"), secret, 0, cfg, 0, 0, NULL };
 	struct attendee att = { { NULL, NULL }, NULL };
 	struct sync_event ev = { 0 };
 	struct push_item it = { .save_progress = save_progress };
+	sink.it = &it;
 	struct push_result res = { 0 };
 	struct addr to = { NULL, NULL };
 	struct sync_msg m = { 0 };
@@ -299,11 +301,11 @@ static int run_push(const struct provider_cfg *cfg, const char *prov, int argc, 
 	if (it.kind || it.provider_id || it.idempotency_key || it.raw)
 		rc = d->push_begin(&l, &it, &res, &p);
 	if (rc == PROV_OK) {
-		rc = d->step(p, NULL, &req, &sink, &retry);
+		rc = test_step(d->push_step, p, NULL, &req, &sink, &retry);
 		while (rc == STEP_MORE) {
 			perform(&req, &resp, &b, &h);
 			http_req_clear(&req);
-			rc = d->step(p, &resp, &req, &sink, &retry);
+			rc = test_step(d->push_step, p, &resp, &req, &sink, &retry);
 		}
 		http_req_clear(&req);
 		d->end(p);
@@ -328,7 +330,7 @@ static int run_subscribe(const struct provider_cfg *cfg, const char *prov, int a
     const char *secret_file)
 {
 	struct collect col = { json_array(), json_array(), 0, 0, "/dev/null", secret_file };
-	struct sync_sink sink = { .ctx = &col, .commit = sink_commit, .save_secret = sink_secret };
+	struct test_sink sink = { .ctx = &col, .commit = sink_commit, .save_secret = sink_secret };
 	const struct provider *d = driver_of(prov);
 	char *secret = read_file(secret_file);
 	struct prov_link l = { 1, getenv("PROVIDER_TEST_ADDRESS"), getenv("PROVIDER_TEST_SETTINGS"), secret, 0, cfg, 0, 0, NULL };
@@ -350,11 +352,11 @@ static int run_subscribe(const struct provider_cfg *cfg, const char *prov, int a
 			    argv[3], &sub, &p);
 	}
 	if (rc == PROV_OK) {
-		rc = d->step(p, NULL, &req, &sink, &retry);
+		rc = test_step(d->subscribe_step, p, NULL, &req, &sink, &retry);
 		while (rc == STEP_MORE) {
 			perform(&req, &resp, &b, &h);
 			http_req_clear(&req);
-			rc = d->step(p, &resp, &req, &sink, &retry);
+			rc = test_step(d->subscribe_step, p, &resp, &req, &sink, &retry);
 		}
 		http_req_clear(&req);
 		d->end(p);

@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "t.h"
+#include "step_sink.h"
 #include "live_allow.h"
 #include "sync_fixture.h"
 #include "core/appointments.h"
@@ -70,7 +71,7 @@ static int run_job(int lose_put)
 	struct push_item it;
 	struct push_result res = { 0 };
 	struct pass *pass = NULL;
-	struct sync_sink sink = { NULL, no_commit, NULL };
+	struct test_sink sink = { NULL, no_commit, NULL, &it, 0 };
 	struct buf b = { 0 };
 	struct http_resp resp, *rp = NULL;
 	long retry_after = 0;
@@ -85,7 +86,7 @@ static int run_job(int lose_put)
 		rc = drv->push_begin(&PL, &it, &res, &pass);
 	for (int steps = 0; rc == PROV_OK && steps < 20; steps++) {
 		struct http_req req = { 0 };
-		rc = drv->step(pass, rp, &req, &sink, &retry_after);
+		rc = test_step(drv->push_step, pass, rp, &req, &sink, &retry_after);
 		if (rc == STEP_MORE) {
 			perform(&req, &resp, &b, &hd);
 			if (lose_put && strcmp(req.method, "PUT") == 0) {

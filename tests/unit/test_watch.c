@@ -11,6 +11,7 @@
 #include "providers/graph.h"
 #include "providers/nylas.h"
 #include "t.h"
+#include "step_sink.h"
 
 static const struct provider_cfg cfg = {
 	.client_id = "id", .client_secret = "secret", .token_url = "https://login.example/token",
@@ -38,12 +39,12 @@ static int drive(const struct provider *d, enum stream s, struct subscription *s
 {
 	struct pass *p = NULL;
 	struct http_req req = { 0 };
-	struct sync_sink sink = { 0 };
+	struct test_sink sink = { 0 };
 	int rc = d->subscribe_begin(&link, s, "https://crm.example/hooks/x", sub, &p);
 	if (rc != PROV_OK)
 		return rc;
 	memset(seen, 0, sizeof *seen);
-	rc = d->step(p, NULL, &req, &sink, retry);
+	rc = test_step(d->subscribe_step, p, NULL, &req, &sink, retry);
 	for (int i = 0; rc == STEP_MORE && i < 6 && answers[i].status; i++) {
 		int auth = 0;
 		for (char **h = req.headers; h && *h; h++)
@@ -53,7 +54,7 @@ static int drive(const struct provider *d, enum stream s, struct subscription *s
 		struct http_resp resp = { .status = answers[i].status, .body = answers[i].body,
 			.body_len = strlen(answers[i].body), .retry_after = answers[i].retry_after };
 		http_req_clear(&req);
-		rc = d->step(p, &resp, &req, &sink, retry);
+		rc = test_step(d->subscribe_step, p, &resp, &req, &sink, retry);
 	}
 	http_req_clear(&req);
 	d->end(p);

@@ -36,22 +36,6 @@ static int add_one(void *arg)
 	return *(int *)arg + 1;
 }
 
-static pthread_t engine_thread;
-static int ran_on_engine;
-
-static int note_thread(void *arg)
-{
-	(void)arg;
-	ran_on_engine = pthread_equal(pthread_self(), engine_thread);
-	return 7;
-}
-
-static int ask_engine(void *arg)
-{
-	(void)arg;
-	return workers_on_engine(note_thread, NULL) * 6;
-}
-
 static void test_result_comes_back_with_its_owner(void)
 {
 	struct workers *ws = workers_new(2);
@@ -64,22 +48,6 @@ static void test_result_comes_back_with_its_owner(void)
 	CHECK_INT(rc, 42);
 	CHECK_INT(tmo, 0);
 	CHECK_INT(workers_busy(ws), 0);
-	CHECK_INT(workers_stop(ws, 1000), 0);
-	workers_free(ws);
-}
-
-static void test_engine_requests_run_on_the_engine_thread(void)
-{
-	struct workers *ws = workers_new(1);
-	int rc = 0, tmo = 0;
-	void *owner;
-	CHECK(ws);
-	engine_thread = pthread_self();
-	ran_on_engine = 0;
-	CHECK_INT(workers_submit(ws, ask_engine, NULL, NULL, 5), 0);
-	CHECK(wait_done(ws, 2000, &owner, &rc, &tmo));
-	CHECK_INT(rc, 42);
-	CHECK_INT(ran_on_engine, 1);
 	CHECK_INT(workers_stop(ws, 1000), 0);
 	workers_free(ws);
 }
@@ -146,8 +114,6 @@ int main(void)
 {
 	static const struct t_case cases[] = {
 		{ "a job's result comes back with its owner", test_result_comes_back_with_its_owner },
-		{ "a job's database requests run on the engine thread",
-		    test_engine_requests_run_on_the_engine_thread },
 		{ "a job blocked in a read past its deadline is interrupted and timed out",
 		    test_a_job_past_its_deadline_is_interrupted },
 		{ "a stop ends blocked and queued jobs within its bound",
