@@ -10,6 +10,7 @@
 #include "core/app.h"
 #include "core/demo.h"
 #include "core/import.h"
+#include "core/link_error.h"
 #include "core/log.h"
 #include "core/models.h"
 

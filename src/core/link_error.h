@@ -1,5 +1,5 @@
 /* A link's stored last error (which keeps the raw curl, libetpan or HTTP detail) in the
- * words a user reads on Sync settings (`crmctl links` and the log keep the raw text). */
+ * words a user reads on Sync settings and in `crmctl links`; the log keeps the raw text. */
 #ifndef CORE_LINK_ERROR_H
 #define CORE_LINK_ERROR_H
 #include <stddef.h>
