@@ -420,6 +420,10 @@ static const char m11_all_day_dates[] =
 " WHERE all_day = 1 AND (duration_min % 1440 != 0 OR duration_min <= 0);"
 "CREATE INDEX appointments_all_day_by_start ON appointments(start_at) WHERE all_day = 1;";
 
+/* A new password ends every session of its user: that delete finds them by user. */
+static const char m12_sessions_by_user[] =
+"CREATE INDEX sessions_by_user ON sessions(user_id);";
+
 const struct migration schema_migrations[] = {
 	{ "base schema", m1_base },
 	{ "outbox: folder set-up and leases", m2_outbox_lease },
@@ -432,5 +436,6 @@ const struct migration schema_migrations[] = {
 	{ "appointment aliases: provider ids and UIDs of each copy", m9_appointment_aliases },
 	{ "link_probes: connection tests run by crm-sync", m10_link_probes },
 	{ "all-day appointments are dates, with their own index", m11_all_day_dates },
+	{ "sessions: by user", m12_sessions_by_user },
 };
 const size_t schema_n_migrations = sizeof schema_migrations / sizeof schema_migrations[0];
