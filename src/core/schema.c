@@ -420,9 +420,11 @@ static const char m11_all_day_dates[] =
 " WHERE all_day = 1 AND (duration_min % 1440 != 0 OR duration_min <= 0);"
 "CREATE INDEX appointments_all_day_by_start ON appointments(start_at) WHERE all_day = 1;";
 
-/* A new password ends every session of its user: that delete finds them by user. */
+/* A new password ends every session of its user: that delete finds them by user. Broken items
+ * a pass skipped are counted per link for Sync settings. */
 static const char m12_sessions_by_user[] =
-"CREATE INDEX sessions_by_user ON sessions(user_id);";
+"CREATE INDEX sessions_by_user ON sessions(user_id);"
+"ALTER TABLE links ADD COLUMN items_skipped INTEGER NOT NULL DEFAULT 0;";
 
 const struct migration schema_migrations[] = {
 	{ "base schema", m1_base },
@@ -436,6 +438,6 @@ const struct migration schema_migrations[] = {
 	{ "appointment aliases: provider ids and UIDs of each copy", m9_appointment_aliases },
 	{ "link_probes: connection tests run by crm-sync", m10_link_probes },
 	{ "all-day appointments are dates, with their own index", m11_all_day_dates },
-	{ "sessions: by user", m12_sessions_by_user },
+	{ "sessions: by user; links: items_skipped", m12_sessions_by_user },
 };
 const size_t schema_n_migrations = sizeof schema_migrations / sizeof schema_migrations[0];

@@ -18,6 +18,12 @@ const char *prov_status_str(enum prov_status s)
 	return "unknown";
 }
 
+void prov_skipped(struct sync_sink *sink)
+{
+	if (sink && sink->skipped)
+		sink->skipped(sink->ctx);
+}
+
 static void addr_free(struct addr *a)
 {
 	free(a->name);

@@ -171,7 +171,12 @@ struct sync_sink {
 	int (*commit)(void *ctx, enum stream s, struct msg_list *msgs, struct event_list *events,
 	    const char *cursor);
 	int (*save_secret)(void *ctx, const char *secret_json);
+	void (*skipped)(void *ctx);     /* a broken item was skipped (and logged); may be NULL */
 };
+
+/* Tell the engine one broken item was skipped: it counts on the link once the cursor moves
+ * past it. Call it where the skip is logged. */
+void prov_skipped(struct sync_sink *sink);
 
 enum { STEP_DONE = 1, STEP_MORE = 2 };  /* step() results besides the prov_status errors */
 #define PROV_RESYNC "*resync*"

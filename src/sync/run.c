@@ -59,6 +59,12 @@ static int sink_save_secret(void *ctx, const char *secret_json)
 	return rc;
 }
 
+static void sink_skipped(void *ctx)
+{
+	struct run *r = ctx;
+	r->store.pending_bad++;
+}
+
 struct run *run_new(struct app *app, struct http_pool *pool, int64_t link_id, unsigned mask)
 {
 	struct run *r = calloc(1, sizeof *r);
@@ -104,7 +110,7 @@ struct run *run_new(struct app *app, struct http_pool *pool, int64_t link_id, un
 	r->store = (struct store){ .db = app->db, .link_id = r->link.id,
 	    .user_id = r->link.user_id, .address = r->link.address };
 	r->sink = (struct sync_sink){ .ctx = r, .commit = sink_commit,
-	    .save_secret = sink_save_secret };
+	    .save_secret = sink_save_secret, .skipped = sink_skipped };
 	db_sync_link_attempt(app->db, r->link.id, time(NULL));
 	return r;
 }
@@ -138,6 +144,7 @@ static void note_error(struct run *r, int rc, long retry_after, const struct htt
 static int begin_stream(struct run *r)
 {
 	enum stream s = r->streams[r->cur];
+	r->store.pending_bad = 0;   /* skips of a stream that failed are met again, not counted */
 	char *cursor = NULL;
 	r->drv = drivers_stream(r->ds, s);
 	r->first_pass = 0;

@@ -47,6 +47,7 @@ static void view_link(struct ctx *c, struct view *v, const struct link *l)
 	view_str(v, "last_error", link_error_words(l->last_error, link_retry_at(l), c->user.time_zone,
 	    now, err, sizeof err));
 	view_int(v, "items_imported", (long)l->items_imported);
+	view_int(v, "items_skipped", (long)l->items_skipped);
 	view_int(v, "healthy", problem == NULL);
 	view_str(v, "health", problem ? problem : "Healthy");
 	view_int(v, "sync_email", l->sync_email);
