@@ -388,6 +388,7 @@ static int imap_step(struct pass *p, const struct http_resp *resp, struct http_r
 				char key[48];
 				snprintf(key, sizeof key, "imap link %lld: open", (long long)p->link.id);
 				log_warnx_limited(key, "imap link %lld: %s", (long long)p->link.id, err);
+				prov_failed(sink, err);
 				if (p->res)
 					snprintf(p->res->error, sizeof p->res->error, "%s", err);
 				return rc;

@@ -24,6 +24,12 @@ void prov_skipped(struct sync_sink *sink)
 		sink->skipped(sink->ctx);
 }
 
+void prov_failed(struct sync_sink *sink, const char *why)
+{
+	if (sink && sink->failed && why && *why)
+		sink->failed(sink->ctx, why);
+}
+
 static void addr_free(struct addr *a)
 {
 	free(a->name);

@@ -172,11 +172,17 @@ struct sync_sink {
 	    const char *cursor);
 	int (*save_secret)(void *ctx, const char *secret_json);
 	void (*skipped)(void *ctx);     /* a broken item was skipped (and logged); may be NULL */
+	/* The detail of the failure step() is about to return, in the driver's own words (the
+	 * address guard's, libetpan's), for drivers whose failures have no http_resp; may be
+	 * NULL. The engine keeps it as the link's last error. */
+	void (*failed)(void *ctx, const char *why);
 };
 
 /* Tell the engine one broken item was skipped: it counts on the link once the cursor moves
  * past it. Call it where the skip is logged. */
 void prov_skipped(struct sync_sink *sink);
+/* Tell the engine why the step is failing (see sync_sink.failed). */
+void prov_failed(struct sync_sink *sink, const char *why);
 
 enum { STEP_DONE = 1, STEP_MORE = 2 };  /* step() results besides the prov_status errors */
 #define PROV_RESYNC "*resync*"

@@ -65,6 +65,12 @@ static void sink_skipped(void *ctx)
 	r->store.pending_bad++;
 }
 
+static void sink_failed(void *ctx, const char *why)
+{
+	struct run *r = ctx;
+	snprintf(r->why, sizeof r->why, "%s", why);
+}
+
 struct run *run_new(struct app *app, struct http_pool *pool, int64_t link_id, unsigned mask)
 {
 	struct run *r = calloc(1, sizeof *r);
@@ -110,7 +116,7 @@ struct run *run_new(struct app *app, struct http_pool *pool, int64_t link_id, un
 	r->store = (struct store){ .db = app->db, .link_id = r->link.id,
 	    .user_id = r->link.user_id, .address = r->link.address };
 	r->sink = (struct sync_sink){ .ctx = r, .commit = sink_commit,
-	    .save_secret = sink_save_secret, .skipped = sink_skipped };
+	    .save_secret = sink_save_secret, .skipped = sink_skipped, .failed = sink_failed };
 	db_sync_link_attempt(app->db, r->link.id, time(NULL));
 	return r;
 }
@@ -136,6 +142,9 @@ static void note_error(struct run *r, int rc, long retry_after, const struct htt
 	else if (resp && resp->status >= 400)
 		snprintf(r->error, sizeof r->error, "%s: %s (HTTP %ld)", stream_name(s),
 		    prov_status_str(rc), resp->status);
+	else if (r->why[0])
+		snprintf(r->error, sizeof r->error, "%s: %s (%s)", stream_name(s),
+		    prov_status_str(rc), r->why);
 	else
 		snprintf(r->error, sizeof r->error, "%s: %s", stream_name(s), prov_status_str(rc));
 }
@@ -145,6 +154,7 @@ static int begin_stream(struct run *r)
 {
 	enum stream s = r->streams[r->cur];
 	r->store.pending_bad = 0;   /* skips of a stream that failed are met again, not counted */
+	r->why[0] = '\0';
 	char *cursor = NULL;
 	r->drv = drivers_stream(r->ds, s);
 	r->first_pass = 0;

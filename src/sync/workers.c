@@ -358,6 +358,22 @@ static int do_secret(void *arg)
 	return a->t->save_secret ? a->t->save_secret(a->t->ctx, a->secret) : -1;
 }
 
+static int do_skipped(void *arg)
+{
+	struct commit_args *a = arg;
+	if (a->t->skipped)
+		a->t->skipped(a->t->ctx);
+	return 0;
+}
+
+static int do_failed(void *arg)
+{
+	struct commit_args *a = arg;
+	if (a->t->failed)
+		a->t->failed(a->t->ctx, a->secret);
+	return 0;
+}
+
 static int relay_commit(void *ctx, enum stream s, struct msg_list *msgs,
     struct event_list *events, const char *cursor)
 {
@@ -372,8 +388,20 @@ static int relay_secret(void *ctx, const char *secret_json)
 	return workers_on_engine(do_secret, &a);
 }
 
+static void relay_skipped(void *ctx)
+{
+	struct commit_args a = { .t = ctx };
+	workers_on_engine(do_skipped, &a);
+}
+
+static void relay_failed(void *ctx, const char *why)
+{
+	struct commit_args a = { .t = ctx, .secret = why };   /* secret: the one text field */
+	workers_on_engine(do_failed, &a);
+}
+
 void workers_relay_sink(struct sync_sink *relay, struct sync_sink *target)
 {
 	*relay = (struct sync_sink){ .ctx = target, .commit = relay_commit,
-	    .save_secret = relay_secret };
+	    .save_secret = relay_secret, .skipped = relay_skipped, .failed = relay_failed };
 }

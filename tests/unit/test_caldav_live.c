@@ -69,7 +69,7 @@ static char *read_file(const char *path)
 static int run_sync(const struct prov_link *l)
 {
 	struct collect col = { json_array(), 0, getenv("CALDAV_TEST_CURSOR") };
-	struct sync_sink sink = { &col, sink_commit, NULL, NULL };
+	struct sync_sink sink = { .ctx = &col, .commit = sink_commit };
 	char *cursor = col.cursor_file ? read_file(col.cursor_file) : NULL;
 	struct pass *p = NULL;
 	struct http_req req = { 0 };

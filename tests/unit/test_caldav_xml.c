@@ -175,7 +175,7 @@ static struct run drive(const char *settings, const char *cursor, const struct c
 {
 	struct prov_link l = { 7, "a@x", settings, "{\"password\":\"pw\"}", 0, NULL, 0, 0, NULL };
 	struct run r = { 0 };
-	struct sync_sink sink = { &r, sink_commit, NULL, sink_skipped };
+	struct sync_sink sink = { .ctx = &r, .commit = sink_commit, .skipped = sink_skipped };
 	struct pass *p = NULL;
 	struct http_req req = { 0 };
 

@@ -70,7 +70,7 @@ static int run_job(int lose_put)
 	struct push_item it;
 	struct push_result res = { 0 };
 	struct pass *pass = NULL;
-	struct sync_sink sink = { NULL, no_commit, NULL, NULL };
+	struct sync_sink sink = { .commit = no_commit };
 	struct buf b = { 0 };
 	struct http_resp resp, *rp = NULL;
 	long retry_after = 0;
