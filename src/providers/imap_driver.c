@@ -272,6 +272,8 @@ static int pull_box(struct pass *p, struct sync_sink *sink, const char *mailbox,
 			break;
 		free(*mine);
 		*mine = next;
+		for (long k = imap_take_skipped(p->c); k > 0; k--)
+			prov_skipped(sink);
 		char *both = mine_first ? join_cursor(*mine, *other) : join_cursor(*other, *mine);
 		if (!both || sink->commit(sink->ctx, STREAM_MAIL, &msgs, &evs, both) < 0) {
 			rc = PROV_TEMP;
@@ -341,6 +343,8 @@ static int step_folder(struct pass *p, struct sync_sink *sink)
 
 	for (int page = 0; rc == PROV_OK && page < 50; page++) {
 		rc = imap_fetch_all(p->c, "CRM", FOLDER_CRM, DEFAULT_PAGE, &msgs, &more);
+		/* a broken mail stays in the CRM folder and is met again each pass: not counted */
+		imap_take_skipped(p->c);
 		if (rc != PROV_OK || msgs.n == 0)
 			break;
 		n_ids = msgs.n;
