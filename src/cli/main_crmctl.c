@@ -11,6 +11,7 @@
 #include "core/db_health.h"
 #include "core/demo.h"
 #include "core/import.h"
+#include "core/link_error.h"
 #include "core/log.h"
 #include "core/models.h"
 
@@ -148,7 +149,9 @@ static int print_link(void *ctx, const struct link *l, const char *user_email)
 	    now - (l->last_success_at ? l->last_success_at : l->linked_at) >
 	    3 * (int64_t)app->cfg.poll_interval)
 		health = "STALE";
-	const char *err = l->last_error ? l->last_error : "";
+	char words[256];
+	const char *err = link_error_words(l->last_error, link_retry_at(l), "UTC", now, words,
+	    sizeof words);
 	printf("%-4lld %-22s %-9s %-26s %-8s %-21s %-21s %-6lld %s%s%s\n", (long long)l->id,
 	    user_email, l->provider, l->address, l->status, last, next,
 	    (long long)l->items_imported, health, *err ? ": " : "", err);

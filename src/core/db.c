@@ -204,6 +204,14 @@ void db_read_end(struct db *db)
 		db_rollback(db);
 }
 
+int db_bound(int rc, const char *what)
+{
+	if (rc == SQLITE_OK)
+		return 0;
+	log_warnx("db: %s: %s", what, sqlite3_errstr(rc));
+	return -1;
+}
+
 int db_bind_text(sqlite3_stmt *st, int i, const char *s)
 {
 	return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);

@@ -59,6 +59,10 @@ int db_schema_latest(void);
 
 /* Bind helpers that keep NULL for NULL strings; return the sqlite3 result code. */
 int db_bind_text(sqlite3_stmt *st, int i, const char *s);
+/* DB_BOUND(bind call): 0 when the value was bound, else -1 (logged): a value not bound would be
+ * NULL, and a statement run with it would match or store something else. */
+int db_bound(int rc, const char *what);
+#define DB_BOUND(call) db_bound((call), #call)
 /* Copy column i as a malloc'd string ("" for NULL when empty_for_null, else NULL). */
 char *db_col_strdup(sqlite3_stmt *st, int i);
 

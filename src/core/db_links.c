@@ -9,7 +9,8 @@
 #define LINK_COLS "id, user_id, provider, address, status, settings, last_error, sync_email, " \
 	"sync_calendar, sync_folder, backfill_days, failures, linked_at, last_success_at, " \
 	"last_attempt_at, next_due_at, items_imported, cursor_refused_at, secret, " \
-	"(SELECT time_zone FROM users WHERE users.id = links.user_id)"
+	"(SELECT time_zone FROM users WHERE users.id = links.user_id), rate_limited_until, " \
+	"items_skipped"
 
 static const char SQL_LINK_ADD[] =
     "INSERT INTO links (user_id, provider, address, settings, secret, linked_at, next_due_at, wake)"
@@ -19,12 +20,10 @@ static const char SQL_LINK_FOR_USER[] =
     "SELECT " LINK_COLS " FROM links WHERE user_id = ? AND status != 'unlinked'";
 static const char SQL_LINK_FIND_ADDRESS[] =
     "SELECT user_id FROM links WHERE address = ? AND status != 'unlinked'";
-static const char SQL_LINK_LIST[] =
-    "SELECT l.id, l.user_id, l.provider, l.address, l.status, l.settings, l.last_error,"
-    " l.sync_email, l.sync_calendar, l.sync_folder, l.backfill_days, l.failures, l.linked_at,"
-    " l.last_success_at, l.last_attempt_at, l.next_due_at, l.items_imported,"
-    " l.cursor_refused_at, l.secret, u.email FROM links l JOIN users u ON u.id = l.user_id"
-    " ORDER BY l.id";
+/* LINK_COLS, then the user's e-mail (LINK_EMAIL_COL) */
+#define LINK_EMAIL_COL 22
+static const char SQL_LINK_LIST[] = "SELECT " LINK_COLS ","
+    " (SELECT email FROM users WHERE users.id = links.user_id) FROM links ORDER BY id";
 static const char SQL_LINK_WAKE[] = "UPDATE links SET wake = 1 WHERE id = ?";
 
 void link_free(struct link *l)
@@ -84,6 +83,8 @@ static int link_row(sqlite3_stmt *st, struct link *l)
 	l->items_imported = sqlite3_column_int64(st, 16);
 	l->cursor_refused_at = sqlite3_column_int64(st, 17);
 	l->owner_tz = db_col_strdup(st, 19);
+	l->rate_limited_until = sqlite3_column_int64(st, 20);
+	l->items_skipped = sqlite3_column_int64(st, 21);
 	int n = sqlite3_column_bytes(st, 18);
 	if (n > 0 && (l->secret = malloc((size_t)n))) {
 		memcpy(l->secret, sqlite3_column_blob(st, 18), (size_t)n);
@@ -121,7 +122,7 @@ int db_links_list(struct db *db, int (*each)(void *ctx, const struct link *l,
 	int rc, out = 0;
 	while (out == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct link l;
-		char *email = db_col_strdup(st, 19);
+		char *email = db_col_strdup(st, LINK_EMAIL_COL);
 		if (!email || link_row(st, &l) != 0) {
 			free(email);
 			out = -1;

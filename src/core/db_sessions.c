@@ -42,11 +42,10 @@ int db_sessions_create(struct db *db, int64_t user_id, int hours, char token[SES
 	sqlite3_stmt *st = db_stmt(db, SQL_SESSION_ADD);
 	if (!st)
 		return -1;
-	db_bind_text(st, 1, hash);
-	sqlite3_bind_int64(st, 2, user_id);
-	db_bind_text(st, 3, csrf);
-	sqlite3_bind_int64(st, 4, now);
-	sqlite3_bind_int64(st, 5, now + (int64_t)hours * 3600);
+	if (DB_BOUND(db_bind_text(st, 1, hash)) || DB_BOUND(sqlite3_bind_int64(st, 2, user_id)) ||
+	    DB_BOUND(db_bind_text(st, 3, csrf)) || DB_BOUND(sqlite3_bind_int64(st, 4, now)) ||
+	    DB_BOUND(sqlite3_bind_int64(st, 5, now + (int64_t)hours * 3600)))
+		return -1;
 	return db_step_done(db, st);
 }
 
@@ -58,8 +57,8 @@ int db_sessions_get(struct db *db, const char *token, int64_t *user_id,
 	sqlite3_stmt *st = db_stmt(db, SQL_SESSION_GET);
 	if (!st)
 		return -1;
-	db_bind_text(st, 1, hash);
-	sqlite3_bind_int64(st, 2, time(NULL));
+	if (DB_BOUND(db_bind_text(st, 1, hash)) || DB_BOUND(sqlite3_bind_int64(st, 2, time(NULL))))
+		return -1;
 	int rc = sqlite3_step(st), ret = 1;
 	if (rc == SQLITE_ROW) {
 		const unsigned char *c = sqlite3_column_text(st, 1);

@@ -37,6 +37,8 @@ int db_sync_link_failed(struct db *db, int64_t link, int64_t now, int64_t next_d
  * before then, and wake-ups meanwhile wait for it. A later until only ever extends it. */
 int db_sync_link_rate_limited(struct db *db, int64_t link, int64_t until);
 int db_sync_link_add_items(struct db *db, int64_t link, int64_t n);
+/* n more broken items skipped on the link (links.items_skipped). Returns 0 or -1. */
+int db_sync_link_add_skipped(struct db *db, int64_t link, int64_t n);
 int db_sync_link_secret(struct db *db, int64_t link, const uint8_t *blob, size_t len);
 /* Which streams a link syncs and how many days back its first pass reaches. */
 int db_sync_link_configure(struct db *db, int64_t link, int sync_email, int sync_calendar,

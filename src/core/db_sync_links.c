@@ -36,6 +36,8 @@ static const char SQL_RATE_LIMITED[] =
     "UPDATE links SET rate_limited_until = ?2 WHERE id = ?1 AND rate_limited_until < ?2";
 static const char SQL_ITEMS[] =
     "UPDATE links SET items_imported = items_imported + ? WHERE id = ?";
+static const char SQL_SKIPPED[] =
+    "UPDATE links SET items_skipped = items_skipped + ? WHERE id = ?";
 static const char SQL_SECRET[] = "UPDATE links SET secret = ? WHERE id = ?";
 static const char SQL_CONFIGURE[] =
     "UPDATE links SET sync_email = ?, sync_calendar = ?, backfill_days = ? WHERE id = ?";
@@ -185,6 +187,11 @@ int db_sync_link_rate_limited(struct db *db, int64_t link, int64_t until)
 int db_sync_link_add_items(struct db *db, int64_t link, int64_t n)
 {
 	return n ? step_2(db, SQL_ITEMS, n, link) : 0;
+}
+
+int db_sync_link_add_skipped(struct db *db, int64_t link, int64_t n)
+{
+	return n ? step_2(db, SQL_SKIPPED, n, link) : 0;
 }
 
 int db_sync_link_secret(struct db *db, int64_t link, const uint8_t *blob, size_t len)

@@ -80,14 +80,11 @@ int db_users_set_password(struct db *db, const char *email, const char *password
 	sqlite3_stmt *st = db_stmt(db, SQL_USER_PASSWD);
 	if (!st)
 		goto fail;
-	db_bind_text(st, 1, hash);
-	db_bind_text(st, 2, norm);
-	if (db_step_done(db, st) != 0 || sqlite3_changes(db->h) != 1)
+	if (DB_BOUND(db_bind_text(st, 1, hash)) || DB_BOUND(db_bind_text(st, 2, norm)) ||
+	    db_step_done(db, st) != 0 || sqlite3_changes(db->h) != 1)
 		goto fail;
-	if (!(st = db_stmt(db, SQL_USER_SESSIONS_END)))
-		goto fail;
-	db_bind_text(st, 1, norm);
-	if (db_step_done(db, st) != 0 || db_commit(db) != 0)
+	if (!(st = db_stmt(db, SQL_USER_SESSIONS_END)) || DB_BOUND(db_bind_text(st, 1, norm)) ||
+	    db_step_done(db, st) != 0 || db_commit(db) != 0)
 		goto fail;
 	return 0;
 fail:

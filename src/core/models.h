@@ -55,6 +55,8 @@ struct link {
 	int sync_email, sync_calendar, sync_folder, backfill_days, failures;
 	int64_t linked_at, last_success_at, last_attempt_at, next_due_at, items_imported;
 	int64_t cursor_refused_at;
+	int64_t rate_limited_until;  /* 0, or when a rate limit lets sync try again */
+	int64_t items_skipped;       /* broken items passes skipped (each logged once) */
 	uint8_t *secret;     /* sealed blob, see crypto.h */
 	size_t secret_len;
 };

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/curl_set.h"
 #include "core/netguard.h"
 
 struct ng_entry {
@@ -452,11 +453,11 @@ int netguard_curl(CURL *h, const char *url, struct netguard_curl *g)
 	curl_free(scheme);
 	curl_free(host);
 	curl_free(port);
-	curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_checked);
-	curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, g);
-	curl_easy_setopt(h, CURLOPT_CONNECT_TO, g->pin);
-	curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	/* Without any of these the guard would not hold: a refused one is the caller's error. */
+	if (CURL_SET(h, CURLOPT_OPENSOCKETFUNCTION, open_checked) ||
+	    CURL_SET(h, CURLOPT_OPENSOCKETDATA, g) || CURL_SET(h, CURLOPT_CONNECT_TO, g->pin) ||
+	    CURL_SET(h, CURLOPT_NOPROXY, "*") || CURL_SET(h, CURLOPT_FOLLOWLOCATION, 0L))
+		rc = -1;
 	if (rc < 0)   /* nothing to check it against: make sure nothing is connected to */
 		curl_easy_setopt(h, CURLOPT_URL, "");
 	return rc;

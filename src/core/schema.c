@@ -470,6 +470,12 @@ static const char m12_contact_messages[] =
 "  DELETE FROM contact_messages WHERE contact_id = OLD.id;"
 " END;";
 
+/* A new password ends every session of its user: that delete finds them by user. Broken items
+ * a pass skipped are counted per link for Sync settings. */
+static const char m13_sessions_by_user[] =
+"CREATE INDEX sessions_by_user ON sessions(user_id);"
+"ALTER TABLE links ADD COLUMN items_skipped INTEGER NOT NULL DEFAULT 0;";
+
 const struct migration schema_migrations[] = {
 	{ "base schema", m1_base },
 	{ "outbox: folder set-up and leases", m2_outbox_lease },
@@ -483,5 +489,7 @@ const struct migration schema_migrations[] = {
 	{ "link_probes: connection tests run by crm-sync", m10_link_probes },
 	{ "all-day appointments are dates, with their own index", m11_all_day_dates },
 	{ "contact_messages: a contact's messages, written in batches", m12_contact_messages },
+
+	{ "sessions: by user; links: items_skipped", m13_sessions_by_user },
 };
 const size_t schema_n_migrations = sizeof schema_migrations / sizeof schema_migrations[0];

@@ -604,7 +604,8 @@ static int roll_forward(struct pass *p, struct step_out *so)
 }
 
 /* One resource of a multiget: its events (or its deletion) into batch. */
-static int take_resource(struct pass *p, struct dav_resp *r, struct event_list *batch)
+static int take_resource(struct pass *p, struct dav_resp *r, struct event_list *batch,
+    struct step_out *so)
 {
 	char err[160];
 	char *path = dav_path(r->href);
@@ -619,8 +620,10 @@ static int take_resource(struct pass *p, struct dav_resp *r, struct event_list *
 	} else {
 		size_t before = batch->n;
 		if (ical_parse(r->calendar_data, strlen(r->calendar_data), p->ws, p->we, p->owner_tz,
-		    batch, err, sizeof err) < 0)
+		    batch, err, sizeof err) < 0) {
 			log_warnx("caldav link %lld: %s skipped: %s", (long long)p->link, path, err);
+			prov_skipped(so);
+		}
 		if (p->backfill)
 			event_list_drop_ended(batch, before, p->ws);
 		for (size_t i = before; i < batch->n; i++) {
@@ -643,7 +646,7 @@ static int on_fetch(struct pass *p, struct dav_ms *ms, struct step_out *so, stru
 	size_t n = p->ntodo - p->next;
 
 	for (size_t i = 0; i < ms->n; i++)
-		if (take_resource(p, &ms->v[i], &batch) < 0) {
+		if (take_resource(p, &ms->v[i], &batch, so) < 0) {
 			event_list_free(&batch);
 			return PROV_TEMP;
 		}

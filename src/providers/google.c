@@ -462,6 +462,7 @@ static int on_get(struct pass *p, json_t *j, struct step_out *so, struct http_re
 
 	if (folder >= 0 && !raw) {
 		log_warnx("google link %lld: message %s skipped: no readable raw field", (long long)p->link, id);
+		prov_skipped(so);
 	} else if (raw) {
 		struct sync_msg *m = msg_list_add(&p->msgs);
 		if (!m) {
@@ -470,6 +471,7 @@ static int on_get(struct pass *p, json_t *j, struct step_out *so, struct http_re
 		}
 		if (mime_parse(raw, len, m, err, sizeof err) < 0 || !(m->provider_id = strdup(id))) {
 			log_warnx("google link %lld: message %s skipped: %s", (long long)p->link, id, err);
+			prov_skipped(so);
 			msg_free(m);
 			p->msgs.n--;
 		} else {
@@ -488,6 +490,7 @@ static int skip_unreadable(struct pass *p, const char *why, struct step_out *so,
 	snprintf(key, sizeof key, "google link %lld: unreadable message", (long long)p->link);
 	log_warnx_limited(key, "google link %lld: message %s skipped: malformed JSON (%s)",
 	    (long long)p->link, p->ids[p->next], why);
+	prov_skipped(so);
 	p->next++;
 	return fetch_next(p, so, req);
 }
@@ -570,9 +573,11 @@ static int on_events(struct pass *p, json_t *j, struct step_out *so, struct http
 		if (!e)
 			return PROV_TEMP;
 		int bad = google_event_parse(it, p->owner_tz, e) < 0;
-		if (bad)
+		if (bad) {
 			log_warnx("google link %lld: event %s skipped: unreadable", (long long)p->link,
 			    ju_str(it, "id") ? ju_str(it, "id") : "(no id)");
+			prov_skipped(so);
+		}
 		/* a first pass keeps what changed since the link, and deletions of single events */
 		int old = p->first && !e->deleted && (e->cancelled || e->updated < p->since);
 		if (e->uid && !e->deleted && e->recurrence_id)

@@ -34,6 +34,7 @@ struct imap_conn {
 	int folders_ok;         /* imap_ensure_folders() succeeded on this connection */
 	char *selected;         /* the mailbox last SELECTed/EXAMINEd, NULL after unselecting */
 	int selected_rw;
+	long skipped;           /* broken or oversized messages skipped, see imap_take_skipped() */
 };
 
 /* Map a libetpan result to a prov_status, logging failures with the server's words. */
@@ -246,6 +247,14 @@ static int select_mb(struct imap_conn *c, const char *mb, int rw)
 	c->selected = r == MAILIMAP_NO_ERROR ? strdup(mb) : NULL;
 	c->selected_rw = rw;
 	return st(c, r, rw ? "SELECT" : "EXAMINE");
+}
+
+long imap_take_skipped(struct imap_conn *c)
+{
+	long n = c ? c->skipped : 0;
+	if (c)
+		c->skipped = 0;
+	return n;
 }
 
 int imap_unselect(struct imap_conn *c)
@@ -495,9 +504,10 @@ out:
 	return rc;
 }
 
-static void add_parsed(const struct fetched *f, const char *mailbox, uint32_t uidvalidity,
-    enum msg_folder folder, struct msg_list *out, const char *user)
+static void add_parsed(struct imap_conn *c, const struct fetched *f, const char *mailbox,
+    uint32_t uidvalidity, enum msg_folder folder, struct msg_list *out)
 {
+	const char *user = c->user;
 	struct sync_msg m;
 	char err[200], id[600];
 
@@ -505,6 +515,7 @@ static void add_parsed(const struct fetched *f, const char *mailbox, uint32_t ui
 	if (!f->body || mime_parse(f->body, f->body_len, &m, err, sizeof err) < 0) {
 		log_warnx("imap %s: skipping message %s: %s", user, id,
 		    f->body ? err : "no body returned");
+		c->skipped++;
 		if (f->body)
 			msg_free(&m);
 		return;
@@ -548,7 +559,7 @@ static int fetch_page(struct imap_conn *c, const char *mailbox, enum msg_folder 
 		struct fetched f;
 		read_att(clist_content(it), &f);
 		if (f.uid)
-			add_parsed(&f, mailbox, uidvalidity, folder, out, c->user);
+			add_parsed(c, &f, mailbox, uidvalidity, folder, out);
 		if (f.uid && newest && f.internal > *newest)
 			*newest = f.internal;
 	}
@@ -586,6 +597,7 @@ static int fetch_sized(struct imap_conn *c, const char *mailbox, enum msg_folder
 		if (uids[i].size > MAX_MSG_BYTES) {
 			log_warnx("imap %s: skipping message %s uid %" PRIu32 ": %" PRIu32 " bytes",
 			    c->user, mailbox, uids[i].uid, uids[i].size);
+			c->skipped++;
 			continue;
 		}
 		uids[w++] = uids[i];

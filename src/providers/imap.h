@@ -33,6 +33,8 @@ int imap_open_link(const struct prov_link *l, struct imap_conn **out, char *err,
 
 /* Log out (best effort) and free; NULL is fine. */
 void imap_close(struct imap_conn *c);
+/* How many messages the pulls skipped (unreadable, or too big) since the last call; resets. */
+long imap_take_skipped(struct imap_conn *c);
 
 /* Name of the Sent mailbox: the one flagged \Sent (SPECIAL-USE), else a usual name ("Sent",
  * "Sent Items", "Sent Messages", "INBOX.Sent", "[Gmail]/Sent Mail"). *name is malloc'd, or NULL

@@ -280,6 +280,8 @@ static int box_page(struct pass *p, struct step_out *so, const char *mailbox,
 	if (rc == PROV_OK) {
 		free(*mine);
 		*mine = next;
+		for (long k = imap_take_skipped(p->c); k > 0; k--)
+			prov_skipped(so);
 		char *both = mine_first ? join_cursor(*mine, *other) : join_cursor(*other, *mine);
 		if (!both || step_out_page(so, STREAM_MAIL, &msgs, NULL, both) < 0)
 			rc = PROV_TEMP;
@@ -386,6 +388,8 @@ static int step_folder(struct pass *p, struct step_out *so)
 			if (p->pages >= 50)
 				return STEP_DONE;
 			rc = imap_fetch_all(p->c, "CRM", FOLDER_CRM, DEFAULT_PAGE, &msgs, &p->more);
+			/* a broken mail stays in the CRM folder and is met again each pass: not counted */
+			imap_take_skipped(p->c);
 			if (rc != PROV_OK || msgs.n == 0) {
 				msg_list_free(&msgs);
 				return rc != PROV_OK ? rc : STEP_DONE;
@@ -434,6 +438,7 @@ static int imap_step(struct pass *p, const struct http_resp *resp, struct http_r
 				char key[48];
 				snprintf(key, sizeof key, "imap link %lld: open", (long long)p->link.id);
 				log_warnx_limited(key, "imap link %lld: %s", (long long)p->link.id, err);
+				prov_failed(so, err);
 				if (p->res)
 					snprintf(p->res->error, sizeof p->res->error, "%s", err);
 				return rc;

@@ -18,6 +18,23 @@ const char *prov_status_str(enum prov_status s)
 	return "unknown";
 }
 
+void prov_skipped(struct step_out *o)
+{
+	if (o)
+		o->skipped++;
+}
+
+void prov_failed(struct step_out *o, const char *why)
+{
+	if (!o || !why || !*why)
+		return;
+	char *d = strdup(why);
+	if (d) {
+		free(o->failed);
+		o->failed = d;
+	}
+}
+
 static void addr_free(struct addr *a)
 {
 	free(a->name);
@@ -227,5 +244,6 @@ void step_out_clear(struct step_out *o)
 	event_list_free(&o->events);
 	free(o->cursor);
 	free(o->secret);
+	free(o->failed);
 	*o = (struct step_out){ 0 };
 }

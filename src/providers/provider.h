@@ -175,6 +175,12 @@ struct step_out {
 	char *cursor;               /* the stream's cursor after this page, NULL: unchanged */
 	char *secret;               /* refreshed secret JSON, or NULL */
 	const char *progress;       /* push progress to record (string literal), or NULL */
+	int skipped;                /* broken items skipped (and logged) in this step: they count
+	                             * on the link when the page's cursor is stored */
+	char *failed;               /* the detail of the failure step() returns, in the driver's
+	                             * own words (the address guard's, libetpan's), for drivers
+	                             * whose failures have no http_resp; the engine keeps it as
+	                             * the link's last error. NULL: none */
 };
 /* Take the items of m and e (the lists are emptied; either may be NULL) and cursor into o as
  * its page; a second page in the same step joins the first, with the later cursor. 0 or -1. */
@@ -182,6 +188,11 @@ int step_out_page(struct step_out *o, enum stream s, struct msg_list *m, struct 
     const char *cursor);
 int step_out_secret(struct step_out *o, const char *secret_json);   /* 0 or -1 */
 void step_out_clear(struct step_out *o);
+
+/* Tell the engine one broken item was skipped (call it where the skip is logged). */
+void prov_skipped(struct step_out *o);
+/* Tell the engine why the step is failing (see step_out.failed). */
+void prov_failed(struct step_out *o, const char *why);
 
 /* step() results besides the prov_status errors: STEP_MORE, *req filled (the engine makes the
  * request and calls step() with its answer); STEP_PAGE, nothing asked (a blocking driver put a

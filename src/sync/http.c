@@ -6,6 +6,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "core/curl_set.h"
 #include "core/log.h"
 #include "core/netguard.h"
 #include "sync/http.h"
@@ -167,37 +168,34 @@ static int xfer_setup(struct http_xfer *x)
 	if (!nl)
 		return -1;
 	x->headers = nl;
-	curl_easy_setopt(e, CURLOPT_URL, x->req.url);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
-	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 15000L);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
-	    x->req.timeout_ms > 0 ? x->req.timeout_ms : HTTP_DEFAULT_TIMEOUT_MS);
+	/* The options a transfer is not safe or bounded without; a refused one fails the start. */
+	if (CURL_SET(e, CURLOPT_URL, x->req.url) || CURL_SET(e, CURLOPT_PRIVATE, x) ||
+	    CURL_SET(e, CURLOPT_NOSIGNAL, 1L) || CURL_SET(e, CURLOPT_ERRORBUFFER, x->errbuf) ||
+	    CURL_SET(e, CURLOPT_WRITEFUNCTION, on_body) || CURL_SET(e, CURLOPT_WRITEDATA, x) ||
+	    CURL_SET(e, CURLOPT_HEADERFUNCTION, on_header) || CURL_SET(e, CURLOPT_HEADERDATA, x) ||
+	    CURL_SET(e, CURLOPT_HTTPHEADER, x->headers) ||
+	    CURL_SET(e, CURLOPT_CONNECTTIMEOUT_MS, 15000L) ||
+	    CURL_SET(e, CURLOPT_TIMEOUT_MS,
+	        x->req.timeout_ms > 0 ? x->req.timeout_ms : HTTP_DEFAULT_TIMEOUT_MS) ||
+	    CURL_SET(e, CURLOPT_PROTOCOLS_STR, "http,https"))
+		return -1;
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "crm-sync");
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	if (x->req.guard && netguard_curl(e, x->req.url, &x->guard) < 0)
 		return -1;
-	if (x->req.userpwd) {
-		curl_easy_setopt(e, CURLOPT_USERPWD, x->req.userpwd);
-		curl_easy_setopt(e, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
-	}
+	if (x->req.userpwd && (CURL_SET(e, CURLOPT_USERPWD, x->req.userpwd) ||
+	    CURL_SET(e, CURLOPT_HTTPAUTH, CURLAUTH_BASIC)))
+		return -1;
 	const char *m = x->req.method ? x->req.method : "GET";
-	if (x->req.body || strcmp(m, "POST") == 0 || strcmp(m, "PUT") == 0 ||
-	    strcmp(m, "PATCH") == 0) {
-		curl_easy_setopt(e, CURLOPT_POSTFIELDS, x->req.body ? x->req.body : "");
-		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->req.body_len);
-	}
-	if (strcmp(m, "GET") != 0)
-		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, m);
-	if (strcmp(m, "HEAD") == 0)
-		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+	if ((x->req.body || strcmp(m, "POST") == 0 || strcmp(m, "PUT") == 0 ||
+	    strcmp(m, "PATCH") == 0) &&
+	    (CURL_SET(e, CURLOPT_POSTFIELDS, x->req.body ? x->req.body : "") ||
+	    CURL_SET(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->req.body_len)))
+		return -1;
+	if (strcmp(m, "GET") != 0 && CURL_SET(e, CURLOPT_CUSTOMREQUEST, m))
+		return -1;
+	if (strcmp(m, "HEAD") == 0 && CURL_SET(e, CURLOPT_NOBODY, 1L))
+		return -1;
 	return 0;
 }
 

@@ -48,6 +48,7 @@ static int save_secret(struct run *r, const char *secret_json)
 	return rc;
 }
 
+
 struct run *run_new(struct app *app, struct http_pool *pool, int64_t link_id, unsigned mask)
 {
 	struct run *r = calloc(1, sizeof *r);
@@ -117,6 +118,9 @@ static void note_error(struct run *r, int rc, long retry_after, const struct htt
 	else if (resp && resp->status >= 400)
 		snprintf(r->error, sizeof r->error, "%s: %s (HTTP %ld)", stream_name(s),
 		    prov_status_str(rc), resp->status);
+	else if (r->why[0])
+		snprintf(r->error, sizeof r->error, "%s: %s (%s)", stream_name(s),
+		    prov_status_str(rc), r->why);
 	else
 		snprintf(r->error, sizeof r->error, "%s: %s", stream_name(s), prov_status_str(rc));
 }
@@ -125,6 +129,8 @@ static void note_error(struct run *r, int rc, long retry_after, const struct htt
 static int begin_stream(struct run *r)
 {
 	enum stream s = r->streams[r->cur];
+	r->store.pending_bad = 0;   /* skips of a stream that failed are met again, not counted */
+	r->why[0] = '\0';
 	char *cursor = NULL;
 	r->drv = drivers_stream(r->ds, s);
 	r->first_pass = 0;
@@ -294,6 +300,9 @@ static void run_finish(struct run *r)
 static int take_out(struct run *r, struct step_out *o)
 {
 	int rc = 0;
+	r->store.pending_bad += o->skipped;   /* counted on the link with the next stored cursor */
+	if (o->failed)
+		snprintf(r->why, sizeof r->why, "%s", o->failed);
 	if (o->secret && save_secret(r, o->secret) != 0)
 		log_warnx("link %lld: could not store the refreshed token", (long long)r->link.id);
 	if (o->has_page) {

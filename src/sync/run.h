@@ -34,6 +34,7 @@ struct run {
 	int failed;                     /* worst prov_status seen, 0 when none */
 	long retry_after;
 	char error[256];
+	char why[200];                  /* the driver's words for the failure it is returning */
 	int done;
 	int partial;                    /* only some streams (push news): the poll stays due */
 	int subbing;                    /* pass is a webhook subscription machine (subscribe.h) */

@@ -188,8 +188,13 @@ int store_commit(struct store *s, enum stream stream, struct msg_list *msgs,
 		goto fail;
 	if (msgs && msgs->n && db_sync_contact_index_merge(s->db, CONTACT_BATCH) < 0)
 		goto fail;
+	long bad = s->pending_bad + (s->c.errors - before.errors);
+	if (db_sync_link_add_skipped(s->db, s->link_id, bad) != 0)
+		goto fail;
 	if (db_commit(s->db) != 0)
 		goto fail;
+	s->c.bad += bad;
+	s->pending_bad = 0;
 	rc = 0;
 	goto out;
 fail:

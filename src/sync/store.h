@@ -14,6 +14,7 @@ struct store_counts {
 	long updated;       /* known items changed, seen by one more user, or removed */
 	long skipped;       /* unchanged, already stored, or matching no contact */
 	long errors;        /* items that could not be stored (logged, the pass goes on) */
+	long bad;           /* broken items skipped and counted on the link (see pending_bad) */
 };
 
 /* One link's view of the store during a pass. db and address are borrowed. */
@@ -23,13 +24,16 @@ struct store {
 	const char *address;        /* the link's own address: mail from it is 'sent' */
 	struct store_counts c;
 	int64_t now;                /* 0: time(NULL) at each commit */
+	long pending_bad;           /* items the provider skipped as broken since the last commit:
+	                             * the next commit counts them on the link with its cursor */
 };
 
 /* The sync_cursors.stream name of a stream: "mail", "events", "folder". */
 const char *stream_name(enum stream s);
 
 /* Store msgs and events (both emptied, items freed) and cursor (NULL: leave it) for stream in
- * one transaction; counts go to s->c. Returns 0, or -1 when the transaction failed (nothing of
+ * one transaction, adding the page's broken items (pending_bad and those the store could not
+ * keep) to links.items_skipped in it; counts go to s->c. Returns 0, or -1 when the transaction failed (nothing of
  * the page nor the cursor was written). */
 int store_commit(struct store *s, enum stream stream, struct msg_list *msgs,
     struct event_list *events, const char *cursor);

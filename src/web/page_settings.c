@@ -8,6 +8,7 @@
 
 #include "core/db_link_flow.h"
 #include "core/db_outbox.h"
+#include "core/link_error.h"
 #include "core/log.h"
 #include "core/timeutil.h"
 #include "web/link_save.h"
@@ -42,8 +43,11 @@ static void view_link(struct ctx *c, struct view *v, const struct link *l)
 		view_str(v, "next_sync", "Now");
 	else
 		view_when(c, v, "next_sync", l->next_due_at, "");
-	view_str(v, "last_error", l->last_error ? l->last_error : "");
+	char err[256];
+	view_str(v, "last_error", link_error_words(l->last_error, link_retry_at(l), c->user.time_zone,
+	    now, err, sizeof err));
 	view_int(v, "items_imported", (long)l->items_imported);
+	view_int(v, "items_skipped", (long)l->items_skipped);
 	view_int(v, "healthy", problem == NULL);
 	view_str(v, "health", problem ? problem : "Healthy");
 	view_int(v, "sync_email", l->sync_email);

@@ -14,12 +14,15 @@ struct test_sink {
 	int (*save_secret)(void *ctx, const char *secret_json);
 	struct push_item *it;       /* progress goes to it->save_progress and it->progress */
 	int pages;                  /* steps that handed back a page */
+	void (*skipped)(void *ctx); /* once per broken item a step skipped, or NULL */
 };
 
 /* Hand o to t and clear it. -1 when a commit failed. */
 static inline int test_sink_take(struct test_sink *t, struct step_out *o)
 {
 	int rc = 0;
+	for (int i = 0; t && t->skipped && i < o->skipped; i++)
+		t->skipped(t->ctx);
 	if (o->secret && t && t->save_secret)
 		t->save_secret(t->ctx, o->secret);
 	if (o->has_page && t) {

@@ -145,6 +145,7 @@ struct run {
 	char first_title[64];
 	long retry_after;
 	int mismatch;
+	int skipped;        /* broken resources reported through the sink */
 };
 
 static int sink_commit(void *ctx, enum stream s, struct msg_list *m, struct event_list *ev,
@@ -166,11 +167,16 @@ static int sink_commit(void *ctx, enum stream s, struct msg_list *m, struct even
 	return 0;
 }
 
+static void sink_skipped(void *ctx)
+{
+	((struct run *)ctx)->skipped++;
+}
+
 static struct run drive(const char *settings, const char *cursor, const struct canned *c, size_t n)
 {
 	struct prov_link l = { 7, "a@x", settings, "{\"password\":\"pw\"}", 0, NULL, 0, 0, NULL };
 	struct run r = { 0 };
-	struct test_sink sink = { .ctx = &r, .commit = sink_commit };
+	struct test_sink sink = { .ctx = &r, .commit = sink_commit, .skipped = sink_skipped };
 	struct pass *p = NULL;
 	struct http_req req = { 0 };
 
@@ -257,6 +263,7 @@ static void test_changes_come_in_pages_and_the_cursor_moves_last(void)
 	CHECK_STR(r.cursors[0], CUR);
 	CHECK_STR(r.cursors[1], "{\"cal\":\"http://h:1/alice/cal/\",\"token\":\"t2\"}");
 	CHECK_INT(r.events, 3);    /* e1 twice (canned) and the deletion; bad.ics skipped */
+	CHECK_INT(r.skipped, 2);   /* in each page it came in, each reported to the engine */
 	CHECK_INT(r.deleted, 1);
 	CHECK_STR(r.first_title, "Fish & chips");
 }

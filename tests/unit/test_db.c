@@ -8,6 +8,7 @@
 #include "core/appointments.h"
 #include "core/crypto.h"
 #include "core/db.h"
+#include "core/db_sessions.h"
 #include "core/demo.h"
 #include "core/models.h"
 #include "core/schema.h"
@@ -287,9 +288,34 @@ static void test_migration_turns_local_midnights_into_dates(void)
 	db_close(db);
 }
 
+/* A session whose token hash cannot be bound is not stored (a NULL token_hash row would be a
+ * session no cookie names, and the caller would hand out a cookie that logs no one in). */
+static void test_session_not_created_when_a_value_is_not_bound(void)
+{
+	struct db *db = fresh_db();
+	int64_t id, who = 0;
+	char token[SESSION_TOKEN_MAX], csrf[SESSION_TOKEN_MAX];
+	CHECK(db != NULL);
+	CHECK_INT(db_users_add(db, "Dave Pike", "dave@example.com", "s3cret", "user",
+	    "America/Chicago", &id), 0);
+	CHECK_INT(db_sessions_create(db, id, 8, token, csrf), 0);
+	CHECK_INT(db_sessions_get(db, token, &who, csrf), 0);
+	CHECK_INT(who, id);
+	sqlite3_limit(db->h, SQLITE_LIMIT_LENGTH, 40);   /* the 64-digit hash no longer binds */
+	CHECK_INT(db_sessions_create(db, id, 8, token, csrf), -1);
+	CHECK_INT(db_sessions_get(db, token, &who, csrf), -1);
+	sqlite3_limit(db->h, SQLITE_LIMIT_LENGTH, 1000000000);
+	sqlite3_stmt *st = db_stmt(db, "SELECT count(*) FROM sessions WHERE token_hash IS NULL");
+	CHECK(st && sqlite3_step(st) == SQLITE_ROW);
+	CHECK_INT(sqlite3_column_int(st, 0), 0);
+	sqlite3_reset(st);
+	db_close(db);
+}
+
 T_MAIN(T(test_migrations_apply_once_and_reopen_cleanly), T(test_statements_are_prepared_once),
     T(test_open_does_not_wait_for_a_writer), T(test_lock_waits_end_at_the_deadline),
     T(test_users_log_in_with_argon2id_passwords), T(test_one_mailbox_one_crm_user),
     T(test_secrets_are_sealed_at_rest), T(test_addresses_compare_trimmed_and_case_insensitive),
     T(test_demo_company_loads_and_reloads_without_copies),
-    T(test_migration_turns_local_midnights_into_dates))
+    T(test_migration_turns_local_midnights_into_dates),
+    T(test_session_not_created_when_a_value_is_not_bound))

@@ -345,6 +345,8 @@ static void test_burst_comes_in_pages_and_bad_mail_is_skipped(void)
 	} while (more && pages < 10);
 	CHECK_INT(pages, 3);
 	CHECK_INT(total, 450);
+	CHECK_INT(imap_take_skipped(c), 1);   /* the garbage, once */
+	CHECK_INT(imap_take_skipped(c), 0);
 	for (size_t i = 0; i < l.n; i++) {
 		snprintf(id, sizeof id, "burst-%zu@example.com", i);
 		CHECK_STR(l.v[i].message_id, id);

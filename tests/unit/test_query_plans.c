@@ -168,7 +168,8 @@ static int run_import(struct fx *f)
 	return 0;
 }
 
-/* What the calendar month, account calendar, day, activities and message pages read. */
+/* What the calendar month, account calendar, day, activities and message pages read, and a
+ * password change (which ends the user's sessions). */
 static int run_pages(struct fx *f)
 {
 	struct cal_items items = { 0 };
@@ -182,6 +183,7 @@ static int run_pages(struct fx *f)
 	int rc = -1;
 	if (db_sessions_create(f->db, f->alice, 8, token, csrf) != 0 ||
 	    db_sessions_get(f->db, token, &uid, csrf) != 0 || db_users_get(f->db, f->alice, &u) != 0 ||
+	    db_users_set_password(f->db, u.email, "a new password") != 0 ||
 	    db_link_health_flag(f->db, f->alice, 900, 1690000000) < 0 ||
 	    db_unmatched_count(f->db, f->alice) < 0 || db_web_users(f->db, &rows) != 0 ||
 	    db_calendar_visible(f->db, f->bob, f->alice) < 0)
