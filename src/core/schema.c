@@ -475,12 +475,14 @@ static const char m12_contact_messages[] =
  * the row, not stored twice); contacts index a row of their own, as a contact's e-mails live in
  * contact_emails. Triggers keep every index current, so whatever writes the rows (the sync
  * store, the pages, imports) needs no change; an update re-indexes only when an indexed column
- * changes. Existing rows are indexed here. */
+ * changes. Existing rows are indexed here (by plain INSERTs rather than FTS5's 'rebuild', which
+ * would leave a prepared full scan of each table cached on the migrating connection). */
 static const char m16_search[] =
 "CREATE VIRTUAL TABLE messages_fts USING fts5(subject, body_text, from_name, from_email,"
 " to_list, cc_list, content='messages', content_rowid='id',"
 " tokenize='unicode61 remove_diacritics 2');"
-"INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');"
+"INSERT INTO messages_fts (rowid, subject, body_text, from_name, from_email, to_list, cc_list)"
+" SELECT id, subject, body_text, from_name, from_email, to_list, cc_list FROM messages;"
 "CREATE TRIGGER messages_fts_in AFTER INSERT ON messages BEGIN"
 "  INSERT INTO messages_fts (rowid, subject, body_text, from_name, from_email, to_list, cc_list)"
 "   VALUES (NEW.id, NEW.subject, NEW.body_text, NEW.from_name, NEW.from_email, NEW.to_list,"
@@ -502,7 +504,8 @@ static const char m16_search[] =
 " END;"
 "CREATE VIRTUAL TABLE appointments_fts USING fts5(title, location, note, content='appointments',"
 " content_rowid='id', tokenize='unicode61 remove_diacritics 2');"
-"INSERT INTO appointments_fts (appointments_fts) VALUES ('rebuild');"
+"INSERT INTO appointments_fts (rowid, title, location, note)"
+" SELECT id, title, location, note FROM appointments;"
 "CREATE TRIGGER appointments_fts_in AFTER INSERT ON appointments BEGIN"
 "  INSERT INTO appointments_fts (rowid, title, location, note)"
 "   VALUES (NEW.id, NEW.title, NEW.location, NEW.note);"
@@ -519,7 +522,8 @@ static const char m16_search[] =
 " END;"
 "CREATE VIRTUAL TABLE accounts_fts USING fts5(number, name, address1, address2, city, state, zip,"
 " content='accounts', content_rowid='id', tokenize='unicode61 remove_diacritics 2');"
-"INSERT INTO accounts_fts (accounts_fts) VALUES ('rebuild');"
+"INSERT INTO accounts_fts (rowid, number, name, address1, address2, city, state, zip)"
+" SELECT id, number, name, address1, address2, city, state, zip FROM accounts;"
 "CREATE TRIGGER accounts_fts_in AFTER INSERT ON accounts BEGIN"
 "  INSERT INTO accounts_fts (rowid, number, name, address1, address2, city, state, zip)"
 "   VALUES (NEW.id, NEW.number, NEW.name, NEW.address1, NEW.address2, NEW.city, NEW.state,"
