@@ -476,6 +476,107 @@ static const char m13_sessions_by_user[] =
 "CREATE INDEX sessions_by_user ON sessions(user_id);"
 "ALTER TABLE links ADD COLUMN items_skipped INTEGER NOT NULL DEFAULT 0;";
 
+/* Full-text search (db_search.c): one FTS5 index per kind, folding case and accents. Mail,
+ * appointments and accounts index their own rows (external content: the text is read back from
+ * the row, not stored twice); contacts index a row of their own, as a contact's e-mails live in
+ * contact_emails. Triggers keep every index current, so whatever writes the rows (the sync
+ * store, the pages, imports) needs no change; an update re-indexes only when an indexed column
+ * changes. Existing rows are indexed here (by plain INSERTs rather than FTS5's 'rebuild', which
+ * would leave a prepared full scan of each table cached on the migrating connection). */
+static const char m14_search[] =
+"CREATE VIRTUAL TABLE messages_fts USING fts5(subject, body_text, from_name, from_email,"
+" to_list, cc_list, content='messages', content_rowid='id',"
+" tokenize='unicode61 remove_diacritics 2');"
+"INSERT INTO messages_fts (rowid, subject, body_text, from_name, from_email, to_list, cc_list)"
+" SELECT id, subject, body_text, from_name, from_email, to_list, cc_list FROM messages;"
+"CREATE TRIGGER messages_fts_in AFTER INSERT ON messages BEGIN"
+"  INSERT INTO messages_fts (rowid, subject, body_text, from_name, from_email, to_list, cc_list)"
+"   VALUES (NEW.id, NEW.subject, NEW.body_text, NEW.from_name, NEW.from_email, NEW.to_list,"
+"   NEW.cc_list);"
+" END;"
+"CREATE TRIGGER messages_fts_out AFTER DELETE ON messages BEGIN"
+"  INSERT INTO messages_fts (messages_fts, rowid, subject, body_text, from_name, from_email,"
+"   to_list, cc_list) VALUES ('delete', OLD.id, OLD.subject, OLD.body_text, OLD.from_name,"
+"   OLD.from_email, OLD.to_list, OLD.cc_list);"
+" END;"
+"CREATE TRIGGER messages_fts_up AFTER UPDATE OF subject, body_text, from_name, from_email,"
+" to_list, cc_list ON messages BEGIN"
+"  INSERT INTO messages_fts (messages_fts, rowid, subject, body_text, from_name, from_email,"
+"   to_list, cc_list) VALUES ('delete', OLD.id, OLD.subject, OLD.body_text, OLD.from_name,"
+"   OLD.from_email, OLD.to_list, OLD.cc_list);"
+"  INSERT INTO messages_fts (rowid, subject, body_text, from_name, from_email, to_list, cc_list)"
+"   VALUES (NEW.id, NEW.subject, NEW.body_text, NEW.from_name, NEW.from_email, NEW.to_list,"
+"   NEW.cc_list);"
+" END;"
+"CREATE VIRTUAL TABLE appointments_fts USING fts5(title, location, note, content='appointments',"
+" content_rowid='id', tokenize='unicode61 remove_diacritics 2');"
+"INSERT INTO appointments_fts (rowid, title, location, note)"
+" SELECT id, title, location, note FROM appointments;"
+"CREATE TRIGGER appointments_fts_in AFTER INSERT ON appointments BEGIN"
+"  INSERT INTO appointments_fts (rowid, title, location, note)"
+"   VALUES (NEW.id, NEW.title, NEW.location, NEW.note);"
+" END;"
+"CREATE TRIGGER appointments_fts_out AFTER DELETE ON appointments BEGIN"
+"  INSERT INTO appointments_fts (appointments_fts, rowid, title, location, note)"
+"   VALUES ('delete', OLD.id, OLD.title, OLD.location, OLD.note);"
+" END;"
+"CREATE TRIGGER appointments_fts_up AFTER UPDATE OF title, location, note ON appointments BEGIN"
+"  INSERT INTO appointments_fts (appointments_fts, rowid, title, location, note)"
+"   VALUES ('delete', OLD.id, OLD.title, OLD.location, OLD.note);"
+"  INSERT INTO appointments_fts (rowid, title, location, note)"
+"   VALUES (NEW.id, NEW.title, NEW.location, NEW.note);"
+" END;"
+"CREATE VIRTUAL TABLE accounts_fts USING fts5(number, name, address1, address2, city, state, zip,"
+" content='accounts', content_rowid='id', tokenize='unicode61 remove_diacritics 2');"
+"INSERT INTO accounts_fts (rowid, number, name, address1, address2, city, state, zip)"
+" SELECT id, number, name, address1, address2, city, state, zip FROM accounts;"
+"CREATE TRIGGER accounts_fts_in AFTER INSERT ON accounts BEGIN"
+"  INSERT INTO accounts_fts (rowid, number, name, address1, address2, city, state, zip)"
+"   VALUES (NEW.id, NEW.number, NEW.name, NEW.address1, NEW.address2, NEW.city, NEW.state,"
+"   NEW.zip);"
+" END;"
+"CREATE TRIGGER accounts_fts_out AFTER DELETE ON accounts BEGIN"
+"  INSERT INTO accounts_fts (accounts_fts, rowid, number, name, address1, address2, city, state,"
+"   zip) VALUES ('delete', OLD.id, OLD.number, OLD.name, OLD.address1, OLD.address2, OLD.city,"
+"   OLD.state, OLD.zip);"
+" END;"
+"CREATE TRIGGER accounts_fts_up AFTER UPDATE OF number, name, address1, address2, city, state,"
+" zip ON accounts BEGIN"
+"  INSERT INTO accounts_fts (accounts_fts, rowid, number, name, address1, address2, city, state,"
+"   zip) VALUES ('delete', OLD.id, OLD.number, OLD.name, OLD.address1, OLD.address2, OLD.city,"
+"   OLD.state, OLD.zip);"
+"  INSERT INTO accounts_fts (rowid, number, name, address1, address2, city, state, zip)"
+"   VALUES (NEW.id, NEW.number, NEW.name, NEW.address1, NEW.address2, NEW.city, NEW.state,"
+"   NEW.zip);"
+" END;"
+/* A contact's row: its name, its e-mails (space-separated) and phone, rewritten whole. */
+"CREATE VIRTUAL TABLE contacts_fts USING fts5(name, emails, phone,"
+" tokenize='unicode61 remove_diacritics 2');"
+"INSERT INTO contacts_fts (rowid, name, emails, phone) SELECT c.id, c.name,"
+" coalesce((SELECT group_concat(email, ' ') FROM contact_emails WHERE contact_id = c.id), ''),"
+" c.phone FROM contacts c;"
+"CREATE TRIGGER contacts_fts_in AFTER INSERT ON contacts BEGIN"
+"  INSERT INTO contacts_fts (rowid, name, emails, phone) VALUES (NEW.id, NEW.name, '', NEW.phone);"
+" END;"
+"CREATE TRIGGER contacts_fts_out AFTER DELETE ON contacts BEGIN"
+"  DELETE FROM contacts_fts WHERE rowid = OLD.id;"
+" END;"
+"CREATE TRIGGER contacts_fts_up AFTER UPDATE OF name, phone ON contacts BEGIN"
+"  UPDATE contacts_fts SET name = NEW.name, phone = NEW.phone WHERE rowid = NEW.id;"
+" END;"
+"CREATE TRIGGER contact_emails_fts_in AFTER INSERT ON contact_emails BEGIN"
+"  UPDATE contacts_fts SET emails = coalesce((SELECT group_concat(email, ' ') FROM contact_emails"
+"   WHERE contact_id = NEW.contact_id), '') WHERE rowid = NEW.contact_id;"
+" END;"
+"CREATE TRIGGER contact_emails_fts_out AFTER DELETE ON contact_emails BEGIN"
+"  UPDATE contacts_fts SET emails = coalesce((SELECT group_concat(email, ' ') FROM contact_emails"
+"   WHERE contact_id = OLD.contact_id), '') WHERE rowid = OLD.contact_id;"
+" END;"
+"CREATE TRIGGER contact_emails_fts_up AFTER UPDATE ON contact_emails BEGIN"
+"  UPDATE contacts_fts SET emails = coalesce((SELECT group_concat(email, ' ') FROM contact_emails"
+"   WHERE contact_id = NEW.contact_id), '') WHERE rowid = NEW.contact_id;"
+" END;";
+
 const struct migration schema_migrations[] = {
 	{ "base schema", m1_base },
 	{ "outbox: folder set-up and leases", m2_outbox_lease },
@@ -489,7 +590,7 @@ const struct migration schema_migrations[] = {
 	{ "link_probes: connection tests run by crm-sync", m10_link_probes },
 	{ "all-day appointments are dates, with their own index", m11_all_day_dates },
 	{ "contact_messages: a contact's messages, written in batches", m12_contact_messages },
-
 	{ "sessions: by user; links: items_skipped", m13_sessions_by_user },
+	{ "full-text search over mail, appointments, contacts and accounts", m14_search },
 };
 const size_t schema_n_migrations = sizeof schema_migrations / sizeof schema_migrations[0];

@@ -91,6 +91,38 @@ void html_txt(struct buf *b, const char *s)
 	buf_add(b, run, (size_t)(s - run));
 }
 
+void html_snippet(struct buf *b, const char *s)
+{
+	int open = 0;
+	const char *run = s;
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		const char *rep;
+		switch (ch) {
+		case '&': rep = "&amp;"; break;
+		case '<': rep = "&lt;"; break;
+		case '>': rep = "&gt;"; break;
+		case '"': rep = "&quot;"; break;
+		case '\'': rep = "&#39;"; break;
+		case 0x01: rep = open ? "" : "<mark>"; open = 1; break;
+		case 0x02: rep = open ? "</mark>" : ""; open = 0; break;
+		default:
+			if (ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r')
+				rep = "";
+			else if (ch == 0x7f)
+				rep = "";
+			else
+				continue;
+		}
+		buf_add(b, run, (size_t)(s - run));
+		buf_puts(b, rep);
+		run = s + 1;
+	}
+	buf_add(b, run, (size_t)(s - run));
+	if (open)
+		buf_puts(b, "</mark>");
+}
+
 void html_attr(struct buf *b, const char *s)
 {
 	html_txt(b, s);

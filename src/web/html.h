@@ -24,6 +24,10 @@ char *buf_take(struct buf *b);
  * escaping serves both). */
 void html_txt(struct buf *b, const char *s);
 void html_attr(struct buf *b, const char *s);
+/* Append a search snippet: s escaped as by html_txt, each match marked by the bytes 0x01 (open)
+ * and 0x02 (close) turned into <mark> and </mark>, always balanced; other control characters
+ * are dropped. */
+void html_snippet(struct buf *b, const char *s);
 /* A malloc'd escaped copy of s, or NULL. */
 char *html_escape_dup(const char *s);
 /* Append s percent-encoded for a URL query value or path segment. */

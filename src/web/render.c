@@ -183,6 +183,15 @@ void vrow_strf(struct vlist *row, const char *fmt, ...)
 	free(s);
 }
 
+void vrow_snippet(struct vlist *row, const char *raw)
+{
+	struct buf b = { 0 };
+	html_snippet(&b, raw ? raw : "");
+	char *e = buf_take(&b);
+	vlist_prepend(row, ctpl_value_new_string(e ? e : ""));
+	free(e);
+}
+
 void vrow_int(struct vlist *row, long n)
 {
 	vlist_prepend(row, ctpl_value_new_int(n));

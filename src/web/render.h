@@ -33,6 +33,8 @@ struct vlist *vlist_row(struct vlist *l);
 void vrow_str(struct vlist *row, const char *raw);
 void vrow_strf(struct vlist *row, const char *fmt, ...) LOG_PRINTF(2, 3);
 void vrow_int(struct vlist *row, long n);
+/* A search snippet with its matches marked (html_snippet). */
+void vrow_snippet(struct vlist *row, const char *raw);
 /* Add a nested list as a cell; row takes ownership of sub. */
 void vrow_list(struct vlist *row, struct vlist *sub);
 

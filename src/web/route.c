@@ -32,6 +32,7 @@ static const struct route routes[] = {
 	{ "GET", "/calendar", page_calendar, R_CACHE },
 	{ "GET", "/calendar/day", page_day, R_CACHE },
 	{ "GET", "/accounts", page_accounts, 0 },
+	{ "GET", "/search", page_search, 0 },
 	{ "GET", "/accounts/*/calendar", page_account_calendar, R_CACHE },
 	{ "GET", "/messages/*", page_message, 0 },
 	{ "GET", "/appointments/new", page_appointment_new, 0 },

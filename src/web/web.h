@@ -73,6 +73,7 @@ int page_healthz(struct ctx *c);
 int page_calendar(struct ctx *c);
 int page_day(struct ctx *c);
 int page_accounts(struct ctx *c);
+int page_search(struct ctx *c);
 int page_account_calendar(struct ctx *c);
 int page_message(struct ctx *c);
 int page_appointment(struct ctx *c);

@@ -8,6 +8,7 @@
 #include "sync_fixture.h"
 #include "core/db_calendar.h"
 #include "core/db_link_flow.h"
+#include "core/db_search.h"
 #include "core/db_sessions.h"
 #include "core/db_unmatched.h"
 #include "core/db_web.h"
@@ -192,6 +193,14 @@ static int run_pages(struct fx *f)
 		int64_t id = scope == CAL_USER ? f->alice : scope == CAL_ACCOUNT ? f->acct_a : f->john;
 		struct cal_span july = { 1688169600, 1690848000, 1688169600, 1690848000 };
 		if (db_calendar_items(f->db, (enum cal_scope)scope, id, f->alice, &july, &items) != 0)
+			goto out;
+	}
+	/* the search page: one query per kind, through the FTS5 indexes */
+	for (int k = 0; k < SEARCH_NKINDS; k++) {
+		struct web_rows found = { 0 };
+		int bad = db_search(f->db, (enum search_kind)k, "\"quote\"*", f->alice, 20, &found);
+		web_rows_free(&found);
+		if (bad)
 			goto out;
 	}
 	web_rows_free(&rows);

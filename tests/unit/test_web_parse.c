@@ -1,5 +1,6 @@
 /* The web app's pure parts: query and form parsing, cookies, escaping, the input table. */
 #include "t.h"
+#include "core/db_search.h"
 #include "web/html.h"
 #include "web/request.h"
 #include "web/web.h"
@@ -149,7 +150,55 @@ static void test_ids_are_positive_decimal_numbers(void)
 	CHECK_INT(parse_id("9999999999999999999"), 0);
 }
 
-T_MAIN(T(test_query_strings_decode_plus_and_percent), T(test_bad_escapes_and_nul_bytes_are_refused),
+/* What the user types reaches FTS5 only as quoted prefix phrases of words: no operator, column
+ * filter or quote of theirs survives. */
+static void test_search_words_become_quoted_prefix_phrases(void)
+{
+	static const struct { const char *in, *out; } cases[] = {
+		{ "crème brûlée", "\"crème\"* \"brûlée\"*" },
+		{ "john.smith@example.net", "\"john\"* \"smith\"* \"example\"* \"net\"*" },
+		{ "NEAR(a b", "\"NEAR\"* \"a\"* \"b\"*" },
+		{ "\"x\" OR col:y*", "\"x\"* \"OR\"* \"col\"* \"y\"*" },
+		{ "<script>", "\"script\"*" },
+		{ "café — «rates»", "\"café\"* \"rates\"*" },
+		{ "1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18",
+		  "\"1\"* \"2\"* \"3\"* \"4\"* \"5\"* \"6\"* \"7\"* \"8\"* \"9\"* \"10\"* \"11\"*"
+		  " \"12\"* \"13\"* \"14\"* \"15\"* \"16\"*" },
+	};
+	int none;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *q = search_fts_query(cases[i].in, &none);
+		CHECK_STR(q, cases[i].out);
+		CHECK_INT(none, 0);
+		free(q);
+	}
+	static const char *const empty[] = { "", "\"", "*", "!!!...;;;", "()^-:", "…—«»" };
+	for (size_t i = 0; i < sizeof empty / sizeof empty[0]; i++) {
+		CHECK(search_fts_query(empty[i], &none) == NULL);
+		CHECK_INT(none, 1);
+	}
+}
+
+/* Snippet marks become <mark> only after the text is escaped, and always balance. */
+static void test_snippets_are_escaped_then_marked(void)
+{
+	static const struct { const char *in, *out; } cases[] = {
+		{ "a \001quote\002 <b>", "a <mark>quote</mark> &lt;b&gt;" },
+		{ "\001<img src=x>\002", "<mark>&lt;img src=x&gt;</mark>" },
+		{ "\002stray\001open", "stray<mark>open</mark>" },
+		{ "\001\001twice\002\002", "<mark>twice</mark>" },
+		{ "bell\007 & tab\t", "bell &amp; tab\t" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct buf b = { 0 };
+		html_snippet(&b, cases[i].in);
+		CHECK_STR(b.s, cases[i].out);
+		buf_free(&b);
+	}
+}
+
+T_MAIN(T(test_search_words_become_quoted_prefix_phrases), T(test_snippets_are_escaped_then_marked),
+    T(test_query_strings_decode_plus_and_percent), T(test_bad_escapes_and_nul_bytes_are_refused),
     T(test_too_many_parameters_are_refused), T(test_cookies_are_found_by_exact_name),
     T(test_html_escaping_covers_text_and_attributes), T(test_text_must_be_utf8_without_controls),
     T(test_inputs_are_checked_before_pages_run),

@@ -1,0 +1,118 @@
+/* Full-text search: the user's words as a safe FTS5 query, and one ranked, visibility-filtered
+ * query per kind. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/db_search.h"
+#include "core/visibility.h"
+
+#define SEARCH_MAX_TERMS 16
+/* snippet(): the column chosen by FTS5 (-1), the marks, an ellipsis, about 12 tokens. */
+#define SNIP(t) "snippet(" t ", -1, char(1), char(2), '…', 12)"
+
+static const char SQL_MAIL[] =
+    "SELECT m.id, m.subject, " SNIP("messages_fts") ", CASE WHEN m.from_name != '' THEN"
+    " m.from_name ELSE m.from_email END, m.sent_at FROM messages_fts"
+    " JOIN messages m ON m.id = messages_fts.rowid WHERE messages_fts MATCH ?1 AND "
+    VIS_MSG("m.id", "?2") " ORDER BY messages_fts.rank, m.sent_at DESC LIMIT ?3";
+static const char SQL_APPT[] =
+    "SELECT a.id, a.title, " SNIP("appointments_fts") ", a.start_at, a.location"
+    " FROM appointments_fts JOIN appointments a ON a.id = appointments_fts.rowid"
+    " WHERE appointments_fts MATCH ?1 AND a.hidden = 0 AND " VIS_APPT("a", "?2")
+    " ORDER BY appointments_fts.rank, a.start_at DESC LIMIT ?3";
+static const char SQL_CONTACT[] =
+    "SELECT c.id, c.name, " SNIP("contacts_fts") ", ac.number, ac.name FROM contacts_fts"
+    " JOIN contacts c ON c.id = contacts_fts.rowid JOIN accounts ac ON ac.id = c.account_id"
+    " WHERE contacts_fts MATCH ?1 ORDER BY contacts_fts.rank, c.name LIMIT ?3";
+static const char SQL_ACCOUNT[] =
+    "SELECT ac.id, ac.number, ac.name, " SNIP("accounts_fts") " FROM accounts_fts"
+    " JOIN accounts ac ON ac.id = accounts_fts.rowid WHERE accounts_fts MATCH ?1"
+    " ORDER BY accounts_fts.rank, ac.number LIMIT ?3";
+
+/* The character at p: its length in bytes (*len, at least 1) and 1 when it belongs to a word:
+ * an ASCII letter or digit, or a character above ASCII outside the punctuation and symbol
+ * blocks (letters of any script; the tokenizer sorts out the rest). Input is valid UTF-8 (the
+ * input table checks it); a stray byte counts as one separator. */
+static int word_char(const unsigned char *p, size_t *len)
+{
+	unsigned char ch = p[0];
+	*len = 1;
+	if (ch < 0x80)
+		return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+	unsigned cp;
+	size_t n;
+	if ((ch & 0xe0) == 0xc0) {
+		cp = ch & 0x1f;
+		n = 2;
+	} else if ((ch & 0xf0) == 0xe0) {
+		cp = ch & 0x0f;
+		n = 3;
+	} else if ((ch & 0xf8) == 0xf0) {
+		cp = ch & 0x07;
+		n = 4;
+	} else {
+		return 0;
+	}
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	*len = n;
+	return !((cp >= 0x80 && cp <= 0xbf) || cp == 0xd7 || cp == 0xf7 ||
+	    (cp >= 0x2000 && cp <= 0x2bff) || (cp >= 0x3000 && cp <= 0x303f) ||
+	    (cp >= 0xfe30 && cp <= 0xfe4f) || (cp >= 0xff00 && cp <= 0xff0f) ||
+	    (cp >= 0x1f000 && cp <= 0x1faff));
+}
+
+char *search_fts_query(const char *text, int *none)
+{
+	*none = 0;
+	size_t len = strlen(text);
+	/* each byte at most once, plus per term two quotes, '*' and a space */
+	char *q = malloc(len + 4 * SEARCH_MAX_TERMS + 1);
+	if (!q)
+		return NULL;
+	size_t n = 0, cl;
+	int terms = 0;
+	for (const unsigned char *p = (const unsigned char *)text; *p && terms < SEARCH_MAX_TERMS;) {
+		if (!word_char(p, &cl)) {
+			p += cl;
+			continue;
+		}
+		const unsigned char *start = p;
+		while (*p && word_char(p, &cl))
+			p += cl;
+		if (terms++)
+			q[n++] = ' ';
+		q[n++] = '"';
+		memcpy(q + n, start, (size_t)(p - start));
+		n += (size_t)(p - start);
+		q[n++] = '"';
+		q[n++] = '*';
+	}
+	q[n] = '\0';
+	if (!terms) {
+		free(q);
+		*none = 1;
+		return NULL;
+	}
+	return q;
+}
+
+int db_search(struct db *db, enum search_kind kind, const char *fts_query, int64_t viewer,
+    int limit, struct web_rows *out)
+{
+	static const char *const sql[SEARCH_NKINDS] = { SQL_MAIL, SQL_APPT, SQL_CONTACT,
+	    SQL_ACCOUNT };
+	static const int ncols[SEARCH_NKINDS] = { 4, 4, 4, 3 };
+	if ((unsigned)kind >= SEARCH_NKINDS)
+		return -1;
+	sqlite3_stmt *st = db_stmt(db, sql[kind]);
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, fts_query);
+	sqlite3_bind_int64(st, 2, viewer);
+	sqlite3_bind_int(st, 3, limit);
+	return db_web_rows_collect(db, st, 1, ncols[kind], out);
+}
