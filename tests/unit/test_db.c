@@ -39,6 +39,10 @@ static void test_migrations_apply_once_and_reopen_cleanly(void)
 	CHECK(st && sqlite3_step(st) == SQLITE_ROW);
 	CHECK_INT(sqlite3_column_int(st, 0), 1);
 	sqlite3_reset(st);
+	st = db_stmt(db, "PRAGMA temp_store");   /* 2: savepoint journals in memory */
+	CHECK(st && sqlite3_step(st) == SQLITE_ROW);
+	CHECK_INT(sqlite3_column_int(st, 0), 2);
+	sqlite3_reset(st);
 	db_close(db);
 }
 
