@@ -115,7 +115,7 @@ const char *link_health_state(const struct link_health *h, int64_t now)
 {
 	if (h->needs_user)
 		return "needs re-link";
-	if (h->cursor_refused_at && h->problem && strstr(h->problem, "sync position"))
+	if (h->problem == link_health_cursor_refused)
 		return "cursor refused";
 	if (h->problem)
 		return "stale";

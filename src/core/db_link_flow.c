@@ -172,13 +172,16 @@ int db_push_channel_find(struct db *db, const char *channel_id, int64_t *link, c
 	return rc == SQLITE_ROW && *token_out ? 0 : -1;
 }
 
+const char link_health_cursor_refused[] =
+    "The provider refused the sync position; a fresh full sync is under way.";
+
 const char *link_health_problem(const struct link *l, int poll_interval, int64_t now)
 {
 	int64_t window = 3 * (int64_t)(poll_interval > 0 ? poll_interval : 900);
 	if (l->status && strcmp(l->status, "relink") == 0)
 		return "The provider refused the saved sign-in: use Resync to sign in again.";
 	if (l->cursor_refused_at && now - l->cursor_refused_at < window)
-		return "The provider refused the sync position; a fresh full sync is under way.";
+		return link_health_cursor_refused;
 	int64_t since = l->last_success_at ? l->last_success_at : l->linked_at;
 	if (since && now - since > window)
 		return "No successful sync for more than three poll intervals.";
