@@ -10,15 +10,28 @@
 /* snippet(): the column chosen by FTS5 (-1), the marks, an ellipsis, about 12 tokens. */
 #define SNIP(t) "snippet(" t ", -1, char(1), char(2), '…', 12)"
 
+/* Ranking every match of a common word costs in proportion to the history (bm25 over hundreds
+ * of thousands of rows). So the best matches are sought among the newest RECENT matches the
+ * viewer may see: the rowid of the oldest of them bounds the ranked scan (FTS5 reads a rowid
+ * range directly), and a word with fewer matches is ranked over all of them. */
+#define RECENT "1000"
+#define SINCE(t, row, from, vis) \
+	t ".rowid >= (SELECT min(r) FROM (SELECT " t ".rowid AS r FROM " t " JOIN " from " ON " \
+	row " = " t ".rowid WHERE " t " MATCH ?1 AND " vis " ORDER BY " t ".rowid DESC LIMIT " \
+	RECENT "))"
+
 static const char SQL_MAIL[] =
     "SELECT m.id, m.subject, " SNIP("messages_fts") ", CASE WHEN m.from_name != '' THEN"
     " m.from_name ELSE m.from_email END, m.sent_at FROM messages_fts"
     " JOIN messages m ON m.id = messages_fts.rowid WHERE messages_fts MATCH ?1 AND "
+    SINCE("messages_fts", "m.id", "messages m", VIS_MSG("m.id", "?2")) " AND "
     VIS_MSG("m.id", "?2") " ORDER BY messages_fts.rank, m.sent_at DESC LIMIT ?3";
 static const char SQL_APPT[] =
     "SELECT a.id, a.title, " SNIP("appointments_fts") ", a.start_at, a.location"
     " FROM appointments_fts JOIN appointments a ON a.id = appointments_fts.rowid"
-    " WHERE appointments_fts MATCH ?1 AND a.hidden = 0 AND " VIS_APPT("a", "?2")
+    " WHERE appointments_fts MATCH ?1 AND "
+    SINCE("appointments_fts", "a.id", "appointments a", "a.hidden = 0 AND " VIS_APPT("a", "?2"))
+    " AND a.hidden = 0 AND " VIS_APPT("a", "?2")
     " ORDER BY appointments_fts.rank, a.start_at DESC LIMIT ?3";
 static const char SQL_CONTACT[] =
     "SELECT c.id, c.name, " SNIP("contacts_fts") ", ac.number, ac.name FROM contacts_fts"
