@@ -181,6 +181,9 @@ static int xfer_setup(struct http_xfer *x)
 		return -1;
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "crm-sync");
+	/* A transfer ended while its name is still being looked up (its timeout, a stop) leaves
+	 * the resolver thread behind instead of waiting for a slow DNS server on this thread. */
+	curl_easy_setopt(e, CURLOPT_QUICK_EXIT, 1L);
 	if (x->req.guard && netguard_curl(e, x->req.url, &x->guard) < 0)
 		return -1;
 	if (x->req.userpwd && (CURL_SET(e, CURLOPT_USERPWD, x->req.userpwd) ||

@@ -12,8 +12,8 @@
 #include "sync/workers.h"
 
 #define REFRESH_S 30
-#define RETRY_S 30            /* cap of the reopen back-off: 1, 2, 4 ... 30 s */
-#define OPEN_TIMEOUT_S 30     /* cap of the set-up deadline (connect, login, IDLE) */
+#define RETRY_S 30            /* cap of the reopen back-off: 1, 2, 4 ... 30 s, +-20% */
+#define OPEN_TIMEOUT_S 30     /* cap of the set-up and re-arm deadline (connect, login, IDLE) */
 #define MAX_LINKS 100000
 
 struct slot {
@@ -24,17 +24,19 @@ struct slot {
 	int64_t rearm_at;           /* when to call check() without news */
 	int seen;                   /* still an active link at the last refresh */
 	int disabled;               /* the server cannot push */
-	int opening;                /* an open job is on a worker */
+	int opening;                /* an open or check job is on a worker (it holds the watch) */
 	int fails;                  /* opens that failed in a row, for the back-off */
 };
 
-/* A watch being opened on a worker: its own copies of the link's strings. */
+/* A watch being opened on a worker (its own copies of the link's strings), or an open watch
+ * being checked there (check set: DONE, read what came, IDLE again; got is the watch). */
 struct opening {
 	int64_t link_id;
 	const struct watch_driver *wd;
 	char *address, *settings, *secret;
 	int64_t since;
 	struct watch *got;
+	int check, news;
 	struct opening *next;
 };
 
@@ -164,11 +166,21 @@ static int open_job(void *arg)
 	return rc;
 }
 
-/* Seconds before the next open after fails failures in a row: 1, 2, 4 ... RETRY_S. */
-static int retry_delay(int fails)
+/* Seconds before the next open after fails failures in a row: 1, 2, 4 ... RETRY_S, each
+ * +-20% by rnd (whole seconds, never under 1), so links of one server that fail together do not
+ * come back together. */
+int watches_retry_delay(int fails, unsigned rnd)
 {
 	int d = 1 << (fails > 1 ? (fails - 1 < 5 ? fails - 1 : 5) : 0);
-	return d < RETRY_S ? d : RETRY_S;
+	long ms = (d < RETRY_S ? d : RETRY_S) * 1000L, span = ms / 5;
+	ms += (long)(rnd % (unsigned)(2 * span + 1)) - span;
+	return (int)((ms + 500) / 1000 > 0 ? (ms + 500) / 1000 : 1);
+}
+
+static int op_timeout(const struct watches *w)
+{
+	return w->app->cfg.op_timeout_s > 0 && w->app->cfg.op_timeout_s < OPEN_TIMEOUT_S ?
+	    w->app->cfg.op_timeout_s : OPEN_TIMEOUT_S;
 }
 
 /* Start opening the watch of one link on a worker (the link's strings copied for it). */
@@ -182,9 +194,7 @@ static void slot_open(struct watches *w, struct slot *s, const struct link *l)
 	    .settings = l->settings ? strdup(l->settings) : NULL,
 	    .secret = l->secret ? crypto_open(w->app->key, l->secret, l->secret_len) :
 	    strdup("{}") };
-	int t = w->app->cfg.op_timeout_s < OPEN_TIMEOUT_S ? w->app->cfg.op_timeout_s :
-	    OPEN_TIMEOUT_S;
-	if (workers_submit(w->ws, open_job, o, o, t) != 0) {
+	if (workers_submit(w->ws, open_job, o, o, op_timeout(w)) != 0) {
 		opening_free(o);
 		return;
 	}
@@ -214,6 +224,8 @@ void watches_opened(struct watches *w, void *owner, int rc, int timed_out_s)
 	for (size_t i = 0; i < w->n && !s; i++)
 		if (w->v[i].link_id == o->link_id)
 			s = &w->v[i];
+	if (timed_out_s)
+		rc = rc == PROV_OK ? PROV_TEMP : rc;   /* a late job's watch was closed by it */
 	if (!s || s->w) {   /* the link went away meanwhile */
 		watch_close(w, o->wd, o->got);
 	} else if (rc == PROV_OK) {
@@ -221,19 +233,32 @@ void watches_opened(struct watches *w, void *owner, int rc, int timed_out_s)
 		s->fails = 0;
 		s->w = o->got;
 		s->rearm_at = now + s->wd->refresh_s;
-		log_debug("link %lld: push watch open", (long long)o->link_id);
+		if (!o->check)
+			log_debug("link %lld: push watch open", (long long)o->link_id);
 		/* Mail may have come while no watch was open. */
-		w->news(w->ctx, o->link_id, s->wd->stream);
+		if (!o->check || o->news)
+			w->news(w->ctx, o->link_id, s->wd->stream);
 	} else {
+		char key[64];
 		s->opening = 0;
 		s->fails++;
-		s->retry_at = now + (rc == PROV_PERM ? 3600 : retry_delay(s->fails));
+		s->retry_at = now + (rc == PROV_PERM ? 3600 :
+		    watches_retry_delay(s->fails, (unsigned)rand()));
+		snprintf(key, sizeof key, "link %lld: watch %d", (long long)o->link_id, rc);
 		if (rc == PROV_PERM)
 			log_info("link %lld: no push on this server, polling only",
 			    (long long)o->link_id);
 		else if (timed_out_s)
-			log_warnx("link %lld: IDLE connection: timed out after %d s",
-			    (long long)o->link_id, timed_out_s);
+			log_warnx_limited(key, "link %lld: IDLE connection: %s timed out after %d s, "
+			    "again in %lld s", (long long)o->link_id, o->check ? "re-arming" :
+			    "set-up", timed_out_s, (long long)(s->retry_at - now));
+		else if (o->check)
+			log_info("link %lld: push watch closed (%s), reopening",
+			    (long long)o->link_id, prov_status_str(rc));
+		if (o->check) {   /* something may have come on the watch it lost */
+			w->refreshed_at = 0;
+			w->news(w->ctx, o->link_id, s->wd->stream);
+		}
 	}
 	opening_free(o);
 }
@@ -334,23 +359,36 @@ int watches_pending(struct watches *w)
 	return 0;
 }
 
+/* On a worker: leave IDLE, read what came, and IDLE again; a watch that failed (or whose job
+ * is past its deadline) is closed here, on the thread that does its I/O. */
+static int check_job(void *arg)
+{
+	struct opening *o = arg;
+	int rc = o->wd->check(o->got, &o->news);
+	if (rc != PROV_OK || workers_cancelled()) {
+		o->wd->close(o->got);
+		o->got = NULL;
+		rc = rc == PROV_OK ? PROV_TEMP : rc;
+	}
+	return rc;
+}
+
+/* Hand an open watch to a check job: the slot has no watch (and no fd to poll) until it is
+ * back, so a server that answers DONE slowly holds only a worker, never the engine thread. */
 static void slot_check(struct watches *w, struct slot *s)
 {
-	int news = 0;
-	int64_t now = time(NULL);
-	int rc = s->wd->check(s->w, &news);
-	if (rc != PROV_OK) {
-		log_info("link %lld: push watch closed (%s), reopening", (long long)s->link_id,
-		    prov_status_str(rc));
-		slot_close(w, s);
-		s->retry_at = now + 1;
-		w->refreshed_at = 0;
-		w->news(w->ctx, s->link_id, s->wd->stream);
+	struct opening *o = calloc(1, sizeof *o);
+	if (!o)
+		return;
+	*o = (struct opening){ .link_id = s->link_id, .wd = s->wd, .got = s->w, .check = 1 };
+	if (workers_submit(w->ws, check_job, o, o, op_timeout(w)) != 0) {
+		free(o);
 		return;
 	}
-	s->rearm_at = now + s->wd->refresh_s;
-	if (news)
-		w->news(w->ctx, s->link_id, s->wd->stream);
+	o->next = w->openings;
+	w->openings = o;
+	s->w = NULL;
+	s->opening = 1;
 }
 
 void watches_after_wait(struct watches *w)

@@ -32,10 +32,16 @@ unsigned watches_fds(struct watches *w, struct curl_waitfd **fds);
 int watches_pending(struct watches *w);
 /* 1 when owner (from workers_done) is one of the watches' open jobs. */
 int watches_owns(const struct watches *w, const void *owner);
-/* An open job ended with rc (timed_out_s > 0: past its deadline): the watch is in use, or the
- * next open is due after a back-off of 1, 2, 4 ... 30 s. */
+/* An open or check job ended with rc (timed_out_s > 0: past its deadline): the watch is in
+ * use, or it is closed and the next open is due after watches_retry_delay(). */
 void watches_opened(struct watches *w, void *owner, int rc, int timed_out_s);
-/* After the wait: check watches whose fd is readable, pending, or due for re-arming. */
+/* After the wait: watches whose fd is readable, pending, or due for re-arming go to a check job
+ * on a worker (leave IDLE, read, IDLE again) with the set-up deadline; none talks to its server
+ * on the engine thread. */
 void watches_after_wait(struct watches *w);
+
+/* Seconds before reopening a watch after fails failures in a row: 1, 2, 4 ... 30 s, each +-20%
+ * by rnd (any random number), never under 1. */
+int watches_retry_delay(int fails, unsigned rnd);
 
 #endif

@@ -1,6 +1,7 @@
 /* Back-off after failed passes: 1 s, 2 s, 4 s ... up to 15 min, each with +-20% jitter. */
 #include "t.h"
 #include "sync/run.h"
+#include "sync/watches.h"
 
 /* rnd values that give the lowest, the nominal and the highest wait for a nominal of ms. */
 static unsigned lo(void) { return 0; }
@@ -35,5 +36,17 @@ static void test_waits_carry_twenty_percent_jitter(void)
 	CHECK(seen_lo && seen_hi);
 }
 
+/* An IDLE watch that failed or missed its deadline reopens after 1, 2, 4 ... 30 s, +-20%. */
+static void test_watch_reopen_backs_off_with_jitter(void)
+{
+	int want[] = { 1, 1, 2, 4, 8, 16, 30, 30, 30 };
+	for (int f = 0; f < (int)(sizeof want / sizeof want[0]); f++)
+		CHECK_INT(watches_retry_delay(f, mid(want[f] * 1000L)), want[f]);
+	CHECK_INT(watches_retry_delay(6, lo()), 24);
+	CHECK_INT(watches_retry_delay(6, hi(30000)), 36);
+	CHECK_INT(watches_retry_delay(1, lo()), 1);
+}
+
 T_MAIN(T(test_first_retries_are_fast_and_double),
-    T(test_waits_carry_twenty_percent_jitter))
+    T(test_waits_carry_twenty_percent_jitter),
+    T(test_watch_reopen_backs_off_with_jitter))
