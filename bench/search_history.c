@@ -41,7 +41,7 @@ static const char *const words[] = {
 };
 #define NWORDS (sizeof words / sizeof words[0])
 
-/* Typical searches: common and rare words, two and three words, a prefix, a contact's name, an
+/* Typical searches: common and rare words, two and three words, a short word, a contact's name, an
  * account number and a reference number. */
 static const char *const queries[] = {
 	"invoice", "pickup", "dumpster tuesday", "roll-off", "gate code", "mulch delivery",
@@ -294,18 +294,18 @@ int main(int argc, char **argv)
 		for (size_t q = 0; q < NQUERIES; q++) {
 			int none;
 			double t = now_s();
-			char *fts = search_fts_query(queries[q], &none);
-			if (!fts)
-				die("query");
 			long rows = 0;
 			for (int k = 0; k < SEARCH_NKINDS; k++) {
+				char *fts = search_fts_query(queries[q], (enum search_kind)k, &none);
 				struct web_rows out = { 0 };
+				if (!fts)
+					die("query");
 				if (db_search(db, (enum search_kind)k, fts, viewer, SHOWN, &out))
 					die("search failed");
 				rows += (long)out.n;
 				web_rows_free(&out);
+				free(fts);
 			}
-			free(fts);
 			double ms = (now_s() - t) * 1000.0;
 			lat[nl++] = ms;
 			if (ms > worst[q])

@@ -7,6 +7,62 @@
 #include "core/visibility.h"
 
 #define SEARCH_MAX_TERMS 16
+
+/* SQL crm_rank(fts_table): how well the current row matches, higher is better. It is BM25
+ * (k1 1.2, b 0.75, per column, summed) without the inverse document frequency: FTS5's own bm25()
+ * counts every row holding each word to weigh it, which costs in proportion to the history (20 ms
+ * for a word in most of a million mails) while the rows ranked are only the newest 1,000 matches;
+ * every word is required anyway, so what orders them is how often and in how short a field the
+ * words occur. */
+static void crm_rank(const Fts5ExtensionApi *api, Fts5Context *fc, sqlite3_context *ctx,
+    int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	(void)argv;
+	enum { MAX_COLS = 16 };
+	int ncol = api->xColumnCount(fc), nphrase = api->xPhraseCount(fc), ninst = 0;
+	sqlite3_int64 rows = 0;
+	if (ncol > MAX_COLS)
+		ncol = MAX_COLS;
+	if (api->xRowCount(fc, &rows) != SQLITE_OK || api->xInstCount(fc, &ninst) != SQLITE_OK) {
+		sqlite3_result_error(ctx, "crm_rank: cannot read the row", -1);
+		return;
+	}
+	double score = 0;
+	for (int ph = 0; ph < nphrase; ph++) {
+		int tf[MAX_COLS] = { 0 };
+		for (int i = 0; i < ninst; i++) {
+			int iph, icol, off;
+			if (api->xInst(fc, i, &iph, &icol, &off) == SQLITE_OK && iph == ph && icol < ncol)
+				tf[icol]++;
+		}
+		for (int col = 0; col < ncol; col++) {
+			sqlite3_int64 total = 0;
+			int len = 0;
+			if (!tf[col] || api->xColumnTotalSize(fc, col, &total) != SQLITE_OK ||
+			    api->xColumnSize(fc, col, &len) != SQLITE_OK)
+				continue;
+			double avg = rows > 0 && total > 0 ? (double)total / (double)rows : 1.0;
+			double norm = 1.2 * (0.25 + 0.75 * (double)len / avg);
+			score += tf[col] * 2.2 / (tf[col] + norm);
+		}
+	}
+	sqlite3_result_double(ctx, score);
+}
+
+int db_search_register(sqlite3 *h)
+{
+	fts5_api *api = NULL;
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(h, "SELECT fts5(?1)", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_pointer(st, 1, &api, "fts5_api_ptr", NULL);
+	sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (!api || api->iVersion < 2)
+		return -1;
+	return api->xCreateFunction(api, "crm_rank", NULL, crm_rank, NULL) == SQLITE_OK ? 0 : -1;
+}
 /* snippet(): the column chosen by FTS5 (-1), the marks, an ellipsis, about 12 tokens. */
 #define SNIP(t) "snippet(" t ", -1, char(1), char(2), '…', 12)"
 
@@ -25,14 +81,14 @@ static const char SQL_MAIL[] =
     " m.from_name ELSE m.from_email END, m.sent_at FROM messages_fts"
     " JOIN messages m ON m.id = messages_fts.rowid WHERE messages_fts MATCH ?1 AND "
     SINCE("messages_fts", "m.id", "messages m", VIS_MSG("m.id", "?2")) " AND "
-    VIS_MSG("m.id", "?2") " ORDER BY messages_fts.rank, m.sent_at DESC LIMIT ?3";
+    VIS_MSG("m.id", "?2") " ORDER BY crm_rank(messages_fts) DESC, m.sent_at DESC LIMIT ?3";
 static const char SQL_APPT[] =
     "SELECT a.id, a.title, " SNIP("appointments_fts") ", a.start_at, a.location"
     " FROM appointments_fts JOIN appointments a ON a.id = appointments_fts.rowid"
     " WHERE appointments_fts MATCH ?1 AND "
     SINCE("appointments_fts", "a.id", "appointments a", "a.hidden = 0 AND " VIS_APPT("a", "?2"))
     " AND a.hidden = 0 AND " VIS_APPT("a", "?2")
-    " ORDER BY appointments_fts.rank, a.start_at DESC LIMIT ?3";
+    " ORDER BY crm_rank(appointments_fts) DESC, a.start_at DESC LIMIT ?3";
 static const char SQL_CONTACT[] =
     "SELECT c.id, c.name, " SNIP("contacts_fts") ", ac.number, ac.name FROM contacts_fts"
     " JOIN contacts c ON c.id = contacts_fts.rowid JOIN accounts ac ON ac.id = c.account_id"
@@ -78,8 +134,9 @@ static int word_char(const unsigned char *p, size_t *len)
 	    (cp >= 0x1f000 && cp <= 0x1faff));
 }
 
-char *search_fts_query(const char *text, int *none)
+char *search_fts_query(const char *text, enum search_kind kind, int *none)
 {
+	int prefixes = kind == SEARCH_CONTACT || kind == SEARCH_ACCOUNT;
 	*none = 0;
 	size_t len = strlen(text);
 	/* each byte at most once, plus per term two quotes, '*' and a space */
@@ -102,7 +159,8 @@ char *search_fts_query(const char *text, int *none)
 		memcpy(q + n, start, (size_t)(p - start));
 		n += (size_t)(p - start);
 		q[n++] = '"';
-		q[n++] = '*';
+		if (prefixes)
+			q[n++] = '*';
 	}
 	q[n] = '\0';
 	if (!terms) {

@@ -15,11 +15,15 @@
 
 enum search_kind { SEARCH_MAIL, SEARCH_APPT, SEARCH_CONTACT, SEARCH_ACCOUNT, SEARCH_NKINDS };
 
-/* The FTS5 query for what a user typed: each run of letters and digits (any script) becomes a
- * quoted prefix phrase ("word"*), all of them required; at most 16. Returns a malloc'd string,
- * or NULL with *none set when the text holds no word (nothing to search), or NULL on no memory
- * (*none 0). Pure. */
-char *search_fts_query(const char *text, int *none);
+/* The FTS5 query for what a user typed, for one kind: each run of letters and digits (any script)
+ * becomes a quoted phrase, all of them required, at most 16. For mail and appointments each is a
+ * whole word, which the index's Porter stemmer also matches in its other forms (invoice finds
+ * invoices, invoiced); for contacts and accounts each is a prefix ("word"*), so the start of a
+ * name, address or number finds them. (FTS5 answers a prefix by merging the matches of every
+ * word that starts with it over the whole index: over a million mails a common one costs 100 ms
+ * and more, a whole word a few.) Returns a malloc'd string, or NULL with *none set when the text
+ * holds no word (nothing to search), or NULL on no memory (*none 0). Pure. */
+char *search_fts_query(const char *text, enum search_kind kind, int *none);
 
 /* The best matches of fts_query (from search_fts_query) of one kind that viewer may see, best
  * first, at most limit. Rows: id, then by kind
@@ -28,6 +32,10 @@ char *search_fts_query(const char *text, int *none);
  *   contact:     c[0] name, c[1] snippet, c[2] account number, c[3] account name
  *   account:     c[0] number, c[1] name, c[2] snippet
  * Returns 0 or -1. */
+/* Registers crm_rank() (the ranking of mail and appointments, see db_search.c) on a new
+ * connection. Returns 0 or -1. */
+int db_search_register(sqlite3 *h);
+
 int db_search(struct db *db, enum search_kind kind, const char *fts_query, int64_t viewer,
     int limit, struct web_rows *out);
 

@@ -73,12 +73,19 @@ int page_search(struct ctx *c)
 	struct view *v = NULL;
 	int none = 0, st = 500;
 	long total = 0;
-	char *fts = q && *q ? search_fts_query(q, &none) : NULL;
-	if (q && *q && !fts && !none)
-		goto done;
-	for (int k = 0; fts && k < SEARCH_NKINDS; k++)
-		if (db_search(c->db, (enum search_kind)k, fts, c->user.id, SEARCH_SHOWN, &rows[k]) != 0)
+	int searched = 0;
+	for (int k = 0; q && *q && k < SEARCH_NKINDS; k++) {
+		char *fts = search_fts_query(q, (enum search_kind)k, &none);
+		if (!fts && !none)
 			goto done;
+		if (!fts)
+			break;
+		searched = 1;
+		int bad = db_search(c->db, (enum search_kind)k, fts, c->user.id, SEARCH_SHOWN, &rows[k]);
+		free(fts);
+		if (bad)
+			goto done;
+	}
 	if (!(v = view_new()))
 		goto done;
 	for (int k = 0; k < SEARCH_NKINDS; k++) {
@@ -86,7 +93,7 @@ int page_search(struct ctx *c)
 		total += (long)rows[k].n;
 	}
 	view_str(v, "q", q ? q : "");
-	view_int(v, "searched", fts != NULL);
+	view_int(v, "searched", searched);
 	view_int(v, "total", total);
 	view_int(v, "n_mail", (long)rows[SEARCH_MAIL].n);
 	view_int(v, "n_appts", (long)rows[SEARCH_APPT].n);
@@ -97,6 +104,5 @@ done:
 	view_free(v);
 	for (int k = 0; k < SEARCH_NKINDS; k++)
 		web_rows_free(&rows[k]);
-	free(fts);
 	return st;
 }

@@ -150,32 +150,41 @@ static void test_ids_are_positive_decimal_numbers(void)
 	CHECK_INT(parse_id("9999999999999999999"), 0);
 }
 
-/* What the user types reaches FTS5 only as quoted prefix phrases of words: no operator, column
- * filter or quote of theirs survives. */
-static void test_search_words_become_quoted_prefix_phrases(void)
+/* What the user types reaches FTS5 only as quoted phrases of words, whole words for mail and
+ * appointments and prefixes for contacts and accounts: no operator, column filter or quote of
+ * theirs survives. */
+static void test_search_words_become_quoted_phrases(void)
 {
-	static const struct { const char *in, *out; } cases[] = {
-		{ "crème brûlée", "\"crème\"* \"brûlée\"*" },
-		{ "john.smith@example.net", "\"john\"* \"smith\"* \"example\"* \"net\"*" },
-		{ "NEAR(a b", "\"NEAR\"* \"a\"* \"b\"*" },
-		{ "\"x\" OR col:y*", "\"x\"* \"OR\"* \"col\"* \"y\"*" },
-		{ "<script>", "\"script\"*" },
-		{ "café — «rates»", "\"café\"* \"rates\"*" },
+	static const struct { const char *in, *words, *prefixes; } cases[] = {
+		{ "crème brûlée", "\"crème\" \"brûlée\"", "\"crème\"* \"brûlée\"*" },
+		{ "john.smith@example.net", "\"john\" \"smith\" \"example\" \"net\"",
+		  "\"john\"* \"smith\"* \"example\"* \"net\"*" },
+		{ "NEAR(a b", "\"NEAR\" \"a\" \"b\"", "\"NEAR\"* \"a\"* \"b\"*" },
+		{ "\"x\" OR col:y*", "\"x\" \"OR\" \"col\" \"y\"", "\"x\"* \"OR\"* \"col\"* \"y\"*" },
+		{ "<script>", "\"script\"", "\"script\"*" },
+		{ "café — «rates»", "\"café\" \"rates\"", "\"café\"* \"rates\"*" },
 		{ "1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18",
+		  "\"1\" \"2\" \"3\" \"4\" \"5\" \"6\" \"7\" \"8\" \"9\" \"10\" \"11\""
+		  " \"12\" \"13\" \"14\" \"15\" \"16\"",
 		  "\"1\"* \"2\"* \"3\"* \"4\"* \"5\"* \"6\"* \"7\"* \"8\"* \"9\"* \"10\"* \"11\"*"
 		  " \"12\"* \"13\"* \"14\"* \"15\"* \"16\"*" },
 	};
 	int none;
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		char *q = search_fts_query(cases[i].in, &none);
-		CHECK_STR(q, cases[i].out);
-		CHECK_INT(none, 0);
-		free(q);
+		for (int k = 0; k < SEARCH_NKINDS; k++) {
+			char *q = search_fts_query(cases[i].in, (enum search_kind)k, &none);
+			int prefixes = k == SEARCH_CONTACT || k == SEARCH_ACCOUNT;
+			CHECK_STR(q, prefixes ? cases[i].prefixes : cases[i].words);
+			CHECK_INT(none, 0);
+			free(q);
+		}
 	}
 	static const char *const empty[] = { "", "\"", "*", "!!!...;;;", "()^-:", "…—«»" };
 	for (size_t i = 0; i < sizeof empty / sizeof empty[0]; i++) {
-		CHECK(search_fts_query(empty[i], &none) == NULL);
-		CHECK_INT(none, 1);
+		for (int k = 0; k < SEARCH_NKINDS; k++) {
+			CHECK(search_fts_query(empty[i], (enum search_kind)k, &none) == NULL);
+			CHECK_INT(none, 1);
+		}
 	}
 }
 
@@ -197,7 +206,7 @@ static void test_snippets_are_escaped_then_marked(void)
 	}
 }
 
-T_MAIN(T(test_search_words_become_quoted_prefix_phrases), T(test_snippets_are_escaped_then_marked),
+T_MAIN(T(test_search_words_become_quoted_phrases), T(test_snippets_are_escaped_then_marked),
     T(test_query_strings_decode_plus_and_percent), T(test_bad_escapes_and_nul_bytes_are_refused),
     T(test_too_many_parameters_are_refused), T(test_cookies_are_found_by_exact_name),
     T(test_html_escaping_covers_text_and_attributes), T(test_text_must_be_utf8_without_controls),
