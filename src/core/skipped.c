@@ -1,7 +1,9 @@
 /* Reasons an item was not imported, in codes and in words, and the list of such items. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/addr.h"
 #include "core/skipped.h"
 
 static const char *const codes[SKIP_NREASONS] = {
@@ -68,4 +70,31 @@ void skipped_list_free(struct skipped_list *l)
 	}
 	free(l->v);
 	memset(l, 0, sizeof *l);
+}
+
+char *skipped_addresses(const char *const *emails, size_t n)
+{
+	size_t cap = 2, len = 1;
+	for (size_t i = 0; i < n; i++)
+		cap += emails[i] ? strlen(emails[i]) + 1 : 0;
+	char *out = malloc(cap), norm[320], key[330];
+	if (!out)
+		return NULL;
+	out[0] = ' ';
+	out[1] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if (!emails[i] || !addr_normalize(emails[i], norm, sizeof norm) || !addr_valid(norm))
+			continue;
+		snprintf(key, sizeof key, " %s ", norm);
+		size_t k = strlen(norm);
+		if (strstr(out, key) || len + k + 1 >= cap)
+			continue;
+		memcpy(out + len, norm, k);
+		len += k;
+		out[len++] = ' ';
+		out[len] = '\0';
+	}
+	if (len == 1)
+		out[0] = '\0';
+	return out;
 }

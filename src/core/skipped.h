@@ -41,6 +41,11 @@ struct skipped_item *skipped_list_add(struct skipped_list *l);
 /* Free what the items own (every string), then the array; l is left empty. */
 void skipped_list_free(struct skipped_list *l);
 
+/* The addresses column: each of emails that is a usable address, normalized, once, between
+ * single spaces with one before and after (" a@b c@d "; "" for none). malloc'd, NULL when out
+ * of memory. NULL entries are ignored. */
+char *skipped_addresses(const char *const *emails, size_t n);
+
 /* "no_contact", "colleagues", "older", "duplicate", "unparsable" (the column's codes). */
 const char *skip_reason_code(enum skip_reason r);
 /* The code's reason (SKIP_*), or -1 for an unknown code. */

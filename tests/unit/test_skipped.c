@@ -178,6 +178,136 @@ static void test_imported_lookup_names_where_it_went(void)
 	fx_close(&f);
 }
 
+static const char *reason_of(struct fx *f, const char *pid)
+{
+	static char buf[64];
+	sqlite3_stmt *st;
+	buf[0] = '\0';
+	if (sqlite3_prepare_v2(f->db->h, "SELECT reason FROM skipped_items WHERE provider_id = ?",
+	    -1, &st, NULL) != SQLITE_OK)
+		return buf;
+	sqlite3_bind_text(st, 1, pid, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		snprintf(buf, sizeof buf, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return buf;
+}
+
+static void test_store_records_why_mail_is_left_out(void)
+{
+	struct fx f;
+	struct msg_list l = { 0 };
+	CHECK(fx_open(&f) == 0);
+	fx_msg(&l, "INBOX/1/1", "stranger@x", "Eve@Else.example", "alice@crm.example", NULL, NULL,
+	    1690000000);
+	fx_msg(&l, "INBOX/1/2", "colleague@x", "bob@crm.example", "alice@crm.example", NULL, NULL,
+	    1690000100);
+	fx_msg(&l, "INBOX/1/3", "contact@x", "john.smith@example.net", "alice@crm.example", NULL,
+	    NULL, 1690000200);
+	fx_msg(&l, "Sent/1/9", "contact@x", "john.smith@example.net", "alice@crm.example", NULL,
+	    NULL, 1690000200);
+	CHECK(store_commit(&f.sa, STREAM_MAIL, &l, NULL, "c1") == 0);
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM messages", 0), 1);
+	CHECK_STR(reason_of(&f, "INBOX/1/1"), "no_contact");
+	CHECK_STR(reason_of(&f, "INBOX/1/2"), "colleagues");
+	CHECK_STR(reason_of(&f, "INBOX/1/3"), "");
+	CHECK_STR(reason_of(&f, "Sent/1/9"), "duplicate");
+	CHECK_STR(fx_text(&f, "SELECT item_id || '|' || item_at || '|' || from_email || '|' ||"
+	    " addresses || '|' || subject || '|' || kind FROM skipped_items"
+	    " WHERE provider_id = 'INBOX/1/1'", 0),
+	    "stranger@x|1690000000|Eve@Else.example| eve@else.example alice@crm.example |"
+	    "Service increase|mail");
+	/* seen again: still one record each */
+	fx_msg(&l, "INBOX/1/1", "stranger@x", "eve@else.example", "alice@crm.example", NULL, NULL,
+	    1690000000);
+	CHECK(store_commit(&f.sa, STREAM_MAIL, &l, NULL, "c2") == 0);
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM skipped_items", 0), 3);
+	/* the stranger becomes a contact and the mail is seen again: imported, record gone */
+	const char *eve[] = { "eve@else.example" };
+	int64_t cid;
+	CHECK(db_contacts_upsert(f.db, f.acct_b, "Eve Else", "", eve, 1, &cid) == 0);
+	fx_msg(&l, "INBOX/1/1", "stranger@x", "eve@else.example", "alice@crm.example", NULL, NULL,
+	    1690000000);
+	CHECK(store_commit(&f.sa, STREAM_MAIL, &l, NULL, "c3") == 0);
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM messages", 0), 2);
+	CHECK_STR(reason_of(&f, "INBOX/1/1"), "");
+	fx_close(&f);
+}
+
+static void test_store_records_events_without_contacts(void)
+{
+	struct fx f;
+	struct event_list e = { 0 };
+	CHECK(fx_open(&f) == 0);
+	fx_event(&e, "/alice/cal/a.ics", "uid-a", NULL, "e1", "alice@crm.example",
+	    "eve@else.example", 1700000000, "Dentist");
+	fx_event(&e, "/alice/cal/b.ics", "uid-b", NULL, "e1", "alice@crm.example",
+	    "bob@crm.example", 1700003600, "Team lunch");
+	CHECK(store_commit(&f.sa, STREAM_EVENTS, NULL, &e, "t1") == 0);
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM appointments", 0), 0);
+	CHECK_STR(reason_of(&f, "/alice/cal/a.ics"), "no_contact");
+	CHECK_STR(reason_of(&f, "/alice/cal/b.ics"), "colleagues");
+	CHECK_STR(fx_text(&f, "SELECT kind || '|' || item_id || '|' || subject || '|' || from_email"
+	    " FROM skipped_items WHERE provider_id = '/alice/cal/a.ics'", 0),
+	    "event|uid-a|Dentist|alice@crm.example");
+	fx_close(&f);
+}
+
+static void test_driver_notes_are_recorded_with_the_page(void)
+{
+	struct fx f;
+	struct msg_list l = { 0 };
+	struct step_out o = { 0 };
+	CHECK(fx_open(&f) == 0);
+	prov_skip_broken(&o, SKIP_MAIL, "INBOX/1/4", 1690000000, "no mail headers found");
+	CHECK_INT(o.skipped, 1);
+	CHECK_INT(o.skips.n, 1);
+	fx_msg(&l, "INBOX/1/5", "ok@x", "john.smith@example.net", "alice@crm.example", NULL, NULL, 5);
+	f.sa.notes = &o.skips;
+	CHECK(store_commit(&f.sa, STREAM_MAIL, &l, NULL, "c1") == 0);
+	CHECK(f.sa.notes == NULL);
+	CHECK_STR(fx_text(&f, "SELECT reason || ': ' || detail FROM skipped_items"
+	    " WHERE provider_id = 'INBOX/1/4'", 0), "unparsable: no mail headers found");
+	step_out_clear(&o);
+	fx_close(&f);
+}
+
+static void test_store_keeps_at_most_skipped_max_per_link(void)
+{
+	struct fx f;
+	struct msg_list l = { 0 };
+	char pid[32], mid[32];
+	CHECK(fx_open(&f) == 0);
+	f.sa.skipped_max = 4;
+	for (int page = 0; page < 3; page++) {
+		for (int i = 0; i < 3; i++) {
+			snprintf(pid, sizeof pid, "INBOX/1/%d", page * 10 + i);
+			snprintf(mid, sizeof mid, "m%d@x", page * 10 + i);
+			fx_msg(&l, pid, mid, "eve@else.example", "alice@crm.example", NULL, NULL, 5);
+		}
+		f.sa.now = 1700000000 + page;
+		CHECK(store_commit(&f.sa, STREAM_MAIL, &l, NULL, "c") == 0);
+	}
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM skipped_items", 0), 4);
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM skipped_items WHERE recorded_at = 1700000002", 0), 3);
+	fx_close(&f);
+}
+
+static void test_recording_failure_never_fails_the_import(void)
+{
+	struct fx f;
+	struct msg_list l = { 0 };
+	CHECK(fx_open(&f) == 0);
+	CHECK(db_exec(f.db, "DROP TABLE skipped_items") == 0);
+	fx_msg(&l, "INBOX/1/1", "stranger@x", "eve@else.example", "alice@crm.example", NULL, NULL, 5);
+	fx_msg(&l, "INBOX/1/2", "contact@x", "john.smith@example.net", "alice@crm.example", NULL,
+	    NULL, 6);
+	CHECK(store_commit(&f.sa, STREAM_MAIL, &l, NULL, "c1") == 0);
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM messages WHERE message_id = 'contact@x'", 0), 1);
+	CHECK_INT(f.sa.c.errors, 0);
+	fx_close(&f);
+}
+
 static void test_reasons_have_codes_and_words(void)
 {
 	for (int r = 0; r < SKIP_NREASONS; r++) {
@@ -192,4 +322,7 @@ static void test_reasons_have_codes_and_words(void)
 T_MAIN(T(test_reseen_item_updates_its_record), T(test_records_are_bounded_per_link_and_by_age),
     T(test_list_is_the_users_own_newest_first_and_searchable),
     T(test_why_finds_by_address_message_id_and_provider_id),
-    T(test_imported_lookup_names_where_it_went), T(test_reasons_have_codes_and_words))
+    T(test_imported_lookup_names_where_it_went), T(test_store_records_why_mail_is_left_out),
+    T(test_store_records_events_without_contacts), T(test_driver_notes_are_recorded_with_the_page),
+    T(test_store_keeps_at_most_skipped_max_per_link),
+    T(test_recording_failure_never_fails_the_import), T(test_reasons_have_codes_and_words))
