@@ -27,13 +27,17 @@ static const char SQL_OVER_MAX[] =
 #define COLS "s.id, s.link_id, s.kind, s.reason, s.provider_id, s.item_id, s.item_at," \
     " s.from_email, s.addresses, s.subject, s.detail, s.recorded_at, l.address, u.email"
 #define FROM " FROM skipped_items s JOIN links l ON l.id = s.link_id JOIN users u ON u.id = l.user_id"
+/* The user's links first, then their records by (link_id, item_at) (CROSS JOIN keeps that
+ * order, so the list reads only the user's records, whatever the table holds). */
+#define FROM_OWN " FROM links l CROSS JOIN skipped_items s ON s.link_id = l.id" \
+    " JOIN users u ON u.id = l.user_id"
 /* ?2: a LIKE pattern (escaped with \), '' for every record. */
 #define MATCH " (?2 = '' OR s.addresses LIKE ?2 ESCAPE '\\' OR s.subject LIKE ?2 ESCAPE '\\')"
 static const char SQL_LIST[] =
-    "SELECT " COLS FROM " WHERE l.user_id = ?1 AND" MATCH
+    "SELECT " COLS FROM_OWN " WHERE l.user_id = ?1 AND" MATCH
     " ORDER BY s.item_at DESC, s.id DESC LIMIT ?3 OFFSET ?4";
 static const char SQL_COUNT[] =
-    "SELECT count(*)" FROM " WHERE l.user_id = ?1 AND" MATCH;
+    "SELECT count(*)" FROM_OWN " WHERE l.user_id = ?1 AND" MATCH;
 /* ?1 the bare id, ?2 the address between spaces, ?3 the id as given. */
 static const char SQL_WHY[] =
     "SELECT " COLS FROM " WHERE s.item_id = ?1 OR s.provider_id = ?3 OR s.provider_id = ?1"
