@@ -532,6 +532,8 @@ static int on_events(struct pass *p, json_t *j, struct step_out *so, struct http
 			prov_skip_broken(so, SKIP_EVENT, ju_str(it, "id"), 0, "unreadable event");
 		}
 		int old = p->first && !e->deleted && (e->cancelled || e->updated < p->since);
+		if (old && r == 0 && !e->cancelled)
+			prov_skip_event(so, e, e->provider_id, SKIP_OLDER);
 		const char *series = ju_str(it, "seriesMasterId");
 		if (r == 0 && e->recurrence_id && series && *series &&
 		    json_object_set_new(e->uid ? p->uids : p->series, e->uid ? series : e->provider_id,
