@@ -61,13 +61,14 @@ static void forget_skip(struct store *s, const char *provider_id)
 		    (long long)s->link_id, provider_id);
 }
 
-int store_no_contact_reason(struct store *s, const struct strset *addrs)
+enum skip_reason store_no_contact_reason(struct store *s, const struct strset *addrs)
 {
 	for (size_t i = 0; i < addrs->n; i++) {
 		int64_t u = db_sync_user_of_address(s->db, addrs->v[i]);
 		if (u < 0)
-			return -1;
-		if (u == 0)
+			log_warnx("link %lld: %s: not known whether a CRM user's", (long long)s->link_id,
+			    addrs->v[i]);
+		if (u <= 0)
 			return SKIP_NO_CONTACT;
 	}
 	return addrs->n ? SKIP_COLLEAGUES : SKIP_NO_CONTACT;
@@ -148,10 +149,7 @@ int store_message(struct store *s, const struct sync_msg *m)
 		goto out;
 	size_t n_contacts = contacts.n;
 	if (n_contacts == 0 && m->folder != FOLDER_CRM) {
-		int why = store_no_contact_reason(s, &addrs);
-		if (why < 0)
-			goto out;
-		note_msg(s, m, &addrs, (enum skip_reason)why);
+		note_msg(s, m, &addrs, store_no_contact_reason(s, &addrs));
 		rc = 0;
 		s->c.skipped++;
 		goto out;

@@ -47,9 +47,10 @@ int store_commit(struct store *s, enum stream stream, struct msg_list *msgs,
 void store_note_skip(struct store *s, const struct skipped_item *it);
 
 /* Why an item whose addresses are addrs (normalized) matched no contact: SKIP_COLLEAGUES when
- * each is a CRM user's (login or linked mailbox), else SKIP_NO_CONTACT; -1 on a database error. */
+ * each is a CRM user's (login or linked mailbox), else SKIP_NO_CONTACT (also when a lookup
+ * fails, logged: the reason never fails the item). */
 struct strset;
-int store_no_contact_reason(struct store *s, const struct strset *addrs);
+enum skip_reason store_no_contact_reason(struct store *s, const struct strset *addrs);
 
 /* Store one message / one event outside any transaction management (for tests and the
  * commit above). Return 0, or -1 on a database error. */

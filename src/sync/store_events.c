@@ -172,10 +172,7 @@ static int store_event(struct store *s, const struct sync_event *e, const char *
 		goto out;
 	size_t n_contacts = contacts.n;
 	if (n_contacts == 0 && !st.id) {
-		int why = store_no_contact_reason(s, &addrs);
-		if (why < 0)
-			goto out;
-		note_event(s, e, &addrs, (enum skip_reason)why);
+		note_event(s, e, &addrs, store_no_contact_reason(s, &addrs));
 		s->c.skipped++;
 		rc = 0;
 		goto out;
