@@ -42,6 +42,7 @@ int skipped_view(struct ctx *c, struct view *v)
 		return -1;
 	view_str(v, "skipped_q", q ? q : "");
 	view_int(v, "skipped_total", (long)total);
+	view_int(v, "skipped_days", c->w->cfg->skipped_days);
 	view_int(v, "skipped_first", l.n ? (page - 1) * SKIPPED_PAGE + 1 : 0);
 	view_int(v, "skipped_last", (page - 1) * SKIPPED_PAGE + (long)l.n);
 	struct vlist *rows = vlist_new();

@@ -8,7 +8,7 @@
 
 #define SKIPPED_PAGE 50
 
-/* Set skipped_q, skipped_total, skipped_first, skipped_last, skipped (rows: date, kind, from,
+/* Set skipped_q, skipped_days ([sync] skipped_days), skipped_total, skipped_first, skipped_last, skipped (rows: date, kind, from,
  * subject, reason in words, the parser's message, addresses, provider id), skipped_newer_href
  * and skipped_older_href ("" when none) in v. Returns 0 or -1. */
 int skipped_view(struct ctx *c, struct view *v);
