@@ -139,10 +139,13 @@ out:
 
 int cmd_link_oauth(struct app *app, int argc, char **argv);   /* src/cli/cmds_oauth.c */
 
+int cmd_why(struct app *app, int argc, char **argv);   /* cmd_why.c */
+
 const struct cli_cmd cli_extra_cmds[] = {
 	{ "link-imap", cmd_link_imap, "USER_EMAIL --imap-host H [--imap-port P] [--tls] [--username U]"
 	    " [--caldav-url URL] [--backfill-days N]: link IMAP + CalDAV (password on stdin)" },
 	{ "link-oauth", cmd_link_oauth, "USER_EMAIL google|microsoft|nylas [--address A] [--grant-id G]"
 	    " [--backfill-days N]: link an OAuth mailbox (token JSON on stdin)" },
+	{ "why", cmd_why, "ADDRESS|MESSAGE-ID|UID: why the sync did not import it, or where it went" },
 	{ NULL, NULL, NULL },
 };

@@ -45,6 +45,8 @@ static const struct ckey config_keys[] = {
 	S("security", "allow_hosts", allow_hosts, ""),
 	I("sync", "probe_timeout_s", probe_timeout_s, "20", 1, 300),
 	I("sync", "probes_per_minute", probes_per_minute, "5", 1, 1000),
+	I("sync", "skipped_days", skipped_days, "30", 1, 3650),
+	I("sync", "skipped_max", skipped_max, "5000", 1, 1000000),
 	P("google", google, "client_id", client_id, ""),
 	P("google", google, "client_secret", client_secret, ""),
 	P("google", google, "auth_url", auth_url, "https://accounts.google.com/o/oauth2/v2/auth"),

@@ -20,6 +20,8 @@ struct config {
 	int op_timeout_s;        /* deadline of one blocking operation (connect+login, a page, a send) */
 	int probe_timeout_s;     /* deadline of a whole login test of the IMAP + CalDAV link form */
 	int probes_per_minute;   /* login tests one user may start in any 60 s */
+	int skipped_days;        /* items not imported are remembered this many days ... */
+	int skipped_max;         /* ... and at most this many per link (newest kept) */
 	int session_hours;       /* web session lifetime */
 	int page_cache;          /* 1: keep rendered calendar pages while the database is unchanged */
 	char *company_time_zone; /* default time zone for new users */

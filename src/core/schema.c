@@ -592,6 +592,30 @@ static const char m15_search_words[] =
 " content_rowid='id', tokenize='porter unicode61 remove_diacritics 2');"
 "INSERT INTO appointments_fts (rowid, title, location, note)"
 " SELECT id, title, location, note FROM appointments;";
+/* Items the sync saw and did not import, one row per (link, provider id), so Sync settings and
+ * `crmctl why` can say why a mail or event is not in the CRM (db_skipped.c). A re-seen item
+ * updates its row; crm-sync keeps [sync] skipped_days of them and at most skipped_max per link.
+ * addresses holds every normalized address between single spaces, with one before and after,
+ * so " a@b " finds an exact address. */
+static const char m16_skipped_items[] =
+"CREATE TABLE skipped_items ("
+"  id INTEGER PRIMARY KEY,"
+"  link_id INTEGER NOT NULL REFERENCES links(id) ON DELETE CASCADE,"
+"  provider_id TEXT NOT NULL,"                /* IMAP mailbox/UIDVALIDITY/UID, API id, DAV path */
+"  kind TEXT NOT NULL CHECK (kind IN ('mail', 'event')),"
+"  item_id TEXT NOT NULL DEFAULT '',"         /* Message-ID or iCalendar UID, when known */
+"  item_at INTEGER NOT NULL DEFAULT 0,"       /* the mail's date, the event's start; 0: unknown */
+"  from_email TEXT NOT NULL DEFAULT '',"      /* From, or the organizer */
+"  addresses TEXT NOT NULL DEFAULT '',"
+"  subject TEXT NOT NULL DEFAULT '',"         /* subject, or the event's title */
+"  reason TEXT NOT NULL CHECK (reason IN ('no_contact', 'colleagues', 'older', 'duplicate',"
+"   'unparsable')),"
+"  detail TEXT NOT NULL DEFAULT '',"          /* the parser's message, for 'unparsable' */
+"  recorded_at INTEGER NOT NULL,"             /* when last seen and not imported */
+"  UNIQUE (link_id, provider_id));"
+"CREATE INDEX skipped_items_by_link_date ON skipped_items(link_id, item_at);"
+"CREATE INDEX skipped_items_by_link_recorded ON skipped_items(link_id, recorded_at);"
+"CREATE INDEX skipped_items_by_recorded ON skipped_items(recorded_at);";
 
 const struct migration schema_migrations[] = {
 	{ "base schema", m1_base },
@@ -609,5 +633,6 @@ const struct migration schema_migrations[] = {
 	{ "sessions: by user; links: items_skipped", m13_sessions_by_user },
 	{ "full-text search over mail, appointments, contacts and accounts", m14_search },
 	{ "search: mail and appointments by whole words and their forms", m15_search_words },
+	{ "skipped_items: why an item was not imported", m16_skipped_items },
 };
 const size_t schema_n_migrations = sizeof schema_migrations / sizeof schema_migrations[0];

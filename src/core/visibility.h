@@ -10,7 +10,10 @@
  * A mail is shown when the viewer sees one of its copies, and each message of a thread is judged
  * alone: what the viewer does not see shows nowhere (subject, date, quote, count). A meeting's
  * details are shown when the viewer sees one of its copies; the calendars show it as a Busy
- * block otherwise. */
+ * block otherwise.
+ *
+ * Not copies, and never shared: the records of what a link's sync did not import
+ * (skipped_items) are its owner's alone on the pages (db_skipped_list); `crmctl why` shows all. */
 #ifndef CORE_VISIBILITY_H
 #define CORE_VISIBILITY_H
 

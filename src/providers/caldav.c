@@ -622,10 +622,10 @@ static int take_resource(struct pass *p, struct dav_resp *r, struct event_list *
 		if (ical_parse(r->calendar_data, strlen(r->calendar_data), p->ws, p->we, p->owner_tz,
 		    batch, err, sizeof err) < 0) {
 			log_warnx("caldav link %lld: %s skipped: %s", (long long)p->link, path, err);
-			prov_skipped(so);
+			prov_skip_broken(so, SKIP_EVENT, path, 0, err);
 		}
 		if (p->backfill)
-			event_list_drop_ended(batch, before, p->ws);
+			event_list_drop_ended(batch, before, p->ws, so, path);
 		for (size_t i = before; i < batch->n; i++) {
 			batch->v[i].provider_id = strdup(path);
 			batch->v[i].etag = r->etag ? strdup(r->etag) : NULL;

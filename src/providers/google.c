@@ -462,7 +462,7 @@ static int on_get(struct pass *p, json_t *j, struct step_out *so, struct http_re
 
 	if (folder >= 0 && !raw) {
 		log_warnx("google link %lld: message %s skipped: no readable raw field", (long long)p->link, id);
-		prov_skipped(so);
+		prov_skip_broken(so, SKIP_MAIL, id, 0, "no readable raw field");
 	} else if (raw) {
 		struct sync_msg *m = msg_list_add(&p->msgs);
 		if (!m) {
@@ -471,7 +471,7 @@ static int on_get(struct pass *p, json_t *j, struct step_out *so, struct http_re
 		}
 		if (mime_parse(raw, len, m, err, sizeof err) < 0 || !(m->provider_id = strdup(id))) {
 			log_warnx("google link %lld: message %s skipped: %s", (long long)p->link, id, err);
-			prov_skipped(so);
+			prov_skip_broken(so, SKIP_MAIL, id, 0, err);
 			msg_free(m);
 			p->msgs.n--;
 		} else {
@@ -490,7 +490,9 @@ static int skip_unreadable(struct pass *p, const char *why, struct step_out *so,
 	snprintf(key, sizeof key, "google link %lld: unreadable message", (long long)p->link);
 	log_warnx_limited(key, "google link %lld: message %s skipped: malformed JSON (%s)",
 	    (long long)p->link, p->ids[p->next], why);
-	prov_skipped(so);
+	char detail[200];
+	snprintf(detail, sizeof detail, "malformed JSON (%s)", why);
+	prov_skip_broken(so, SKIP_MAIL, p->ids[p->next], 0, detail);
 	p->next++;
 	return fetch_next(p, so, req);
 }
@@ -576,10 +578,12 @@ static int on_events(struct pass *p, json_t *j, struct step_out *so, struct http
 		if (bad) {
 			log_warnx("google link %lld: event %s skipped: unreadable", (long long)p->link,
 			    ju_str(it, "id") ? ju_str(it, "id") : "(no id)");
-			prov_skipped(so);
+			prov_skip_broken(so, SKIP_EVENT, ju_str(it, "id"), 0, "unreadable event");
 		}
 		/* a first pass keeps what changed since the link, and deletions of single events */
 		int old = p->first && !e->deleted && (e->cancelled || e->updated < p->since);
+		if (old && !bad && !e->cancelled)
+			prov_skip_event(so, e, e->provider_id, SKIP_OLDER);
 		if (e->uid && !e->deleted && e->recurrence_id)
 			json_object_set_new(p->uids, e->provider_id, json_string(e->uid));
 		if (bad || old) {

@@ -452,7 +452,7 @@ static int on_value(struct pass *p, const struct http_resp *resp, struct step_ou
 	if (mime_parse(resp->body ? resp->body : "", resp->body_len, m, err, sizeof err) < 0 ||
 	    !(m->provider_id = strdup(id))) {
 		log_warnx("microsoft link %lld: message %s skipped: %s", (long long)p->link, id, err);
-		prov_skipped(so);
+		prov_skip_broken(so, SKIP_MAIL, id, 0, err);
 		msg_free(m);
 		p->msgs.n--;
 	} else {
@@ -529,9 +529,11 @@ static int on_events(struct pass *p, json_t *j, struct step_out *so, struct http
 		if (r < 0) {
 			log_warnx("microsoft link %lld: event %s skipped: unreadable", (long long)p->link,
 			    ju_str(it, "id") ? ju_str(it, "id") : "(no id)");
-			prov_skipped(so);
+			prov_skip_broken(so, SKIP_EVENT, ju_str(it, "id"), 0, "unreadable event");
 		}
 		int old = p->first && !e->deleted && (e->cancelled || e->updated < p->since);
+		if (old && r == 0 && !e->cancelled)
+			prov_skip_event(so, e, e->provider_id, SKIP_OLDER);
 		const char *series = ju_str(it, "seriesMasterId");
 		if (r == 0 && e->recurrence_id && series && *series &&
 		    json_object_set_new(e->uid ? p->uids : p->series, e->uid ? series : e->provider_id,

@@ -35,7 +35,16 @@ struct imap_conn {
 	char *selected;         /* the mailbox last SELECTed/EXAMINEd, NULL after unselecting */
 	int selected_rw;
 	long skipped;           /* broken or oversized messages skipped, see imap_take_skipped() */
+	struct step_out broken; /* ... and their notes (only .skips used), see imap_take_broken() */
 };
+
+/* Note a message of mailbox left out as broken (why: the parser's message). */
+static void note_broken(struct imap_conn *c, const char *id, int64_t at, const char *why)
+{
+	struct skipped_item it = { .kind = SKIP_MAIL, .reason = SKIP_UNPARSABLE,
+	    .provider_id = (char *)id, .item_at = at, .detail = (char *)why };
+	prov_skip_note(&c->broken, &it);
+}
 
 /* Map a libetpan result to a prov_status, logging failures with the server's words. */
 static int st(struct imap_conn *c, int r, const char *what)
@@ -227,6 +236,7 @@ void imap_close(struct imap_conn *c)
 	free(c->sent_name);
 	free(c->selected);
 	free(c->user);
+	step_out_clear(&c->broken);
 	free(c);
 }
 
@@ -247,6 +257,15 @@ static int select_mb(struct imap_conn *c, const char *mb, int rw)
 	c->selected = r == MAILIMAP_NO_ERROR ? strdup(mb) : NULL;
 	c->selected_rw = rw;
 	return st(c, r, rw ? "SELECT" : "EXAMINE");
+}
+
+void imap_take_broken(struct imap_conn *c, struct step_out *so)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; so && i < c->broken.skips.n; i++)
+		prov_skip_note(so, &c->broken.skips.v[i]);
+	step_out_clear(&c->broken);
 }
 
 long imap_take_skipped(struct imap_conn *c)
@@ -516,6 +535,7 @@ static void add_parsed(struct imap_conn *c, const struct fetched *f, const char 
 		log_warnx("imap %s: skipping message %s: %s", user, id,
 		    f->body ? err : "no body returned");
 		c->skipped++;
+		note_broken(c, id, f->internal, f->body ? err : "no body returned");
 		if (f->body)
 			msg_free(&m);
 		return;
@@ -598,6 +618,11 @@ static int fetch_sized(struct imap_conn *c, const char *mailbox, enum msg_folder
 			log_warnx("imap %s: skipping message %s uid %" PRIu32 ": %" PRIu32 " bytes",
 			    c->user, mailbox, uids[i].uid, uids[i].size);
 			c->skipped++;
+			char id[600], why[80];
+			snprintf(id, sizeof id, "%s/%" PRIu32 "/%" PRIu32, mailbox,
+			    c->s->imap_selection_info->sel_uidvalidity, uids[i].uid);
+			snprintf(why, sizeof why, "larger than 25 MB (%" PRIu32 " bytes)", uids[i].size);
+			note_broken(c, id, 0, why);
 			continue;
 		}
 		uids[w++] = uids[i];

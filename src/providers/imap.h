@@ -35,6 +35,8 @@ int imap_open_link(const struct prov_link *l, struct imap_conn **out, char *err,
 void imap_close(struct imap_conn *c);
 /* How many messages the pulls skipped (unreadable, or too big) since the last call; resets. */
 long imap_take_skipped(struct imap_conn *c);
+/* Hand the notes of those skipped messages (core/skipped.h) to so (NULL: drop them); resets. */
+void imap_take_broken(struct imap_conn *c, struct step_out *so);
 
 /* Name of the Sent mailbox: the one flagged \Sent (SPECIAL-USE), else a usual name ("Sent",
  * "Sent Items", "Sent Messages", "INBOX.Sent", "[Gmail]/Sent Mail"). *name is malloc'd, or NULL

@@ -282,6 +282,7 @@ static int box_page(struct pass *p, struct step_out *so, const char *mailbox,
 		*mine = next;
 		for (long k = imap_take_skipped(p->c); k > 0; k--)
 			prov_skipped(so);
+		imap_take_broken(p->c, so);
 		char *both = mine_first ? join_cursor(*mine, *other) : join_cursor(*other, *mine);
 		if (!both || step_out_page(so, STREAM_MAIL, &msgs, NULL, both) < 0)
 			rc = PROV_TEMP;
@@ -390,6 +391,7 @@ static int step_folder(struct pass *p, struct step_out *so)
 			rc = imap_fetch_all(p->c, "CRM", FOLDER_CRM, DEFAULT_PAGE, &msgs, &p->more);
 			/* a broken mail stays in the CRM folder and is met again each pass: not counted */
 			imap_take_skipped(p->c);
+			imap_take_broken(p->c, so);
 			if (rc != PROV_OK || msgs.n == 0) {
 				msg_list_free(&msgs);
 				return rc != PROV_OK ? rc : STEP_DONE;

@@ -466,7 +466,7 @@ static int on_raw(struct pass *p, json_t *j, struct step_out *so, struct http_re
 	}
 	if (!raw || mime_parse(raw, len, m, err, sizeof err) < 0 || !(m->provider_id = strdup(t->id))) {
 		log_warnx("nylas link %lld: message %s skipped: %s", (long long)p->link, t->id, err);
-		prov_skipped(so);
+		prov_skip_broken(so, SKIP_MAIL, t->id, 0, err);
 		if (m) {
 			msg_free(m);
 			p->msgs.n--;
@@ -491,7 +491,7 @@ static int on_events(struct pass *p, json_t *j, struct step_out *so, struct http
 		if (nylas_event_parse(it, e) < 0 || (!e->deleted && !e->uid)) {
 			log_warnx("nylas link %lld: event %s skipped: unreadable", (long long)p->link,
 			    ju_str(it, "id") ? ju_str(it, "id") : "(no id)");
-			prov_skipped(so);
+			prov_skip_broken(so, SKIP_EVENT, ju_str(it, "id"), 0, "unreadable event");
 			event_free(e);
 			p->evs.n--;
 			continue;

@@ -24,6 +24,69 @@ void prov_skipped(struct step_out *o)
 		o->skipped++;
 }
 
+static int dup_or_null(char **dst, const char *src)
+{
+	*dst = src ? strdup(src) : NULL;
+	return src && !*dst ? -1 : 0;
+}
+
+int prov_skip_note(struct step_out *o, const struct skipped_item *it)
+{
+	if (!o || !it->provider_id)
+		return -1;
+	struct skipped_item *n = skipped_list_add(&o->skips);
+	if (!n)
+		return -1;
+	n->kind = it->kind;
+	n->reason = it->reason;
+	n->item_at = it->item_at;
+	if (dup_or_null(&n->provider_id, it->provider_id) || dup_or_null(&n->item_id, it->item_id) ||
+	    dup_or_null(&n->from_email, it->from_email) ||
+	    dup_or_null(&n->addresses, it->addresses) || dup_or_null(&n->subject, it->subject) ||
+	    dup_or_null(&n->detail, it->detail)) {
+		o->skips.n--;
+		free(n->provider_id);
+		free(n->item_id);
+		free(n->from_email);
+		free(n->addresses);
+		free(n->subject);
+		free(n->detail);
+		return -1;
+	}
+	return 0;
+}
+
+void prov_skip_broken(struct step_out *o, enum skip_kind kind, const char *provider_id,
+    int64_t at, const char *why)
+{
+	prov_skipped(o);
+	struct skipped_item it = { .kind = kind, .reason = SKIP_UNPARSABLE,
+	    .provider_id = (char *)provider_id, .item_at = at, .detail = (char *)why };
+	if (provider_id)
+		prov_skip_note(o, &it);
+}
+
+void prov_skip_event(struct step_out *o, const struct sync_event *e, const char *provider_id,
+    enum skip_reason r)
+{
+	const char **emails = calloc(e->n_attendees + 1, sizeof *emails);
+	if (!emails || !provider_id) {
+		free(emails);
+		return;
+	}
+	emails[0] = e->organizer.email;
+	for (size_t i = 0; i < e->n_attendees; i++)
+		emails[i + 1] = e->attendees[i].who.email;
+	struct skipped_item it = { .kind = SKIP_EVENT, .reason = r,
+	    .provider_id = (char *)provider_id, .item_id = e->uid, .item_at = e->start,
+	    .from_email = e->organizer.email, .subject = e->title };
+	it.addresses = skipped_addresses(emails, e->n_attendees + 1);
+	if (it.addresses)
+		prov_skip_note(o, &it);
+	free(it.addresses);
+	free(emails);
+}
+
 void prov_failed(struct step_out *o, const char *why)
 {
 	if (!o || !why || !*why)
@@ -130,12 +193,15 @@ void event_list_free(struct event_list *l)
 	memset(l, 0, sizeof *l);
 }
 
-void event_list_drop_ended(struct event_list *l, size_t from, int64_t t)
+void event_list_drop_ended(struct event_list *l, size_t from, int64_t t, struct step_out *o,
+    const char *provider_id)
 {
 	size_t k = from;
 	for (size_t i = from; i < l->n; i++) {
 		struct sync_event *e = &l->v[i];
 		if (!e->deleted && !e->recurrence_id && e->start + (int64_t)e->duration_min * 60 < t) {
+			if (o)
+				prov_skip_event(o, e, provider_id, SKIP_OLDER);
 			event_free(e);
 			continue;
 		}
@@ -245,5 +311,6 @@ void step_out_clear(struct step_out *o)
 	free(o->cursor);
 	free(o->secret);
 	free(o->failed);
+	skipped_list_free(&o->skips);
 	*o = (struct step_out){ 0 };
 }

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "core/addr.h"   /* struct addr */
+#include "core/skipped.h"   /* struct skipped_item: items left out, for the engine to record */
 
 /* What a provider call returns. The engine decides from the class whether to retry at the next
  * pass with back-off (TEMP), wait the given seconds (RATE), stop and ask the user to re-link
@@ -92,8 +93,11 @@ struct sync_event *event_list_add(struct event_list *l);
 void msg_list_free(struct msg_list *l);
 void event_list_free(struct event_list *l);
 /* Free and remove the single events (no recurrence_id) from index `from` on that end before t;
- * a first pass with a back-fill uses it to leave out what is older than the back-fill. */
-void event_list_drop_ended(struct event_list *l, size_t from, int64_t t);
+ * a first pass with a back-fill uses it to leave out what is older than the back-fill. Each
+ * one dropped is noted in o (when not NULL) as SKIP_OLDER under provider_id. */
+struct step_out;
+void event_list_drop_ended(struct event_list *l, size_t from, int64_t t, struct step_out *o,
+    const char *provider_id);
 
 /* ---- The driver table ------------------------------------------------------------------- */
 
@@ -177,6 +181,8 @@ struct step_out {
 	const char *progress;       /* push progress to record (string literal), or NULL */
 	int skipped;                /* broken items skipped (and logged) in this step: they count
 	                             * on the link when the page's cursor is stored */
+	struct skipped_list skips;  /* items seen and left out (broken, older than the link), for
+	                             * the engine's record of what was not imported */
 	char *failed;               /* the detail of the failure step() returns, in the driver's
 	                             * own words (the address guard's, libetpan's), for drivers
 	                             * whose failures have no http_resp; the engine keeps it as
@@ -191,6 +197,14 @@ void step_out_clear(struct step_out *o);
 
 /* Tell the engine one broken item was skipped (call it where the skip is logged). */
 void prov_skipped(struct step_out *o);
+/* Note an item seen and left out in o->skips (strings copied; core/skipped.h). 0 or -1. */
+int prov_skip_note(struct step_out *o, const struct skipped_item *it);
+/* A broken item: prov_skipped() and a SKIP_UNPARSABLE note with the parser's message why. */
+void prov_skip_broken(struct step_out *o, enum skip_kind kind, const char *provider_id,
+    int64_t at, const char *why);
+/* An event left out for reason r (e's provider_id, UID, start, title, organizer, attendees). */
+void prov_skip_event(struct step_out *o, const struct sync_event *e, const char *provider_id,
+    enum skip_reason r);
 /* Tell the engine why the step is failing (see step_out.failed). */
 void prov_failed(struct step_out *o, const char *why);
 

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/db_skipped.h"
 #include "core/db_sync.h"
 #include "core/log.h"
 #include "providers/smtp.h"
@@ -223,10 +224,28 @@ static void first_queue(struct engine *e)
 		look_for_due(e);
 }
 
+/* Records of items not imported older than [sync] skipped_days go, and each link keeps its
+ * newest skipped_max; run at start and then every PRUNE_SKIPPED_MS. */
+#define PRUNE_SKIPPED_MS (10 * 60 * 1000)
+static void prune_skipped(struct app *app)
+{
+	if (db_begin(app->db) != 0)
+		return;
+	int n = db_skipped_prune(app->db, (int64_t)time(NULL), app->cfg.skipped_days,
+	    app->cfg.skipped_max);
+	if (n < 0 || db_commit(app->db) != 0) {
+		db_rollback(app->db);
+		log_warnx("records of items not imported: pruning failed");
+		return;
+	}
+	if (n > 0)
+		log_info("records of items not imported: %d pruned", n);
+}
+
 int engine_run(struct app *app, const struct engine_opts *o, volatile sig_atomic_t *stop)
 {
 	struct engine e = { .app = app, .o = o, .max_runs = o->max_runs > 0 ? o->max_runs : 32 };
-	int64_t next_db_ms = 0;
+	int64_t next_db_ms = 0, next_prune_ms = 0;
 	int rc = -1;
 
 	if (!(e.ws = workers_new(app->cfg.sync_workers)) || !(e.pool = http_pool_new()) ||
@@ -244,6 +263,10 @@ int engine_run(struct app *app, const struct engine_opts *o, volatile sig_atomic
 		first_queue(&e);
 	while (!*stop) {
 		int64_t t = now_ms();
+		if (t >= next_prune_ms) {
+			prune_skipped(app);
+			next_prune_ms = t + PRUNE_SKIPPED_MS;
+		}
 		if (!o->once && t >= next_db_ms) {
 			look_for_due(&e);
 			pushes_start(e.pushes, o->link_id, MAX_PUSHES);

@@ -92,7 +92,8 @@ struct run *run_new(struct app *app, struct http_pool *pool, int64_t link_id, un
 	    .cfg = pc ? pc : &no_cfg, .now = clock_now(), .linked_at = r->link.linked_at,
 	    .owner_tz = r->link.owner_tz };
 	r->store = (struct store){ .db = app->db, .link_id = r->link.id,
-	    .user_id = r->link.user_id, .address = r->link.address };
+	    .user_id = r->link.user_id, .address = r->link.address,
+	    .skipped_max = app->cfg.skipped_max };
 	db_sync_link_attempt(app->db, r->link.id, time(NULL));
 	return r;
 }
@@ -305,8 +306,17 @@ static int take_out(struct run *r, struct step_out *o)
 		snprintf(r->why, sizeof r->why, "%s", o->failed);
 	if (o->secret && save_secret(r, o->secret) != 0)
 		log_warnx("link %lld: could not store the refreshed token", (long long)r->link.id);
+	if (!o->has_page && o->skips.n) {   /* no page to go with: in a transaction of their own */
+		if (db_begin(r->store.db) == 0) {
+			for (size_t i = 0; i < o->skips.n; i++)
+				store_note_skip(&r->store, &o->skips.v[i]);
+			if (db_commit(r->store.db) != 0)
+				db_rollback(r->store.db);
+		}
+	}
 	if (o->has_page) {
 		int64_t t0 = now_ms();
+		r->store.notes = &o->skips;
 		rc = store_commit(&r->store, o->stream, &o->msgs, &o->events, o->cursor);
 		r->store_ms += now_ms() - t0;
 		if (rc < 0)

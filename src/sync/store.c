@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/db_skipped.h"
 #include "core/db_sync.h"
 #include "core/log.h"
 #include "sync/match.h"
@@ -37,6 +38,54 @@ static int contacts_of(struct store *s, const struct strset *set, struct id_list
 		if (db_sync_contacts_add(s->db, set->v[i], ids) != 0)
 			return -1;
 	return id_list_unique(ids);
+}
+
+void store_note_skip(struct store *s, const struct skipped_item *it)
+{
+	if (db_skipped_record(s->db, s->link_id, it, store_now(s)) == 0) {
+		s->noted++;
+		return;
+	}
+	char key[64];
+	snprintf(key, sizeof key, "link %lld: skip record", (long long)s->link_id);
+	log_warnx_limited(key, "link %lld: %s %s: the record of it not being imported (%s) was not"
+	    " written", (long long)s->link_id, skip_kind_name(it->kind), it->provider_id,
+	    skip_reason_code(it->reason));
+}
+
+/* The item of provider_id is imported: a record of it not being imported goes. */
+static void forget_skip(struct store *s, const char *provider_id)
+{
+	if (provider_id && db_skipped_forget(s->db, s->link_id, provider_id) != 0)
+		log_warnx("link %lld: %s: its record of not being imported was not removed",
+		    (long long)s->link_id, provider_id);
+}
+
+enum skip_reason store_no_contact_reason(struct store *s, const struct strset *addrs)
+{
+	for (size_t i = 0; i < addrs->n; i++) {
+		int64_t u = db_sync_user_of_address(s->db, addrs->v[i]);
+		if (u < 0)
+			log_warnx("link %lld: %s: not known whether a CRM user's", (long long)s->link_id,
+			    addrs->v[i]);
+		if (u <= 0)
+			return SKIP_NO_CONTACT;
+	}
+	return addrs->n ? SKIP_COLLEAGUES : SKIP_NO_CONTACT;
+}
+
+/* Note message m as not imported for reason r (addrs: its addresses). */
+static void note_msg(struct store *s, const struct sync_msg *m, const struct strset *addrs,
+    enum skip_reason r)
+{
+	struct skipped_item it = { .kind = SKIP_MAIL, .reason = r, .provider_id = m->provider_id,
+	    .item_id = m->message_id, .item_at = m->date, .from_email = m->from.email,
+	    .subject = m->subject };
+	if (!m->provider_id || !(it.addresses = skipped_addresses((const char *const *)addrs->v,
+	    addrs->n)))
+		return;
+	store_note_skip(s, &it);
+	free(it.addresses);
 }
 
 /* The thread a new message joins (merging threads it ties together), or a new one. */
@@ -92,7 +141,7 @@ int store_message(struct store *s, const struct sync_msg *m)
 	struct strset addrs = { 0 }, refs = { 0 };
 	struct id_list contacts = { 0 };
 	char *refs_text = NULL, *to = NULL, *cc = NULL;
-	int rc = -1;
+	int rc = -1, dup = 0;
 
 	if (addrset_of_msg(&addrs, m) < 0 || contacts_of(s, &addrs, &contacts) < 0 ||
 	    msg_refs(&refs, m) < 0 || !(refs_text = strset_join(&refs)) ||
@@ -100,6 +149,7 @@ int store_message(struct store *s, const struct sync_msg *m)
 		goto out;
 	size_t n_contacts = contacts.n;
 	if (n_contacts == 0 && m->folder != FOLDER_CRM) {
+		note_msg(s, m, &addrs, store_no_contact_reason(s, &addrs));
 		rc = 0;
 		s->c.skipped++;
 		goto out;
@@ -127,10 +177,12 @@ int store_message(struct store *s, const struct sync_msg *m)
 		int added = db_sync_msg_user_add(s->db, id, s->user_id, s->link_id, m->provider_id, dir);
 		if (added < 0)
 			goto out;
-		if (added)
+		if (added) {
 			s->c.updated++;
-		else
+		} else {
 			s->c.skipped++;
+			dup = 1;
+		}
 	} else {
 		if (store_new_message(s, m, &refs, refs_text, to, cc, dir) != 0)
 			goto out;
@@ -139,6 +191,10 @@ int store_message(struct store *s, const struct sync_msg *m)
 	for (size_t i = 0; i < n_contacts; i++)
 		if (db_sync_msg_contact_add(s->db, id, contacts.v[i]) != 0)
 			goto out;
+	if (dup)
+		note_msg(s, m, &addrs, SKIP_DUPLICATE);
+	else
+		forget_skip(s, m->provider_id);
 	rc = 0;
 out:
 	strset_free(&addrs);
@@ -167,9 +223,14 @@ int store_commit(struct store *s, enum stream stream, struct msg_list *msgs,
     struct event_list *events, const char *cursor)
 {
 	struct store_counts before = s->c;
+	const struct skipped_list *notes = s->notes;
+	long noted = s->noted;
 	int rc = -1;
+	s->notes = NULL;
 	if (db_begin(s->db) != 0)
 		goto out;
+	for (size_t i = 0; notes && i < notes->n; i++)
+		store_note_skip(s, &notes->v[i]);
 	for (size_t i = 0; msgs && i < msgs->n; i++) {
 		const struct sync_msg *m = &msgs->v[i];
 		if (db_exec(s->db, "SAVEPOINT store_item") != 0)
@@ -188,6 +249,10 @@ int store_commit(struct store *s, enum stream stream, struct msg_list *msgs,
 		goto fail;
 	if (msgs && msgs->n && db_sync_contact_index_merge(s->db, CONTACT_BATCH) < 0)
 		goto fail;
+	if (s->noted > noted && s->skipped_max > 0 &&
+	    db_skipped_bound(s->db, s->link_id, s->skipped_max) < 0)
+		log_warnx("link %lld: records of items not imported not bounded",
+		    (long long)s->link_id);
 	long bad = s->pending_bad + (s->c.errors - before.errors);
 	if (db_sync_link_add_skipped(s->db, s->link_id, bad) != 0)
 		goto fail;
@@ -200,6 +265,7 @@ int store_commit(struct store *s, enum stream stream, struct msg_list *msgs,
 fail:
 	db_rollback(s->db);
 	s->c = before;
+	s->noted = noted;
 	s->c.errors++;
 	char key[64];
 	snprintf(key, sizeof key, "link %lld: page not stored", (long long)s->link_id);

@@ -26,6 +26,10 @@ struct store {
 	int64_t now;                /* 0: time(NULL) at each commit */
 	long pending_bad;           /* items the provider skipped as broken since the last commit:
 	                             * the next commit counts them on the link with its cursor */
+	int64_t skipped_max;        /* records of items not imported kept per link (0: no bound) */
+	const struct skipped_list *notes;   /* borrowed: items the driver left out, recorded by the
+	                             * next store_commit (which sets it back to NULL) */
+	long noted;                 /* records of items not imported written (or updated) */
 };
 
 /* The sync_cursors.stream name of a stream: "mail", "events", "folder". */
@@ -37,6 +41,16 @@ const char *stream_name(enum stream s);
  * the page nor the cursor was written). */
 int store_commit(struct store *s, enum stream stream, struct msg_list *msgs,
     struct event_list *events, const char *cursor);
+
+/* Record it (borrowed) as seen and not imported by the store's link (skipped_items). A failure
+ * is logged and changes nothing else: recording never makes an import fail. */
+void store_note_skip(struct store *s, const struct skipped_item *it);
+
+/* Why an item whose addresses are addrs (normalized) matched no contact: SKIP_COLLEAGUES when
+ * each is a CRM user's (login or linked mailbox), else SKIP_NO_CONTACT (also when a lookup
+ * fails, logged: the reason never fails the item). */
+struct strset;
+enum skip_reason store_no_contact_reason(struct store *s, const struct strset *addrs);
 
 /* Store one message / one event outside any transaction management (for tests and the
  * commit above). Return 0, or -1 on a database error. */

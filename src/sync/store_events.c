@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/db_skipped.h"
 #include "core/db_sync.h"
 #include "core/log.h"
 #include "core/uid.h"
@@ -115,6 +116,20 @@ static int store_copy(struct store *s, const struct sync_event *e, const struct 
 	return 0;
 }
 
+/* Note event e as not imported for reason r (addrs: its addresses). */
+static void note_event(struct store *s, const struct sync_event *e, const struct strset *addrs,
+    enum skip_reason r)
+{
+	struct skipped_item it = { .kind = SKIP_EVENT, .reason = r, .provider_id = e->provider_id,
+	    .item_id = e->uid, .item_at = e->start, .from_email = e->organizer.email,
+	    .subject = e->title };
+	if (!e->provider_id || !(it.addresses = skipped_addresses((const char *const *)addrs->v,
+	    addrs->n)))
+		return;
+	store_note_skip(s, &it);
+	free(it.addresses);
+}
+
 /* Write one live event (uid decoded); *kept gets the appointment id it lives in (0 when not
  * stored). raw_uid is the UID as the provider wrote it. */
 static int store_event(struct store *s, const struct sync_event *e, const char *raw_uid,
@@ -157,6 +172,7 @@ static int store_event(struct store *s, const struct sync_event *e, const char *
 		goto out;
 	size_t n_contacts = contacts.n;
 	if (n_contacts == 0 && !st.id) {
+		note_event(s, e, &addrs, store_no_contact_reason(s, &addrs));
 		s->c.skipped++;
 		rc = 0;
 		goto out;
@@ -182,6 +198,9 @@ static int store_event(struct store *s, const struct sync_event *e, const char *
 	if (db_sync_appt_user_set(s->db, id, s->user_id, s->link_id, e->provider_id, e->etag) != 0 ||
 	    db_sync_appt_alias_set(s->db, s->link_id, e->provider_id, id, s->user_id, e->uid, 0) != 0)
 		goto out;
+	if (db_skipped_forget(s->db, s->link_id, e->provider_id) != 0)
+		log_warnx("link %lld: %s: its record of not being imported was not removed",
+		    (long long)s->link_id, e->provider_id);
 	*kept = id;
 	rc = 0;
 out:

@@ -1,5 +1,6 @@
 /* Sync settings (GET/POST /settings/sync): which streams sync, calendar privacy and who it is
- * shared with, the link's status and health; POST /settings/sync/{now,unlink} wakes or unlinks
+ * shared with, the link's status and health, what was not imported and why (skipped_view.c);
+ * POST /settings/sync/{now,unlink} wakes or unlinks
  * the link. Resync goes through the link pages (OAuth flow or the IMAP form). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "core/log.h"
 #include "core/timeutil.h"
 #include "web/link_save.h"
+#include "web/skipped_view.h"
 
 #define SHARES_MAX 200
 
@@ -79,7 +81,8 @@ static int show(struct ctx *c)
 	if (!v)
 		return 500;
 	int has = db_links_get_for_user(c->db, c->user.id, &l);
-	if (has < 0 || db_user_colleagues(c->db, c->user.id, &people) != 0)
+	if (has < 0 || db_user_colleagues(c->db, c->user.id, &people) != 0 ||
+	    skipped_view(c, v) != 0)
 		goto out;
 	view_str(v, "csrf", c->csrf);
 	view_str(v, "notice", notice_of(c));

@@ -9,6 +9,7 @@
 #include "core/db_calendar.h"
 #include "core/db_link_flow.h"
 #include "core/db_search.h"
+#include "core/db_skipped.h"
 #include "core/db_sessions.h"
 #include "core/db_unmatched.h"
 #include "core/db_web.h"
@@ -18,7 +19,7 @@ static const char *const big_tables[] = {
 	"messages", "message_users", "message_contacts", "message_refs", "threads",
 	"appointments", "appointment_users", "appointment_attendees", "appointment_contacts",
 	"unmatched_messages", "unmatched_discards", "outbox", "sessions", "contacts",
-	"contact_emails", "accounts",
+	"contact_emails", "accounts", "skipped_items",
 };
 
 static int is_big(const char *table)
@@ -150,6 +151,9 @@ static int run_import(struct fx *f)
 	struct sync_msg *crm = fx_msg(&l, "CRM/1/1", "stray@x", "nobody@else.example",
 	    "alice@crm.example", NULL, NULL, 1690000500);
 	crm->folder = FOLDER_CRM;
+	fx_msg(&l, "INBOX/1/3", "stranger@x", "eve@else.example", "alice@crm.example", NULL, NULL,
+	    1690000600);   /* no contact: recorded as not imported */
+	f->sa.skipped_max = 100;
 	if (store_commit(&f->sa, STREAM_MAIL, &l, NULL, "c1") != 0)
 		return -1;
 	fx_msg(&l, "INBOX/9/1", "root@x", "john.smith@example.net", "bob@crm.example", NULL, NULL,
@@ -203,6 +207,13 @@ static int run_pages(struct fx *f)
 		if (bad)
 			goto out;
 	}
+	/* Sync settings' "Not imported" list, searched */
+	struct skipped_list skipped = { 0 };
+	int64_t total;
+	int bad = db_skipped_list(f->db, f->alice, "else", 50, 0, &skipped, &total);
+	skipped_list_free(&skipped);
+	if (bad || total != 1)
+		goto out;
 	web_rows_free(&rows);
 	if (db_accounts_get_by_number(f->db, "1001", &a) != 0 ||
 	    db_web_account_contacts(f->db, f->acct_a, &rows) != 0 ||
