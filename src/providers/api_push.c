@@ -31,6 +31,7 @@ void api_push_free(struct api_push *ap)
 {
 	oauth_sess_free(&ap->auth);
 	http_req_clear(&ap->req);
+	http_req_clear(&ap->pre);
 }
 
 static const char *kind_name(enum push_kind k)
@@ -90,6 +91,35 @@ static int on_answer(struct api_push *ap, const struct http_resp *resp, long *re
 	return rc;
 }
 
+/* The answer to the request sent first (pre): the item unchanged sends the update next. */
+static int on_pre_answer(struct api_push *ap, const struct http_resp *resp, struct http_req *req,
+    long *retry_after)
+{
+	json_t *j = resp->body_len ? json_loadb(resp->body, resp->body_len, 0, NULL) : NULL;
+	int rc = STEP_DONE;
+	if (resp->status >= 200 && resp->status <= 299) {
+		int changed = ap->on_pre(ap, j);
+		if (changed < 0) {
+			snprintf(ap->res->error, sizeof ap->res->error, "%s: unreadable answer",
+			    kind_name(ap->it->kind));
+			rc = PROV_TEMP;
+		} else if (changed) {
+			ap->res->conflict = 1;
+		} else {
+			rc = oauth_send(&ap->auth, &ap->req, req);
+		}
+	} else if (resp->status == 404 || resp->status == 410) {
+		ap->res->gone = 1;
+	} else {
+		rc = ju_http_class(resp, retry_after);
+		snprintf(ap->res->error, sizeof ap->res->error, "%s: reading it first: HTTP %ld%s%s",
+		    kind_name(ap->it->kind), resp->status, *error_text(j) ? ": " : "", error_text(j));
+		log_warnx("%s link %lld: %s", ap->who, (long long)ap->link, ap->res->error);
+	}
+	json_decref(j);
+	return rc;
+}
+
 int api_push_step(struct api_push *ap, const struct http_resp *resp, struct http_req *req,
     struct step_out *so, long *retry_after)
 {
@@ -97,12 +127,21 @@ int api_push_step(struct api_push *ap, const struct http_resp *resp, struct http
 	memset(req, 0, sizeof *req);
 	if (ap->done)
 		return STEP_DONE;
-	if (!resp)
+	if (!resp) {
+		if (ap->on_pre && ap->pre.url) {
+			ap->in_pre = 1;
+			return oauth_send(&ap->auth, &ap->pre, req);
+		}
 		return oauth_send(&ap->auth, &ap->req, req);
+	}
 	if ((rc = oauth_answer(&ap->auth, resp, req, so, retry_after)) != 0) {
 		if (rc == PROV_AUTH)
 			snprintf(ap->res->error, sizeof ap->res->error, "login refused: re-link needed");
 		return rc;
+	}
+	if (ap->in_pre) {
+		ap->in_pre = 0;
+		return on_pre_answer(ap, resp, req, retry_after);
 	}
 	return on_answer(ap, resp, retry_after);
 }

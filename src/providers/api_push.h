@@ -21,6 +21,13 @@ struct api_push {
 	int (*on_ok)(struct api_push *ap, const struct http_resp *resp, json_t *j);
 	/* Status codes that mean "already done" for a create (Google 409 duplicate): 0 if none. */
 	long dup_status;
+	/* A request sent first, for an API without preconditions (Nylas): the item as the provider
+	 * has it now. on_pre reads its 2xx answer: 0 to send req next, 1 when it changed since it
+	 * was last read (res->conflict, req is not sent), -1 when unreadable (PROV_TEMP). A 404 or
+	 * 410 marks the item gone. */
+	struct http_req pre;
+	int (*on_pre)(struct api_push *ap, json_t *j);
+	int in_pre;                         /* the answer awaited is pre's */
 };
 
 /* Start ap for link l: the token session, and req (taken) as the request to send. Returns
@@ -30,7 +37,7 @@ int api_push_init(struct api_push *ap, const char *who, const struct prov_link *
 /* The step of a push pass: send, refresh and repeat as needed, then read the answer:
  * 2xx -> on_ok, STEP_DONE (a sent mail's progress "sent" is saved first); dup_status on a
  * create -> STEP_DONE; 412 -> res->conflict, STEP_DONE; 404/410 on update/delete -> res->gone,
- * STEP_DONE; otherwise the error class with res->error. */
+ * STEP_DONE; otherwise the error class with res->error. With pre set, that goes out first. */
 int api_push_step(struct api_push *ap, const struct http_resp *resp, struct http_req *req,
     struct step_out *so, long *retry_after);
 void api_push_free(struct api_push *ap);

@@ -304,10 +304,9 @@ int nylas_event_parse(const json_t *item, struct sync_event *e)
 	if (!e->provider_id)
 		return -1;
 	e->updated = json_integer_value(json_object_get(item, "updated_at"));
-	if (e->updated && asprintf(&e->etag, "u%lld", (long long)e->updated) < 0) {
-		e->etag = NULL;   /* the version the store compares: listing it again stores nothing */
+	/* the version the store compares: listing it again stores nothing */
+	if (e->updated && !(e->etag = nylas_event_etag(item)))
 		return -1;
-	}
 	const char *status = ju_str(item, "status");
 	if (status && strcmp(status, "cancelled") == 0) {
 		if (e->recurrence_id)
@@ -546,6 +545,13 @@ static int nylas_step(struct pass *p, const struct http_resp *resp, struct http_
 	return rc;
 }
 
+char *nylas_event_etag(const json_t *event)
+{
+	json_int_t upd = json_integer_value(json_object_get(event, "updated_at"));
+	char *tag;
+	return upd && asprintf(&tag, "u%lld", (long long)upd) >= 0 ? tag : NULL;
+}
+
 /* An outbox item's pass (push_begin): folder set-up and moves run the folder machine. */
 static int nylas_push_step(struct pass *p, const struct http_resp *resp, struct http_req *req,
     struct step_out *so, long *retry_after)
@@ -573,6 +579,10 @@ static int nylas_push_begin(const struct prov_link *l, const struct push_item *i
 	if ((rc = api_push_init(p->push, WHO, l, it, res, &req)) != PROV_OK)
 		goto fail;
 	p->push->on_ok = nylas_push_ok;
+	if ((rc = nylas_push_pre(l, it, &p->push->pre)) == STEP_MORE)
+		p->push->on_pre = nylas_push_pre_ok;
+	else if (rc != 0)
+		goto fail;
 	*out = p;
 	return PROV_OK;
 fail:

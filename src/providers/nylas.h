@@ -49,6 +49,14 @@ int nylas_push_req(const struct prov_link *l, const struct push_item *it, struct
     char *err, size_t errlen);
 /* Read a 2xx answer into the push result. Returns 0 or -1. */
 int nylas_push_ok(struct api_push *ap, const struct http_resp *resp, json_t *j);
+/* Nylas has no precondition on an update: an update of an event whose version is known (its
+ * etag, "u<updated_at>" as the listing makes it) reads the event first into *pre, and
+ * nylas_push_pre_ok compares (api_push's on_pre). Returns STEP_MORE with *pre filled, 0 when
+ * nothing needs reading first, or PROV_TEMP. */
+int nylas_push_pre(const struct prov_link *l, const struct push_item *it, struct http_req *pre);
+int nylas_push_pre_ok(struct api_push *ap, json_t *j);
+/* The version tag of a Nylas event object, "u<updated_at>", malloc'd, or NULL without one. */
+char *nylas_event_etag(const json_t *event);
 /* The Nylas event JSON of e (when: timespan with the zone, date or datespan; participants).
  * Malloc'd. */
 char *nylas_event_body(const struct sync_event *e);

@@ -140,6 +140,26 @@ int nylas_push_req(const struct prov_link *l, const struct push_item *it, struct
 	return PROV_PERM;
 }
 
+int nylas_push_pre(const struct prov_link *l, const struct push_item *it, struct http_req *pre)
+{
+	memset(pre, 0, sizeof *pre);
+	if (it->kind != PUSH_EVENT_UPDATE || !it->etag || !it->provider_id)
+		return 0;
+	char *url = grant_url(l, "events", it->provider_id, "?calendar_id=primary");
+	return url ? ju_send(pre, "GET", url, NULL, NULL) : PROV_TEMP;
+}
+
+int nylas_push_pre_ok(struct api_push *ap, json_t *j)
+{
+	json_t *ev = json_object_get(j, "data");
+	char *now = ev ? nylas_event_etag(ev) : NULL;
+	if (!now)
+		return -1;
+	int changed = strcmp(now, ap->it->etag) != 0;
+	free(now);
+	return changed;
+}
+
 int nylas_push_ok(struct api_push *ap, const struct http_resp *resp, json_t *j)
 {
 	const char *id = ju_path(j, "data", "id", NULL);
@@ -154,5 +174,8 @@ int nylas_push_ok(struct api_push *ap, const struct http_resp *resp, json_t *j)
 		return -1;
 	const char *uid = ap->it->kind == PUSH_MAIL_SEND ? NULL : ju_path(j, "data", "ical_uid", NULL);
 	ap->res->uid = uid && *uid ? strdup(uid) : NULL;
+	/* the version written, so that the next update compares against it */
+	if (ap->it->kind != PUSH_MAIL_SEND)
+		ap->res->etag = nylas_event_etag(json_object_get(j, "data"));
 	return id || ap->it->kind == PUSH_MAIL_SEND ? 0 : -1;
 }

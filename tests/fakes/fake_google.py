@@ -17,7 +17,8 @@ SYSTEM_LABELS = ["INBOX", "SENT", "UNREAD", "STARRED", "IMPORTANT", "TRASH", "SP
                  "CATEGORY_PERSONAL"]
 STATUS_NAMES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
                 404: "NOT_FOUND", 409: "ALREADY_EXISTS", 410: "GONE",
-                429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}
+                412: "FAILED_PRECONDITION", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL",
+                503: "UNAVAILABLE"}
 REASONS = {400: "invalid", 401: "authError", 404: "notFound", 409: "duplicate",
            410: "fullSyncRequired", 429: "rateLimitExceeded", 500: "backendError",
            503: "backendError"}
@@ -493,6 +494,10 @@ def write_event(state, acct, req, eid):
             return error(404, "Not Found")
         if ev.deleted:
             return error(410, "Resource has been deleted", "deleted")
+        # If-Match: the event's etag as last read; changed meanwhile -> 412 conditionNotMet
+        ifm = req.headers.get("If-Match")
+        if ifm and ifm != "*" and ifm != '"%d"' % ev.mod_seq:
+            return error(412, "Precondition Failed", "conditionNotMet")
         action = "event_update" if req.method == "PUT" else "event_patch"
     try:
         apply_google(acct, ev, d, replace=req.method == "PUT")

@@ -509,6 +509,11 @@ def events(state, acct, req, rest):
     if req.method == "GET":
         return jresp(200, event_json(acct, ev, tzout))
     if req.method == "PATCH":
+        # If-Match: the @odata.etag as last read; changed meanwhile -> 412
+        ifm = req.headers.get("If-Match")
+        if ifm and ifm != "*" and ifm != 'W/"%d"' % ev.mod_seq:
+            return error(412, "The change key passed in the request does not match the current"
+                         " change key of the item.", "ErrorIrresolvableConflict")
         d = req_json(req)
         if d is None:
             return error(400, "Empty Payload. JSON content expected.")

@@ -500,6 +500,26 @@ class Suite:
         out = self.push("delete", pid)
         assert out["status"] == STEP_DONE and out["gone"], out
 
+    def t_push_update_after_a_provider_change_keeps_the_providers_version(self):
+        self.fresh()
+        self.sync("events")
+        start = int(time.time() // 60 * 60) + 4 * 86400
+        key = "crm" + secrets.token_hex(8)
+        out = self.push("create", key, "crm-%s@crm.example" % key, str(start), "Mulch drop", CONTACT)
+        assert out["status"] == STEP_DONE and out["provider_id"] and out["etag"], out
+        pid = out["provider_id"]
+        # the version the create answered with is current: an update with it goes through
+        upd = self.push("update", pid, out["etag"], str(start + 1800), "Mulch drop (later)")
+        assert upd["status"] == STEP_DONE and not upd["conflict"] and upd["etag"], upd
+        # someone changes it at the provider; the CRM's update with the old version must not win
+        time.sleep(1.1)   # Nylas versions are whole seconds of updated_at
+        self.ctl("events/update", email=USER, id=pid, summary="Changed in the calendar app")
+        late = self.push("update", pid, upd["etag"], str(start + 7200), "Mulch drop (CRM edit)")
+        assert late["status"] == STEP_DONE and late["conflict"], late
+        got = self.live(self.sync("events")["events"])
+        assert [e["title"] for e in got] == ["Changed in the calendar app"], got
+        assert got[0]["start"] == start + 1800, got
+
     def t_push_mail_goes_out_through_the_mailbox(self):
         self.fresh()
         self.sync("mail")
