@@ -53,6 +53,18 @@ void store_note_skip(struct store *s, const struct skipped_item *it)
 	    skip_reason_code(it->reason));
 }
 
+void store_note_skip_addrs(struct store *s, struct skipped_item *it, const struct strset *addrs)
+{
+	char *joined = it->provider_id ? skipped_addresses((const char *const *)addrs->v, addrs->n) :
+	    NULL;
+	if (!joined)
+		return;
+	it->addresses = joined;
+	store_note_skip(s, it);
+	it->addresses = NULL;
+	free(joined);
+}
+
 /* The item of provider_id is imported: a record of it not being imported goes. */
 static void forget_skip(struct store *s, const char *provider_id)
 {
@@ -81,11 +93,7 @@ static void note_msg(struct store *s, const struct sync_msg *m, const struct str
 	struct skipped_item it = { .kind = SKIP_MAIL, .reason = r, .provider_id = m->provider_id,
 	    .item_id = m->message_id, .item_at = m->date, .from_email = m->from.email,
 	    .subject = m->subject };
-	if (!m->provider_id || !(it.addresses = skipped_addresses((const char *const *)addrs->v,
-	    addrs->n)))
-		return;
-	store_note_skip(s, &it);
-	free(it.addresses);
+	store_note_skip_addrs(s, &it, addrs);
 }
 
 /* The thread a new message joins (merging threads it ties together), or a new one. */

@@ -45,6 +45,10 @@ int store_commit(struct store *s, enum stream stream, struct msg_list *msgs,
 /* Record it (borrowed) as seen and not imported by the store's link (skipped_items). A failure
  * is logged and changes nothing else: recording never makes an import fail. */
 void store_note_skip(struct store *s, const struct skipped_item *it);
+/* The same for an item whose addresses (normalized) are addrs: it->addresses is filled from them
+ * for the record and reset after. Nothing is recorded without it->provider_id. */
+struct strset;
+void store_note_skip_addrs(struct store *s, struct skipped_item *it, const struct strset *addrs);
 
 /* Why an item whose addresses are addrs (normalized) matched no contact: SKIP_COLLEAGUES when
  * each is a CRM user's (login or linked mailbox), else SKIP_NO_CONTACT (also when a lookup

@@ -123,11 +123,7 @@ static void note_event(struct store *s, const struct sync_event *e, const struct
 	struct skipped_item it = { .kind = SKIP_EVENT, .reason = r, .provider_id = e->provider_id,
 	    .item_id = e->uid, .item_at = e->start, .from_email = e->organizer.email,
 	    .subject = e->title };
-	if (!e->provider_id || !(it.addresses = skipped_addresses((const char *const *)addrs->v,
-	    addrs->n)))
-		return;
-	store_note_skip(s, &it);
-	free(it.addresses);
+	store_note_skip_addrs(s, &it, addrs);
 }
 
 /* Write one live event (uid decoded); *kept gets the appointment id it lives in (0 when not
