@@ -114,7 +114,9 @@ static int offload_run(struct run *r)
 	struct engine *e = r->offload_ctx;
 	step_out_clear(&r->out);
 	r->step_retry_after = 0;
-	return workers_submit(e->ws, run_step_job, r, r, e->app->cfg.op_timeout_s);
+	/* A link whose last pass failed may be on a silent server: it must not take every thread. */
+	return workers_submit_in(e->ws, r->link.failures > 0 ? WORK_SUSPECT : WORK_HEALTHY,
+	    run_step_job, r, r, e->app->cfg.op_timeout_s);
 }
 
 /* Start queued links while there is room; blocking steps go to the workers. */

@@ -61,7 +61,8 @@ static void close_slot(struct keeps *k, struct prov_keep *slot)
 	struct prov_keep *c = k && k->ws && slot->conn ? malloc(sizeof *c) : NULL;
 	if (c) {
 		*c = *slot;
-		if (workers_submit(k->ws, close_job, c, NULL, CLOSE_TIMEOUT_S) == 0) {
+		/* A close waits for the server's LOGOUT: never urgent, and a silent server holds it. */
+		if (workers_submit_in(k->ws, WORK_SUSPECT, close_job, c, NULL, CLOSE_TIMEOUT_S) == 0) {
 			slot->conn = NULL;
 			return;
 		}

@@ -120,7 +120,10 @@ static void advance(struct push_run *r, const struct http_resp *resp)
 	while (!r->done) {
 		if (r->drv->blocking && r->ps->ws) {
 			step_out_clear(&r->out);
-			if (workers_submit(r->ps->ws, push_job, r, r,
+			/* A send that failed before (a silent or slow SMTP server) is suspect work. */
+			enum work_lane lane = r->job.row.attempts > 1 || r->link.failures > 0 ?
+			    WORK_SUSPECT : WORK_HEALTHY;
+			if (workers_submit_in(r->ps->ws, lane, push_job, r, r,
 			    r->ps->app->cfg.op_timeout_s) == 0) {
 				r->in_worker = 1;
 				return;

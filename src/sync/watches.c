@@ -87,7 +87,8 @@ static void watch_close(struct watches *w, const struct watch_driver *wd, struct
 	struct closing *c = x && w->ws ? malloc(sizeof *c) : NULL;
 	if (c) {
 		*c = (struct closing){ wd, x };
-		if (workers_submit(w->ws, close_job, c, NULL, OPEN_TIMEOUT_S) == 0)
+		/* A close waits for the server's LOGOUT: never urgent, and a silent server holds it. */
+		if (workers_submit_in(w->ws, WORK_SUSPECT, close_job, c, NULL, OPEN_TIMEOUT_S) == 0)
 			return;
 		free(c);
 	}
@@ -194,7 +195,8 @@ static void slot_open(struct watches *w, struct slot *s, const struct link *l)
 	    .settings = l->settings ? strdup(l->settings) : NULL,
 	    .secret = l->secret ? crypto_open(w->app->key, l->secret, l->secret_len) :
 	    strdup("{}") };
-	if (workers_submit(w->ws, open_job, o, o, op_timeout(w)) != 0) {
+	if (workers_submit_in(w->ws, s->fails > 0 || l->failures > 0 ? WORK_SUSPECT : WORK_HEALTHY,
+	    open_job, o, o, op_timeout(w)) != 0) {
 		opening_free(o);
 		return;
 	}

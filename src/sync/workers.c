@@ -1,5 +1,8 @@
-/* The worker pool (see workers.h): one mutex over a job queue, a done list and the requests jobs
- * make of the engine; an eventfd wakes the engine; SIGUSR2 interrupts a cancelled job's reads. */
+/* The worker pool (see workers.h): one mutex over two job queues (healthy and suspect work), a
+ * done list and the thread table; an eventfd wakes the engine; SIGUSR2 interrupts a cancelled
+ * job's reads. Threads start with the pool and more start on demand, up to GROW times the
+ * configured count, when healthy work finds no idle thread; suspect work runs on at most half
+ * of the configured count at once, and never starts a thread. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -13,11 +16,12 @@
 #include "sync/workers.h"
 
 #define DEFAULT_THREADS 8
+#define GROW 4
 
 struct job {
 	int (*fn)(void *arg);
 	void *arg, *owner;
-	int timeout_s;
+	int timeout_s, lane;
 	int64_t deadline_ms;
 	int rc, timed_out;
 	struct job *next;
@@ -34,8 +38,12 @@ struct worker {
 struct workers {
 	pthread_mutex_t mu;
 	pthread_cond_t work;
-	struct job *queue, *queue_tail, *done;
-	int efd, n, stopping, busy;
+	struct job *queue[2], *queue_tail[2], *done;
+	int efd, stopping, busy;
+	int n, max;                 /* threads started; the most there may be */
+	int idle;                   /* threads waiting for work, or starting */
+	int queued_healthy;         /* healthy jobs in the queue */
+	int suspect_running, suspect_cap;
 	int left;                   /* threads were left behind at stop: free nothing */
 	int joined;
 	struct worker *w;
@@ -63,21 +71,40 @@ static void on_interrupt(int sig)
 	(void)sig;
 }
 
+/* Under mu: the next job a thread may take (healthy first; suspect work within its cap, or any
+ * queued job once the pool stops, so each ends), unlinked from its queue; NULL when none. */
+static struct job *take_job(struct workers *ws)
+{
+	int lane = ws->queue[WORK_HEALTHY] ? WORK_HEALTHY :
+	    ws->queue[WORK_SUSPECT] &&
+	    (ws->stopping || ws->suspect_running < ws->suspect_cap) ? WORK_SUSPECT : -1;
+	if (lane < 0)
+		return NULL;
+	struct job *j = ws->queue[lane];
+	ws->queue[lane] = j->next;
+	if (!ws->queue[lane])
+		ws->queue_tail[lane] = NULL;
+	if (lane == WORK_HEALTHY)
+		ws->queued_healthy--;
+	else
+		ws->suspect_running++;
+	return j;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct workers *ws = w->ws;
 	self = w;
 	pthread_mutex_lock(&ws->mu);
-	for (;;) {
-		while (!ws->queue && !ws->stopping)
+	for (int first = 1;; first = 0) {
+		struct job *j;
+		ws->idle += !first;   /* a starting thread was counted idle by start_thread */
+		while (!(j = take_job(ws)) && !ws->stopping)
 			pthread_cond_wait(&ws->work, &ws->mu);
-		if (!ws->queue)
-			break;   /* stopping; jobs still queued then run cancelled, so each ends */
-		struct job *j = ws->queue;
-		ws->queue = j->next;
-		if (!ws->queue)
-			ws->queue_tail = NULL;
+		ws->idle--;
+		if (!j)
+			break;   /* stopping with nothing queued */
 		j->deadline_ms = mono_ms() + (int64_t)j->timeout_s * 1000;
 		w->cur = j;
 		w->cancel = ws->stopping;
@@ -88,6 +115,11 @@ static void *worker_main(void *arg)
 		j->rc = rc;
 		j->next = ws->done;
 		ws->done = j;
+		if (j->lane == WORK_SUSPECT) {
+			ws->suspect_running--;
+			if (ws->queue[WORK_SUSPECT])
+				pthread_cond_broadcast(&ws->work);   /* room for a waiting one */
+		}
 		wake(ws);
 	}
 	w->exited = 1;
@@ -96,15 +128,38 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+/* Under mu: start one more thread (stop signals blocked in it, as in every worker); 0, or -1. */
+static int start_thread(struct workers *ws)
+{
+	sigset_t block, old;
+	if (ws->n >= ws->max)
+		return -1;
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	struct worker *w = &ws->w[ws->n];
+	w->ws = ws;
+	int rc = pthread_create(&w->t, NULL, worker_main, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0)
+		return -1;
+	ws->n++;
+	ws->idle++;
+	return 0;
+}
+
 struct workers *workers_new(int n)
 {
 	struct workers *ws = calloc(1, sizeof *ws);
-	sigset_t block, old;
 	if (!ws)
 		return NULL;
-	ws->n = n > 0 ? n : DEFAULT_THREADS;
+	int base = n > 0 ? n : DEFAULT_THREADS;
+	ws->max = base * GROW;
+	ws->suspect_cap = base / 2 > 0 ? base / 2 : 1;
 	ws->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (ws->efd < 0 || !(ws->w = calloc((size_t)ws->n, sizeof *ws->w))) {
+	if (ws->efd < 0 || !(ws->w = calloc((size_t)ws->max, sizeof *ws->w))) {
 		log_warn("workers: cannot start");
 		if (ws->efd >= 0)
 			close(ws->efd);
@@ -116,23 +171,13 @@ struct workers *workers_new(int n)
 	struct sigaction sa = { .sa_handler = on_interrupt };   /* no SA_RESTART */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGUSR2, &sa, NULL);
-	/* Stop signals go to the engine thread only; the workers keep SIGUSR2. */
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &block, &old);
-	int started = 0;
-	for (int i = 0; i < ws->n; i++) {
-		ws->w[i].ws = ws;
-		if (pthread_create(&ws->w[i].t, NULL, worker_main, &ws->w[i]) != 0)
-			break;
-		started++;
-	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (started < ws->n) {
-		log_warnx("workers: %d of %d threads started", started, ws->n);
-		ws->n = started;
+	pthread_mutex_lock(&ws->mu);
+	while (ws->n < base && start_thread(ws) == 0)
+		;
+	int started = ws->n;
+	pthread_mutex_unlock(&ws->mu);
+	if (started < base) {
+		log_warnx("workers: %d of %d threads started", started, base);
 		if (!started) {
 			workers_free(ws);
 			return NULL;
@@ -141,13 +186,13 @@ struct workers *workers_new(int n)
 	return ws;
 }
 
-int workers_submit(struct workers *ws, int (*fn)(void *arg), void *arg, void *owner,
-    int timeout_s)
+int workers_submit_in(struct workers *ws, enum work_lane lane, int (*fn)(void *arg), void *arg,
+    void *owner, int timeout_s)
 {
 	struct job *j = calloc(1, sizeof *j);
 	if (!j)
 		return -1;
-	*j = (struct job){ .fn = fn, .arg = arg, .owner = owner,
+	*j = (struct job){ .fn = fn, .arg = arg, .owner = owner, .lane = lane,
 	    .timeout_s = timeout_s > 0 ? timeout_s : 60 };
 	pthread_mutex_lock(&ws->mu);
 	if (ws->stopping) {
@@ -155,15 +200,23 @@ int workers_submit(struct workers *ws, int (*fn)(void *arg), void *arg, void *ow
 		free(j);
 		return -1;
 	}
-	if (ws->queue_tail)
-		ws->queue_tail->next = j;
+	if (ws->queue_tail[lane])
+		ws->queue_tail[lane]->next = j;
 	else
-		ws->queue = j;
-	ws->queue_tail = j;
+		ws->queue[lane] = j;
+	ws->queue_tail[lane] = j;
 	ws->busy++;
-	pthread_cond_signal(&ws->work);
+	if (lane == WORK_HEALTHY && ++ws->queued_healthy > ws->idle && start_thread(ws) == 0)
+		log_debug("workers: %d threads (healthy work found none idle)", ws->n);
+	pthread_cond_broadcast(&ws->work);
 	pthread_mutex_unlock(&ws->mu);
 	return 0;
+}
+
+int workers_submit(struct workers *ws, int (*fn)(void *arg), void *arg, void *owner,
+    int timeout_s)
+{
+	return workers_submit_in(ws, WORK_HEALTHY, fn, arg, owner, timeout_s);
 }
 
 int workers_fd(const struct workers *ws)
@@ -220,6 +273,14 @@ int workers_busy(const struct workers *ws)
 	return ws ? ws->busy : 0;
 }
 
+int workers_threads(struct workers *ws)
+{
+	pthread_mutex_lock(&ws->mu);
+	int n = ws->n;
+	pthread_mutex_unlock(&ws->mu);
+	return n;
+}
+
 int workers_cancelled(void)
 {
 	return self && (self->cancel || self->ws->stopping);
@@ -264,11 +325,12 @@ void workers_free(struct workers *ws)
 		return;
 	if (!ws->joined && workers_stop(ws, 0) != 0)
 		return;
-	while (ws->queue) {
-		struct job *j = ws->queue;
-		ws->queue = j->next;
-		free(j);
-	}
+	for (int lane = 0; lane < 2; lane++)
+		while (ws->queue[lane]) {
+			struct job *j = ws->queue[lane];
+			ws->queue[lane] = j->next;
+			free(j);
+		}
 	while (ws->done) {
 		struct job *j = ws->done;
 		ws->done = j->next;

@@ -1,6 +1,8 @@
-/* The worker pool: results come back through its eventfd, a job's engine requests run on the
- * calling thread, a job blocked in a read is interrupted at its deadline, and a stop is bounded. */
+/* The worker pool: results come back through its eventfd, a job blocked in a read is
+ * interrupted at its deadline, a stop is bounded, suspect work cannot take every thread and
+ * healthy work never waits behind blocked jobs. */
 #include <poll.h>
+#include <stdatomic.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -110,6 +112,80 @@ static void test_a_stop_ends_blocked_jobs_within_its_bound(void)
 	close(sv[1]);
 }
 
+/* A job that counts its start and then reads from a peer that never writes. */
+static atomic_int started;
+static int count_then_read_silence(void *arg)
+{
+	atomic_fetch_add(&started, 1);
+	return read_silence(arg);
+}
+
+static void pause_ms(int n)
+{
+	struct timespec ts = { n / 1000, (long)(n % 1000) * 1000000 };
+	nanosleep(&ts, NULL);
+}
+
+static void test_suspect_work_runs_on_half_the_threads_and_healthy_work_still_runs(void)
+{
+	struct workers *ws = workers_new(4);
+	int sv[2], in = 1, rc = 0, tmo = 0;
+	void *owner = NULL;
+	CHECK(ws);
+	CHECK_INT(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	atomic_store(&started, 0);
+	for (int i = 0; i < 6; i++)   /* six silent servers */
+		CHECK_INT(workers_submit_in(ws, WORK_SUSPECT, count_then_read_silence, &sv[0],
+		    NULL, 30), 0);
+	pause_ms(300);
+	CHECK_INT(atomic_load(&started), 2);
+	CHECK_INT(workers_threads(ws), 4);   /* suspect work starts no thread */
+	int64_t t0 = ms();
+	CHECK_INT(workers_submit(ws, add_one, &in, &in, 5), 0);
+	CHECK(wait_done(ws, 2000, &owner, &rc, &tmo));
+	CHECK(owner == &in);
+	CHECK_INT(rc, 2);
+	CHECK(ms() - t0 < 500);
+	CHECK_INT(atomic_load(&started), 2);
+	CHECK_INT(workers_stop(ws, 1500), 0);
+	workers_free(ws);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+static void test_healthy_work_starts_a_thread_when_none_is_idle_up_to_four_times(void)
+{
+	struct workers *ws = workers_new(2);
+	int sv[2], in = 1, rc = 0, tmo = 0;
+	void *owner = NULL;
+	CHECK(ws);
+	CHECK_INT(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	atomic_store(&started, 0);
+	for (int i = 0; i < 2; i++)
+		CHECK_INT(workers_submit(ws, count_then_read_silence, &sv[0], NULL, 30), 0);
+	pause_ms(200);
+	CHECK_INT(atomic_load(&started), 2);
+	int64_t t0 = ms();
+	CHECK_INT(workers_submit(ws, add_one, &in, &in, 5), 0);
+	CHECK(wait_done(ws, 2000, &owner, &rc, &tmo));
+	CHECK_INT(rc, 2);
+	CHECK(ms() - t0 < 500);
+	CHECK_INT(workers_threads(ws), 3);
+	for (int i = 0; i < 10; i++)   /* far more blocked work than the pool may grow to */
+		CHECK_INT(workers_submit(ws, count_then_read_silence, &sv[0], NULL, 30), 0);
+	pause_ms(300);
+	CHECK_INT(workers_threads(ws), 8);
+	CHECK_INT(atomic_load(&started), 8);
+	CHECK_INT(workers_stop(ws, 1500), 0);
+	int n = 0;
+	while (workers_done(ws, &owner, &rc, &tmo))
+		n++;
+	CHECK_INT(n, 12);
+	workers_free(ws);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int main(void)
 {
 	static const struct t_case cases[] = {
@@ -118,6 +194,10 @@ int main(void)
 		    test_a_job_past_its_deadline_is_interrupted },
 		{ "a stop ends blocked and queued jobs within its bound",
 		    test_a_stop_ends_blocked_jobs_within_its_bound },
+		{ "suspect work runs on half the threads and healthy work still runs at once",
+		    test_suspect_work_runs_on_half_the_threads_and_healthy_work_still_runs },
+		{ "healthy work starts a thread when none is idle, up to four times the pool",
+		    test_healthy_work_starts_a_thread_when_none_is_idle_up_to_four_times },
 	};
 	return t_run(cases, sizeof cases / sizeof cases[0]);
 }
