@@ -12,8 +12,9 @@
 
 /* ---- Scheduling ------------------------------------------------------------------------- */
 
-/* Links with wake=1 become due now (wake cleared). Returns how many woke, or -1. */
-int db_sync_take_wakes(struct db *db, int64_t now);
+/* Links with wake=1 become due now (wake cleared); up to max of their ids into ids, *n gets
+ * the count. 0, or -1. */
+int db_sync_take_wakes(struct db *db, int64_t now, int64_t *ids, size_t max, size_t *n);
 /* Up to max active links due at now, earliest first, into ids; *n gets the count. */
 int db_sync_due(struct db *db, int64_t now, int64_t *ids, size_t max, size_t *n);
 /* Every active link id (for --link checks and push watches), like db_sync_due. */

@@ -8,7 +8,7 @@
 /* A wake-up inside a provider's Retry-After stays set until the wait is over. */
 static const char SQL_TAKE_WAKES[] =
     "UPDATE links SET wake = 0, next_due_at = CASE WHEN next_due_at < ?1 THEN next_due_at"
-    " ELSE ?1 END WHERE wake = 1 AND rate_limited_until <= ?1";
+    " ELSE ?1 END WHERE wake = 1 AND rate_limited_until <= ?1 RETURNING id";
 static const char SQL_DUE[] =
     "SELECT id FROM links WHERE status = 'active' AND next_due_at <= ?1"
     " AND rate_limited_until <= ?1 ORDER BY next_due_at, id LIMIT ?2";
@@ -51,17 +51,6 @@ static const char SQL_CHANNEL_SET[] =
     " channel_id = excluded.channel_id, resource_id = excluded.resource_id,"
     " token = excluded.token, expires_at = excluded.expires_at, renewed_at = excluded.renewed_at";
 
-int db_sync_take_wakes(struct db *db, int64_t now)
-{
-	sqlite3_stmt *st = db_stmt(db, SQL_TAKE_WAKES);
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, now);
-	if (db_step_done(db, st) != 0)
-		return -1;
-	return sqlite3_changes(db->h);
-}
-
 static int list_ids(struct db *db, sqlite3_stmt *st, int64_t *ids, size_t max, size_t *n)
 {
 	int rc;
@@ -74,6 +63,17 @@ static int list_ids(struct db *db, sqlite3_stmt *st, int64_t *ids, size_t max, s
 		return -1;
 	}
 	return 0;
+}
+
+/* RETURNING: SQLite makes every change at the first step, so rows past max change too. */
+int db_sync_take_wakes(struct db *db, int64_t now, int64_t *ids, size_t max, size_t *n)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_TAKE_WAKES);
+	*n = 0;
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	return list_ids(db, st, ids, max, n);
 }
 
 int db_sync_due(struct db *db, int64_t now, int64_t *ids, size_t max, size_t *n)

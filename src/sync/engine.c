@@ -47,20 +47,26 @@ struct engine {
 	unsigned cap_fds;
 };
 
-static int is_running(const struct engine *e, int64_t id)
+static struct run *running(const struct engine *e, int64_t id)
 {
-	for (const struct run *r = e->runs; r; r = r->next)
+	for (struct run *r = e->runs; r; r = r->next)
 		if (r->link.id == id)
-			return 1;
-	return 0;
+			return r;
+	return NULL;
 }
 
 /* Queue a link to sync the streams in mask (0: all) unless it is running already; a link
- * already queued gets the union of both. */
-static void enqueue(struct engine *e, int64_t id, unsigned mask)
+ * already queued gets the union of both. A wake-up (news from a watch, a webhook, Sync now)
+ * of a running link is kept on its run, which may have read its streams before the news
+ * came: the link runs again as soon as the pass ends. */
+static void enqueue_as(struct engine *e, int64_t id, unsigned mask, int woken)
 {
-	if (is_running(e, id))
+	struct run *r = running(e, id);
+	if (r) {
+		if (woken)
+			r->again |= mask ? mask : RUN_AGAIN_ALL;
 		return;
+	}
 	for (size_t i = 0; i < e->n_queue; i++) {
 		if (e->queue[i].id != id)
 			continue;
@@ -78,10 +84,15 @@ static void enqueue(struct engine *e, int64_t id, unsigned mask)
 	e->queue[e->n_queue++] = (struct queued){ id, mask };
 }
 
+static void enqueue(struct engine *e, int64_t id, unsigned mask)
+{
+	enqueue_as(e, id, mask, 0);
+}
+
 /* A push watch saw news on its stream: sync that stream only. */
 static void on_news(void *ctx, int64_t link_id, unsigned stream)
 {
-	enqueue(ctx, link_id, stream);
+	enqueue_as(ctx, link_id, stream, 1);
 }
 
 /* Pick up wake-ups and links that fell due. */
@@ -90,7 +101,10 @@ static void look_for_due(struct engine *e)
 	static int64_t ids[MAX_DUE];
 	size_t n = 0;
 	int64_t now = time(NULL);
-	db_sync_take_wakes(e->app->db, now);
+	if (db_sync_take_wakes(e->app->db, now, ids, MAX_DUE, &n) == 0)
+		for (size_t i = 0; i < n; i++)
+			if (!e->o->link_id || ids[i] == e->o->link_id)
+				enqueue_as(e, ids[i], 0, 1);
 	if (db_sync_due(e->app->db, now, ids, MAX_DUE, &n) != 0)
 		return;
 	for (size_t i = 0; i < n; i++)
@@ -150,6 +164,9 @@ static void reap(struct engine *e)
 			*pr = r->next;
 			e->n_runs--;
 			keeps_put(e->keeps, r->link.id, &r->keep, now_ms() / 1000);
+			/* Woken while it ran: again at once, unless it failed (its back-off holds). */
+			if (r->again && !r->failed)
+				enqueue(e, r->link.id, r->again & RUN_AGAIN_ALL ? 0 : r->again);
 			run_free(r);
 		} else {
 			pr = &r->next;

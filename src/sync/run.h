@@ -36,6 +36,8 @@ struct run {
 	char error[256];
 	char why[200];                  /* the driver's words for the failure it is returning */
 	int done;
+	unsigned again;                 /* woken while running: run again at once after it ends,
+	                                 * for these streams (RUN_AGAIN_ALL: every stream) */
 	int partial;                    /* only some streams (push news): the poll stays due */
 	int subbing;                    /* pass is a webhook subscription machine (subscribe.h) */
 	size_t sub_cur;                 /* the stream whose subscription is looked at next */
@@ -54,6 +56,7 @@ struct run {
 
 /* Load link_id and begin its pass over the streams in mask (0: every stream the link syncs);
  * nothing runs yet. NULL when the link is not active or cannot be loaded (logged). */
+#define RUN_AGAIN_ALL 0x8000u
 struct run *run_new(struct app *app, struct http_pool *pool, int64_t link_id, unsigned mask);
 /* Move the pass on: resp is the answer to the request the run was waiting for, or NULL.
  * Returns when a request is out or the run is done (then the outcome is recorded). */
