@@ -14,6 +14,7 @@ struct config {
 	int threads;             /* FastCGI worker threads */
 	int poll_interval;       /* seconds between polls of a link */
 	int keep_connections;    /* IMAP connections crm-sync keeps open between passes (0: none) */
+	int push_connections;    /* push watches (IMAP IDLE) crm-sync holds; more links poll */
 	int keep_idle_s;         /* ... each closed after this long without a pass */
 	int subscribe_insecure;  /* tests only: create webhook subscriptions for an http base_url */
 	int sync_workers;        /* crm-sync threads for IMAP, SMTP and IDLE set-up */

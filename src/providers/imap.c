@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <sys/select.h>
 
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
@@ -160,6 +161,14 @@ static int guarded_connect(mailimap *s, const struct imap_login *lg, uint16_t po
 	int fd = netguard_connect(host, port, timeout * 1000, err, errlen);
 	if (fd < 0)
 		return MAILIMAP_ERROR_CONNECTION_REFUSED;
+	/* libetpan waits on its sockets with select(), which cannot take a descriptor at or above
+	 * FD_SETSIZE (the process would abort): such a connection fails as a temporary fault. */
+	if (fd >= FD_SETSIZE) {
+		close(fd);
+		snprintf(err, errlen, "too many open connections in this process (descriptor %d;"
+		    " lower [sync] push_connections or keep_connections)", fd);
+		return MAILIMAP_ERROR_CONNECTION_REFUSED;
+	}
 	mailstream *ms = lg->tls ?
 	    mailstream_ssl_open_with_callback_timeout(fd, timeout, set_server_name, host) :
 	    mailstream_socket_open_timeout(fd, timeout);

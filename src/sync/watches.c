@@ -133,11 +133,19 @@ void watches_free(struct watches *w, int left_behind)
 	free(w);
 }
 
-static struct slot *slot_get(struct watches *w, int64_t link_id)
+static struct slot *slot_find(struct watches *w, int64_t link_id)
 {
 	for (size_t i = 0; i < w->n; i++)
 		if (w->v[i].link_id == link_id)
 			return &w->v[i];
+	return NULL;
+}
+
+static struct slot *slot_get(struct watches *w, int64_t link_id)
+{
+	struct slot *s = slot_find(w, link_id);
+	if (s)
+		return s;
 	if (w->n == w->cap) {
 		size_t ncap = w->cap ? w->cap * 2 : 16;
 		struct slot *nv = realloc(w->v, ncap * sizeof *nv);
@@ -146,7 +154,7 @@ static struct slot *slot_get(struct watches *w, int64_t link_id)
 		w->v = nv;
 		w->cap = ncap;
 	}
-	struct slot *s = &w->v[w->n++];
+	s = &w->v[w->n++];
 	memset(s, 0, sizeof *s);
 	s->link_id = link_id;
 	return s;
@@ -275,6 +283,7 @@ void watches_refresh(struct watches *w, int64_t link_id)
 	w->refreshed_at = now;
 	if (db_sync_active(w->app->db, ids, MAX_LINKS, &n) != 0)
 		return;
+	size_t over = 0;
 	for (size_t i = 0; i < w->n; i++)
 		w->v[i].seen = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -286,7 +295,13 @@ void watches_refresh(struct watches *w, int64_t link_id)
 		const struct driver_set *ds = drivers_for(l.provider);
 		int want = ds && ds->watch && ((ds->watch->stream == STREAM_MAIL && l.sync_email) ||
 		    (ds->watch->stream == STREAM_EVENTS && l.sync_calendar));
-		struct slot *s = want ? slot_get(w, l.id) : NULL;
+		struct slot *s = want ? slot_find(w, l.id) : NULL;
+		if (want && !s) {
+			if (w->n < (size_t)w->app->cfg.push_connections)
+				s = slot_get(w, l.id);
+			else
+				over++;
+		}
 		if (s) {
 			s->seen = 1;
 			s->wd = ds->watch;
@@ -303,6 +318,10 @@ void watches_refresh(struct watches *w, int64_t link_id)
 			i++;
 		}
 	}
+	if (over)
+		log_warnx_limited("push connections full", "push: %zu links hold a push connection,"
+		    " %zu more are polled every [sync] poll_interval ([sync] push_connections is %d)",
+		    w->n, over, w->app->cfg.push_connections);
 	return;
 retry:
 	for (size_t i = 0; i < w->n; i++) {

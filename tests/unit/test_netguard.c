@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -282,6 +284,43 @@ static void test_imap_and_smtp_reach_no_refused_listener(void)
 	close(lfd);
 }
 
+/* libetpan waits with select(): an IMAP socket at or above FD_SETSIZE would abort the process,
+ * so such a connection fails as a temporary fault and the process goes on. */
+static void test_imap_connection_past_fd_setsize_fails_without_abort(void)
+{
+	char why[256], err[512], allow[64];
+	int port, lfd = listener(&port);
+	CHECK(lfd >= 0);
+	snprintf(allow, sizeof allow, "127.0.0.1:%d", port);
+	CHECK_INT(netguard_configure(allow, why, sizeof why), 0);
+	struct rlimit rl;
+	CHECK_INT(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < FD_SETSIZE + 16) {
+		printf("# skipped: RLIMIT_NOFILE hard limit %ld\n", (long)rl.rlim_max);
+		close(lfd);
+		return;
+	}
+	struct rlimit raised = { FD_SETSIZE + 16, rl.rlim_max };
+	CHECK_INT(setrlimit(RLIMIT_NOFILE, &raised), 0);
+	int filler[FD_SETSIZE], n = 0;
+	int fd;
+	while ((fd = open("/dev/null", O_RDONLY)) >= 0 && fd < FD_SETSIZE)
+		filler[n++] = fd;   /* every descriptor below FD_SETSIZE taken */
+	if (fd >= FD_SETSIZE)
+		close(fd);
+	struct imap_conn *c = NULL;
+	struct imap_login lg = { .host = "127.0.0.1", .port = port, .user = "u", .password = "p",
+		.timeout_s = 2 };
+	int rc = imap_open(&lg, &c, err, sizeof err);
+	for (int i = 0; i < n; i++)
+		close(filler[i]);
+	setrlimit(RLIMIT_NOFILE, &rl);
+	CHECK_INT(netguard_configure("", why, sizeof why), 0);
+	close(lfd);
+	CHECK_INT(rc, PROV_TEMP);
+	CHECK(strstr(err, "too many open connections") != NULL);
+}
+
 static void test_same_origin_is_scheme_host_and_port(void)
 {
 	CHECK_INT(netguard_same_origin("https://dav.example.com/a/", "https://DAV.example.com:443/b"), 1);
@@ -299,4 +338,5 @@ T_MAIN(T(test_every_spelling_of_a_private_address_is_blocked), T(test_public_add
     T(test_connect_reaches_only_permitted_listeners),
     T(test_curl_transfers_reach_only_permitted_listeners),
     T(test_imap_and_smtp_reach_no_refused_listener),
+    T(test_imap_connection_past_fd_setsize_fails_without_abort),
     T(test_same_origin_is_scheme_host_and_port))
