@@ -118,6 +118,12 @@ static const char SQL_RETIRE_DELETE[] =
     " AND note = '' AND completion_note = '' AND complete = 0 AND regarding = ''"
     " AND NOT EXISTS (SELECT 1 FROM appointment_users WHERE appointment_id = ?1)";
 
+static const char SQL_IDS_UNDER[] =
+    "SELECT provider_id FROM appointment_users WHERE link_id = ?1 AND provider_id IS NOT NULL"
+    " AND substr(provider_id, 1, length(?2)) = ?2"
+    " UNION SELECT provider_id FROM appointment_aliases WHERE link_id = ?1"
+    " AND substr(provider_id, 1, length(?2)) = ?2";
+
 static int exec_id(struct db *db, const char *sql, int64_t id);
 
 /* Run one of the state queries; 0 with *out filled (id 0 when no row), -1 on error. */
@@ -454,5 +460,45 @@ int db_sync_appt_forget(struct db *db, int64_t link, const char *provider_id,
 out:
 	free(ids);
 	free(left);
+	return rc;
+}
+
+int db_sync_appt_forget_prefix(struct db *db, int64_t link, const char *prefix)
+{
+	char **ids = NULL;
+	size_t n = 0, cap = 0;
+	sqlite3_stmt *st = db_stmt(db, SQL_IDS_UNDER);
+	int rc = -1, total = 0, step = SQLITE_ERROR;
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, link);
+	db_bind_text(st, 2, prefix);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			char **nv = realloc(ids, ncap * sizeof *nv);
+			if (!nv)
+				break;
+			ids = nv;
+			cap = ncap;
+		}
+		if (!(ids[n] = db_col_strdup(st, 0)))
+			break;
+		n++;
+	}
+	sqlite3_reset(st);
+	if (step != SQLITE_DONE)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		int k = db_sync_appt_forget(db, link, ids[i], NULL, 0);
+		if (k < 0)
+			goto out;
+		total += k;
+	}
+	rc = total;
+out:
+	for (size_t i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
 	return rc;
 }
