@@ -58,11 +58,12 @@ static void view_link(struct ctx *c, struct view *v, const struct link *l)
 	view_int(v, "sync_folder", l->sync_folder);
 }
 
-/* The link's calendars (CalDAV) with a checkbox each: [href, name, chosen]. */
+/* The link's calendars (CalDAV) with a checkbox each: [href, name, chosen]; none without a
+ * link (link_id 0). */
 static int view_calendars(struct ctx *c, struct view *v, int64_t link_id)
 {
 	struct link_cal_list cals = { 0 };
-	if (db_link_cals_get(c->db, link_id, &cals) != 0)
+	if (link_id && db_link_cals_get(c->db, link_id, &cals) != 0)
 		return -1;
 	struct vlist *kl = vlist_new();
 	for (size_t i = 0; i < cals.n; i++) {
@@ -137,7 +138,7 @@ static int show(struct ctx *c)
 	view_int(v, "linked", has == 0);
 	if (has == 0)
 		view_link(c, v, &l);
-	if (has == 0 && view_calendars(c, v, l.id) != 0)
+	if (view_calendars(c, v, has == 0 ? l.id : 0) != 0)
 		goto out;
 	view_int(v, "private", strcmp(c->user.calendar_privacy, "private") == 0);
 	struct vlist *pl = vlist_new();
