@@ -124,6 +124,19 @@ static const char SQL_IDS_UNDER[] =
     " UNION SELECT provider_id FROM appointment_aliases WHERE link_id = ?1"
     " AND substr(provider_id, 1, length(?2)) = ?2";
 
+/* A copy the calendar under ?3 named that another of the link's calendars holds too (the same
+ * UID there): it stays, under that calendar's provider id. */
+static const char SQL_REPOINT[] =
+    "UPDATE appointment_users AS u SET etag = NULL, provider_id = (SELECT s.provider_id"
+    " FROM appointment_aliases s WHERE s.link_id = u.link_id AND s.appointment_id ="
+    " u.appointment_id AND s.left_out = 0 AND substr(s.provider_id, 1, length(?3)) != ?3"
+    " ORDER BY s.provider_id LIMIT 1)"
+    " WHERE u.link_id = ?1 AND u.provider_id = ?2 AND EXISTS (SELECT 1 FROM appointment_aliases s"
+    " WHERE s.link_id = u.link_id AND s.appointment_id = u.appointment_id AND s.left_out = 0"
+    " AND substr(s.provider_id, 1, length(?3)) != ?3)";
+static const char SQL_ALIASES_UNDER_DEL[] =
+    "DELETE FROM appointment_aliases WHERE link_id = ?1 AND substr(provider_id, 1, length(?2)) = ?2";
+
 static int exec_id(struct db *db, const char *sql, int64_t id);
 
 /* Run one of the state queries; 0 with *out filled (id 0 when no row), -1 on error. */
@@ -490,11 +503,26 @@ int db_sync_appt_forget_prefix(struct db *db, int64_t link, const char *prefix)
 	if (step != SQLITE_DONE)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
+		sqlite3_stmt *up = db_stmt(db, SQL_REPOINT);
+		if (!up)
+			goto out;
+		sqlite3_bind_int64(up, 1, link);
+		db_bind_text(up, 2, ids[i]);
+		db_bind_text(up, 3, prefix);
+		if (db_step_done(db, up) != 0)
+			goto out;
 		int k = db_sync_appt_forget(db, link, ids[i], NULL, 0);
 		if (k < 0)
 			goto out;
 		total += k;
 	}
+	sqlite3_stmt *del = db_stmt(db, SQL_ALIASES_UNDER_DEL);
+	if (!del)
+		goto out;
+	sqlite3_bind_int64(del, 1, link);
+	db_bind_text(del, 2, prefix);
+	if (db_step_done(db, del) != 0)
+		goto out;
 	rc = total;
 out:
 	for (size_t i = 0; i < n; i++)
