@@ -1,5 +1,6 @@
-/* CalDAV provider: a step machine that discovers the calendar, pulls changes with sync-collection
- * (or by ETag comparison) and calendar-multiget, plus the requests that push events out. */
+/* CalDAV provider: a step machine that lists the principal's calendars, then pulls each chosen
+ * one's changes with sync-collection (or by ETag comparison) and calendar-multiget; pushes run
+ * caldav_push.c's machine (their requests are in caldav_req.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,6 @@
 #include "providers/davxml.h"
 #include "providers/ical.h"
 
-#define CALDAV_PRODID "-//CRM//Calendar Sync//EN"
 #define MAX_REDIRECTS 5
 #define HORIZON_DAYS 365        /* recurring series are expanded this far ahead of today */
 #define ROLL_DAYS 30            /* and again once the horizon comes this much nearer */
@@ -129,30 +129,6 @@ static void caldav_end(struct pass *p)
 	free(p);
 }
 
-static char *userpwd_of(const struct prov_link *l)
-{
-	json_t *s = json_loads(l->settings ? l->settings : "{}", 0, NULL);
-	json_t *k = json_loads(l->secret ? l->secret : "{}", 0, NULL);
-	const char *user = json_string_value(json_object_get(s, "username"));
-	const char *pw = json_string_value(json_object_get(k, "password"));
-	char *r = NULL;
-	if (user && *user && asprintf(&r, "%s:%s", user, pw ? pw : "") < 0)
-		r = NULL;
-	json_decref(s);
-	json_decref(k);
-	return r;
-}
-
-char *caldav_auth_url(const struct prov_link *l)
-{
-	json_t *s = json_loads(l->settings ? l->settings : "{}", 0, NULL);
-	char *u = jdup(s, "caldav_url");
-	if (!u)
-		u = jdup(s, "calendar_url");
-	json_decref(s);
-	return u;
-}
-
 /* Read a calendar's own cursor into p; -1 when it is not one of ours. */
 static int load_cursor(struct pass *p, const char *cursor)
 {
@@ -229,7 +205,7 @@ static int caldav_begin(const struct prov_link *l, enum stream s, const char *cu
 	p->ws = l->since > 0 ? l->since : now - 30 * 86400;
 	p->we = now + (int64_t)HORIZON_DAYS * 86400;
 	p->owner_tz = l->owner_tz ? strdup(l->owner_tz) : NULL;
-	p->userpwd = userpwd_of(l);
+	p->userpwd = caldav_userpwd(l);
 	p->auth_url = caldav_auth_url(l);
 	if (copy_known(p, l) < 0)
 		goto fail;
@@ -318,8 +294,7 @@ static int make_req(struct pass *p, struct http_req *req)
 	return PROV_PERM;
 }
 
-/* The class of a non-2xx answer, or 0 for 2xx. */
-static int classify(const struct http_resp *r, long *retry_after)
+int caldav_classify(const struct http_resp *r, long *retry_after)
 {
 	if (r->status == 0)
 		return PROV_TEMP;
@@ -347,7 +322,7 @@ static const char *st_name(enum st s)
 static int expect_ms(struct pass *p, const struct http_resp *r, struct dav_ms *ms, long *retry_after)
 {
 	char err[128];
-	int c = classify(r, retry_after);
+	int c = caldav_classify(r, retry_after);
 
 	if (c) {
 		log_warnx("caldav link %lld: %s %s: HTTP %ld%s%s", (long long)p->link, st_name(p->st),
@@ -951,152 +926,3 @@ const struct provider caldav_provider = {
 	.push_begin = caldav_push_begin,
 	.push_step = caldav_pass_push_step,
 };
-
-/* ---- Pushing ----------------------------------------------------------------------------- */
-
-/* The calendar URL: settings' calendar_url, else the cursor's; malloc'd with a trailing '/'. */
-static char *calendar_of(const struct prov_link *l, const char *cursor)
-{
-	json_t *s = json_loads(l->settings ? l->settings : "{}", 0, NULL);
-	json_t *c = cursor ? json_loads(cursor, 0, NULL) : NULL;
-	char *cal = jdup(s, "calendar_url");
-	char *r;
-	if (!cal)
-		cal = jdup(c, "cal");
-	r = cal ? with_slash(cal) : NULL;
-	free(cal);
-	json_decref(s);
-	json_decref(c);
-	return r;
-}
-
-char *caldav_event_url(const struct prov_link *l, const char *cursor, const char *uid)
-{
-	char *cal = uid && *uid ? calendar_of(l, cursor) : NULL;
-	char *seg = cal ? dav_escape_segment(uid) : NULL;
-	char *r = NULL;
-	if (seg && asprintf(&r, "%s%s.ics", cal, seg) < 0)
-		r = NULL;
-	free(cal);
-	free(seg);
-	return r;
-}
-
-char *caldav_event_provider_id(const struct prov_link *l, const char *cursor, const char *uid)
-{
-	char *u = caldav_event_url(l, cursor, uid);
-	char *r = u ? dav_path(u) : NULL;
-	free(u);
-	return r;
-}
-
-/* Fill req with method, url and two headers (the second may be NULL). */
-static int push_req(const struct prov_link *l, struct http_req *req, const char *method, char *url,
-    const char *h1, const char *h2, char *body)
-{
-	memset(req, 0, sizeof *req);
-	req->method = method;
-	req->url = url;
-	req->guard = 1;
-	req->body = body;
-	req->body_len = body ? strlen(body) : 0;
-	char *auth_url = caldav_auth_url(l);
-	req->userpwd = url && netguard_same_origin(url, auth_url) ? userpwd_of(l) : NULL;
-	free(auth_url);
-	req->headers = calloc(3, sizeof *req->headers);
-	int n = 0;
-	if (req->headers && h1)
-		req->headers[n++] = strdup(h1);
-	if (req->headers && h2)
-		req->headers[n++] = strdup(h2);
-	if (!url || !req->headers || (h1 && !req->headers[0]) || (h2 && !req->headers[n - 1])) {
-		http_req_clear(req);
-		return PROV_PERM;
-	}
-	return PROV_OK;
-}
-
-int caldav_put_req(const struct prov_link *l, const char *cursor, const struct sync_event *e,
-    int sequence, const char *etag, struct http_req *req)
-{
-	char *cond = NULL;
-	memset(req, 0, sizeof *req);
-	if (!e || !e->uid)
-		return PROV_PERM;
-	char *url = caldav_event_url(l, cursor, e->uid);
-	char *body = url ? ical_build_seq(e, CALDAV_PRODID, sequence) : NULL;
-	if (!body || (etag ? asprintf(&cond, "If-Match: %s", etag) : asprintf(&cond, "If-None-Match: *")) < 0) {
-		free(url);
-		free(body);
-		return PROV_PERM;
-	}
-	int rc = push_req(l, req, "PUT", url, "Content-Type: text/calendar; charset=utf-8", cond, body);
-	free(cond);
-	return rc;
-}
-
-/* "/alice/cal/a@b.ics" -> "/alice/cal/a%40b.ics": each segment escaped, slashes kept. */
-static char *encode_path(const char *path)
-{
-	char *buf = NULL, *dup = strdup(path);
-	size_t len = 0;
-	FILE *f = dup ? open_memstream(&buf, &len) : NULL;
-	if (!f) {
-		free(dup);
-		return NULL;
-	}
-	for (char *s = dup, *slash; s; s = slash ? slash + 1 : NULL) {
-		slash = strchr(s, '/');
-		if (slash)
-			*slash = 0;
-		char *seg = dav_escape_segment(s);
-		fputs(seg ? seg : "", f);
-		free(seg);
-		if (slash)
-			fputc('/', f);
-	}
-	free(dup);
-	if (fclose(f) != 0) {
-		free(buf);
-		return NULL;
-	}
-	return buf;
-}
-
-int caldav_delete_req(const struct prov_link *l, const char *cursor, const char *provider_id,
-    const char *etag, struct http_req *req)
-{
-	char *url = NULL, *cond = NULL;
-	memset(req, 0, sizeof *req);
-	if (!provider_id || !*provider_id)
-		return PROV_PERM;
-	if (strstr(provider_id, "://")) {
-		url = strdup(provider_id);
-	} else {
-		char *cal = calendar_of(l, cursor);
-		char *origin = cal ? dav_origin(cal) : NULL;
-		char *path = origin ? encode_path(provider_id) : NULL;
-		if (path && asprintf(&url, "%s%s", origin, path) < 0)
-			url = NULL;
-		free(cal);
-		free(origin);
-		free(path);
-	}
-	if (!url || (etag && asprintf(&cond, "If-Match: %s", etag) < 0)) {
-		free(url);
-		return PROV_PERM;
-	}
-	int rc = push_req(l, req, "DELETE", url, cond, NULL, NULL);
-	free(cond);
-	return rc;
-}
-
-int caldav_push_result(const struct http_resp *resp, int is_delete, long *retry_after)
-{
-	if (is_delete && (resp->status == 404 || resp->status == 410))
-		return PROV_OK;
-	if (resp->status == 403)
-		return PROV_AUTH;
-	int c = classify(resp, retry_after);
-	return c ? c : PROV_OK;
-}
