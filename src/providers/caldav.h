@@ -21,7 +21,8 @@
  * A link's first pass without a back-fill imports nothing: it records each calendar's state.
  * A calendar without a cursor on any other pass (a back-fill, one created or chosen later, a
  * resync) is listed whole and imported from prov_link.since on; the single events that ended
- * before are noted SKIP_OLDER. Later passes import what changed since: each resource becomes its
+ * before are noted SKIP_OLDER (a time-range calendar-query would hide them from the record of
+ * what was not imported, and costs the same round trips). Later passes import what changed since: each resource becomes its
  * sync_event(s) with provider_id = the resource's percent-decoded path ("/alice/cal/x.ics", so
  * the same UID in two calendars has two provider ids, aliases of one copy) and etag set;
  * recurring events come expanded from prov_link.since (or now - 30 days) to now + 365 days; a
