@@ -515,6 +515,7 @@ static int add_deleted(struct pass *p, struct event_list *l, const char *path)
 	if (!e || !(e->provider_id = strdup(path)))
 		return -1;
 	e->deleted = 1;
+	e->prefix = 1;   /* the same meeting in another of the link's calendars stays */
 	return 0;
 }
 

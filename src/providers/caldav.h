@@ -26,7 +26,8 @@
  * sync_event(s) with provider_id = the resource's percent-decoded path ("/alice/cal/x.ics", so
  * the same UID in two calendars has two provider ids, aliases of one copy) and etag set;
  * recurring events come expanded from prov_link.since (or now - 30 days) to now + 365 days; a
- * removed resource comes as one item with deleted=1 and only provider_id. Pages of at most
+ * removed resource comes as one item with deleted=1, prefix=1 and only provider_id (so a meeting
+ * another of the link's calendars also holds stays, under that calendar's resource). Pages of at most
  * CALDAV_BATCH resources are committed without a cursor, a calendar's last with its new one.
  * A refused sync-token gives PROV_CURSOR (start again with PROV_RESYNC: every calendar afresh);
  * 401 PROV_AUTH; 429/503 PROV_RATE with Retry-After (60 s if absent); 5xx and transfer errors
