@@ -168,5 +168,10 @@ int db_sync_appt_people(struct db *db, int64_t appt, const struct sync_event *e,
  * how many rows went, or -1. */
 int db_sync_appt_forget(struct db *db, int64_t link, const char *provider_id,
     const int64_t *keep, size_t n_keep);
+/* db_sync_appt_forget() of every provider id of the link that starts with prefix (a CalDAV
+ * calendar's path: the calendar is gone or no longer synced), and of its aliases; a copy that
+ * another calendar of the link holds as well stays, under that calendar's provider id. Returns
+ * the rows gone, or -1. */
+int db_sync_appt_forget_prefix(struct db *db, int64_t link, const char *prefix);
 
 #endif

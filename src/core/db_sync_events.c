@@ -118,6 +118,25 @@ static const char SQL_RETIRE_DELETE[] =
     " AND note = '' AND completion_note = '' AND complete = 0 AND regarding = ''"
     " AND NOT EXISTS (SELECT 1 FROM appointment_users WHERE appointment_id = ?1)";
 
+static const char SQL_IDS_UNDER[] =
+    "SELECT provider_id FROM appointment_users WHERE link_id = ?1 AND provider_id IS NOT NULL"
+    " AND substr(provider_id, 1, length(?2)) = ?2"
+    " UNION SELECT provider_id FROM appointment_aliases WHERE link_id = ?1"
+    " AND substr(provider_id, 1, length(?2)) = ?2";
+
+/* A copy the calendar under ?3 named that another of the link's calendars holds too (the same
+ * UID there): it stays, under that calendar's provider id. */
+static const char SQL_REPOINT[] =
+    "UPDATE appointment_users AS u SET etag = NULL, provider_id = (SELECT s.provider_id"
+    " FROM appointment_aliases s WHERE s.link_id = u.link_id AND s.appointment_id ="
+    " u.appointment_id AND s.left_out = 0 AND substr(s.provider_id, 1, length(?3)) != ?3"
+    " ORDER BY s.provider_id LIMIT 1)"
+    " WHERE u.link_id = ?1 AND u.provider_id = ?2 AND EXISTS (SELECT 1 FROM appointment_aliases s"
+    " WHERE s.link_id = u.link_id AND s.appointment_id = u.appointment_id AND s.left_out = 0"
+    " AND substr(s.provider_id, 1, length(?3)) != ?3)";
+static const char SQL_ALIASES_UNDER_DEL[] =
+    "DELETE FROM appointment_aliases WHERE link_id = ?1 AND substr(provider_id, 1, length(?2)) = ?2";
+
 static int exec_id(struct db *db, const char *sql, int64_t id);
 
 /* Run one of the state queries; 0 with *out filled (id 0 when no row), -1 on error. */
@@ -454,5 +473,60 @@ int db_sync_appt_forget(struct db *db, int64_t link, const char *provider_id,
 out:
 	free(ids);
 	free(left);
+	return rc;
+}
+
+int db_sync_appt_forget_prefix(struct db *db, int64_t link, const char *prefix)
+{
+	char **ids = NULL;
+	size_t n = 0, cap = 0;
+	sqlite3_stmt *st = db_stmt(db, SQL_IDS_UNDER);
+	int rc = -1, total = 0, step = SQLITE_ERROR;
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, link);
+	db_bind_text(st, 2, prefix);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			char **nv = realloc(ids, ncap * sizeof *nv);
+			if (!nv)
+				break;
+			ids = nv;
+			cap = ncap;
+		}
+		if (!(ids[n] = db_col_strdup(st, 0)))
+			break;
+		n++;
+	}
+	sqlite3_reset(st);
+	if (step != SQLITE_DONE)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_stmt *up = db_stmt(db, SQL_REPOINT);
+		if (!up)
+			goto out;
+		sqlite3_bind_int64(up, 1, link);
+		db_bind_text(up, 2, ids[i]);
+		db_bind_text(up, 3, prefix);
+		if (db_step_done(db, up) != 0)
+			goto out;
+		int k = db_sync_appt_forget(db, link, ids[i], NULL, 0);
+		if (k < 0)
+			goto out;
+		total += k;
+	}
+	sqlite3_stmt *del = db_stmt(db, SQL_ALIASES_UNDER_DEL);
+	if (!del)
+		goto out;
+	sqlite3_bind_int64(del, 1, link);
+	db_bind_text(del, 2, prefix);
+	if (db_step_done(db, del) != 0)
+		goto out;
+	rc = total;
+out:
+	for (size_t i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
 	return rc;
 }

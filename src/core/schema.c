@@ -617,6 +617,19 @@ static const char m16_skipped_items[] =
 "CREATE INDEX skipped_items_by_link_recorded ON skipped_items(link_id, recorded_at);"
 "CREATE INDEX skipped_items_by_recorded ON skipped_items(recorded_at);";
 
+/* Every calendar of a CalDAV link's principal that takes events, found at each pass: whether the
+ * user syncs it (new ones are chosen) and its own cursor (sync-token, or ETags; with the series
+ * kept for re-expansion), written with the page that reaches it. */
+static const char m18_caldav_calendars[] =
+"CREATE TABLE link_calendars ("
+"  link_id INTEGER NOT NULL REFERENCES links(id) ON DELETE CASCADE,"
+"  href TEXT NOT NULL,"                       /* absolute URL of the collection, ending in / */
+"  name TEXT,"
+"  color TEXT,"
+"  chosen INTEGER NOT NULL DEFAULT 1,"
+"  cursor TEXT,"                              /* NULL: to sync afresh */
+"  PRIMARY KEY (link_id, href));";
+
 const struct migration schema_migrations[] = {
 	{ "base schema", m1_base },
 	{ "outbox: folder set-up and leases", m2_outbox_lease },
@@ -634,5 +647,7 @@ const struct migration schema_migrations[] = {
 	{ "full-text search over mail, appointments, contacts and accounts", m14_search },
 	{ "search: mail and appointments by whole words and their forms", m15_search_words },
 	{ "skipped_items: why an item was not imported", m16_skipped_items },
+	{ "link_calendars: every calendar of a CalDAV link, chosen, each with its cursor",
+	  m18_caldav_calendars },
 };
 const size_t schema_n_migrations = sizeof schema_migrations / sizeof schema_migrations[0];

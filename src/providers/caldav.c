@@ -1,5 +1,6 @@
-/* CalDAV provider: a step machine that discovers the calendar, pulls changes with sync-collection
- * (or by ETag comparison) and calendar-multiget, plus the requests that push events out. */
+/* CalDAV provider: a step machine that lists the principal's calendars, then pulls each chosen
+ * one's changes with sync-collection (or by ETag comparison) and calendar-multiget; pushes run
+ * caldav_push.c's machine (their requests are in caldav_req.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,11 +11,11 @@
 #include "core/log.h"
 #include "core/netguard.h"
 #include "providers/caldav.h"
+#include "providers/caldav_cals.h"
 #include "providers/caldav_push.h"
 #include "providers/davxml.h"
 #include "providers/ical.h"
 
-#define CALDAV_PRODID "-//CRM//Calendar Sync//EN"
 #define MAX_REDIRECTS 5
 #define HORIZON_DAYS 365        /* recurring series are expanded this far ahead of today */
 #define ROLL_DAYS 30            /* and again once the horizon comes this much nearer */
@@ -28,9 +29,20 @@ struct pass {
 	char *target;           /* URL of the request in flight */
 	char *userpwd;
 	char *auth_url;         /* caldav_auth_url(): the origin userpwd may go to */
+	/* the pass over the principal's calendars */
+	int link_first;         /* the link's first pass (cursor NULL) */
+	int fill;               /* a calendar without a cursor is imported whole (from ws on):
+	                         * any pass but a first one without back-fill */
+	int use_cursors;        /* 0 on a first pass or a resync: every calendar afresh */
+	char *old_default;      /* the calendar pushes went to, from the link's cursor */
+	char *legacy_url, *legacy_cursor;   /* a cursor from before several calendars */
+	struct link_cal *known; /* the link's calendars (copied from prov_link.cals) */
+	size_t n_known;
+	struct cal_plan plan;
+	size_t ci;              /* the calendar of plan being synced */
+	/* the calendar being synced */
 	char *cal;              /* calendar collection URL */
 	int first;              /* no cursor: record the state, import nothing */
-	char *old_cursor;       /* committed with intermediate pages */
 	char *token;            /* sync-token sent (token mode) */
 	json_t *etags;          /* stored path -> etag (ETag mode), NULL in token mode */
 	char *new_token;
@@ -97,7 +109,15 @@ static void caldav_end(struct pass *p)
 	free(p->owner_tz);
 	free(p->auth_url);
 	free(p->cal);
-	free(p->old_cursor);
+	free(p->old_default);
+	free(p->legacy_url);
+	free(p->legacy_cursor);
+	for (size_t i = 0; i < p->n_known; i++) {
+		free(p->known[i].href);
+		free(p->known[i].cursor);
+	}
+	free(p->known);
+	cal_plan_free(&p->plan);
 	free(p->token);
 	free(p->new_token);
 	json_decref(p->etags);
@@ -109,37 +129,13 @@ static void caldav_end(struct pass *p)
 	free(p);
 }
 
-static char *userpwd_of(const struct prov_link *l)
-{
-	json_t *s = json_loads(l->settings ? l->settings : "{}", 0, NULL);
-	json_t *k = json_loads(l->secret ? l->secret : "{}", 0, NULL);
-	const char *user = json_string_value(json_object_get(s, "username"));
-	const char *pw = json_string_value(json_object_get(k, "password"));
-	char *r = NULL;
-	if (user && *user && asprintf(&r, "%s:%s", user, pw ? pw : "") < 0)
-		r = NULL;
-	json_decref(s);
-	json_decref(k);
-	return r;
-}
-
-char *caldav_auth_url(const struct prov_link *l)
-{
-	json_t *s = json_loads(l->settings ? l->settings : "{}", 0, NULL);
-	char *u = jdup(s, "caldav_url");
-	if (!u)
-		u = jdup(s, "calendar_url");
-	json_decref(s);
-	return u;
-}
-
-/* Read the cursor into p; -1 when it is not one of ours. */
+/* Read a calendar's own cursor into p; -1 when it is not one of ours. */
 static int load_cursor(struct pass *p, const char *cursor)
 {
 	json_t *c = json_loads(cursor, 0, NULL);
 	int rc = -1;
 
-	if (!json_is_object(c) || !(p->cal = jdup(c, "cal")))
+	if (!json_is_object(c))
 		goto out;
 	p->token = jdup(c, "token");
 	json_t *e = json_object_get(c, "etags");
@@ -151,14 +147,48 @@ static int load_cursor(struct pass *p, const char *cursor)
 	p->series = json_is_object(ser) ? json_incref(ser) : json_object();
 	json_t *until = json_object_get(c, "until");
 	p->until = json_is_integer(until) ? json_integer_value(until) : 0;
-	if (!p->series)
-		goto out;
-	p->st = p->token ? ST_SYNC : ST_ETAGS;
-	p->target = strdup(p->cal);
-	rc = p->target ? 0 : -1;
+	rc = p->series ? 0 : -1;
 out:
 	json_decref(c);
 	return rc;
+}
+
+/* The link's own cursor: {"v": 2, "cal": "<the calendar pushes go to>"}; before a link had
+ * several calendars it was one calendar's cursor, which that calendar takes over. */
+static int load_link_cursor(struct pass *p, const char *cursor)
+{
+	json_t *c = json_loads(cursor, 0, NULL);
+	int rc = -1;
+	if (!json_is_object(c))
+		goto out;
+	p->old_default = jdup(c, "cal");
+	if (!json_object_get(c, "v") && p->old_default) {
+		p->legacy_url = with_slash(p->old_default);
+		p->legacy_cursor = strdup(cursor);
+		if (!p->legacy_url || !p->legacy_cursor)
+			goto out;
+	}
+	rc = 0;
+out:
+	json_decref(c);
+	return rc;
+}
+
+static int copy_known(struct pass *p, const struct prov_link *l)
+{
+	if (!l->n_cals)
+		return 0;
+	if (!(p->known = calloc(l->n_cals, sizeof *p->known)))
+		return -1;
+	for (size_t i = 0; i < l->n_cals; i++) {
+		struct link_cal *k = &p->known[p->n_known++];
+		k->chosen = l->cals[i].chosen;
+		k->href = l->cals[i].href ? strdup(l->cals[i].href) : NULL;
+		k->cursor = l->cals[i].cursor ? strdup(l->cals[i].cursor) : NULL;
+		if ((l->cals[i].href && !k->href) || (l->cals[i].cursor && !k->cursor))
+			return -1;
+	}
+	return 0;
 }
 
 static int caldav_begin(const struct prov_link *l, enum stream s, const char *cursor, struct pass **out)
@@ -175,34 +205,23 @@ static int caldav_begin(const struct prov_link *l, enum stream s, const char *cu
 	p->ws = l->since > 0 ? l->since : now - 30 * 86400;
 	p->we = now + (int64_t)HORIZON_DAYS * 86400;
 	p->owner_tz = l->owner_tz ? strdup(l->owner_tz) : NULL;
-	p->userpwd = userpwd_of(l);
+	p->userpwd = caldav_userpwd(l);
 	p->auth_url = caldav_auth_url(l);
-	if (cursor && *cursor) {
-		if (load_cursor(p, cursor) < 0) {
-			log_warnx("caldav link %lld: unreadable cursor, resync", (long long)l->id);
-			rc = PROV_CURSOR;
-			goto fail;
-		}
-		if (!(p->old_cursor = strdup(cursor)))
-			goto fail;
-		p->roll = p->until < p->we - (int64_t)ROLL_DAYS * 86400;
-		if (p->roll && !json_object_size(p->series)) {   /* nothing to expand: just move on */
-			p->roll = 0;
-			p->until = p->we;
-		}
-		*out = p;
-		return PROV_OK;
-	}
-	p->first = 1;
-	p->backfill = l->since > 0 && l->linked_at > l->since;
-	p->until = p->we;
-	if (!(p->series = json_object()))
+	if (copy_known(p, l) < 0)
 		goto fail;
+	p->link_first = !cursor || !*cursor;
+	p->use_cursors = !p->link_first && strcmp(cursor, PROV_RESYNC) != 0;
+	p->fill = !p->link_first || (l->since > 0 && l->linked_at > l->since);
+	if (p->use_cursors && load_link_cursor(p, cursor) < 0) {
+		log_warnx("caldav link %lld: unreadable cursor, resync", (long long)l->id);
+		rc = PROV_CURSOR;
+		goto fail;
+	}
 	set = json_loads(l->settings ? l->settings : "{}", 0, NULL);
 	char *cal = jdup(set, "calendar_url"), *base = jdup(set, "caldav_url");
-	if (cal) {
-		p->cal = with_slash(cal);
-		p->target = p->cal ? strdup(p->cal) : NULL;
+	if (cal) {   /* one calendar named in the settings: only that one */
+		char *u = with_slash(cal);
+		p->target = u;
 		p->st = ST_PROBE;
 	} else if (base) {
 		p->target = strdup(base);
@@ -275,8 +294,7 @@ static int make_req(struct pass *p, struct http_req *req)
 	return PROV_PERM;
 }
 
-/* The class of a non-2xx answer, or 0 for 2xx. */
-static int classify(const struct http_resp *r, long *retry_after)
+int caldav_classify(const struct http_resp *r, long *retry_after)
 {
 	if (r->status == 0)
 		return PROV_TEMP;
@@ -304,7 +322,7 @@ static const char *st_name(enum st s)
 static int expect_ms(struct pass *p, const struct http_resp *r, struct dav_ms *ms, long *retry_after)
 {
 	char err[128];
-	int c = classify(r, retry_after);
+	int c = caldav_classify(r, retry_after);
 
 	if (c) {
 		log_warnx("caldav link %lld: %s %s: HTTP %ld%s%s", (long long)p->link, st_name(p->st),
@@ -334,6 +352,7 @@ static int go(struct pass *p, enum st st, const char *href, struct http_req *req
 
 /* ---- Committing -------------------------------------------------------------------------- */
 
+/* The current calendar's own cursor (compact JSON, malloc'd). */
 static char *cursor_json(struct pass *p)
 {
 	json_t *c = json_object();
@@ -354,6 +373,16 @@ static char *cursor_json(struct pass *p)
 	return s;
 }
 
+/* The link's cursor: the calendar pushes go to (malloc'd). */
+static char *link_cursor_json(struct pass *p)
+{
+	json_t *c = json_pack("{s:i,s:s?}", "v", 2, "cal", p->plan.default_url);
+	char *s = c ? json_dumps(c, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(c);
+	return s;
+}
+
+/* A page without the link's cursor (an intermediate page of a calendar). */
 static int commit(struct pass *p, struct step_out *so, struct event_list *ev, const char *cursor)
 {
 	struct event_list empty = { 0 };
@@ -365,8 +394,90 @@ static int commit(struct pass *p, struct step_out *so, struct event_list *ev, co
 	return 0;
 }
 
-/* Commit the last page with the new cursor; then either done or ask for the rest of a cut
- * sync report. */
+/* A page that brings the current calendar to cal_cursor (owned: taken), with the link's cursor. */
+static int commit_cal(struct pass *p, struct step_out *so, struct event_list *ev, char *cal_cursor)
+{
+	struct link_cal *n = cal_cursor ? link_cal_list_add(&so->cals) : NULL;
+	char *lc = n ? link_cursor_json(p) : NULL;
+	int rc = PROV_TEMP;
+	if (n) {
+		n->op = CAL_CURSOR;
+		n->cursor = cal_cursor;
+		cal_cursor = NULL;
+		n->href = strdup(p->cal);
+	}
+	if (n && n->href && lc)
+		rc = commit(p, so, ev, lc);
+	free(cal_cursor);
+	free(lc);
+	return rc;
+}
+
+/* Forget what belongs to the calendar just synced. */
+static void cal_clear(struct pass *p)
+{
+	free(p->cal);
+	free(p->token);
+	free(p->new_token);
+	json_decref(p->etags);
+	json_decref(p->new_etags);
+	json_decref(p->series);
+	p->cal = p->token = p->new_token = NULL;
+	p->etags = p->new_etags = p->series = NULL;
+	todo_clear(p);
+	event_list_free(&p->deleted);
+	p->first = p->backfill = p->truncated = p->sync_failed = p->roll = 0;
+	p->until = 0;
+	p->redirects = 0;
+}
+
+static int remember(struct pass *p, const char *token, struct step_out *so, struct http_req *req);
+static int roll_forward(struct pass *p, struct step_out *so);
+
+/* Start the next calendar of the plan, or end the pass. */
+static int next_calendar(struct pass *p, struct step_out *so, struct http_req *req)
+{
+	cal_clear(p);
+	if (p->ci >= p->plan.n)
+		return STEP_DONE;
+	struct cal_work *w = &p->plan.v[p->ci];
+	if (!(p->cal = strdup(w->url)))
+		return PROV_TEMP;
+	if (w->cursor && load_cursor(p, w->cursor) < 0) {
+		log_warnx("caldav link %lld: %s: unreadable cursor, synced afresh", (long long)p->link,
+		    p->cal);
+		json_decref(p->etags);
+		json_decref(p->series);
+		free(p->token);
+		p->etags = p->series = NULL;
+		p->token = NULL;
+		free(w->cursor);
+		w->cursor = NULL;
+	}
+	if (w->cursor) {
+		p->roll = p->until < p->we - (int64_t)ROLL_DAYS * 86400;
+		if (p->roll && !json_object_size(p->series)) {   /* nothing to expand: just move on */
+			p->roll = 0;
+			p->until = p->we;
+		}
+		int rc;
+		if (p->roll && (rc = roll_forward(p, so)) != 0)
+			return rc;
+		return go(p, p->token ? ST_SYNC : ST_ETAGS, p->cal, req);
+	}
+	p->first = 1;
+	p->backfill = p->fill;
+	p->until = p->we;
+	if (!(p->series = json_object()))
+		return PROV_TEMP;
+	free(p->target);
+	if (!(p->target = strdup(p->cal)))
+		return PROV_TEMP;
+	return remember(p, w->token, so, req);
+}
+
+/* Commit the last page of the current calendar with its new cursor; then ask for the rest of a
+ * cut sync report, or go on with the next calendar. */
 static int finish(struct pass *p, struct step_out *so, struct event_list *ev, struct http_req *req)
 {
 	char *cur = cursor_json(p);
@@ -382,15 +493,13 @@ static int finish(struct pass *p, struct step_out *so, struct event_list *ev, st
 		memset(&p->deleted.v[i], 0, sizeof p->deleted.v[i]);
 	}
 	event_list_free(&p->deleted);
-	rc = cur ? commit(p, so, ev, cur) : PROV_TEMP;
-	if (rc) {
-		free(cur);
+	rc = cur ? commit_cal(p, so, ev, cur) : PROV_TEMP;
+	if (rc)
 		return rc;
+	if (!p->truncated) {
+		p->ci++;
+		return next_calendar(p, so, req);
 	}
-	free(p->old_cursor);
-	p->old_cursor = cur;
-	if (!p->truncated)
-		return STEP_DONE;
 	p->truncated = 0;
 	free(p->token);
 	p->token = p->new_token;
@@ -406,6 +515,7 @@ static int add_deleted(struct pass *p, struct event_list *l, const char *path)
 	if (!e || !(e->provider_id = strdup(path)))
 		return -1;
 	e->deleted = 1;
+	e->prefix = 1;   /* the same meeting in another of the link's calendars stays */
 	return 0;
 }
 
@@ -438,7 +548,7 @@ static int on_home(struct pass *p, struct dav_ms *ms, struct http_req *req)
 	return PROV_PERM;
 }
 
-/* First pass once the calendar is known: record its token, or its ETags. */
+/* A calendar without a cursor: record its token (or ETags), or list it whole to import it. */
 static int remember(struct pass *p, const char *token, struct step_out *so, struct http_req *req)
 {
 	if (!token)
@@ -455,27 +565,97 @@ static int remember(struct pass *p, const char *token, struct step_out *so, stru
 	return finish(p, so, &none, req);
 }
 
+/* The calendars are known: note them, drop those gone or unchecked, and sync the chosen ones
+ * one after the other. */
+static int plan_pass(struct pass *p, struct dav_cal_list *found, struct step_out *so,
+    struct http_req *req)
+{
+	struct event_list drops = { 0 };
+	char *lc = NULL;
+	int rc = PROV_TEMP;
+
+	if (!found->n) {
+		log_warnx("caldav link %lld: no event calendar under %s", (long long)p->link,
+		    p->target);
+		return PROV_PERM;
+	}
+	if (caldav_plan(p->known, p->n_known, found, p->use_cursors, p->old_default,
+	    p->legacy_url, p->legacy_cursor, &so->cals, &drops, &p->plan) < 0)
+		goto out;
+	for (size_t i = 0; i < p->plan.n; i++) {
+		struct cal_work *w = &p->plan.v[i];
+		log_info("caldav link %lld: calendar %s%s", (long long)p->link, w->url,
+		    w->cursor ? "" : " (no cursor yet)");
+		/* the cursor from before several calendars becomes its calendar's own at once */
+		if (w->cursor && p->legacy_cursor && strcmp(w->cursor, p->legacy_cursor) == 0) {
+			struct link_cal *n = link_cal_list_add(&so->cals);
+			if (!n || !(n->href = strdup(w->url)) || !(n->cursor = strdup(w->cursor)))
+				goto out;
+			n->op = CAL_CURSOR;
+		}
+	}
+	/* a first pass stores the link's cursor with its first calendar's */
+	if (!p->link_first || !p->plan.n)
+		lc = link_cursor_json(p);
+	if ((!p->link_first || !p->plan.n) && !lc)
+		goto out;
+	if ((rc = commit(p, so, &drops, lc)) != 0)
+		goto out;
+	p->ci = 0;
+	rc = next_calendar(p, so, req);
+out:
+	event_list_free(&drops);
+	free(lc);
+	return rc;
+}
+
+static int add_found(struct pass *p, struct dav_cal_list *found, const struct dav_resp *r)
+{
+	struct dav_cal *c = dav_cal_list_add(found);
+	char *u = c ? dav_resolve(p->target, r->href) : NULL;
+	if (!c || !u)
+		return -1;
+	c->url = with_slash(u);
+	free(u);
+	c->name = r->displayname ? strdup(r->displayname) : NULL;
+	c->color = r->color ? strdup(r->color) : NULL;
+	c->token = r->sync_token ? strdup(r->sync_token) : NULL;
+	return c->url ? 0 : -1;
+}
+
+/* The home's listing: every calendar that takes events (not a VTODO-only list, nor an inbox,
+ * outbox or subscription, which are no calendar collections). */
 static int on_list(struct pass *p, struct dav_ms *ms, struct step_out *so, struct http_req *req)
 {
+	struct dav_cal_list found = { 0 };
+	int rc = PROV_TEMP;
 	for (size_t i = 0; i < ms->n; i++) {
 		struct dav_resp *r = &ms->v[i];
 		if (!r->is_calendar || (r->comp_set && !r->has_vevent))
 			continue;
-		char *u = dav_resolve(p->target, r->href);
-		p->cal = u ? with_slash(u) : NULL;
-		free(u);
-		if (!p->cal)
-			return PROV_TEMP;
-		log_info("caldav link %lld: calendar %s", (long long)p->link, p->cal);
-		return remember(p, r->sync_token, so, req);
+		if (add_found(p, &found, r) < 0)
+			goto out;
 	}
-	log_warnx("caldav link %lld: no event calendar under %s", (long long)p->link, p->target);
-	return PROV_PERM;
+	rc = plan_pass(p, &found, so, req);
+out:
+	dav_cal_list_free(&found);
+	return rc;
 }
 
+/* The one calendar the settings name. */
 static int on_probe(struct pass *p, struct dav_ms *ms, struct step_out *so, struct http_req *req)
 {
-	return remember(p, ms->n ? ms->v[0].sync_token : NULL, so, req);
+	struct dav_cal_list found = { 0 };
+	struct dav_cal *c = dav_cal_list_add(&found);
+	int rc = PROV_TEMP;
+	if (c && (c->url = strdup(p->target)) && (!ms->n || !ms->v[0].sync_token ||
+	    (c->token = strdup(ms->v[0].sync_token)))) {
+		if (ms->n && ms->v[0].displayname)
+			c->name = strdup(ms->v[0].displayname);
+		rc = plan_pass(p, &found, so, req);
+	}
+	dav_cal_list_free(&found);
+	return rc;
 }
 
 /* 1 when href names the calendar itself or another collection. */
@@ -590,16 +770,11 @@ static int roll_forward(struct pass *p, struct step_out *so)
 	}
 	p->until = p->we;
 	char *cur = rc == 0 ? cursor_json(p) : NULL;
-	rc = cur ? commit(p, so, &batch, cur) : PROV_TEMP;
+	rc = cur ? commit_cal(p, so, &batch, cur) : PROV_TEMP;
 	event_list_free(&batch);
-	if (rc == 0) {
-		log_info("caldav link %lld: %zu series expanded forward", (long long)p->link,
-		    json_object_size(p->series));
-		free(p->old_cursor);
-		p->old_cursor = cur;
-	} else {
-		free(cur);
-	}
+	if (rc == 0)
+		log_info("caldav link %lld: %s: %zu series expanded forward", (long long)p->link,
+		    p->cal, json_object_size(p->series));
 	return rc;
 }
 
@@ -656,7 +831,7 @@ static int on_fetch(struct pass *p, struct dav_ms *ms, struct step_out *so, stru
 		event_list_free(&batch);
 		return rc;
 	}
-	rc = commit(p, so, &batch, p->old_cursor);
+	rc = commit(p, so, &batch, NULL);
 	event_list_free(&batch);
 	return rc ? rc : make_req(p, req);
 }
@@ -673,16 +848,14 @@ static int caldav_step(struct pass *p, const struct http_resp *resp, struct http
 	int rc;
 
 	memset(req, 0, sizeof *req);
-	if (!resp) {
-		if (p->roll && (rc = roll_forward(p, so)) != 0)
-			return rc;
+	if (!resp)
 		return make_req(p, req);
-	}
 	if (is_redirect(resp->status) && resp->location && p->redirects++ < MAX_REDIRECTS)
 		return go(p, p->st, resp->location, req);
 	if (p->st == ST_SYNC && (resp->status == 403 || resp->status == 409) &&
 	    (resp->status == 409 || dav_is_sync_token_error(resp->body, resp->body_len))) {
-		log_warnx("caldav link %lld: sync-token refused, resync", (long long)p->link);
+		log_warnx("caldav link %lld: %s: sync-token refused, resync", (long long)p->link,
+		    p->cal);
 		return PROV_CURSOR;
 	}
 	/* Some servers (Xandikos) answer an unknown token with a 500: if the calendar itself answers
@@ -754,152 +927,3 @@ const struct provider caldav_provider = {
 	.push_begin = caldav_push_begin,
 	.push_step = caldav_pass_push_step,
 };
-
-/* ---- Pushing ----------------------------------------------------------------------------- */
-
-/* The calendar URL: settings' calendar_url, else the cursor's; malloc'd with a trailing '/'. */
-static char *calendar_of(const struct prov_link *l, const char *cursor)
-{
-	json_t *s = json_loads(l->settings ? l->settings : "{}", 0, NULL);
-	json_t *c = cursor ? json_loads(cursor, 0, NULL) : NULL;
-	char *cal = jdup(s, "calendar_url");
-	char *r;
-	if (!cal)
-		cal = jdup(c, "cal");
-	r = cal ? with_slash(cal) : NULL;
-	free(cal);
-	json_decref(s);
-	json_decref(c);
-	return r;
-}
-
-char *caldav_event_url(const struct prov_link *l, const char *cursor, const char *uid)
-{
-	char *cal = uid && *uid ? calendar_of(l, cursor) : NULL;
-	char *seg = cal ? dav_escape_segment(uid) : NULL;
-	char *r = NULL;
-	if (seg && asprintf(&r, "%s%s.ics", cal, seg) < 0)
-		r = NULL;
-	free(cal);
-	free(seg);
-	return r;
-}
-
-char *caldav_event_provider_id(const struct prov_link *l, const char *cursor, const char *uid)
-{
-	char *u = caldav_event_url(l, cursor, uid);
-	char *r = u ? dav_path(u) : NULL;
-	free(u);
-	return r;
-}
-
-/* Fill req with method, url and two headers (the second may be NULL). */
-static int push_req(const struct prov_link *l, struct http_req *req, const char *method, char *url,
-    const char *h1, const char *h2, char *body)
-{
-	memset(req, 0, sizeof *req);
-	req->method = method;
-	req->url = url;
-	req->guard = 1;
-	req->body = body;
-	req->body_len = body ? strlen(body) : 0;
-	char *auth_url = caldav_auth_url(l);
-	req->userpwd = url && netguard_same_origin(url, auth_url) ? userpwd_of(l) : NULL;
-	free(auth_url);
-	req->headers = calloc(3, sizeof *req->headers);
-	int n = 0;
-	if (req->headers && h1)
-		req->headers[n++] = strdup(h1);
-	if (req->headers && h2)
-		req->headers[n++] = strdup(h2);
-	if (!url || !req->headers || (h1 && !req->headers[0]) || (h2 && !req->headers[n - 1])) {
-		http_req_clear(req);
-		return PROV_PERM;
-	}
-	return PROV_OK;
-}
-
-int caldav_put_req(const struct prov_link *l, const char *cursor, const struct sync_event *e,
-    int sequence, const char *etag, struct http_req *req)
-{
-	char *cond = NULL;
-	memset(req, 0, sizeof *req);
-	if (!e || !e->uid)
-		return PROV_PERM;
-	char *url = caldav_event_url(l, cursor, e->uid);
-	char *body = url ? ical_build_seq(e, CALDAV_PRODID, sequence) : NULL;
-	if (!body || (etag ? asprintf(&cond, "If-Match: %s", etag) : asprintf(&cond, "If-None-Match: *")) < 0) {
-		free(url);
-		free(body);
-		return PROV_PERM;
-	}
-	int rc = push_req(l, req, "PUT", url, "Content-Type: text/calendar; charset=utf-8", cond, body);
-	free(cond);
-	return rc;
-}
-
-/* "/alice/cal/a@b.ics" -> "/alice/cal/a%40b.ics": each segment escaped, slashes kept. */
-static char *encode_path(const char *path)
-{
-	char *buf = NULL, *dup = strdup(path);
-	size_t len = 0;
-	FILE *f = dup ? open_memstream(&buf, &len) : NULL;
-	if (!f) {
-		free(dup);
-		return NULL;
-	}
-	for (char *s = dup, *slash; s; s = slash ? slash + 1 : NULL) {
-		slash = strchr(s, '/');
-		if (slash)
-			*slash = 0;
-		char *seg = dav_escape_segment(s);
-		fputs(seg ? seg : "", f);
-		free(seg);
-		if (slash)
-			fputc('/', f);
-	}
-	free(dup);
-	if (fclose(f) != 0) {
-		free(buf);
-		return NULL;
-	}
-	return buf;
-}
-
-int caldav_delete_req(const struct prov_link *l, const char *cursor, const char *provider_id,
-    const char *etag, struct http_req *req)
-{
-	char *url = NULL, *cond = NULL;
-	memset(req, 0, sizeof *req);
-	if (!provider_id || !*provider_id)
-		return PROV_PERM;
-	if (strstr(provider_id, "://")) {
-		url = strdup(provider_id);
-	} else {
-		char *cal = calendar_of(l, cursor);
-		char *origin = cal ? dav_origin(cal) : NULL;
-		char *path = origin ? encode_path(provider_id) : NULL;
-		if (path && asprintf(&url, "%s%s", origin, path) < 0)
-			url = NULL;
-		free(cal);
-		free(origin);
-		free(path);
-	}
-	if (!url || (etag && asprintf(&cond, "If-Match: %s", etag) < 0)) {
-		free(url);
-		return PROV_PERM;
-	}
-	int rc = push_req(l, req, "DELETE", url, cond, NULL, NULL);
-	free(cond);
-	return rc;
-}
-
-int caldav_push_result(const struct http_resp *resp, int is_delete, long *retry_after)
-{
-	if (is_delete && (resp->status == 404 || resp->status == 410))
-		return PROV_OK;
-	if (resp->status == 403)
-		return PROV_AUTH;
-	int c = classify(resp, retry_after);
-	return c ? c : PROV_OK;
-}

@@ -6,22 +6,36 @@
 
 /* The driver (STREAM_EVENTS). Link settings JSON: {"caldav_url": "http://host:5232/",
  * "username": "alice", "calendar_url": optional}; secret JSON: {"password": "..."} sent as basic
- * auth. Without calendar_url the calendar is discovered (current-user-principal ->
- * calendar-home-set -> the first calendar taking VEVENTs).
+ * auth. Without calendar_url every pass lists the principal's calendars (current-user-principal
+ * -> calendar-home-set -> Depth 1), keeping those that take VEVENTs (no VTODO-only list, inbox,
+ * outbox or subscription); with it, that one calendar only.
  *
- * Cursor (opaque to the engine, compact JSON): {"cal": "<calendar URL>", "token": "<sync-token>"}
- * or, for servers without sync-collection, {"cal": "...", "etags": {"<path>": "<etag>", ...}}.
- * A first pass (cursor NULL) imports nothing: it only records the calendar's current state.
- * Later passes import what changed since: each resource becomes its sync_event(s) with
- * provider_id = the resource's percent-decoded path ("/alice/cal/x.ics") and etag set; recurring
- * events come expanded from prov_link.since (or now - 30 days) to now + 365 days; a removed
- * resource comes as one item with deleted=1 and only provider_id. Pages of at most
- * CALDAV_BATCH resources are committed with the old cursor, the last with the new one.
- * A refused sync-token gives PROV_CURSOR (start again with cursor NULL); 401 PROV_AUTH; 429/503
- * PROV_RATE with Retry-After (60 s if absent); 5xx and transfer errors PROV_TEMP. */
+ * Each calendar has its own cursor (prov_link.cals, written back as CAL_CURSOR notes in
+ * step_out.cals with the page that reaches it): {"cal": "<calendar URL>", "token": "<sync-token>"}
+ * or, for servers without sync-collection, {"cal": "...", "etags": {"<path>": "<etag>", ...}},
+ * with the recurring series kept for re-expansion. The link's cursor is {"v": 2, "cal": "<the
+ * calendar pushes go to>"}: the one used before while it is chosen, else the first chosen one. A
+ * link's cursor from before (one calendar's) becomes that calendar's own.
+ * Calendars found for the first time are noted (CAL_SEEN) and chosen; one gone from the server
+ * is noted CAL_GONE, and a gone or unchosen calendar's items go (a prefix deletion of its path).
+ * A link's first pass without a back-fill imports nothing: it records each calendar's state.
+ * A calendar without a cursor on any other pass (a back-fill, one created or chosen later, a
+ * resync) is listed whole and imported from prov_link.since on; the single events that ended
+ * before are noted SKIP_OLDER (a time-range calendar-query would hide them from the record of
+ * what was not imported, and costs the same round trips). Later passes import what changed since: each resource becomes its
+ * sync_event(s) with provider_id = the resource's percent-decoded path ("/alice/cal/x.ics", so
+ * the same UID in two calendars has two provider ids, aliases of one copy) and etag set;
+ * recurring events come expanded from prov_link.since (or now - 30 days) to now + 365 days; a
+ * removed resource comes as one item with deleted=1, prefix=1 and only provider_id (so a meeting
+ * another of the link's calendars also holds stays, under that calendar's resource). Pages of at most
+ * CALDAV_BATCH resources are committed without a cursor, a calendar's last with its new one.
+ * A refused sync-token gives PROV_CURSOR (start again with PROV_RESYNC: every calendar afresh);
+ * 401 PROV_AUTH; 429/503 PROV_RATE with Retry-After (60 s if absent); 5xx and transfer errors
+ * PROV_TEMP. */
 extern const struct provider caldav_provider;
-/* caldav_provider.push_begin takes PUSH_EVENT_CREATE/UPDATE/DELETE (see caldav_push.h): the
- * calendar URL comes from settings' calendar_url or push_item.cursor (the events cursor). */
+/* caldav_provider.push_begin takes PUSH_EVENT_CREATE/UPDATE/DELETE (see caldav_push.h): a new
+ * event goes to settings' calendar_url or push_item.cursor's "cal" (the link's events cursor);
+ * an update or delete of a known event goes to its own resource, in whichever calendar. */
 
 #define CALDAV_BATCH 100
 

@@ -91,7 +91,12 @@ int caldav_push_new(const struct prov_link *l, const struct push_item *it,
 	p->userpwd = userpwd_of(l);
 	p->auth_url = caldav_auth_url(l);
 	p->etag = it->etag ? strdup(it->etag) : NULL;
-	if (uid && *uid) {
+	if (uid && *uid && it->kind == PUSH_EVENT_UPDATE && it->provider_id &&
+	    !strstr(it->provider_id, "://")) {
+		/* an event the link knows stays where it is, in whichever of its calendars */
+		p->url = delete_url(l, it->cursor, it->provider_id);
+		p->pid = strdup(it->provider_id);
+	} else if (uid && *uid) {
 		p->url = caldav_event_url(l, it->cursor, uid);
 		p->pid = caldav_event_provider_id(l, it->cursor, uid);
 	}

@@ -26,7 +26,11 @@ void caldav_push_free(struct caldav_push *p);
 
 /* The URL the link's password was given for: settings' caldav_url, else calendar_url
  * (malloc'd, NULL when neither). Basic auth goes only to its origin (netguard_same_origin), never
- * to another host a redirect or a discovered href points at. Defined in caldav.c. */
+ * to another host a redirect or a discovered href points at. Defined in caldav_req.c. */
 char *caldav_auth_url(const struct prov_link *l);
+/* "username:password" from settings and secret, malloc'd; NULL without a username (caldav_req.c). */
+char *caldav_userpwd(const struct prov_link *l);
+/* The class of a non-2xx answer (PROV_*), or 0 for 2xx; *retry_after for 429/503 (caldav.c). */
+int caldav_classify(const struct http_resp *r, long *retry_after);
 
 #endif

@@ -14,6 +14,7 @@
 #define NS_DAV "DAV:"
 #define NS_CAL "urn:ietf:params:xml:ns:caldav"
 #define NS_CS "http://calendarserver.org/ns/"
+#define NS_ICAL "http://apple.com/ns/ical/"
 
 static int is(const xmlNode *n, const char *ns, const char *name)
 {
@@ -82,6 +83,8 @@ static void parse_props(xmlNode *prop, struct dav_resp *r)
 			set_str(&r->sync_token, text(c));
 		else if (is(c, NS_DAV, "displayname"))
 			set_str(&r->displayname, text(c));
+		else if (is(c, NS_ICAL, "calendar-color"))
+			set_str(&r->color, text(c));
 		else if (is(c, NS_DAV, "current-user-principal"))
 			set_str(&r->principal, child_href(c));
 		else if (is(c, NS_CAL, "calendar-home-set"))
@@ -135,6 +138,7 @@ static void resp_free(struct dav_resp *r)
 	free(r->principal);
 	free(r->home);
 	free(r->displayname);
+	free(r->color);
 }
 
 void dav_ms_free(struct dav_ms *m)
@@ -229,9 +233,9 @@ char *dav_body_home(void)
 
 char *dav_body_calendars(void)
 {
-	return strdup(XML_HEAD "<D:propfind xmlns:D=\"DAV:\" xmlns:C=\"" NS_CAL "\"><D:prop>"
-	    "<D:resourcetype/><D:displayname/><C:supported-calendar-component-set/>"
-	    "<D:sync-token/></D:prop></D:propfind>\n");
+	return strdup(XML_HEAD "<D:propfind xmlns:D=\"DAV:\" xmlns:C=\"" NS_CAL "\" xmlns:I=\""
+	    NS_ICAL "\"><D:prop><D:resourcetype/><D:displayname/><I:calendar-color/>"
+	    "<C:supported-calendar-component-set/><D:sync-token/></D:prop></D:propfind>\n");
 }
 
 char *dav_body_etags(void)

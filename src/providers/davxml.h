@@ -15,6 +15,7 @@ struct dav_resp {
 	char *principal;        /* href inside D:current-user-principal */
 	char *home;             /* href inside C:calendar-home-set */
 	char *displayname;
+	char *color;            /* Apple's calendar-color ("#rrggbbaa"), as Radicale keeps it */
 	int is_collection;      /* resourcetype has D:collection */
 	int is_calendar;        /* resourcetype has C:calendar */
 	int comp_set;           /* C:supported-calendar-component-set was given */
@@ -37,7 +38,8 @@ int dav_is_sync_token_error(const char *body, size_t len);
 /* Request bodies; malloc'd, NULL when out of memory. */
 char *dav_body_principal(void);         /* PROPFIND: current-user-principal, calendar-home-set */
 char *dav_body_home(void);              /* PROPFIND: calendar-home-set */
-char *dav_body_calendars(void);         /* PROPFIND: resourcetype, displayname, comp set, token */
+char *dav_body_calendars(void);         /* PROPFIND: resourcetype, displayname, color, comp set,
+                                         * token */
 char *dav_body_etags(void);             /* PROPFIND: resourcetype, getetag */
 char *dav_body_sync(const char *token); /* REPORT sync-collection (token may be NULL or "") */
 char *dav_body_multiget(char *const *hrefs, size_t n);   /* REPORT calendar-multiget */

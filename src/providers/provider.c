@@ -312,5 +312,6 @@ void step_out_clear(struct step_out *o)
 	free(o->secret);
 	free(o->failed);
 	skipped_list_free(&o->skips);
+	link_cal_list_free(&o->cals);
 	*o = (struct step_out){ 0 };
 }

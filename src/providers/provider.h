@@ -8,6 +8,7 @@
 
 #include "core/addr.h"   /* struct addr */
 #include "core/skipped.h"   /* struct skipped_item: items left out, for the engine to record */
+#include "core/link_cals.h"   /* struct link_cal: a link's calendars (CalDAV) */
 
 /* What a provider call returns. The engine decides from the class whether to retry at the next
  * pass with back-off (TEMP), wait the given seconds (RATE), stop and ask the user to re-link
@@ -63,6 +64,8 @@ struct sync_event {
 	int series_complete;    /* see above */
 	int deleted;            /* removed at the provider: only provider_id (and uid if known) set;
 	                         * for a series, every occurrence goes */
+	int prefix;             /* with deleted: every item of the link whose provider_id starts
+	                         * with this one goes (a calendar removed or no longer synced) */
 	int cancelled;          /* STATUS:CANCELLED (or a cancelled occurrence) */
 	int64_t start;          /* UTC epoch seconds; for all-day, midnight UTC of the date */
 	int duration_min;
@@ -133,6 +136,9 @@ struct prov_link {
 	int64_t linked_at;          /* when the link was made; since < linked_at: a back-fill */
 	const char *owner_tz;       /* the linked user's IANA zone: floating times and unknown zone
 	                             * names are read in it; NULL: UTC */
+	const struct link_cal *cals;   /* the link's calendars as last found (link_calendars),
+	                             * with the user's choice and each one's cursor */
+	size_t n_cals;
 };
 
 /* l->now, or time(NULL) when the caller left it 0. */
@@ -183,6 +189,9 @@ struct step_out {
 	                             * on the link when the page's cursor is stored */
 	struct skipped_list skips;  /* items seen and left out (broken, older than the link), for
 	                             * the engine's record of what was not imported */
+	struct link_cal_list cals;  /* what the pass learned of the link's calendars (found, gone,
+	                             * a calendar's own cursor), written with the page in the
+	                             * same transaction; a driver only sets it with a page */
 	char *failed;               /* the detail of the failure step() returns, in the driver's
 	                             * own words (the address guard's, libetpan's), for drivers
 	                             * whose failures have no http_resp; the engine keeps it as

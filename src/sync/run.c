@@ -6,10 +6,12 @@
 #include <time.h>
 
 #include "core/crypto.h"
+#include "core/db_link_cals.h"
 #include "core/db_outbox.h"
 #include "core/db_sync.h"
 #include "core/log.h"
 #include "core/timeutil.h"
+#include "providers/caldav.h"
 #include "sync/keep.h"
 #include "sync/run.h"
 #include "sync/subscribe.h"
@@ -85,12 +87,15 @@ struct run *run_new(struct app *app, struct http_pool *pool, int64_t link_id, un
 		r->partial = mask != 0 && (want & (STREAM_MAIL | STREAM_EVENTS | STREAM_FOLDER)) !=
 		    (STREAM_MAIL | STREAM_EVENTS | STREAM_FOLDER);
 	}
+	if (r->ds && r->ds->events == &caldav_provider && db_link_cals_get(app->db, r->link.id,
+	    &r->cals) != 0)
+		log_warnx("link %lld: its calendars cannot be read", (long long)link_id);
 	const struct provider_cfg *pc = config_provider(&app->cfg, r->link.provider);
 	r->pl = (struct prov_link){ .id = r->link.id, .address = r->link.address,
 	    .settings = r->link.settings, .secret = r->secret,
 	    .since = r->link.linked_at - (int64_t)r->link.backfill_days * 86400,
 	    .cfg = pc ? pc : &no_cfg, .now = clock_now(), .linked_at = r->link.linked_at,
-	    .owner_tz = r->link.owner_tz };
+	    .owner_tz = r->link.owner_tz, .cals = r->cals.v, .n_cals = r->cals.n };
 	r->store = (struct store){ .db = app->db, .link_id = r->link.id,
 	    .user_id = r->link.user_id, .address = r->link.address,
 	    .skipped_max = app->cfg.skipped_max };
@@ -317,6 +322,7 @@ static int take_out(struct run *r, struct step_out *o)
 	if (o->has_page) {
 		int64_t t0 = now_ms();
 		r->store.notes = &o->skips;
+		r->store.cals = &o->cals;
 		rc = store_commit(&r->store, o->stream, &o->msgs, &o->events, o->cursor);
 		r->store_ms += now_ms() - t0;
 		if (rc < 0)
@@ -427,6 +433,7 @@ void run_free(struct run *r)
 	subscription_clear(&r->sub);
 	keep_close(&r->keep);
 	link_free(&r->link);
+	link_cal_list_free(&r->cals);
 	free(r->secret);
 	free(r);
 }

@@ -18,6 +18,7 @@ struct run {
 	struct link link;
 	char *secret;                   /* decrypted secret JSON */
 	struct prov_link pl;
+	struct link_cal_list cals;      /* the link's calendars (CalDAV), pl.cals points here */
 	const struct driver_set *ds;
 	enum stream streams[3];
 	size_t n_streams, cur;

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "core/db_skipped.h"
+#include "core/db_link_cals.h"
 #include "core/db_sync.h"
 #include "core/log.h"
 #include "sync/match.h"
@@ -232,9 +233,11 @@ int store_commit(struct store *s, enum stream stream, struct msg_list *msgs,
 {
 	struct store_counts before = s->c;
 	const struct skipped_list *notes = s->notes;
+	const struct link_cal_list *cals = s->cals;
 	long noted = s->noted;
 	int rc = -1;
 	s->notes = NULL;
+	s->cals = NULL;
 	if (db_begin(s->db) != 0)
 		goto out;
 	for (size_t i = 0; notes && i < notes->n; i++)
@@ -249,6 +252,9 @@ int store_commit(struct store *s, enum stream stream, struct msg_list *msgs,
 	}
 	if (events && events->n && store_events(s, events) != 0)
 		goto fail;
+	for (size_t i = 0; cals && i < cals->n; i++)
+		if (db_link_cals_apply(s->db, s->link_id, &cals->v[i]) != 0)
+			goto fail;
 	if (cursor && db_sync_cursor_set(s->db, s->link_id, stream_name(stream), cursor,
 	    store_now(s)) != 0)
 		goto fail;

@@ -30,6 +30,9 @@ struct store {
 	const struct skipped_list *notes;   /* borrowed: items the driver left out, recorded by the
 	                             * next store_commit (which sets it back to NULL) */
 	long noted;                 /* records of items not imported written (or updated) */
+	const struct link_cal_list *cals;   /* borrowed: the driver's notes of the link's
+	                             * calendars, written by the next store_commit (which sets it
+	                             * back to NULL) */
 };
 
 /* The sync_cursors.stream name of a stream: "mail", "events", "folder". */

@@ -224,7 +224,8 @@ static int store_one(struct store *s, const struct sync_event *e, struct series_
 	if (!e->provider_id)
 		return -1;
 	if (e->deleted) {
-		int n = db_sync_appt_forget(s->db, s->link_id, e->provider_id, NULL, 0);
+		int n = e->prefix ? db_sync_appt_forget_prefix(s->db, s->link_id, e->provider_id) :
+		    db_sync_appt_forget(s->db, s->link_id, e->provider_id, NULL, 0);
 		if (n < 0)
 			return -1;
 		if (n)

@@ -165,6 +165,8 @@ static const struct input_key input_keys[] = {
 	{ "sync_folder", v_flag, 0, 0 },
 	{ "privacy", v_privacy, 0, 0 },
 	{ "share", v_id, 0, 0 },
+	{ "cals", v_flag, 0, 0 },
+	{ "cal", v_line, 2000, 0 },   /* a calendar's URL, compared with the link's own */
 	{ "validationToken", v_text, 1024, 0 },
 	{ "challenge", v_text, 1024, 0 },
 	{ "done", v_word, 20, 0 },

@@ -1,4 +1,4 @@
-/* Sync settings (GET/POST /settings/sync): which streams sync, calendar privacy and who it is
+/* Sync settings (GET/POST /settings/sync): which streams and calendars sync, calendar privacy and who it is
  * shared with, the link's status and health, what was not imported and why (skipped_view.c);
  * POST /settings/sync/{now,unlink} wakes or unlinks
  * the link. Resync goes through the link pages (OAuth flow or the IMAP form). */
@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/db_link_cals.h"
 #include "core/db_link_flow.h"
 #include "core/db_outbox.h"
 #include "core/link_error.h"
@@ -57,6 +58,54 @@ static void view_link(struct ctx *c, struct view *v, const struct link *l)
 	view_int(v, "sync_folder", l->sync_folder);
 }
 
+/* The link's calendars (CalDAV) with a checkbox each: [href, name, chosen]; none without a
+ * link (link_id 0). */
+static int view_calendars(struct ctx *c, struct view *v, int64_t link_id)
+{
+	struct link_cal_list cals = { 0 };
+	if (link_id && db_link_cals_get(c->db, link_id, &cals) != 0)
+		return -1;
+	struct vlist *kl = vlist_new();
+	for (size_t i = 0; i < cals.n; i++) {
+		struct vlist *r = vlist_row(kl);
+		vrow_str(r, cals.v[i].href);
+		vrow_str(r, cals.v[i].name && *cals.v[i].name ? cals.v[i].name : cals.v[i].href);
+		vrow_int(r, cals.v[i].chosen);
+	}
+	view_list(v, "calendars", kl);
+	view_int(v, "has_calendars", cals.n > 0);
+	link_cal_list_free(&cals);
+	return 0;
+}
+
+/* The calendars checked on the form (when it listed them); 1 when a choice changed (the link is
+ * then woken so it takes effect at once), 0 when none did, -1 on a database error. */
+static int save_calendars(struct ctx *c, int64_t link_id)
+{
+	struct link_cal_list cals = { 0 };
+	int changed = 0;
+	if (!f_get(c, "cals"))
+		return 0;
+	if (db_link_cals_get(c->db, link_id, &cals) != 0)
+		return -1;
+	for (size_t i = 0; i < cals.n && changed >= 0; i++) {
+		int on = 0;
+		for (size_t k = 0; k < c->req->form.n && !on; k++)
+			on = strcmp(c->req->form.v[k].key, "cal") == 0 &&
+			    strcmp(c->req->form.v[k].val, cals.v[i].href) == 0;
+		int rc = db_link_cals_choose(c->db, link_id, cals.v[i].href, on);
+		if (rc < 0)
+			changed = -1;
+		else if (rc > 0) {
+			changed = 1;
+			log_info("user %lld: link %lld: calendar %s %s", (long long)c->user.id,
+			    (long long)link_id, cals.v[i].href, on ? "chosen" : "no longer synced");
+		}
+	}
+	link_cal_list_free(&cals);
+	return changed;
+}
+
 static const char *notice_of(const struct ctx *c)
 {
 	const char *done = q_get(c, "done");
@@ -89,6 +138,8 @@ static int show(struct ctx *c)
 	view_int(v, "linked", has == 0);
 	if (has == 0)
 		view_link(c, v, &l);
+	if (view_calendars(c, v, has == 0 ? l.id : 0) != 0)
+		goto out;
 	view_int(v, "private", strcmp(c->user.calendar_privacy, "private") == 0);
 	struct vlist *pl = vlist_new();
 	for (size_t i = 0; i < people.n; i++) {
@@ -133,6 +184,9 @@ static int save(struct ctx *c)
 	}
 	if (has == 0) {
 		folder_on = !l.sync_folder && flag(c, "sync_folder");
+		int cals = save_calendars(c, l.id);
+		if (cals < 0 || (cals > 0 && db_links_wake(c->db, l.id) != 0))
+			goto fail;
 		if (db_link_set_streams(c->db, l.id, flag(c, "sync_email"), flag(c, "sync_calendar"),
 		    flag(c, "sync_folder")) != 0 ||
 		    (folder_on && db_outbox_folder(c->db, c->user.id, PUSH_FOLDER_SETUP, NULL,

@@ -15,6 +15,8 @@ struct test_sink {
 	struct push_item *it;       /* progress goes to it->save_progress and it->progress */
 	int pages;                  /* steps that handed back a page */
 	void (*skipped)(void *ctx); /* once per broken item a step skipped, or NULL */
+	/* a page's notes of the link's calendars (CalDAV), before its commit; may be NULL */
+	void (*cals)(void *ctx, const struct link_cal_list *cals);
 };
 
 /* Hand o to t and clear it. -1 when a commit failed. */
@@ -27,6 +29,8 @@ static inline int test_sink_take(struct test_sink *t, struct step_out *o)
 		t->save_secret(t->ctx, o->secret);
 	if (o->has_page && t) {
 		t->pages++;
+		if (t->cals && o->cals.n)
+			t->cals(t->ctx, &o->cals);
 		if (t->commit && t->commit(t->ctx, o->stream, &o->msgs, &o->events, o->cursor) < 0)
 			rc = -1;
 	}

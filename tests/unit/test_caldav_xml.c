@@ -146,6 +146,7 @@ struct run {
 	long retry_after;
 	int mismatch;
 	int skipped;        /* broken resources reported through the sink */
+	char cal_cursor[128];   /* the calendar's own cursor noted with the page being taken */
 };
 
 static int sink_commit(void *ctx, enum stream s, struct msg_list *m, struct event_list *ev,
@@ -161,10 +162,21 @@ static int sink_commit(void *ctx, enum stream s, struct msg_list *m, struct even
 			snprintf(r->first_title, sizeof r->first_title, "%s", ev->v[i].title);
 	}
 	event_list_free(ev);
+	/* a calendar's page: its own cursor; else the link's, or none */
 	if (r->commits < 4)
-		snprintf(r->cursors[r->commits], sizeof r->cursors[0], "%s", cursor);
+		snprintf(r->cursors[r->commits], sizeof r->cursors[0], "%s", r->cal_cursor[0] ?
+		    r->cal_cursor : cursor ? cursor : "(none)");
+	r->cal_cursor[0] = '\0';
 	r->commits++;
 	return 0;
+}
+
+static void sink_cals(void *ctx, const struct link_cal_list *cals)
+{
+	struct run *r = ctx;
+	for (size_t i = 0; i < cals->n; i++)
+		if (cals->v[i].op == CAL_CURSOR && cals->v[i].cursor)
+			snprintf(r->cal_cursor, sizeof r->cal_cursor, "%s", cals->v[i].cursor);
 }
 
 static void sink_skipped(void *ctx)
@@ -174,9 +186,10 @@ static void sink_skipped(void *ctx)
 
 static struct run drive(const char *settings, const char *cursor, const struct canned *c, size_t n)
 {
-	struct prov_link l = { 7, "a@x", settings, "{\"password\":\"pw\"}", 0, NULL, 0, 0, NULL };
+	struct prov_link l = { 7, "a@x", settings, "{\"password\":\"pw\"}", 0, NULL, 0, 0, NULL, NULL, 0 };
 	struct run r = { 0 };
-	struct test_sink sink = { .ctx = &r, .commit = sink_commit, .skipped = sink_skipped };
+	struct test_sink sink = { .ctx = &r, .commit = sink_commit, .skipped = sink_skipped,
+		.cals = sink_cals };
 	struct pass *p = NULL;
 	struct http_req req = { 0 };
 
@@ -208,6 +221,15 @@ static struct run drive(const char *settings, const char *cursor, const struct c
 
 #define BASE "{\"caldav_url\":\"http://h:1/\",\"username\":\"alice\"}"
 #define CUR "{\"cal\":\"http://h:1/alice/cal/\",\"token\":\"t1\"}"
+/* Every pass lists the principal's calendars first: here the one calendar /alice/cal/. */
+#define DISCOVERY \
+	{ "PROPFIND", "http://h:1/", 207, MS_HEAD "<d:response><d:href>/</d:href><d:propstat><d:prop>" \
+	  "<C:calendar-home-set><d:href>/alice/</d:href></C:calendar-home-set></d:prop>" OK_STAT \
+	  "</d:propstat></d:response>" MS_TAIL, 0, NULL }, \
+	{ "PROPFIND", "http://h:1/alice/", 207, MS_HEAD "<d:response><d:href>/alice/cal/</d:href>" \
+	  "<d:propstat><d:prop><d:resourcetype><d:collection/><C:calendar/></d:resourcetype>" \
+	  "<d:sync-token>t9</d:sync-token></d:prop>" OK_STAT "</d:propstat></d:response>" MS_TAIL, \
+	  0, NULL }
 
 static void test_first_link_discovers_calendar_and_imports_nothing(void)
 {
@@ -250,18 +272,22 @@ static void test_changes_come_in_pages_and_the_cursor_moves_last(void)
 	    "<d:prop><C:calendar-data>garbage</C:calendar-data></d:prop>" OK_STAT "</d:propstat>"
 	    "</d:response>" MS_TAIL, EVENT_ICS) > 0);
 	const struct canned c[] = {
+		DISCOVERY,
 		{ "REPORT", "/alice/cal/", 207, sync, 0, NULL },
 		{ "REPORT", "/alice/cal/", 207, get, 0, NULL },
 		{ "REPORT", "/alice/cal/", 207, get, 0, NULL },
 	};
-	struct run r = drive(BASE, CUR, c, 3);
+	struct run r = drive(BASE, CUR, c, 5);
 	free(sync);
 	free(get);
 	CHECK_INT(r.mismatch, 0);
 	CHECK_INT(r.rc, STEP_DONE);
-	CHECK_INT(r.commits, 2);
+	/* the calendars noted, the cursor from before several calendars taken over as the
+	 * calendar's own; a first page leaving it where it was; the last with its new one */
+	CHECK_INT(r.commits, 3);
 	CHECK_STR(r.cursors[0], CUR);
-	CHECK_STR(r.cursors[1], "{\"cal\":\"http://h:1/alice/cal/\",\"token\":\"t2\"}");
+	CHECK_STR(r.cursors[1], "(none)");
+	CHECK_STR(r.cursors[2], "{\"cal\":\"http://h:1/alice/cal/\",\"token\":\"t2\"}");
 	CHECK_INT(r.events, 3);    /* e1 twice (canned) and the deletion; bad.ics skipped */
 	CHECK_INT(r.skipped, 2);   /* in each page it came in, each reported to the engine */
 	CHECK_INT(r.deleted, 1);
@@ -270,15 +296,15 @@ static void test_changes_come_in_pages_and_the_cursor_moves_last(void)
 
 static void test_refused_token_asks_for_resync(void)
 {
-	const struct canned c403[] = { { "REPORT", "/alice/cal/", 403,
+	const struct canned c403[] = { DISCOVERY, { "REPORT", "/alice/cal/", 403,
 		"<?xml version=\"1.0\"?><error xmlns=\"DAV:\"><valid-sync-token/></error>", 0, NULL } };
-	CHECK_INT(drive(BASE, CUR, c403, 1).rc, PROV_CURSOR);
-	const struct canned c409[] = { { "REPORT", "/alice/cal/", 409, "", 0, NULL } };
-	CHECK_INT(drive(BASE, CUR, c409, 1).rc, PROV_CURSOR);
-	const struct canned c500[] = { { "REPORT", "/alice/cal/", 500, "", 0, NULL },
+	CHECK_INT(drive(BASE, CUR, c403, 3).rc, PROV_CURSOR);
+	const struct canned c409[] = { DISCOVERY, { "REPORT", "/alice/cal/", 409, "", 0, NULL } };
+	CHECK_INT(drive(BASE, CUR, c409, 3).rc, PROV_CURSOR);
+	const struct canned c500[] = { DISCOVERY, { "REPORT", "/alice/cal/", 500, "", 0, NULL },
 		{ "PROPFIND", "/alice/cal/", 207, MS_HEAD MS_TAIL, 0, NULL },
 		{ "REPORT", "/alice/cal/", 500, "", 0, NULL } };
-	CHECK_INT(drive(BASE, CUR, c500, 3).rc, PROV_CURSOR);
+	CHECK_INT(drive(BASE, CUR, c500, 5).rc, PROV_CURSOR);
 	CHECK_INT(drive(BASE, "{not json", c500, 0).rc, PROV_CURSOR);
 }
 
@@ -304,7 +330,7 @@ static void test_errors_are_classed(void)
 
 static void test_push_requests_carry_conditions(void)
 {
-	struct prov_link l = { 7, "a@x", BASE, "{\"password\":\"pw\"}", 0, NULL, 0, 0, NULL };
+	struct prov_link l = { 7, "a@x", BASE, "{\"password\":\"pw\"}", 0, NULL, 0, 0, NULL, NULL, 0 };
 	struct sync_event e = { 0 };
 	struct http_req req;
 	e.uid = "crm-1@x";

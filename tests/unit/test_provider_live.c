@@ -197,7 +197,7 @@ static int run_sync(const struct provider_cfg *cfg, const char *prov, const char
 	struct prov_link l = { 1, getenv("PROVIDER_TEST_ADDRESS"), getenv("PROVIDER_TEST_SETTINGS"), secret,
 		getenv("PROVIDER_TEST_SINCE") ? atoll(getenv("PROVIDER_TEST_SINCE")) : 0, cfg,
 		getenv("PROVIDER_TEST_NOW") ? atoll(getenv("PROVIDER_TEST_NOW")) : 0, 0,
-		getenv("PROVIDER_TEST_OWNER_TZ") };
+		getenv("PROVIDER_TEST_OWNER_TZ"), NULL, 0 };
 	struct pass *p = NULL;
 	struct http_req req = { 0 };
 	struct http_resp resp;
@@ -242,7 +242,7 @@ static int run_push(const struct provider_cfg *cfg, const char *prov, int argc, 
 	struct test_sink sink = { .ctx = &col, .commit = sink_commit, .save_secret = sink_secret };
 	const struct provider *d = driver_of(prov);
 	char *secret = read_file(secret_file), *raw = NULL;
-	struct prov_link l = { 1, getenv("PROVIDER_TEST_ADDRESS"), getenv("PROVIDER_TEST_SETTINGS"), secret, 0, cfg, 0, 0, NULL };
+	struct prov_link l = { 1, getenv("PROVIDER_TEST_ADDRESS"), getenv("PROVIDER_TEST_SETTINGS"), secret, 0, cfg, 0, 0, NULL, NULL, 0 };
 	struct attendee att = { { NULL, NULL }, NULL };
 	struct sync_event ev = { 0 };
 	struct push_item it = { .save_progress = save_progress };
@@ -333,7 +333,7 @@ static int run_subscribe(const struct provider_cfg *cfg, const char *prov, int a
 	struct test_sink sink = { .ctx = &col, .commit = sink_commit, .save_secret = sink_secret };
 	const struct provider *d = driver_of(prov);
 	char *secret = read_file(secret_file);
-	struct prov_link l = { 1, getenv("PROVIDER_TEST_ADDRESS"), getenv("PROVIDER_TEST_SETTINGS"), secret, 0, cfg, 0, 0, NULL };
+	struct prov_link l = { 1, getenv("PROVIDER_TEST_ADDRESS"), getenv("PROVIDER_TEST_SETTINGS"), secret, 0, cfg, 0, 0, NULL, NULL, 0 };
 	struct subscription sub = { 0 };
 	struct pass *p = NULL;
 	struct http_req req = { 0 };

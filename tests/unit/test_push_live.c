@@ -71,7 +71,7 @@ static int run_job(int lose_put)
 	struct push_item it;
 	struct push_result res = { 0 };
 	struct pass *pass = NULL;
-	struct test_sink sink = { NULL, no_commit, NULL, &it, 0, NULL };
+	struct test_sink sink = { NULL, no_commit, NULL, &it, 0, NULL, NULL };
 	struct buf b = { 0 };
 	struct http_resp resp, *rp = NULL;
 	long retry_after = 0;

@@ -19,7 +19,7 @@ static const struct provider_cfg cfg = {
 };
 static const char secret[] = "{\"access_token\":\"at\",\"refresh_token\":\"rt\","
     "\"expires_at\":4102444800}";
-static const struct prov_link link = { 5, "ann@example.com", "{}", secret, 0, &cfg, 0, 0, NULL };
+static const struct prov_link link = { 5, "ann@example.com", "{}", secret, 0, &cfg, 0, 0, NULL, NULL, 0 };
 
 struct answer {
 	long status;
