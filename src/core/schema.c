@@ -620,7 +620,7 @@ static const char m16_skipped_items[] =
 /* Every calendar of a CalDAV link's principal that takes events, found at each pass: whether the
  * user syncs it (new ones are chosen) and its own cursor (sync-token, or ETags; with the series
  * kept for re-expansion), written with the page that reaches it. */
-static const char m18_caldav_calendars[] =
+static const char m17_caldav_calendars[] =
 "CREATE TABLE link_calendars ("
 "  link_id INTEGER NOT NULL REFERENCES links(id) ON DELETE CASCADE,"
 "  href TEXT NOT NULL,"                       /* absolute URL of the collection, ending in / */
@@ -648,6 +648,6 @@ const struct migration schema_migrations[] = {
 	{ "search: mail and appointments by whole words and their forms", m15_search_words },
 	{ "skipped_items: why an item was not imported", m16_skipped_items },
 	{ "link_calendars: every calendar of a CalDAV link, chosen, each with its cursor",
-	  m18_caldav_calendars },
+	  m17_caldav_calendars },
 };
 const size_t schema_n_migrations = sizeof schema_migrations / sizeof schema_migrations[0];
