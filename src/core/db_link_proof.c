@@ -15,8 +15,8 @@ static const char SQL_GET[] =
     " p.expires_at, p.tries, p.tried_at, coalesce(p.proved_at, 0), coalesce(p.error, ''),"
     " l.address, l.status FROM link_proofs p JOIN links l ON l.id = p.link_id"
     " WHERE p.link_id = ?1 AND l.user_id = ?2";
-static const char SQL_WRONG[] =
-    "UPDATE link_proofs SET tries = tries + 1, tried_at = ?2 WHERE link_id = ?1";
+static const char SQL_TRY[] =
+    "UPDATE link_proofs SET tries = tries + 1, tried_at = ?2 WHERE link_id = ?1 AND tries = ?3";
 static const char SQL_RESEND[] =
     "UPDATE link_proofs SET sent_at = NULL, code_hash = NULL, error = NULL, tries = 0"
     " WHERE link_id = ?1 AND proved_at IS NULL AND sent_at IS NOT NULL AND sent_at <= ?2";
@@ -132,9 +132,17 @@ int db_link_proof_get(struct db *db, int64_t link_id, int64_t user_id, struct li
 	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
 }
 
-int db_link_proof_wrong(struct db *db, int64_t link_id, int64_t now)
+int db_link_proof_try(struct db *db, int64_t link_id, int tries, int64_t now)
 {
-	return run2(db, SQL_WRONG, link_id, now);
+	sqlite3_stmt *st = db_stmt(db, SQL_TRY);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, link_id);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int(st, 3, tries);
+	if (db_step_done(db, st) != 0)
+		return -1;
+	return sqlite3_changes(db->h) == 1 ? 0 : 1;
 }
 
 int db_link_proof_resend(struct db *db, int64_t link_id, int64_t now)

@@ -20,8 +20,10 @@ int db_link_proof_add_link(struct db *db, int64_t user_id, const char *address,
     const char *settings, const uint8_t *blob, size_t len, int64_t now, int64_t *id);
 /* The proof of link_id if the link belongs to user_id: 0 with *p filled, 1 when none, -1. */
 int db_link_proof_get(struct db *db, int64_t link_id, int64_t user_id, struct link_proof *p);
-/* Count a wrong code typed at now. */
-int db_link_proof_wrong(struct db *db, int64_t link_id, int64_t now);
+/* Count a code typed at now, before its verdict is acted on, if the proof still has the tries
+ * the verdict was made with: 0 when counted; 1 when another request counted one meanwhile (act
+ * on nothing: parallel guesses get one verdict per try). */
+int db_link_proof_try(struct db *db, int64_t link_id, int tries, int64_t now);
 /* Ask crm-sync for a new code: 0, or 1 when the last one went out under LINK_PROOF_RESEND_S
  * ago (or the link is proved). */
 int db_link_proof_resend(struct db *db, int64_t link_id, int64_t now);

@@ -10,9 +10,8 @@
 #include "core/log.h"
 #include "web/web.h"
 
-/* The page for proof p, with an error (or NULL) and a notice (or NULL). */
-static int show(struct ctx *c, const struct link_proof *p, const char *error,
-    const char *notice, int status)
+/* The page for proof p, with an error (or NULL). */
+static int show(struct ctx *c, const struct link_proof *p, const char *error, int status)
 {
 	struct view *v = view_new();
 	if (!v)
@@ -34,7 +33,6 @@ static int show(struct ctx *c, const struct link_proof *p, const char *error,
 	view_int(v, "waiting", waiting);
 	view_int(v, "can_resend", !proved && !lost && !sending);
 	view_int(v, "ttl_min", LINK_PROOF_TTL_S / 60);
-	view_str(v, "notice", notice ? notice : "");
 	view_list(v, "errors", errs);
 	if (sending)
 		c->refresh_s = 2;
@@ -48,7 +46,15 @@ static int check(struct ctx *c, struct link_proof *p)
 {
 	int64_t now = time(NULL), wait = 0;
 	char msg[200];
-	switch (link_proof_judge(p, f_get(c, "code"), now, &wait)) {
+	enum link_proof_verdict verdict = link_proof_judge(p, f_get(c, "code"), now, &wait);
+	if (verdict == PROOF_RIGHT || verdict == PROOF_WRONG) {
+		int rc = db_link_proof_try(c->db, p->link_id, p->tries, now);
+		if (rc < 0)
+			return 500;
+		if (rc == 1)   /* a parallel try took this one: as if typed during its wait */
+			return show(c, p, "Wait a few seconds before trying again.", 429);
+	}
+	switch (verdict) {
 	case PROOF_RIGHT: {
 		int rc = db_link_proof_prove(c->db, p->link_id, now);
 		if (rc < 0)
@@ -57,11 +63,9 @@ static int check(struct ctx *c, struct link_proof *p)
 		    p->address, (long long)c->user.id);
 		if (db_link_proof_get(c->db, p->link_id, c->user.id, p) != 0)
 			return 500;
-		return show(c, p, NULL, NULL, rc == 0 ? 200 : 409);
+		return show(c, p, NULL, rc == 0 ? 200 : 409);
 	}
 	case PROOF_WRONG:
-		if (db_link_proof_wrong(c->db, p->link_id, now) != 0)
-			return 500;
 		log_info("link %lld: wrong proof code typed (%d before)", (long long)p->link_id,
 		    p->tries);
 		if (p->tries + 1 >= LINK_PROOF_MAX_TRIES)
@@ -71,20 +75,20 @@ static int check(struct ctx *c, struct link_proof *p)
 			snprintf(msg, sizeof msg, "That code is not right. Try again in %lld seconds.",
 			    (long long)link_proof_wait(p->tries + 1, now, now));
 		p->tries++;
-		return show(c, p, msg, NULL, 400);
+		return show(c, p, msg, 400);
 	case PROOF_WAIT:
 		snprintf(msg, sizeof msg, "Wait %lld seconds before trying again.", (long long)wait);
-		return show(c, p, msg, NULL, 429);
+		return show(c, p, msg, 429);
 	case PROOF_SPENT:
-		return show(c, p, "Too many wrong codes. Send a new code.", NULL, 429);
+		return show(c, p, "Too many wrong codes. Send a new code.", 429);
 	case PROOF_EXPIRED:
-		return show(c, p, "The code has expired. Send a new code.", NULL, 400);
+		return show(c, p, "The code has expired. Send a new code.", 400);
 	case PROOF_NO_CODE:
-		return show(c, p, "No code is out yet.", NULL, 409);
+		return show(c, p, "No code is out yet.", 409);
 	case PROOF_PROVED:
 		break;
 	}
-	return show(c, p, NULL, NULL, 200);
+	return show(c, p, NULL, 200);
 }
 
 int page_link_proof(struct ctx *c)
@@ -97,17 +101,17 @@ int page_link_proof(struct ctx *c)
 	if (rc == 1)
 		return 404;   /* none, or another user's */
 	if (strcmp(c->req->method, "POST") != 0)
-		return show(c, &p, NULL, NULL, 200);
+		return show(c, &p, NULL, 200);
 	const char *action = f_get(c, "action");
 	if (action && strcmp(action, "resend") == 0) {
 		if (p.proved_at || strcmp(p.link_status, "unlinked") == 0)
-			return show(c, &p, NULL, NULL, 409);
+			return show(c, &p, NULL, 409);
 		rc = db_link_proof_resend(c->db, p.link_id, time(NULL));
 		if (rc < 0)
 			return 500;
 		if (rc == 1)
 			return show(c, &p, "A new code can be sent once a minute. Wait a little, then "
-			    "try again.", NULL, 429);
+			    "try again.", 429);
 		char where[96];
 		snprintf(where, sizeof where, "/profile/link/imap/proof/%lld", (long long)p.link_id);
 		return resp_redirect(c->resp, where);

@@ -186,7 +186,7 @@ static void test_unproved_link_syncs_nothing_and_holds_no_address(void)
 	db_close(db);
 }
 
-static void test_wrong_tries_are_counted(void)
+static void test_each_try_is_counted_once(void)
 {
 	int64_t ann, bob, la, id;
 	struct link_proof p;
@@ -195,8 +195,9 @@ static void test_wrong_tries_are_counted(void)
 	CHECK_INT(db_link_proof_add_link(db, ann, ADDR, "{}", BLOB, sizeof BLOB, NOW, &la), 0);
 	CHECK_INT(db_link_proof_claim_send(db, NOW, &id), 1);
 	CHECK_INT(db_link_proof_sent(db, la, "ab", "<m>", NOW + LINK_PROOF_TTL_S), 0);
-	CHECK_INT(db_link_proof_wrong(db, la, NOW + 5), 0);
-	CHECK_INT(db_link_proof_wrong(db, la, NOW + 9), 0);
+	CHECK_INT(db_link_proof_try(db, la, 0, NOW + 5), 0);
+	CHECK_INT(db_link_proof_try(db, la, 0, NOW + 5), 1);   /* a parallel guess: not judged */
+	CHECK_INT(db_link_proof_try(db, la, 1, NOW + 9), 0);
 	CHECK_INT(db_link_proof_get(db, la, ann, &p), 0);
 	CHECK_INT(p.tries, 2);
 	CHECK_INT(p.tried_at, NOW + 9);
@@ -209,4 +210,4 @@ T_MAIN(T(test_codes_are_digits_and_differ),
     T(test_wrong_tries_wait_longer_each_time_and_run_out),
     T(test_the_mail_carries_the_code_in_its_subject),
     T(test_unproved_link_syncs_nothing_and_holds_no_address),
-    T(test_wrong_tries_are_counted))
+    T(test_each_try_is_counted_once))
