@@ -10,21 +10,31 @@
 #include "core/log.h"
 #include "web/web.h"
 
+#define SEND_STUCK_S (2 * LINK_PROOF_RESEND_S)   /* a code still not sent after this: failed */
+
 /* The page for proof p, with an error (or NULL). */
 static int show(struct ctx *c, const struct link_proof *p, const char *error, int status)
 {
 	struct view *v = view_new();
 	if (!v)
 		return 500;
+	int64_t now = time(NULL);
 	int lost = strcmp(p->link_status, "unlinked") == 0;
 	int proved = p->proved_at && !lost;
 	int sending = !proved && !lost && !p->code_hash[0] && !p->error[0];
-	int waiting = !proved && !lost && p->code_hash[0];
+	int stuck = sending && p->sent_at && now - p->sent_at > SEND_STUCK_S;
+	int expired = !proved && !lost && p->code_hash[0] && now >= p->expires_at;
+	int waiting = !proved && !lost && p->code_hash[0] && !expired;
 	struct vlist *errs = vlist_new();
 	if (error)
 		vrow_str(vlist_row(errs), error);
 	if (p->error[0] && !p->code_hash[0])
 		vrow_str(vlist_row(errs), p->error);
+	if (stuck)   /* crm-sync stopped during the send, or is not running */
+		vrow_str(vlist_row(errs), "The code was not sent in time. Send a new code.");
+	if (expired && !error)
+		vrow_str(vlist_row(errs), "The code has expired. Send a new code.");
+	sending = sending && !stuck;
 	view_int(v, "id", (long)p->link_id);
 	view_str(v, "email", p->address);
 	view_str(v, "csrf", c->csrf);
