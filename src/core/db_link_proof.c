@@ -32,22 +32,27 @@ static const char SQL_LOST_LINK[] =
     "UPDATE links SET status = 'unlinked', secret = NULL WHERE id = ?1 AND proved_at IS NULL";
 static const char SQL_LOST[] =
     "UPDATE link_proofs SET code_hash = NULL, error = ?2 WHERE link_id = ?1";
+/* The claims look first and write only when there is something (the engine asks at every
+ * tick: no write transaction then), and the write claims only what still waits. */
+static const char SQL_TO_SEND[] =
+    "SELECT p.link_id FROM link_proofs p JOIN links l ON l.id = p.link_id"
+    " WHERE p.sent_at IS NULL AND p.proved_at IS NULL AND l.status = 'active'"
+    " AND l.proved_at IS NULL ORDER BY p.link_id LIMIT 1";
 static const char SQL_CLAIM_SEND[] =
-    "UPDATE link_proofs SET sent_at = ?1, code_hash = NULL, error = NULL, tries = 0"
-    " WHERE link_id = (SELECT p.link_id FROM link_proofs p JOIN links l ON l.id = p.link_id"
-    "  WHERE p.sent_at IS NULL AND p.proved_at IS NULL AND l.status = 'active'"
-    "  AND l.proved_at IS NULL ORDER BY p.link_id LIMIT 1) RETURNING link_id";
+    "UPDATE link_proofs SET sent_at = ?2, code_hash = NULL, error = NULL, tries = 0"
+    " WHERE link_id = ?1 AND sent_at IS NULL AND proved_at IS NULL";
 static const char SQL_SENT[] =
     "UPDATE link_proofs SET code_hash = ?2, message_id = ?3, expires_at = ?4, tries = 0,"
     " tried_at = 0, checked_at = 0, error = NULL WHERE link_id = ?1";
 static const char SQL_SEND_FAILED[] =
     "UPDATE link_proofs SET code_hash = NULL, error = ?2 WHERE link_id = ?1";
+static const char SQL_TO_CHECK[] =
+    "SELECT p.link_id, p.code_hash FROM link_proofs p JOIN links l ON l.id = p.link_id"
+    " WHERE p.code_hash IS NOT NULL AND p.proved_at IS NULL AND p.expires_at > ?1"
+    " AND p.checked_at <= ?1 - ?2 AND l.status = 'active' AND l.proved_at IS NULL"
+    " ORDER BY p.checked_at, p.link_id LIMIT 1";
 static const char SQL_CLAIM_CHECK[] =
-    "UPDATE link_proofs SET checked_at = ?1"
-    " WHERE link_id = (SELECT p.link_id FROM link_proofs p JOIN links l ON l.id = p.link_id"
-    "  WHERE p.code_hash IS NOT NULL AND p.proved_at IS NULL AND p.expires_at > ?1"
-    "  AND p.checked_at <= ?1 - ?2 AND l.status = 'active' AND l.proved_at IS NULL"
-    "  ORDER BY p.checked_at, p.link_id LIMIT 1) RETURNING link_id, code_hash";
+    "UPDATE link_proofs SET checked_at = ?2 WHERE link_id = ?1 AND code_hash IS NOT NULL";
 
 /* Bind ?1 = a, ?2 = b and step st to its end: 0 or -1. */
 static int run2(struct db *db, const char *sql, int64_t a, int64_t b)
@@ -187,22 +192,36 @@ fail:
 	return -1;
 }
 
-int db_link_proof_claim_send(struct db *db, int64_t now, int64_t *link_id)
+/* The first row of look (binding ?1 = a, ?2 = b): 1 with *id (column 0) and, when text is not
+ * NULL, column 1 into text[textlen]; 0 when none; -1. */
+static int look_one(struct db *db, const char *look, int64_t a, int64_t b, int64_t *id,
+    char *text, size_t textlen)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_CLAIM_SEND);
+	sqlite3_stmt *st = db_stmt(db, look);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, now);
-	int rc = sqlite3_step(st), claimed = 0;
+	sqlite3_bind_int64(st, 1, a);
+	sqlite3_bind_int64(st, 2, b);
+	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		*link_id = sqlite3_column_int64(st, 0);
-		claimed = 1;
-		rc = sqlite3_step(st);
-	}
-	if (rc != SQLITE_DONE)
+		*id = sqlite3_column_int64(st, 0);
+		if (text)
+			copy_col(text, textlen, st, 1);
+	} else if (rc != SQLITE_DONE) {
 		log_warnx("db: link_proofs: %s", sqlite3_errmsg(db->h));
+	}
 	sqlite3_reset(st);
-	return rc != SQLITE_DONE ? -1 : claimed;
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+int db_link_proof_claim_send(struct db *db, int64_t now, int64_t *link_id)
+{
+	int rc = look_one(db, SQL_TO_SEND, now, 0, link_id, NULL, 0);
+	if (rc != 1)
+		return rc;
+	if (run2(db, SQL_CLAIM_SEND, *link_id, now) != 0)
+		return -1;
+	return sqlite3_changes(db->h) == 1;
 }
 
 int db_link_proof_sent(struct db *db, int64_t link_id, const char *code_hash,
@@ -226,20 +245,11 @@ int db_link_proof_send_failed(struct db *db, int64_t link_id, const char *error)
 int db_link_proof_claim_check(struct db *db, int64_t now, int every_s, int64_t *link_id,
     char code_hash[LINK_PROOF_HASH_LEN + 1])
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_CLAIM_CHECK);
-	if (!st)
+	int rc = look_one(db, SQL_TO_CHECK, now, every_s, link_id, code_hash,
+	    LINK_PROOF_HASH_LEN + 1);
+	if (rc != 1)
+		return rc;
+	if (run2(db, SQL_CLAIM_CHECK, *link_id, now) != 0)
 		return -1;
-	sqlite3_bind_int64(st, 1, now);
-	sqlite3_bind_int64(st, 2, every_s);
-	int rc = sqlite3_step(st), claimed = 0;
-	if (rc == SQLITE_ROW) {
-		*link_id = sqlite3_column_int64(st, 0);
-		copy_col(code_hash, LINK_PROOF_HASH_LEN + 1, st, 1);
-		claimed = 1;
-		rc = sqlite3_step(st);
-	}
-	if (rc != SQLITE_DONE)
-		log_warnx("db: link_proofs: %s", sqlite3_errmsg(db->h));
-	sqlite3_reset(st);
-	return rc != SQLITE_DONE ? -1 : claimed;
+	return sqlite3_changes(db->h) == 1;
 }
