@@ -11,7 +11,7 @@ static const char SQL_HEALTH_LINKS[] =
     "SELECT l.id, u.email, u.name, l.provider, l.address, l.status, coalesce(l.last_error, ''),"
     " l.linked_at, coalesce(l.last_success_at, 0), l.next_due_at, coalesce(l.last_error_at, 0),"
     " l.rate_limited_until, coalesce(l.cursor_refused_at, 0), l.items_imported, l.failures,"
-    " coalesce(p.n, 0), coalesce(p.first_expiry, 0)"
+    " coalesce(p.n, 0), coalesce(p.first_expiry, 0), coalesce(l.proved_at, 0)"
     " FROM links l JOIN users u ON u.id = l.user_id"
     " LEFT JOIN (SELECT link_id, count(*) AS n, min(expires_at) AS first_expiry"
     "   FROM push_channels GROUP BY link_id) p ON p.link_id = l.id"
@@ -92,7 +92,8 @@ int db_health_links(struct db *db, int64_t now, int poll_interval, struct health
 		    !h->last_error)
 			goto fail;
 		struct link l = { .status = h->status, .linked_at = h->linked_at,
-		    .last_success_at = h->last_success_at, .cursor_refused_at = h->cursor_refused_at };
+		    .last_success_at = h->last_success_at, .cursor_refused_at = h->cursor_refused_at,
+		    .provider = h->provider, .proved_at = sqlite3_column_int64(st, 17) };
 		h->problem = link_health_problem(&l, poll_interval, now);
 		h->needs_user = strcmp(h->status, "relink") == 0;
 		h->rank = rank(h, now);

@@ -31,8 +31,8 @@ static const char SQL_CHANNEL_FIND[] =
     "SELECT p.link_id, p.token FROM push_channels p JOIN links l ON l.id = p.link_id"
     " WHERE p.channel_id = ? AND l.status = 'active'";
 static const char SQL_HEALTH[] =
-    "SELECT status, linked_at, coalesce(last_success_at, 0), coalesce(cursor_refused_at, 0)"
-    " FROM links WHERE user_id = ? AND status != 'unlinked'";
+    "SELECT status, linked_at, coalesce(last_success_at, 0), coalesce(cursor_refused_at, 0),"
+    " provider, coalesce(proved_at, 0) FROM links WHERE user_id = ? AND status != 'unlinked'";
 static const char SQL_PRIVACY[] = "UPDATE users SET calendar_privacy = ?2 WHERE id = ?1";
 static const char SQL_COLLEAGUES[] =
     "SELECT u.id, u.name, u.email, EXISTS (SELECT 1 FROM calendar_shares s WHERE s.owner_id = ?1"
@@ -180,6 +180,8 @@ const char *link_health_problem(const struct link *l, int poll_interval, int64_t
 	int64_t window = 3 * (int64_t)(poll_interval > 0 ? poll_interval : 900);
 	if (l->status && strcmp(l->status, "relink") == 0)
 		return "The provider refused the saved sign-in: use Resync to sign in again.";
+	if (l->provider && strcmp(l->provider, "imap") == 0 && !l->proved_at)
+		return "The mailbox address is not proved yet: nothing syncs until it is.";
 	if (l->cursor_refused_at && now - l->cursor_refused_at < window)
 		return link_health_cursor_refused;
 	int64_t since = l->last_success_at ? l->last_success_at : l->linked_at;
@@ -201,6 +203,8 @@ int db_link_health_flag(struct db *db, int64_t user_id, int poll_interval, int64
 		l.linked_at = sqlite3_column_int64(st, 1);
 		l.last_success_at = sqlite3_column_int64(st, 2);
 		l.cursor_refused_at = sqlite3_column_int64(st, 3);
+		l.provider = (char *)sqlite3_column_text(st, 4);
+		l.proved_at = sqlite3_column_int64(st, 5);
 		flag = link_health_problem(&l, poll_interval, now) != NULL;
 	}
 	sqlite3_reset(st);

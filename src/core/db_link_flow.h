@@ -51,7 +51,8 @@ int db_push_channel_find(struct db *db, const char *channel_id, int64_t *link, c
 /* ---- Sync health ------------------------------------------------------------------------ */
 
 /* Why a link is unhealthy at now, or NULL when it is fine (pure): status relink, a cursor
- * refused within three poll intervals, or no successful pass for three poll intervals. */
+ * refused within three poll intervals, an IMAP link whose address is not proved (provider
+ * and proved_at read), or no successful pass for three poll intervals. */
 const char *link_health_problem(const struct link *l, int poll_interval, int64_t now);
 /* link_health_problem()'s answer when the provider refused the cursor (compare the pointer). */
 extern const char link_health_cursor_refused[];

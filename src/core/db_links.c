@@ -10,18 +10,21 @@
 	"sync_calendar, sync_folder, backfill_days, failures, linked_at, last_success_at, " \
 	"last_attempt_at, next_due_at, items_imported, cursor_refused_at, secret, " \
 	"(SELECT time_zone FROM users WHERE users.id = links.user_id), rate_limited_until, " \
-	"items_skipped"
+	"items_skipped, proved_at"
 
+/* Links made here are proved at once (OAuth: the provider's account address; crmctl: the
+ * admin's word); the IMAP form's links are made unproved by db_link_proof_add_link. */
 static const char SQL_LINK_ADD[] =
-    "INSERT INTO links (user_id, provider, address, settings, secret, linked_at, next_due_at, wake)"
-    " VALUES (?, ?, ?, ?, ?, ?, 0, 1)";
+    "INSERT INTO links (user_id, provider, address, settings, secret, linked_at, next_due_at, wake,"
+    " proved_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, 1, ?6)";
 static const char SQL_LINK_GET[] = "SELECT " LINK_COLS " FROM links WHERE id = ?";
 static const char SQL_LINK_FOR_USER[] =
     "SELECT " LINK_COLS " FROM links WHERE user_id = ? AND status != 'unlinked'";
 static const char SQL_LINK_FIND_ADDRESS[] =
-    "SELECT user_id FROM links WHERE address = ? AND status != 'unlinked'";
+    "SELECT user_id FROM links WHERE address = ? AND status != 'unlinked'"
+    " AND proved_at IS NOT NULL";
 /* LINK_COLS, then the user's e-mail (LINK_EMAIL_COL) */
-#define LINK_EMAIL_COL 22
+#define LINK_EMAIL_COL 23
 static const char SQL_LINK_LIST[] = "SELECT " LINK_COLS ","
     " (SELECT email FROM users WHERE users.id = links.user_id) FROM links ORDER BY id";
 static const char SQL_LINK_WAKE[] = "UPDATE links SET wake = 1 WHERE id = ?";
@@ -85,6 +88,7 @@ static int link_row(sqlite3_stmt *st, struct link *l)
 	l->owner_tz = db_col_strdup(st, 19);
 	l->rate_limited_until = sqlite3_column_int64(st, 20);
 	l->items_skipped = sqlite3_column_int64(st, 21);
+	l->proved_at = sqlite3_column_int64(st, 22);
 	int n = sqlite3_column_bytes(st, 18);
 	if (n > 0 && (l->secret = malloc((size_t)n))) {
 		memcpy(l->secret, sqlite3_column_blob(st, 18), (size_t)n);

@@ -50,7 +50,8 @@ static const char SQL_ALIAS_SET[] =
 static const char SQL_ROLE[] =
     "SELECT coalesce(a.organizer_email, '') = '', coalesce(a.assigned_user_id, 0) = ?2,"
     " " OWN_ADDRESS("a.organizer_email", "?2", "?3") ","
-    " EXISTS (SELECT 1 FROM links ol WHERE ol.status = 'active' AND (ol.address ="
+    " EXISTS (SELECT 1 FROM links ol WHERE ol.status = 'active' AND ol.proved_at IS NOT NULL"
+    "  AND (ol.address ="
     "  a.organizer_email OR ol.user_id IN (SELECT ou.id FROM users ou"
     "  WHERE ou.email = a.organizer_email))),"
     " EXISTS (SELECT 1 FROM appointment_attendees t WHERE t.appointment_id = a.id AND"

@@ -10,10 +10,10 @@ static const char SQL_TAKE_WAKES[] =
     "UPDATE links SET wake = 0, next_due_at = CASE WHEN next_due_at < ?1 THEN next_due_at"
     " ELSE ?1 END WHERE wake = 1 AND rate_limited_until <= ?1 RETURNING id";
 static const char SQL_DUE[] =
-    "SELECT id FROM links WHERE status = 'active' AND next_due_at <= ?1"
+    "SELECT id FROM links WHERE status = 'active' AND proved_at IS NOT NULL AND next_due_at <= ?1"
     " AND rate_limited_until <= ?1 ORDER BY next_due_at, id LIMIT ?2";
 static const char SQL_ACTIVE[] =
-    "SELECT id FROM links WHERE status = 'active' ORDER BY id LIMIT ?";
+    "SELECT id FROM links WHERE status = 'active' AND proved_at IS NOT NULL ORDER BY id LIMIT ?";
 static const char SQL_CURSOR_GET[] =
     "SELECT cursor FROM sync_cursors WHERE link_id = ? AND stream = ?";
 static const char SQL_CURSOR_SET[] =

@@ -10,7 +10,8 @@ static const char SQL_CONTACTS_OF[] = "SELECT contact_id FROM contact_emails WHE
 static const char SQL_CONTACT_ACCOUNT[] = "SELECT account_id FROM contacts WHERE id = ?";
 static const char SQL_USER_OF_ADDRESS[] =
     "SELECT id FROM users WHERE email = ?1 UNION ALL"
-    " SELECT user_id FROM links WHERE address = ?1 AND status != 'unlinked' LIMIT 1";
+    " SELECT user_id FROM links WHERE address = ?1 AND status != 'unlinked'"
+    " AND proved_at IS NOT NULL LIMIT 1";
 static const char SQL_MSG_SEEN[] =
     "SELECT 1 FROM message_users WHERE link_id = ? AND provider_id = ?";
 static const char SQL_MSG_BY_MID[] = "SELECT id FROM messages WHERE message_id = ?";

@@ -57,6 +57,7 @@ struct link {
 	int64_t cursor_refused_at;
 	int64_t rate_limited_until;  /* 0, or when a rate limit lets sync try again */
 	int64_t items_skipped;       /* broken items passes skipped (each logged once) */
+	int64_t proved_at;           /* 0: an IMAP link whose address is not proved yet */
 	uint8_t *secret;     /* sealed blob, see crypto.h */
 	size_t secret_len;
 };
@@ -73,7 +74,8 @@ int db_links_get_for_user(struct db *db, int64_t user_id, struct link *l);
  * the first non-zero answer, which it returns. Returns 0, that answer, or -1. */
 int db_links_list(struct db *db, int (*each)(void *ctx, const struct link *l,
     const char *user_email), void *ctx);
-/* The user id holding an active link to address, or 0 when free. -1 on error. */
+/* The user id holding a proved (not unlinked) link to address, or 0 when free: a link whose
+ * address is not proved yet holds nothing. -1 on error. */
 int64_t db_links_find_address(struct db *db, const char *address);
 /* Ask the sync daemon to sync this link at once. Returns 0 or -1. */
 int db_links_wake(struct db *db, int64_t id);

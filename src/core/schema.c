@@ -630,6 +630,30 @@ static const char m17_caldav_calendars[] =
 "  cursor TEXT,"                              /* NULL: to sync afresh */
 "  PRIMARY KEY (link_id, href));";
 
+/* An IMAP + CalDAV link proves that its mailbox receives mail for its address before it syncs
+ * anything: crm-sync sends a one-time code there through the link's SMTP and looks for it in
+ * the INBOX, or the user types it (db_link_proof.c). links.proved_at is NULL until then (OAuth
+ * links and the links made before: at once), and only a proved link holds its address: an
+ * unproved one blocks nobody else from linking it. The code is kept as a hash only. */
+static const char m18_link_proof[] =
+"ALTER TABLE links ADD COLUMN proved_at INTEGER;"
+"UPDATE links SET proved_at = linked_at;"
+"DROP INDEX links_one_per_address;"
+"CREATE UNIQUE INDEX links_one_per_address ON links(address)"
+"  WHERE status != 'unlinked' AND proved_at IS NOT NULL;"
+"CREATE TABLE link_proofs ("
+"  link_id INTEGER PRIMARY KEY REFERENCES links(id) ON DELETE CASCADE,"
+"  code_hash TEXT,"                           /* NULL: no code out (to send, or the send failed) */
+"  message_id TEXT,"                          /* of the code mail, so the sync never imports it */
+"  sent_at INTEGER,"                          /* when the code went out; NULL: send one */
+"  expires_at INTEGER NOT NULL DEFAULT 0,"
+"  tries INTEGER NOT NULL DEFAULT 0,"         /* wrong codes typed for this code */
+"  tried_at INTEGER NOT NULL DEFAULT 0,"      /* the last wrong one */
+"  checked_at INTEGER NOT NULL DEFAULT 0,"    /* the INBOX was last looked at */
+"  error TEXT,"                               /* why the last send failed, for the page */
+"  proved_at INTEGER);"
+"CREATE INDEX link_proofs_by_sent ON link_proofs(sent_at);";
+
 const struct migration schema_migrations[] = {
 	{ "base schema", m1_base },
 	{ "outbox: folder set-up and leases", m2_outbox_lease },
@@ -649,5 +673,6 @@ const struct migration schema_migrations[] = {
 	{ "skipped_items: why an item was not imported", m16_skipped_items },
 	{ "link_calendars: every calendar of a CalDAV link, chosen, each with its cursor",
 	  m17_caldav_calendars },
+	{ "link_proofs: an IMAP link proves its address before it syncs", m18_link_proof },
 };
 const size_t schema_n_migrations = sizeof schema_migrations / sizeof schema_migrations[0];

@@ -230,6 +230,7 @@ static int caldav_begin(const struct prov_link *l, enum stream s, const char *cu
 	free(cal);
 	free(base);
 	json_decref(set);
+	set = NULL;   /* fail: below decrefs it again */
 	if (!p->target) {
 		log_warnx("caldav link %lld: settings lack caldav_url", (long long)l->id);
 		goto fail;

@@ -891,6 +891,90 @@ out:
 	return rc;
 }
 
+/* The UIDs of mailbox's messages whose Subject holds word, with each one's Subject header
+ * (fetched alone, BODY.PEEK[HEADER.FIELDS (SUBJECT)]) handed to match; those it takes are
+ * flagged \Deleted into del. */
+static int sweep_matching(struct imap_conn *c, const char *word,
+    int (*match)(void *ctx, const char *header, size_t len), void *ctx,
+    struct mailimap_set *del, int *found)
+{
+	struct mailimap_search_key *key = mailimap_search_key_new_subject(strdup(word));
+	struct mailimap_fetch_type *ft = NULL;
+	struct mailimap_set *set = NULL;
+	clist *uids = NULL, *res = NULL, *names = NULL;
+	int rc = key ? st(c, mailimap_uid_search(c->s, NULL, key, &uids), "UID SEARCH SUBJECT") :
+	    PROV_TEMP;
+	if (rc != PROV_OK || !uids || clist_count(uids) == 0)
+		goto out;
+	rc = PROV_TEMP;
+	if (!(set = mailimap_set_new_empty()))
+		goto out;
+	for (clistiter *it = clist_begin(uids); it; it = clist_next(it))
+		mailimap_set_add_single(set, *(uint32_t *)clist_content(it));
+	char *subject = strdup("Subject");
+	if (!(names = clist_new()) || !subject || clist_append(names, subject) < 0) {
+		free(subject);
+		goto out;
+	}
+	struct mailimap_section *sec = mailimap_section_new_header_fields(
+	    mailimap_header_list_new(names));
+	names = NULL;   /* sec owns it */
+	if (!sec || !(ft = mailimap_fetch_type_new_fetch_att_list_empty()))
+		goto out;
+	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
+	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_body_peek_section(sec));
+	rc = st(c, mailimap_uid_fetch(c->s, set, ft, &res), "UID FETCH (subjects)");
+	for (clistiter *it = rc == PROV_OK && res ? clist_begin(res) : NULL; it;
+	    it = clist_next(it)) {
+		struct fetched f;
+		read_att(clist_content(it), &f);
+		if (f.uid && f.body && match(ctx, f.body, f.body_len)) {
+			mailimap_set_add_single(del, f.uid);
+			(*found)++;
+		}
+	}
+out:
+	if (names)
+		clist_free(names);
+	if (res)
+		mailimap_fetch_list_free(res);
+	if (ft)
+		mailimap_fetch_type_free(ft);
+	if (set)
+		mailimap_set_free(set);
+	if (uids)
+		mailimap_search_result_free(uids);
+	if (key)
+		mailimap_search_key_free(key);
+	return rc;
+}
+
+int imap_sweep(struct imap_conn *c, const char *mailbox, const char *word,
+    int (*match)(void *ctx, const char *header, size_t len), void *ctx, int *found)
+{
+	*found = 0;
+	int rc = select_mb(c, mailbox, 1);
+	if (rc != PROV_OK)
+		return rc;
+	struct mailimap_set *del = mailimap_set_new_empty();
+	if (!del)
+		return PROV_TEMP;
+	rc = sweep_matching(c, word, match, ctx, del, found);
+	if (rc == PROV_OK && *found) {
+		struct mailimap_flag_list *fl = mailimap_flag_list_new_empty();
+		mailimap_flag_list_add(fl, mailimap_flag_new_deleted());
+		struct mailimap_store_att_flags *sf = mailimap_store_att_flags_new_add_flags_silent(fl);
+		rc = st(c, mailimap_uid_store(c->s, del, sf), "UID STORE \\Deleted");
+		mailimap_store_att_flags_free(sf);
+		if (rc == PROV_OK)
+			rc = mailimap_has_extension(c->s, "UIDPLUS") ?
+			    st(c, mailimap_uid_expunge(c->s, del), "UID EXPUNGE") :
+			    st(c, mailimap_expunge(c->s), "EXPUNGE");
+	}
+	mailimap_set_free(del);
+	return rc;
+}
+
 int imap_append(struct imap_conn *c, const char *mailbox, const char *raw, size_t len, int seen)
 {
 	struct mailimap_flag_list *fl = NULL;

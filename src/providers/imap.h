@@ -129,6 +129,13 @@ int imap_ensure_folders(struct imap_conn *c);
  * id is malformed or its UIDVALIDITY no longer matches; PROV_OK when the message is gone. */
 int imap_move(struct imap_conn *c, const char *provider_id, const char *dest);
 
+/* Look in mailbox (SELECTed) for messages whose Subject holds word (UID SEARCH SUBJECT), read
+ * only their Subject header, and delete (\Deleted, then UID EXPUNGE or EXPUNGE) each one for
+ * which match(ctx, raw header, its length) returns 1; *found says how many. Used for the code
+ * mail that proves a link's address, which is never imported. */
+int imap_sweep(struct imap_conn *c, const char *mailbox, const char *word,
+    int (*match)(void *ctx, const char *header, size_t len), void *ctx, int *found);
+
 /* Append raw[0..len) to mailbox, flagged \Seen when seen is non-zero (a sent copy). */
 int imap_append(struct imap_conn *c, const char *mailbox, const char *raw, size_t len, int seen);
 

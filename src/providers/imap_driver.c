@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 
+#include "core/link_proof.h"
 #include "core/log.h"
 #include "providers/imap.h"
 #include "providers/mime.h"
@@ -255,6 +256,21 @@ static void split_cursor(const char *cursor, char **inbox, char **sent)
 		*sent = strdup(bar + 1);
 }
 
+/* Leave out the mails that proved the link's address (core/link_proof.h): one the INBOX check
+ * did not delete (a code sent again, or typed before the mail came) is never imported. */
+static void drop_proof_mails(struct msg_list *l)
+{
+	size_t k = 0, skip = strlen(LINK_PROOF_MID_PREFIX) - 1;   /* message_id lacks the '<' */
+	for (size_t i = 0; i < l->n; i++) {
+		const char *mid = l->v[i].message_id;
+		if (mid && strncmp(mid, LINK_PROOF_MID_PREFIX + 1, skip) == 0)
+			msg_free(&l->v[i]);
+		else
+			l->v[k++] = l->v[i];
+	}
+	l->n = k;
+}
+
 /* One page of a mailbox, handed out with the combined cursor. *mine is the mailbox's part of the
  * cursor (replaced by the page's), other the other mailbox's part; *more says another page is
  * there. Returns PROV_OK or a prov_status. */
@@ -283,6 +299,7 @@ static int box_page(struct pass *p, struct step_out *so, const char *mailbox,
 		for (long k = imap_take_skipped(p->c); k > 0; k--)
 			prov_skipped(so);
 		imap_take_broken(p->c, so);
+		drop_proof_mails(&msgs);
 		char *both = mine_first ? join_cursor(*mine, *other) : join_cursor(*other, *mine);
 		if (!both || step_out_page(so, STREAM_MAIL, &msgs, NULL, both) < 0)
 			rc = PROV_TEMP;

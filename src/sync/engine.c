@@ -12,6 +12,7 @@
 #include "sync/engine.h"
 #include "sync/keep.h"
 #include "sync/probes.h"
+#include "sync/proofs.h"
 #include "sync/push.h"
 #include "sync/run.h"
 #include "sync/watches.h"
@@ -41,6 +42,8 @@ struct engine {
 	struct pushes *pushes;      /* outbox items in flight (push.c) */
 	struct probes *probes;      /* login tests of the link form (probes.c) */
 	int max_probes;
+	struct proofs *proofs;      /* IMAP links proving their address (proofs.c) */
+	int max_proofs;
 	long failed_runs;           /* passes that ended with a failure */
 	struct workers *ws;         /* blocking work (workers.h) */
 	struct curl_waitfd *fds;    /* the watches' fds and the workers' eventfd */
@@ -208,6 +211,8 @@ static void hand_back_results(struct engine *e)
 			pushes_stepped(e->pushes, owner, rc, timed_out);
 		else if (probes_owns(e->probes, owner))
 			probes_stepped(e->probes, owner, rc, timed_out);
+		else if (proofs_owns(e->proofs, owner))
+			proofs_stepped(e->proofs, owner, rc, timed_out);
 		else if (e->w && watches_owns(e->w, owner))
 			watches_opened(e->w, owner, rc, timed_out);
 		else if ((r = run_of(e, owner)))
@@ -269,12 +274,15 @@ int engine_run(struct app *app, const struct engine_opts *o, volatile sig_atomic
 
 	if (!(e.ws = workers_new(app->cfg.sync_workers)) || !(e.pool = http_pool_new()) ||
 	    !(e.pushes = pushes_new(app, e.pool, e.ws)) || !(e.probes = probes_new(app, e.ws)) ||
+	    !(e.proofs = proofs_new(app, e.ws)) ||
 	    !(e.keeps = keeps_new(o->once ? 0 : app->cfg.keep_connections, app->cfg.keep_idle_s)))
 		goto out;
 	keeps_offload(e.keeps, e.ws);
 	/* login tests take at most half the workers, so a silent server named in the link form
 	 * cannot hold every link's sync */
 	e.max_probes = app->cfg.sync_workers > 1 ? app->cfg.sync_workers / 2 : 1;
+	/* proofs (a send, an INBOX look) take at most a quarter, for the same reason */
+	e.max_proofs = app->cfg.sync_workers > 3 ? app->cfg.sync_workers / 4 : 1;
 	smtp_set_cancel(workers_cancelled);
 	if (!o->once && o->push && !(e.w = watches_new(app, on_news, &e, e.ws)))
 		goto out;
@@ -290,6 +298,7 @@ int engine_run(struct app *app, const struct engine_opts *o, volatile sig_atomic
 			look_for_due(&e);
 			pushes_start(e.pushes, o->link_id, MAX_PUSHES);
 			probes_start(e.probes, e.max_probes);
+			proofs_start(e.proofs, e.max_proofs);
 			if (e.w)
 				watches_refresh(e.w, o->link_id);
 			keeps_expire(e.keeps, t / 1000);
@@ -333,6 +342,8 @@ out:
 				watches_opened(e.w, owner, jrc, timed_out);
 			else if (probes_owns(e.probes, owner))
 				probes_stepped(e.probes, owner, jrc, timed_out);
+			else if (proofs_owns(e.proofs, owner))
+				proofs_stepped(e.proofs, owner, jrc, timed_out);
 	}
 	watches_free(e.w, left);
 	while (e.runs) {
@@ -343,6 +354,7 @@ out:
 	}
 	pushes_free(e.pushes, left);
 	probes_free(e.probes, left);
+	proofs_free(e.proofs, left);
 	workers_free(e.ws);
 	http_pool_free(e.pool);
 	free(e.queue);

@@ -170,6 +170,7 @@ static const struct input_key input_keys[] = {
 	{ "validationToken", v_text, 1024, 0 },
 	{ "challenge", v_text, 1024, 0 },
 	{ "done", v_word, 20, 0 },
+	{ "action", v_word, 10, 0 },
 	{ "page", v_id, 0, 0 },
 	/* compose, unmatched, calendar feed */
 	{ "to", v_line, 4000, 1 },

@@ -4,11 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <jansson.h>
 
 #include "core/crypto.h"
 #include "core/db_link_flow.h"
+#include "core/db_link_proof.h"
 #include "core/log.h"
 #include "web/link_save.h"
 
@@ -100,7 +102,9 @@ static int link_check(struct ctx *c, const char *provider, const char *address,
 		}
 		return 0;
 	}
-	int64_t holder = db_links_find_address(c->db, address);
+	/* an IMAP link proves its address first: whether another user holds it is told only to
+	 * one who proved it (db_link_proof_prove) */
+	int64_t holder = strcmp(provider, "imap") == 0 ? 0 : db_links_find_address(c->db, address);
 	if (holder < 0)
 		return 500;
 	if (holder != 0 && holder != c->user.id) {
@@ -154,8 +158,10 @@ int link_save(struct ctx *c, const char *provider, const char *address, const ch
 		log_info("link %lld of user %lld re-authorized (%s)", (long long)cur.id,
 		    (long long)c->user.id, provider);
 	} else {
-		if (db_links_add(c->db, c->user.id, provider, address, settings, blob, blob_len,
-		    link) != 0) {
+		int unproved = strcmp(provider, "imap") == 0;
+		if ((unproved ? db_link_proof_add_link(c->db, c->user.id, address, settings, blob,
+		    blob_len, time(NULL), link) : db_links_add(c->db, c->user.id, provider, address,
+		    settings, blob, blob_len, link)) != 0) {
 			/* lost a race with another tab or user: the unique indexes refused it */
 			snprintf(msg, msglen, "%s is already linked; nothing was linked.", address);
 			status = 409;

@@ -22,7 +22,9 @@ char *link_oauth_origins(const struct config *cfg);
 /* Link (resync = 0) or re-authorize (resync = 1) the signed-in user's mailbox address (already
  * normalized) at provider with settings JSON and the secret JSON (sealed here with the worker's
  * key; never stored in the clear). On refusal returns an HTTP status (403, 409, 500) with a
- * message for the user in msg; on success returns 0 with the link id in *link. */
+ * message for the user in msg; on success returns 0 with the link id in *link. A new IMAP link
+ * starts unproved (core/db_link_proof.h): another user's link of the same address does not
+ * refuse it, the proof decides. */
 int link_save(struct ctx *c, const char *provider, const char *address, const char *settings,
     const char *secret, int resync, char *msg, size_t msglen, int64_t *link);
 

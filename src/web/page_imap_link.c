@@ -186,6 +186,28 @@ static int test_waiting(struct ctx *c, const struct link_probe *p)
 	return st;
 }
 
+static int saved_page(struct ctx *c, const struct link_probe *p, int resync)
+{
+	char msg[600];
+	snprintf(msg, sizeof msg, "%s %s (IMAP + CalDAV). Sync has started.",
+	    resync ? "Resynced" : "Linked", p->address);
+	return link_result_page(c, 200, 1, msg);
+}
+
+/* A new link proves its address first: to the page of its proof (page_link_proof.c). */
+static int to_proof(struct ctx *c)
+{
+	struct link cur = { 0 };
+	char where[96];
+	int rc = db_links_get_for_user(c->db, c->user.id, &cur);
+	if (rc != 0)
+		return rc < 0 ? 500 : link_result_page(c, 409, 0, "The link is gone; link the "
+		    "mailbox again.");
+	snprintf(where, sizeof where, "/profile/link/imap/proof/%lld", (long long)cur.id);
+	link_free(&cur);
+	return resp_redirect(c->resp, where);
+}
+
 /* Save the link of the succeeded test p (its secret is taken, so this happens once). */
 static int test_save(struct ctx *c, struct link_probe *p)
 {
@@ -198,7 +220,7 @@ static int test_save(struct ctx *c, struct link_probe *p)
 	if (rc < 0)
 		return 500;
 	if (rc == 1)   /* another request of the same user saved it meanwhile */
-		goto saved;
+		return resync ? saved_page(c, p, 1) : to_proof(c);
 	char *secret = crypto_open(c->w->key, blob, len);
 	free(blob);
 	if (!secret) {
@@ -213,10 +235,7 @@ static int test_save(struct ctx *c, struct link_probe *p)
 		db_link_probe_refused(c->db, p->id, msg);
 		return st == 500 ? 500 : test_form(c, p, msg, st);
 	}
-saved:
-	snprintf(msg, sizeof msg, "%s %s (IMAP + CalDAV). Sync has started.",
-	    resync ? "Resynced" : "Linked", p->address);
-	return link_result_page(c, 200, 1, msg);
+	return resync ? saved_page(c, p, 1) : to_proof(c);
 }
 
 int page_imap_link_test(struct ctx *c)

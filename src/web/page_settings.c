@@ -38,9 +38,13 @@ static void view_link(struct ctx *c, struct view *v, const struct link *l)
 	view_str(v, "provider", l->provider);
 	view_str(v, "provider_label", link_provider_label(l->provider));
 	view_int(v, "oauth", strcmp(l->provider, "imap") != 0);
-	view_str(v, "status", l->status);
+	view_str(v, "status", l->proved_at ? l->status : "waiting for the address proof");
+	view_int(v, "proving", !l->proved_at);
+	view_int(v, "link_id", (long)l->id);
 	view_when(c, v, "last_success", l->last_success_at, "Not yet");
-	if (strcmp(l->status, "active") != 0)
+	if (!l->proved_at)
+		view_str(v, "next_sync", "Not scheduled (the address is not proved yet)");
+	else if (strcmp(l->status, "active") != 0)
 		view_str(v, "next_sync", "Not scheduled (needs Resync)");
 	else if (l->next_due_at <= now)
 		view_str(v, "next_sync", "Now");

@@ -48,6 +48,8 @@ static const struct route routes[] = {
 	{ "GET", "/profile/link/imap", page_imap_link, 0 },
 	{ "POST", "/profile/link/imap", page_imap_link, 0 },
 	{ "GET", "/profile/link/imap/test/*", page_imap_link_test, 0 },
+	{ "GET", "/profile/link/imap/proof/*", page_link_proof, 0 },
+	{ "POST", "/profile/link/imap/proof/*", page_link_proof, 0 },
 	{ "GET", "/oauth/callback/*", page_oauth_callback, 0 },
 	{ "GET", "/settings/sync", page_settings, 0 },
 	{ "POST", "/settings/sync", page_settings, 0 },

@@ -81,12 +81,13 @@ int page_appointment_delete(struct ctx *c);
 int page_appointment_new(struct ctx *c);
 int page_activities(struct ctx *c);
 /* Linking a mailbox, Sync settings and provider webhooks (page_link.c, page_oauth.c,
- * page_imap_link.c, page_settings.c, page_hooks.c). */
+ * page_imap_link.c, page_link_proof.c, page_settings.c, page_hooks.c). */
 int page_link(struct ctx *c);
 int page_link_start(struct ctx *c);
 int page_oauth_callback(struct ctx *c);
 int page_imap_link(struct ctx *c);
 int page_imap_link_test(struct ctx *c);
+int page_link_proof(struct ctx *c);    /* page_link_proof.c */
 int page_settings(struct ctx *c);
 int page_settings_action(struct ctx *c);
 int page_hook_google(struct ctx *c);

@@ -168,10 +168,21 @@ static int run_push(const struct prov_link *l, int argc, char **argv)
 	return 0;
 }
 
+/* A link whose settings name no CalDAV URL is refused at begin, its settings freed once. */
+static void test_begin_without_url_is_permanent(void)
+{
+	struct prov_link l = { .id = 7, .address = "a@example.com", .settings = "{\"username\":\"a\"}",
+		.secret = "{\"password\":\"p\"}" };
+	struct pass *p = NULL;
+	int rc = caldav_provider.begin(&l, STREAM_EVENTS, NULL, &p);
+	printf("%s - begin_without_url_is_permanent\n", rc == PROV_PERM && !p ? "ok" : "not ok");
+}
+
 int main(int argc, char **argv)
 {
 	const char *url = getenv("CALDAV_TEST_URL");
 	if (!url || !*url) {
+		test_begin_without_url_is_permanent();
 		puts("ok - skipped (CALDAV_TEST_URL not set)");
 		return 0;
 	}
