@@ -12,6 +12,7 @@
 #include "core/tzwin.h"
 #include "providers/json_util.h"
 #include "providers/mime.h"
+#include "providers/api_fetch.h"
 #include "providers/api_folder.h"
 #include "providers/api_push.h"
 #include "providers/nylas.h"
@@ -32,6 +33,7 @@ struct todo {
 struct pass {
 	struct api_push *push;      /* a push pass (then nothing below is used), or NULL */
 	struct api_folder *folder;  /* a CRM folder pass or push (likewise), or NULL */
+	struct api_fetch *fetch;    /* a re-match fetch of one item (likewise), or NULL */
 	struct oauth_sess auth;
 	enum stream s;
 	enum st st;
@@ -71,6 +73,7 @@ static void nylas_end(struct pass *p)
 		api_push_free(p->push);
 	free(p->push);
 	api_folder_free(p->folder);
+	api_fetch_free(p->fetch);
 	oauth_sess_free(&p->auth);
 	free(p->grant);
 	free(p->address);
@@ -590,6 +593,111 @@ fail:
 	return rc == STEP_MORE ? PROV_TEMP : rc;
 }
 
+
+/* Parse raw MIME of a fetched mail into a one-item page; PROV_PERM when it does not parse (its
+ * record then says so). */
+static int fetched_mime(struct api_fetch *f, const char *raw, size_t len, int folder,
+    struct step_out *so)
+{
+	struct msg_list msgs = { 0 };
+	char err[160];
+	struct sync_msg *m = msg_list_add(&msgs);
+	if (!m)
+		return PROV_TEMP;
+	if (mime_parse(raw, len, m, err, sizeof err) < 0 || !(m->provider_id = strdup(f->provider_id))) {
+		log_warnx("%s link %lld: message %s fetched again and skipped: %s", f->who,
+		    (long long)f->link, f->provider_id, err);
+		prov_skip_broken(so, SKIP_MAIL, f->provider_id, 0, err);
+		msg_list_free(&msgs);
+		return PROV_PERM;
+	}
+	m->folder = folder >= 0 ? (enum msg_folder)folder : api_fetch_folder(f, m);
+	int rc = ju_commit(so, STREAM_MAIL, &msgs, NULL, NULL, f->who, f->link);
+	msg_list_free(&msgs);
+	return rc ? rc : PROV_OK;
+}
+
+/* A fetched event (parsed into e, taken) as a one-item page; PROV_PERM for a deletion. */
+static int fetched_event(struct api_fetch *f, struct event_list *evs, struct step_out *so)
+{
+	if (!evs->n || evs->v[0].deleted) {
+		event_list_free(evs);
+		return PROV_PERM;
+	}
+	int rc = ju_commit(so, STREAM_EVENTS, NULL, evs, NULL, f->who, f->link);
+	event_list_free(evs);
+	return rc ? rc : PROV_OK;
+}
+
+/* /messages/{id}?fields=raw_mime: the MIME, base64url in data.raw_mime. */
+static int fetched_raw(struct api_fetch *f, const struct http_resp *resp, struct step_out *so)
+{
+	json_t *j = ju_parse(resp, WHO, f->link, f->url);
+	size_t len = 0;
+	char *raw = j ? ju_b64url_dec(ju_path(j, "data", "raw_mime", NULL), &len) : NULL;
+	int rc = raw ? fetched_mime(f, raw, len, -1, so) : PROV_PERM;
+	if (j && !raw)
+		log_warnx("nylas link %lld: message %s fetched again without raw_mime", (long long)f->link,
+		    f->provider_id);
+	free(raw);
+	json_decref(j);
+	return rc;
+}
+
+/* /events/{id}: data is the event. */
+static int fetched_nylas_event(struct api_fetch *f, const struct http_resp *resp,
+    struct step_out *so)
+{
+	struct event_list evs = { 0 };
+	json_t *j = ju_parse(resp, WHO, f->link, f->url);
+	json_t *d = json_object_get(j, "data");
+	struct sync_event *e = d ? event_list_add(&evs) : NULL;
+	int rc = d && !e ? PROV_TEMP : PROV_PERM;
+	if (e && nylas_event_parse(d, e) == 0)
+		rc = fetched_event(f, &evs, so);
+	event_list_free(&evs);
+	json_decref(j);
+	return rc;
+}
+
+/* A re-match: the message's MIME or the event, by Nylas id, in the link's grant. */
+static int nylas_fetch_begin(const struct prov_link *l, enum stream s, const char *provider_id,
+    const char *cursor, struct prov_keep *keep, struct pass **out)
+{
+	struct pass *p = calloc(1, sizeof *p);
+	char *id = ju_urlenc(provider_id), *g = p ? oauth_grant_id(l) : NULL, *grant = NULL;
+	char *url = NULL;
+	int rc = PROV_PERM;
+	(void)cursor;
+	(void)keep;
+	*out = NULL;
+	if (!p || !id || !g || !(grant = ju_urlenc(g))) {
+		rc = PROV_TEMP;
+	} else if (l->cfg && l->cfg->api_base && (s == STREAM_MAIL || s == STREAM_EVENTS)) {
+		if ((s == STREAM_MAIL ? asprintf(&url, "%s/v3/grants/%s/messages/%s?fields=raw_mime",
+		    l->cfg->api_base, grant, id) : asprintf(&url,
+		    "%s/v3/grants/%s/events/%s?calendar_id=primary", l->cfg->api_base, grant, id)) < 0)
+			url = NULL;
+		rc = api_fetch_begin(WHO, l, s, provider_id, url,
+		    s == STREAM_MAIL ? fetched_raw : fetched_nylas_event, &p->fetch);
+	}
+	free(id);
+	free(g);
+	free(grant);
+	if (rc != PROV_OK) {
+		nylas_end(p);
+		return rc;
+	}
+	*out = p;
+	return PROV_OK;
+}
+
+static int nylas_fetch_step(struct pass *p, const struct http_resp *resp, struct http_req *req,
+    struct step_out *so, long *retry_after)
+{
+	return api_fetch_step(p->fetch, resp, req, so, retry_after);
+}
+
 const struct provider nylas_provider = {
 	.name = "nylas",
 	.streams = STREAM_MAIL | STREAM_EVENTS | STREAM_FOLDER,
@@ -598,4 +706,6 @@ const struct provider nylas_provider = {
 	.end = nylas_end,
 	.push_begin = nylas_push_begin,
 	.push_step = nylas_push_step,
+	.fetch_begin = nylas_fetch_begin,
+	.fetch = nylas_fetch_step,
 };

@@ -1,0 +1,85 @@
+/* Fetching one item again by id from an OAuth API (see api_fetch.h). */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/log.h"
+#include "providers/api_fetch.h"
+#include "providers/json_util.h"
+
+void api_fetch_free(struct api_fetch *f)
+{
+	if (!f)
+		return;
+	oauth_sess_free(&f->auth);
+	free(f->url);
+	free(f->provider_id);
+	free(f->address);
+	free(f->owner_tz);
+	free(f);
+}
+
+int api_fetch_begin(const char *who, const struct prov_link *l, enum stream s,
+    const char *provider_id, char *url,
+    int (*parse)(struct api_fetch *, const struct http_resp *, struct step_out *),
+    struct api_fetch **out)
+{
+	struct api_fetch *f = calloc(1, sizeof *f);
+	int rc = PROV_TEMP;
+	*out = NULL;
+	if (!f || !url) {
+		free(url);
+		free(f);
+		return url ? PROV_TEMP : PROV_PERM;
+	}
+	f->who = who;
+	f->link = l->id;
+	f->s = s;
+	f->url = url;
+	f->parse = parse;
+	if (!(f->provider_id = strdup(provider_id)) ||
+	    (l->address && !(f->address = strdup(l->address))) ||
+	    (l->owner_tz && !(f->owner_tz = strdup(l->owner_tz))))
+		goto fail;
+	if ((rc = oauth_sess_init(&f->auth, who, l)) != PROV_OK)
+		goto fail;
+	*out = f;
+	return PROV_OK;
+fail:
+	api_fetch_free(f);
+	return rc;
+}
+
+int api_fetch_step(struct api_fetch *f, const struct http_resp *resp, struct http_req *req,
+    struct step_out *so, long *retry_after)
+{
+	struct http_req api;
+	int rc;
+	memset(req, 0, sizeof *req);
+	if (!resp) {
+		char *u = strdup(f->url);
+		if (!u || ju_get(&api, u, NULL) != STEP_MORE)
+			return PROV_TEMP;
+		return oauth_send(&f->auth, &api, req);
+	}
+	if ((rc = oauth_answer(&f->auth, resp, req, so, retry_after)) != 0)
+		return rc;
+	if (resp->status == 404 || resp->status == 410) {
+		log_info("%s link %lld: %s not fetched again: gone (HTTP %ld)", f->who,
+		    (long long)f->link, f->provider_id, resp->status);
+		return PROV_PERM;
+	}
+	if ((rc = ju_http_class(resp, retry_after)) != 0) {
+		log_warnx("%s link %lld: %s: HTTP %ld%s%s", f->who, (long long)f->link, f->url,
+		    resp->status, resp->error ? ": " : "", resp->error ? resp->error : "");
+		return rc;
+	}
+	rc = f->parse(f, resp, so);
+	return rc == PROV_OK ? STEP_DONE : rc;
+}
+
+enum msg_folder api_fetch_folder(const struct api_fetch *f, const struct sync_msg *m)
+{
+	return f->address && m->from.email && strcasecmp(f->address, m->from.email) == 0 ?
+	    FOLDER_SENT : FOLDER_INBOX;
+}

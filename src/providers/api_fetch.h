@@ -1,0 +1,42 @@
+/* One item fetched again by its id from an OAuth API (Gmail, Graph, Nylas), for the engine's
+ * re-match (provider.fetch_begin): a single GET through the link's token session, its answer
+ * turned into a page without a cursor by the provider's parse function. */
+#ifndef PROVIDERS_API_FETCH_H
+#define PROVIDERS_API_FETCH_H
+
+#include <stdint.h>
+
+#include "providers/oauth.h"
+#include "providers/provider.h"
+
+struct api_fetch {
+	struct oauth_sess auth;
+	const char *who;            /* "google", "microsoft", "nylas" (borrowed literal) */
+	int64_t link;
+	enum stream s;
+	char *url;                  /* the item's URL (owned) */
+	char *provider_id;          /* owned */
+	char *address;              /* the linked mailbox (owned, may be NULL) */
+	char *owner_tz;             /* the linked user's zone (owned, may be NULL) */
+	/* Turn the 2xx answer into the item: put it in so as a page (step_out_page with a NULL
+	 * cursor). Returns PROV_OK, PROV_PERM when the answer holds nothing to import (a draft,
+	 * a cancelled or recurring event), or PROV_TEMP. */
+	int (*parse)(struct api_fetch *f, const struct http_resp *resp, struct step_out *so);
+};
+
+/* Start the fetch of provider_id (copied) at url (taken, freed on failure) for stream s.
+ * Returns PROV_OK with *out set, or a prov_status. */
+int api_fetch_begin(const char *who, const struct prov_link *l, enum stream s,
+    const char *provider_id, char *url,
+    int (*parse)(struct api_fetch *, const struct http_resp *, struct step_out *),
+    struct api_fetch **out);
+/* The fetch's step (provider.fetch): STEP_MORE, STEP_DONE once the page is out, PROV_PERM when
+ * the item is gone (404, 410) or not importable, or another prov_status. */
+int api_fetch_step(struct api_fetch *f, const struct http_resp *resp, struct http_req *req,
+    struct step_out *so, long *retry_after);
+void api_fetch_free(struct api_fetch *f);   /* NULL is fine */
+
+/* The folder of a mail fetched without its labels: sent when it is from the linked mailbox. */
+enum msg_folder api_fetch_folder(const struct api_fetch *f, const struct sync_msg *m);
+
+#endif
