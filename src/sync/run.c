@@ -7,6 +7,7 @@
 
 #include "core/crypto.h"
 #include "core/db_rematch.h"
+#include "core/db_skipped.h"
 #include "core/db_outbox.h"
 #include "core/db_sync.h"
 #include "core/log.h"
@@ -255,13 +256,9 @@ static enum stream rm_stream(const struct rematch_item *it)
 	return it->kind == SKIP_EVENT ? STREAM_EVENTS : STREAM_MAIL;
 }
 
-static long stored_count(const struct run *r)
-{
-	return r->store.c.new_items + r->store.c.updated;
-}
-
 /* The fetch of rm.v[rm_cur] ended with status (STEP_DONE or an error class): off the queue
- * when done or gone, credited to the contact when it was imported; tried again at a later
+ * when done or gone, credited to the contact when it is imported now (its record of not being
+ * imported went: by this fetch, or by a pass since it was queued); tried again at a later
  * pass when the provider failed for a while (and, after a re-link or rate limit, no further
  * fetch this run). */
 static void fetch_done(struct run *r, int status)
@@ -272,7 +269,8 @@ static void fetch_done(struct run *r, int status)
 	r->fetching = 0;
 	r->rm_cur++;
 	if (status == STEP_DONE || status == PROV_PERM) {
-		int added = status == STEP_DONE && stored_count(r) > r->rm_before;
+		int added = status == STEP_DONE &&
+		    db_skipped_has(db, r->link.id, it->provider_id) == 0;
 		if (db_rematch_done(db, r->link.id, it->provider_id) != 0 ||
 		    (added && db_rematch_credit(db, it->contact_id, 1, (int64_t)time(NULL)) != 0))
 			log_warnx("link %lld: re-match of %s %s not recorded", (long long)r->link.id,
@@ -293,7 +291,8 @@ static void fetch_done(struct run *r, int status)
 		r->rm_cur = r->rm.n;
 }
 
-/* Begin the fetch of the next queued item. Returns 1 with r->pass set, 0 when none is left. */
+/* Begin the fetch of the next queued item (before the link's streams). Returns 1 with r->pass
+ * set, 0 when none is left. */
 static int fetch_next(struct run *r)
 {
 	if (r->failed == PROV_AUTH || !r->ds)
@@ -313,10 +312,13 @@ static int fetch_next(struct run *r)
 			db_rematch_done(r->app->db, r->link.id, it->provider_id);
 			continue;
 		}
+		if (db_skipped_has(r->app->db, r->link.id, it->provider_id) == 0) {
+			fetch_done(r, STEP_DONE);   /* imported meanwhile (another copy, an earlier pass) */
+			continue;
+		}
 		char *cursor = NULL;
 		if (db_sync_cursor_get(r->app->db, r->link.id, stream_name(s), &cursor) < 0)
 			cursor = NULL;
-		r->rm_before = stored_count(r);
 		r->why[0] = '\0';
 		int rc = drv->fetch_begin(&r->pl, s, it->provider_id, cursor, &r->keep, &r->pass);
 		free(cursor);
@@ -430,8 +432,10 @@ void run_advance(struct run *r, const struct http_resp *resp)
 	r->waiting = 0;
 	while (!r->done) {
 		if (!r->pass) {
-			if (r->cur >= r->n_streams) {
-				if (!fetch_next(r) && !sub_next(r)) {
+			if (fetch_next(r)) {
+				/* re-match first: a woken link brings the queued items at once */
+			} else if (r->cur >= r->n_streams) {
+				if (!sub_next(r)) {
 					run_finish(r);
 					return;
 				}

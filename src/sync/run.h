@@ -42,13 +42,12 @@ struct run {
 	size_t sub_cur;                 /* the stream whose subscription is looked at next */
 	struct subscription sub;        /* the one being made or renewed */
 	struct prov_keep keep;          /* the link's kept connection, handed to the drivers */
-	/* Re-match (after the streams): items queued for the link now that a contact has one of
+	/* Re-match (before the streams): items queued for the link now that a contact has one of
 	 * their addresses, each fetched again by id (provider.fetch_begin) and stored. */
 	int rm_loaded;
 	struct rematch_list rm;
 	size_t rm_cur;
 	int fetching;                   /* pass is the fetch of rm.v[rm_cur] */
-	long rm_before;                 /* store counts (new + updated) when that fetch began */
 	int rm_left;                    /* items this run left queued (failed for a while) */
 	int rm_added;                   /* items the re-match imported */
 	/* Set by the engine: hand one step() of a blocking driver (provider.blocking) to a worker,
