@@ -5,6 +5,7 @@
 #include "sync_fixture.h"
 #include "core/db_rematch.h"
 #include "core/db_skipped.h"
+#include "core/import.h"
 
 static void record(struct fx *f, int64_t link, const char *pid, enum skip_kind kind,
     const char *addrs, enum skip_reason r)
@@ -102,5 +103,28 @@ static void test_queue_items_are_done_or_given_up(void)
 	fx_close(&f);
 }
 
+static void test_contacts_import_queues_like_any_new_address(void)
+{
+	struct fx f;
+	char path[256];
+	struct import_result res;
+	CHECK(fx_open(&f) == 0);
+	record(&f, f.alice_link, "INBOX/1/5", SKIP_MAIL, " imp@new.example ", SKIP_NO_CONTACT);
+	snprintf(path, sizeof path, "%s/contacts.csv", t_tmpdir());
+	FILE *csv = fopen(path, "w");
+	CHECK(csv != NULL);
+	fputs("account_number,name,email,phone\n1001,Imp New,IMP@new.example;other@new.example,\n",
+	    csv);
+	fclose(csv);
+	CHECK(import_contacts(f.db, path, stderr, &res) == 0);
+	CHECK_INT(res.inserted, 1);
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM rematch WHERE provider_id = 'INBOX/1/5'", 0), 1);
+	/* the same file again rewrites the addresses: the item is queued once */
+	CHECK(import_contacts(f.db, path, stderr, &res) == 0);
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM rematch", 0), 1);
+	fx_close(&f);
+}
+
 T_MAIN(T(test_new_address_queues_its_no_contact_items_and_wakes_the_link),
-    T(test_record_addresses_follow_updates_and_deletes), T(test_queue_items_are_done_or_given_up))
+    T(test_record_addresses_follow_updates_and_deletes), T(test_queue_items_are_done_or_given_up),
+    T(test_contacts_import_queues_like_any_new_address))
