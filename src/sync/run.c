@@ -287,8 +287,10 @@ static void fetch_done(struct run *r, int status)
 	log_warnx("link %lld: %s %s not fetched again: %s%s", (long long)r->link.id,
 	    skip_kind_name(it->kind), it->provider_id, prov_status_str(status),
 	    gone > 0 ? " (given up)" : "");
-	if (status == PROV_AUTH || status == PROV_RATE)
+	if (status == PROV_AUTH || status == PROV_RATE) {   /* the rest waits for a later pass */
+		r->rm_left += (int)(r->rm.n - r->rm_cur);
 		r->rm_cur = r->rm.n;
+	}
 }
 
 /* Begin the fetch of the next queued item (before the link's streams). Returns 1 with r->pass
