@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "providers/api_fetch.h"
 #include "providers/json_util.h"
+#include "providers/mime.h"
 
 void api_fetch_free(struct api_fetch *f)
 {
@@ -82,4 +83,36 @@ enum msg_folder api_fetch_folder(const struct api_fetch *f, const struct sync_ms
 {
 	return f->address && m->from.email && strcasecmp(f->address, m->from.email) == 0 ?
 	    FOLDER_SENT : FOLDER_INBOX;
+}
+
+int api_fetch_mime(struct api_fetch *f, const char *raw, size_t len, int folder,
+    struct step_out *so)
+{
+	struct msg_list msgs = { 0 };
+	char err[160];
+	struct sync_msg *m = msg_list_add(&msgs);
+	if (!m)
+		return PROV_TEMP;
+	if (mime_parse(raw, len, m, err, sizeof err) < 0 || !(m->provider_id = strdup(f->provider_id))) {
+		log_warnx("%s link %lld: message %s fetched again and skipped: %s", f->who,
+		    (long long)f->link, f->provider_id, err);
+		prov_skip_broken(so, SKIP_MAIL, f->provider_id, 0, err);
+		msg_list_free(&msgs);
+		return PROV_PERM;
+	}
+	m->folder = folder >= 0 ? (enum msg_folder)folder : api_fetch_folder(f, m);
+	int rc = ju_commit(so, STREAM_MAIL, &msgs, NULL, NULL, f->who, f->link);
+	msg_list_free(&msgs);
+	return rc ? rc : PROV_OK;
+}
+
+int api_fetch_event(struct api_fetch *f, struct event_list *evs, struct step_out *so)
+{
+	if (!evs->n || evs->v[0].deleted) {
+		event_list_free(evs);
+		return PROV_PERM;
+	}
+	int rc = ju_commit(so, STREAM_EVENTS, NULL, evs, NULL, f->who, f->link);
+	event_list_free(evs);
+	return rc ? rc : PROV_OK;
 }

@@ -4,6 +4,7 @@
 #ifndef PROVIDERS_API_FETCH_H
 #define PROVIDERS_API_FETCH_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "providers/oauth.h"
@@ -38,5 +39,14 @@ void api_fetch_free(struct api_fetch *f);   /* NULL is fine */
 
 /* The folder of a mail fetched without its labels: sent when it is from the linked mailbox. */
 enum msg_folder api_fetch_folder(const struct api_fetch *f, const struct sync_msg *m);
+
+/* Helpers for parse functions. The mail raw[0..len) as a one-item page in folder (-1: by
+ * api_fetch_folder); PROV_PERM when it does not parse (noted as unparsable, with the parser's
+ * message). */
+int api_fetch_mime(struct api_fetch *f, const char *raw, size_t len, int folder,
+    struct step_out *so);
+/* The events of evs (taken: emptied) as a page; PROV_PERM when there is none or it is a
+ * deletion. */
+int api_fetch_event(struct api_fetch *f, struct event_list *evs, struct step_out *so);
 
 #endif

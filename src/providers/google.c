@@ -736,75 +736,6 @@ static int google_subscribe_begin(const struct prov_link *l, enum stream s, cons
 }
 
 
-/* Parse raw MIME of a fetched mail into a one-item page; PROV_PERM when it does not parse (its
- * record then says so). */
-static int fetched_mime(struct api_fetch *f, const char *raw, size_t len, int folder,
-    struct step_out *so)
-{
-	struct msg_list msgs = { 0 };
-	char err[160];
-	struct sync_msg *m = msg_list_add(&msgs);
-	if (!m)
-		return PROV_TEMP;
-	if (mime_parse(raw, len, m, err, sizeof err) < 0 || !(m->provider_id = strdup(f->provider_id))) {
-		log_warnx("%s link %lld: message %s fetched again and skipped: %s", f->who,
-		    (long long)f->link, f->provider_id, err);
-		prov_skip_broken(so, SKIP_MAIL, f->provider_id, 0, err);
-		msg_list_free(&msgs);
-		return PROV_PERM;
-	}
-	m->folder = folder >= 0 ? (enum msg_folder)folder : api_fetch_folder(f, m);
-	int rc = ju_commit(so, STREAM_MAIL, &msgs, NULL, NULL, f->who, f->link);
-	msg_list_free(&msgs);
-	return rc ? rc : PROV_OK;
-}
-
-/* A fetched event (parsed into e, taken) as a one-item page; PROV_PERM for a deletion. */
-static int fetched_event(struct api_fetch *f, struct event_list *evs, struct step_out *so)
-{
-	if (!evs->n || evs->v[0].deleted) {
-		event_list_free(evs);
-		return PROV_PERM;
-	}
-	int rc = ju_commit(so, STREAM_EVENTS, NULL, evs, NULL, f->who, f->link);
-	event_list_free(evs);
-	return rc ? rc : PROV_OK;
-}
-
-/* messages.get format=raw: the labels say the folder (a draft, spam or trash is not imported). */
-static int fetched_gmail(struct api_fetch *f, const struct http_resp *resp, struct step_out *so)
-{
-	char why[JSON_ERROR_TEXT_LENGTH];
-	size_t len = 0;
-	json_t *j = ju_load(resp, why, sizeof why);
-	int folder = j ? google_msg_folder(json_object_get(j, "labelIds")) : -1;
-	char *raw = folder >= 0 ? ju_b64url_dec(ju_str(j, "raw"), &len) : NULL;
-	int rc = raw ? fetched_mime(f, raw, len, folder, so) : PROV_PERM;
-	if (!raw)
-		log_info("google link %lld: message %s fetched again: %s", (long long)f->link,
-		    f->provider_id, !j ? why : folder < 0 ? "not in INBOX or SENT" : "no raw field");
-	free(raw);
-	json_decref(j);
-	return rc;
-}
-
-/* events.get: a single event (a recurring one is left to its series' next change). */
-static int fetched_gcal(struct api_fetch *f, const struct http_resp *resp, struct step_out *so)
-{
-	struct event_list evs = { 0 };
-	json_t *j = ju_parse(resp, WHO, f->link, f->url);
-	struct sync_event *e = j ? event_list_add(&evs) : NULL;
-	int rc = PROV_PERM;
-	if (j && !e)
-		rc = PROV_TEMP;
-	else if (e && !json_object_get(j, "recurrence") &&
-	    google_event_parse(j, f->owner_tz, e) == 0)
-		rc = fetched_event(f, &evs, so);
-	event_list_free(&evs);
-	json_decref(j);
-	return rc;
-}
-
 /* A re-match: messages.get of a Gmail id, events.get of an event id. */
 static int google_fetch_begin(const struct prov_link *l, enum stream s, const char *provider_id,
     const char *cursor, struct prov_keep *keep, struct pass **out)
@@ -821,11 +752,11 @@ static int google_fetch_begin(const struct prov_link *l, enum stream s, const ch
 		if (asprintf(&url, "%s/gmail/v1/users/me/messages/%s?format=raw", l->cfg->api_base,
 		    id) < 0)
 			url = NULL;
-		rc = api_fetch_begin(WHO, l, s, provider_id, url, fetched_gmail, &p->fetch);
+		rc = api_fetch_begin(WHO, l, s, provider_id, url, google_fetched_mail, &p->fetch);
 	} else if (s == STREAM_EVENTS && l->cfg->calendar_base) {
 		if (asprintf(&url, "%s/calendars/primary/events/%s", l->cfg->calendar_base, id) < 0)
 			url = NULL;
-		rc = api_fetch_begin(WHO, l, s, provider_id, url, fetched_gcal, &p->fetch);
+		rc = api_fetch_begin(WHO, l, s, provider_id, url, google_fetched_event, &p->fetch);
 	}
 	free(id);
 	if (rc != PROV_OK) {

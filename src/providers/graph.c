@@ -680,45 +680,10 @@ static int graph_subscribe_begin(const struct prov_link *l, enum stream s, const
 }
 
 
-/* Parse raw MIME of a fetched mail into a one-item page; PROV_PERM when it does not parse (its
- * record then says so). */
-static int fetched_mime(struct api_fetch *f, const char *raw, size_t len, int folder,
-    struct step_out *so)
-{
-	struct msg_list msgs = { 0 };
-	char err[160];
-	struct sync_msg *m = msg_list_add(&msgs);
-	if (!m)
-		return PROV_TEMP;
-	if (mime_parse(raw, len, m, err, sizeof err) < 0 || !(m->provider_id = strdup(f->provider_id))) {
-		log_warnx("%s link %lld: message %s fetched again and skipped: %s", f->who,
-		    (long long)f->link, f->provider_id, err);
-		prov_skip_broken(so, SKIP_MAIL, f->provider_id, 0, err);
-		msg_list_free(&msgs);
-		return PROV_PERM;
-	}
-	m->folder = folder >= 0 ? (enum msg_folder)folder : api_fetch_folder(f, m);
-	int rc = ju_commit(so, STREAM_MAIL, &msgs, NULL, NULL, f->who, f->link);
-	msg_list_free(&msgs);
-	return rc ? rc : PROV_OK;
-}
-
-/* A fetched event (parsed into e, taken) as a one-item page; PROV_PERM for a deletion. */
-static int fetched_event(struct api_fetch *f, struct event_list *evs, struct step_out *so)
-{
-	if (!evs->n || evs->v[0].deleted) {
-		event_list_free(evs);
-		return PROV_PERM;
-	}
-	int rc = ju_commit(so, STREAM_EVENTS, NULL, evs, NULL, f->who, f->link);
-	event_list_free(evs);
-	return rc ? rc : PROV_OK;
-}
-
 /* /me/messages/{id}/$value: the MIME itself. */
 static int fetched_value(struct api_fetch *f, const struct http_resp *resp, struct step_out *so)
 {
-	return fetched_mime(f, resp->body ? resp->body : "", resp->body_len, -1, so);
+	return api_fetch_mime(f, resp->body ? resp->body : "", resp->body_len, -1, so);
 }
 
 /* /me/events/{id}: a single event or an occurrence (a series master is left to its
@@ -731,7 +696,7 @@ static int fetched_graph_event(struct api_fetch *f, const struct http_resp *resp
 	struct sync_event *e = j ? event_list_add(&evs) : NULL;
 	int rc = j && !e ? PROV_TEMP : PROV_PERM;
 	if (e && graph_event_parse(j, f->owner_tz, e) == 0)
-		rc = fetched_event(f, &evs, so);
+		rc = api_fetch_event(f, &evs, so);
 	event_list_free(&evs);
 	json_decref(j);
 	return rc;

@@ -594,48 +594,13 @@ fail:
 }
 
 
-/* Parse raw MIME of a fetched mail into a one-item page; PROV_PERM when it does not parse (its
- * record then says so). */
-static int fetched_mime(struct api_fetch *f, const char *raw, size_t len, int folder,
-    struct step_out *so)
-{
-	struct msg_list msgs = { 0 };
-	char err[160];
-	struct sync_msg *m = msg_list_add(&msgs);
-	if (!m)
-		return PROV_TEMP;
-	if (mime_parse(raw, len, m, err, sizeof err) < 0 || !(m->provider_id = strdup(f->provider_id))) {
-		log_warnx("%s link %lld: message %s fetched again and skipped: %s", f->who,
-		    (long long)f->link, f->provider_id, err);
-		prov_skip_broken(so, SKIP_MAIL, f->provider_id, 0, err);
-		msg_list_free(&msgs);
-		return PROV_PERM;
-	}
-	m->folder = folder >= 0 ? (enum msg_folder)folder : api_fetch_folder(f, m);
-	int rc = ju_commit(so, STREAM_MAIL, &msgs, NULL, NULL, f->who, f->link);
-	msg_list_free(&msgs);
-	return rc ? rc : PROV_OK;
-}
-
-/* A fetched event (parsed into e, taken) as a one-item page; PROV_PERM for a deletion. */
-static int fetched_event(struct api_fetch *f, struct event_list *evs, struct step_out *so)
-{
-	if (!evs->n || evs->v[0].deleted) {
-		event_list_free(evs);
-		return PROV_PERM;
-	}
-	int rc = ju_commit(so, STREAM_EVENTS, NULL, evs, NULL, f->who, f->link);
-	event_list_free(evs);
-	return rc ? rc : PROV_OK;
-}
-
 /* /messages/{id}?fields=raw_mime: the MIME, base64url in data.raw_mime. */
 static int fetched_raw(struct api_fetch *f, const struct http_resp *resp, struct step_out *so)
 {
 	json_t *j = ju_parse(resp, WHO, f->link, f->url);
 	size_t len = 0;
 	char *raw = j ? ju_b64url_dec(ju_path(j, "data", "raw_mime", NULL), &len) : NULL;
-	int rc = raw ? fetched_mime(f, raw, len, -1, so) : PROV_PERM;
+	int rc = raw ? api_fetch_mime(f, raw, len, -1, so) : PROV_PERM;
 	if (j && !raw)
 		log_warnx("nylas link %lld: message %s fetched again without raw_mime", (long long)f->link,
 		    f->provider_id);
@@ -654,7 +619,7 @@ static int fetched_nylas_event(struct api_fetch *f, const struct http_resp *resp
 	struct sync_event *e = d ? event_list_add(&evs) : NULL;
 	int rc = d && !e ? PROV_TEMP : PROV_PERM;
 	if (e && nylas_event_parse(d, e) == 0)
-		rc = fetched_event(f, &evs, so);
+		rc = api_fetch_event(f, &evs, so);
 	event_list_free(&evs);
 	json_decref(j);
 	return rc;

@@ -132,6 +132,8 @@ int page_activities(struct ctx *c)
 	if (earlier > 0)
 		view_strf(v, "rematched", "%lld earlier item%s %s added for this contact",
 		    (long long)earlier, earlier == 1 ? "" : "s", earlier == 1 ? "was" : "were");
+	else
+		view_str(v, "rematched", "");
 	view_int(v, "count", (long)vlist_len(l));
 	view_list(v, "rows", l);
 	view_int(v, "contact_id", (long)id);
