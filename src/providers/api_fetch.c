@@ -17,6 +17,7 @@ void api_fetch_free(struct api_fetch *f)
 	free(f->provider_id);
 	free(f->address);
 	free(f->owner_tz);
+	free(f->note);
 	free(f);
 }
 
@@ -38,6 +39,8 @@ int api_fetch_begin(const char *who, const struct prov_link *l, enum stream s,
 	f->s = s;
 	f->url = url;
 	f->parse = parse;
+	f->since = l->since;
+	f->now = prov_now(l);
 	if (!(f->provider_id = strdup(provider_id)) ||
 	    (l->address && !(f->address = strdup(l->address))) ||
 	    (l->owner_tz && !(f->owner_tz = strdup(l->owner_tz))))
@@ -51,18 +54,23 @@ fail:
 	return rc;
 }
 
+/* A GET of f->url through the token session. */
+static int send_get(struct api_fetch *f, struct http_req *req)
+{
+	struct http_req api;
+	char *u = strdup(f->url);
+	if (!u || ju_get(&api, u, NULL) != STEP_MORE)
+		return PROV_TEMP;
+	return oauth_send(&f->auth, &api, req);
+}
+
 int api_fetch_step(struct api_fetch *f, const struct http_resp *resp, struct http_req *req,
     struct step_out *so, long *retry_after)
 {
-	struct http_req api;
 	int rc;
 	memset(req, 0, sizeof *req);
-	if (!resp) {
-		char *u = strdup(f->url);
-		if (!u || ju_get(&api, u, NULL) != STEP_MORE)
-			return PROV_TEMP;
-		return oauth_send(&f->auth, &api, req);
-	}
+	if (!resp)
+		return send_get(f, req);
 	if ((rc = oauth_answer(&f->auth, resp, req, so, retry_after)) != 0)
 		return rc;
 	if (resp->status == 404 || resp->status == 410) {
@@ -76,6 +84,9 @@ int api_fetch_step(struct api_fetch *f, const struct http_resp *resp, struct htt
 		return rc;
 	}
 	rc = f->parse(f, resp, so);
+	f->answers++;
+	if (rc == STEP_MORE)
+		return send_get(f, req);
 	return rc == PROV_OK ? STEP_DONE : rc;
 }
 

@@ -19,9 +19,13 @@ struct api_fetch {
 	char *provider_id;          /* owned */
 	char *address;              /* the linked mailbox (owned, may be NULL) */
 	char *owner_tz;             /* the linked user's zone (owned, may be NULL) */
+	int64_t since, now;         /* the link's start and the pass's clock */
+	int answers;                /* answers parse() had before this one */
+	char *note;                 /* parse()'s own string between answers (owned, may be NULL) */
 	/* Turn the 2xx answer into the item: put it in so as a page (step_out_page with a NULL
 	 * cursor). Returns PROV_OK, PROV_PERM when the answer holds nothing to import (a draft,
-	 * a cancelled or recurring event), or PROV_TEMP. */
+	 * a cancelled event), PROV_TEMP, or STEP_MORE after replacing url with a further request
+	 * (a recurring event's occurrences). */
 	int (*parse)(struct api_fetch *f, const struct http_resp *resp, struct step_out *so);
 };
 

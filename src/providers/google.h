@@ -46,7 +46,8 @@ int google_event_parse(const json_t *item, const char *owner_tz, struct sync_eve
 
 /* Re-match fetches (google_fetch.c), api_fetch parse functions: messages.get format=raw (its
  * labels say the folder: a draft, spam or trash is not imported) and events.get (a single
- * event; a recurring series is left to its next change). */
+ * event; a series master's occurrences come from events.list by its iCalUID, from the link's
+ * start to a year ahead). */
 struct api_fetch;
 int google_fetched_mail(struct api_fetch *f, const struct http_resp *resp, struct step_out *so);
 int google_fetched_event(struct api_fetch *f, const struct http_resp *resp, struct step_out *so);
