@@ -609,16 +609,65 @@ static int fetched_raw(struct api_fetch *f, const struct http_resp *resp, struct
 	return rc;
 }
 
-/* /events/{id}: data is the event. */
+/* A series master's answer: ask for its occurrences (the events list expanded, by
+ * master_event_id, from the link's start to a year ahead, as a pull has them). */
+static int ask_occurrences(struct api_fetch *f)
+{
+	char *at = strstr(f->url, "/events/"), *id = ju_urlenc(f->provider_id), *u = NULL;
+	int64_t from = f->since > 0 ? f->since : f->now - 30 * 86400;
+	if (at && id && asprintf(&u, "%.*s/events?calendar_id=primary&expand_recurring=true"
+	    "&master_event_id=%s&start=%lld&end=%lld&limit=200", (int)(at - f->url), f->url, id,
+	    (long long)from, (long long)(f->now + 365 * 86400LL)) < 0)
+		u = NULL;
+	free(id);
+	if (!u)
+		return at ? PROV_TEMP : PROV_PERM;
+	free(f->url);
+	f->url = u;
+	return STEP_MORE;
+}
+
+/* The occurrences' answer: those of the series, under its id. */
+static int take_occurrences(struct api_fetch *f, const json_t *j, struct step_out *so)
+{
+	struct event_list evs = { 0 };
+	size_t i;
+	json_t *it;
+	json_array_foreach(json_object_get(j, "data"), i, it) {
+		struct sync_event *e = event_list_add(&evs);
+		if (!e) {
+			event_list_free(&evs);
+			return PROV_TEMP;
+		}
+		if (nylas_event_parse(it, e) < 0 || e->deleted || !e->recurrence_id ||
+		    strcmp(e->provider_id, f->provider_id) != 0) {
+			event_free(e);
+			evs.n--;
+		}
+	}
+	return api_fetch_event(f, &evs, so);
+}
+
+/* /events/{id}: data is the event; a series master brings its occurrences with a second
+ * request. */
 static int fetched_nylas_event(struct api_fetch *f, const struct http_resp *resp,
     struct step_out *so)
 {
 	struct event_list evs = { 0 };
 	json_t *j = ju_parse(resp, WHO, f->link, f->url);
 	json_t *d = json_object_get(j, "data");
-	struct sync_event *e = d ? event_list_add(&evs) : NULL;
-	int rc = d && !e ? PROV_TEMP : PROV_PERM;
-	if (e && nylas_event_parse(d, e) == 0)
+	struct sync_event *e = NULL;
+	int rc = PROV_PERM;
+	if (!j)
+		rc = PROV_TEMP;
+	else if (f->answers > 0)
+		rc = take_occurrences(f, j, so);
+	else if (json_array_size(json_object_get(d, "recurrence")) > 0 &&
+	    !ju_str(d, "master_event_id"))
+		rc = ask_occurrences(f);
+	else if (d && !(e = event_list_add(&evs)))
+		rc = PROV_TEMP;
+	else if (e && nylas_event_parse(d, e) == 0)
 		rc = api_fetch_event(f, &evs, so);
 	event_list_free(&evs);
 	json_decref(j);
