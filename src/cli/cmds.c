@@ -140,6 +140,8 @@ out:
 int cmd_link_oauth(struct app *app, int argc, char **argv);   /* src/cli/cmds_oauth.c */
 
 int cmd_why(struct app *app, int argc, char **argv);   /* cmd_why.c */
+int cmd_contact(struct app *app, int argc, char **argv);   /* cmd_contact.c */
+int cmd_rematch(struct app *app, int argc, char **argv);   /* cmd_contact.c */
 
 const struct cli_cmd cli_extra_cmds[] = {
 	{ "link-imap", cmd_link_imap, "USER_EMAIL --imap-host H [--imap-port P] [--tls] [--username U]"
@@ -147,5 +149,8 @@ const struct cli_cmd cli_extra_cmds[] = {
 	{ "link-oauth", cmd_link_oauth, "USER_EMAIL google|microsoft|nylas [--address A] [--grant-id G]"
 	    " [--backfill-days N]: link an OAuth mailbox (token JSON on stdin)" },
 	{ "why", cmd_why, "ADDRESS|MESSAGE-ID|UID: why the sync did not import it, or where it went" },
+	{ "contact", cmd_contact, "add ACCOUNT NAME EMAIL: give a contact an address (made when new);"
+	    " the items not imported for want of it are fetched again and imported" },
+	{ "rematch", cmd_rematch, ": the items queued to fetch again for new contact addresses" },
 	{ NULL, NULL, NULL },
 };

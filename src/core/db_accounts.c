@@ -34,6 +34,9 @@ static const char SQL_CONTACT_EXISTS[] =
 static const char SQL_CONTACT_EMAILS_CLEAR[] = "DELETE FROM contact_emails WHERE contact_id = ?";
 static const char SQL_CONTACT_EMAIL_ADD[] =
     "INSERT OR IGNORE INTO contact_emails (contact_id, email) VALUES (?, ?)";
+static const char SQL_CONTACT_ID[] = "SELECT id FROM contacts WHERE account_id = ? AND name = ?";
+static const char SQL_ACCOUNT_FIND[] =
+    "SELECT id FROM accounts WHERE number = ?1 OR name = ?1 ORDER BY number = ?1 DESC, id LIMIT 1";
 
 void account_free(struct account *a)
 {
@@ -161,4 +164,46 @@ int db_contacts_exists(struct db *db, int64_t account_id, const char *name)
 	int rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+int db_contacts_add_email(struct db *db, int64_t account_id, const char *name,
+    const char *email, int64_t *id, int *added)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_CONTACT_ID);
+	int64_t cid = 0;
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, account_id);
+	db_bind_text(st, 2, name);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		cid = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return -1;
+	if (!cid && db_contacts_upsert(db, account_id, name, "", NULL, 0, &cid) != 0)
+		return -1;
+	if (!(st = db_stmt(db, SQL_CONTACT_EMAIL_ADD)))
+		return -1;
+	sqlite3_bind_int64(st, 1, cid);
+	db_bind_text(st, 2, email);
+	if (db_step_done(db, st) != 0)
+		return -1;
+	if (added)
+		*added = sqlite3_changes(db->h) > 0;
+	if (id)
+		*id = cid;
+	return 0;
+}
+
+int64_t db_accounts_find(struct db *db, const char *number_or_name)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_ACCOUNT_FIND);
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, number_or_name);
+	int rc = sqlite3_step(st);
+	int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : rc == SQLITE_DONE ? 0 : -1;
+	sqlite3_reset(st);
+	return id;
 }

@@ -17,6 +17,8 @@ static const char SQL_RECORD[] =
     " detail = excluded.detail, recorded_at = excluded.recorded_at";
 static const char SQL_FORGET[] =
     "DELETE FROM skipped_items WHERE link_id = ?1 AND provider_id = ?2";
+static const char SQL_HAS[] =
+    "SELECT 1 FROM skipped_items WHERE link_id = ?1 AND provider_id = ?2";
 static const char SQL_BOUND[] =
     "DELETE FROM skipped_items WHERE id IN (SELECT id FROM skipped_items WHERE link_id = ?1"
     " ORDER BY recorded_at DESC, id DESC LIMIT -1 OFFSET ?2)";
@@ -96,6 +98,21 @@ int db_skipped_forget(struct db *db, int64_t link, const char *provider_id)
 		return -1;
 	}
 	return db_step_done(db, st);
+}
+
+int db_skipped_has(struct db *db, int64_t link, const char *provider_id)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_HAS);
+	if (!st || !provider_id)
+		return -1;
+	sqlite3_bind_int64(st, 1, link);
+	if (DB_BOUND(db_bind_text(st, 2, provider_id))) {
+		sqlite3_reset(st);
+		return -1;
+	}
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
 int db_skipped_bound(struct db *db, int64_t link, int64_t max)

@@ -14,6 +14,8 @@
 int db_skipped_record(struct db *db, int64_t link, const struct skipped_item *it, int64_t now);
 /* Forget the link's record of provider_id (the item has been imported since). */
 int db_skipped_forget(struct db *db, int64_t link, const char *provider_id);
+/* 1 when link has a record of provider_id, 0 when not, -1. */
+int db_skipped_has(struct db *db, int64_t link, const char *provider_id);
 /* Keep the newest max records of link (by recorded_at), deleting the rest. Returns how many
  * went, or -1. */
 int db_skipped_bound(struct db *db, int64_t link, int64_t max);

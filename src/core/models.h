@@ -45,6 +45,13 @@ int db_accounts_get(struct db *db, int64_t id, struct account *a);
  * normalized; replaces the old set). Returns 0 or -1; sets *id. */
 int db_contacts_upsert(struct db *db, int64_t account_id, const char *name, const char *phone,
     const char *const *emails, size_t n_emails, int64_t *id);
+/* Give the contact (account, name) the address email (normalized), creating the contact when
+ * there is none, keeping its other addresses; *added (may be NULL) is 1 when the address is new
+ * to it. A new address queues the contact's earlier items again (re-match, db_rematch.h). */
+int db_contacts_add_email(struct db *db, int64_t account_id, const char *name,
+    const char *email, int64_t *id, int *added);
+/* The account whose number, else whose name, is number_or_name: its id, 0 when none, -1. */
+int64_t db_accounts_find(struct db *db, const char *number_or_name);
 /* 1 when the account has a contact of that name, 0 when not, -1 on error. */
 int db_contacts_exists(struct db *db, int64_t account_id, const char *name);
 

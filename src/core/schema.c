@@ -654,6 +654,64 @@ static const char m18_link_proof[] =
 "  proved_at INTEGER);"
 "CREATE INDEX link_proofs_by_sent ON link_proofs(sent_at);";
 
+/* Re-matching when a contact appears (db_rematch.c): skipped_addresses holds each address of a
+ * record, one row each, so a new contact address finds its records by index; triggers keep it
+ * in step with skipped_items (an address list holds no '"' or '\', else it is not split). A
+ * contact that gets an address queues, in rematch, every record whose reason is no contact and
+ * that names it (blocked and colleague-only ones stay), and wakes the link (links.wake, as the
+ * web app's Sync now does): crm-sync then fetches each item again by its provider id and stores
+ * it as if it had just come. Records past [sync] skipped_days are pruned, so only those within
+ * the window are found. rematch_notices counts, per contact, the earlier items so added. */
+static const char m19_rematch[] =
+"CREATE TABLE skipped_addresses ("
+"  item_id INTEGER NOT NULL REFERENCES skipped_items(id) ON DELETE CASCADE,"
+"  address TEXT NOT NULL,"
+"  PRIMARY KEY (item_id, address)) WITHOUT ROWID;"
+"CREATE INDEX skipped_addresses_by_address ON skipped_addresses(address);"
+"INSERT OR IGNORE INTO skipped_addresses (item_id, address) SELECT s.id, j.value"
+" FROM skipped_items s, json_each('[\"' || replace(trim(s.addresses), ' ', '\",\"') || '\"]') j"
+" WHERE trim(s.addresses) != '' AND instr(s.addresses, '\"') = 0"
+"  AND instr(s.addresses, '\\') = 0 AND j.value != '';"
+"CREATE TRIGGER skipped_addresses_in AFTER INSERT ON skipped_items"
+" WHEN trim(NEW.addresses) != '' AND instr(NEW.addresses, '\"') = 0"
+"  AND instr(NEW.addresses, '\\') = 0 BEGIN"
+"  INSERT OR IGNORE INTO skipped_addresses (item_id, address) SELECT NEW.id, value"
+"   FROM json_each('[\"' || replace(trim(NEW.addresses), ' ', '\",\"') || '\"]')"
+"   WHERE value != '';"
+" END;"
+"CREATE TRIGGER skipped_addresses_up AFTER UPDATE OF addresses ON skipped_items BEGIN"
+"  DELETE FROM skipped_addresses WHERE item_id = OLD.id;"
+"  INSERT OR IGNORE INTO skipped_addresses (item_id, address) SELECT NEW.id, value"
+"   FROM json_each('[\"' || replace(trim(NEW.addresses), ' ', '\",\"') || '\"]')"
+"   WHERE trim(NEW.addresses) != '' AND instr(NEW.addresses, '\"') = 0"
+"    AND instr(NEW.addresses, '\\') = 0 AND value != '';"
+" END;"
+"CREATE TRIGGER skipped_addresses_out AFTER DELETE ON skipped_items BEGIN"
+"  DELETE FROM skipped_addresses WHERE item_id = OLD.id;"
+" END;"
+"CREATE TABLE rematch ("
+"  link_id INTEGER NOT NULL REFERENCES links(id) ON DELETE CASCADE,"
+"  provider_id TEXT NOT NULL,"
+"  kind TEXT NOT NULL CHECK (kind IN ('mail', 'event')),"
+"  contact_id INTEGER NOT NULL,"              /* whose address brought it back */
+"  queued_at INTEGER NOT NULL,"
+"  tries INTEGER NOT NULL DEFAULT 0,"         /* fetches that failed for a while (TEMP) */
+"  PRIMARY KEY (link_id, provider_id));"
+"CREATE INDEX rematch_by_contact ON rematch(contact_id);"
+"CREATE TABLE rematch_notices ("
+"  contact_id INTEGER PRIMARY KEY REFERENCES contacts(id) ON DELETE CASCADE,"
+"  n INTEGER NOT NULL,"                       /* earlier items added for the contact */
+"  added_at INTEGER NOT NULL);"               /* when the last of them was */
+"CREATE TRIGGER contact_emails_rematch AFTER INSERT ON contact_emails BEGIN"
+"  INSERT INTO rematch (link_id, provider_id, kind, contact_id, queued_at)"
+"   SELECT s.link_id, s.provider_id, s.kind, NEW.contact_id, CAST(strftime('%s', 'now') AS INTEGER)"
+"   FROM skipped_addresses a JOIN skipped_items s ON s.id = a.item_id"
+"   WHERE a.address = lower(trim(NEW.email)) AND s.reason = 'no_contact'"
+"   ON CONFLICT (link_id, provider_id) DO NOTHING;"
+"  UPDATE links SET wake = 1 WHERE status = 'active' AND id IN"
+"   (SELECT link_id FROM rematch WHERE contact_id = NEW.contact_id);"
+" END;";
+
 const struct migration schema_migrations[] = {
 	{ "base schema", m1_base },
 	{ "outbox: folder set-up and leases", m2_outbox_lease },
@@ -674,5 +732,6 @@ const struct migration schema_migrations[] = {
 	{ "link_calendars: every calendar of a CalDAV link, chosen, each with its cursor",
 	  m17_caldav_calendars },
 	{ "link_proofs: an IMAP link proves its address before it syncs", m18_link_proof },
+	{ "re-match: skipped items by address, a queue and notices per contact", m19_rematch },
 };
 const size_t schema_n_migrations = sizeof schema_migrations / sizeof schema_migrations[0];

@@ -61,6 +61,7 @@ struct pass {
 	int64_t until;          /* the horizon the kept series were last expanded to */
 	int roll;               /* the horizon came nearer: re-expand the kept series first */
 	struct caldav_push *push;   /* set when this pass pushes an outbox item (caldav_push.c) */
+	int fetch_one;          /* a re-match fetch of one resource (todo[0]): no cursor */
 };
 
 static char *jdup(json_t *o, const char *key)
@@ -815,11 +816,37 @@ static int take_resource(struct pass *p, struct dav_resp *r, struct event_list *
 	return rc;
 }
 
+/* The re-match fetch's answer: the resource's events as a page without a cursor, or PROV_PERM
+ * when it is gone. */
+static int on_fetch_one(struct pass *p, struct dav_ms *ms, struct step_out *so)
+{
+	struct event_list batch = { 0 };
+	int rc = PROV_PERM;
+	for (size_t i = 0; i < ms->n; i++)
+		if (take_resource(p, &ms->v[i], &batch, so) < 0) {
+			event_list_free(&batch);
+			return PROV_TEMP;
+		}
+	for (size_t i = 0; i < batch.n; i++)
+		if (!batch.v[i].deleted)
+			rc = PROV_OK;
+	if (rc == PROV_OK)
+		rc = commit(p, so, &batch, NULL);
+	else
+		log_info("caldav link %lld: %s not fetched again: gone", (long long)p->link,
+		    p->todo[0]);
+	event_list_free(&batch);
+	return rc == PROV_OK ? STEP_DONE : rc;
+}
+
 static int on_fetch(struct pass *p, struct dav_ms *ms, struct step_out *so, struct http_req *req)
 {
 	struct event_list batch = { 0 };
 	int rc;
 	size_t n = p->ntodo - p->next;
+
+	if (p->fetch_one)
+		return on_fetch_one(p, ms, so);
 
 	for (size_t i = 0; i < ms->n; i++)
 		if (take_resource(p, &ms->v[i], &batch, so) < 0) {
@@ -919,6 +946,57 @@ static int caldav_push_begin(const struct prov_link *l, const struct push_item *
 	return PROV_OK;
 }
 
+/* The calendar collection holding the resource at path (the link may sync several): the
+ * path's folder, resolved against the link's CalDAV URL. NULL when there is none. */
+static char *calendar_holding(const struct prov_link *l, const char *path)
+{
+	char *base = caldav_auth_url(l);
+	char *u = base ? dav_resolve(base, path) : NULL;
+	char *slash = u ? strrchr(u, '/') : NULL;
+	free(base);
+	if (!slash || slash[1] == '\0') {   /* not a resource inside a collection */
+		free(u);
+		return NULL;
+	}
+	slash[1] = '\0';
+	return u;
+}
+
+/* A re-match: the resource at path (the event's provider id) fetched again from the link's
+ * calendar with a calendar-multiget, as a pull fetches it. */
+static int caldav_fetch_begin(const struct prov_link *l, enum stream s, const char *path,
+    const char *cursor, struct prov_keep *keep, struct pass **out)
+{
+	struct pass *p = calloc(1, sizeof *p);
+	int64_t now = prov_now(l);
+	(void)keep;
+	*out = NULL;
+	if (!p)
+		return PROV_TEMP;
+	if (s != STREAM_EVENTS || !path) {
+		free(p);
+		return PROV_PERM;
+	}
+	p->link = l->id;
+	p->fetch_one = 1;
+	p->ws = l->since > 0 ? l->since : now - 30 * 86400;
+	p->we = now + (int64_t)HORIZON_DAYS * 86400;
+	p->owner_tz = l->owner_tz ? strdup(l->owner_tz) : NULL;
+	(void)cursor;
+	p->userpwd = caldav_userpwd(l);
+	p->auth_url = caldav_auth_url(l);
+	p->cal = calendar_holding(l, path);
+	p->series = json_object();
+	if (!p->cal || !p->series || !(p->target = strdup(p->cal)) || todo_add(p, path) < 0) {
+		int rc = p->cal ? PROV_TEMP : PROV_PERM;
+		caldav_end(p);
+		return rc;
+	}
+	p->st = ST_FETCH;
+	*out = p;
+	return PROV_OK;
+}
+
 const struct provider caldav_provider = {
 	.name = "caldav",
 	.streams = STREAM_EVENTS,
@@ -927,4 +1005,6 @@ const struct provider caldav_provider = {
 	.end = caldav_end,
 	.push_begin = caldav_push_begin,
 	.push_step = caldav_pass_push_step,
+	.fetch_begin = caldav_fetch_begin,
+	.fetch = caldav_step,   /* the pass knows it fetches one resource (pass.fetch_one) */
 };

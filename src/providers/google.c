@@ -8,6 +8,7 @@
 
 #include "core/log.h"
 #include "core/tzwin.h"
+#include "providers/api_fetch.h"
 #include "providers/api_folder.h"
 #include "providers/api_push.h"
 #include "providers/api_watch.h"
@@ -26,6 +27,7 @@ struct pass {
 	struct api_push *push;      /* a push pass (then nothing below is used), or NULL */
 	struct api_folder *folder;  /* a CRM folder pass or push (likewise), or NULL */
 	struct api_watch *watch;    /* a webhook subscription (likewise), or NULL */
+	struct api_fetch *fetch;    /* a re-match fetch of one item (likewise), or NULL */
 	struct oauth_sess auth;
 	enum stream s;
 	enum st st;
@@ -82,6 +84,7 @@ static void google_end(struct pass *p)
 	free(p->push);
 	api_folder_free(p->folder);
 	api_watch_free(p->watch);
+	api_fetch_free(p->fetch);
 	oauth_sess_free(&p->auth);
 	free(p->owner_tz);
 	free(p->url);
@@ -732,6 +735,44 @@ static int google_subscribe_begin(const struct prov_link *l, enum stream s, cons
 	return PROV_OK;
 }
 
+
+/* A re-match: messages.get of a Gmail id, events.get of an event id. */
+static int google_fetch_begin(const struct prov_link *l, enum stream s, const char *provider_id,
+    const char *cursor, struct prov_keep *keep, struct pass **out)
+{
+	struct pass *p = calloc(1, sizeof *p);
+	char *id = ju_urlenc(provider_id), *url = NULL;
+	int rc = PROV_PERM;
+	(void)cursor;
+	(void)keep;
+	*out = NULL;
+	if (!p || !id || !l->cfg) {
+		rc = p && id ? PROV_PERM : PROV_TEMP;
+	} else if (s == STREAM_MAIL && l->cfg->api_base) {
+		if (asprintf(&url, "%s/gmail/v1/users/me/messages/%s?format=raw", l->cfg->api_base,
+		    id) < 0)
+			url = NULL;
+		rc = api_fetch_begin(WHO, l, s, provider_id, url, google_fetched_mail, &p->fetch);
+	} else if (s == STREAM_EVENTS && l->cfg->calendar_base) {
+		if (asprintf(&url, "%s/calendars/primary/events/%s", l->cfg->calendar_base, id) < 0)
+			url = NULL;
+		rc = api_fetch_begin(WHO, l, s, provider_id, url, google_fetched_event, &p->fetch);
+	}
+	free(id);
+	if (rc != PROV_OK) {
+		google_end(p);
+		return rc;
+	}
+	*out = p;
+	return PROV_OK;
+}
+
+static int google_fetch_step(struct pass *p, const struct http_resp *resp, struct http_req *req,
+    struct step_out *so, long *retry_after)
+{
+	return api_fetch_step(p->fetch, resp, req, so, retry_after);
+}
+
 const struct provider google_provider = {
 	.name = "google",
 	.streams = STREAM_MAIL | STREAM_EVENTS | STREAM_FOLDER,
@@ -742,4 +783,6 @@ const struct provider google_provider = {
 	.push_step = google_push_step,
 	.subscribe_begin = google_subscribe_begin,
 	.subscribe_step = google_subscribe_step,
+	.fetch_begin = google_fetch_begin,
+	.fetch = google_fetch_step,
 };

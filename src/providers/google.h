@@ -44,6 +44,14 @@ extern const struct provider google_provider;
  * Returns 0, or -1 when the item has no id or unreadable times. */
 int google_event_parse(const json_t *item, const char *owner_tz, struct sync_event *out);
 
+/* Re-match fetches (google_fetch.c), api_fetch parse functions: messages.get format=raw (its
+ * labels say the folder: a draft, spam or trash is not imported) and events.get (a single
+ * event; a series master's occurrences come from events.list by its iCalUID, from the link's
+ * start to a year ahead). */
+struct api_fetch;
+int google_fetched_mail(struct api_fetch *f, const struct http_resp *resp, struct step_out *so);
+int google_fetched_event(struct api_fetch *f, const struct http_resp *resp, struct step_out *so);
+
 /* The folder of a Gmail message from its labelIds: FOLDER_SENT when SENT is there, else
  * FOLDER_INBOX when INBOX is; -1 for drafts, spam, trash and anything else. */
 int google_msg_folder(const json_t *label_ids);

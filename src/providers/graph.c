@@ -10,6 +10,7 @@
 
 #include "core/log.h"
 #include "core/tzwin.h"
+#include "providers/api_fetch.h"
 #include "providers/api_folder.h"
 #include "providers/api_push.h"
 #include "providers/api_watch.h"
@@ -32,6 +33,7 @@ struct pass {
 	struct api_push *push;      /* a push pass (then nothing below is used), or NULL */
 	struct api_folder *folder;  /* a CRM folder pass or push (likewise), or NULL */
 	struct api_watch *watch;    /* a webhook subscription (likewise), or NULL */
+	struct api_fetch *fetch;    /* a re-match fetch of one item (likewise), or NULL */
 	struct oauth_sess auth;
 	enum stream s;
 	enum st st;
@@ -87,6 +89,7 @@ static void graph_end(struct pass *p)
 	free(p->push);
 	api_folder_free(p->folder);
 	api_watch_free(p->watch);
+	api_fetch_free(p->fetch);
 	oauth_sess_free(&p->auth);
 	free(p->owner_tz);
 	free(p->url);
@@ -676,6 +679,63 @@ static int graph_subscribe_begin(const struct prov_link *l, enum stream s, const
 	return PROV_OK;
 }
 
+
+/* /me/messages/{id}/$value: the MIME itself. */
+static int fetched_value(struct api_fetch *f, const struct http_resp *resp, struct step_out *so)
+{
+	return api_fetch_mime(f, resp->body ? resp->body : "", resp->body_len, -1, so);
+}
+
+/* /me/events/{id}: a single event or an occurrence (a series master is left to its
+ * occurrences' next change). */
+static int fetched_graph_event(struct api_fetch *f, const struct http_resp *resp,
+    struct step_out *so)
+{
+	struct event_list evs = { 0 };
+	json_t *j = ju_parse(resp, WHO, f->link, f->url);
+	struct sync_event *e = j ? event_list_add(&evs) : NULL;
+	int rc = j && !e ? PROV_TEMP : PROV_PERM;
+	if (e && graph_event_parse(j, f->owner_tz, e) == 0)
+		rc = api_fetch_event(f, &evs, so);
+	event_list_free(&evs);
+	json_decref(j);
+	return rc;
+}
+
+/* A re-match: the message's MIME or the event, by Graph id. */
+static int graph_fetch_begin(const struct prov_link *l, enum stream s, const char *provider_id,
+    const char *cursor, struct prov_keep *keep, struct pass **out)
+{
+	struct pass *p = calloc(1, sizeof *p);
+	char *id = ju_urlenc(provider_id), *url = NULL;
+	int rc = PROV_PERM;
+	(void)cursor;
+	(void)keep;
+	*out = NULL;
+	if (!p || !id) {
+		rc = PROV_TEMP;
+	} else if (l->cfg && l->cfg->api_base && (s == STREAM_MAIL || s == STREAM_EVENTS)) {
+		if (asprintf(&url, s == STREAM_MAIL ? "%s/me/messages/%s/$value" : "%s/me/events/%s",
+		    l->cfg->api_base, id) < 0)
+			url = NULL;
+		rc = api_fetch_begin(WHO, l, s, provider_id, url,
+		    s == STREAM_MAIL ? fetched_value : fetched_graph_event, &p->fetch);
+	}
+	free(id);
+	if (rc != PROV_OK) {
+		graph_end(p);
+		return rc;
+	}
+	*out = p;
+	return PROV_OK;
+}
+
+static int graph_fetch_step(struct pass *p, const struct http_resp *resp, struct http_req *req,
+    struct step_out *so, long *retry_after)
+{
+	return api_fetch_step(p->fetch, resp, req, so, retry_after);
+}
+
 const struct provider graph_provider = {
 	.name = "microsoft",
 	.streams = STREAM_MAIL | STREAM_EVENTS | STREAM_FOLDER,
@@ -686,4 +746,6 @@ const struct provider graph_provider = {
 	.push_step = graph_push_step,
 	.subscribe_begin = graph_subscribe_begin,
 	.subscribe_step = graph_subscribe_step,
+	.fetch_begin = graph_fetch_begin,
+	.fetch = graph_fetch_step,
 };

@@ -975,6 +975,37 @@ int imap_sweep(struct imap_conn *c, const char *mailbox, const char *word,
 	return rc;
 }
 
+int imap_fetch_one(struct imap_conn *c, const char *provider_id, enum msg_folder folder,
+    struct msg_list *out)
+{
+	char *mb = NULL;
+	uint32_t v, uid;
+	int rc = PROV_PERM;
+	size_t before = out->n;
+	long broken = c->skipped;
+
+	if (split_id(provider_id, &mb, &v, &uid) < 0) {
+		log_warnx("imap %s: cannot fetch \"%s\": not an IMAP message id", c->user,
+		    provider_id ? provider_id : "");
+		goto out;
+	}
+	if ((rc = select_mb(c, mb, 0)) != PROV_OK)
+		goto out;
+	if (c->s->imap_selection_info->sel_uidvalidity != v) {
+		log_info("imap %s: %s not fetched again: its mailbox was recreated", c->user,
+		    provider_id);
+		rc = PROV_PERM;
+		goto out;
+	}
+	struct uid_size one = { uid, 0 };
+	rc = fetch_page(c, mb, folder, &one, 1, out, NULL);
+	if (rc == PROV_OK && out->n == before && c->skipped == broken)
+		rc = PROV_PERM;   /* no such UID any more */
+out:
+	free(mb);
+	return rc;
+}
+
 int imap_append(struct imap_conn *c, const char *mailbox, const char *raw, size_t len, int seen)
 {
 	struct mailimap_flag_list *fl = NULL;

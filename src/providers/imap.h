@@ -136,6 +136,13 @@ int imap_move(struct imap_conn *c, const char *provider_id, const char *dest);
 int imap_sweep(struct imap_conn *c, const char *mailbox, const char *word,
     int (*match)(void *ctx, const char *header, size_t len), void *ctx, int *found);
 
+/* The message named by provider_id ("<mailbox>/<uidvalidity>/<uid>") fetched again (EXAMINE,
+ * BODY.PEEK[]) and parsed as imap_pull() does, appended to out with the given folder (one that
+ * does not parse is skipped and noted as there). PROV_PERM when the id is malformed, the
+ * mailbox was recreated or the message is gone. */
+int imap_fetch_one(struct imap_conn *c, const char *provider_id, enum msg_folder folder,
+    struct msg_list *out);
+
 /* Append raw[0..len) to mailbox, flagged \Seen when seen is non-zero (a sent copy). */
 int imap_append(struct imap_conn *c, const char *mailbox, const char *raw, size_t len, int seen);
 

@@ -70,6 +70,7 @@ struct pass {
 	int pages;                  /* folder: pages imported this pass */
 	char **ids;                 /* folder: the page just handed out, to move once stored */
 	size_t n_ids;
+	char *fetch_id;             /* a re-match fetch of this one message (fetch_begin) */
 };
 
 static void close_conn(void *c)
@@ -118,6 +119,38 @@ static int imap_begin(const struct prov_link *l, enum stream s, const char *curs
     struct pass **out)
 {
 	return imap_begin_kept(l, s, cursor, NULL, out);
+}
+
+/* One message fetched again by its id (a re-match), on the kept connection when there is one. */
+static int imap_fetch_begin(const struct prov_link *l, enum stream s, const char *provider_id,
+    const char *cursor, struct prov_keep *keep, struct pass **out)
+{
+	(void)cursor;
+	*out = NULL;
+	if (s != STREAM_MAIL || !provider_id)
+		return PROV_PERM;
+	int rc = imap_begin_kept(l, s, NULL, keep, out);
+	if (rc == PROV_OK && !((*out)->fetch_id = strdup(provider_id)))
+		rc = PROV_TEMP;
+	return rc;
+}
+
+/* The re-match fetch: the message as a page without a cursor. A mail from INBOX is received,
+ * from any other mailbox (Sent) sent. */
+static int step_fetch(struct pass *p, struct step_out *so)
+{
+	struct msg_list msgs = { 0 };
+	enum msg_folder folder = strncmp(p->fetch_id, "INBOX/", 6) == 0 ? FOLDER_INBOX :
+	    FOLDER_SENT;
+	int rc = imap_fetch_one(p->c, p->fetch_id, folder, &msgs);
+	imap_take_skipped(p->c);   /* a broken one is noted as such, not counted again */
+	imap_take_broken(p->c, so);
+	if (rc == PROV_OK && step_out_page(so, STREAM_MAIL, &msgs, NULL, NULL) < 0)
+		rc = PROV_TEMP;
+	msg_list_free(&msgs);
+	if (rc == PROV_OK && p->keep)
+		rc = imap_unselect(p->c);
+	return rc == PROV_OK ? STEP_DONE : rc;
 }
 
 /* Outgoing work IMAP can do: set up the CRM folders, move a CRM message to Processed, send a
@@ -463,8 +496,8 @@ static int imap_step(struct pass *p, const struct http_resp *resp, struct http_r
 				return rc;
 			}
 		}
-		int rc = p->push ? step_push(p, so) : p->s == STREAM_MAIL ? step_mail(p, so) :
-		    step_folder(p, so);
+		int rc = p->push ? step_push(p, so) : p->fetch_id ? step_fetch(p, so) :
+		    p->s == STREAM_MAIL ? step_mail(p, so) : step_folder(p, so);
 		if (rc == PROV_OK)
 			rc = STEP_DONE;
 		if (rc == STEP_DONE || rc == STEP_PAGE) {
@@ -503,6 +536,7 @@ static void imap_end(struct pass *p)
 	free(p->secret);
 	free(p->cursor);
 	free(p->push_id);
+	free(p->fetch_id);
 	free(p->inbox);
 	free(p->sent);
 	free(p->sent_name);
@@ -520,4 +554,6 @@ const struct provider imap_provider = {
 	.end = imap_end,
 	.push_begin = imap_push_begin,
 	.push_step = imap_step,   /* the pass knows it is a push (pass.push) */
+	.fetch_begin = imap_fetch_begin,
+	.fetch = imap_step,       /* likewise a fetch (pass.fetch_id) */
 };

@@ -12,6 +12,7 @@
 #include "core/tzwin.h"
 #include "providers/json_util.h"
 #include "providers/mime.h"
+#include "providers/api_fetch.h"
 #include "providers/api_folder.h"
 #include "providers/api_push.h"
 #include "providers/nylas.h"
@@ -32,6 +33,7 @@ struct todo {
 struct pass {
 	struct api_push *push;      /* a push pass (then nothing below is used), or NULL */
 	struct api_folder *folder;  /* a CRM folder pass or push (likewise), or NULL */
+	struct api_fetch *fetch;    /* a re-match fetch of one item (likewise), or NULL */
 	struct oauth_sess auth;
 	enum stream s;
 	enum st st;
@@ -71,6 +73,7 @@ static void nylas_end(struct pass *p)
 		api_push_free(p->push);
 	free(p->push);
 	api_folder_free(p->folder);
+	api_fetch_free(p->fetch);
 	oauth_sess_free(&p->auth);
 	free(p->grant);
 	free(p->address);
@@ -590,6 +593,125 @@ fail:
 	return rc == STEP_MORE ? PROV_TEMP : rc;
 }
 
+
+/* /messages/{id}?fields=raw_mime: the MIME, base64url in data.raw_mime. */
+static int fetched_raw(struct api_fetch *f, const struct http_resp *resp, struct step_out *so)
+{
+	json_t *j = ju_parse(resp, WHO, f->link, f->url);
+	size_t len = 0;
+	char *raw = j ? ju_b64url_dec(ju_path(j, "data", "raw_mime", NULL), &len) : NULL;
+	int rc = raw ? api_fetch_mime(f, raw, len, -1, so) : PROV_PERM;
+	if (j && !raw)
+		log_warnx("nylas link %lld: message %s fetched again without raw_mime", (long long)f->link,
+		    f->provider_id);
+	free(raw);
+	json_decref(j);
+	return rc;
+}
+
+/* A series master's answer: ask for its occurrences (the events list expanded, by
+ * master_event_id, from the link's start to a year ahead, as a pull has them). */
+static int ask_occurrences(struct api_fetch *f)
+{
+	char *at = strstr(f->url, "/events/"), *id = ju_urlenc(f->provider_id), *u = NULL;
+	int64_t from = f->since > 0 ? f->since : f->now - 30 * 86400;
+	if (at && id && asprintf(&u, "%.*s/events?calendar_id=primary&expand_recurring=true"
+	    "&master_event_id=%s&start=%lld&end=%lld&limit=200", (int)(at - f->url), f->url, id,
+	    (long long)from, (long long)(f->now + 365 * 86400LL)) < 0)
+		u = NULL;
+	free(id);
+	if (!u)
+		return at ? PROV_TEMP : PROV_PERM;
+	free(f->url);
+	f->url = u;
+	return STEP_MORE;
+}
+
+/* The occurrences' answer: those of the series, under its id. */
+static int take_occurrences(struct api_fetch *f, const json_t *j, struct step_out *so)
+{
+	struct event_list evs = { 0 };
+	size_t i;
+	json_t *it;
+	json_array_foreach(json_object_get(j, "data"), i, it) {
+		struct sync_event *e = event_list_add(&evs);
+		if (!e) {
+			event_list_free(&evs);
+			return PROV_TEMP;
+		}
+		if (nylas_event_parse(it, e) < 0 || e->deleted || !e->recurrence_id ||
+		    strcmp(e->provider_id, f->provider_id) != 0) {
+			event_free(e);
+			evs.n--;
+		}
+	}
+	return api_fetch_event(f, &evs, so);
+}
+
+/* /events/{id}: data is the event; a series master brings its occurrences with a second
+ * request. */
+static int fetched_nylas_event(struct api_fetch *f, const struct http_resp *resp,
+    struct step_out *so)
+{
+	struct event_list evs = { 0 };
+	json_t *j = ju_parse(resp, WHO, f->link, f->url);
+	json_t *d = json_object_get(j, "data");
+	struct sync_event *e = NULL;
+	int rc = PROV_PERM;
+	if (!j)
+		rc = PROV_TEMP;
+	else if (f->answers > 0)
+		rc = take_occurrences(f, j, so);
+	else if (json_array_size(json_object_get(d, "recurrence")) > 0 &&
+	    !ju_str(d, "master_event_id"))
+		rc = ask_occurrences(f);
+	else if (d && !(e = event_list_add(&evs)))
+		rc = PROV_TEMP;
+	else if (e && nylas_event_parse(d, e) == 0)
+		rc = api_fetch_event(f, &evs, so);
+	event_list_free(&evs);
+	json_decref(j);
+	return rc;
+}
+
+/* A re-match: the message's MIME or the event, by Nylas id, in the link's grant. */
+static int nylas_fetch_begin(const struct prov_link *l, enum stream s, const char *provider_id,
+    const char *cursor, struct prov_keep *keep, struct pass **out)
+{
+	struct pass *p = calloc(1, sizeof *p);
+	char *id = ju_urlenc(provider_id), *g = p ? oauth_grant_id(l) : NULL, *grant = NULL;
+	char *url = NULL;
+	int rc = PROV_PERM;
+	(void)cursor;
+	(void)keep;
+	*out = NULL;
+	if (!p || !id || !g || !(grant = ju_urlenc(g))) {
+		rc = PROV_TEMP;
+	} else if (l->cfg && l->cfg->api_base && (s == STREAM_MAIL || s == STREAM_EVENTS)) {
+		if ((s == STREAM_MAIL ? asprintf(&url, "%s/v3/grants/%s/messages/%s?fields=raw_mime",
+		    l->cfg->api_base, grant, id) : asprintf(&url,
+		    "%s/v3/grants/%s/events/%s?calendar_id=primary", l->cfg->api_base, grant, id)) < 0)
+			url = NULL;
+		rc = api_fetch_begin(WHO, l, s, provider_id, url,
+		    s == STREAM_MAIL ? fetched_raw : fetched_nylas_event, &p->fetch);
+	}
+	free(id);
+	free(g);
+	free(grant);
+	if (rc != PROV_OK) {
+		nylas_end(p);
+		return rc;
+	}
+	*out = p;
+	return PROV_OK;
+}
+
+static int nylas_fetch_step(struct pass *p, const struct http_resp *resp, struct http_req *req,
+    struct step_out *so, long *retry_after)
+{
+	return api_fetch_step(p->fetch, resp, req, so, retry_after);
+}
+
 const struct provider nylas_provider = {
 	.name = "nylas",
 	.streams = STREAM_MAIL | STREAM_EVENTS | STREAM_FOLDER,
@@ -598,4 +720,6 @@ const struct provider nylas_provider = {
 	.end = nylas_end,
 	.push_begin = nylas_push_begin,
 	.push_step = nylas_push_step,
+	.fetch_begin = nylas_fetch_begin,
+	.fetch = nylas_fetch_step,
 };

@@ -336,6 +336,19 @@ struct provider {
 	    struct subscription *sub, struct pass **out);
 	int (*subscribe_step)(struct pass *p, const struct http_resp *resp, struct http_req *req,
 	    struct step_out *out, long *retry_after);
+
+	/* Fetching one item again by its provider id (a mail of STREAM_MAIL, an event of
+	 * STREAM_EVENTS), when a contact appears for an item left out for want of one (the
+	 * engine's re-match). fetch_begin() gets the stream's stored cursor (NULL when none: CalDAV
+	 * finds its calendar in it) and, like begin_kept(), the link's kept connection slot (may
+	 * be NULL); fetch() runs like step() and hands the item (a series: its occurrences) as a
+	 * page with no cursor (step_out_page with NULL), ending with STEP_DONE; PROV_PERM when the
+	 * item is gone or cannot be fetched (the engine drops it from the queue). end() frees the
+	 * pass. NULL: the provider cannot (its items are not re-matched). */
+	int (*fetch_begin)(const struct prov_link *l, enum stream s, const char *provider_id,
+	    const char *cursor, struct prov_keep *keep, struct pass **out);
+	int (*fetch)(struct pass *p, const struct http_resp *resp, struct http_req *req,
+	    struct step_out *out, long *retry_after);
 };
 
 void http_req_clear(struct http_req *r);   /* frees the owned members */

@@ -121,7 +121,7 @@ static int run_step_job(void *arg)
 {
 	struct run *r = arg;
 	struct http_req req = { 0 };
-	int rc = r->drv->step(r->pass, NULL, &req, &r->out, &r->step_retry_after);
+	int rc = run_step_fn(r)(r->pass, NULL, &req, &r->out, &r->step_retry_after);
 	http_req_clear(&req);
 	return rc;
 }

@@ -7,6 +7,8 @@
 
 #include "core/crypto.h"
 #include "core/db_link_cals.h"
+#include "core/db_rematch.h"
+#include "core/db_skipped.h"
 #include "core/db_outbox.h"
 #include "core/db_sync.h"
 #include "core/log.h"
@@ -18,6 +20,7 @@
 
 #define BACKOFF_CAP_S 900       /* 15 min */
 #define BACKOFF_JITTER_PCT 20   /* each wait is drawn from +-20% of its nominal value */
+#define REMATCH_PER_RUN 200     /* queued items a pass fetches again; the rest wait for the next */
 
 static const struct provider_cfg no_cfg;
 
@@ -251,6 +254,98 @@ static void sub_done(struct run *r, int status)
 	r->sub_cur++;
 }
 
+/* ---- Re-match ------------------------------------------------------------------------------ */
+
+static enum stream rm_stream(const struct rematch_item *it)
+{
+	return it->kind == SKIP_EVENT ? STREAM_EVENTS : STREAM_MAIL;
+}
+
+/* The fetch of rm.v[rm_cur] ended with status (STEP_DONE or an error class): off the queue
+ * when done or gone, credited to the contact when it is imported now (its record of not being
+ * imported went: by this fetch, or by a pass since it was queued); tried again at a later
+ * pass when the provider failed for a while (and, after a re-link or rate limit, no further
+ * fetch this run). */
+static void fetch_done(struct run *r, int status)
+{
+	const struct rematch_item *it = &r->rm.v[r->rm_cur];
+	struct db *db = r->app->db;
+	end_pass(r);
+	r->fetching = 0;
+	r->rm_cur++;
+	if (status == STEP_DONE || status == PROV_PERM) {
+		int added = status == STEP_DONE &&
+		    db_skipped_has(db, r->link.id, it->provider_id) == 0;
+		if (db_rematch_done(db, r->link.id, it->provider_id) != 0 ||
+		    (added && db_rematch_credit(db, it->contact_id, 1, (int64_t)time(NULL)) != 0))
+			log_warnx("link %lld: re-match of %s %s not recorded", (long long)r->link.id,
+			    skip_kind_name(it->kind), it->provider_id);
+		r->rm_added += added;
+		log_info("link %lld: %s %s fetched again for contact %lld: %s", (long long)r->link.id,
+		    skip_kind_name(it->kind), it->provider_id, (long long)it->contact_id,
+		    status == PROV_PERM ? "gone at the provider" : added ? "imported" :
+		    "still not imported");
+		return;
+	}
+	int gone = db_rematch_failed(db, r->link.id, it->provider_id, REMATCH_MAX_TRIES);
+	r->rm_left += gone == 0;
+	log_warnx("link %lld: %s %s not fetched again: %s%s", (long long)r->link.id,
+	    skip_kind_name(it->kind), it->provider_id, prov_status_str(status),
+	    gone > 0 ? " (given up)" : "");
+	if (status == PROV_AUTH || status == PROV_RATE) {   /* the rest waits for a later pass */
+		r->rm_left += (int)(r->rm.n - r->rm_cur);
+		r->rm_cur = r->rm.n;
+	}
+}
+
+/* Begin the fetch of the next queued item (before the link's streams). Returns 1 with r->pass
+ * set, 0 when none is left. */
+static int fetch_next(struct run *r)
+{
+	if (r->failed == PROV_AUTH || !r->ds)
+		return 0;
+	if (!r->rm_loaded) {
+		r->rm_loaded = 1;
+		if (db_rematch_take(r->app->db, r->link.id, REMATCH_PER_RUN, &r->rm) != 0)
+			return 0;
+	}
+	while (r->rm_cur < r->rm.n) {
+		const struct rematch_item *it = &r->rm.v[r->rm_cur];
+		enum stream s = rm_stream(it);
+		const struct provider *drv = drivers_stream(r->ds, s);
+		int synced = s == STREAM_MAIL ? r->link.sync_email : r->link.sync_calendar;
+		if (!drv || !drv->fetch_begin || !drv->fetch || !synced) {
+			r->rm_cur++;   /* cannot come back: as if gone */
+			db_rematch_done(r->app->db, r->link.id, it->provider_id);
+			continue;
+		}
+		if (db_skipped_has(r->app->db, r->link.id, it->provider_id) == 0) {
+			fetch_done(r, STEP_DONE);   /* imported meanwhile (another copy, an earlier pass) */
+			continue;
+		}
+		char *cursor = NULL;
+		if (db_sync_cursor_get(r->app->db, r->link.id, stream_name(s), &cursor) < 0)
+			cursor = NULL;
+		r->why[0] = '\0';
+		int rc = drv->fetch_begin(&r->pl, s, it->provider_id, cursor, &r->keep, &r->pass);
+		free(cursor);
+		if (rc == PROV_OK && r->pass) {
+			r->drv = drv;
+			r->fetching = 1;
+			return 1;
+		}
+		r->pass = NULL;
+		fetch_done(r, rc == PROV_OK ? PROV_TEMP : rc);
+	}
+	return 0;
+}
+
+int (*run_step_fn(const struct run *r))(struct pass *, const struct http_resp *,
+    struct http_req *, struct step_out *, long *)
+{
+	return r->fetching ? r->drv->fetch : r->subbing ? r->drv->subscribe_step : r->drv->step;
+}
+
 static void run_finish(struct run *r)
 {
 	struct app *app = r->app;
@@ -281,6 +376,13 @@ static void run_finish(struct run *r)
 			db_sync_link_rate_limited(app->db, r->link.id,
 			    now + (r->retry_after > 0 ? r->retry_after : wait));
 	}
+	/* items queued while this pass ran were not loaded: their wake-up met a running link */
+	int queued = r->ds ? db_rematch_count(app->db, r->link.id) : 0;
+	if (queued > r->rm_left && r->failed != PROV_AUTH)
+		db_links_wake(app->db, r->link.id);
+	if (r->rm_added)
+		log_info("link %lld: %d earlier items imported for new contacts", (long long)r->link.id,
+		    r->rm_added);
 	if (!r->failed) {
 		log_info("link %lld %s: %s: %ld new, %ld updated, %ld skipped, %ld errors, %ld round"
 		    " trips, %lld ms (store %lld ms)", (long long)r->link.id, r->link.address,
@@ -338,7 +440,9 @@ void run_advance(struct run *r, const struct http_resp *resp)
 	r->waiting = 0;
 	while (!r->done) {
 		if (!r->pass) {
-			if (r->cur >= r->n_streams) {
+			if (fetch_next(r)) {
+				/* re-match first: a woken link brings the queued items at once */
+			} else if (r->cur >= r->n_streams) {
 				if (!sub_next(r)) {
 					run_finish(r);
 					return;
@@ -375,8 +479,7 @@ void run_advance(struct run *r, const struct http_resp *resp)
 			r->waiting = 1;
 			return;
 		} else {
-			rc = (r->subbing ? r->drv->subscribe_step : r->drv->step)(r->pass, resp, &req,
-			    &out, &retry_after);
+			rc = run_step_fn(r)(r->pass, resp, &req, &out, &retry_after);
 		}
 		if (take_out(r, &out) != 0 && rc >= STEP_DONE) {
 			http_req_clear(&req);
@@ -391,13 +494,17 @@ void run_advance(struct run *r, const struct http_resp *resp)
 				r->waiting = 1;
 				return;
 			}
-			if (r->subbing)
+			if (r->fetching)
+				fetch_done(r, PROV_TEMP);
+			else if (r->subbing)
 				sub_done(r, PROV_TEMP);
 			else
 				stream_failed(r, PROV_TEMP, 0, NULL);
 		} else if (rc == STEP_DONE) {
 			http_req_clear(&req);
-			if (r->subbing) {
+			if (r->fetching) {
+				fetch_done(r, rc);
+			} else if (r->subbing) {
 				sub_done(r, rc);
 			} else {
 				end_pass(r);
@@ -407,7 +514,9 @@ void run_advance(struct run *r, const struct http_resp *resp)
 			}
 		} else {
 			http_req_clear(&req);
-			if (r->subbing)
+			if (r->fetching)
+				fetch_done(r, rc);
+			else if (r->subbing)
 				sub_done(r, rc);
 			else
 				stream_failed(r, rc, retry_after, resp);
@@ -431,6 +540,7 @@ void run_free(struct run *r)
 	end_pass(r);
 	step_out_clear(&r->out);
 	subscription_clear(&r->sub);
+	rematch_list_free(&r->rm);
 	keep_close(&r->keep);
 	link_free(&r->link);
 	link_cal_list_free(&r->cals);

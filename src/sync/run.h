@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "core/app.h"
+#include "core/db_rematch.h"
 #include "core/models.h"
 #include "providers/provider.h"
 #include "sync/drivers.h"
@@ -44,6 +45,14 @@ struct run {
 	size_t sub_cur;                 /* the stream whose subscription is looked at next */
 	struct subscription sub;        /* the one being made or renewed */
 	struct prov_keep keep;          /* the link's kept connection, handed to the drivers */
+	/* Re-match (before the streams): items queued for the link now that a contact has one of
+	 * their addresses, each fetched again by id (provider.fetch_begin) and stored. */
+	int rm_loaded;
+	struct rematch_list rm;
+	size_t rm_cur;
+	int fetching;                   /* pass is the fetch of rm.v[rm_cur] */
+	int rm_left;                    /* items this run left queued (failed for a while) */
+	int rm_added;                   /* items the re-match imported */
 	/* Set by the engine: hand one step() of a blocking driver (provider.blocking) to a worker,
 	 * which fills out; 0 when handed off, and run_stepped() brings the outcome back and
 	 * commits out's page on the engine thread. */
@@ -65,6 +74,9 @@ void run_advance(struct run *r, const struct http_resp *resp);
 /* The step handed off by offload() returned rc, or missed its deadline (timed_out_s > 0): go on
  * as run_advance() does. */
 void run_stepped(struct run *r, int rc, int timed_out_s);
+/* The driver operation that steps the current pass: pull, subscription or re-match fetch. */
+int (*run_step_fn(const struct run *r))(struct pass *, const struct http_resp *,
+    struct http_req *, struct step_out *, long *);
 /* Free the run; a pass still going is ended without recording anything. */
 void run_free(struct run *r);
 

@@ -2,13 +2,18 @@
  * editable Regarding (the account, or a free reference such as a work ticket number). */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/db_calendar.h"
+#include "core/db_rematch.h"
 #include "core/db_web.h"
 #include "core/log.h"
 #include "core/timeutil.h"
 #include "web/web.h"
 
+/* How long "N earlier items were added" stays on the page after a re-match (a GET never
+ * writes, so the notice is not marked as seen: it goes by age). */
+#define REMATCH_NOTICE_S (7 * 86400)
 #define ALL_TIME_FROM (-((int64_t)1 << 40))
 #define ALL_TIME_TO ((int64_t)1 << 40)
 static const struct cal_span all_time = { ALL_TIME_FROM, ALL_TIME_TO, ALL_TIME_FROM, ALL_TIME_TO };
@@ -120,6 +125,15 @@ int page_activities(struct ctx *c)
 		}
 		vrow_int(r, may);
 	}
+	int64_t earlier = 0, earlier_at = 0;
+	if (db_rematch_notice(c->db, id, (int64_t)time(NULL) - REMATCH_NOTICE_S, &earlier,
+	    &earlier_at) != 0)
+		goto done;
+	if (earlier > 0)
+		view_strf(v, "rematched", "%lld earlier item%s %s added for this contact",
+		    (long long)earlier, earlier == 1 ? "" : "s", earlier == 1 ? "was" : "were");
+	else
+		view_str(v, "rematched", "");
 	view_int(v, "count", (long)vlist_len(l));
 	view_list(v, "rows", l);
 	view_int(v, "contact_id", (long)id);

@@ -504,6 +504,12 @@ def events(state, acct, req, rest):
     if not mm:
         return None
     ev = acct.events.get(mm.group(1))
+    if ev is None and req.method == "GET":   # an occurrence, by its own id (as Graph serves it)
+        for master in acct.events.values():
+            for o in master.occurrences() if master.rrule and not master.deleted else []:
+                if mm.group(1) in (occurrence_id(master, o[0]), occurrence_id(master, o[0], True)) \
+                        and not (o[3] or {}).get("cancelled"):
+                    return jresp(200, event_json(acct, master, tzout, o))
     if ev is None or ev.deleted:
         return error(404, "The specified object was not found in the store.")
     if req.method == "GET":

@@ -250,6 +250,8 @@ def list_events(state, acct, req):
     for ev in acct.events.values():
         if upd and ev.updated <= upd:
             continue
+        if q.get("master_event_id") and ev.id != q["master_event_id"]:
+            continue
         if ev.rrule:
             occ = [o for o in ev.occurrences() if o[2] > lo and o[1] < hi]
             if expand:
