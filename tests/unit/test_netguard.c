@@ -284,8 +284,8 @@ static void test_imap_and_smtp_reach_no_refused_listener(void)
 	close(lfd);
 }
 
-/* libetpan waits with select(): an IMAP socket at or above FD_SETSIZE would abort the process,
- * so such a connection fails as a temporary fault and the process goes on. */
+/* libetpan waits with select(): an IMAP socket or cancel pipe at or above FD_SETSIZE would
+ * abort the process, so such a connection fails as a temporary fault and the process goes on. */
 static void test_imap_connection_past_fd_setsize_fails_without_abort(void)
 {
 	char why[256], err[512], allow[64];
@@ -311,7 +311,10 @@ static void test_imap_connection_past_fd_setsize_fails_without_abort(void)
 	struct imap_conn *c = NULL;
 	struct imap_login lg = { .host = "127.0.0.1", .port = port, .user = "u", .password = "p",
 		.timeout_s = 2 };
-	int rc = imap_open(&lg, &c, err, sizeof err);
+	int rc = imap_open(&lg, &c, err, sizeof err);   /* the socket would be past it */
+	char err2[512] = "";
+	close(filler[--n]);   /* one descriptor free below: the socket fits, its cancel pipe not */
+	int rc2 = imap_open(&lg, &c, err2, sizeof err2);
 	for (int i = 0; i < n; i++)
 		close(filler[i]);
 	setrlimit(RLIMIT_NOFILE, &rl);
@@ -319,6 +322,8 @@ static void test_imap_connection_past_fd_setsize_fails_without_abort(void)
 	close(lfd);
 	CHECK_INT(rc, PROV_TEMP);
 	CHECK(strstr(err, "too many open connections") != NULL);
+	CHECK_INT(rc2, PROV_TEMP);
+	CHECK(strstr(err2, "too many open connections") != NULL);
 }
 
 static void test_same_origin_is_scheme_host_and_port(void)
