@@ -617,6 +617,23 @@ static const char m16_skipped_items[] =
 "CREATE INDEX skipped_items_by_link_recorded ON skipped_items(link_id, recorded_at);"
 "CREATE INDEX skipped_items_by_recorded ON skipped_items(recorded_at);";
 
+/* Several crm-sync daemons on one database: each link is worked by the daemon holding its
+ * lease (renewed while it lives, free once expires_at passes); each daemon says who and where
+ * it is, so the others can count it for a fair share and see on the same host when its process
+ * is gone. An outbox item claimed names the daemon that claimed it. */
+static const char m17_link_leases[] =
+"CREATE TABLE link_leases ("
+"  link_id INTEGER PRIMARY KEY REFERENCES links(id) ON DELETE CASCADE,"
+"  holder TEXT NOT NULL,"                     /* host:pid:random of the daemon */
+"  expires_at INTEGER NOT NULL);"
+"CREATE INDEX link_leases_by_holder ON link_leases(holder);"
+"CREATE TABLE lease_holders ("
+"  holder TEXT PRIMARY KEY,"
+"  host TEXT NOT NULL,"
+"  pid INTEGER NOT NULL,"
+"  seen_at INTEGER NOT NULL);"
+"ALTER TABLE outbox ADD COLUMN lease_holder TEXT;";
+
 const struct migration schema_migrations[] = {
 	{ "base schema", m1_base },
 	{ "outbox: folder set-up and leases", m2_outbox_lease },
@@ -634,5 +651,6 @@ const struct migration schema_migrations[] = {
 	{ "full-text search over mail, appointments, contacts and accounts", m14_search },
 	{ "search: mail and appointments by whole words and their forms", m15_search_words },
 	{ "skipped_items: why an item was not imported", m16_skipped_items },
+	{ "link_leases: links shared by several sync daemons", m17_link_leases },
 };
 const size_t schema_n_migrations = sizeof schema_migrations / sizeof schema_migrations[0];

@@ -11,6 +11,7 @@
 #include "providers/smtp.h"
 #include "sync/engine.h"
 #include "sync/keep.h"
+#include "sync/leases.h"
 #include "sync/probes.h"
 #include "sync/push.h"
 #include "sync/run.h"
@@ -45,6 +46,7 @@ struct engine {
 	struct workers *ws;         /* blocking work (workers.h) */
 	struct curl_waitfd *fds;    /* the watches' fds and the workers' eventfd */
 	unsigned cap_fds;
+	struct leases *leases;      /* the links this daemon may work (NULL with --once: all) */
 };
 
 static int is_running(const struct engine *e, int64_t id)
@@ -78,6 +80,38 @@ static void enqueue(struct engine *e, int64_t id, unsigned mask)
 	e->queue[e->n_queue++] = (struct queued){ id, mask };
 }
 
+/* 1 when this daemon may work the link: it holds its lease (or works without leases). */
+static int holds(void *ctx, int64_t id)
+{
+	struct engine *e = ctx;
+	return !e->leases || leases_holds(e->leases, id);
+}
+
+static int running(void *ctx, int64_t id)
+{
+	return is_running(ctx, id);
+}
+
+/* Renew and claim leases; links lost leave the queue (a pass running on one ends at its next
+ * page, whose commit finds the lease gone), and the watches follow the held set. */
+static void tick_leases(struct engine *e, int64_t t)
+{
+	static int64_t lost[4096];
+	size_t n_lost = 0;
+	if (leases_tick(e->leases, t, running, e, lost, sizeof lost / sizeof lost[0], &n_lost) != 1)
+		return;
+	for (size_t i = 0; i < e->n_queue;) {
+		if (!leases_holds(e->leases, e->queue[i].id)) {
+			memmove(e->queue + i, e->queue + i + 1, (e->n_queue - i - 1) * sizeof *e->queue);
+			e->n_queue--;
+		} else {
+			i++;
+		}
+	}
+	if (e->w)
+		watches_recheck(e->w);
+}
+
 /* A push watch saw news on its stream: sync that stream only. */
 static void on_news(void *ctx, int64_t link_id, unsigned stream)
 {
@@ -90,8 +124,9 @@ static void look_for_due(struct engine *e)
 	static int64_t ids[MAX_DUE];
 	size_t n = 0;
 	int64_t now = time(NULL);
-	db_sync_take_wakes(e->app->db, now);
-	if (db_sync_due(e->app->db, now, ids, MAX_DUE, &n) != 0)
+	db_sync_take_wakes(e->app->db, now);   /* any daemon turns a wake-up into due */
+	if (e->leases ? leases_due(e->leases, now, ids, MAX_DUE, &n) != 0 :
+	    db_sync_due(e->app->db, now, ids, MAX_DUE, &n) != 0)
 		return;
 	for (size_t i = 0; i < n; i++)
 		if (!e->o->link_id || ids[i] == e->o->link_id)
@@ -124,9 +159,12 @@ static void start_queued(struct engine *e, volatile sig_atomic_t *stop)
 		struct queued q = e->queue[0];
 		memmove(e->queue, e->queue + 1, (e->n_queue - 1) * sizeof *e->queue);
 		e->n_queue--;
+		if (!holds(e, q.id))
+			continue;
 		struct run *r = run_new(e->app, e->pool, q.id, q.mask);
 		if (!r)
 			continue;
+		r->store.lease_holder = leases_holder(e->leases);
 		keeps_take(e->keeps, q.id, &r->keep);
 		r->offload = offload_run;
 		r->offload_ctx = e;
@@ -257,8 +295,16 @@ int engine_run(struct app *app, const struct engine_opts *o, volatile sig_atomic
 	 * cannot hold every link's sync */
 	e.max_probes = app->cfg.sync_workers > 1 ? app->cfg.sync_workers / 2 : 1;
 	smtp_set_cancel(workers_cancelled);
+	if (!o->once) {   /* a daemon works the links whose lease it holds */
+		if (!(e.leases = leases_new(app)))
+			goto out;
+		pushes_holder(e.pushes, leases_holder(e.leases));
+		tick_leases(&e, now_ms());
+	}
 	if (!o->once && o->push && !(e.w = watches_new(app, on_news, &e, e.ws)))
 		goto out;
+	if (e.w)
+		watches_only(e.w, holds);
 	if (o->once)
 		first_queue(&e);
 	while (!*stop) {
@@ -267,6 +313,8 @@ int engine_run(struct app *app, const struct engine_opts *o, volatile sig_atomic
 			prune_skipped(app);
 			next_prune_ms = t + PRUNE_SKIPPED_MS;
 		}
+		if (e.leases && t >= leases_next_ms(e.leases))
+			tick_leases(&e, t);
 		if (!o->once && t >= next_db_ms) {
 			look_for_due(&e);
 			pushes_start(e.pushes, o->link_id, MAX_PUSHES);
@@ -323,6 +371,7 @@ out:
 			run_free(r);   /* else a thread left behind may still use it: the process ends */
 	}
 	pushes_free(e.pushes, left);
+	leases_free(e.leases);   /* after the pushes handed their items back */
 	probes_free(e.probes, left);
 	workers_free(e.ws);
 	http_pool_free(e.pool);

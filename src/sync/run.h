@@ -36,6 +36,8 @@ struct run {
 	char error[256];
 	char why[200];                  /* the driver's words for the failure it is returning */
 	int done;
+	int lost;                       /* the link's lease went to another daemon: the pass ends
+	                                 * and records nothing on the link */
 	int partial;                    /* only some streams (push news): the poll stays due */
 	int subbing;                    /* pass is a webhook subscription machine (subscribe.h) */
 	size_t sub_cur;                 /* the stream whose subscription is looked at next */
