@@ -94,6 +94,24 @@ int leases_holds(const struct leases *l, int64_t link)
 	return bsearch(&link, l->held, l->n_held, sizeof *l->held, cmp_id) != NULL;
 }
 
+/* 1 when no process pid runs: none exists, or it has ended and waits for its parent to reap
+ * it (a zombie, which kill() still finds). */
+static int process_gone(int pid)
+{
+	if (kill(pid, 0) != 0)
+		return errno == ESRCH;
+	char path[64], buf[256];
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return 0;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	const char *end = strrchr(buf, ')');   /* "pid (comm) S ...": comm may hold spaces */
+	return end && end[1] == ' ' && end[2] == 'Z';
+}
+
 /* Holders on this host whose process no longer exists: their links are free at once. */
 static void take_over_dead(struct leases *l)
 {
@@ -101,7 +119,7 @@ static void take_over_dead(struct leases *l)
 	int pids[MAX_ON_HOST];
 	int n = db_leases_on_host(l->app->db, l->host, l->holder, holders, pids, MAX_ON_HOST);
 	for (int i = 0; i < n; i++) {
-		if (pids[i] > 0 && pids[i] != l->pid && kill(pids[i], 0) != 0 && errno == ESRCH) {
+		if (pids[i] > 0 && pids[i] != l->pid && process_gone(pids[i])) {
 			int freed = db_leases_drop_holder(l->app->db, holders[i]);
 			if (freed >= 0)
 				log_info("leases: %s is gone (no process %d): %d links free",

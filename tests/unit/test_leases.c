@@ -159,6 +159,20 @@ static void test_gone_process_on_this_host_loses_its_links_at_once(void)
 	CHECK_INT(leases_tick(l, 0, NULL, NULL, lost, 4, &n_lost), 1);
 	CHECK_INT(fx_int(&f, "SELECT count(*) FROM lease_holders WHERE pid = ?", getppid()), 1);
 	CHECK_INT(leases_count(l), 2);
+	/* a process that has ended but is not yet reaped by its parent is gone too */
+	pid_t zombie = fork();
+	if (zombie == 0)
+		_exit(0);
+	CHECK(zombie > 0);
+	usleep(200000);
+	CHECK(db_leases_release_all(f.db, alive) == 0);
+	snprintf(dead, sizeof dead, "%s:%d:z", host, (int)zombie);
+	CHECK(db_leases_tick(f.db, dead, host, (int)zombie, now, 600, NULL) == 0);
+	CHECK_INT(held_by(&f, dead), 2);   /* the two the stopped one held */
+	CHECK(leases_tick(l, 0, NULL, NULL, lost, 4, &n_lost) >= 0);
+	waitpid(zombie, NULL, 0);
+	CHECK_INT(held_by(&f, dead), 0);
+	CHECK_INT(leases_count(l), 4);
 	leases_free(l);   /* a clean stop gives everything back */
 	CHECK_INT(fx_int(&f, "SELECT count(*) FROM link_leases", 0), 0);
 	fx_close(&f);
