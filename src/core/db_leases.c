@@ -30,6 +30,9 @@ static const char SQL_CLAIM[] =
     " ORDER BY l.id LIMIT ?4"
     " ON CONFLICT (link_id) DO UPDATE SET holder = excluded.holder,"
     " expires_at = excluded.expires_at";
+static const char SQL_ANY_FREE[] =
+    "SELECT 1 FROM links l LEFT JOIN link_leases k ON k.link_id = l.id"
+    " WHERE l.status = 'active' AND (k.link_id IS NULL OR k.expires_at <= ?1) LIMIT 1";
 static const char SQL_ON_HOST[] =
     "SELECT holder, pid FROM lease_holders WHERE host = ?1 AND holder != ?2 ORDER BY holder"
     " LIMIT ?3";
@@ -155,6 +158,22 @@ int db_leases_tick(struct db *db, const char *holder, const char *host, int pid,
 	return 0;
 fail:
 	db_rollback(db);
+	return -1;
+}
+
+int db_leases_any_free(struct db *db, int64_t now)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_ANY_FREE);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	log_warnx("db: leases: %s", sqlite3_errmsg(db->h));
 	return -1;
 }
 

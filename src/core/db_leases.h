@@ -29,6 +29,10 @@ struct lease_tick {
 int db_leases_tick(struct db *db, const char *holder, const char *host, int pid, int64_t now,
     int lease_s, struct lease_tick *t);
 
+/* 1 when an active link has no lease or an expired one (a new link, a holder gone), 0 when
+ * none, -1: a read only, so the engine can look every half second and tick early. */
+int db_leases_any_free(struct db *db, int64_t now);
+
 /* The other holders recorded on host (holder strings malloc'd into holders[], pids[]), at most
  * max. Returns how many, or -1. The caller frees each holders[i]. */
 int db_leases_on_host(struct db *db, const char *host, const char *self, char **holders,

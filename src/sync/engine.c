@@ -313,8 +313,9 @@ int engine_run(struct app *app, const struct engine_opts *o, volatile sig_atomic
 			prune_skipped(app);
 			next_prune_ms = t + PRUNE_SKIPPED_MS;
 		}
-		if (e.leases && t >= leases_next_ms(e.leases))
-			tick_leases(&e, t);
+		if (e.leases && (t >= leases_next_ms(e.leases) || (t >= next_db_ms &&
+		    leases_any_free(e.leases, time(NULL)) == 1)))
+			tick_leases(&e, t);   /* a new link or an expired lease is taken at once */
 		if (!o->once && t >= next_db_ms) {
 			look_for_due(&e);
 			pushes_start(e.pushes, o->link_id, MAX_PUSHES);

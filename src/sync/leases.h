@@ -28,6 +28,9 @@ int leases_tick(struct leases *l, int64_t now_ms, int (*running)(void *ctx, int6
     void *ctx, int64_t *lost, size_t max_lost, size_t *n_lost);
 /* 1 when this daemon held link's lease at the last tick. */
 int leases_holds(const struct leases *l, int64_t link);
+/* 1 when some active link is free (new, or its holder's lease expired): tick now rather than
+ * at the next lease_s / 3. */
+int leases_any_free(struct leases *l, int64_t now);
 /* The held links that are due at now (seconds), soonest first. Returns 0 or -1. */
 int leases_due(struct leases *l, int64_t now, int64_t *ids, size_t max, size_t *n);
 /* How many links are held. */
