@@ -100,6 +100,8 @@ static void tick_leases(struct engine *e, int64_t t)
 	size_t n_lost = 0;
 	if (leases_tick(e->leases, t, running, e, lost, sizeof lost / sizeof lost[0], &n_lost) != 1)
 		return;
+	for (size_t i = 0; i < n_lost; i++)
+		keeps_drop(e->keeps, lost[i]);   /* its IMAP connection is the new holder's to make */
 	for (size_t i = 0; i < e->n_queue;) {
 		if (!leases_holds(e->leases, e->queue[i].id)) {
 			memmove(e->queue + i, e->queue + i + 1, (e->n_queue - i - 1) * sizeof *e->queue);
@@ -186,6 +188,8 @@ static void reap(struct engine *e)
 			*pr = r->next;
 			e->n_runs--;
 			keeps_put(e->keeps, r->link.id, &r->keep, now_ms() / 1000);
+			if (r->lost)
+				keeps_drop(e->keeps, r->link.id);
 			run_free(r);
 		} else {
 			pr = &r->next;
