@@ -52,6 +52,14 @@ static const char SQL_DUE[] =
     " AND l.next_due_at <= ?2 AND l.rate_limited_until <= ?2"
     " ORDER BY l.next_due_at, l.id LIMIT ?3";
 
+/* As db_sync_take_wakes, for the links the holder holds only: a wake-up waits for the link's
+ * holder, which acts on it (a running pass runs again) instead of another daemon moving the
+ * link's due time under a pass that then moves it back. */
+static const char SQL_TAKE_WAKES[] =
+    "UPDATE links SET wake = 0, next_due_at = CASE WHEN next_due_at < ?1 THEN next_due_at"
+    " ELSE ?1 END WHERE wake = 1 AND rate_limited_until <= ?1 AND id IN"
+    " (SELECT link_id FROM link_leases WHERE holder = ?2 AND expires_at > ?1)";
+
 /* The single integer of a one-row query with holder (may be NULL) as ?1 and a as ?2. */
 static int64_t one_int(struct db *db, const char *sql, const char *holder, int64_t a)
 {
@@ -277,6 +285,17 @@ int db_lease_held(struct db *db, int64_t link, const char *holder, int64_t now)
 		return 0;
 	log_warnx("db: leases: %s", sqlite3_errmsg(db->h));
 	return -1;
+}
+
+int db_leases_take_wakes(struct db *db, const char *holder, int64_t now)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_TAKE_WAKES);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	if (DB_BOUND(db_bind_text(st, 2, holder)) != 0 || db_step_done(db, st) != 0)
+		return -1;
+	return sqlite3_changes(db->h);
 }
 
 int db_lease_give_back(struct db *db, int64_t link, const char *holder)

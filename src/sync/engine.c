@@ -126,7 +126,10 @@ static void look_for_due(struct engine *e)
 	static int64_t ids[MAX_DUE];
 	size_t n = 0;
 	int64_t now = time(NULL);
-	db_sync_take_wakes(e->app->db, now);   /* any daemon turns a wake-up into due */
+	if (e->leases)   /* a wake-up of another daemon's link stays for its holder */
+		leases_take_wakes(e->leases, now);
+	else
+		db_sync_take_wakes(e->app->db, now);
 	if (e->leases ? leases_due(e->leases, now, ids, MAX_DUE, &n) != 0 :
 	    db_sync_due(e->app->db, now, ids, MAX_DUE, &n) != 0)
 		return;

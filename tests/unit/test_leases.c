@@ -282,7 +282,7 @@ static void test_gone_daemons_outbox_claim_comes_back(void)
 	fx_close(&f);
 }
 
-static void test_released_holder_frees_everything_at_once(void)
+static void test_released_holder_frees_everything_and_wakes_reach_the_holder(void)
 {
 	struct fx f;
 	struct lease_tick t;
@@ -300,6 +300,13 @@ static void test_released_holder_frees_everything_at_once(void)
 	CHECK_INT(n, 2);   /* both links are due (next_due_at 0) and now its own */
 	CHECK(db_leases_due(f.db, "h:1:a", NOW + 1, ids, 4, &n) == 0);
 	CHECK_INT(n, 0);
+	/* a wake-up is taken by the link's holder only */
+	CHECK(db_exec(f.db, "UPDATE links SET wake = 1, next_due_at = 1800000000") == 0);
+	CHECK_INT(db_leases_take_wakes(f.db, "h:1:a", NOW + 1), 0);
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM links WHERE wake = 1", 0), 2);
+	CHECK_INT(db_leases_take_wakes(f.db, "h:2:b", NOW + 1), 2);
+	CHECK(db_leases_due(f.db, "h:2:b", NOW + 1, ids, 4, &n) == 0);
+	CHECK_INT(n, 2);
 	fx_close(&f);
 }
 
@@ -308,4 +315,4 @@ T_MAIN(T(test_one_daemon_holds_every_active_link), T(test_two_daemons_split_the_
     T(test_gone_process_on_this_host_loses_its_links_at_once),
     T(test_daemon_gives_back_its_surplus_but_not_running_links),
     T(test_page_commit_needs_the_lease), T(test_outbox_item_is_claimed_by_one_daemon_once),
-    T(test_gone_daemons_outbox_claim_comes_back), T(test_released_holder_frees_everything_at_once))
+    T(test_gone_daemons_outbox_claim_comes_back), T(test_released_holder_frees_everything_and_wakes_reach_the_holder))
