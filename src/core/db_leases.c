@@ -58,7 +58,7 @@ static const char SQL_DUE[] =
 static const char SQL_TAKE_WAKES[] =
     "UPDATE links SET wake = 0, next_due_at = CASE WHEN next_due_at < ?1 THEN next_due_at"
     " ELSE ?1 END WHERE wake = 1 AND rate_limited_until <= ?1 AND id IN"
-    " (SELECT link_id FROM link_leases WHERE holder = ?2 AND expires_at > ?1)";
+    " (SELECT link_id FROM link_leases WHERE holder = ?2 AND expires_at > ?1) RETURNING id";
 
 /* The single integer of a one-row query with holder (may be NULL) as ?1 and a as ?2. */
 static int64_t one_int(struct db *db, const char *sql, const char *holder, int64_t a)
@@ -287,15 +287,26 @@ int db_lease_held(struct db *db, int64_t link, const char *holder, int64_t now)
 	return -1;
 }
 
-int db_leases_take_wakes(struct db *db, const char *holder, int64_t now)
+int db_leases_take_wakes(struct db *db, const char *holder, int64_t now, int64_t *ids,
+    size_t max, size_t *n)
 {
 	sqlite3_stmt *st = db_stmt(db, SQL_TAKE_WAKES);
+	int rc;
+	*n = 0;
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, now);
-	if (DB_BOUND(db_bind_text(st, 2, holder)) != 0 || db_step_done(db, st) != 0)
+	if (DB_BOUND(db_bind_text(st, 2, holder)) != 0)
 		return -1;
-	return sqlite3_changes(db->h);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)   /* every row, so every wake-up is taken */
+		if (*n < max)
+			ids[(*n)++] = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		log_warnx("db: leases: wake-ups: %s", sqlite3_errmsg(db->h));
+		return -1;
+	}
+	return 0;
 }
 
 int db_lease_give_back(struct db *db, int64_t link, const char *holder)

@@ -54,9 +54,10 @@ int db_lease_give_back(struct db *db, int64_t link, const char *holder);
 int db_leases_due(struct db *db, const char *holder, int64_t now, int64_t *ids, size_t max,
     size_t *n);
 /* Take the wake-ups (links.wake) of the links holder holds at now, as db_sync_take_wakes does
- * for all: each becomes due at once. Wake-ups of other holders' links stay for them. Returns
- * how many were taken, or -1. */
-int db_leases_take_wakes(struct db *db, const char *holder, int64_t now);
+ * for all: each becomes due at once, and its id goes to ids (at most max, *n of them).
+ * Wake-ups of other holders' links stay for them. */
+int db_leases_take_wakes(struct db *db, const char *holder, int64_t now, int64_t *ids,
+    size_t max, size_t *n);
 /* The daemon stops: its leases, its record and its outbox claims still pending go. */
 int db_leases_release_all(struct db *db, const char *holder);
 

@@ -126,10 +126,12 @@ static void look_for_due(struct engine *e)
 	static int64_t ids[MAX_DUE];
 	size_t n = 0;
 	int64_t now = time(NULL);
-	if (e->leases)   /* a wake-up of another daemon's link stays for its holder */
-		leases_take_wakes(e->leases, now);
-	else
+	if (!e->leases)
 		db_sync_take_wakes(e->app->db, now);
+	else if (leases_take_wakes(e->leases, now, ids, MAX_DUE, &n) == 0)   /* own links only */
+		for (size_t i = 0; i < n; i++)
+			if (!e->o->link_id || ids[i] == e->o->link_id)
+				enqueue(e, ids[i], 0);
 	if (e->leases ? leases_due(e->leases, now, ids, MAX_DUE, &n) != 0 :
 	    db_sync_due(e->app->db, now, ids, MAX_DUE, &n) != 0)
 		return;

@@ -180,9 +180,9 @@ int leases_any_free(struct leases *l, int64_t now)
 	return db_leases_any_free(l->app->db, now);
 }
 
-int leases_take_wakes(struct leases *l, int64_t now)
+int leases_take_wakes(struct leases *l, int64_t now, int64_t *ids, size_t max, size_t *n)
 {
-	return db_leases_take_wakes(l->app->db, l->holder, now);
+	return db_leases_take_wakes(l->app->db, l->holder, now, ids, max, n);
 }
 
 int leases_due(struct leases *l, int64_t now, int64_t *ids, size_t max, size_t *n)

@@ -31,9 +31,9 @@ int leases_holds(const struct leases *l, int64_t link);
 /* 1 when some active link is free (new, or its holder's lease expired): tick now rather than
  * at the next lease_s / 3. */
 int leases_any_free(struct leases *l, int64_t now);
-/* Take the wake-ups of the held links (the others' stay for their holders). Returns how many,
- * or -1. */
-int leases_take_wakes(struct leases *l, int64_t now);
+/* Take the wake-ups of the held links (the others' stay for their holders); their ids go to
+ * ids. Returns 0 or -1. */
+int leases_take_wakes(struct leases *l, int64_t now, int64_t *ids, size_t max, size_t *n);
 /* The held links that are due at now (seconds), soonest first. Returns 0 or -1. */
 int leases_due(struct leases *l, int64_t now, int64_t *ids, size_t max, size_t *n);
 /* How many links are held. */

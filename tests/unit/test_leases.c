@@ -302,9 +302,12 @@ static void test_released_holder_frees_everything_and_wakes_reach_the_holder(voi
 	CHECK_INT(n, 0);
 	/* a wake-up is taken by the link's holder only */
 	CHECK(db_exec(f.db, "UPDATE links SET wake = 1, next_due_at = 1800000000") == 0);
-	CHECK_INT(db_leases_take_wakes(f.db, "h:1:a", NOW + 1), 0);
+	CHECK(db_leases_take_wakes(f.db, "h:1:a", NOW + 1, ids, 4, &n) == 0);
+	CHECK_INT(n, 0);
 	CHECK_INT(fx_int(&f, "SELECT count(*) FROM links WHERE wake = 1", 0), 2);
-	CHECK_INT(db_leases_take_wakes(f.db, "h:2:b", NOW + 1), 2);
+	CHECK(db_leases_take_wakes(f.db, "h:2:b", NOW + 1, ids, 4, &n) == 0);
+	CHECK_INT(n, 2);
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM links WHERE wake = 1", 0), 0);
 	CHECK(db_leases_due(f.db, "h:2:b", NOW + 1, ids, 4, &n) == 0);
 	CHECK_INT(n, 2);
 	fx_close(&f);
