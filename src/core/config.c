@@ -48,6 +48,7 @@ static const struct ckey config_keys[] = {
 	I("sync", "probes_per_minute", probes_per_minute, "5", 1, 1000),
 	I("sync", "skipped_days", skipped_days, "30", 1, 3650),
 	I("sync", "skipped_max", skipped_max, "5000", 1, 1000000),
+	I("sync", "lease_s", lease_s, "30", 3, 3600),
 	P("google", google, "client_id", client_id, ""),
 	P("google", google, "client_secret", client_secret, ""),
 	P("google", google, "auth_url", auth_url, "https://accounts.google.com/o/oauth2/v2/auth"),

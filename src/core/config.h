@@ -23,6 +23,7 @@ struct config {
 	int probes_per_minute;   /* login tests one user may start in any 60 s */
 	int skipped_days;        /* items not imported are remembered this many days ... */
 	int skipped_max;         /* ... and at most this many per link (newest kept) */
+	int lease_s;             /* a daemon's lease on a link lasts this long unless renewed */
 	int session_hours;       /* web session lifetime */
 	int page_cache;          /* 1: keep rendered calendar pages while the database is unchanged */
 	char *company_time_zone; /* default time zone for new users */

@@ -57,6 +57,8 @@ static const char SQL_CANDIDATE[] =
     " FROM links l CROSS JOIN outbox o"
     " WHERE l.status = 'active' AND l.proved_at IS NOT NULL AND l.rate_limited_until <= ?1"
     " AND (?2 = 0 OR l.id = ?2)"
+    " AND (?3 IS NULL OR EXISTS (SELECT 1 FROM link_leases k WHERE k.link_id = l.id"
+    "  AND k.holder = ?3 AND k.expires_at > ?1))"
     " AND o.user_id = l.user_id"
     " AND o.state = 'pending' AND o.next_attempt_at <= ?1 AND o.lease_until <= ?1"
     " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.appointment_id = o.appointment_id"
@@ -65,8 +67,8 @@ static const char SQL_CANDIDATE[] =
     "  AND p.state = 'pending' AND p.lease_until > ?1)"
     " ORDER BY o.id LIMIT 1";
 static const char SQL_LEASE[] =
-    "UPDATE outbox SET lease_until = ?2, attempts = attempts + 1, link_id = ?3, updated_at = ?4"
-    " WHERE id = ?1 AND state = 'pending' AND lease_until <= ?4";
+    "UPDATE outbox SET lease_until = ?2, attempts = attempts + 1, link_id = ?3, updated_at = ?4,"
+    " lease_holder = ?5 WHERE id = ?1 AND state = 'pending' AND lease_until <= ?4";
 static const char SQL_PAYLOAD[] = "UPDATE outbox SET payload = ?2, updated_at = ?3 WHERE id = ?1";
 static const char SQL_SETTLE[] =
     "UPDATE outbox SET state = ?2, next_attempt_at = ?3, last_error = ?4, lease_until = 0,"
@@ -342,13 +344,16 @@ void outbox_row_free(struct outbox_row *r)
 }
 
 /* Read the candidate row; 1 found, 0 none, -1 error. */
-static int candidate(struct db *db, int64_t now, int64_t only_link, struct outbox_row *r)
+static int candidate(struct db *db, int64_t now, int64_t only_link, const char *holder,
+    struct outbox_row *r)
 {
 	sqlite3_stmt *st = db_stmt(db, SQL_CANDIDATE);
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, now);
 	sqlite3_bind_int64(st, 2, only_link);
+	if (DB_BOUND(db_bind_text(st, 3, holder)) != 0)
+		return -1;
 	int rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
 		sqlite3_reset(st);
@@ -371,12 +376,12 @@ static int candidate(struct db *db, int64_t now, int64_t only_link, struct outbo
 }
 
 int db_outbox_claim(struct db *db, int64_t now, int64_t lease_s, int64_t only_link,
-    struct outbox_row *r)
+    const char *holder, struct outbox_row *r)
 {
 	memset(r, 0, sizeof *r);
 	if (db_begin(db) != 0)
 		return -1;
-	int rc = candidate(db, now, only_link, r);
+	int rc = candidate(db, now, only_link, holder, r);
 	if (rc == 1) {
 		sqlite3_stmt *st = db_stmt(db, SQL_LEASE);
 		if (!st)
@@ -385,7 +390,8 @@ int db_outbox_claim(struct db *db, int64_t now, int64_t lease_s, int64_t only_li
 		sqlite3_bind_int64(st, 2, now + lease_s);
 		sqlite3_bind_int64(st, 3, r->link_id);
 		sqlite3_bind_int64(st, 4, now);
-		if (db_step_done(db, st) != 0 || sqlite3_changes(db->h) != 1)
+		if (DB_BOUND(db_bind_text(st, 5, holder)) != 0 || db_step_done(db, st) != 0 ||
+		    sqlite3_changes(db->h) != 1)
 			goto fail;
 	} else if (rc < 0) {
 		goto fail;

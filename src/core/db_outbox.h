@@ -78,10 +78,12 @@ void outbox_row_free(struct outbox_row *r);
 /* Claim the oldest due item: pending, next_attempt_at <= now, not leased, its user's link
  * active, no older pending item of the same appointment, and no other item of the user in
  * flight. The claim holds a lease of lease_s seconds (a crashed daemon's items come back after
- * it) and counts an attempt. only_link non-zero: items of that link only. Returns 1 with *r
- * filled, 0 when nothing is due, -1. */
+ * it) and counts an attempt. only_link non-zero: items of that link only. holder non-NULL:
+ * items of links whose lease holder holds (db_leases.h) only, and the claim names it, so one
+ * item goes out once however many daemons run and a gone holder's claims come back at once.
+ * Returns 1 with *r filled, 0 when nothing is due, -1. */
 int db_outbox_claim(struct db *db, int64_t now, int64_t lease_s, int64_t only_link,
-    struct outbox_row *r);
+    const char *holder, struct outbox_row *r);
 /* Hand back a claim that was never finished (the daemon stops): pending again at once. */
 int db_outbox_release(struct db *db, int64_t id, int64_t now);
 /* Replace the item's payload (progress of a multi-step push). */

@@ -712,6 +712,23 @@ static const char m19_rematch[] =
 "   (SELECT link_id FROM rematch WHERE contact_id = NEW.contact_id);"
 " END;";
 
+/* Several crm-sync daemons on one database: each link is worked by the daemon holding its
+ * lease (renewed while it lives, free once expires_at passes); each daemon says who and where
+ * it is, so the others can count it for a fair share and see on the same host when its process
+ * is gone. An outbox item claimed names the daemon that claimed it. */
+static const char m20_link_leases[] =
+"CREATE TABLE link_leases ("
+"  link_id INTEGER PRIMARY KEY REFERENCES links(id) ON DELETE CASCADE,"
+"  holder TEXT NOT NULL,"                     /* host:pid:random of the daemon */
+"  expires_at INTEGER NOT NULL);"
+"CREATE INDEX link_leases_by_holder ON link_leases(holder);"
+"CREATE TABLE lease_holders ("
+"  holder TEXT PRIMARY KEY,"
+"  host TEXT NOT NULL,"
+"  pid INTEGER NOT NULL,"
+"  seen_at INTEGER NOT NULL);"
+"ALTER TABLE outbox ADD COLUMN lease_holder TEXT;";
+
 const struct migration schema_migrations[] = {
 	{ "base schema", m1_base },
 	{ "outbox: folder set-up and leases", m2_outbox_lease },
@@ -733,5 +750,6 @@ const struct migration schema_migrations[] = {
 	  m17_caldav_calendars },
 	{ "link_proofs: an IMAP link proves its address before it syncs", m18_link_proof },
 	{ "re-match: skipped items by address, a queue and notices per contact", m19_rematch },
+	{ "link_leases: links shared by several sync daemons", m20_link_leases },
 };
 const size_t schema_n_migrations = sizeof schema_migrations / sizeof schema_migrations[0];

@@ -11,6 +11,7 @@
 #include "providers/smtp.h"
 #include "sync/engine.h"
 #include "sync/keep.h"
+#include "sync/leases.h"
 #include "sync/probes.h"
 #include "sync/proofs.h"
 #include "sync/push.h"
@@ -48,6 +49,7 @@ struct engine {
 	struct workers *ws;         /* blocking work (workers.h) */
 	struct curl_waitfd *fds;    /* the watches' fds and the workers' eventfd */
 	unsigned cap_fds;
+	struct leases *leases;      /* the links this daemon may work (NULL with --once: all) */
 };
 
 static struct run *running(const struct engine *e, int64_t id)
@@ -92,6 +94,40 @@ static void enqueue(struct engine *e, int64_t id, unsigned mask)
 	enqueue_as(e, id, mask, 0);
 }
 
+/* 1 when this daemon may work the link: it holds its lease (or works without leases). */
+static int holds(void *ctx, int64_t id)
+{
+	struct engine *e = ctx;
+	return !e->leases || leases_holds(e->leases, id);
+}
+
+static int running_cb(void *ctx, int64_t id)
+{
+	return running(ctx, id) != NULL;
+}
+
+/* Renew and claim leases; links lost leave the queue (a pass running on one ends at its next
+ * page, whose commit finds the lease gone), and the watches follow the held set. */
+static void tick_leases(struct engine *e, int64_t t)
+{
+	static int64_t lost[4096];
+	size_t n_lost = 0;
+	if (leases_tick(e->leases, t, running_cb, e, lost, sizeof lost / sizeof lost[0], &n_lost) != 1)
+		return;
+	for (size_t i = 0; i < n_lost; i++)
+		keeps_drop(e->keeps, lost[i]);   /* its IMAP connection is the new holder's to make */
+	for (size_t i = 0; i < e->n_queue;) {
+		if (!leases_holds(e->leases, e->queue[i].id)) {
+			memmove(e->queue + i, e->queue + i + 1, (e->n_queue - i - 1) * sizeof *e->queue);
+			e->n_queue--;
+		} else {
+			i++;
+		}
+	}
+	if (e->w)
+		watches_recheck(e->w);
+}
+
 /* A push watch saw news on its stream: sync that stream only. */
 static void on_news(void *ctx, int64_t link_id, unsigned stream)
 {
@@ -104,11 +140,13 @@ static void look_for_due(struct engine *e)
 	static int64_t ids[MAX_DUE];
 	size_t n = 0;
 	int64_t now = time(NULL);
-	if (db_sync_take_wakes(e->app->db, now, ids, MAX_DUE, &n) == 0)
+	if (e->leases ? leases_take_wakes(e->leases, now, ids, MAX_DUE, &n) == 0 :   /* own links */
+	    db_sync_take_wakes(e->app->db, now, ids, MAX_DUE, &n) == 0)
 		for (size_t i = 0; i < n; i++)
 			if (!e->o->link_id || ids[i] == e->o->link_id)
 				enqueue_as(e, ids[i], 0, 1);
-	if (db_sync_due(e->app->db, now, ids, MAX_DUE, &n) != 0)
+	if (e->leases ? leases_due(e->leases, now, ids, MAX_DUE, &n) != 0 :
+	    db_sync_due(e->app->db, now, ids, MAX_DUE, &n) != 0)
 		return;
 	for (size_t i = 0; i < n; i++)
 		if (!e->o->link_id || ids[i] == e->o->link_id)
@@ -143,9 +181,12 @@ static void start_queued(struct engine *e, volatile sig_atomic_t *stop)
 		struct queued q = e->queue[0];
 		memmove(e->queue, e->queue + 1, (e->n_queue - 1) * sizeof *e->queue);
 		e->n_queue--;
+		if (!holds(e, q.id))
+			continue;
 		struct run *r = run_new(e->app, e->pool, q.id, q.mask);
 		if (!r)
 			continue;
+		r->store.lease_holder = leases_holder(e->leases);
 		keeps_take(e->keeps, q.id, &r->keep);
 		r->offload = offload_run;
 		r->offload_ctx = e;
@@ -170,6 +211,8 @@ static void reap(struct engine *e)
 			/* Woken while it ran: again at once, unless it failed (its back-off holds). */
 			if (r->again && !r->failed)
 				enqueue(e, r->link.id, r->again & RUN_AGAIN_ALL ? 0 : r->again);
+			if (r->lost)
+				keeps_drop(e->keeps, r->link.id);
 			run_free(r);
 		} else {
 			pr = &r->next;
@@ -284,8 +327,16 @@ int engine_run(struct app *app, const struct engine_opts *o, volatile sig_atomic
 	/* proofs (a send, an INBOX look) take at most a quarter, for the same reason */
 	e.max_proofs = app->cfg.sync_workers > 3 ? app->cfg.sync_workers / 4 : 1;
 	smtp_set_cancel(workers_cancelled);
+	if (!o->once) {   /* a daemon works the links whose lease it holds */
+		if (!(e.leases = leases_new(app)))
+			goto out;
+		pushes_holder(e.pushes, leases_holder(e.leases));
+		tick_leases(&e, now_ms());
+	}
 	if (!o->once && o->push && !(e.w = watches_new(app, on_news, &e, e.ws)))
 		goto out;
+	if (e.w)
+		watches_only(e.w, holds);
 	if (o->once)
 		first_queue(&e);
 	while (!*stop) {
@@ -294,6 +345,9 @@ int engine_run(struct app *app, const struct engine_opts *o, volatile sig_atomic
 			prune_skipped(app);
 			next_prune_ms = t + PRUNE_SKIPPED_MS;
 		}
+		if (e.leases && (t >= leases_next_ms(e.leases) || (t >= next_db_ms &&
+		    leases_any_free(e.leases, time(NULL)) == 1)))
+			tick_leases(&e, t);   /* a new link or an expired lease is taken at once */
 		if (!o->once && t >= next_db_ms) {
 			look_for_due(&e);
 			pushes_start(e.pushes, o->link_id, MAX_PUSHES);
@@ -353,6 +407,7 @@ out:
 			run_free(r);   /* else a thread left behind may still use it: the process ends */
 	}
 	pushes_free(e.pushes, left);
+	leases_free(e.leases);   /* after the pushes handed their items back */
 	probes_free(e.probes, left);
 	proofs_free(e.proofs, left);
 	workers_free(e.ws);

@@ -132,6 +132,16 @@ void keeps_expire(struct keeps *k, int64_t now_s)
 	}
 }
 
+void keeps_drop(struct keeps *k, int64_t link)
+{
+	for (int i = 0; k && i < k->n; i++) {
+		if (k->v[i].link == link) {
+			drop(k, i);
+			return;
+		}
+	}
+}
+
 int keeps_count(const struct keeps *k)
 {
 	return k ? k->n : 0;

@@ -24,6 +24,8 @@ void keeps_take(struct keeps *k, int64_t link, struct prov_keep *slot);
 void keeps_put(struct keeps *k, int64_t link, struct prov_keep *slot, int64_t now_s);
 /* Close connections idle for idle_s or longer. */
 void keeps_expire(struct keeps *k, int64_t now_s);
+/* Close link's kept connection, if any (the link went to another daemon). */
+void keeps_drop(struct keeps *k, int64_t link);
 /* How many connections are kept. */
 int keeps_count(const struct keeps *k);
 /* Close a slot's connection, if any. */

@@ -14,16 +14,17 @@
 
 #define NOTE_CONFLICT "changed at the provider; kept the provider's version"
 
-int outbox_claim_for(struct db *db, int64_t now, int64_t only_link, struct outbox_job *job)
+int outbox_claim_for(struct db *db, int64_t now, int64_t only_link, const char *holder,
+    struct outbox_job *job)
 {
 	memset(job, 0, sizeof *job);
 	job->db = db;
-	return db_outbox_claim(db, now, OUTBOX_LEASE_S, only_link, &job->row);
+	return db_outbox_claim(db, now, OUTBOX_LEASE_S, only_link, holder, &job->row);
 }
 
 int outbox_claim_due(struct db *db, int64_t now, struct outbox_job *job)
 {
-	return outbox_claim_for(db, now, 0, job);
+	return outbox_claim_for(db, now, 0, NULL, job);
 }
 
 enum stream outbox_stream_of(enum push_kind k)

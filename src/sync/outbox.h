@@ -47,8 +47,10 @@ struct outbox_job {
 
 /* Claim the oldest due item (see db_outbox_claim) into *job. Returns 1, 0 when none, -1. */
 int outbox_claim_due(struct db *db, int64_t now, struct outbox_job *job);
-/* The same for one link only (only_link 0: any). */
-int outbox_claim_for(struct db *db, int64_t now, int64_t only_link, struct outbox_job *job);
+/* The same for one link only (only_link 0: any), and with holder (non-NULL) for the links whose
+ * lease it holds only (several daemons on one database, db_leases.h). */
+int outbox_claim_for(struct db *db, int64_t now, int64_t only_link, const char *holder,
+    struct outbox_job *job);
 
 /* The stream whose driver pushes this kind (STREAM_EVENTS, STREAM_MAIL, STREAM_FOLDER). */
 enum stream outbox_stream_of(enum push_kind k);

@@ -39,6 +39,7 @@ struct pushes {
 	struct workers *ws;
 	struct push_run *runs;
 	int n;
+	const char *holder;             /* borrowed: the lease holder claims are made for, or NULL */
 };
 
 struct pushes *pushes_new(struct app *app, struct http_pool *pool, struct workers *ws)
@@ -215,7 +216,7 @@ void pushes_start(struct pushes *ps, int64_t only_link, int max)
 		if (!r)
 			break;
 		r->ps = ps;
-		if (outbox_claim_for(ps->app->db, time(NULL), only_link, &r->job) != 1) {
+		if (outbox_claim_for(ps->app->db, time(NULL), only_link, ps->holder, &r->job) != 1) {
 			free(r);
 			break;
 		}
@@ -225,6 +226,12 @@ void pushes_start(struct pushes *ps, int64_t only_link, int max)
 		begin(r);
 	}
 	reap(ps);
+}
+
+void pushes_holder(struct pushes *ps, const char *holder)
+{
+	if (ps)
+		ps->holder = holder;
 }
 
 int pushes_owns(const struct pushes *ps, const void *owner)

@@ -14,6 +14,8 @@ struct workers;
 
 /* Pushes of blocking drivers (IMAP, SMTP) run on ws (borrowed). */
 struct pushes *pushes_new(struct app *app, struct http_pool *pool, struct workers *ws);
+/* Claim only items of the links whose lease holder holds (borrowed; NULL: any link). */
+void pushes_holder(struct pushes *ps, const char *holder);
 /* Claim due items (of only_link when non-zero) while fewer than max run, and start them. */
 void pushes_start(struct pushes *ps, int64_t only_link, int max);
 /* 1 when owner (from http_pool_done) is one of the pushes' transfers. */

@@ -356,6 +356,11 @@ static void run_finish(struct run *r)
 		snprintf(streams + strlen(streams), sizeof streams - strlen(streams), "%s%s",
 		    i ? "+" : "", stream_name(r->streams[i]));
 	r->done = 1;
+	if (r->lost) {
+		log_info("link %lld %s: lease lost to another daemon; pass ended, %ld new, %ld updated",
+		    (long long)r->link.id, r->link.address, r->store.c.new_items, r->store.c.updated);
+		return;
+	}
 	if (r->failed && app->db->full)
 		snprintf(r->error, sizeof r->error, "disk full: the database cannot grow (SQLITE_FULL)");
 	if (!r->failed) {
@@ -427,7 +432,9 @@ static int take_out(struct run *r, struct step_out *o)
 		r->store.cals = &o->cals;
 		rc = store_commit(&r->store, o->stream, &o->msgs, &o->events, o->cursor);
 		r->store_ms += now_ms() - t0;
-		if (rc < 0)
+		if (rc < 0 && r->store.lease_lost)
+			r->lost = 1;
+		else if (rc < 0)
 			log_warnx("link %lld: %s: storing a page failed", (long long)r->link.id,
 			    stream_name(o->stream));
 	}
@@ -484,6 +491,15 @@ void run_advance(struct run *r, const struct http_resp *resp)
 		if (take_out(r, &out) != 0 && rc >= STEP_DONE) {
 			http_req_clear(&req);
 			rc = PROV_TEMP;
+		}
+		if (r->lost) {   /* the new holder reads the page again from the stored cursor */
+			http_req_clear(&req);
+			end_pass(r);
+			r->subbing = 0;
+			r->failed = PROV_TEMP;
+			r->cur = r->n_streams;
+			run_finish(r);
+			return;
 		}
 		if (rc == STEP_PAGE) {
 			/* the page is stored: the driver goes on from it */

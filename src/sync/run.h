@@ -40,6 +40,8 @@ struct run {
 	int done;
 	unsigned again;                 /* woken while running: run again at once after it ends,
 	                                 * for these streams (RUN_AGAIN_ALL: every stream) */
+	int lost;                       /* the link's lease went to another daemon: the pass ends
+	                                 * and records nothing on the link */
 	int partial;                    /* only some streams (push news): the poll stays due */
 	int subbing;                    /* pass is a webhook subscription machine (subscribe.h) */
 	size_t sub_cur;                 /* the stream whose subscription is looked at next */

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/db_leases.h"
 #include "core/db_skipped.h"
 #include "core/db_link_cals.h"
 #include "core/db_sync.h"
@@ -240,6 +241,18 @@ int store_commit(struct store *s, enum stream stream, struct msg_list *msgs,
 	s->cals = NULL;
 	if (db_begin(s->db) != 0)
 		goto out;
+	if (s->lease_holder) {
+		int held = db_lease_held(s->db, s->link_id, s->lease_holder, (int64_t)time(NULL));
+		if (held < 0)
+			goto fail;
+		if (held == 0) {
+			db_rollback(s->db);
+			s->lease_lost = 1;
+			log_info("link %lld: lease lost; page of %s left to the new holder",
+			    (long long)s->link_id, stream_name(stream));
+			goto out;
+		}
+	}
 	for (size_t i = 0; notes && i < notes->n; i++)
 		store_note_skip(s, &notes->v[i]);
 	for (size_t i = 0; msgs && i < msgs->n; i++) {

@@ -33,6 +33,10 @@ struct store {
 	const struct link_cal_list *cals;   /* borrowed: the driver's notes of the link's
 	                             * calendars, written by the next store_commit (which sets it
 	                             * back to NULL) */
+	const char *lease_holder;   /* borrowed; non-NULL: a commit writes only while this holder
+	                             * holds the link's lease (db_leases.h), checked in its
+	                             * transaction */
+	int lease_lost;             /* set by a commit that found the lease gone */
 };
 
 /* The sync_cursors.stream name of a stream: "mail", "events", "folder". */
@@ -40,8 +44,9 @@ const char *stream_name(enum stream s);
 
 /* Store msgs and events (both emptied, items freed) and cursor (NULL: leave it) for stream in
  * one transaction, adding the page's broken items (pending_bad and those the store could not
- * keep) to links.items_skipped in it; counts go to s->c. Returns 0, or -1 when the transaction failed (nothing of
- * the page nor the cursor was written). */
+ * keep) to links.items_skipped in it; counts go to s->c. Returns 0, or -1 when the transaction
+ * failed (nothing of the page nor the cursor was written); with lease_holder, also -1 with
+ * lease_lost set when the lease has gone to another daemon (the page is theirs to import). */
 int store_commit(struct store *s, enum stream stream, struct msg_list *msgs,
     struct event_list *events, const char *cursor);
 

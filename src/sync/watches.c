@@ -57,6 +57,7 @@ struct watches {
 	size_t cap_fds;
 	unsigned n_fds;
 	int64_t refreshed_at;
+	int (*holds)(void *ctx, int64_t link);   /* NULL: every link is this daemon's */
 	struct workers *ws;
 	struct opening *openings;   /* jobs in flight */
 };
@@ -287,7 +288,7 @@ void watches_refresh(struct watches *w, int64_t link_id)
 	for (size_t i = 0; i < w->n; i++)
 		w->v[i].seen = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (link_id && ids[i] != link_id)
+		if ((link_id && ids[i] != link_id) || (w->holds && !w->holds(w->ctx, ids[i])))
 			continue;
 		struct link l;
 		if (db_links_get(w->app->db, ids[i], &l) != 0)
@@ -328,12 +329,23 @@ retry:
 		struct slot *s = &w->v[i];
 		struct link l;
 		if (s->w || s->opening || now < s->retry_at ||
+		    (w->holds && !w->holds(w->ctx, s->link_id)) ||
 		    db_links_get(w->app->db, s->link_id, &l) != 0)
 			continue;
 		if (strcmp(l.status, "active") == 0)
 			slot_open(w, s, &l);
 		link_free(&l);
 	}
+}
+
+void watches_only(struct watches *w, int (*holds)(void *ctx, int64_t link))
+{
+	w->holds = holds;
+}
+
+void watches_recheck(struct watches *w)
+{
+	w->refreshed_at = 0;
 }
 
 void watches_kick(struct watches *w, int64_t link_id)

@@ -24,6 +24,11 @@ void watches_free(struct watches *w, int left_behind);
 /* Open watches for active links (only link_id when non-zero), close those of links gone.
  * Looks at the database at most every 30 s. */
 void watches_refresh(struct watches *w, int64_t link_id);
+/* Watch only the links for which holds(ctx of watches_new, link) is 1 (the links whose lease
+ * this daemon holds); the others' watches close at the next refresh. */
+void watches_only(struct watches *w, int (*holds)(void *ctx, int64_t link));
+/* Which links to watch changed: the next refresh looks at the database at once. */
+void watches_recheck(struct watches *w);
 /* A link just synced: look at the database again soon if it has no watch yet (a new link). */
 void watches_kick(struct watches *w, int64_t link_id);
 /* The fds to wait on (array owned by w, valid until the next call). */

@@ -1,0 +1,321 @@
+/* Link leases shared by several sync daemons: holders, renewal, fair-share claims, give-back,
+ * take-over of a holder whose process is gone, and the lease check of a page commit. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/db_leases.h"
+#include "core/log.h"
+
+static const char SQL_BEAT[] =
+    "INSERT INTO lease_holders (holder, host, pid, seen_at) VALUES (?1, ?2, ?3, ?4)"
+    " ON CONFLICT (holder) DO UPDATE SET seen_at = excluded.seen_at";
+static const char SQL_RENEW[] = "UPDATE link_leases SET expires_at = ?2 WHERE holder = ?1";
+/* A lease of a link no longer active counts for nobody. */
+static const char SQL_DROP_INACTIVE[] =
+    "DELETE FROM link_leases WHERE holder = ?1 AND link_id NOT IN"
+    " (SELECT id FROM links WHERE status = 'active')";
+static const char SQL_FORGET_HOLDERS[] = "DELETE FROM lease_holders WHERE seen_at <= ?1";
+static const char SQL_LIVE[] = "SELECT count(*) FROM lease_holders WHERE seen_at > ?1";
+static const char SQL_LINKS[] = "SELECT count(*) FROM links WHERE status = 'active'";
+static const char SQL_HELD_COUNT[] = "SELECT count(*) FROM link_leases WHERE holder = ?1";
+/* Outbox items claimed by a holder that stopped being alive come back at once. */
+static const char SQL_FREE_OUTBOX[] =
+    "UPDATE outbox SET lease_until = 0 WHERE state = 'pending' AND lease_until > ?1"
+    " AND lease_holder IS NOT NULL AND lease_holder NOT IN"
+    " (SELECT holder FROM lease_holders WHERE seen_at > ?2)";
+static const char SQL_CLAIM[] =
+    "INSERT INTO link_leases (link_id, holder, expires_at)"
+    " SELECT l.id, ?1, ?2 FROM links l LEFT JOIN link_leases k ON k.link_id = l.id"
+    " WHERE l.status = 'active' AND (k.link_id IS NULL OR k.expires_at <= ?3)"
+    " ORDER BY l.id LIMIT ?4"
+    " ON CONFLICT (link_id) DO UPDATE SET holder = excluded.holder,"
+    " expires_at = excluded.expires_at";
+static const char SQL_ANY_FREE[] =
+    "SELECT 1 FROM links l LEFT JOIN link_leases k ON k.link_id = l.id"
+    " WHERE l.status = 'active' AND (k.link_id IS NULL OR k.expires_at <= ?1) LIMIT 1";
+static const char SQL_ON_HOST[] =
+    "SELECT holder, pid FROM lease_holders WHERE host = ?1 AND holder != ?2 ORDER BY holder"
+    " LIMIT ?3";
+static const char SQL_DROP_LEASES[] = "DELETE FROM link_leases WHERE holder = ?1";
+static const char SQL_DROP_HOLDER[] = "DELETE FROM lease_holders WHERE holder = ?1";
+static const char SQL_DROP_OUTBOX[] =
+    "UPDATE outbox SET lease_until = 0 WHERE lease_holder = ?1 AND state = 'pending'";
+static const char SQL_HELD[] =
+    "SELECT link_id FROM link_leases WHERE holder = ?1 AND expires_at > ?2 ORDER BY link_id"
+    " LIMIT ?3";
+static const char SQL_HELD_ONE[] =
+    "SELECT 1 FROM link_leases WHERE link_id = ?1 AND holder = ?2 AND expires_at > ?3";
+static const char SQL_GIVE_BACK[] = "DELETE FROM link_leases WHERE link_id = ?1 AND holder = ?2";
+static const char SQL_DUE[] =
+    "SELECT l.id FROM link_leases k JOIN links l ON l.id = k.link_id"
+    " WHERE k.holder = ?1 AND k.expires_at > ?2 AND l.status = 'active'"
+    " AND l.next_due_at <= ?2 AND l.rate_limited_until <= ?2"
+    " ORDER BY l.next_due_at, l.id LIMIT ?3";
+
+/* As db_sync_take_wakes, for the links the holder holds only: a wake-up waits for the link's
+ * holder, which acts on it (a running pass runs again) instead of another daemon moving the
+ * link's due time under a pass that then moves it back. */
+static const char SQL_TAKE_WAKES[] =
+    "UPDATE links SET wake = 0, next_due_at = CASE WHEN next_due_at < ?1 THEN next_due_at"
+    " ELSE ?1 END WHERE wake = 1 AND rate_limited_until <= ?1 AND id IN"
+    " (SELECT link_id FROM link_leases WHERE holder = ?2 AND expires_at > ?1) RETURNING id";
+
+/* The single integer of a one-row query with holder (may be NULL) as ?1 and a as ?2. */
+static int64_t one_int(struct db *db, const char *sql, const char *holder, int64_t a)
+{
+	sqlite3_stmt *st = db_stmt(db, sql);
+	if (!st)
+		return -1;
+	if (holder)
+		db_bind_text(st, 1, holder);
+	else if (sqlite3_bind_parameter_count(st) >= 1)
+		sqlite3_bind_int64(st, 1, a);
+	int rc = sqlite3_step(st);
+	int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		log_warnx("db: leases: %s", sqlite3_errmsg(db->h));
+	return v;
+}
+
+static int run_text(struct db *db, const char *sql, const char *holder)
+{
+	sqlite3_stmt *st = db_stmt(db, sql);
+	if (!st || DB_BOUND(db_bind_text(st, 1, holder)) != 0)
+		return -1;
+	return db_step_done(db, st);
+}
+
+static int run_text_int(struct db *db, const char *sql, const char *holder, int64_t a)
+{
+	sqlite3_stmt *st = db_stmt(db, sql);
+	if (!st || DB_BOUND(db_bind_text(st, 1, holder)) != 0)
+		return -1;
+	sqlite3_bind_int64(st, 2, a);
+	return db_step_done(db, st);
+}
+
+static int run_int2(struct db *db, const char *sql, int64_t a, int64_t b)
+{
+	sqlite3_stmt *st = db_stmt(db, sql);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, a);
+	if (sqlite3_bind_parameter_count(st) >= 2)
+		sqlite3_bind_int64(st, 2, b);
+	return db_step_done(db, st);
+}
+
+static int beat(struct db *db, const char *holder, const char *host, int pid, int64_t now)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_BEAT);
+	if (!st || DB_BOUND(db_bind_text(st, 1, holder)) != 0 ||
+	    DB_BOUND(db_bind_text(st, 2, host)) != 0)
+		return -1;
+	sqlite3_bind_int(st, 3, pid);
+	sqlite3_bind_int64(st, 4, now);
+	return db_step_done(db, st);
+}
+
+static int claim(struct db *db, const char *holder, int64_t now, int lease_s, int n)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_CLAIM);
+	if (!st || DB_BOUND(db_bind_text(st, 1, holder)) != 0)
+		return -1;
+	sqlite3_bind_int64(st, 2, now + lease_s);
+	sqlite3_bind_int64(st, 3, now);
+	sqlite3_bind_int(st, 4, n);
+	if (db_step_done(db, st) != 0)
+		return -1;
+	return sqlite3_changes(db->h);
+}
+
+int db_leases_tick(struct db *db, const char *holder, const char *host, int pid, int64_t now,
+    int lease_s, struct lease_tick *out)
+{
+	struct lease_tick t = { 0 };
+	int64_t v;
+	if (db_begin(db) != 0)
+		return -1;
+	if (beat(db, holder, host, pid, now) != 0 ||
+	    run_text_int(db, SQL_RENEW, holder, now + lease_s) != 0 ||
+	    run_text(db, SQL_DROP_INACTIVE, holder) != 0 ||
+	    run_int2(db, SQL_FORGET_HOLDERS, now - 10 * (int64_t)lease_s, 0) != 0 ||
+	    run_int2(db, SQL_FREE_OUTBOX, now, now - lease_s) != 0)
+		goto fail;
+	if ((v = one_int(db, SQL_LIVE, NULL, now - lease_s)) < 0)
+		goto fail;
+	t.live = v > 0 ? (int)v : 1;
+	if ((v = one_int(db, SQL_LINKS, NULL, 0)) < 0)
+		goto fail;
+	t.links = (int)v;
+	t.share = (t.links + t.live - 1) / t.live;
+	if ((v = one_int(db, SQL_HELD_COUNT, holder, 0)) < 0)
+		goto fail;
+	t.held = (int)v;
+	if (t.held < t.share) {
+		if ((t.claimed = claim(db, holder, now, lease_s, t.share - t.held)) < 0)
+			goto fail;
+		t.held += t.claimed;
+	}
+	t.over = t.held > t.share ? t.held - t.share : 0;
+	if (db_commit(db) != 0)
+		goto fail;
+	if (out)
+		*out = t;
+	return 0;
+fail:
+	db_rollback(db);
+	return -1;
+}
+
+int db_leases_any_free(struct db *db, int64_t now)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_ANY_FREE);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	log_warnx("db: leases: %s", sqlite3_errmsg(db->h));
+	return -1;
+}
+
+int db_leases_on_host(struct db *db, const char *host, const char *self, char **holders,
+    int *pids, int max)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_ON_HOST);
+	int n = 0, rc;
+	if (!st || DB_BOUND(db_bind_text(st, 1, host)) != 0 ||
+	    DB_BOUND(db_bind_text(st, 2, self)) != 0)
+		return -1;
+	sqlite3_bind_int(st, 3, max);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < max) {
+		if (!(holders[n] = db_col_strdup(st, 0)))
+			break;
+		pids[n++] = sqlite3_column_int(st, 1);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		log_warnx("db: lease holders: %s", sqlite3_errmsg(db->h));
+		while (n > 0)
+			free(holders[--n]);
+		return -1;
+	}
+	return n;
+}
+
+int db_leases_drop_holder(struct db *db, const char *holder)
+{
+	if (db_begin(db) != 0)
+		return -1;
+	if (run_text(db, SQL_DROP_LEASES, holder) != 0)
+		goto fail;
+	int n = sqlite3_changes(db->h);
+	if (run_text(db, SQL_DROP_HOLDER, holder) != 0 || run_text(db, SQL_DROP_OUTBOX, holder) != 0 ||
+	    db_commit(db) != 0)
+		goto fail;
+	return n;
+fail:
+	db_rollback(db);
+	return -1;
+}
+
+int db_leases_release_all(struct db *db, const char *holder)
+{
+	return db_leases_drop_holder(db, holder) < 0 ? -1 : 0;
+}
+
+static int list_ids(struct db *db, sqlite3_stmt *st, int64_t *ids, size_t max, size_t *n)
+{
+	int rc;
+	*n = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < max)
+		ids[(*n)++] = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		log_warnx("db: leases: %s", sqlite3_errmsg(db->h));
+		return -1;
+	}
+	return 0;
+}
+
+static int held_list(struct db *db, const char *sql, const char *holder, int64_t now,
+    int64_t *ids, size_t max, size_t *n)
+{
+	sqlite3_stmt *st = db_stmt(db, sql);
+	*n = 0;
+	if (!st || DB_BOUND(db_bind_text(st, 1, holder)) != 0)
+		return -1;
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int64(st, 3, (int64_t)max);
+	return list_ids(db, st, ids, max, n);
+}
+
+int db_leases_held(struct db *db, const char *holder, int64_t now, int64_t *ids, size_t max,
+    size_t *n)
+{
+	return held_list(db, SQL_HELD, holder, now, ids, max, n);
+}
+
+int db_leases_due(struct db *db, const char *holder, int64_t now, int64_t *ids, size_t max,
+    size_t *n)
+{
+	return held_list(db, SQL_DUE, holder, now, ids, max, n);
+}
+
+int db_lease_held(struct db *db, int64_t link, const char *holder, int64_t now)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_HELD_ONE);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, link);
+	if (DB_BOUND(db_bind_text(st, 2, holder)) != 0)
+		return -1;
+	sqlite3_bind_int64(st, 3, now);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	log_warnx("db: leases: %s", sqlite3_errmsg(db->h));
+	return -1;
+}
+
+int db_leases_take_wakes(struct db *db, const char *holder, int64_t now, int64_t *ids,
+    size_t max, size_t *n)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_TAKE_WAKES);
+	int rc;
+	*n = 0;
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	if (DB_BOUND(db_bind_text(st, 2, holder)) != 0)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)   /* every row, so every wake-up is taken */
+		if (*n < max)
+			ids[(*n)++] = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		log_warnx("db: leases: wake-ups: %s", sqlite3_errmsg(db->h));
+		return -1;
+	}
+	return 0;
+}
+
+int db_lease_give_back(struct db *db, int64_t link, const char *holder)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_GIVE_BACK);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, link);
+	if (DB_BOUND(db_bind_text(st, 2, holder)) != 0)
+		return -1;
+	return db_step_done(db, st);
+}
