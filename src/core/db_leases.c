@@ -10,13 +10,15 @@ static const char SQL_BEAT[] =
     "INSERT INTO lease_holders (holder, host, pid, seen_at) VALUES (?1, ?2, ?3, ?4)"
     " ON CONFLICT (holder) DO UPDATE SET seen_at = excluded.seen_at";
 static const char SQL_RENEW[] = "UPDATE link_leases SET expires_at = ?2 WHERE holder = ?1";
-/* A lease of a link no longer active counts for nobody. */
+/* Only active links whose address is proved (db_link_proof.h) are leased: an unproved one is
+ * nobody's to sync. A lease of a link no longer active counts for nobody. */
 static const char SQL_DROP_INACTIVE[] =
     "DELETE FROM link_leases WHERE holder = ?1 AND link_id NOT IN"
-    " (SELECT id FROM links WHERE status = 'active')";
+    " (SELECT id FROM links WHERE status = 'active' AND proved_at IS NOT NULL)";
 static const char SQL_FORGET_HOLDERS[] = "DELETE FROM lease_holders WHERE seen_at <= ?1";
 static const char SQL_LIVE[] = "SELECT count(*) FROM lease_holders WHERE seen_at > ?1";
-static const char SQL_LINKS[] = "SELECT count(*) FROM links WHERE status = 'active'";
+static const char SQL_LINKS[] =
+    "SELECT count(*) FROM links WHERE status = 'active' AND proved_at IS NOT NULL";
 static const char SQL_HELD_COUNT[] = "SELECT count(*) FROM link_leases WHERE holder = ?1";
 /* Outbox items claimed by a holder that stopped being alive come back at once. */
 static const char SQL_FREE_OUTBOX[] =
@@ -26,13 +28,15 @@ static const char SQL_FREE_OUTBOX[] =
 static const char SQL_CLAIM[] =
     "INSERT INTO link_leases (link_id, holder, expires_at)"
     " SELECT l.id, ?1, ?2 FROM links l LEFT JOIN link_leases k ON k.link_id = l.id"
-    " WHERE l.status = 'active' AND (k.link_id IS NULL OR k.expires_at <= ?3)"
+    " WHERE l.status = 'active' AND l.proved_at IS NOT NULL"
+    " AND (k.link_id IS NULL OR k.expires_at <= ?3)"
     " ORDER BY l.id LIMIT ?4"
     " ON CONFLICT (link_id) DO UPDATE SET holder = excluded.holder,"
     " expires_at = excluded.expires_at";
 static const char SQL_ANY_FREE[] =
     "SELECT 1 FROM links l LEFT JOIN link_leases k ON k.link_id = l.id"
-    " WHERE l.status = 'active' AND (k.link_id IS NULL OR k.expires_at <= ?1) LIMIT 1";
+    " WHERE l.status = 'active' AND l.proved_at IS NOT NULL"
+    " AND (k.link_id IS NULL OR k.expires_at <= ?1) LIMIT 1";
 static const char SQL_ON_HOST[] =
     "SELECT holder, pid FROM lease_holders WHERE host = ?1 AND holder != ?2 ORDER BY holder"
     " LIMIT ?3";
@@ -49,6 +53,7 @@ static const char SQL_GIVE_BACK[] = "DELETE FROM link_leases WHERE link_id = ?1 
 static const char SQL_DUE[] =
     "SELECT l.id FROM link_leases k JOIN links l ON l.id = k.link_id"
     " WHERE k.holder = ?1 AND k.expires_at > ?2 AND l.status = 'active'"
+    " AND l.proved_at IS NOT NULL"
     " AND l.next_due_at <= ?2 AND l.rate_limited_until <= ?2"
     " ORDER BY l.next_due_at, l.id LIMIT ?3";
 

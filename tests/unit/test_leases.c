@@ -59,6 +59,22 @@ static void test_one_daemon_holds_every_active_link(void)
 	fx_close(&f);
 }
 
+/* A link whose address is not proved yet (db_link_proof.h) is nobody's to sync: not leased. */
+static void test_unproved_link_is_not_leased(void)
+{
+	struct fx f;
+	int64_t c, d;
+	struct lease_tick t;
+	CHECK(fx_open(&f) == 0 && four_links(&f, &c, &d) == 0);
+	CHECK(db_exec(f.db, "UPDATE links SET proved_at = NULL WHERE address LIKE 'carol%'") == 0);
+	CHECK(db_leases_tick(f.db, "h:1:a", "h", 1, NOW, LEASE, &t) == 0);
+	CHECK_INT(t.links, 3);
+	CHECK_INT(held_by(&f, "h:1:a"), 3);
+	CHECK_INT(db_lease_held(f.db, c, "h:1:a", NOW), 0);
+	CHECK_INT(db_lease_held(f.db, d, "h:1:a", NOW), 1);
+	fx_close(&f);
+}
+
 static void test_two_daemons_split_the_links(void)
 {
 	struct fx f;
@@ -313,7 +329,8 @@ static void test_released_holder_frees_everything_and_wakes_reach_the_holder(voi
 	fx_close(&f);
 }
 
-T_MAIN(T(test_one_daemon_holds_every_active_link), T(test_two_daemons_split_the_links),
+T_MAIN(T(test_one_daemon_holds_every_active_link), T(test_unproved_link_is_not_leased),
+    T(test_two_daemons_split_the_links),
     T(test_renewed_leases_stay_and_expired_ones_are_taken),
     T(test_gone_process_on_this_host_loses_its_links_at_once),
     T(test_daemon_gives_back_its_surplus_but_not_running_links),
