@@ -38,7 +38,7 @@ static const struct ckey config_keys[] = {
 	S("core", "time_zone", company_time_zone, "America/Chicago"),
 	I("sync", "poll_interval", poll_interval, "900", 1, 86400),
 	I("sync", "keep_connections", keep_connections, "64", 0, 100000),
-	I("sync", "push_connections", push_connections, "200", 0, 100000),
+	I("sync", "push_connections", push_connections, "2000", 0, 100000),
 	I("sync", "keep_idle_s", keep_idle_s, "1200", 1, 86400),
 	I("sync", "subscribe_insecure", subscribe_insecure, "0", 0, 1),
 	I("sync", "workers", sync_workers, "8", 1, 256),

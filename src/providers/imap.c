@@ -9,7 +9,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
-#include <sys/select.h>
 
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
@@ -18,6 +17,7 @@
 #include "core/log.h"
 #include "core/netguard.h"
 #include "providers/imap.h"
+#include "providers/imap_stream.h"
 #include "providers/mime.h"
 
 #define DEFAULT_PAGE 200
@@ -136,27 +136,9 @@ out:
 	return rc;
 }
 
-/* TLS: the server name goes out as SNI unless it is an address literal. */
-static void set_server_name(struct mailstream_ssl_context *ctx, void *host)
-{
-	unsigned char a[16];
-	if (inet_pton(AF_INET, host, a) != 1 && inet_pton(AF_INET6, host, a) != 1)
-		mailstream_ssl_set_server_name(ctx, host);
-}
-
-/* libetpan's own, not in its installed headers: the descriptor select() waits on for a cancel. */
-int mailstream_cancel_get_fd(struct mailstream_cancel *cancel);
-
-static int too_many(int fd, char *err, size_t errlen)
-{
-	snprintf(err, errlen, "too many open connections in this process (descriptor %d; lower"
-	    " [sync] push_connections or keep_connections, or run another crm-sync)", fd);
-	return MAILIMAP_ERROR_CONNECTION_REFUSED;
-}
-
 /* Connect s to the server through the address guard (netguard.h): the host is looked up once,
- * the socket goes to an address the guard permits, and libetpan gets that socket (plain or
- * TLS with the typed name for SNI; verify_peer() checks the certificate against it). Returns
+ * the socket goes to an address the guard permits, and libetpan gets a stream over that socket
+ * (plain or TLS with the typed name for SNI; verify_peer() checks the certificate against it). Returns
  * a libetpan result; MAILIMAP_ERROR_CONNECTION_REFUSED with err set when no socket came. */
 static int guarded_connect(mailimap *s, const struct imap_login *lg, uint16_t port, char *err,
     size_t errlen)
@@ -171,25 +153,13 @@ static int guarded_connect(mailimap *s, const struct imap_login *lg, uint16_t po
 	int fd = netguard_connect(host, port, timeout * 1000, err, errlen);
 	if (fd < 0)
 		return MAILIMAP_ERROR_CONNECTION_REFUSED;
-	/* libetpan waits on a connection's socket and on its cancel pipe (a pipe per connection:
-	 * three descriptors in all) with select(), which cannot take a descriptor at or above
-	 * FD_SETSIZE (the process would abort): such a connection fails as a temporary fault. */
-	if (fd >= FD_SETSIZE) {
-		close(fd);
-		return too_many(fd, err, errlen);
-	}
-	mailstream *ms = lg->tls ?
-	    mailstream_ssl_open_with_callback_timeout(fd, timeout, set_server_name, host) :
-	    mailstream_socket_open_timeout(fd, timeout);
+	/* Our own stream (imap_stream.h): it waits with poll(), so any descriptor number works. */
+	char why[200];
+	mailstream *ms = imap_stream_open(fd, lg->tls, host, timeout, why, sizeof why);
 	if (!ms) {
-		close(fd);
-		return lg->tls ? MAILIMAP_ERROR_SSL : MAILIMAP_ERROR_STREAM;
-	}
-	struct mailstream_cancel *cancel = mailstream_low_get_cancel(mailstream_get_low(ms));
-	int cfd = cancel ? mailstream_cancel_get_fd(cancel) : -1;
-	if (cfd >= FD_SETSIZE) {
-		mailstream_close(ms);   /* closes fd too */
-		return too_many(cfd, err, errlen);
+		snprintf(err, errlen, "cannot connect to %s:%u (%s, %s)", lg->host, port,
+		    lg->tls ? "TLS" : "plain", why);
+		return MAILIMAP_ERROR_CONNECTION_REFUSED;
 	}
 	return mailimap_connect(s, ms);   /* s owns ms from here, also on failure */
 }

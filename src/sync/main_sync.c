@@ -1,5 +1,6 @@
 /* crm-sync: the sync daemon. `crm-sync -c CONFIG [--once] [--link ID] [--no-push] [-v]`. */
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,17 @@ static void usage(void)
 	    "             (status 1 when a link's pass failed)\n"
 	    "  --link ID  only this link\n"
 	    "  --no-push  no IMAP IDLE connections; poll only\n");
+}
+
+/* One descriptor per IMAP connection (push, kept, passes) and per HTTP one: take the hard limit
+ * of open files, not the soft one (often 1,024). */
+static void raise_open_files(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 }
 
 int main(int argc, char **argv)
@@ -63,6 +75,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	raise_open_files();
 	srand((unsigned)time(NULL) ^ (unsigned)getpid());
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		log_warnx("curl cannot start");
