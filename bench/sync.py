@@ -21,6 +21,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 from lib_caldav import start_radicale  # noqa: E402
 from lib_dovecot import Dovecot  # noqa: E402
+from lib_stall import StallServer  # noqa: E402
 from lib_sync import BIN, SyncEnv, mail  # noqa: E402
 
 ME = "alice@crm.example"
@@ -29,6 +30,9 @@ N_MAIL = int(os.environ.get("BENCH_MAILS", "5000"))
 N_EVENTS = int(os.environ.get("BENCH_EVENTS", "2000"))
 N_IDLE_LINKS = int(os.environ.get("BENCH_IDLE_LINKS", "100"))
 N_RSS_LINKS = int(os.environ.get("BENCH_RSS_LINKS", "1000"))
+N_FRESH_LINKS = int(os.environ.get("BENCH_FRESH_LINKS", "200"))
+N_CPU_LINKS = int(os.environ.get("BENCH_CPU_LINKS", "1000"))
+CPU_S = int(os.environ.get("BENCH_CPU_S", "60"))
 
 
 def line(figure, value, target, verdict):
@@ -395,12 +399,174 @@ def bench_rss():
             srv.stop()
 
 
+def pct(values, p):
+    v = sorted(values)
+    return v[min(len(v) - 1, int(round(p / 100.0 * (len(v) - 1))))]
+
+
+def put_event(srv, user, uid, start, title):
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=60)
+    body = ics(uid, start, title).replace("mailto:" + ME, "mailto:%s@crm.example" % user)
+    conn.request("PUT", "/%s/cal/%s.ics" % (user, uid), body,
+                 {"Content-Type": "text/calendar", "Authorization": "Basic " +
+                  base64.b64encode(("%s:pw" % user).encode()).decode()})
+    r = conn.getresponse()
+    r.read()
+    conn.close()
+    if r.status not in (200, 201, 204):
+        raise RuntimeError("PUT %s: %d" % (uid, r.status))
+
+
+def bench_freshness_beside_faults():
+    """N healthy IMAP + CalDAV links and 10 on misbehaving servers (4 silent, 3 sending a byte a
+    second, 3 whose SMTP stalls with mail queued), the daemon running with IDLE: new mail's
+    append -> row, and a new event's PUT + wake-up -> row, for the healthy links."""
+    silent, drip, smtp = (StallServer("silent").start(), StallServer("drip").start(),
+                          StallServer("smtp").start())
+    users = make_users(N_FRESH_LINKS)
+    users.update({"f%d" % i: "pw" for i in range(3)})
+    with Dovecot(users, connections=N_FRESH_LINKS + 40) as dc:
+        srv = start_radicale()
+        env = None
+        try:
+            env, ids = many_links(N_FRESH_LINKS, dc.port, srv)
+            with open(env.conf, "a") as f:   # [sync] is the file's last section
+                # every link's IDLE connection (3 descriptors each in libetpan, which waits with
+                # select(): see [sync] push_connections) and a few kept ones fit under 1,024
+                f.write("op_timeout_s = 20\nkeep_connections = 32\npush_connections = %d\n"
+                        % (N_FRESH_LINKS + 16))
+            crm_sync(env)   # first passes of the healthy links: cursors
+            env.allow("127.0.0.1:%d" % silent.port, "127.0.0.1:%d" % drip.port,
+                      "127.0.0.1:%d" % smtp.port)
+            bad = []
+            for name, port, n in (("silent", silent.port, 4), ("drip", drip.port, 3)):
+                for i in range(n):
+                    u = "%s%d@crm.example" % (name, i)
+                    env.user(u)
+                    bad.append(env.link_imap(u, "pw", imap_port=port, username=u))
+            for i in range(3):
+                u = "f%d@crm.example" % i
+                env.user(u)
+                lid = env.link_imap(u, "pw", imap_port=dc.port, username="f%d" % i)
+                with env.conn() as c:
+                    c.execute("UPDATE links SET settings = json_set(settings, '$.smtp_host',"
+                              " '127.0.0.1', '$.smtp_port', ?, '$.smtp_tls', 'none') WHERE id = ?",
+                              (smtp.port, lid))
+                    uid = c.execute("SELECT user_id FROM links WHERE id = ?", (lid,)).fetchone()[0]
+                    for k in range(3):
+                        raw, _ = mail(u, JOHN, "Queued %d" % k)
+                        c.execute("INSERT INTO outbox (user_id, link_id, kind, payload,"
+                                  " idempotency_key, created_at, updated_at) VALUES (?, ?,"
+                                  " 'mail_send', json_object('raw', ?), ?, 0, 0)",
+                                  (uid, lid, raw.decode(), uuid.uuid4().hex))
+            env.daemon()
+            time.sleep(15)   # watches open; the misbehaving servers are being talked to
+            mail_waits, ev_waits = [], []
+            cs = {}
+            for k in range(60):
+                i = (k * 37) % N_FRESH_LINKS
+                user = "u%d" % i
+                raw, mid = mail(JOHN, "%s@crm.example" % user, "Fresh %d" % k)
+                c = cs.get(user) or dc.client(user)
+                cs[user] = c
+                t0 = time.time()
+                c.append("INBOX", None, None, raw)
+                while time.time() - t0 < 30:
+                    if env.q("SELECT count(*) FROM messages WHERE message_id = ?", mid):
+                        break
+                    time.sleep(0.002)
+                mail_waits.append(time.time() - t0)
+                time.sleep(0.05)
+            for c in cs.values():
+                c.logout()
+            base = dt.datetime.now(dt.timezone.utc).replace(minute=0, second=0, microsecond=0)
+            for k in range(15):
+                i = (k * 53 + 11) % N_FRESH_LINKS
+                uid = "fresh-ev-%d-%d" % (k, int(time.time()))
+                t0 = time.time()
+                put_event(srv, "u%d" % i, uid, base + dt.timedelta(days=2, hours=k), "Fresh ev")
+                with env.conn() as c:   # what Sync now or a push notification does
+                    c.execute("UPDATE links SET wake = 1 WHERE id = ?", (ids[i],))
+                while time.time() - t0 < 30:
+                    if env.q("SELECT count(*) FROM appointments WHERE ical_uid = ?", uid):
+                        break
+                    time.sleep(0.002)
+                ev_waits.append(time.time() - t0)
+            bad_state = env.rows("SELECT count(*) FROM links WHERE failures > 0 AND id IN (%s)"
+                                 % ",".join(str(x) for x in bad))
+            print("(6) freshness beside faults: %d healthy links (IMAP IDLE + CalDAV), 4 silent,"
+                  " 3 dripping, 3 with a stalled SMTP server and 9 mails queued" % N_FRESH_LINKS)
+            print("    mail: 60 appends, min %.0f ms, median %.0f ms, p99 %.0f ms, max %.0f ms" %
+                  (min(mail_waits) * 1e3, statistics.median(mail_waits) * 1e3,
+                   pct(mail_waits, 99) * 1e3, max(mail_waits) * 1e3))
+            print("    events: 15 PUT + wake-up, median %.0f ms, max %.0f ms; misbehaving links"
+                  " failing: %s; silent/drip/smtp connections: %d/%d/%d" % (
+                      statistics.median(ev_waits) * 1e3, max(ev_waits) * 1e3,
+                      bad_state[0][0] if bad_state else "?", silent.accepted, drip.accepted,
+                      smtp.accepted))
+            med, p99 = statistics.median(mail_waits), pct(mail_waits, 99)
+            line("healthy mail append -> row, median", "%.0f ms" % (med * 1e3), "< 50 ms",
+                 med < 0.05)
+            line("healthy mail append -> row, p99", "%.0f ms" % (p99 * 1e3), "< 1000 ms",
+                 p99 < 1)
+            line("healthy event PUT + wake-up -> row, median", "%.0f ms" %
+                 (statistics.median(ev_waits) * 1e3), "-", True)
+        finally:
+            if env:
+                env.close()
+            srv.stop()
+            for x in (silent, drip, smtp):
+                x.stop()
+
+
+def proc_cpu_s(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def proc_rss_mb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for ln in f:
+            if ln.startswith("VmRSS:"):
+                return int(ln.split()[1]) / 1024.0
+    return 0.0
+
+
+def bench_idle_cpu():
+    """The daemon with N links (IMAP + CalDAV) and nothing new: CPU seconds per minute and RSS,
+    with its push connections open (up to [sync] push_connections) and the rest polled."""
+    with Dovecot(make_users(N_CPU_LINKS), connections=N_CPU_LINKS + 40) as dc:
+        srv = start_radicale()
+        env = None
+        try:
+            env, ids = many_links(N_CPU_LINKS, dc.port, srv)
+            crm_sync(env)   # first passes
+            p = env.daemon()
+            time.sleep(30)   # watches open, kept connections settle
+            c0, t0 = proc_cpu_s(p.pid), time.time()
+            time.sleep(CPU_S)
+            cpu = (proc_cpu_s(p.pid) - c0) * 60.0 / (time.time() - t0)
+            rss = proc_rss_mb(p.pid)
+            log = env.daemon_log()
+            m = re.findall(r"push: (\d+) links hold a push connection, (\d+) more", log)
+            print("(7) idle daemon with %d links (IMAP + CalDAV), nothing new, %d s measured%s" %
+                  (N_CPU_LINKS, CPU_S, "; %s with push, %s polled" % m[-1] if m else ""))
+            line("crm-sync CPU per minute, idle", "%.2f s" % cpu, "< 1 s", cpu < 1)
+            line("crm-sync RSS, idle", "%.1f MB" % rss, "-", True)
+        finally:
+            if env:
+                env.close()
+            srv.stop()
+
+
 def main():
     print("Sync benchmarks (crm-sync from %s)" % BIN)
-    which = sys.argv[1:] or ["burst", "calendar", "idle", "fresh", "rss"]
+    which = sys.argv[1:] or ["burst", "calendar", "idle", "fresh", "rss", "faults", "cpu"]
     rc = 0
     for name, fn in (("burst", bench_burst), ("calendar", bench_calendar), ("idle", bench_idle_pass),
-                     ("fresh", bench_freshness), ("rss", bench_rss)):
+                     ("fresh", bench_freshness), ("rss", bench_rss),
+                     ("faults", bench_freshness_beside_faults), ("cpu", bench_idle_cpu)):
         if name not in which:
             continue
         try:

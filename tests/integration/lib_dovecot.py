@@ -86,10 +86,12 @@ def _free_port():
 class Dovecot:
     """One Dovecot instance in its own temp directory; stop() kills it and removes the dir."""
 
-    def __init__(self, users, tls=False):
-        """tls: also listen for implicit TLS on self.tls_port with a self-signed certificate."""
+    def __init__(self, users, tls=False, connections=0):
+        """tls: also listen for implicit TLS on self.tls_port with a self-signed certificate.
+        connections: raise the process limits above Dovecot's 100 for that many sessions."""
         self.users = dict(users)
         self.tls = tls
+        self.connections = connections
         self.dir = None
         self.proc = None
         self.port = None
@@ -127,6 +129,9 @@ class Dovecot:
             with open(os.path.join(self.dir, "dovecot.conf"), "w") as f:
                 f.write(CONF.format(d=self.dir, port=self.port, user=user, group=group,
                                     ssl=self._ssl_conf(), tls_port=self.tls_port))
+                if self.connections > 90:
+                    f.write("default_process_limit = %d\ndefault_client_limit = %d\n"
+                            % (self.connections + 50, 4 * self.connections + 100))
             self.proc = subprocess.Popen(
                 ["dovecot", "-F", "-c", os.path.join(self.dir, "dovecot.conf")],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
