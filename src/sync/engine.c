@@ -20,6 +20,8 @@
 #include "sync/workers.h"
 
 #define POLL_DB_MS 500          /* how often wake-ups and due links are looked for */
+#define QUICK_LOOK_MS 25        /* how often the database is asked whether another process
+                                 * wrote (PRAGMA data_version): a wake-up then is taken at once */
 #define MAX_DUE 4096
 #define MAX_PUSHES 16         /* outbox items pushed at the same time (push.c) */
 #define STOP_BOUND_MS 1500    /* how long a stop waits for the workers */
@@ -312,7 +314,7 @@ static void prune_skipped(struct app *app)
 int engine_run(struct app *app, const struct engine_opts *o, volatile sig_atomic_t *stop)
 {
 	struct engine e = { .app = app, .o = o, .max_runs = o->max_runs > 0 ? o->max_runs : 32 };
-	int64_t next_db_ms = 0, next_prune_ms = 0;
+	int64_t next_db_ms = 0, next_prune_ms = 0, next_look_ms = 0, seen_version = -1;
 	int rc = -1;
 
 	if (!(e.ws = workers_new(app->cfg.sync_workers)) || !(e.pool = http_pool_new()) ||
@@ -348,6 +350,17 @@ int engine_run(struct app *app, const struct engine_opts *o, volatile sig_atomic
 		if (e.leases && (t >= leases_next_ms(e.leases) || (t >= next_db_ms &&
 		    leases_any_free(e.leases, time(NULL)) == 1)))
 			tick_leases(&e, t);   /* a new link or an expired lease is taken at once */
+		if (!o->once && t >= next_look_ms && t < next_db_ms) {
+			/* Sync now, a webhook or a contact from the web app (or another daemon) wrote:
+			 * look for wake-ups now rather than at the next tick. */
+			int64_t v, own;
+			if (db_change_state(app->db, &v, &own) == 0 && v != seen_version) {
+				if (seen_version >= 0)
+					next_db_ms = t;
+				seen_version = v;
+			}
+			next_look_ms = t + QUICK_LOOK_MS;
+		}
 		if (!o->once && t >= next_db_ms) {
 			look_for_due(&e);
 			pushes_start(e.pushes, o->link_id, MAX_PUSHES);
@@ -367,8 +380,8 @@ int engine_run(struct app *app, const struct engine_opts *o, volatile sig_atomic
 		struct curl_waitfd *wfds = NULL;
 		unsigned n_fds = wait_fds(&e, &wfds);
 		int busy = (e.n_queue && e.n_runs < e.max_runs) || (e.w && watches_pending(e.w));
-		int wait = busy ? 0 : (int)(next_db_ms > t ? (next_db_ms - t < 200 ? next_db_ms - t : 200)
-		    : 0);
+		int64_t until = o->once || next_look_ms > next_db_ms ? next_db_ms : next_look_ms;
+		int wait = busy ? 0 : (int)(until > t ? (until - t < 200 ? until - t : 200) : 0);
 		if (o->once && !busy)
 			wait = 200;
 		if (http_pool_wait(e.pool, e.fds, n_fds, wait) != 0)
