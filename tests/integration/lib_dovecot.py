@@ -68,6 +68,17 @@ service stats {{
 }}
 """
 
+LIMITS = """\
+default_process_limit = {n}
+default_client_limit = {n}
+service imap {{
+  process_limit = {n}
+}}
+service imap-login {{
+  process_limit = {n}
+}}
+"""
+
 
 def _free_port():
     for _ in range(50):
@@ -86,10 +97,13 @@ def _free_port():
 class Dovecot:
     """One Dovecot instance in its own temp directory; stop() kills it and removes the dir."""
 
-    def __init__(self, users, tls=False):
-        """tls: also listen for implicit TLS on self.tls_port with a self-signed certificate."""
+    def __init__(self, users, tls=False, connections=0):
+        """tls: also listen for implicit TLS on self.tls_port with a self-signed certificate.
+        connections: raise Dovecot's process and client limits (100 by default) so that this
+        many IMAP sessions can be open at once (one imap process each)."""
         self.users = dict(users)
         self.tls = tls
+        self.connections = connections
         self.dir = None
         self.proc = None
         self.port = None
@@ -127,6 +141,8 @@ class Dovecot:
             with open(os.path.join(self.dir, "dovecot.conf"), "w") as f:
                 f.write(CONF.format(d=self.dir, port=self.port, user=user, group=group,
                                     ssl=self._ssl_conf(), tls_port=self.tls_port))
+                if self.connections:
+                    f.write(LIMITS.format(n=self.connections + 50))
             self.proc = subprocess.Popen(
                 ["dovecot", "-F", "-c", os.path.join(self.dir, "dovecot.conf")],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
