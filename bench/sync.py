@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The sync benchmarks of bench/sync.sh: five figures against their targets, with mbsync and
+"""The sync benchmarks of bench/sync.sh: six benchmarks against their targets, with mbsync and
 vdirsyncer run on the same data. Uses the test helpers (private Dovecot and Radicale on
 127.0.0.1, temp databases) and the crm-sync / crmctl binaries in $CRM_BIN."""
 import asyncio
