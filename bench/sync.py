@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The sync benchmarks of bench/sync.sh: five figures against their targets, with mbsync and
+"""The sync benchmarks of bench/sync.sh: six benchmarks against their targets, with mbsync and
 vdirsyncer run on the same data. Uses the test helpers (private Dovecot and Radicale on
 127.0.0.1, temp databases) and the crm-sync / crmctl binaries in $CRM_BIN."""
 import asyncio
@@ -33,6 +33,10 @@ N_RSS_LINKS = int(os.environ.get("BENCH_RSS_LINKS", "1000"))
 N_FRESH_LINKS = int(os.environ.get("BENCH_FRESH_LINKS", "200"))
 N_CPU_LINKS = int(os.environ.get("BENCH_CPU_LINKS", "1000"))
 CPU_S = int(os.environ.get("BENCH_CPU_S", "60"))
+N_DAEMON_LINKS = int(os.environ.get("BENCH_DAEMON_LINKS", "2000"))
+DAEMON_WINDOW_S = int(os.environ.get("BENCH_DAEMON_WINDOW", "120"))
+DAEMON_POLL_S = 60     # [sync] poll_interval of the daemons bench
+DAEMON_LEASE_S = 30    # [sync] lease_s (the default)
 
 
 def line(figure, value, target, verdict):
@@ -250,8 +254,8 @@ class CountingProxy:
         await asyncio.gather(up(), down(), return_exceptions=True)
 
 
-def many_links(n, dc_port, srv, proxy_port=None):
-    env = SyncEnv()
+def many_links(n, dc_port, srv, proxy_port=None, poll_interval=900):
+    env = SyncEnv(poll_interval=poll_interval)
     ids = []
     with env.conn() as c:   # users straight into the table: crmctl would hash 1,000 passwords
         for i in range(n):
@@ -461,10 +465,7 @@ def bench_freshness_beside_faults():
         try:
             env, ids = many_links(N_FRESH_LINKS, dc.port, srv)
             with open(env.conf, "a") as f:   # [sync] is the file's last section
-                # every link's IDLE connection (3 descriptors each in libetpan, which waits with
-                # select(): see [sync] push_connections) and a few kept ones fit under 1,024
-                f.write("op_timeout_s = 20\nkeep_connections = 32\npush_connections = %d\n"
-                        % (N_FRESH_LINKS + 16))
+                f.write("op_timeout_s = 20\n")
             crm_sync(env)   # first passes of the healthy links: cursors
             env.allow("127.0.0.1:%d" % silent.port, "127.0.0.1:%d" % drip.port,
                       "127.0.0.1:%d" % smtp.port)
@@ -603,13 +604,239 @@ def bench_idle_cpu():
             srv.stop()
 
 
+# ---- (8) two daemons against one ---------------------------------------------------------------
+def cpu_s(pid):
+    """User + system CPU seconds of a process so far (/proc/PID/stat, fields 14 and 15)."""
+    with open("/proc/%d/stat" % pid) as f:
+        f_ = f.read().rsplit(")", 1)[1].split()
+    return (int(f_[11]) + int(f_[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def count_writes(env):
+    """Row writes per table from here on: AFTER INSERT / UPDATE / DELETE triggers on every
+    ordinary table add one to bench_writes (the benchmark's own table in its temp database;
+    FTS tables and their shadow tables are left out, their rows follow the messages')."""
+    with env.conn() as c:
+        virt = [r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'"
+                                        " AND sql LIKE 'CREATE VIRTUAL TABLE%'")]
+        tables = [r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'"
+                                          " AND sql LIKE 'CREATE TABLE%' AND name NOT LIKE"
+                                          " 'sqlite%'")]
+        tables = [t for t in tables if not any(t.startswith(v + "_") for v in virt)]
+        c.execute("CREATE TABLE bench_writes (tbl TEXT PRIMARY KEY, n INTEGER NOT NULL)")
+        for t in tables:
+            c.execute("INSERT INTO bench_writes VALUES (?, 0)", (t,))
+            for op in ("INSERT", "UPDATE", "DELETE"):
+                c.execute('CREATE TRIGGER "bench_w_%s_%s" AFTER %s ON "%s" BEGIN UPDATE'
+                          " bench_writes SET n = n + 1 WHERE tbl = '%s'; END" % (t, op, op, t, t))
+
+
+def writes(env):
+    return dict(env.rows("SELECT tbl, n FROM bench_writes"))
+
+
+class BenchDaemon:
+    """A crm-sync daemon (--no-push) with its own log."""
+
+    def __init__(self, env, name):
+        self.env = env
+        self.path = os.path.join(env.dir, "%s.log" % name)
+        self.log = open(self.path, "a")
+        self.p = subprocess.Popen([os.path.join(BIN, "crm-sync"), "-c", env.conf, "--no-push"],
+                                  stdout=self.log, stderr=subprocess.STDOUT)
+        env.daemons.append((self.p, self.log))
+
+    def text(self):
+        with open(self.path, errors="replace") as f:
+            return f.read()
+
+    def holder(self):
+        return self.env.q("SELECT holder FROM lease_holders WHERE pid = ?", self.p.pid)
+
+    def held(self):
+        return self.env.q("SELECT count(*) FROM link_leases WHERE holder = ? AND expires_at >"
+                          " strftime('%s', 'now')", self.holder() or "")
+
+
+class Window:
+    """Passes, failures, CPU seconds and row writes of some daemons over a measured window."""
+
+    def __init__(self, env, daemons):
+        self.env, self.daemons = env, daemons
+        self.off = [len(d.text()) for d in daemons]
+        self.cpu = [cpu_s(d.p.pid) for d in daemons]
+        self.w0 = writes(env)
+        self.t0 = time.time()
+
+    def end(self):
+        self.t = time.time() - self.t0
+        self.cpu = [cpu_s(d.p.pid) - c for d, c in zip(self.daemons, self.cpu)]
+        logs = [d.text()[o:] for d, o in zip(self.daemons, self.off)]
+        self.passes = [len(re.findall(r"round trips, \d+ ms \(store", lg)) for lg in logs]
+        self.failed = [len(re.findall(r"round trips, \d+ ms; failed:", lg)) for lg in logs]
+        w1 = writes(self.env)
+        self.writes = {t: w1[t] - self.w0.get(t, 0) for t in w1 if w1[t] - self.w0.get(t, 0)}
+        self.overdue = self.env.q("SELECT count(*) FROM links WHERE next_due_at <"
+                                  " strftime('%s', 'now') - 10")
+        return self
+
+    def per_min(self, i=None):
+        n = sum(self.passes) if i is None else self.passes[i]
+        return n * 60.0 / self.t
+
+
+def wait_until(cond, timeout, step=0.05):
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        if cond():
+            return time.time() - t0
+        time.sleep(step)
+    return None
+
+
+def bench_daemons():
+    n = N_DAEMON_LINKS
+    kept = 64 + 8   # [sync] keep_connections + workers: IMAP sessions one daemon may hold
+    with Dovecot(make_users(n), connections=2 * kept + 20) as dc:
+        srv = start_radicale()
+        env = None
+        try:
+            t_setup = time.time()
+            env, ids = many_links(n, dc.port, srv, poll_interval=DAEMON_POLL_S)
+            with open(env.conf, "a") as f:   # [sync] is the file's last section
+                f.write("lease_s = %d\n" % DAEMON_LEASE_S)
+            t_setup = time.time() - t_setup
+            t_first, _ = crm_sync(env)   # first passes: cursors
+            count_writes(env)
+            print("(8) %d links (IMAP + CalDAV, one Dovecot user and Radicale calendar each),"
+                  " daemons with --no-push, poll_interval = %d s, lease_s = %d s,"
+                  " keep_connections 64, workers 8" % (n, DAEMON_POLL_S, DAEMON_LEASE_S))
+            print("    set-up %.0f s, first passes (crm-sync --once) %.0f s; windows of %d s;"
+                  " load average before %.2f" % (t_setup, t_first, DAEMON_WINDOW_S,
+                                                 os.getloadavg()[0]))
+
+            # --- one daemon ---------------------------------------------------------------
+            a = BenchDaemon(env, "a")
+            t_all = wait_until(lambda: a.held() == n, 60, 0.2)
+            time.sleep(10)   # its first round of due links starts
+            w1 = Window(env, [a])
+            time.sleep(DAEMON_WINDOW_S)
+            w1.end()
+
+            # --- two daemons ----------------------------------------------------------------
+            b = BenchDaemon(env, "b")
+            t0 = time.time()
+            share = (n + 1) // 2
+            t_split = wait_until(lambda: b.held() >= n - share and a.held() <= share, 120, 0.2)
+            time.sleep(10)
+            w2 = Window(env, [a, b])
+            time.sleep(DAEMON_WINDOW_S)
+            w2.end()
+            split = env.rows("SELECT holder, count(*) FROM link_leases GROUP BY holder"
+                             " ORDER BY holder")
+            ha, hb = a.holder(), b.holder()
+
+            # --- SIGKILL of one while mail arrives ------------------------------------------
+            mine_a = [r[0] for r in env.rows("SELECT link_id FROM link_leases WHERE holder = ?"
+                                             " ORDER BY link_id", ha)]
+            mine_b = [r[0] for r in env.rows("SELECT link_id FROM link_leases WHERE holder = ?"
+                                             " ORDER BY link_id", hb)]
+            box = {lid: "u%d" % i for i, lid in enumerate(ids)}
+            targets = [box[l] for l in mine_a[:40] + mine_b[:10]]
+            delivered = []
+
+            def deliver():
+                for rnd in range(3):
+                    for u in targets:
+                        raw, mid = mail(JOHN, "%s@crm.example" % u, "Across the kill %d" % rnd)
+                        dc.append(u, "INBOX", raw)
+                        delivered.append(mid)
+                        time.sleep(0.05)
+
+            th = threading.Thread(target=deliver)
+            th.start()
+            time.sleep(2)
+            t_kill = time.time()
+            a.p.kill()
+            took = wait_until(lambda: b.held() == n, DAEMON_LEASE_S + 30, 0.05)
+            took = took is not None and time.time() - t_kill
+            a.p.wait()
+            th.join()
+            t_deliv = time.time()
+            counts = {}
+
+            def all_in():
+                counts.clear()
+                for mid, k in env.rows("SELECT message_id, count(*) FROM messages"
+                                       " WHERE subject LIKE 'Across the kill%' GROUP BY"
+                                       " message_id"):
+                    counts[mid] = k
+                return all(mid in counts for mid in delivered)
+
+            t_in = wait_until(all_in, DAEMON_POLL_S * 2 + 60, 1)
+            copies = dict(env.rows("SELECT m.message_id, count(*) FROM message_users mu JOIN"
+                                   " messages m ON m.id = mu.message_id WHERE m.subject LIKE"
+                                   " 'Across the kill%' GROUP BY m.message_id"))
+            dups = sum(1 for mid in delivered if counts.get(mid, 0) > 1 or copies.get(mid, 0) > 1)
+            lost = sum(1 for mid in delivered if counts.get(mid, 0) == 0)
+
+            def rate(w, i=None):
+                return "%.0f/min" % w.per_min(i)
+
+            print("    one daemon: all %d leases taken %.1f s after start" % (n, t_all or -1))
+            line("passes per minute, one daemon", rate(w1), "- (%d/min at the poll)" %
+                 (n * 60 // DAEMON_POLL_S), True)
+            line("  failed passes, links overdue > 10 s at the window's end",
+                 "%d, %d" % (w1.failed[0], w1.overdue), "-", True)
+            line("  crm-sync CPU, one daemon", "%.1f s / %.0f s (%.0f%%)" %
+                 (w1.cpu[0], w1.t, 100 * w1.cpu[0] / w1.t), "-", True)
+            line("  crm-sync CPU per pass, one daemon", "%.2f ms" % (1000 * w1.cpu[0] /
+                 w1.passes[0]) if w1.passes[0] else "no pass", "-", True)
+            print("    second daemon: links split %d / %d %.1f s after it started" %
+                  (n - share, share, t_split or -1))
+            line("passes per minute, two daemons", "%s (%s + %s)" % (rate(w2), rate(w2, 0),
+                 rate(w2, 1)), ">= one's", w2.per_min() >= 0.95 * w1.per_min())
+            line("  failed passes, links overdue > 10 s at the window's end",
+                 "%d, %d" % (sum(w2.failed), w2.overdue), "-", True)
+            line("  crm-sync CPU, two daemons", "%.1f s + %.1f s / %.0f s" %
+                 (w2.cpu[0], w2.cpu[1], w2.t), "-", True)
+            line("  crm-sync CPU per pass, two daemons", "%.2f ms" % (1000 * sum(w2.cpu) /
+                 sum(w2.passes)) if sum(w2.passes) else "no pass", "-", True)
+            line("spread of leases (holder: links)", " / ".join(str(k) for _, k in split),
+                 "%d / %d" % (n - share, share),
+                 len(split) == 2 and max(k for _, k in split) <= share)
+            for w, name in ((w1, "one daemon"), (w2, "two daemons")):
+                per = {t: k * 3600.0 / n / w.t for t, k in w.writes.items()}
+                top = sorted(per.items(), key=lambda x: -x[1])
+                print("    row writes per link per hour, %s: %.0f (%s)" % (
+                    name, sum(per.values()), ", ".join("%s %.0f" % x for x in top[:6])))
+            print("    kill: %d mails delivered into %d mailboxes (%d of the killed daemon's"
+                  " links) from 2 s before the SIGKILL to %.0f s after; all stored %.0f s later"
+                  % (len(delivered), len(targets), len(mine_a[:40]), t_deliv - t_kill,
+                     t_in if t_in is not None else -1))
+            line("takeover after SIGKILL (all links held by the other)",
+                 "%.2f s" % took if took else "not within %d s" % (DAEMON_LEASE_S + 30),
+                 "< %d s" % (DAEMON_LEASE_S + 5), bool(took) and took < DAEMON_LEASE_S + 5)
+            line("mails stored twice across the takeover", "%d of %d" % (dups, len(delivered)),
+                 "0", dups == 0)
+            line("mails lost across the takeover", "%d of %d" % (lost, len(delivered)), "0",
+                 lost == 0)
+            print("    load average after %.2f" % os.getloadavg()[0])
+        finally:
+            if env:
+                env.close()
+            srv.stop()
+
+
 def main():
     print("Sync benchmarks (crm-sync from %s)" % BIN)
-    which = sys.argv[1:] or ["burst", "calendar", "idle", "fresh", "rss", "faults", "cpu"]
+    which = sys.argv[1:] or ["burst", "calendar", "idle", "fresh", "rss", "faults", "cpu",
+                             "daemons"]
     rc = 0
     for name, fn in (("burst", bench_burst), ("calendar", bench_calendar), ("idle", bench_idle_pass),
                      ("fresh", bench_freshness), ("rss", bench_rss),
-                     ("faults", bench_freshness_beside_faults), ("cpu", bench_idle_cpu)):
+                     ("faults", bench_freshness_beside_faults), ("cpu", bench_idle_cpu),
+                     ("daemons", bench_daemons)):
         if name not in which:
             continue
         try:

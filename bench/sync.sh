@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The sync benchmarks (bench/sync.py): burst ingest vs mbsync, CalDAV first + incremental vs
-# vdirsyncer, an idle pass over 100 links, IDLE freshness, peak RSS with 1,000 links.
-# Usage: bench/sync.sh [burst|calendar|idle|fresh|rss ...]   (binaries from $CRM_BIN)
+# vdirsyncer, an idle pass over 100 links, IDLE freshness, peak RSS with 1,000 links, two daemons
+# against one on 2,000 links (passes, split, SIGKILL takeover).
+# Usage: bench/sync.sh [burst|calendar|idle|fresh|rss|daemons ...]   (binaries from $CRM_BIN)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export CRM_ROOT=$PWD

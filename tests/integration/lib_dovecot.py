@@ -68,6 +68,17 @@ service stats {{
 }}
 """
 
+LIMITS = """\
+default_process_limit = {n}
+default_client_limit = {n}
+service imap {{
+  process_limit = {n}
+}}
+service imap-login {{
+  process_limit = {n}
+}}
+"""
+
 
 def _free_port():
     for _ in range(50):
@@ -88,7 +99,8 @@ class Dovecot:
 
     def __init__(self, users, tls=False, connections=0):
         """tls: also listen for implicit TLS on self.tls_port with a self-signed certificate.
-        connections: raise the process limits above Dovecot's 100 for that many sessions."""
+        connections: raise Dovecot's process and client limits (100 by default) so that this
+        many IMAP sessions can be open at once (one imap process each)."""
         self.users = dict(users)
         self.tls = tls
         self.connections = connections
@@ -129,9 +141,8 @@ class Dovecot:
             with open(os.path.join(self.dir, "dovecot.conf"), "w") as f:
                 f.write(CONF.format(d=self.dir, port=self.port, user=user, group=group,
                                     ssl=self._ssl_conf(), tls_port=self.tls_port))
-                if self.connections > 90:
-                    f.write("default_process_limit = %d\ndefault_client_limit = %d\n"
-                            % (self.connections + 50, 4 * self.connections + 100))
+                if self.connections:
+                    f.write(LIMITS.format(n=self.connections + 50))
             self.proc = subprocess.Popen(
                 ["dovecot", "-F", "-c", os.path.join(self.dir, "dovecot.conf")],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
