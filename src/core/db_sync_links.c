@@ -26,7 +26,7 @@ static const char SQL_CURSOR_REFUSED[] =
     "UPDATE links SET cursor_refused_at = ? WHERE id = ?";
 static const char SQL_ATTEMPT[] = "UPDATE links SET last_attempt_at = ? WHERE id = ?";
 static const char SQL_OK[] =
-    "UPDATE links SET failures = 0, last_success_at = ?1, last_error = NULL,"
+    "UPDATE links SET failures = 0, last_success_at = ?1, last_error = NULL, relink_notice_at = NULL,"
     " next_due_at = CASE WHEN ?2 > 0 THEN ?2 ELSE next_due_at END WHERE id = ?3";
 static const char SQL_FAILED[] =
     "UPDATE links SET failures = failures + 1, last_error = ?, last_error_at = ?,"
@@ -38,6 +38,13 @@ static const char SQL_ITEMS[] =
     "UPDATE links SET items_imported = items_imported + ? WHERE id = ?";
 static const char SQL_SKIPPED[] =
     "UPDATE links SET items_skipped = items_skipped + ? WHERE id = ?";
+static const char SQL_EVENT[] =
+    "INSERT INTO link_events (link_id, at, kind, n) VALUES (?1, ?2 - ?2 % 60, ?3, ?4)"
+    " ON CONFLICT (link_id, at, kind) DO UPDATE SET n = n + excluded.n";
+static const char SQL_EVENTS_PRUNE[] = "DELETE FROM link_events WHERE at < ?";
+static const char SQL_PUSH_STATE[] =
+    "UPDATE links SET push_state = ?2, push_state_at = ?3 WHERE id = ?1"
+    " AND (?4 = 0 OR push_state_at = ?4)";
 static const char SQL_SECRET[] = "UPDATE links SET secret = ? WHERE id = ?";
 static const char SQL_CONFIGURE[] =
     "UPDATE links SET sync_email = ?, sync_calendar = ?, backfill_days = ? WHERE id = ?";
@@ -192,6 +199,44 @@ int db_sync_link_add_items(struct db *db, int64_t link, int64_t n)
 int db_sync_link_add_skipped(struct db *db, int64_t link, int64_t n)
 {
 	return n ? step_2(db, SQL_SKIPPED, n, link) : 0;
+}
+
+int db_sync_link_event(struct db *db, int64_t link, int64_t now, const char *kind, int64_t n)
+{
+	if (n <= 0)
+		return 0;
+	sqlite3_stmt *st = db_stmt(db, SQL_EVENT);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, link);
+	sqlite3_bind_int64(st, 2, now);
+	db_bind_text(st, 3, kind);
+	sqlite3_bind_int64(st, 4, n);
+	return db_step_done(db, st);
+}
+
+int db_sync_link_events_prune(struct db *db, int64_t before)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_EVENTS_PRUNE);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, before);
+	if (db_step_done(db, st) != 0)
+		return -1;
+	return sqlite3_changes(db->h);
+}
+
+int db_sync_link_push_state(struct db *db, int64_t link, const char *state, int64_t now,
+    int64_t if_at)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_PUSH_STATE);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, link);
+	db_bind_text(st, 2, state);
+	sqlite3_bind_int64(st, 3, now);
+	sqlite3_bind_int64(st, 4, if_at);
+	return db_step_done(db, st);
 }
 
 int db_sync_link_secret(struct db *db, int64_t link, const uint8_t *blob, size_t len)

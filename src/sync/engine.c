@@ -292,7 +292,7 @@ static void first_queue(struct engine *e)
 }
 
 /* Records of items not imported older than [sync] skipped_days go, and each link keeps its
- * newest skipped_max; run at start and then every PRUNE_SKIPPED_MS. */
+ * newest skipped_max; the links' outcome counts (link_events) older than two days go too; run at start and then every PRUNE_SKIPPED_MS. */
 #define PRUNE_SKIPPED_MS (10 * 60 * 1000)
 static void prune_skipped(struct app *app)
 {
@@ -307,6 +307,9 @@ static void prune_skipped(struct app *app)
 	}
 	if (n > 0)
 		log_info("records of items not imported: %d pruned", n);
+	/* the health view counts the last hour and today: two days of counts are plenty */
+	if (db_sync_link_events_prune(app->db, (int64_t)time(NULL) - 2 * 86400) < 0)
+		log_warnx("link outcome counts: pruning failed");
 }
 
 int engine_run(struct app *app, const struct engine_opts *o, volatile sig_atomic_t *stop)
