@@ -52,6 +52,17 @@ int db_sync_link_events_prune(struct db *db, int64_t before);
 int db_sync_link_push_state(struct db *db, int64_t link, const char *state, int64_t now,
     int64_t if_at);
 int db_sync_link_secret(struct db *db, int64_t link, const uint8_t *blob, size_t len);
+
+/* A link whose user is to be mailed that it needs re-linking; strings owned. */
+struct relink_notice {
+	int64_t link_id;
+	char *to, *address, *provider;   /* the user's login address; the link's address */
+};
+void relink_notice_free(struct relink_notice *n);
+/* Claim one link that is 'relink' and whose user was not mailed since its last good pass
+ * (relink_notice_at set to now, so it is mailed at most once, by one daemon; a good pass clears
+ * it). 1 with *out filled, 0 when none waits, -1. */
+int db_sync_relink_claim(struct db *db, int64_t now, struct relink_notice *out);
 /* Which streams a link syncs and how many days back its first pass reaches. */
 int db_sync_link_configure(struct db *db, int64_t link, int sync_email, int sync_calendar,
     int backfill_days);

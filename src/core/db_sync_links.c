@@ -45,6 +45,13 @@ static const char SQL_EVENTS_PRUNE[] = "DELETE FROM link_events WHERE at < ?";
 static const char SQL_PUSH_STATE[] =
     "UPDATE links SET push_state = ?2, push_state_at = ?3 WHERE id = ?1"
     " AND (?4 = 0 OR push_state_at = ?4)";
+/* A link that turned to re-link since its last good pass is claimed once, by one daemon. */
+static const char SQL_RELINK_CLAIM[] =
+    "UPDATE links SET relink_notice_at = ?1 WHERE id = (SELECT id FROM links"
+    " WHERE status = 'relink' AND relink_notice_at IS NULL ORDER BY id LIMIT 1) RETURNING id";
+static const char SQL_RELINK_WHO[] =
+    "SELECT u.email, l.address, l.provider FROM links l JOIN users u ON u.id = l.user_id"
+    " WHERE l.id = ?";
 static const char SQL_SECRET[] = "UPDATE links SET secret = ? WHERE id = ?";
 static const char SQL_CONFIGURE[] =
     "UPDATE links SET sync_email = ?, sync_calendar = ?, backfill_days = ? WHERE id = ?";
@@ -303,4 +310,47 @@ int db_sync_channel_set(struct db *db, int64_t link, const char *stream,
 	sqlite3_bind_int64(st, 6, sub->expires_at);
 	sqlite3_bind_int64(st, 7, now);
 	return db_step_done(db, st);
+}
+
+void relink_notice_free(struct relink_notice *n)
+{
+	free(n->to);
+	free(n->address);
+	free(n->provider);
+	memset(n, 0, sizeof *n);
+}
+
+int db_sync_relink_claim(struct db *db, int64_t now, struct relink_notice *out)
+{
+	memset(out, 0, sizeof *out);
+	sqlite3_stmt *st = db_stmt(db, SQL_RELINK_CLAIM);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		out->link_id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW) {
+		log_warnx("db: re-link notices: %s", sqlite3_errmsg(db->h));
+		return -1;
+	}
+	if (!(st = db_stmt(db, SQL_RELINK_WHO)))
+		return -1;
+	sqlite3_bind_int64(st, 1, out->link_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->to = db_col_strdup(st, 0);
+		out->address = db_col_strdup(st, 1);
+		out->provider = db_col_strdup(st, 2);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW || !out->to || !out->address || !out->provider) {
+		log_warnx("link %lld: re-link notice: its user cannot be read", (long long)out->link_id);
+		relink_notice_free(out);
+		return -1;
+	}
+	return 1;
 }

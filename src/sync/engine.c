@@ -12,6 +12,7 @@
 #include "sync/engine.h"
 #include "sync/keep.h"
 #include "sync/leases.h"
+#include "sync/notices.h"
 #include "sync/probes.h"
 #include "sync/proofs.h"
 #include "sync/push.h"
@@ -44,6 +45,7 @@ struct engine {
 	struct probes *probes;      /* login tests of the link form (probes.c) */
 	int max_probes;
 	struct proofs *proofs;      /* IMAP links proving their address (proofs.c) */
+	struct notices *notices;    /* re-link notices mailed to users (notices.c) */
 	int max_proofs;
 	long failed_runs;           /* passes that ended with a failure */
 	struct workers *ws;         /* blocking work (workers.h) */
@@ -256,6 +258,8 @@ static void hand_back_results(struct engine *e)
 			probes_stepped(e->probes, owner, rc, timed_out);
 		else if (proofs_owns(e->proofs, owner))
 			proofs_stepped(e->proofs, owner, rc, timed_out);
+		else if (notices_owns(e->notices, owner))
+			notices_stepped(e->notices, owner, rc, timed_out);
 		else if (e->w && watches_owns(e->w, owner))
 			watches_opened(e->w, owner, rc, timed_out);
 		else if ((r = run_of(e, owner)))
@@ -320,7 +324,7 @@ int engine_run(struct app *app, const struct engine_opts *o, volatile sig_atomic
 
 	if (!(e.ws = workers_new(app->cfg.sync_workers)) || !(e.pool = http_pool_new()) ||
 	    !(e.pushes = pushes_new(app, e.pool, e.ws)) || !(e.probes = probes_new(app, e.ws)) ||
-	    !(e.proofs = proofs_new(app, e.ws)) ||
+	    !(e.proofs = proofs_new(app, e.ws)) || !(e.notices = notices_new(app, e.ws)) ||
 	    !(e.keeps = keeps_new(o->once ? 0 : app->cfg.keep_connections, app->cfg.keep_idle_s)))
 		goto out;
 	keeps_offload(e.keeps, e.ws);
@@ -356,6 +360,7 @@ int engine_run(struct app *app, const struct engine_opts *o, volatile sig_atomic
 			pushes_start(e.pushes, o->link_id, MAX_PUSHES);
 			probes_start(e.probes, e.max_probes);
 			proofs_start(e.proofs, e.max_proofs);
+			notices_start(e.notices);
 			if (e.w)
 				watches_refresh(e.w, o->link_id);
 			keeps_expire(e.keeps, t / 1000);
@@ -401,6 +406,8 @@ out:
 				probes_stepped(e.probes, owner, jrc, timed_out);
 			else if (proofs_owns(e.proofs, owner))
 				proofs_stepped(e.proofs, owner, jrc, timed_out);
+			else if (notices_owns(e.notices, owner))
+				notices_stepped(e.notices, owner, jrc, timed_out);
 	}
 	watches_free(e.w, left);
 	while (e.runs) {
@@ -413,6 +420,7 @@ out:
 	leases_free(e.leases);   /* after the pushes handed their items back */
 	probes_free(e.probes, left);
 	proofs_free(e.proofs, left);
+	notices_free(e.notices, left);
 	workers_free(e.ws);
 	http_pool_free(e.pool);
 	free(e.queue);
