@@ -45,10 +45,13 @@ static const char SQL_EVENTS_PRUNE[] = "DELETE FROM link_events WHERE at < ?";
 static const char SQL_PUSH_STATE[] =
     "UPDATE links SET push_state = ?2, push_state_at = ?3 WHERE id = ?1"
     " AND (?4 = 0 OR push_state_at = ?4)";
-/* A link that turned to re-link since its last good pass is claimed once, by one daemon. */
+/* A link that turned to re-link since its last good pass is claimed once, by one daemon. The
+ * look comes first, so the tick takes no write lock while no notice waits. */
+static const char SQL_RELINK_WAITING[] =
+    "SELECT id FROM links WHERE status = 'relink' AND relink_notice_at IS NULL ORDER BY id LIMIT 1";
 static const char SQL_RELINK_CLAIM[] =
-    "UPDATE links SET relink_notice_at = ?1 WHERE id = (SELECT id FROM links"
-    " WHERE status = 'relink' AND relink_notice_at IS NULL ORDER BY id LIMIT 1) RETURNING id";
+    "UPDATE links SET relink_notice_at = ?1 WHERE id = ?2 AND status = 'relink'"
+    " AND relink_notice_at IS NULL";
 static const char SQL_RELINK_WHO[] =
     "SELECT u.email, l.address, l.provider FROM links l JOIN users u ON u.id = l.user_id"
     " WHERE l.id = ?";
@@ -323,10 +326,9 @@ void relink_notice_free(struct relink_notice *n)
 int db_sync_relink_claim(struct db *db, int64_t now, struct relink_notice *out)
 {
 	memset(out, 0, sizeof *out);
-	sqlite3_stmt *st = db_stmt(db, SQL_RELINK_CLAIM);
+	sqlite3_stmt *st = db_stmt(db, SQL_RELINK_WAITING);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, now);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		out->link_id = sqlite3_column_int64(st, 0);
@@ -337,6 +339,10 @@ int db_sync_relink_claim(struct db *db, int64_t now, struct relink_notice *out)
 		log_warnx("db: re-link notices: %s", sqlite3_errmsg(db->h));
 		return -1;
 	}
+	if (step_2(db, SQL_RELINK_CLAIM, now, out->link_id) != 0)
+		return -1;
+	if (sqlite3_changes(db->h) != 1)
+		return 0;   /* another daemon claimed it first */
 	if (!(st = db_stmt(db, SQL_RELINK_WHO)))
 		return -1;
 	sqlite3_bind_int64(st, 1, out->link_id);
