@@ -729,15 +729,16 @@ static const char m20_link_leases[] =
 "  seen_at INTEGER NOT NULL);"
 "ALTER TABLE outbox ADD COLUMN lease_holder TEXT;";
 
-/* The health view's counts and states. link_events counts a link's outcomes per minute (failed
- * passes, 429s and Retry-Afters, items imported and items not imported), written in the
- * engine's own transactions and kept two days. newest_item_at is the newest date of an item
- * the link has stored (a mail's date, an event's last change at the provider, a mail it saw
- * and left out): a
- * proxy for the newest item at the provider, for the lag. push_state is what the daemon last
- * said of the link's push watch (IDLE), when it changed. relink_notice_at is when the user was
- * mailed that the link needs re-linking ([notify] smtp_url), cleared by a pass that succeeds;
- * links already waiting for re-link are taken as mailed, so an upgrade mails nobody. */
+/* The health view's counts and states. link_events counts a link's outcomes per minute: failed
+ * passes, 429s, items imported, items left out (a record of an item not imported counts when it
+ * is first written, by a trigger, so an item seen again is not counted twice); written in the
+ * engine's own transactions, kept two days. newest_item_at is the newest date of an item the
+ * link has stored (a mail's date, an event's last change at the provider, a mail it saw and
+ * left out), never in the future: a proxy for the newest item at the provider, for the lag.
+ * push_state is what the daemon last said of the link's push watch (IDLE), when it changed.
+ * relink_notice_at is when the user was mailed that the link needs re-linking ([notify]
+ * smtp_url), cleared by a pass that succeeds; links already waiting for re-link are taken as
+ * mailed, so an upgrade mails nobody. */
 static const char m23_link_health[] =
 "CREATE TABLE link_events ("
 "  link_id INTEGER NOT NULL REFERENCES links(id) ON DELETE CASCADE,"
@@ -769,6 +770,11 @@ static const char m23_link_health[] =
 "   WHERE id = NEW.link_id AND coalesce(newest_item_at, 0) < (SELECT min(a.provider_updated_at,"
 "    CAST(strftime('%s', 'now') AS INTEGER)) FROM appointments a"
 "    WHERE a.id = NEW.appointment_id AND a.provider_updated_at IS NOT NULL);"
+" END;"
+"CREATE TRIGGER skipped_items_count AFTER INSERT ON skipped_items BEGIN"
+"  INSERT INTO link_events (link_id, at, kind, n)"
+"   VALUES (NEW.link_id, NEW.recorded_at - NEW.recorded_at % 60, 'skipped', 1)"
+"   ON CONFLICT (link_id, at, kind) DO UPDATE SET n = n + 1;"
 " END;"
 "CREATE TRIGGER skipped_items_newest AFTER INSERT ON skipped_items"
 " WHEN NEW.item_at > 0 AND NEW.kind = 'mail' BEGIN"
