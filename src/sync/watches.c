@@ -102,7 +102,7 @@ static void watch_close(struct watches *w, const struct watch_driver *wd, struct
 /* Write the link's push_state when it changed (an open, a loss, a close; not every re-arm). */
 static void slot_state(struct watches *w, struct slot *s, const char *state)
 {
-	if (s->pstate == state)
+	if (s->pstate == state || (s->pstate && state && strcmp(s->pstate, state) == 0))
 		return;
 	int64_t now = time(NULL);
 	/* clearing touches only what this daemon wrote: another may hold the link's watch now */

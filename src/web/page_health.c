@@ -104,7 +104,6 @@ int page_health(struct ctx *c)
 		vrow_int(r, (long)h->imported_today);
 		vrow_int(r, (long)h->skipped_today);
 		vrow_str(r, h->push_state);
-		vrow_str(r, mailed);
 	}
 	view_list(v, "links", rows);
 	view_int(v, "count", (long)l.n);
