@@ -47,7 +47,8 @@ const char *link_health_state(const struct link_health *h, int64_t now);
 /* The lag in seconds: now minus the newest item's date the link has stored (a mail's date, an
  * event's last change at the provider, a mail seen and left out). The provider's own newest
  * item is not asked for; the stored newest is a fair proxy while the link syncs, and it grows
- * when the link stops. -1 when the link has stored nothing. */
+ * when the link stops (and while the mailbox is quiet: read it beside last_success_at). -1 when
+ * the link has stored nothing. */
 int64_t link_health_lag(const struct link_health *h, int64_t now);
 /* The push watch in words ("IDLE held", ...), "" when the link has no watch. Static. */
 const char *link_health_push_words(const struct link_health *h);
