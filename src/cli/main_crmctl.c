@@ -167,19 +167,22 @@ static int cmd_links(struct app *app, int argc, char **argv)
 	return db_links_list(app->db, print_link, app) == 0 ? 0 : 1;
 }
 
+/* One line per link; the counts are the last hour's failed passes and 429s, and today's
+ * (UTC) items imported and left out. */
 static int cmd_health(struct app *app, int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
 	struct health_list l;
 	int64_t now = time(NULL);
-	if (db_health_links(app->db, now, app->cfg.poll_interval, &l) != 0)
+	if (db_health_links(app->db, now, now - now % 86400, app->cfg.poll_interval, &l) != 0)
 		return 1;
-	printf("%-4s %-22s %-9s %-26s %-14s %-21s %-21s %-32s %-6s %s\n", "ID", "USER", "PROVIDER",
-	    "ADDRESS", "STATE", "LAST SUCCESS", "NEXT SYNC", "PUSH", "ITEMS", "NOTE / LAST ERROR");
+	printf("%-4s %-22s %-9s %-26s %-14s %-21s %-21s %-12s %-24s %-32s %-11s %-13s %-6s %s\n",
+	    "ID", "USER", "PROVIDER", "ADDRESS", "STATE", "LAST SUCCESS", "NEXT SYNC", "LAG", "IDLE",
+	    "PUSH", "ERR/429 1H", "TODAY +/SKIP", "ITEMS", "NOTE / LAST ERROR");
 	for (size_t i = 0; i < l.n; i++) {
 		const struct link_health *h = &l.v[i];
-		char last[32], next[32], exp[32], push[48];
+		char last[32], next[32], exp[32], push[48], lag[32], hour[24], today[32];
 		fmt_when(h->last_success_at, last, sizeof last);
 		fmt_when(h->next_due_at, next, sizeof next);
 		fmt_when(h->push_expires_at, exp, sizeof exp);
@@ -188,10 +191,18 @@ static int cmd_health(struct app *app, int argc, char **argv)
 			    h->push_expires_at < now ? "expired" : "until", exp);
 		else
 			snprintf(push, sizeof push, "none");
-		printf("%-4lld %-22s %-9s %-26s %-14s %-21s %-21s %-32s %-6lld %s%s%s\n",
-		    (long long)h->id, h->user_email, h->provider, h->address, link_health_state(h, now),
-		    last, next, push, (long long)h->items_imported, h->problem ? h->problem : "",
-		    h->problem && h->failures ? " " : "", h->failures ? h->last_error : "");
+		fmt_lag(link_health_lag(h, now), lag, sizeof lag);
+		snprintf(hour, sizeof hour, "%lld/%lld", (long long)h->errors_hour,
+		    (long long)h->rate_limited_hour);
+		snprintf(today, sizeof today, "%lld/%lld", (long long)h->imported_today,
+		    (long long)h->skipped_today);
+		const char *idle = link_health_push_words(h);
+		printf("%-4lld %-22s %-9s %-26s %-14s %-21s %-21s %-12s %-24s %-32s %-11s %-13s %-6lld"
+		    " %s%s%s%s\n", (long long)h->id, h->user_email, h->provider, h->address,
+		    link_health_state(h, now), last, next, lag, *idle ? idle : "-", push, hour, today,
+		    (long long)h->items_imported, h->problem ? h->problem : "",
+		    h->problem && h->failures ? " " : "", h->failures ? h->last_error : "",
+		    h->needs_user && h->relink_notice_at ? " (user mailed)" : "");
 	}
 	health_list_free(&l);
 	return 0;

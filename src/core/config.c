@@ -9,6 +9,7 @@
 
 #include "core/config.h"
 #include "core/netguard.h"
+#include "core/notify.h"
 
 enum ctype { C_STR, C_INT, C_PSTR };  /* C_PSTR: a const char * inside a provider_cfg */
 
@@ -49,6 +50,8 @@ static const struct ckey config_keys[] = {
 	I("sync", "skipped_days", skipped_days, "30", 1, 3650),
 	I("sync", "skipped_max", skipped_max, "5000", 1, 1000000),
 	I("sync", "lease_s", lease_s, "30", 3, 3600),
+	S("notify", "smtp_url", notify_smtp_url, ""),
+	S("notify", "from", notify_from, ""),
 	P("google", google, "client_id", client_id, ""),
 	P("google", google, "client_secret", client_secret, ""),
 	P("google", google, "auth_url", auth_url, "https://accounts.google.com/o/oauth2/v2/auth"),
@@ -138,6 +141,12 @@ static int config_handler(void *user, const char *section, const char *name, con
 			if (!r)
 				goto bad;
 			netguard_rules_free(r);
+		}
+		if (strcmp(section, "notify") == 0 && strcmp(name, "smtp_url") == 0 && *value) {
+			struct notify_relay relay;
+			snprintf(why, sizeof why, "not smtp://host[:port] or smtps://host[:port]");
+			if (notify_relay_parse(value, &relay) != 0)
+				goto bad;
 		}
 		if (config_set(c->cfg, k, value, why, sizeof why) == 0)
 			return 1;

@@ -28,6 +28,8 @@ struct config {
 	int page_cache;          /* 1: keep rendered calendar pages while the database is unchanged */
 	char *company_time_zone; /* default time zone for new users */
 	char *allow_hosts;       /* [security] servers users may name although private (netguard.h) */
+	char *notify_smtp_url;   /* [notify] relay for notices to users ("": none; core/notify.h) */
+	char *notify_from;       /* ... their From ("": crm-sync@ the host of base_url) */
 	struct provider_cfg google, microsoft, nylas;
 	char *path;              /* the file this came from; owned */
 };

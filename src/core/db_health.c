@@ -1,4 +1,5 @@
 /* The health view's rows: links with their user, push subscriptions and flags. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -6,15 +7,25 @@
 #include "core/db_link_flow.h"
 #include "core/log.h"
 
-/* Subscriptions are grouped once (no per-link scan of push_channels). */
+/* Subscriptions and outcome counts are grouped once (no per-link scan of push_channels or
+ * link_events). ?1: the start of the last hour's first minute; ?2: the start of today. */
 static const char SQL_HEALTH_LINKS[] =
     "SELECT l.id, u.email, u.name, l.provider, l.address, l.status, coalesce(l.last_error, ''),"
     " l.linked_at, coalesce(l.last_success_at, 0), l.next_due_at, coalesce(l.last_error_at, 0),"
     " l.rate_limited_until, coalesce(l.cursor_refused_at, 0), l.items_imported, l.failures,"
-    " coalesce(p.n, 0), coalesce(p.first_expiry, 0), coalesce(l.proved_at, 0)"
+    " coalesce(p.n, 0), coalesce(p.first_expiry, 0), coalesce(l.proved_at, 0),"
+    " coalesce(l.newest_item_at, 0), coalesce(l.push_state, ''), coalesce(l.push_state_at, 0),"
+    " coalesce(e.errors, 0), coalesce(e.limited, 0), coalesce(e.imported, 0),"
+    " coalesce(e.skipped, 0), coalesce(l.relink_notice_at, 0)"
     " FROM links l JOIN users u ON u.id = l.user_id"
     " LEFT JOIN (SELECT link_id, count(*) AS n, min(expires_at) AS first_expiry"
     "   FROM push_channels GROUP BY link_id) p ON p.link_id = l.id"
+    " LEFT JOIN (SELECT link_id,"
+    "   sum(CASE WHEN kind = 'error' AND at >= ?1 THEN n ELSE 0 END) AS errors,"
+    "   sum(CASE WHEN kind = 'rate_limited' AND at >= ?1 THEN n ELSE 0 END) AS limited,"
+    "   sum(CASE WHEN kind = 'imported' AND at >= ?2 THEN n ELSE 0 END) AS imported,"
+    "   sum(CASE WHEN kind = 'skipped' AND at >= ?2 THEN n ELSE 0 END) AS skipped"
+    "   FROM link_events WHERE at >= min(?1, ?2) GROUP BY link_id) e ON e.link_id = l.id"
     " WHERE l.status != 'unlinked' ORDER BY l.id";
 
 void health_list_free(struct health_list *l)
@@ -27,6 +38,7 @@ void health_list_free(struct health_list *l)
 		free(h->address);
 		free(h->status);
 		free(h->last_error);
+		free(h->push_state);
 	}
 	if (l) {
 		free(l->v);
@@ -52,12 +64,16 @@ static int by_rank(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-int db_health_links(struct db *db, int64_t now, int poll_interval, struct health_list *out)
+int db_health_links(struct db *db, int64_t now, int64_t day_start, int poll_interval,
+    struct health_list *out)
 {
 	memset(out, 0, sizeof *out);
 	sqlite3_stmt *st = db_stmt(db, SQL_HEALTH_LINKS);
 	if (!st)
 		return -1;
+	int64_t hour = now - 3600;
+	sqlite3_bind_int64(st, 1, hour - hour % 60);
+	sqlite3_bind_int64(st, 2, day_start);
 	size_t cap = 0;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -88,8 +104,16 @@ int db_health_links(struct db *db, int64_t now, int poll_interval, struct health
 		h->failures = sqlite3_column_int(st, 14);
 		h->push_channels = sqlite3_column_int(st, 15);
 		h->push_expires_at = sqlite3_column_int64(st, 16);
+		h->newest_item_at = sqlite3_column_int64(st, 18);
+		h->push_state = db_col_strdup(st, 19);
+		h->push_state_at = sqlite3_column_int64(st, 20);
+		h->errors_hour = sqlite3_column_int64(st, 21);
+		h->rate_limited_hour = sqlite3_column_int64(st, 22);
+		h->imported_today = sqlite3_column_int64(st, 23);
+		h->skipped_today = sqlite3_column_int64(st, 24);
+		h->relink_notice_at = sqlite3_column_int64(st, 25);
 		if (!h->user_email || !h->user_name || !h->provider || !h->address || !h->status ||
-		    !h->last_error)
+		    !h->last_error || !h->push_state)
 			goto fail;
 		struct link l = { .status = h->status, .linked_at = h->linked_at,
 		    .last_success_at = h->last_success_at, .cursor_refused_at = h->cursor_refused_at,
@@ -127,4 +151,37 @@ const char *link_health_state(const struct link_health *h, int64_t now)
 	if (h->failures > 0)
 		return "failing";
 	return "ok";
+}
+
+int64_t link_health_lag(const struct link_health *h, int64_t now)
+{
+	if (!h->newest_item_at)
+		return -1;
+	return h->newest_item_at < now ? now - h->newest_item_at : 0;
+}
+
+const char *link_health_push_words(const struct link_health *h)
+{
+	if (strcmp(h->push_state, "idle") == 0)
+		return "IDLE held";
+	if (strcmp(h->push_state, "reconnecting") == 0)
+		return "IDLE lost, reconnecting";
+	if (strcmp(h->push_state, "unsupported") == 0)
+		return "no IDLE on the server";
+	return "";
+}
+
+char *fmt_lag(int64_t s, char *out, size_t size)
+{
+	if (s < 0)
+		snprintf(out, size, "no items yet");
+	else if (s < 120)
+		snprintf(out, size, "%lld s", (long long)s);
+	else if (s < 7200)
+		snprintf(out, size, "%lld min", (long long)(s / 60));
+	else if (s < 2 * 86400)
+		snprintf(out, size, "%lld h", (long long)(s / 3600));
+	else
+		snprintf(out, size, "%lld days", (long long)(s / 86400));
+	return out;
 }

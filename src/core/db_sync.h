@@ -40,7 +40,29 @@ int db_sync_link_rate_limited(struct db *db, int64_t link, int64_t until);
 int db_sync_link_add_items(struct db *db, int64_t link, int64_t n);
 /* n more broken items skipped on the link (links.items_skipped). Returns 0 or -1. */
 int db_sync_link_add_skipped(struct db *db, int64_t link, int64_t n);
+/* Count n outcomes of one kind ("error", "rate_limited", "imported", "skipped") on the link in
+ * now's minute (link_events), inside the caller's transaction when there is one; nothing when
+ * n <= 0. 0 or -1. */
+int db_sync_link_event(struct db *db, int64_t link, int64_t now, const char *kind, int64_t n);
+/* Drop the counts of minutes before `before`: the number dropped, or -1. */
+int db_sync_link_events_prune(struct db *db, int64_t before);
+/* What the link's push watch is now (links.push_state: "idle" held, "reconnecting",
+ * "unsupported"; NULL: none), written when it changes. With if_at non-zero only when the row's
+ * push_state_at is still if_at (what this daemon wrote: another may have taken the link). */
+int db_sync_link_push_state(struct db *db, int64_t link, const char *state, int64_t now,
+    int64_t if_at);
 int db_sync_link_secret(struct db *db, int64_t link, const uint8_t *blob, size_t len);
+
+/* A link whose user is to be mailed that it needs re-linking; strings owned. */
+struct relink_notice {
+	int64_t link_id;
+	char *to, *address, *provider;   /* the user's login address; the link's address */
+};
+void relink_notice_free(struct relink_notice *n);
+/* Claim one link that is 'relink' and whose user was not mailed since its last good pass
+ * (relink_notice_at set to now, so it is mailed at most once, by one daemon; a good pass clears
+ * it). 1 with *out filled, 0 when none waits, -1. */
+int db_sync_relink_claim(struct db *db, int64_t now, struct relink_notice *out);
 /* Which streams a link syncs and how many days back its first pass reaches. */
 int db_sync_link_configure(struct db *db, int64_t link, int sync_email, int sync_calendar,
     int backfill_days);

@@ -26,7 +26,7 @@ static const char SQL_CURSOR_REFUSED[] =
     "UPDATE links SET cursor_refused_at = ? WHERE id = ?";
 static const char SQL_ATTEMPT[] = "UPDATE links SET last_attempt_at = ? WHERE id = ?";
 static const char SQL_OK[] =
-    "UPDATE links SET failures = 0, last_success_at = ?1, last_error = NULL,"
+    "UPDATE links SET failures = 0, last_success_at = ?1, last_error = NULL, relink_notice_at = NULL,"
     " next_due_at = CASE WHEN ?2 > 0 THEN ?2 ELSE next_due_at END WHERE id = ?3";
 static const char SQL_FAILED[] =
     "UPDATE links SET failures = failures + 1, last_error = ?, last_error_at = ?,"
@@ -38,6 +38,23 @@ static const char SQL_ITEMS[] =
     "UPDATE links SET items_imported = items_imported + ? WHERE id = ?";
 static const char SQL_SKIPPED[] =
     "UPDATE links SET items_skipped = items_skipped + ? WHERE id = ?";
+static const char SQL_EVENT[] =
+    "INSERT INTO link_events (link_id, at, kind, n) VALUES (?1, ?2 - ?2 % 60, ?3, ?4)"
+    " ON CONFLICT (link_id, at, kind) DO UPDATE SET n = n + excluded.n";
+static const char SQL_EVENTS_PRUNE[] = "DELETE FROM link_events WHERE at < ?";
+static const char SQL_PUSH_STATE[] =
+    "UPDATE links SET push_state = ?2, push_state_at = ?3 WHERE id = ?1"
+    " AND (?4 = 0 OR push_state_at = ?4)";
+/* A link that turned to re-link since its last good pass is claimed once, by one daemon. The
+ * look comes first, so the tick takes no write lock while no notice waits. */
+static const char SQL_RELINK_WAITING[] =
+    "SELECT id FROM links WHERE status = 'relink' AND relink_notice_at IS NULL ORDER BY id LIMIT 1";
+static const char SQL_RELINK_CLAIM[] =
+    "UPDATE links SET relink_notice_at = ?1 WHERE id = ?2 AND status = 'relink'"
+    " AND relink_notice_at IS NULL";
+static const char SQL_RELINK_WHO[] =
+    "SELECT u.email, l.address, l.provider FROM links l JOIN users u ON u.id = l.user_id"
+    " WHERE l.id = ?";
 static const char SQL_SECRET[] = "UPDATE links SET secret = ? WHERE id = ?";
 static const char SQL_CONFIGURE[] =
     "UPDATE links SET sync_email = ?, sync_calendar = ?, backfill_days = ? WHERE id = ?";
@@ -194,6 +211,44 @@ int db_sync_link_add_skipped(struct db *db, int64_t link, int64_t n)
 	return n ? step_2(db, SQL_SKIPPED, n, link) : 0;
 }
 
+int db_sync_link_event(struct db *db, int64_t link, int64_t now, const char *kind, int64_t n)
+{
+	if (n <= 0)
+		return 0;
+	sqlite3_stmt *st = db_stmt(db, SQL_EVENT);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, link);
+	sqlite3_bind_int64(st, 2, now);
+	db_bind_text(st, 3, kind);
+	sqlite3_bind_int64(st, 4, n);
+	return db_step_done(db, st);
+}
+
+int db_sync_link_events_prune(struct db *db, int64_t before)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_EVENTS_PRUNE);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, before);
+	if (db_step_done(db, st) != 0)
+		return -1;
+	return sqlite3_changes(db->h);
+}
+
+int db_sync_link_push_state(struct db *db, int64_t link, const char *state, int64_t now,
+    int64_t if_at)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_PUSH_STATE);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, link);
+	db_bind_text(st, 2, state);
+	sqlite3_bind_int64(st, 3, now);
+	sqlite3_bind_int64(st, 4, if_at);
+	return db_step_done(db, st);
+}
+
 int db_sync_link_secret(struct db *db, int64_t link, const uint8_t *blob, size_t len)
 {
 	sqlite3_stmt *st = db_stmt(db, SQL_SECRET);
@@ -258,4 +313,50 @@ int db_sync_channel_set(struct db *db, int64_t link, const char *stream,
 	sqlite3_bind_int64(st, 6, sub->expires_at);
 	sqlite3_bind_int64(st, 7, now);
 	return db_step_done(db, st);
+}
+
+void relink_notice_free(struct relink_notice *n)
+{
+	free(n->to);
+	free(n->address);
+	free(n->provider);
+	memset(n, 0, sizeof *n);
+}
+
+int db_sync_relink_claim(struct db *db, int64_t now, struct relink_notice *out)
+{
+	memset(out, 0, sizeof *out);
+	sqlite3_stmt *st = db_stmt(db, SQL_RELINK_WAITING);
+	if (!st)
+		return -1;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		out->link_id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW) {
+		log_warnx("db: re-link notices: %s", sqlite3_errmsg(db->h));
+		return -1;
+	}
+	if (step_2(db, SQL_RELINK_CLAIM, now, out->link_id) != 0)
+		return -1;
+	if (sqlite3_changes(db->h) != 1)
+		return 0;   /* another daemon claimed it first */
+	if (!(st = db_stmt(db, SQL_RELINK_WHO)))
+		return -1;
+	sqlite3_bind_int64(st, 1, out->link_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->to = db_col_strdup(st, 0);
+		out->address = db_col_strdup(st, 1);
+		out->provider = db_col_strdup(st, 2);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW || !out->to || !out->address || !out->provider) {
+		log_warnx("link %lld: re-link notice: its user cannot be read", (long long)out->link_id);
+		relink_notice_free(out);
+		return -1;
+	}
+	return 1;
 }

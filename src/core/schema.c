@@ -729,6 +729,60 @@ static const char m20_link_leases[] =
 "  seen_at INTEGER NOT NULL);"
 "ALTER TABLE outbox ADD COLUMN lease_holder TEXT;";
 
+/* The health view's counts and states. link_events counts a link's outcomes per minute: failed
+ * passes, 429s, items imported, items left out (a record of an item not imported counts when it
+ * is first written, by a trigger, so an item seen again is not counted twice); written in the
+ * engine's own transactions, kept two days. newest_item_at is the newest date of an item the
+ * link has stored (a mail's date, an event's last change at the provider, a mail it saw and
+ * left out), never in the future: a proxy for the newest item at the provider, for the lag.
+ * push_state is what the daemon last said of the link's push watch (IDLE), when it changed.
+ * relink_notice_at is when the user was mailed that the link needs re-linking ([notify]
+ * smtp_url), cleared by a pass that succeeds; links already waiting for re-link are taken as
+ * mailed, so an upgrade mails nobody. */
+static const char m23_link_health[] =
+"CREATE TABLE link_events ("
+"  link_id INTEGER NOT NULL REFERENCES links(id) ON DELETE CASCADE,"
+"  at INTEGER NOT NULL,"                      /* the minute's start (unix time) */
+"  kind TEXT NOT NULL CHECK (kind IN ('error', 'rate_limited', 'imported', 'skipped')),"
+"  n INTEGER NOT NULL,"
+"  PRIMARY KEY (link_id, at, kind)) WITHOUT ROWID;"
+"CREATE INDEX link_events_by_at ON link_events(at);"
+"ALTER TABLE links ADD COLUMN newest_item_at INTEGER;"
+"ALTER TABLE links ADD COLUMN push_state TEXT;"
+"ALTER TABLE links ADD COLUMN push_state_at INTEGER;"
+"ALTER TABLE links ADD COLUMN relink_notice_at INTEGER;"
+"UPDATE links SET relink_notice_at = CAST(strftime('%s', 'now') AS INTEGER)"
+" WHERE status = 'relink';"
+"UPDATE links SET newest_item_at = (SELECT max(m.sent_at) FROM message_users u"
+" JOIN messages m ON m.id = u.message_id WHERE u.link_id = links.id);"
+"CREATE TRIGGER message_users_newest AFTER INSERT ON message_users"
+" WHEN NEW.link_id IS NOT NULL BEGIN"
+"  UPDATE links SET newest_item_at = (SELECT min(m.sent_at, CAST(strftime('%s', 'now') AS INTEGER))"
+"   FROM messages m WHERE m.id = NEW.message_id)"
+"   WHERE id = NEW.link_id AND coalesce(newest_item_at, 0) <"
+"    (SELECT min(m.sent_at, CAST(strftime('%s', 'now') AS INTEGER)) FROM messages m"
+"     WHERE m.id = NEW.message_id);"
+" END;"
+"CREATE TRIGGER appointment_users_newest AFTER INSERT ON appointment_users"
+" WHEN NEW.link_id IS NOT NULL BEGIN"
+"  UPDATE links SET newest_item_at = (SELECT min(a.provider_updated_at,"
+"   CAST(strftime('%s', 'now') AS INTEGER)) FROM appointments a WHERE a.id = NEW.appointment_id)"
+"   WHERE id = NEW.link_id AND coalesce(newest_item_at, 0) < (SELECT min(a.provider_updated_at,"
+"    CAST(strftime('%s', 'now') AS INTEGER)) FROM appointments a"
+"    WHERE a.id = NEW.appointment_id AND a.provider_updated_at IS NOT NULL);"
+" END;"
+"CREATE TRIGGER skipped_items_count AFTER INSERT ON skipped_items BEGIN"
+"  INSERT INTO link_events (link_id, at, kind, n)"
+"   VALUES (NEW.link_id, NEW.recorded_at - NEW.recorded_at % 60, 'skipped', 1)"
+"   ON CONFLICT (link_id, at, kind) DO UPDATE SET n = n + 1;"
+" END;"
+"CREATE TRIGGER skipped_items_newest AFTER INSERT ON skipped_items"
+" WHEN NEW.item_at > 0 AND NEW.kind = 'mail' BEGIN"
+"  UPDATE links SET newest_item_at = min(NEW.item_at, CAST(strftime('%s', 'now') AS INTEGER))"
+"   WHERE id = NEW.link_id AND coalesce(newest_item_at, 0) <"
+"    min(NEW.item_at, CAST(strftime('%s', 'now') AS INTEGER));"
+" END;";
+
 const struct migration schema_migrations[] = {
 	{ "base schema", m1_base },
 	{ "outbox: folder set-up and leases", m2_outbox_lease },
@@ -751,5 +805,7 @@ const struct migration schema_migrations[] = {
 	{ "link_proofs: an IMAP link proves its address before it syncs", m18_link_proof },
 	{ "re-match: skipped items by address, a queue and notices per contact", m19_rematch },
 	{ "link_leases: links shared by several sync daemons", m20_link_leases },
+	{ "link_events, newest_item_at, push_state, relink_notice_at: the health view",
+	  m23_link_health },
 };
 const size_t schema_n_migrations = sizeof schema_migrations / sizeof schema_migrations[0];

@@ -12,6 +12,7 @@
 #include "sync/engine.h"
 #include "sync/keep.h"
 #include "sync/leases.h"
+#include "sync/notices.h"
 #include "sync/probes.h"
 #include "sync/proofs.h"
 #include "sync/push.h"
@@ -46,6 +47,7 @@ struct engine {
 	struct probes *probes;      /* login tests of the link form (probes.c) */
 	int max_probes;
 	struct proofs *proofs;      /* IMAP links proving their address (proofs.c) */
+	struct notices *notices;    /* re-link notices mailed to users (notices.c) */
 	int max_proofs;
 	long failed_runs;           /* passes that ended with a failure */
 	struct workers *ws;         /* blocking work (workers.h) */
@@ -258,6 +260,8 @@ static void hand_back_results(struct engine *e)
 			probes_stepped(e->probes, owner, rc, timed_out);
 		else if (proofs_owns(e->proofs, owner))
 			proofs_stepped(e->proofs, owner, rc, timed_out);
+		else if (notices_owns(e->notices, owner))
+			notices_stepped(e->notices, owner, rc, timed_out);
 		else if (e->w && watches_owns(e->w, owner))
 			watches_opened(e->w, owner, rc, timed_out);
 		else if ((r = run_of(e, owner)))
@@ -294,7 +298,7 @@ static void first_queue(struct engine *e)
 }
 
 /* Records of items not imported older than [sync] skipped_days go, and each link keeps its
- * newest skipped_max; run at start and then every PRUNE_SKIPPED_MS. */
+ * newest skipped_max; the links' outcome counts (link_events) older than two days go too; run at start and then every PRUNE_SKIPPED_MS. */
 #define PRUNE_SKIPPED_MS (10 * 60 * 1000)
 static void prune_skipped(struct app *app)
 {
@@ -309,6 +313,9 @@ static void prune_skipped(struct app *app)
 	}
 	if (n > 0)
 		log_info("records of items not imported: %d pruned", n);
+	/* the health view counts the last hour and today: two days of counts are plenty */
+	if (db_sync_link_events_prune(app->db, (int64_t)time(NULL) - 2 * 86400) < 0)
+		log_warnx("link outcome counts: pruning failed");
 }
 
 int engine_run(struct app *app, const struct engine_opts *o, volatile sig_atomic_t *stop)
@@ -319,7 +326,7 @@ int engine_run(struct app *app, const struct engine_opts *o, volatile sig_atomic
 
 	if (!(e.ws = workers_new(app->cfg.sync_workers)) || !(e.pool = http_pool_new()) ||
 	    !(e.pushes = pushes_new(app, e.pool, e.ws)) || !(e.probes = probes_new(app, e.ws)) ||
-	    !(e.proofs = proofs_new(app, e.ws)) ||
+	    !(e.proofs = proofs_new(app, e.ws)) || !(e.notices = notices_new(app, e.ws)) ||
 	    !(e.keeps = keeps_new(o->once ? 0 : app->cfg.keep_connections, app->cfg.keep_idle_s)))
 		goto out;
 	keeps_offload(e.keeps, e.ws);
@@ -366,6 +373,7 @@ int engine_run(struct app *app, const struct engine_opts *o, volatile sig_atomic
 			pushes_start(e.pushes, o->link_id, MAX_PUSHES);
 			probes_start(e.probes, e.max_probes);
 			proofs_start(e.proofs, e.max_proofs);
+			notices_start(e.notices);
 			if (e.w)
 				watches_refresh(e.w, o->link_id);
 			keeps_expire(e.keeps, t / 1000);
@@ -411,6 +419,8 @@ out:
 				probes_stepped(e.probes, owner, jrc, timed_out);
 			else if (proofs_owns(e.proofs, owner))
 				proofs_stepped(e.proofs, owner, jrc, timed_out);
+			else if (notices_owns(e.notices, owner))
+				notices_stepped(e.notices, owner, jrc, timed_out);
 	}
 	watches_free(e.w, left);
 	while (e.runs) {
@@ -423,6 +433,7 @@ out:
 	leases_free(e.leases);   /* after the pushes handed their items back */
 	probes_free(e.probes, left);
 	proofs_free(e.proofs, left);
+	notices_free(e.notices, left);
 	workers_free(e.ws);
 	http_pool_free(e.pool);
 	free(e.queue);

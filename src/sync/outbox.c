@@ -235,6 +235,9 @@ int outbox_finish(struct db *db, const struct outbox_job *job, int status,
 		if (status == PROV_RATE && retry_after > 0 &&
 		    db_sync_link_rate_limited(db, job->row.link_id, now + retry_after) != 0)
 			goto out;
+		if (status == PROV_RATE &&
+		    db_sync_link_event(db, job->row.link_id, now, "rate_limited", 1) != 0)
+			goto out;
 	}
 	rc = db_commit(db);
 out:

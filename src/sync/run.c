@@ -363,6 +363,9 @@ static void run_finish(struct run *r)
 	}
 	if (r->failed && app->db->full)
 		snprintf(r->error, sizeof r->error, "disk full: the database cannot grow (SQLITE_FULL)");
+	/* the outcome and its count for the health view in one short transaction (or each on its
+	 * own when none can start: the outcome matters more than the count) */
+	int tx = db_begin(app->db) == 0;
 	if (!r->failed) {
 		next = now + poll + (poll >= 10 ? rand() % (poll / 10 + 1) : 0);
 		db_sync_link_ok(app->db, r->link.id, now, r->partial ? 0 : next);
@@ -380,6 +383,13 @@ static void run_finish(struct run *r)
 		if (r->retry_after > 0 || r->failed == PROV_RATE)
 			db_sync_link_rate_limited(app->db, r->link.id,
 			    now + (r->retry_after > 0 ? r->retry_after : wait));
+	}
+	if (r->failed)
+		db_sync_link_event(app->db, r->link.id, now,
+		    r->failed == PROV_RATE ? "rate_limited" : "error", 1);
+	if (tx && db_commit(app->db) != 0) {
+		db_rollback(app->db);
+		log_warnx("link %lld: the pass's outcome was not stored", (long long)r->link.id);
 	}
 	/* items queued while this pass ran were not loaded: their wake-up met a running link */
 	int queued = r->ds ? db_rematch_count(app->db, r->link.id) : 0;

@@ -283,6 +283,13 @@ int store_commit(struct store *s, enum stream stream, struct msg_list *msgs,
 	long bad = s->pending_bad + (s->c.errors - before.errors);
 	if (db_sync_link_add_skipped(s->db, s->link_id, bad) != 0)
 		goto fail;
+	/* the health view's "today": items new to the link, and items that could not be stored
+	 * (those left out with a record are counted by the record's trigger, once per item) */
+	if (db_sync_link_event(s->db, s->link_id, store_now(s), "imported",
+	    s->c.new_items - before.new_items) != 0 ||
+	    db_sync_link_event(s->db, s->link_id, store_now(s), "skipped",
+	    s->c.errors - before.errors) != 0)
+		goto fail;
 	if (db_commit(s->db) != 0)
 		goto fail;
 	s->c.bad += bad;

@@ -26,6 +26,8 @@ struct slot {
 	int disabled;               /* the server cannot push */
 	int opening;                /* an open or check job is on a worker (it holds the watch) */
 	int fails;                  /* opens that failed in a row, for the back-off */
+	const char *pstate;         /* static: the push_state last written for the link, or NULL */
+	int64_t pstate_at;          /* ... and when (0: never written by this daemon) */
 };
 
 /* A watch being opened on a worker (its own copies of the link's strings), or an open watch
@@ -97,6 +99,21 @@ static void watch_close(struct watches *w, const struct watch_driver *wd, struct
 		wd->close(x);
 }
 
+/* Write the link's push_state when it changed (an open, a loss, a close; not every re-arm). */
+static void slot_state(struct watches *w, struct slot *s, const char *state)
+{
+	if (s->pstate == state || (s->pstate && state && strcmp(s->pstate, state) == 0))
+		return;
+	int64_t now = time(NULL);
+	/* clearing touches only what this daemon wrote: another may hold the link's watch now */
+	if (!state && !s->pstate_at)
+		return;
+	if (db_sync_link_push_state(w->app->db, s->link_id, state, now, state ? 0 : s->pstate_at) != 0)
+		return;
+	s->pstate = state;
+	s->pstate_at = state ? now : 0;
+}
+
 static void slot_close(struct watches *w, struct slot *s)
 {
 	watch_close(w, s->wd, s->w);
@@ -113,8 +130,10 @@ static void opening_free(struct opening *o)
 
 void watches_close_all(struct watches *w)
 {
-	for (size_t i = 0; w && i < w->n; i++)
+	for (size_t i = 0; w && i < w->n; i++) {
 		slot_close(w, &w->v[i]);
+		slot_state(w, &w->v[i], NULL);
+	}
 }
 
 void watches_free(struct watches *w, int left_behind)
@@ -246,6 +265,7 @@ void watches_opened(struct watches *w, void *owner, int rc, int timed_out_s)
 		s->rearm_at = now + s->wd->refresh_s;
 		if (!o->check)
 			log_debug("link %lld: push watch open", (long long)o->link_id);
+		slot_state(w, s, "idle");
 		/* Mail may have come while no watch was open. */
 		if (!o->check || o->news)
 			w->news(w->ctx, o->link_id, s->wd->stream);
@@ -255,6 +275,7 @@ void watches_opened(struct watches *w, void *owner, int rc, int timed_out_s)
 		s->fails++;
 		s->retry_at = now + (rc == PROV_PERM ? 3600 :
 		    watches_retry_delay(s->fails, (unsigned)rand()));
+		slot_state(w, s, rc == PROV_PERM ? "unsupported" : "reconnecting");
 		snprintf(key, sizeof key, "link %lld: watch %d", (long long)o->link_id, rc);
 		if (rc == PROV_PERM)
 			log_info("link %lld: no push on this server, polling only",
@@ -314,6 +335,7 @@ void watches_refresh(struct watches *w, int64_t link_id)
 	for (size_t i = 0; i < w->n;) {
 		if (!w->v[i].seen) {
 			slot_close(w, &w->v[i]);
+			slot_state(w, &w->v[i], NULL);
 			w->v[i] = w->v[--w->n];
 		} else {
 			i++;

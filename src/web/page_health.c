@@ -17,11 +17,45 @@ static void when(const struct ctx *c, int64_t t, char *out, size_t size)
 		fmt_long_datetime(&lt, out, size);
 }
 
+/* The viewer's midnight today, for the "today" counts (UTC's when the zone is unknown). */
+static int64_t day_start(const struct ctx *c, int64_t now)
+{
+	struct local_time lt;
+	int64_t t;
+	if (tz_from_utc(c->user.time_zone, now, &lt) == 0 &&
+	    tz_to_utc(c->user.time_zone, lt.y, lt.m, lt.d, 0, 0, &t) == 0 && t <= now)
+		return t;
+	return now - now % 86400;
+}
+
+/* The push column: the IDLE watch crm-sync holds (or lost), then the webhook subscriptions. */
+static void push_words(const struct ctx *c, const struct link_health *h, int64_t now, char *out,
+    size_t size)
+{
+	const char *idle = link_health_push_words(h);
+	char subs[160] = "";
+	if (h->push_channels) {
+		char until[80];
+		when(c, h->push_expires_at, until, sizeof until);
+		snprintf(subs, sizeof subs, "%d subscription%s, %s %s", h->push_channels,
+		    h->push_channels == 1 ? "" : "s",
+		    h->push_expires_at < now ? "expired" : "renewed before", until);
+	}
+	char since[80] = "";
+	if (*idle)
+		when(c, h->push_state_at, since, sizeof since);
+	if (!*idle && !*subs)
+		snprintf(out, size, "none (polled)");
+	else
+		snprintf(out, size, "%s%s%s%s%s", idle, *idle ? " since " : "", since,
+		    *idle && *subs ? "; " : "", subs);
+}
+
 int page_health(struct ctx *c)
 {
 	struct health_list l;
 	int64_t now = (int64_t)time(NULL);
-	if (db_health_links(c->db, now, c->w->cfg->poll_interval, &l) != 0)
+	if (db_health_links(c->db, now, day_start(c, now), c->w->cfg->poll_interval, &l) != 0)
 		return 500;
 	struct view *v = view_new();
 	int st = 500;
@@ -31,17 +65,16 @@ int page_health(struct ctx *c)
 	int attention = 0;
 	for (size_t i = 0; i < l.n; i++) {
 		const struct link_health *h = &l.v[i];
-		char last[80], next[80], push[160], limited[120];
+		char last[80], next[80], push[320], limited[120], lag[32], mailed[120];
 		when(c, h->last_success_at, last, sizeof last);
 		when(c, h->next_due_at > now ? h->next_due_at : now, next, sizeof next);
-		if (!h->push_channels)
-			snprintf(push, sizeof push, "none (polled)");
-		else {
-			char until[80];
-			when(c, h->push_expires_at, until, sizeof until);
-			snprintf(push, sizeof push, "%d subscription%s, %s %s", h->push_channels,
-			    h->push_channels == 1 ? "" : "s",
-			    h->push_expires_at < now ? "expired" : "renewed before", until);
+		push_words(c, h, now, push, sizeof push);
+		fmt_lag(link_health_lag(h, now), lag, sizeof lag);
+		mailed[0] = '\0';
+		if (h->needs_user && h->relink_notice_at) {
+			char at[80];
+			when(c, h->relink_notice_at, at, sizeof at);
+			snprintf(mailed, sizeof mailed, " The user was mailed %s.", at);
 		}
 		limited[0] = '\0';
 		if (h->rate_limited_until > now) {
@@ -60,11 +93,17 @@ int page_health(struct ctx *c)
 		vrow_str(r, next);
 		vrow_str(r, push);
 		vrow_int(r, (long)h->items_imported);
-		vrow_strf(r, "%s%s%s", h->problem ? h->problem : "", h->problem && *limited ? " " : "",
-		    limited);
+		vrow_strf(r, "%s%s%s%s", h->problem ? h->problem : "", h->problem && *limited ? " " : "",
+		    limited, mailed);
 		vrow_str(r, h->failures ? h->last_error : "");
 		vrow_int(r, h->failures);
 		vrow_int(r, h->rank < 2);
+		vrow_str(r, lag);
+		vrow_int(r, (long)h->errors_hour);
+		vrow_int(r, (long)h->rate_limited_hour);
+		vrow_int(r, (long)h->imported_today);
+		vrow_int(r, (long)h->skipped_today);
+		vrow_str(r, h->push_state);
 	}
 	view_list(v, "links", rows);
 	view_int(v, "count", (long)l.n);

@@ -14,6 +14,7 @@ static void test_defaults_fill_what_the_file_leaves_out(void)
 	CHECK_INT(c.poll_interval, 900);
 	CHECK_INT(c.threads, 4);
 	CHECK_STR(c.google.token_url, "https://oauth2.googleapis.com/token");
+	CHECK_STR(c.notify_smtp_url, "");   /* no notices unless a relay is named */
 	config_free(&c);
 }
 
@@ -42,6 +43,7 @@ static void test_bad_keys_name_file_line_and_key(void)
 		{ "[core]\n\nfoo = 1\n", ":3: core.foo: unknown key" },
 		{ "[sync]\npoll_interval = 0\n", ":2: sync.poll_interval:" },
 		{ "[core]\nthis line has no equals\n", ":2: syntax error" },
+		{ "[notify]\nsmtp_url = http://relay.example\n", ":2: notify.smtp_url: not smtp://" },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		const char *p = t_write(dir, "bad.conf", cases[i].text);
