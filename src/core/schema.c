@@ -739,7 +739,7 @@ static const char m20_link_leases[] =
  * relink_notice_at is when the user was mailed that the link needs re-linking ([notify]
  * smtp_url), cleared by a pass that succeeds; links already waiting for re-link are taken as
  * mailed, so an upgrade mails nobody. */
-static const char m23_link_health[] =
+static const char m21_link_health[] =
 "CREATE TABLE link_events ("
 "  link_id INTEGER NOT NULL REFERENCES links(id) ON DELETE CASCADE,"
 "  at INTEGER NOT NULL,"                      /* the minute's start (unix time) */
@@ -806,6 +806,6 @@ const struct migration schema_migrations[] = {
 	{ "re-match: skipped items by address, a queue and notices per contact", m19_rematch },
 	{ "link_leases: links shared by several sync daemons", m20_link_leases },
 	{ "link_events, newest_item_at, push_state, relink_notice_at: the health view",
-	  m23_link_health },
+	  m21_link_health },
 };
 const size_t schema_n_migrations = sizeof schema_migrations / sizeof schema_migrations[0];

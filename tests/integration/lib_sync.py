@@ -165,7 +165,8 @@ class SyncEnv:
                     p.kill()
                     p.wait()
             log.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        if not os.environ.get("CRM_KEEP_TEST_DIR"):
+            shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class _Tx:
