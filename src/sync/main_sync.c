@@ -9,6 +9,7 @@
 #include <curl/curl.h>
 
 #include "core/app.h"
+#include "core/db_attach.h"
 #include "core/log.h"
 #include "providers/mime.h"
 #include "sync/engine.h"
@@ -74,6 +75,9 @@ int main(int argc, char **argv)
 		curl_global_cleanup();
 		return 1;
 	}
+	long swept = attach_sweep(app.db, app.cfg.files, (int64_t)time(NULL), 3600);
+	if (swept > 0)
+		log_info("attachments: %ld files or blobs no mail refers to removed", swept);
 	log_info("started (%s%s)", o.once ? "one pass" : "daemon", o.push && !o.once ? ", push" : "");
 	int rc = engine_run(&app, &o, &stop_flag);
 	log_info("stopped%s", stop_flag ? " on signal" : "");
