@@ -222,6 +222,7 @@ class Response:
     def __init__(self, status, headers, body):
         self.status = status
         self.headers = headers            # list of (name, value) as received
+        self.raw = body                   # the bytes as received
         self.body = body.decode("utf-8", "replace")
         self._doc = None
 
@@ -330,6 +331,7 @@ base_url = http://127.0.0.1:{port}
 listen = app.sock
 templates = {root}/templates
 static = {root}/static
+files = files
 threads = {threads}
 time_zone = America/Chicago
 """
@@ -466,7 +468,8 @@ class Stack:
         import pwd
         user = "%s %s" % (pwd.getpwuid(os.getuid()).pw_name, grp.getgrgid(os.getgid()).gr_name)
         text = (text.replace("@RUN@", self.dir).replace("@STATIC@", self.static_dir)
-                .replace("@PORT@", str(self.port)).replace("@USER@", user))
+                .replace("@PORT@", str(self.port)).replace("@USER@", user)
+                .replace("@FILES@", os.path.join(self.dir, "files")))
         ncf = os.path.join(self.dir, "nginx.conf")
         with open(ncf, "w") as f:
             f.write(text)
