@@ -134,7 +134,7 @@ int attach_disposition(const char *name, int is_inline, char *out, size_t size)
 	GString *s = g_string_new(is_inline ? "inline" : "attachment");
 	g_string_append(s, "; filename=\"");
 	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-		g_string_append_c(s, *p < 0x20 || *p >= 0x7f || *p == '"' || *p == '\\' ? '_' :
+		g_string_append_c(s, *p < 0x20 || *p >= 0x7f || strchr("\"\\<>:*?|/", *p) ? '_' :
 		    (char)*p);
 	g_string_append(s, "\"; filename*=UTF-8''");
 	for (const unsigned char *p = (const unsigned char *)name; *p; p++)

@@ -25,7 +25,7 @@ void attach_served_type(const char *media_type, char *out, size_t size);
 int attach_inline_ok(const char *media_type);
 
 /* The Content-Disposition value for name into out: `attachment` (or `inline`) with an ASCII
- * fallback filename="..." (other bytes, quotes, backslashes and controls as '_') and
+ * fallback filename="..." (other bytes, controls and any of "\<>:*?|/ as '_') and
  * filename*=UTF-8''<percent-encoded>. Returns 0, or -1 when out is too small. */
 int attach_disposition(const char *name, int is_inline, char *out, size_t size);
 
