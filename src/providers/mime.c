@@ -258,13 +258,11 @@ static int encoding_known(GMimeObject *o)
 /* The decoded bytes of a part into a->data / a->size with their SHA-256. Returns 0 or -1. */
 static int attach_read(GMimePart *part, struct sync_attach *a)
 {
-	GMimeDataWrapper *w = g_mime_part_get_content(part);
-	if (!w)
-		return 0;   /* an empty part */
+	GMimeDataWrapper *w = g_mime_part_get_content(part);   /* NULL: an empty part */
 	GByteArray *bytes = g_byte_array_new();
 	GMimeStream *mem = g_mime_stream_mem_new_with_byte_array(bytes);
 	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
-	int rc = g_mime_data_wrapper_write_to_stream(w, mem) < 0 ? -1 : 0;
+	int rc = w && g_mime_data_wrapper_write_to_stream(w, mem) < 0 ? -1 : 0;
 	g_object_unref(mem);
 	if (rc == 0 && bytes->len > 0) {
 		a->size = bytes->len;

@@ -127,11 +127,12 @@ static void test_attachment_names_are_decoded_rfc2231_and_encoded_words(void)
 	    "--b\r\nContent-Type: text/plain; name=\"../../etc/passwd\"\r\n"
 	    "Content-Disposition: attachment; filename=\"../../etc/passwd\"; size=999999\r\n\r\n"
 	    "root:x:0:0\r\n"
+	    "--b\r\nContent-Type: application/octet-stream; name=\"empty.bin\"\r\n\r\n"
 	    "--b--\r\n";
 	struct sync_msg m;
 	CHECK(parse(raw, &m) == 0);
 	CHECK_STR(m.body_text, "See the files.");
-	CHECK_INT(m.n_attachments, 3);
+	CHECK_INT(m.n_attachments, 4);
 	CHECK_STR(m.attachments[0].name, "Angebot M\xc3\xbcller.pdf");
 	CHECK_STR(m.attachments[0].media_type, "application/pdf");
 	CHECK_INT(m.attachments[0].size, 9);
@@ -146,6 +147,11 @@ static void test_attachment_names_are_decoded_rfc2231_and_encoded_words(void)
 	CHECK_STR(m.attachments[2].name, "_.._etc_passwd");
 	CHECK_INT(m.attachments[2].size, 10);
 	CHECK(memcmp(m.attachments[2].data, "root:x:0:0", 10) == 0);
+	/* an empty part is an empty file, with the hash of nothing */
+	CHECK_STR(m.attachments[3].name, "empty.bin");
+	CHECK_INT(m.attachments[3].size, 0);
+	CHECK_STR(m.attachments[3].sha256,
+	    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 	msg_free(&m);
 }
 
