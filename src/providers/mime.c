@@ -16,6 +16,7 @@
 #define MAX_PART_DEPTH 32      /* deeper MIME nesting is not searched for a body */
 
 static pthread_once_t mime_once = PTHREAD_ONCE_INIT;
+static size_t attach_max;                /* set once at start, before any parse */
 static GMimeParserOptions *parse_opts;   /* shared read-only after init */
 
 static void mime_init_once(void)
@@ -32,6 +33,11 @@ static void mime_init_once(void)
 void mime_init(void)
 {
 	pthread_once(&mime_once, mime_init_once);
+}
+
+void mime_set_attach_max(size_t max)
+{
+	attach_max = max;
 }
 
 static void set_err(char *err, size_t errlen, const char *msg)
@@ -264,8 +270,12 @@ static int attach_read(GMimePart *part, struct sync_attach *a)
 	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
 	int rc = w && g_mime_data_wrapper_write_to_stream(w, mem) < 0 ? -1 : 0;
 	g_object_unref(mem);
+	a->size = bytes->len;
+	if (rc == 0 && attach_max && bytes->len > attach_max) {
+		g_byte_array_free(bytes, TRUE);
+		return 0;   /* too large to store: the size is all that is kept */
+	}
 	if (rc == 0 && bytes->len > 0) {
-		a->size = bytes->len;
 		if (!(a->data = malloc(bytes->len)))
 			rc = -1;
 		else

@@ -13,6 +13,11 @@
  * mime_parse() and mime_build() call it themselves. */
 void mime_init(void);
 
+/* Attachments larger than max bytes (0: no limit, the default) keep their size but not their
+ * bytes (sync_attach.data NULL): crm-sync sets [sync] attachment_max_mb once at start, so a
+ * part it will not store is not copied. */
+void mime_set_attach_max(size_t max);
+
 /* Parse the raw message raw[0..len) into *out (zeroed first; the caller frees it with
  * msg_free(), also after a failure). provider_id and folder are left for the caller.
  * Message-ID without <>, synthesized from From+Date+Subject when missing; header text decoded

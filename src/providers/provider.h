@@ -33,9 +33,10 @@ struct sync_attach {
 	char *content_id;       /* without <>, NULL when none */
 	int is_inline;          /* Content-Disposition inline with a Content-ID (an embedded image) */
 	int unreadable;         /* an unknown Content-Transfer-Encoding: not decoded, not stored */
-	unsigned char *data;    /* the decoded bytes (NULL when unreadable or empty) */
+	unsigned char *data;    /* the decoded bytes (NULL when unreadable, empty or over the cap
+	                         * of mime_set_attach_max) */
 	size_t size;            /* decoded size; a size the part claims is not believed */
-	char sha256[65];        /* hex of data's SHA-256 ("" when unreadable) */
+	char sha256[65];        /* hex of data's SHA-256 ("" when unreadable or over the cap) */
 };
 
 /* One mail message as every provider hands it to the engine. All strings owned by the struct;

@@ -75,6 +75,7 @@ int main(int argc, char **argv)
 		curl_global_cleanup();
 		return 1;
 	}
+	mime_set_attach_max((size_t)app.cfg.attachment_max_mb * 1024 * 1024);
 	long swept = attach_sweep(app.db, app.cfg.files, (int64_t)time(NULL), 3600);
 	if (swept > 0)
 		log_info("attachments: %ld files or blobs no mail refers to removed", swept);
