@@ -681,6 +681,23 @@ def seed_july(db):
     return ids
 
 
+def add_attachment(db, files_dir, msg, name, media_type, data, stored_at=None):
+    """Store data as an attachment of message msg the way crm-sync does (one blob per content:
+    in the row up to 64 KB, else the file files_dir/<2 hex>/<sha256>); returns its id."""
+    import hashlib
+    sha = hashlib.sha256(data).hexdigest()
+    big = len(data) > 64 * 1024
+    if big:
+        os.makedirs(os.path.join(files_dir, sha[:2]), exist_ok=True)
+        with open(os.path.join(files_dir, sha[:2], sha), "wb") as f:
+            f.write(data)
+    db.execute("INSERT OR IGNORE INTO blobs (sha256, size, data, stored_at) VALUES (?,?,?,?)",
+               (sha, len(data), None if big else data, stored_at or int(time.time())))
+    return db.execute("INSERT INTO attachments (message_id, blob, name, media_type, size, state)"
+                      " VALUES (?,?,?,?,?, 'stored')", (msg, sha, name, media_type,
+                                                         len(data))).lastrowid
+
+
 # ---------------------------------------------------------------- reporting
 
 class Report:
