@@ -33,6 +33,7 @@ static const struct ckey config_keys[] = {
 	S("core", "listen", listen, "run/app.sock"),
 	S("core", "templates", templates, "templates"),
 	S("core", "static", static_dir, "static"),
+	S("core", "files", files, "run/files"),
 	I("core", "threads", threads, "4", 1, 64),
 	I("core", "session_hours", session_hours, "12", 1, 24 * 30),
 	I("core", "page_cache", page_cache, "1", 0, 1),
@@ -52,6 +53,7 @@ static const struct ckey config_keys[] = {
 	I("sync", "lease_s", lease_s, "30", 3, 3600),
 	S("notify", "smtp_url", notify_smtp_url, ""),
 	S("notify", "from", notify_from, ""),
+	I("sync", "attachment_max_mb", attachment_max_mb, "25", 1, 2048),
 	P("google", google, "client_id", client_id, ""),
 	P("google", google, "client_secret", client_secret, ""),
 	P("google", google, "auth_url", auth_url, "https://accounts.google.com/o/oauth2/v2/auth"),
@@ -206,7 +208,7 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 		return -1;
 	}
 	char **paths[] = { &cfg->database, &cfg->secret_key_file, &cfg->listen, &cfg->templates,
-		&cfg->static_dir };
+		&cfg->static_dir, &cfg->files };
 	for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
 		if (config_resolve(path, paths[i]) != 0)
 			goto oom;

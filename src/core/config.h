@@ -11,6 +11,7 @@ struct config {
 	char *listen;            /* FastCGI unix socket path */
 	char *templates;         /* folder of the ctpl templates */
 	char *static_dir;        /* folder of static files (served by nginx) */
+	char *files;             /* folder of stored attachment files (served by nginx, internal) */
 	int threads;             /* FastCGI worker threads */
 	int poll_interval;       /* seconds between polls of a link */
 	int keep_connections;    /* IMAP connections crm-sync keeps open between passes (0: none) */
@@ -23,6 +24,7 @@ struct config {
 	int probes_per_minute;   /* login tests one user may start in any 60 s */
 	int skipped_days;        /* items not imported are remembered this many days ... */
 	int skipped_max;         /* ... and at most this many per link (newest kept) */
+	int attachment_max_mb;   /* an attachment above this many MB is not stored (name kept) */
 	int lease_s;             /* a daemon's lease on a link lasts this long unless renewed */
 	int session_hours;       /* web session lifetime */
 	int page_cache;          /* 1: keep rendered calendar pages while the database is unchanged */

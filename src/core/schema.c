@@ -783,6 +783,30 @@ static const char m21_link_health[] =
 "    min(NEW.item_at, CAST(strftime('%s', 'now') AS INTEGER));"
 " END;";
 
+/* Attachments of stored mail, content-addressed: one blobs row per content (by SHA-256) however
+ * many mails carry it; up to 64 KB its bytes are in the row, larger ones in a file of [core]
+ * files named by the hash (data NULL), written before the transaction that adds the row. An
+ * attachment over [sync] attachment_max_mb, or one that could not be decoded, keeps its name
+ * and size without a blob. */
+static const char m22_attachments[] =
+"CREATE TABLE blobs ("
+"  sha256 TEXT PRIMARY KEY,"
+"  size INTEGER NOT NULL,"
+"  data BLOB,"                                 /* NULL: in the files folder */
+"  stored_at INTEGER NOT NULL) WITHOUT ROWID;"
+"CREATE TABLE attachments ("
+"  id INTEGER PRIMARY KEY,"
+"  message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,"
+"  blob TEXT REFERENCES blobs(sha256),"         /* NULL when not stored */
+"  name TEXT NOT NULL,"
+"  media_type TEXT NOT NULL,"
+"  size INTEGER NOT NULL,"
+"  content_id TEXT,"
+"  inline INTEGER NOT NULL DEFAULT 0,"
+"  state TEXT NOT NULL CHECK (state IN ('stored', 'too_large', 'unreadable')));"
+"CREATE INDEX attachments_by_message ON attachments(message_id);"
+"CREATE INDEX attachments_by_blob ON attachments(blob);";
+
 const struct migration schema_migrations[] = {
 	{ "base schema", m1_base },
 	{ "outbox: folder set-up and leases", m2_outbox_lease },
@@ -807,5 +831,6 @@ const struct migration schema_migrations[] = {
 	{ "link_leases: links shared by several sync daemons", m20_link_leases },
 	{ "link_events, newest_item_at, push_state, relink_notice_at: the health view",
 	  m21_link_health },
+	{ "attachments: content-addressed blobs in the database or the files folder", m22_attachments },
 };
 const size_t schema_n_migrations = sizeof schema_migrations / sizeof schema_migrations[0];

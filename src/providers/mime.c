@@ -9,12 +9,14 @@
 #include <gmime/gmime.h>
 
 #include "core/addr.h"
+#include "core/attach.h"
 #include "providers/html_text.h"
 #include "providers/mime.h"
 
 #define MAX_PART_DEPTH 32      /* deeper MIME nesting is not searched for a body */
 
 static pthread_once_t mime_once = PTHREAD_ONCE_INIT;
+static size_t attach_max;                /* set once at start, before any parse */
 static GMimeParserOptions *parse_opts;   /* shared read-only after init */
 
 static void mime_init_once(void)
@@ -31,6 +33,11 @@ static void mime_init_once(void)
 void mime_init(void)
 {
 	pthread_once(&mime_once, mime_init_once);
+}
+
+void mime_set_attach_max(size_t max)
+{
+	attach_max = max;
 }
 
 static void set_err(char *err, size_t errlen, const char *msg)
@@ -179,6 +186,9 @@ struct bodies {
 	GMimeTextPart *plain, *html;
 };
 
+static int find_attachments(GMimeObject *o, int depth, const struct bodies *b,
+    struct sync_msg *out);
+
 /* First inline text/plain and text/html parts; attached messages are not looked into. */
 static void find_bodies(GMimeObject *o, int depth, struct bodies *b)
 {
@@ -219,6 +229,8 @@ static int parse_body(GMimeMessage *msg, struct sync_msg *out)
 {
 	struct bodies b = { 0 };
 	find_bodies(g_mime_message_get_mime_part(msg), 0, &b);
+	if (find_attachments(g_mime_message_get_mime_part(msg), 0, &b, out) != 0)
+		return -1;
 	if (b.plain) {
 		out->body_text = part_text(b.plain);
 	} else if (b.html) {
@@ -229,6 +241,117 @@ static int parse_body(GMimeMessage *msg, struct sync_msg *out)
 		out->body_text = strdup("");
 	}
 	return out->body_text ? 0 : -1;
+}
+
+/* ---- Attachments -------------------------------------------------------------------------- */
+
+/* 1 if the part's Content-Transfer-Encoding is one GMime decodes (or there is none). */
+static int encoding_known(GMimeObject *o)
+{
+	static const char *const known[] = { "7bit", "8bit", "binary", "base64", "quoted-printable",
+		"x-uuencode", "uuencode", "x-uue" };
+	const char *h = g_mime_object_get_header(o, "Content-Transfer-Encoding");
+	if (!h)
+		return 1;
+	char *v = g_strstrip(g_ascii_strdown(h, -1));
+	int ok = 0;
+	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+		ok |= strcmp(v, known[i]) == 0;
+	g_free(v);
+	return ok;
+}
+
+/* The decoded bytes of a part into a->data / a->size with their SHA-256. Returns 0 or -1. */
+static int attach_read(GMimePart *part, struct sync_attach *a)
+{
+	GMimeDataWrapper *w = g_mime_part_get_content(part);   /* NULL: an empty part */
+	GByteArray *bytes = g_byte_array_new();
+	GMimeStream *mem = g_mime_stream_mem_new_with_byte_array(bytes);
+	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
+	int rc = w && g_mime_data_wrapper_write_to_stream(w, mem) < 0 ? -1 : 0;
+	g_object_unref(mem);
+	a->size = bytes->len;
+	if (rc == 0 && attach_max && bytes->len > attach_max) {
+		g_byte_array_free(bytes, TRUE);
+		return 0;   /* too large to store: the size is all that is kept */
+	}
+	if (rc == 0 && bytes->len > 0) {
+		if (!(a->data = malloc(bytes->len)))
+			rc = -1;
+		else
+			memcpy(a->data, bytes->data, bytes->len);
+	}
+	if (rc == 0) {
+		GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
+		g_checksum_update(ck, bytes->data, bytes->len);
+		snprintf(a->sha256, sizeof a->sha256, "%s", g_checksum_get_string(ck));
+		g_checksum_free(ck);
+	}
+	g_byte_array_free(bytes, TRUE);
+	return rc;
+}
+
+/* 1 if a leaf part (not a chosen body) is an attachment: it says so, has a file name, or is
+ * not text (an inline image, a PDF sent without a disposition). */
+static int is_attachment(GMimeObject *o, const struct bodies *b)
+{
+	if (!GMIME_IS_PART(o) || o == (GMimeObject *)b->plain || o == (GMimeObject *)b->html)
+		return 0;
+	GMimePart *p = GMIME_PART(o);
+	GMimeContentType *ct = g_mime_object_get_content_type(o);
+	return g_mime_part_is_attachment(p) || g_mime_part_get_filename(p) ||
+	    !g_mime_content_type_is_type(ct, "text", "*");
+}
+
+static int attach_add(GMimeObject *o, struct sync_msg *out)
+{
+	if (out->n_attachments >= MIME_MAX_ATTACH) {
+		out->n_attach_left_out++;
+		return 0;
+	}
+	if (!out->attachments && !(out->attachments = calloc(MIME_MAX_ATTACH,
+	    sizeof *out->attachments)))
+		return -1;
+	struct sync_attach *a = &out->attachments[out->n_attachments++];
+	GMimePart *part = GMIME_PART(o);
+	char *name = utf8_dup(g_mime_part_get_filename(part));
+	a->name = attach_name_clean(name);
+	free(name);
+	GMimeContentType *ct = g_mime_object_get_content_type(o);
+	char *mt = ct ? g_mime_content_type_get_mime_type(ct) : NULL;
+	char *low = g_ascii_strdown(mt ? mt : "application/octet-stream", -1);
+	a->media_type = strdup(low);
+	g_free(low);
+	g_free(mt);
+	const char *cid = g_mime_part_get_content_id(part);
+	if (cid && *cid && !(a->content_id = utf8_dup(cid)))
+		return -1;
+	GMimeContentDisposition *cd = g_mime_object_get_content_disposition(o);
+	a->is_inline = a->content_id && (!cd || !g_mime_content_disposition_is_attachment(cd));
+	if (!a->name || !a->media_type)
+		return -1;
+	if (!encoding_known(o)) {
+		a->unreadable = 1;
+		return 0;
+	}
+	return attach_read(part, a);
+}
+
+/* Every attachment below o, in MIME order; attached messages are not looked into. */
+static int find_attachments(GMimeObject *o, int depth, const struct bodies *b,
+    struct sync_msg *out)
+{
+	if (!o || depth > MAX_PART_DEPTH)
+		return 0;
+	if (GMIME_IS_MULTIPART(o)) {
+		int n = g_mime_multipart_get_count(GMIME_MULTIPART(o));
+		for (int i = 0; i < n; i++)
+			if (find_attachments(g_mime_multipart_get_part(GMIME_MULTIPART(o), i),
+			    depth + 1, b, out) != 0)
+				return -1;
+		return 0;
+	}
+	return is_attachment(o, b) ? attach_add(o, out) : 0;
 }
 
 static int has_mail_headers(GMimeMessage *msg)

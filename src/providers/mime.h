@@ -7,9 +7,16 @@
 
 #include "providers/provider.h"
 
+#define MIME_MAX_ATTACH 100   /* attachments kept of one message; more are counted, not kept */
+
 /* Initialise GMime once per process; safe to call from any thread, any number of times.
  * mime_parse() and mime_build() call it themselves. */
 void mime_init(void);
+
+/* Attachments larger than max bytes (0: no limit, the default) keep their size but not their
+ * bytes (sync_attach.data NULL): crm-sync sets [sync] attachment_max_mb once at start, so a
+ * part it will not store is not copied. */
+void mime_set_attach_max(size_t max);
 
 /* Parse the raw message raw[0..len) into *out (zeroed first; the caller frees it with
  * msg_free(), also after a failure). provider_id and folder are left for the caller.
@@ -17,6 +24,10 @@ void mime_init(void);
  * to UTF-8; addresses trimmed and lower-cased (groups flattened); date in UTC epoch seconds
  * (0 when absent or unreadable); body_text from the first text/plain part, else the first
  * text/html part turned into plain text; body_html_safe is left NULL (raw HTML is never kept).
+ * attachments: every other leaf part that is an attachment, a named part or not text, up to
+ * MIME_MAX_ATTACH: name decoded (RFC 2231, encoded words) and cleaned, media type, content id,
+ * the decoded bytes and their SHA-256; a part with an unknown transfer encoding is kept marked
+ * unreadable, without bytes; a size the part claims (Content-Disposition size=) is ignored.
  * Returns 0, or -1 with a reason in err when the input is not a mail message at all. */
 int mime_parse(const char *raw, size_t len, struct sync_msg *out, char *err, size_t errlen);
 

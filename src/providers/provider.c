@@ -127,6 +127,13 @@ void msg_free(struct sync_msg *m)
 	addrs_free(m->cc, m->n_cc);
 	free(m->body_text);
 	free(m->body_html_safe);
+	for (size_t i = 0; i < m->n_attachments; i++) {
+		free(m->attachments[i].name);
+		free(m->attachments[i].media_type);
+		free(m->attachments[i].content_id);
+		free(m->attachments[i].data);
+	}
+	free(m->attachments);
 	memset(m, 0, sizeof *m);
 }
 

@@ -26,6 +26,19 @@ const char *prov_status_str(enum prov_status s);
 /* Where a message was seen in the mailbox. */
 enum msg_folder { FOLDER_INBOX, FOLDER_SENT, FOLDER_CRM };
 
+/* One attachment of a mail message (a MIME part that is not the body): owned by its message. */
+struct sync_attach {
+	char *name;             /* decoded and cleaned (attach_name_clean), never empty */
+	char *media_type;       /* "type/subtype", lower-case */
+	char *content_id;       /* without <>, NULL when none */
+	int is_inline;          /* Content-Disposition inline with a Content-ID (an embedded image) */
+	int unreadable;         /* an unknown Content-Transfer-Encoding: not decoded, not stored */
+	unsigned char *data;    /* the decoded bytes (NULL when unreadable, empty or over the cap
+	                         * of mime_set_attach_max) */
+	size_t size;            /* decoded size; a size the part claims is not believed */
+	char sha256[65];        /* hex of data's SHA-256 ("" when unreadable or over the cap) */
+};
+
 /* One mail message as every provider hands it to the engine. All strings owned by the struct;
  * msg_free() releases them. */
 struct sync_msg {
@@ -44,6 +57,9 @@ struct sync_msg {
 	int64_t date;           /* Date: header as UTC epoch seconds */
 	char *body_text;        /* plain-text body in UTF-8 (HTML-only mail converted to text) */
 	char *body_html_safe;   /* sanitized HTML (no script, style, handlers, remote loads) or NULL */
+	struct sync_attach *attachments;   /* in MIME order, at most MIME_MAX_ATTACH */
+	size_t n_attachments;
+	size_t n_attach_left_out;   /* parts past MIME_MAX_ATTACH, not kept */
 };
 void msg_free(struct sync_msg *m);   /* frees members, not m itself */
 

@@ -10,6 +10,7 @@
 #include <curl/curl.h>
 
 #include "core/app.h"
+#include "core/db_attach.h"
 #include "core/log.h"
 #include "providers/mime.h"
 #include "sync/engine.h"
@@ -87,6 +88,10 @@ int main(int argc, char **argv)
 		curl_global_cleanup();
 		return 1;
 	}
+	mime_set_attach_max((size_t)app.cfg.attachment_max_mb * 1024 * 1024);
+	long swept = attach_sweep(app.db, app.cfg.files, (int64_t)time(NULL), 3600);
+	if (swept > 0)
+		log_info("attachments: %ld files or blobs no mail refers to removed", swept);
 	log_info("started (%s%s)", o.once ? "one pass" : "daemon", o.push && !o.once ? ", push" : "");
 	int rc = engine_run(&app, &o, &stop_flag);
 	log_info("stopped%s", stop_flag ? " on signal" : "");

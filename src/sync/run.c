@@ -101,7 +101,8 @@ struct run *run_new(struct app *app, struct http_pool *pool, int64_t link_id, un
 	    .owner_tz = r->link.owner_tz, .cals = r->cals.v, .n_cals = r->cals.n };
 	r->store = (struct store){ .db = app->db, .link_id = r->link.id,
 	    .user_id = r->link.user_id, .address = r->link.address,
-	    .skipped_max = app->cfg.skipped_max };
+	    .skipped_max = app->cfg.skipped_max, .files_dir = app->cfg.files,
+	    .attach_max = (size_t)app->cfg.attachment_max_mb * 1024 * 1024 };
 	db_sync_link_attempt(app->db, r->link.id, time(NULL));
 	return r;
 }

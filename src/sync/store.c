@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/db_attach.h"
 #include "core/db_leases.h"
 #include "core/db_skipped.h"
 #include "core/db_link_cals.h"
@@ -130,6 +131,22 @@ static int store_unmatched(struct store *s, const struct sync_msg *m, const char
 	return 0;
 }
 
+/* The attachments of message id (new), each blob once however many mails carry it. */
+static int store_attachments(struct store *s, int64_t id, const struct sync_msg *m)
+{
+	for (size_t i = 0; i < m->n_attachments; i++) {
+		int new_blob = 0;
+		if (db_attach_store(s->db, s->files_dir ? s->files_dir : "run/files", id,
+		    &m->attachments[i], s->attach_max, store_now(s), &new_blob) != 0)
+			return -1;
+	}
+	if (m->n_attach_left_out)
+		log_warnx("link %lld: message %s: %zu attachments past the first %zu not kept",
+		    (long long)s->link_id, m->provider_id ? m->provider_id : "(no id)",
+		    m->n_attach_left_out, m->n_attachments);
+	return 0;
+}
+
 static int store_new_message(struct store *s, const struct sync_msg *m, const struct strset *refs,
     const char *refs_text, const char *to, const char *cc, const char *dir)
 {
@@ -140,7 +157,8 @@ static int store_new_message(struct store *s, const struct sync_msg *m, const st
 	if (thread < 0)
 		return -1;
 	int64_t id = db_sync_msg_add(s->db, thread, &dated, refs_text, to, cc, store_now(s));
-	if (id < 0 || db_sync_msg_user_add(s->db, id, s->user_id, s->link_id, m->provider_id, dir) < 0)
+	if (id < 0 || db_sync_msg_user_add(s->db, id, s->user_id, s->link_id, m->provider_id, dir) < 0 ||
+	    store_attachments(s, id, m) != 0)
 		return -1;
 	s->c.new_items++;
 	return (int)(id > 0 ? 0 : -1);

@@ -37,6 +37,8 @@ struct store {
 	                             * holds the link's lease (db_leases.h), checked in its
 	                             * transaction */
 	int lease_lost;             /* set by a commit that found the lease gone */
+	const char *files_dir;      /* borrowed: [core] files, where large attachments go */
+	size_t attach_max;          /* bytes; a larger attachment is kept as too_large (0: no cap) */
 };
 
 /* The sync_cursors.stream name of a stream: "mail", "events", "folder". */

@@ -133,6 +133,7 @@ static const struct input_key input_keys[] = {
 	{ "account", v_word, 32, 0 },
 	{ "contact", v_id, 0, 0 },
 	{ "partial", v_flag, 0, 0 },
+	{ "inline", v_flag, 0, 0 },
 	{ "saved", v_flag, 0, 0 },
 	{ "q", v_text, 100, 0 },
 	{ "time", v_clock, 0, 1 },

@@ -94,6 +94,8 @@ void resp_free(struct resp *r)
 	buf_free(&r->body);
 	free(r->csp_form_action);
 	free(r->location);
+	free(r->ctype);
+	free(r->headers);
 	for (int i = 0; i < r->n_cookies; i++)
 		free(r->cookies[i]);
 	memset(r, 0, sizeof *r);

@@ -43,6 +43,9 @@ struct resp {
 	char *cookies[4];           /* owned Set-Cookie values */
 	int n_cookies;
 	int retry_after;            /* seconds for a Retry-After header, 0 for none */
+	char *ctype;                /* owned: a Content-Type built at run time (replaces
+	                             * content_type), or NULL */
+	char *headers;              /* owned: more header lines, each ending in CRLF, or NULL */
 };
 
 /* Parse "a=1&b=x%20y" (n bytes) into p (appending). Returns 0, or -1 on a bad escape, too many

@@ -35,6 +35,7 @@ static const struct route routes[] = {
 	{ "GET", "/search", page_search, 0 },
 	{ "GET", "/accounts/*/calendar", page_account_calendar, R_CACHE },
 	{ "GET", "/messages/*", page_message, 0 },
+	{ "GET", "/attachments/*", page_attachment, 0 },
 	{ "GET", "/appointments/new", page_appointment_new, 0 },
 	{ "POST", "/appointments", page_appointment_new, 0 },
 	{ "GET", "/appointments/*", page_appointment, 0 },

@@ -80,7 +80,7 @@ static void write_response(FCGX_Request *fr, const struct resp *rs, int head, in
 	struct buf h = { 0 };
 	int status = rs->status ? rs->status : 200;
 	buf_printf(&h, "Status: %d %s\r\n", status, http_reason(status));
-	buf_printf(&h, "Content-Type: %s\r\n",
+	buf_printf(&h, "Content-Type: %s\r\n", rs->ctype ? rs->ctype :
 	    rs->content_type ? rs->content_type : "text/html; charset=utf-8");
 	buf_printf(&h, "%s%s%s\r\n", CSP_HEADER, rs->csp_form_action ? " " : "",
 	    rs->csp_form_action ? rs->csp_form_action : "");
@@ -93,6 +93,8 @@ static void write_response(FCGX_Request *fr, const struct resp *rs, int head, in
 		buf_printf(&h, "Set-Cookie: %s\r\n", rs->cookies[i]);
 	if (rs->retry_after > 0)
 		buf_printf(&h, "Retry-After: %d\r\n", rs->retry_after);
+	if (rs->headers)
+		buf_puts(&h, rs->headers);
 	buf_printf(&h, "Content-Length: %lu\r\n\r\n", (unsigned long)rs->body.len);
 	if (!h.oom)
 		FCGX_PutStr(h.s, (int)h.len, fr->out);

@@ -76,6 +76,7 @@ int page_accounts(struct ctx *c);
 int page_search(struct ctx *c);
 int page_account_calendar(struct ctx *c);
 int page_message(struct ctx *c);
+int page_attachment(struct ctx *c);   /* page_attachment.c: download of one attachment */
 int page_appointment(struct ctx *c);
 int page_appointment_delete(struct ctx *c);
 int page_appointment_new(struct ctx *c);

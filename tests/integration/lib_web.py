@@ -222,6 +222,7 @@ class Response:
     def __init__(self, status, headers, body):
         self.status = status
         self.headers = headers            # list of (name, value) as received
+        self.raw = body                   # the bytes as received
         self.body = body.decode("utf-8", "replace")
         self._doc = None
 
@@ -330,6 +331,7 @@ base_url = http://127.0.0.1:{port}
 listen = app.sock
 templates = {root}/templates
 static = {root}/static
+files = files
 threads = {threads}
 time_zone = America/Chicago
 """
@@ -466,7 +468,8 @@ class Stack:
         import pwd
         user = "%s %s" % (pwd.getpwuid(os.getuid()).pw_name, grp.getgrgid(os.getgid()).gr_name)
         text = (text.replace("@RUN@", self.dir).replace("@STATIC@", self.static_dir)
-                .replace("@PORT@", str(self.port)).replace("@USER@", user))
+                .replace("@PORT@", str(self.port)).replace("@USER@", user)
+                .replace("@FILES@", os.path.join(self.dir, "files")))
         ncf = os.path.join(self.dir, "nginx.conf")
         with open(ncf, "w") as f:
             f.write(text)
@@ -676,6 +679,23 @@ def seed_july(db):
     ids["maria_appt"] = add_appt(db, maria, epoch(2023, 7, 21, 13, 0), "Dental office walk-through",
                                  account=acct2, contact_ids=[linda])
     return ids
+
+
+def add_attachment(db, files_dir, msg, name, media_type, data, stored_at=None):
+    """Store data as an attachment of message msg the way crm-sync does (one blob per content:
+    in the row up to 64 KB, else the file files_dir/<2 hex>/<sha256>); returns its id."""
+    import hashlib
+    sha = hashlib.sha256(data).hexdigest()
+    big = len(data) > 64 * 1024
+    if big:
+        os.makedirs(os.path.join(files_dir, sha[:2]), exist_ok=True)
+        with open(os.path.join(files_dir, sha[:2], sha), "wb") as f:
+            f.write(data)
+    db.execute("INSERT OR IGNORE INTO blobs (sha256, size, data, stored_at) VALUES (?,?,?,?)",
+               (sha, len(data), None if big else data, stored_at or int(time.time())))
+    return db.execute("INSERT INTO attachments (message_id, blob, name, media_type, size, state)"
+                      " VALUES (?,?,?,?,?, 'stored')", (msg, sha, name, media_type,
+                                                         len(data))).lastrowid
 
 
 # ---------------------------------------------------------------- reporting
