@@ -94,6 +94,24 @@ def _free_port():
     raise RuntimeError("no free port")
 
 
+def _raise_inotify(n):
+    """Each IMAP session in IDLE is an imap process with an inotify instance of its own, all of
+    one user (the mail user): past fs.inotify.max_user_instances (128 by default) Dovecot falls
+    back to looking every 30 s, for this instance and every other one on the machine. As root,
+    raise the limit for that many sessions (else say so)."""
+    path = "/proc/sys/fs/inotify/max_user_instances"
+    try:
+        with open(path) as f:
+            cur = int(f.read())
+        if cur >= n:
+            return
+        with open(path, "w") as f:
+            f.write(str(n))
+    except (OSError, ValueError) as e:
+        sys.stderr.write("lib_dovecot: cannot raise %s to %d (%s): sessions past it are told of"
+                         " new mail every 30 s only\n" % (path, n, e))
+
+
 class Dovecot:
     """One Dovecot instance in its own temp directory; stop() kills it and removes the dir."""
 
@@ -143,6 +161,7 @@ class Dovecot:
                                     ssl=self._ssl_conf(), tls_port=self.tls_port))
                 if self.connections:
                     f.write(LIMITS.format(n=self.connections + 50))
+                    _raise_inotify(self.connections + 200)
             self.proc = subprocess.Popen(
                 ["dovecot", "-F", "-c", os.path.join(self.dir, "dovecot.conf")],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
