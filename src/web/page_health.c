@@ -1,11 +1,13 @@
 /* GET /admin/health: every link of the company with its state, for admins only (the route is
- * R_ADMIN). Links that need their user come first, then flagged ones (core/db_health.h). */
+ * R_ADMIN). Links that need their user come first, then flagged ones (core/db_health.h). Below
+ * them, the company's blocklist (blocklist_view.c). */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "core/db_health.h"
 #include "core/timeutil.h"
+#include "web/blocklist_view.h"
 #include "web/web.h"
 
 static void when(const struct ctx *c, int64_t t, char *out, size_t size)
@@ -69,6 +71,9 @@ int page_health(struct ctx *c)
 	view_list(v, "links", rows);
 	view_int(v, "count", (long)l.n);
 	view_int(v, "attention", attention);
+	view_str(v, "csrf", c->csrf);
+	if (blocklist_view(c, v, 1) != 0)
+		goto done;
 	st = page_render(c, "health", "Sync health", v, 200);
 done:
 	view_free(v);
