@@ -38,7 +38,7 @@ static int change(struct app *app, int add, int company, int64_t user, const cha
 {
 	char pattern[320];
 	enum block_kind kind;
-	long n = 0;
+	long n = 0, again = 0;
 	int rc;
 	if (blocklist_pattern(text, pattern, sizeof pattern, &kind) != 0) {
 		fprintf(stderr, "crmctl block: %s is neither an address nor a domain\n", text);
@@ -49,7 +49,7 @@ static int change(struct app *app, int add, int company, int64_t user, const cha
 	} else {
 		int64_t id = db_blocklist_id(app->db, company, user, pattern);
 		rc = id <= 0 ? (int)id : db_blocklist_remove(app->db, company, user, id, 0,
-		    (int64_t)time(NULL), &n);
+		    (int64_t)time(NULL), &n, &again);
 	}
 	if (rc < 0) {
 		fprintf(stderr, "crmctl block: database error\n");
@@ -63,6 +63,9 @@ static int change(struct app *app, int add, int company, int64_t user, const cha
 	printf("%s %s %s %s %s blocklist: %ld item%s %s.\n", add ? "added" : "removed",
 	    block_kind_name(kind), pattern, add ? "to" : "from", whose, n, n == 1 ? "" : "s",
 	    add ? "hidden" : "shown again");
+	if (again)
+		printf("%ld item%s it kept out queued to be fetched again.\n", again,
+		    again == 1 ? "" : "s");
 	return 0;
 }
 

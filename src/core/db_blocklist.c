@@ -35,6 +35,19 @@ static const char SQL_DEL[] = "DELETE FROM blocklist WHERE id = ?1";
 static const char SQL_AUDIT[] =
     "INSERT INTO audit_log (at, actor_user_id, action, detail) VALUES (?1, nullif(?2, 0), ?3, ?4)";
 static const char SQL_EMAIL[] = "SELECT email FROM users WHERE id = ?1";
+/* Items left out as blocked that name the pattern's text (?2), on user ?1's links (0: all),
+ * queued to be fetched again (db_rematch.h) under one of their contacts, and their links woken:
+ * the store judges each again with the blocks left. */
+static const char SQL_REFETCH[] =
+    "INSERT INTO rematch (link_id, provider_id, kind, contact_id, queued_at)"
+    " SELECT s.link_id, s.provider_id, s.kind, min(ce.contact_id), ?3 FROM skipped_items s"
+    " JOIN links l ON l.id = s.link_id JOIN skipped_addresses a ON a.item_id = s.id"
+    " JOIN contact_emails ce ON ce.email = a.address"
+    " WHERE s.reason = 'blocked' AND (?1 = 0 OR l.user_id = ?1) AND instr(s.addresses, ?2) > 0"
+    " GROUP BY s.id ON CONFLICT (link_id, provider_id) DO NOTHING";
+static const char SQL_WAKE[] =
+    "UPDATE links SET wake = 1 WHERE status = 'active' AND (?1 = 0 OR user_id = ?1)"
+    " AND id IN (SELECT link_id FROM rematch)";
 
 /* The copies of one kind of item: candidates holding the pattern's text (?3) with hidden = ?1
  * of user ?2 (0: everyone), the item's participants, the contacts linked to it with their
@@ -388,13 +401,39 @@ static void whose(struct db *db, int company, int64_t user, char *out, size_t si
 }
 
 static int audit(struct db *db, int64_t now, int64_t actor, const char *action, int company,
-    int64_t user, enum block_kind kind, const char *pattern, long n, const char *done)
+    int64_t user, enum block_kind kind, const char *pattern, long n, const char *done,
+    long refetch)
 {
-	char who[300], detail[800];
+	char who[300], detail[800], more[80] = "";
 	whose(db, company, user, who, sizeof who);
-	snprintf(detail, sizeof detail, "%s %s on %s blocklist: %ld item%s %s", block_kind_name(kind),
-	    pattern, who, n, n == 1 ? "" : "s", done);
+	if (refetch)
+		snprintf(more, sizeof more, ", %ld left out to fetch again", refetch);
+	snprintf(detail, sizeof detail, "%s %s on %s blocklist: %ld item%s %s%s",
+	    block_kind_name(kind), pattern, who, n, n == 1 ? "" : "s", done, more);
 	return db_audit_add(db, now, actor, action, detail);
+}
+
+/* Queue the items left out as blocked that name pattern for fetching again; how many, or -1. */
+static long refetch(struct db *db, int64_t user, const char *pattern, int64_t now)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_REFETCH);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, user);
+	sqlite3_bind_int64(st, 3, now);
+	if (DB_BOUND(db_bind_text(st, 2, pattern)) != 0) {
+		sqlite3_reset(st);
+		return -1;
+	}
+	if (db_step_done(db, st) != 0)
+		return -1;
+	long n = sqlite3_changes(db->h);
+	if (n == 0)
+		return 0;
+	if (!(st = db_stmt(db, SQL_WAKE)))
+		return -1;
+	sqlite3_bind_int64(st, 1, user);
+	return db_step_done(db, st) == 0 ? n : -1;
 }
 
 int db_blocklist_add(struct db *db, int company, int64_t user, enum block_kind kind,
@@ -423,7 +462,7 @@ int db_blocklist_add(struct db *db, int company, int64_t user, enum block_kind k
 	}
 	long n = apply_all(db, 1, company ? 0 : user, pattern);
 	if (n < 0 || audit(db, now, actor, "block_add", company, user, kind, pattern, n,
-	    "hidden") != 0 || db_commit(db) != 0)
+	    "hidden", 0) != 0 || db_commit(db) != 0)
 		goto fail;
 	*hidden = n;
 	return 1;
@@ -433,11 +472,11 @@ fail:
 }
 
 int db_blocklist_remove(struct db *db, int company, int64_t user, int64_t id, int64_t actor,
-    int64_t now, long *shown)
+    int64_t now, long *shown, long *queued)
 {
 	char pattern[320];
 	enum block_kind kind;
-	*shown = 0;
+	*shown = *queued = 0;
 	if (db_begin(db) != 0)
 		return -1;
 	sqlite3_stmt *st = db_stmt(db, SQL_GET);
@@ -467,10 +506,12 @@ int db_blocklist_remove(struct db *db, int company, int64_t user, int64_t id, in
 	if (db_step_done(db, st) != 0)
 		goto fail;
 	long n = apply_all(db, 0, company ? 0 : user, pattern);
-	if (n < 0 || audit(db, now, actor, "block_remove", company, user, kind, pattern, n,
-	    "shown again") != 0 || db_commit(db) != 0)
+	long again = n < 0 ? -1 : refetch(db, company ? 0 : user, pattern, now);
+	if (again < 0 || audit(db, now, actor, "block_remove", company, user, kind, pattern, n,
+	    "shown again", again) != 0 || db_commit(db) != 0)
 		goto fail;
 	*shown = n;
+	*queued = again;
 	return 1;
 fail:
 	db_rollback(db);

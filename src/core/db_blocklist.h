@@ -25,10 +25,12 @@ int64_t db_blocklist_id(struct db *db, int company, int64_t user, const char *pa
 int db_blocklist_add(struct db *db, int company, int64_t user, enum block_kind kind,
     const char *pattern, int64_t actor, int64_t now, long *hidden);
 /* In one transaction: remove block id from that list, show again the copies blocks hid that no
- * block still leaves with only blocked contacts, and write the audit entry; *shown gets the
- * count. Returns 1 removed, 0 no such block in the list, -1. */
+ * block still leaves with only blocked contacts, queue the items left out as blocked that name
+ * the pattern (and have a contact) to be fetched again by crm-sync (rematch, the links woken),
+ * and write the audit entry; *shown and *queued get the counts. Returns 1 removed, 0 no such
+ * block in the list, -1. */
 int db_blocklist_remove(struct db *db, int company, int64_t user, int64_t id, int64_t actor,
-    int64_t now, long *shown);
+    int64_t now, long *shown, long *queued);
 
 /* One audit_log row (actor 0: none, written NULL). */
 int db_audit_add(struct db *db, int64_t now, int64_t actor, const char *action,

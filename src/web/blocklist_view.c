@@ -10,13 +10,17 @@
 static void notice(struct ctx *c, struct view *v)
 {
 	const char *done = q_get(c, "done");
-	const char *ns = q_get(c, "n");
-	long n = ns ? atol(ns) : 0;
+	const char *ns = q_get(c, "n"), *ms = q_get(c, "m");
+	long n = ns ? atol(ns) : 0, m = ms ? atol(ms) : 0;
 	if (!done)
 		view_str(v, "block_notice", "");
 	else if (strcmp(done, "blocked") == 0)
 		view_strf(v, "block_notice", "Blocked. %ld imported item%s with no other contact %s"
 		    " hidden.", n, n == 1 ? "" : "s", n == 1 ? "is" : "are");
+	else if (strcmp(done, "unblocked") == 0 && m)
+		view_strf(v, "block_notice", "Unblocked. %ld item%s the block hid %s shown again;"
+		    " %ld it kept out %s fetched again and imported within a minute.", n,
+		    n == 1 ? "" : "s", n == 1 ? "is" : "are", m, m == 1 ? "is" : "are");
 	else if (strcmp(done, "unblocked") == 0)
 		view_strf(v, "block_notice", "Unblocked. %ld item%s the block hid %s shown again.", n,
 		    n == 1 ? "" : "s", n == 1 ? "is" : "are");

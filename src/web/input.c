@@ -182,6 +182,7 @@ static const struct input_key input_keys[] = {
 	{ "pattern", v_line, 254, 1 },   /* a blocked address or domain, checked by the page */
 	{ "block", v_id, 0, 0 },
 	{ "n", v_count, 0, 0 },
+	{ "m", v_count, 0, 0 },
 	/* compose, unmatched, calendar feed */
 	{ "to", v_line, 4000, 1 },
 	{ "cc", v_line, 4000, 1 },

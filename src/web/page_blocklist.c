@@ -9,13 +9,20 @@
 #include "core/log.h"
 #include "web/blocklist_view.h"
 
-/* Back to the list with a notice. */
+/* Back to the list with a notice (n and m: its counts, m left out when 0). */
+static int back2(struct ctx *c, int company, const char *done, long n, long m)
+{
+	char href[160], more[40] = "";
+	if (m)
+		snprintf(more, sizeof more, "&m=%ld", m);
+	snprintf(href, sizeof href, "%s?done=%s&n=%ld%s#blocked",
+	    company ? "/admin/health" : "/settings/sync", done, n, more);
+	return resp_redirect(c->resp, href);
+}
+
 static int back(struct ctx *c, int company, const char *done, long n)
 {
-	char href[160];
-	snprintf(href, sizeof href, "%s?done=%s&n=%ld#blocked",
-	    company ? "/admin/health" : "/settings/sync", done, n);
-	return resp_redirect(c->resp, href);
+	return back2(c, company, done, n, 0);
 }
 
 static int add(struct ctx *c, int company)
@@ -38,19 +45,19 @@ static int add(struct ctx *c, int company)
 
 static int remove_block(struct ctx *c, int company)
 {
-	long n = 0;
+	long n = 0, m = 0;
 	int64_t id = parse_id(f_get(c, "block"));
 	if (id <= 0)
 		return 400;
 	int rc = db_blocklist_remove(c->db, company, c->user.id, id, c->user.id,
-	    (int64_t)time(NULL), &n);
+	    (int64_t)time(NULL), &n, &m);
 	if (rc < 0)
 		return 500;
 	if (rc == 0)
 		return 404;
-	log_info("user %lld removed %s block %lld: %ld items shown again", (long long)c->user.id,
-	    company ? "the company's" : "their", (long long)id, n);
-	return back(c, company, "unblocked", n);
+	log_info("user %lld removed %s block %lld: %ld items shown again, %ld to fetch again",
+	    (long long)c->user.id, company ? "the company's" : "their", (long long)id, n, m);
+	return back2(c, company, "unblocked", n, m);
 }
 
 int page_block_add(struct ctx *c)

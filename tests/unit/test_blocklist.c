@@ -90,7 +90,7 @@ static void test_store_leaves_out_blocked_mail_and_meetings_wherever_they_stand(
 	struct fx f;
 	struct msg_list l = { 0 };
 	struct event_list e = { 0 };
-	long n;
+	long n, m;
 	CHECK(fx_open(&f) == 0);
 	CHECK(db_blocklist_add(f.db, 0, f.alice, BLOCK_ADDRESS, "john.smith@example.net", f.alice,
 	    100, &n) == 1);
@@ -142,6 +142,19 @@ static void test_store_leaves_out_blocked_mail_and_meetings_wherever_they_stand(
 	CHECK_INT(fx_int(&f, "SELECT count(*) FROM rematch", 0), 0);
 	CHECK_INT(fx_int(&f, "SELECT count(*) FROM skipped_addresses a JOIN skipped_items s ON"
 	    " s.id = a.item_id WHERE s.provider_id = 'INBOX/1/3'", 0), 3);
+	/* removing alice's block queues what it kept out to be fetched again, her links woken */
+	CHECK(db_exec(f.db, "UPDATE links SET wake = 0") == 0);
+	int64_t id_john = db_blocklist_id(f.db, 0, f.alice, "john.smith@example.net");
+	CHECK(db_blocklist_remove(f.db, 0, f.alice, id_john, f.alice, 200, &n, &m) == 1);
+	CHECK_INT(n, 0);
+	CHECK_INT(m, 3);   /* the two mails and the visit; not the diner's, nor bob's */
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM rematch WHERE link_id = ? AND contact_id ="
+	    " (SELECT contact_id FROM contact_emails WHERE email = 'john.smith@example.net')",
+	    f.alice_link), 3);
+	CHECK_INT(fx_int(&f, "SELECT wake FROM links WHERE id = ?", f.alice_link), 1);
+	CHECK_INT(fx_int(&f, "SELECT wake FROM links WHERE id = ?", f.bob_link), 0);
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM audit_log WHERE detail LIKE '%: 0 items shown"
+	    " again, 3 left out to fetch again'", 0), 1);
 	fx_close(&f);
 }
 
@@ -158,7 +171,7 @@ static void test_a_block_hides_what_only_it_covers_and_its_removal_shows_only_th
 	struct fx f;
 	struct msg_list l = { 0 };
 	struct event_list e = { 0 };
-	long n;
+	long n, q;
 	CHECK(fx_open(&f) == 0);
 	fx_msg(&l, "INBOX/1/1", "a1@x", "john.smith@example.net", "alice@crm.example", NULL, NULL,
 	    1000);
@@ -194,16 +207,16 @@ static void test_a_block_hides_what_only_it_covers_and_its_removal_shows_only_th
 	CHECK_INT(hidden_of(&f, "a1@x", f.bob), 2);
 	int64_t id = db_blocklist_id(f.db, 0, f.alice, "example.net");
 	CHECK(id > 0);
-	CHECK(db_blocklist_remove(f.db, 1, 0, id, 0, 400, &n) == 0);   /* not the company's */
-	CHECK(db_blocklist_remove(f.db, 0, f.bob, id, f.bob, 400, &n) == 0);   /* nor bob's */
-	CHECK(db_blocklist_remove(f.db, 0, f.alice, id, f.alice, 400, &n) == 1);
+	CHECK(db_blocklist_remove(f.db, 1, 0, id, 0, 400, &n, &n) == 0);   /* not the company's */
+	CHECK(db_blocklist_remove(f.db, 0, f.bob, id, f.bob, 400, &n, &n) == 0);   /* nor bob's */
+	CHECK(db_blocklist_remove(f.db, 0, f.alice, id, f.alice, 400, &n, &q) == 1);
 	CHECK_INT(n, 1);   /* a2: ana is no longer blocked */
 	CHECK_INT(hidden_of(&f, "a1@x", f.alice), 2);
 	CHECK_INT(hidden_of(&f, "a2@x", f.alice), 0);
 	CHECK_INT(hidden_of(&f, "a3@x", f.alice), 1);
 	CHECK_INT(fx_int(&f, "SELECT hidden FROM appointment_users", 0), 2);
 	id = db_blocklist_id(f.db, 1, 0, "john.smith@example.net");
-	CHECK(db_blocklist_remove(f.db, 1, 0, id, 0, 500, &n) == 1);
+	CHECK(db_blocklist_remove(f.db, 1, 0, id, 0, 500, &n, &q) == 1);
 	CHECK_INT(n, 3);
 	CHECK_INT(hidden_of(&f, "a1@x", f.alice), 0);
 	CHECK_INT(hidden_of(&f, "a1@x", f.bob), 0);
