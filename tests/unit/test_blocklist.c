@@ -7,7 +7,9 @@
 #include "core/blocklist.h"
 #include "core/db_blocklist.h"
 #include "core/db_skipped.h"
+#include "core/db_search.h"
 #include "core/import.h"
+#include "core/schema.h"
 
 static void test_matcher_takes_addresses_domains_and_subdomains_only(void)
 {
@@ -228,7 +230,70 @@ static void test_a_block_hides_what_only_it_covers_and_its_removal_shows_only_th
 	fx_close(&f);
 }
 
+/* Migration 22 makes skipped_items again for the reason 'blocked': a database at migration 20
+ * keeps its records (same ids), their addresses, the triggers that follow them, and the re-match
+ * trigger still takes only records without a contact. */
+static void no_date(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	(void)argv;
+	sqlite3_result_null(ctx);
+}
+
+static void test_migration_keeps_records_and_their_address_triggers(void)
+{
+	char path[128], err[256];
+	snprintf(path, sizeof path, "%s/crm-m20.db", t_tmpdir());
+	sqlite3 *h;
+	CHECK(sqlite3_open(path, &h) == SQLITE_OK);
+	/* what db_open registers for the earlier migrations (no rows need the all-day one here) */
+	CHECK(sqlite3_create_function(h, "crm_all_day_date", -1, SQLITE_UTF8, NULL, no_date, NULL,
+	    NULL) == SQLITE_OK);
+	CHECK(db_search_register(h) == 0);
+	for (int i = 0; i < 20; i++)
+		CHECK(sqlite3_exec(h, schema_migrations[i].sql, NULL, NULL, NULL) == SQLITE_OK);
+	CHECK(sqlite3_exec(h, "PRAGMA user_version=20;"
+	    "INSERT INTO company (id, name) VALUES (1, 'Co');"
+	    "INSERT INTO users (id, name, email, password_hash, created_at) VALUES"
+	    " (1, 'Al', 'al@crm.example', 'x', 0);"
+	    "INSERT INTO links (id, user_id, provider, address, linked_at) VALUES"
+	    " (3, 1, 'imap', 'al@crm.example', 0);"
+	    "INSERT INTO skipped_items (id, link_id, provider_id, kind, addresses, reason, recorded_at)"
+	    " VALUES (7, 3, 'INBOX/1/1', 'mail', ' zoe@new.example al@crm.example ', 'no_contact', 5),"
+	    " (8, 3, 'INBOX/1/2', 'mail', ' max@new.example ', 'colleagues', 5);",
+	    NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(h);
+	struct db *db = db_open(path, err, sizeof err);
+	CHECK(db != NULL);
+	struct fx f = { .db = db };
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM skipped_items WHERE id IN (7, 8)", 0), 2);
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM skipped_addresses WHERE item_id = 7", 0), 2);
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN"
+	    " ('skipped_addresses_in', 'skipped_addresses_up', 'skipped_addresses_out',"
+	    " 'contact_emails_rematch')", 0), 4);
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'skipped_items_by_%'",
+	    0), 3);
+	CHECK(db_exec(db, "INSERT INTO skipped_items (link_id, provider_id, kind, addresses, reason,"
+	    " recorded_at) VALUES (3, 'INBOX/1/3', 'mail', ' zoe@new.example ', 'blocked', 6)") == 0);
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM skipped_addresses WHERE address = 'zoe@new.example'",
+	    0), 2);
+	CHECK(db_exec(db, "UPDATE skipped_items SET addresses = ' ann@new.example ' WHERE id = 8") == 0);
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM skipped_addresses WHERE item_id = 8 AND"
+	    " address = 'ann@new.example'", 0), 1);
+	CHECK(db_exec(db, "DELETE FROM skipped_items WHERE id = 8") == 0);
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM skipped_addresses WHERE item_id = 8", 0), 0);
+	CHECK(db_exec(db, "INSERT INTO skipped_items (link_id, provider_id, kind, reason, recorded_at)"
+	    " VALUES (3, 'x', 'mail', 'other', 6)") != 0);
+	CHECK(db_exec(db, "INSERT INTO accounts (id, number, name) VALUES (1, '1', 'A');"
+	    "INSERT INTO contacts (id, account_id, name) VALUES (1, 1, 'Zoe');"
+	    "INSERT INTO contact_emails (contact_id, email) VALUES (1, 'zoe@new.example')") == 0);
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM rematch", 0), 1);
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM rematch WHERE provider_id = 'INBOX/1/1'", 0), 1);
+	db_close(db);
+}
+
 T_MAIN(T(test_matcher_takes_addresses_domains_and_subdomains_only),
     T(test_patterns_are_normalized_and_checked),
     T(test_store_leaves_out_blocked_mail_and_meetings_wherever_they_stand),
-    T(test_a_block_hides_what_only_it_covers_and_its_removal_shows_only_that))
+    T(test_a_block_hides_what_only_it_covers_and_its_removal_shows_only_that),
+    T(test_migration_keeps_records_and_their_address_triggers))
