@@ -10,6 +10,7 @@
 
 #include "core/addr.h"
 #include "core/db_blocklist.h"
+#include "core/db_web.h"
 #include "core/log.h"
 
 #define COLS "b.id, b.scope = 'company', coalesce(b.user_id, 0), b.kind, b.pattern," \
@@ -34,6 +35,10 @@ static const char SQL_GET[] =
 static const char SQL_DEL[] = "DELETE FROM blocklist WHERE id = ?1";
 static const char SQL_AUDIT[] =
     "INSERT INTO audit_log (at, actor_user_id, action, detail) VALUES (?1, nullif(?2, 0), ?3, ?4)";
+static const char SQL_AUDIT_RECENT[] =
+    "SELECT a.id, a.at, coalesce(u.email, CASE WHEN a.actor_user_id IS NULL THEN 'crmctl'"
+    " ELSE 'a removed user' END), a.action, a.detail FROM audit_log a"
+    " LEFT JOIN users u ON u.id = a.actor_user_id ORDER BY a.id DESC LIMIT ?1";
 static const char SQL_EMAIL[] = "SELECT email FROM users WHERE id = ?1";
 /* Items left out as blocked that name the pattern's text (?2), on user ?1's links (0: all),
  * queued to be fetched again (db_rematch.h) under one of their contacts, and their links woken:
@@ -168,6 +173,15 @@ int db_audit_add(struct db *db, int64_t now, int64_t actor, const char *action,
 		return -1;
 	}
 	return db_step_done(db, st);
+}
+
+int db_audit_recent(struct db *db, int limit, struct web_rows *out)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_AUDIT_RECENT);
+	if (!st)
+		return -1;
+	sqlite3_bind_int(st, 1, limit);
+	return db_web_rows_collect(db, st, 1, 4, out);
 }
 
 /* A growable list of strings (owned). */

@@ -35,5 +35,9 @@ int db_blocklist_remove(struct db *db, int company, int64_t user, int64_t id, in
 /* One audit_log row (actor 0: none, written NULL). */
 int db_audit_add(struct db *db, int64_t now, int64_t actor, const char *action,
     const char *detail);
+/* The newest limit audit entries, newest first: id, then c[0] the time (epoch seconds as
+ * text), c[1] who ("crmctl" for none), c[2] the action, c[3] the detail. */
+struct web_rows;
+int db_audit_recent(struct db *db, int limit, struct web_rows *out);
 
 #endif

@@ -739,8 +739,9 @@ static const char m20_link_leases[] =
  * subdomains too. A copy a block hides has hidden = 2 (a copy its user deleted has 1), so
  * removing the block shows again only what blocks hid. audit_log keeps who did what and when.
  * skipped_items takes the reason 'blocked': the table is made again with the wider CHECK (its
- * rows and ids kept), and skipped_addresses with its triggers as migration 19 made them; the
- * re-match trigger still takes only 'no_contact'. */
+ * rows and ids kept, by way of a TEMP copy so that no page of the file is left free), and
+ * skipped_addresses with its triggers as migration 19 made them; the re-match trigger still
+ * takes only 'no_contact'. */
 static const char m22_blocklist[] =
 "CREATE TABLE blocklist ("
 "  id INTEGER PRIMARY KEY,"
@@ -760,7 +761,7 @@ static const char m22_blocklist[] =
 "  action TEXT NOT NULL,"                     /* 'block_add', 'block_remove' */
 "  detail TEXT NOT NULL DEFAULT '');"
 "CREATE INDEX audit_log_by_at ON audit_log(at);"
-"CREATE TABLE skipped_items_kept AS SELECT * FROM skipped_items;"
+"CREATE TEMP TABLE skipped_items_kept AS SELECT * FROM skipped_items;"
 "DROP TABLE skipped_addresses;"
 "DROP TABLE skipped_items;"
 "CREATE TABLE skipped_items ("
