@@ -8,6 +8,7 @@
 #include "core/db_blocklist.h"
 #include "core/db_skipped.h"
 #include "core/db_search.h"
+#include "core/db_web.h"
 #include "core/import.h"
 #include "core/schema.h"
 
@@ -233,6 +234,36 @@ static void test_a_block_hides_what_only_it_covers_and_its_removal_shows_only_th
 /* Migration 22 makes skipped_items again for the reason 'blocked': a database at migration 20
  * keeps its records (same ids), their addresses, the triggers that follow them, and the re-match
  * trigger still takes only records without a contact. */
+/* A user deleting their copy of a meeting whose other copies a block hides does not hide the
+ * meeting for good: removing the block brings the others' copies back. */
+static void test_deleting_the_last_shown_copy_keeps_block_hidden_ones(void)
+{
+	struct fx f;
+	struct event_list e = { 0 };
+	long n, q;
+	CHECK(fx_open(&f) == 0);
+	fx_event(&e, "/cal/1.ics", "ev1@x", NULL, "e1", "alice@crm.example",
+	    "john.smith@example.net", 5000, "Visit");
+	CHECK(store_commit(&f.sa, STREAM_EVENTS, NULL, &e, "t1") == 0);
+	long long appt = fx_int(&f, "SELECT id FROM appointments", 0);
+	char sql[200];
+	snprintf(sql, sizeof sql, "INSERT INTO appointment_users (appointment_id, user_id) VALUES"
+	    " (%lld, %lld)", appt, (long long)f.bob);
+	CHECK(db_exec(f.db, sql) == 0);
+	CHECK(db_blocklist_add(f.db, 0, f.bob, BLOCK_ADDRESS, "john.smith@example.net", f.bob, 1,
+	    &n) == 1);
+	CHECK_INT(n, 1);
+	CHECK(db_web_appt_hide(f.db, appt, f.alice) == 0);
+	CHECK_INT(fx_int(&f, "SELECT hidden FROM appointments", 0), 0);
+	CHECK(db_blocklist_remove(f.db, 0, f.bob, db_blocklist_id(f.db, 0, f.bob,
+	    "john.smith@example.net"), f.bob, 2, &n, &q) == 1);
+	CHECK_INT(n, 1);
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM appointment_users WHERE hidden = 0", 0), 1);
+	CHECK(db_web_appt_hide(f.db, appt, f.bob) == 0);
+	CHECK_INT(fx_int(&f, "SELECT hidden FROM appointments", 0), 1);
+	fx_close(&f);
+}
+
 static void no_date(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	(void)argc;
@@ -296,4 +327,5 @@ T_MAIN(T(test_matcher_takes_addresses_domains_and_subdomains_only),
     T(test_patterns_are_normalized_and_checked),
     T(test_store_leaves_out_blocked_mail_and_meetings_wherever_they_stand),
     T(test_a_block_hides_what_only_it_covers_and_its_removal_shows_only_that),
+    T(test_deleting_the_last_shown_copy_keeps_block_hidden_ones),
     T(test_migration_keeps_records_and_their_address_triggers))
