@@ -142,6 +142,7 @@ int cmd_link_oauth(struct app *app, int argc, char **argv);   /* src/cli/cmds_oa
 int cmd_why(struct app *app, int argc, char **argv);   /* cmd_why.c */
 int cmd_contact(struct app *app, int argc, char **argv);   /* cmd_contact.c */
 int cmd_rematch(struct app *app, int argc, char **argv);   /* cmd_contact.c */
+int cmd_block(struct app *app, int argc, char **argv);   /* cmd_block.c */
 
 const struct cli_cmd cli_extra_cmds[] = {
 	{ "link-imap", cmd_link_imap, "USER_EMAIL --imap-host H [--imap-port P] [--tls] [--username U]"
@@ -152,5 +153,7 @@ const struct cli_cmd cli_extra_cmds[] = {
 	{ "contact", cmd_contact, "add ACCOUNT NAME EMAIL: give a contact an address (made when new);"
 	    " the items not imported for want of it are fetched again and imported" },
 	{ "rematch", cmd_rematch, ": the items queued to fetch again for new contact addresses" },
+	{ "block", cmd_block, "add|remove|list [--user EMAIL] [ADDRESS|DOMAIN]: the company's"
+	    " blocklist, or a user's; adding hides imported items left with only blocked contacts" },
 	{ NULL, NULL, NULL },
 };

@@ -323,6 +323,7 @@ int db_skipped_imported(struct db *db, const char *what, char ***lines, size_t *
 			    or_empty((const char *)sqlite3_column_text(st, 2)),
 			    (long long)sqlite3_column_int64(st, 3),
 			    or_empty((const char *)sqlite3_column_text(st, 4)),
+			    sqlite3_column_int(st, 5) == 2 ? ", hidden by a blocklist" :
 			    sqlite3_column_int(st, 5) ? ", hidden by the user" : "") < 0)
 				line = NULL;
 			if (add_line(lines, n, line) != 0) {

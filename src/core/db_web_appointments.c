@@ -40,10 +40,12 @@ static const char SQL_SET_FIELDS[] =
 static const char SQL_HIDE_COPY[] =
     "INSERT INTO appointment_users (appointment_id, user_id, hidden) VALUES (?1, ?2, 1)"
     " ON CONFLICT (appointment_id, user_id) DO UPDATE SET hidden = 1";
-/* When no copy is left on anyone's calendar the appointment itself is hidden for good. */
+/* When no copy is left on anyone's calendar the appointment itself is hidden for good; a copy
+ * a blocklist hides (hidden 2) still holds it, to come back when the block goes. */
 static const char SQL_HIDE_LAST[] =
     "UPDATE appointments SET hidden = 1, updated_at = ?2 WHERE id = ?1"
-    " AND NOT " APPT_HELD("appointments");
+    " AND NOT " APPT_HELD("appointments") " AND NOT EXISTS (SELECT 1 FROM appointment_users bu"
+    " WHERE bu.appointment_id = appointments.id AND bu.hidden = 2)";
 static const char SQL_SOURCE[] =
     "SELECT source, coalesce(assigned_user_id, 0) FROM appointments WHERE id = ?";
 static const char SQL_OWNER[] = "SELECT coalesce(assigned_user_id, 0) FROM appointments WHERE id = ?";

@@ -654,6 +654,36 @@ static const char m18_link_proof[] =
 "  proved_at INTEGER);"
 "CREATE INDEX link_proofs_by_sent ON link_proofs(sent_at);";
 
+/* skipped_addresses and the triggers that keep it in step with skipped_items (migration 19;
+ * migration 22 rebuilds skipped_items and makes them again from this same text). */
+#define SKIPPED_ADDRESSES_SQL \
+"CREATE TABLE skipped_addresses (" \
+"  item_id INTEGER NOT NULL REFERENCES skipped_items(id) ON DELETE CASCADE," \
+"  address TEXT NOT NULL," \
+"  PRIMARY KEY (item_id, address)) WITHOUT ROWID;" \
+"CREATE INDEX skipped_addresses_by_address ON skipped_addresses(address);" \
+"INSERT OR IGNORE INTO skipped_addresses (item_id, address) SELECT s.id, j.value" \
+" FROM skipped_items s, json_each('[\"' || replace(trim(s.addresses), ' ', '\",\"') || '\"]') j" \
+" WHERE trim(s.addresses) != '' AND instr(s.addresses, '\"') = 0" \
+"  AND instr(s.addresses, '\\') = 0 AND j.value != '';" \
+"CREATE TRIGGER skipped_addresses_in AFTER INSERT ON skipped_items" \
+" WHEN trim(NEW.addresses) != '' AND instr(NEW.addresses, '\"') = 0" \
+"  AND instr(NEW.addresses, '\\') = 0 BEGIN" \
+"  INSERT OR IGNORE INTO skipped_addresses (item_id, address) SELECT NEW.id, value" \
+"   FROM json_each('[\"' || replace(trim(NEW.addresses), ' ', '\",\"') || '\"]')" \
+"   WHERE value != '';" \
+" END;" \
+"CREATE TRIGGER skipped_addresses_up AFTER UPDATE OF addresses ON skipped_items BEGIN" \
+"  DELETE FROM skipped_addresses WHERE item_id = OLD.id;" \
+"  INSERT OR IGNORE INTO skipped_addresses (item_id, address) SELECT NEW.id, value" \
+"   FROM json_each('[\"' || replace(trim(NEW.addresses), ' ', '\",\"') || '\"]')" \
+"   WHERE trim(NEW.addresses) != '' AND instr(NEW.addresses, '\"') = 0" \
+"    AND instr(NEW.addresses, '\\') = 0 AND value != '';" \
+" END;" \
+"CREATE TRIGGER skipped_addresses_out AFTER DELETE ON skipped_items BEGIN" \
+"  DELETE FROM skipped_addresses WHERE item_id = OLD.id;" \
+" END;"
+
 /* Re-matching when a contact appears (db_rematch.c): skipped_addresses holds each address of a
  * record, one row each, so a new contact address finds its records by index; triggers keep it
  * in step with skipped_items (an address list holds no '"' or '\', else it is not split). A
@@ -663,32 +693,7 @@ static const char m18_link_proof[] =
  * it as if it had just come. Records past [sync] skipped_days are pruned, so only those within
  * the window are found. rematch_notices counts, per contact, the earlier items so added. */
 static const char m19_rematch[] =
-"CREATE TABLE skipped_addresses ("
-"  item_id INTEGER NOT NULL REFERENCES skipped_items(id) ON DELETE CASCADE,"
-"  address TEXT NOT NULL,"
-"  PRIMARY KEY (item_id, address)) WITHOUT ROWID;"
-"CREATE INDEX skipped_addresses_by_address ON skipped_addresses(address);"
-"INSERT OR IGNORE INTO skipped_addresses (item_id, address) SELECT s.id, j.value"
-" FROM skipped_items s, json_each('[\"' || replace(trim(s.addresses), ' ', '\",\"') || '\"]') j"
-" WHERE trim(s.addresses) != '' AND instr(s.addresses, '\"') = 0"
-"  AND instr(s.addresses, '\\') = 0 AND j.value != '';"
-"CREATE TRIGGER skipped_addresses_in AFTER INSERT ON skipped_items"
-" WHEN trim(NEW.addresses) != '' AND instr(NEW.addresses, '\"') = 0"
-"  AND instr(NEW.addresses, '\\') = 0 BEGIN"
-"  INSERT OR IGNORE INTO skipped_addresses (item_id, address) SELECT NEW.id, value"
-"   FROM json_each('[\"' || replace(trim(NEW.addresses), ' ', '\",\"') || '\"]')"
-"   WHERE value != '';"
-" END;"
-"CREATE TRIGGER skipped_addresses_up AFTER UPDATE OF addresses ON skipped_items BEGIN"
-"  DELETE FROM skipped_addresses WHERE item_id = OLD.id;"
-"  INSERT OR IGNORE INTO skipped_addresses (item_id, address) SELECT NEW.id, value"
-"   FROM json_each('[\"' || replace(trim(NEW.addresses), ' ', '\",\"') || '\"]')"
-"   WHERE trim(NEW.addresses) != '' AND instr(NEW.addresses, '\"') = 0"
-"    AND instr(NEW.addresses, '\\') = 0 AND value != '';"
-" END;"
-"CREATE TRIGGER skipped_addresses_out AFTER DELETE ON skipped_items BEGIN"
-"  DELETE FROM skipped_addresses WHERE item_id = OLD.id;"
-" END;"
+SKIPPED_ADDRESSES_SQL
 "CREATE TABLE rematch ("
 "  link_id INTEGER NOT NULL REFERENCES links(id) ON DELETE CASCADE,"
 "  provider_id TEXT NOT NULL,"
@@ -728,6 +733,22 @@ static const char m20_link_leases[] =
 "  pid INTEGER NOT NULL,"
 "  seen_at INTEGER NOT NULL);"
 "ALTER TABLE outbox ADD COLUMN lease_holder TEXT;";
+
+/* The health view's triggers on skipped_items (a record counts one item skipped in its minute,
+ * and a left-out mail moves the link's newest item time); migration 23 rebuilds that table and
+ * makes them again from this same text. */
+#define SKIPPED_HEALTH_SQL \
+"CREATE TRIGGER skipped_items_count AFTER INSERT ON skipped_items BEGIN" \
+"  INSERT INTO link_events (link_id, at, kind, n)" \
+"   VALUES (NEW.link_id, NEW.recorded_at - NEW.recorded_at % 60, 'skipped', 1)" \
+"   ON CONFLICT (link_id, at, kind) DO UPDATE SET n = n + 1;" \
+" END;" \
+"CREATE TRIGGER skipped_items_newest AFTER INSERT ON skipped_items" \
+" WHEN NEW.item_at > 0 AND NEW.kind = 'mail' BEGIN" \
+"  UPDATE links SET newest_item_at = min(NEW.item_at, CAST(strftime('%s', 'now') AS INTEGER))" \
+"   WHERE id = NEW.link_id AND coalesce(newest_item_at, 0) <" \
+"    min(NEW.item_at, CAST(strftime('%s', 'now') AS INTEGER));" \
+" END;"
 
 /* The health view's counts and states. link_events counts a link's outcomes per minute: failed
  * passes, 429s, items imported, items left out (a record of an item not imported counts when it
@@ -771,17 +792,7 @@ static const char m21_link_health[] =
 "    CAST(strftime('%s', 'now') AS INTEGER)) FROM appointments a"
 "    WHERE a.id = NEW.appointment_id AND a.provider_updated_at IS NOT NULL);"
 " END;"
-"CREATE TRIGGER skipped_items_count AFTER INSERT ON skipped_items BEGIN"
-"  INSERT INTO link_events (link_id, at, kind, n)"
-"   VALUES (NEW.link_id, NEW.recorded_at - NEW.recorded_at % 60, 'skipped', 1)"
-"   ON CONFLICT (link_id, at, kind) DO UPDATE SET n = n + 1;"
-" END;"
-"CREATE TRIGGER skipped_items_newest AFTER INSERT ON skipped_items"
-" WHEN NEW.item_at > 0 AND NEW.kind = 'mail' BEGIN"
-"  UPDATE links SET newest_item_at = min(NEW.item_at, CAST(strftime('%s', 'now') AS INTEGER))"
-"   WHERE id = NEW.link_id AND coalesce(newest_item_at, 0) <"
-"    min(NEW.item_at, CAST(strftime('%s', 'now') AS INTEGER));"
-" END;";
+SKIPPED_HEALTH_SQL;
 
 /* Attachments of stored mail, content-addressed: one blobs row per content (by SHA-256) however
  * many mails carry it; up to 64 KB its bytes are in the row, larger ones in a file of [core]
@@ -806,6 +817,61 @@ static const char m22_attachments[] =
 "  state TEXT NOT NULL CHECK (state IN ('stored', 'too_large', 'unreadable')));"
 "CREATE INDEX attachments_by_message ON attachments(message_id);"
 "CREATE INDEX attachments_by_blob ON attachments(blob);";
+
+/* Blocklists (core/blocklist.h, db_blocklist.c): a user's own and the company's (made by an
+ * admin) addresses and domains whose mail and meetings are never imported. A domain blocks its
+ * subdomains too. A copy a block hides has hidden = 2 (a copy its user deleted has 1), so
+ * removing the block shows again only what blocks hid. audit_log keeps who did what and when.
+ * skipped_items takes the reason 'blocked': the table is made again with the wider CHECK (its
+ * rows and ids kept, by way of a TEMP copy so that no page of the file is left free), and
+ * skipped_addresses with its triggers as migration 19 made them; the re-match trigger still
+ * takes only 'no_contact'. */
+static const char m23_blocklist[] =
+"CREATE TABLE blocklist ("
+"  id INTEGER PRIMARY KEY,"
+"  scope TEXT NOT NULL CHECK (scope IN ('user', 'company')),"
+"  user_id INTEGER REFERENCES users(id) ON DELETE CASCADE,"   /* NULL for the company's */
+"  pattern TEXT NOT NULL,"                    /* lower-case address or domain */
+"  kind TEXT NOT NULL CHECK (kind IN ('address', 'domain')),"
+"  created_by INTEGER REFERENCES users(id) ON DELETE SET NULL,"
+"  created_at INTEGER NOT NULL,"
+"  CHECK ((scope = 'user') = (user_id IS NOT NULL)));"
+"CREATE UNIQUE INDEX blocklist_one ON blocklist(scope, coalesce(user_id, 0), pattern);"
+"CREATE INDEX blocklist_by_user ON blocklist(user_id);"
+"CREATE TABLE audit_log ("
+"  id INTEGER PRIMARY KEY,"
+"  at INTEGER NOT NULL,"
+"  actor_user_id INTEGER REFERENCES users(id) ON DELETE SET NULL,"   /* NULL: crmctl */
+"  action TEXT NOT NULL,"                     /* 'block_add', 'block_remove' */
+"  detail TEXT NOT NULL DEFAULT '');"
+"CREATE INDEX audit_log_by_at ON audit_log(at);"
+"CREATE TEMP TABLE skipped_items_kept AS SELECT * FROM skipped_items;"
+"DROP TABLE skipped_addresses;"
+"DROP TABLE skipped_items;"
+"CREATE TABLE skipped_items ("
+"  id INTEGER PRIMARY KEY,"
+"  link_id INTEGER NOT NULL REFERENCES links(id) ON DELETE CASCADE,"
+"  provider_id TEXT NOT NULL,"
+"  kind TEXT NOT NULL CHECK (kind IN ('mail', 'event')),"
+"  item_id TEXT NOT NULL DEFAULT '',"
+"  item_at INTEGER NOT NULL DEFAULT 0,"
+"  from_email TEXT NOT NULL DEFAULT '',"
+"  addresses TEXT NOT NULL DEFAULT '',"
+"  subject TEXT NOT NULL DEFAULT '',"
+"  reason TEXT NOT NULL CHECK (reason IN ('no_contact', 'colleagues', 'older', 'duplicate',"
+"   'unparsable', 'blocked')),"
+"  detail TEXT NOT NULL DEFAULT '',"
+"  recorded_at INTEGER NOT NULL,"
+"  UNIQUE (link_id, provider_id));"
+"INSERT INTO skipped_items (id, link_id, provider_id, kind, item_id, item_at, from_email,"
+" addresses, subject, reason, detail, recorded_at) SELECT id, link_id, provider_id, kind,"
+" item_id, item_at, from_email, addresses, subject, reason, detail, recorded_at"
+" FROM skipped_items_kept;"
+"DROP TABLE skipped_items_kept;"
+"CREATE INDEX skipped_items_by_link_date ON skipped_items(link_id, item_at);"
+"CREATE INDEX skipped_items_by_link_recorded ON skipped_items(link_id, recorded_at);"
+"CREATE INDEX skipped_items_by_recorded ON skipped_items(recorded_at);"
+SKIPPED_ADDRESSES_SQL SKIPPED_HEALTH_SQL;
 
 const struct migration schema_migrations[] = {
 	{ "base schema", m1_base },
@@ -832,5 +898,6 @@ const struct migration schema_migrations[] = {
 	{ "link_events, newest_item_at, push_state, relink_notice_at: the health view",
 	  m21_link_health },
 	{ "attachments: content-addressed blobs in the database or the files folder", m22_attachments },
+	{ "blocklist and audit_log; skipped_items takes the reason blocked", m23_blocklist },
 };
 const size_t schema_n_migrations = sizeof schema_migrations / sizeof schema_migrations[0];

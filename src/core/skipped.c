@@ -7,7 +7,7 @@
 #include "core/skipped.h"
 
 static const char *const codes[SKIP_NREASONS] = {
-	"no_contact", "colleagues", "older", "duplicate", "unparsable",
+	"no_contact", "colleagues", "older", "duplicate", "unparsable", "blocked",
 };
 static const char *const words[SKIP_NREASONS] = {
 	"No contact in the CRM for any address",
@@ -15,6 +15,7 @@ static const char *const words[SKIP_NREASONS] = {
 	"Older than the sync start date",
 	"Another copy of it is already imported",
 	"Could not be read",
+	"Blocked: an address or domain on a blocklist takes part",
 };
 
 const char *skip_reason_code(enum skip_reason r)

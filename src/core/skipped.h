@@ -13,6 +13,7 @@ enum skip_reason {
 	SKIP_OLDER,        /* older than the link's start (its back-fill) */
 	SKIP_DUPLICATE,    /* the same Message-ID is already the user's under another id */
 	SKIP_UNPARSABLE,   /* the parser refused it (detail: its message) */
+	SKIP_BLOCKED,      /* a blocked address takes part and no contact is left unblocked */
 	SKIP_NREASONS
 };
 enum skip_kind { SKIP_MAIL, SKIP_EVENT };
@@ -46,7 +47,7 @@ void skipped_list_free(struct skipped_list *l);
  * of memory. NULL entries are ignored. */
 char *skipped_addresses(const char *const *emails, size_t n);
 
-/* "no_contact", "colleagues", "older", "duplicate", "unparsable" (the column's codes). */
+/* "no_contact", "colleagues", "older", "duplicate", "unparsable", "blocked" (the column's codes). */
 const char *skip_reason_code(enum skip_reason r);
 /* The code's reason (SKIP_*), or -1 for an unknown code. */
 int skip_reason_parse(const char *code);

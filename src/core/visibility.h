@@ -5,7 +5,8 @@
  * sees a copy when it is their own, when its owner's calendar is Public, or when the owner's
  * Private calendar is shared with them (calendar_shares). Admins manage users and links; they
  * see colleagues' copies by this same rule (they may also change any visible item's Regarding).
- * A hidden copy (its owner deleted it) shows to no one.
+ * A hidden copy shows to no one: hidden 1, its owner deleted it; hidden 2, a blocklist hid it
+ * (core/db_blocklist.h), until the block goes.
  *
  * A mail is shown when the viewer sees one of its copies, and each message of a thread is judged
  * alone: what the viewer does not see shows nowhere (subject, date, quote, count). A meeting's

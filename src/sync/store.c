@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "core/db_attach.h"
+#include "core/db_blocklist.h"
 #include "core/db_leases.h"
 #include "core/db_skipped.h"
 #include "core/db_link_cals.h"
@@ -74,6 +75,18 @@ static void forget_skip(struct store *s, const char *provider_id)
 	if (provider_id && db_skipped_forget(s->db, s->link_id, provider_id) != 0)
 		log_warnx("link %lld: %s: its record of not being imported was not removed",
 		    (long long)s->link_id, provider_id);
+}
+
+long store_unblocked(const struct store *s, const struct strset *addrs, struct strset *open)
+{
+	long blocked = 0;
+	for (size_t i = 0; i < addrs->n; i++) {
+		if (blocklist_match(s->blocks, addrs->v[i]))
+			blocked++;
+		else if (strset_add(open, addrs->v[i]) < 0)
+			return -1;
+	}
+	return blocked;
 }
 
 enum skip_reason store_no_contact_reason(struct store *s, const struct strset *addrs)
@@ -166,16 +179,29 @@ static int store_new_message(struct store *s, const struct sync_msg *m, const st
 
 int store_message(struct store *s, const struct sync_msg *m)
 {
-	struct strset addrs = { 0 }, refs = { 0 };
+	struct strset addrs = { 0 }, open = { 0 }, refs = { 0 };
 	struct id_list contacts = { 0 };
 	char *refs_text = NULL, *to = NULL, *cc = NULL;
 	int rc = -1, dup = 0;
+	long blocked = 0;
 
-	if (addrset_of_msg(&addrs, m) < 0 || contacts_of(s, &addrs, &contacts) < 0 ||
+	if (addrset_of_msg(&addrs, m) < 0 || (blocked = store_unblocked(s, &addrs, &open)) < 0 ||
+	    contacts_of(s, &open, &contacts) < 0 ||
 	    msg_refs(&refs, m) < 0 || !(refs_text = strset_join(&refs)) ||
 	    !(to = addr_list_shown(m->to, m->n_to)) || !(cc = addr_list_shown(m->cc, m->n_cc)))
 		goto out;
 	size_t n_contacts = contacts.n;
+	if (n_contacts == 0 && blocked) {
+		/* a blocked mail the link already holds (imported before the block) is not noted */
+		int seen = db_sync_msg_seen(s->db, s->link_id, m->provider_id);
+		if (seen < 0)
+			goto out;
+		if (!seen)
+			note_msg(s, m, &addrs, SKIP_BLOCKED);
+		rc = 0;
+		s->c.skipped++;
+		goto out;
+	}
 	if (n_contacts == 0 && m->folder != FOLDER_CRM) {
 		note_msg(s, m, &addrs, store_no_contact_reason(s, &addrs));
 		rc = 0;
@@ -226,6 +252,7 @@ int store_message(struct store *s, const struct sync_msg *m)
 	rc = 0;
 out:
 	strset_free(&addrs);
+	strset_free(&open);
 	strset_free(&refs);
 	id_list_free(&contacts);
 	free(refs_text);
@@ -253,6 +280,7 @@ int store_commit(struct store *s, enum stream stream, struct msg_list *msgs,
 	struct store_counts before = s->c;
 	const struct skipped_list *notes = s->notes;
 	const struct link_cal_list *cals = s->cals;
+	struct blocklist blocks = { 0 };
 	long noted = s->noted;
 	int rc = -1;
 	s->notes = NULL;
@@ -271,6 +299,9 @@ int store_commit(struct store *s, enum stream stream, struct msg_list *msgs,
 			goto out;
 		}
 	}
+	if (db_blocklist_for_user(s->db, s->user_id, &blocks) != 0)
+		goto fail;
+	s->blocks = &blocks;
 	for (size_t i = 0; notes && i < notes->n; i++)
 		store_note_skip(s, &notes->v[i]);
 	for (size_t i = 0; msgs && i < msgs->n; i++) {
@@ -324,6 +355,8 @@ fail:
 	log_warnx_limited(key, "link %lld: page of %s not stored%s", (long long)s->link_id,
 	    stream_name(stream), s->db->full ? ": disk full" : "");
 out:
+	s->blocks = NULL;
+	blocklist_free(&blocks);
 	if (msgs)
 		msg_list_free(msgs);
 	if (events)

@@ -39,6 +39,8 @@ struct store {
 	int lease_lost;             /* set by a commit that found the lease gone */
 	const char *files_dir;      /* borrowed: [core] files, where large attachments go */
 	size_t attach_max;          /* bytes; a larger attachment is kept as too_large (0: no cap) */
+	const struct blocklist *blocks;   /* borrowed: the user's and the company's blocks, read
+	                             * by store_commit for its page (NULL: nothing is blocked) */
 };
 
 /* The sync_cursors.stream name of a stream: "mail", "events", "folder". */
@@ -59,6 +61,11 @@ void store_note_skip(struct store *s, const struct skipped_item *it);
  * for the record and reset after. Nothing is recorded without it->provider_id. */
 struct strset;
 void store_note_skip_addrs(struct store *s, struct skipped_item *it, const struct strset *addrs);
+
+/* The addresses of addrs that no block of s->blocks takes, copied into open; returns how many
+ * were blocked, or -1 when out of memory. Blocked addresses are never matched to contacts: an
+ * item left with no contact but blocked ones is noted SKIP_BLOCKED and not imported. */
+long store_unblocked(const struct store *s, const struct strset *addrs, struct strset *open);
 
 /* Why an item whose addresses are addrs (normalized) matched no contact: SKIP_COLLEAGUES when
  * each is a CRM user's (login or linked mailbox), else SKIP_NO_CONTACT (also when a lookup

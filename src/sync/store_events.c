@@ -131,7 +131,7 @@ static void note_event(struct store *s, const struct sync_event *e, const struct
 static int store_event(struct store *s, const struct sync_event *e, const char *raw_uid,
     int64_t *kept)
 {
-	struct strset addrs = { 0 };
+	struct strset addrs = { 0 }, open = { 0 };
 	struct db_appt_state st;
 	struct id_list contacts = { 0 };
 	int64_t account = 0, assigned = 0, id;
@@ -150,6 +150,25 @@ static int store_event(struct store *s, const struct sync_event *e, const char *
 		rc = 0;
 		goto out;
 	}
+	long blocked;
+	if (addrset_of_event(&addrs, e) < 0 || (blocked = store_unblocked(s, &addrs, &open)) < 0)
+		goto out;
+	/* every contact among the organizer and attendees but blocked ones, however many (first
+	 * one first) */
+	for (size_t i = 0; i < open.n; i++)
+		if (db_sync_contacts_add(s->db, open.v[i], &contacts) != 0)
+			goto out;
+	if (id_list_unique(&contacts) != 0)
+		goto out;
+	size_t n_contacts = contacts.n;
+	if (n_contacts == 0 && blocked && !st.has_user) {
+		/* a copy the user has (imported before the block) is updated, and stays as the
+		 * block left it */
+		note_event(s, e, &addrs, SKIP_BLOCKED);
+		s->c.skipped++;
+		rc = 0;
+		goto out;
+	}
 	int role = st.id ? db_sync_appt_role(s->db, st.id, s->user_id, s->address,
 	    e->organizer.email) : APPT_ROLE_OWNER;
 	if (role < 0)
@@ -158,15 +177,6 @@ static int store_event(struct store *s, const struct sync_event *e, const char *
 		rc = store_copy(s, e, &st, role, kept);
 		goto out;
 	}
-	if (addrset_of_event(&addrs, e) < 0)
-		goto out;
-	/* every contact among the organizer and attendees, however many (first one first) */
-	for (size_t i = 0; i < addrs.n; i++)
-		if (db_sync_contacts_add(s->db, addrs.v[i], &contacts) != 0)
-			goto out;
-	if (id_list_unique(&contacts) != 0)
-		goto out;
-	size_t n_contacts = contacts.n;
 	if (n_contacts == 0 && !st.id) {
 		note_event(s, e, &addrs, store_no_contact_reason(s, &addrs));
 		s->c.skipped++;
@@ -201,6 +211,7 @@ static int store_event(struct store *s, const struct sync_event *e, const char *
 	rc = 0;
 out:
 	strset_free(&addrs);
+	strset_free(&open);
 	id_list_free(&contacts);
 	return rc;
 }

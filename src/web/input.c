@@ -15,6 +15,13 @@ static int v_id(const char *s, size_t max)
 	return parse_id(s) > 0;
 }
 
+/* A count: digits, 0 included. */
+static int v_count(const char *s, size_t max)
+{
+	(void)max;
+	return strcmp(s, "0") == 0 || parse_id(s) > 0;
+}
+
 static int v_date(const char *s, size_t max)
 {
 	(void)max;
@@ -173,6 +180,10 @@ static const struct input_key input_keys[] = {
 	{ "done", v_word, 20, 0 },
 	{ "action", v_word, 10, 0 },
 	{ "page", v_id, 0, 0 },
+	{ "pattern", v_line, 254, 1 },   /* a blocked address or domain, checked by the page */
+	{ "block", v_id, 0, 0 },
+	{ "n", v_count, 0, 0 },
+	{ "m", v_count, 0, 0 },
 	/* compose, unmatched, calendar feed */
 	{ "to", v_line, 4000, 1 },
 	{ "cc", v_line, 4000, 1 },

@@ -1,12 +1,19 @@
 /* GET /admin/health: every link of the company with its state, for admins only (the route is
- * R_ADMIN). Links that need their user come first, then flagged ones (core/db_health.h). */
+ * R_ADMIN). Links that need their user come first, then flagged ones (core/db_health.h). Below
+ * them, the company's blocklist (blocklist_view.c) and the newest entries of the audit log. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "core/db_blocklist.h"
 #include "core/db_health.h"
+#include "core/db_web.h"
 #include "core/timeutil.h"
+#include "web/blocklist_view.h"
 #include "web/web.h"
+
+#define AUDIT_SHOWN 20
 
 static void when(const struct ctx *c, int64_t t, char *out, size_t size)
 {
@@ -49,6 +56,30 @@ static void push_words(const struct ctx *c, const struct link_health *h, int64_t
 	else
 		snprintf(out, size, "%s%s%s%s%s", idle, *idle ? " since " : "", since,
 		    *idle && *subs ? "; " : "", subs);
+}
+
+/* The newest audit entries (who blocked or unblocked what, and how many items it touched). */
+static int audit_view(struct ctx *c, struct view *v)
+{
+	struct web_rows rows = { 0 };
+	if (db_audit_recent(c->db, AUDIT_SHOWN, &rows) != 0)
+		return -1;
+	struct vlist *l = vlist_new();
+	for (size_t i = 0; i < rows.n; i++) {
+		char at[80];
+		when(c, strtoll(rows.v[i].c[0], NULL, 10), at, sizeof at);
+		struct vlist *r = vlist_row(l);
+		vrow_int(r, (long)rows.v[i].id);
+		vrow_str(r, at);
+		vrow_str(r, rows.v[i].c[1]);
+		vrow_str(r, strcmp(rows.v[i].c[2], "block_add") == 0 ? "Blocked" :
+		    strcmp(rows.v[i].c[2], "block_remove") == 0 ? "Unblocked" : rows.v[i].c[2]);
+		vrow_str(r, rows.v[i].c[3]);
+	}
+	view_list(v, "audit", l);
+	view_int(v, "audit_count", (long)rows.n);
+	web_rows_free(&rows);
+	return 0;
 }
 
 int page_health(struct ctx *c)
@@ -108,6 +139,9 @@ int page_health(struct ctx *c)
 	view_list(v, "links", rows);
 	view_int(v, "count", (long)l.n);
 	view_int(v, "attention", attention);
+	view_str(v, "csrf", c->csrf);
+	if (blocklist_view(c, v, 1) != 0 || audit_view(c, v) != 0)
+		goto done;
 	st = page_render(c, "health", "Sync health", v, 200);
 done:
 	view_free(v);

@@ -1,5 +1,6 @@
 /* Sync settings (GET/POST /settings/sync): which streams and calendars sync, calendar privacy and who it is
- * shared with, the link's status and health, what was not imported and why (skipped_view.c);
+ * shared with, the link's status and health, what was not imported and why (skipped_view.c),
+ * the user's blocked addresses (blocklist_view.c);
  * POST /settings/sync/{now,unlink} wakes or unlinks
  * the link. Resync goes through the link pages (OAuth flow or the IMAP form). */
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include "core/link_error.h"
 #include "core/log.h"
 #include "core/timeutil.h"
+#include "web/blocklist_view.h"
 #include "web/link_save.h"
 #include "web/skipped_view.h"
 
@@ -135,7 +137,7 @@ static int show(struct ctx *c)
 		return 500;
 	int has = db_links_get_for_user(c->db, c->user.id, &l);
 	if (has < 0 || db_user_colleagues(c->db, c->user.id, &people) != 0 ||
-	    skipped_view(c, v) != 0)
+	    skipped_view(c, v) != 0 || blocklist_view(c, v, 0) != 0)
 		goto out;
 	view_str(v, "csrf", c->csrf);
 	view_str(v, "notice", notice_of(c));

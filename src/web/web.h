@@ -99,6 +99,11 @@ int page_compose(struct ctx *c);
 int page_outbox_retry(struct ctx *c);
 int page_unmatched(struct ctx *c);
 int page_health(struct ctx *c);    /* page_health.c: admins only */
+/* Blocklists (page_blocklist.c): the user's own, and the company's for admins only. */
+int page_block_add(struct ctx *c);
+int page_block_remove(struct ctx *c);
+int page_company_block_add(struct ctx *c);
+int page_company_block_remove(struct ctx *c);
 int page_unmatched_assign(struct ctx *c);
 int page_unmatched_discard(struct ctx *c);
 int page_feed_settings(struct ctx *c);
