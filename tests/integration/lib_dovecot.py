@@ -68,9 +68,12 @@ service stats {{
 }}
 """
 
+# The auth and anvil services take a client per login process and per session: their client
+# limit must be well above the sessions' (with n there, logins stall once the IDLE sessions
+# of one daemon fill it).
 LIMITS = """\
 default_process_limit = {n}
-default_client_limit = {n}
+default_client_limit = {c}
 service imap {{
   process_limit = {n}
 }}
@@ -160,7 +163,7 @@ class Dovecot:
                 f.write(CONF.format(d=self.dir, port=self.port, user=user, group=group,
                                     ssl=self._ssl_conf(), tls_port=self.tls_port))
                 if self.connections:
-                    f.write(LIMITS.format(n=self.connections + 50))
+                    f.write(LIMITS.format(n=self.connections + 50, c=4 * self.connections + 100))
                     _raise_inotify(self.connections + 200)
             self.proc = subprocess.Popen(
                 ["dovecot", "-F", "-c", os.path.join(self.dir, "dovecot.conf")],
