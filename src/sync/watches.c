@@ -1,5 +1,7 @@
 /* Push watches (see watches.h): one slot per link with a watch driver and the stream enabled. */
 #include <stdlib.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 #include <string.h>
 #include <time.h>
 
@@ -26,6 +28,7 @@ struct slot {
 	int disabled;               /* the server cannot push */
 	int opening;                /* an open or check job is on a worker (it holds the watch) */
 	int fails;                  /* opens that failed in a row, for the back-off */
+	int efd;                    /* the watch's fd in the epoll set, or -1 */
 	const char *pstate;         /* static: the push_state last written for the link, or NULL */
 	int64_t pstate_at;          /* ... and when (0: never written by this daemon) */
 };
@@ -55,13 +58,16 @@ struct watches {
 	struct slot *v;
 	size_t n, cap;
 	struct curl_waitfd *fds;
-	size_t *fd_slot;            /* fds[i] belongs to v[fd_slot[i]] */
 	size_t cap_fds;
 	unsigned n_fds;
 	int64_t refreshed_at;
 	int (*holds)(void *ctx, int64_t link);   /* NULL: every link is this daemon's */
 	struct workers *ws;
 	struct opening *openings;   /* jobs in flight */
+	int epfd;                   /* every open watch's fd: the loop polls this one fd */
+	size_t n_reg;               /* fds in it */
+	int maybe_pending;          /* a watch came back: its stream may hold read data */
+	int64_t next_scan;          /* when watches are next looked at for re-arming */
 };
 
 struct watches *watches_new(struct app *app, void (*news)(void *ctx, int64_t link,
@@ -74,7 +80,32 @@ struct watches *watches_new(struct app *app, void (*news)(void *ctx, int64_t lin
 	w->news = news;
 	w->ctx = ctx;
 	w->ws = ws;
+	if ((w->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0) {
+		log_warn("push: epoll");
+		free(w);
+		return NULL;
+	}
 	return w;
+}
+
+/* A slot's watch goes in (or out of) the epoll set with it: the loop waits on one fd however
+ * many watches are open, and finds the ready ones without looking at the others. */
+static void slot_set_watch(struct watches *w, struct slot *s, struct watch *x)
+{
+	if (s->efd >= 0) {
+		epoll_ctl(w->epfd, EPOLL_CTL_DEL, s->efd, NULL);
+		s->efd = -1;
+		w->n_reg--;
+	}
+	s->w = x;
+	int fd = x ? s->wd->fd(x) : -1;
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLPRI, .data.u64 = (uint64_t)s->link_id };
+	if (fd >= 0 && epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) == 0) {
+		s->efd = fd;
+		w->n_reg++;
+	}
+	if (x)
+		w->maybe_pending = 1;
 }
 
 static int close_job(void *arg)
@@ -116,8 +147,9 @@ static void slot_state(struct watches *w, struct slot *s, const char *state)
 
 static void slot_close(struct watches *w, struct slot *s)
 {
-	watch_close(w, s->wd, s->w);
-	s->w = NULL;
+	struct watch *x = s->w;
+	slot_set_watch(w, s, NULL);
+	watch_close(w, s->wd, x);
 }
 
 static void opening_free(struct opening *o)
@@ -149,7 +181,8 @@ void watches_free(struct watches *w, int left_behind)
 	}
 	free(w->v);
 	free(w->fds);
-	free(w->fd_slot);
+	if (w->epfd >= 0)
+		close(w->epfd);
 	free(w);
 }
 
@@ -177,6 +210,7 @@ static struct slot *slot_get(struct watches *w, int64_t link_id)
 	s = &w->v[w->n++];
 	memset(s, 0, sizeof *s);
 	s->link_id = link_id;
+	s->efd = -1;
 	return s;
 }
 
@@ -261,7 +295,8 @@ void watches_opened(struct watches *w, void *owner, int rc, int timed_out_s)
 	} else if (rc == PROV_OK) {
 		s->opening = 0;
 		s->fails = 0;
-		s->w = o->got;
+		s->wd = o->wd;
+		slot_set_watch(w, s, o->got);
 		s->rearm_at = now + s->wd->refresh_s;
 		if (!o->check)
 			log_debug("link %lld: push watch open", (long long)o->link_id);
@@ -383,35 +418,24 @@ void watches_kick(struct watches *w, int64_t link_id)
 
 unsigned watches_fds(struct watches *w, struct curl_waitfd **fds)
 {
-	if (w->cap_fds < w->n) {
-		struct curl_waitfd *nf = realloc(w->fds, w->n * sizeof *nf);
+	if (!w->n_reg)
+		return 0;
+	if (w->cap_fds < 1) {
+		struct curl_waitfd *nf = realloc(w->fds, sizeof *nf);
 		if (!nf)
 			return 0;
 		w->fds = nf;
-		size_t *ns = realloc(w->fd_slot, w->n * sizeof *ns);
-		if (!ns)
-			return 0;
-		w->fd_slot = ns;
-		w->cap_fds = w->n;
+		w->cap_fds = 1;
 	}
-	w->n_fds = 0;
-	for (size_t i = 0; i < w->n; i++) {
-		int fd = w->v[i].w ? w->v[i].wd->fd(w->v[i].w) : -1;
-		if (fd < 0)
-			continue;
-		w->fds[w->n_fds] = (struct curl_waitfd){ .fd = fd, .events = CURL_WAIT_POLLIN };
-		w->fd_slot[w->n_fds++] = i;
-	}
+	w->fds[0] = (struct curl_waitfd){ .fd = w->epfd, .events = CURL_WAIT_POLLIN };
+	w->n_fds = 1;
 	*fds = w->fds;
-	return w->n_fds;
+	return 1;
 }
 
 int watches_pending(struct watches *w)
 {
-	for (size_t i = 0; i < w->n; i++)
-		if (w->v[i].w && w->v[i].wd->pending(w->v[i].w))
-			return 1;
-	return 0;
+	return w->maybe_pending;
 }
 
 /* On a worker: leave IDLE, read what came, and IDLE again; a watch that failed (or whose job
@@ -442,22 +466,33 @@ static void slot_check(struct watches *w, struct slot *s)
 	}
 	o->next = w->openings;
 	w->openings = o;
-	s->w = NULL;
+	slot_set_watch(w, s, NULL);
 	s->opening = 1;
 }
 
 void watches_after_wait(struct watches *w)
 {
 	int64_t now = time(NULL);
-	for (unsigned i = 0; i < w->n_fds; i++) {
-		struct slot *s = &w->v[w->fd_slot[i]];
-		if (s->w && (w->fds[i].revents & (CURL_WAIT_POLLIN | CURL_WAIT_POLLPRI)))
-			slot_check(w, s);
-	}
-	for (size_t i = 0; i < w->n; i++) {
-		struct slot *s = &w->v[i];
-		if (s->w && (s->wd->pending(s->w) || now >= s->rearm_at))
-			slot_check(w, s);
+	struct epoll_event ev[64];
+	int k;
+	do {   /* the ready watches: each goes to a check job and out of the set */
+		k = w->n_reg ? epoll_wait(w->epfd, ev, 64, 0) : 0;
+		for (int i = 0; i < k; i++) {
+			struct slot *s = slot_find(w, (int64_t)ev[i].data.u64);
+			if (s && s->w)
+				slot_check(w, s);
+		}
+	} while (k == 64);
+	/* Data a watch's stream already read (news that came with the IDLE answer) shows on no
+	 * fd: looked at when a watch came back; due re-arms once a second. */
+	if (w->maybe_pending || now >= w->next_scan) {
+		w->maybe_pending = 0;
+		w->next_scan = now + 1;
+		for (size_t i = 0; i < w->n; i++) {
+			struct slot *s = &w->v[i];
+			if (s->w && (s->wd->pending(s->w) || now >= s->rearm_at))
+				slot_check(w, s);
+		}
 	}
 	w->n_fds = 0;
 }
