@@ -51,7 +51,7 @@ struct engine {
 	int max_proofs;
 	long failed_runs;           /* passes that ended with a failure */
 	struct workers *ws;         /* blocking work (workers.h) */
-	struct curl_waitfd *fds;    /* the watches' fds and the workers' eventfd */
+	struct curl_waitfd *fds;    /* the watches' epoll fd and the workers' eventfd */
 	unsigned cap_fds;
 	struct leases *leases;      /* the links this daemon may work (NULL with --once: all) */
 };
