@@ -2,47 +2,13 @@
 // attachments; clicking one downloads it with its UTF-8 name and exact bytes, a small one from
 // the app and a large one through nginx's internal location; an HTML attachment downloads and
 // never renders; any console error or page error fails.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import readline from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { expect, failed, launch, notOk, ok, root, shots, startStack, step, stopStack } from './harness.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = process.env.CRM_ROOT || path.resolve(here, '..', '..');
-const bin = process.env.CRM_BIN || path.join(root, 'build-san', 'bin');
-
-let failed = 0;
-const ok = (name) => console.log(`ok - ${name}`);
-const notOk = (name, why) => { failed++; console.log(`not ok - ${name}\n    ${String(why).split('\n').join('\n    ')}`); };
-const expect = (cond, why) => { if (!cond) throw new Error(why); };
 const sha = (b) => createHash('sha256').update(b).digest('hex');
-
-function startStack() {
-  const child = spawn('python3', [path.join(root, 'tests/integration/lib_web.py'), 'serve', '--bin', bin, '--seed', 'july'],
-    { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, CRM_ROOT: root, CRM_BIN: bin } });
-  return new Promise((resolve, reject) => {
-    const rl = readline.createInterface({ input: child.stdout });
-    const timer = setTimeout(() => reject(new Error('stack did not start in 30 s')), 30000);
-    rl.once('line', (line) => { clearTimeout(timer); resolve({ child, info: JSON.parse(line) }); });
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`stack helper exited ${code}`)); });
-  });
-}
-
-function stopStack(child) {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    const t = setTimeout(() => child.kill('SIGKILL'), 15000);
-    child.once('exit', () => { clearTimeout(t); resolve(); });
-    child.stdin.end();
-  });
-}
-
-async function step(name, fn) {
-  try { await fn(); ok(name); return true; } catch (e) { notOk(name, e && e.message ? e.message.split('\n').slice(0, 6).join('\n') : e); return false; }
-}
 
 // Attachments added to the first message of the seeded thread, as crm-sync stores them.
 const files = {
@@ -71,7 +37,7 @@ print(json.dumps(out))`;
 
 let stack, ids;
 try {
-  stack = await startStack();
+  stack = await startStack('--seed', 'july');
   ids = addAttachments(stack.info, stack.info.ids.thread_msgs[0]);
   ok('the stack starts with July 2023 seeded and a mail with attachments');
 } catch (e) {
@@ -80,11 +46,7 @@ try {
   process.exit(1);
 }
 const { url } = stack.info;
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium', headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--no-first-run'],
-});
+const browser = await launch();
 const problems = [];
 try {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
@@ -143,4 +105,4 @@ try {
   await browser.close();
   await stopStack(stack.child);
 }
-process.exit(failed ? 1 : 0);
+process.exit(failed() ? 1 : 0);

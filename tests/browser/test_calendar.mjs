@@ -1,65 +1,19 @@
 // Browser test in headless Chromium (playwright-core): log in, open a month, open an email in
 // the dialog and close it, edit an appointment's note and save; any console error or page error
 // fails. Screenshots at 1280 px and 400 px go to <build>/screenshots/ (build = dirname of CRM_BIN).
-import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import readline from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = process.env.CRM_ROOT || path.resolve(here, '..', '..');
-const bin = process.env.CRM_BIN || path.join(root, 'build-san', 'bin');
-const shots = path.join(path.dirname(bin), 'screenshots');
-mkdirSync(shots, { recursive: true });
-
-let failed = 0;
-const ok = (name) => console.log(`ok - ${name}`);
-const notOk = (name, why) => { failed++; console.log(`not ok - ${name}\n    ${String(why).split('\n').join('\n    ')}`); };
-
-// The stack: tests/integration/lib_web.py serve --seed july prints one JSON line when ready and
-// stops everything when its stdin closes.
-function startStack() {
-  const child = spawn('python3', [path.join(root, 'tests/integration/lib_web.py'), 'serve', '--bin', bin, '--seed', 'july'],
-    { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, CRM_ROOT: root, CRM_BIN: bin } });
-  return new Promise((resolve, reject) => {
-    const rl = readline.createInterface({ input: child.stdout });
-    const timer = setTimeout(() => reject(new Error('stack did not start in 30 s')), 30000);
-    rl.once('line', (line) => { clearTimeout(timer); resolve({ child, info: JSON.parse(line) }); });
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`stack helper exited ${code}`)); });
-  });
-}
-
-function stopStack(child) {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    const t = setTimeout(() => child.kill('SIGKILL'), 15000);
-    child.once('exit', () => { clearTimeout(t); resolve(); });
-    child.stdin.end();
-  });
-}
-
-async function step(name, fn) {
-  try { await fn(); ok(name); return true; } catch (e) { notOk(name, e && e.message ? e.message.split('\n').slice(0, 6).join('\n') : e); return false; }
-}
-
-function expect(cond, why) { if (!cond) throw new Error(why); }
+import { expect, failed, launch, notOk, ok, root, shots, startStack, step, stopStack } from './harness.mjs';
 
 let stack;
 try {
-  stack = await startStack();
+  stack = await startStack('--seed', 'july');
   ok('the stack starts with July 2023 seeded');
 } catch (e) {
   notOk('the stack starts with July 2023 seeded', e.message);
   process.exit(1);
 }
 const { url, ids } = stack.info;
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium', headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--no-first-run'],
-});
+const browser = await launch();
 const problems = [];
 try {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
@@ -190,4 +144,4 @@ try {
   await stopStack(stack.child);
 }
 console.log(`# screenshots in ${shots}`);
-process.exit(failed ? 1 : 0);
+process.exit(failed() ? 1 : 0);

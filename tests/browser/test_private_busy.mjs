@@ -3,65 +3,20 @@
 // happens on a click), his private mail is not there at all, and the day list says Busy only;
 // once Dave shares his calendar with Maria, the same day shows the appointment. Any console or
 // page error fails. A screenshot goes to <build>/screenshots/.
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import readline from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = process.env.CRM_ROOT || path.resolve(here, '..', '..');
-const bin = process.env.CRM_BIN || path.join(root, 'build-san', 'bin');
-const shots = path.join(path.dirname(bin), 'screenshots');
-mkdirSync(shots, { recursive: true });
-
-let failed = 0;
-const ok = (name) => console.log(`ok - ${name}`);
-const notOk = (name, why) => { failed++; console.log(`not ok - ${name}\n    ${String(why).split('\n').join('\n    ')}`); };
-
-// The stack: tests/integration/lib_web.py serve --seed july prints one JSON line when ready and
-// stops everything when its stdin closes.
-function startStack() {
-  const child = spawn('python3', [path.join(root, 'tests/integration/lib_web.py'), 'serve', '--bin', bin, '--seed', 'july'],
-    { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, CRM_ROOT: root, CRM_BIN: bin } });
-  return new Promise((resolve, reject) => {
-    const rl = readline.createInterface({ input: child.stdout });
-    const timer = setTimeout(() => reject(new Error('stack did not start in 30 s')), 30000);
-    rl.once('line', (line) => { clearTimeout(timer); resolve({ child, info: JSON.parse(line) }); });
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`stack helper exited ${code}`)); });
-  });
-}
-
-function stopStack(child) {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    const t = setTimeout(() => child.kill('SIGKILL'), 15000);
-    child.once('exit', () => { clearTimeout(t); resolve(); });
-    child.stdin.end();
-  });
-}
-
-async function step(name, fn) {
-  try { await fn(); ok(name); return true; } catch (e) { notOk(name, e && e.message ? e.message.split('\n').slice(0, 6).join('\n') : e); return false; }
-}
-
-function expect(cond, why) { if (!cond) throw new Error(why); }
+import { expect, failed, launch, notOk, ok, root, shots, startStack, step, stopStack } from './harness.mjs';
 
 let stack;
 try {
-  stack = await startStack();
+  stack = await startStack('--seed', 'july');
   ok('the stack starts with July 2023 seeded');
 } catch (e) {
   notOk('the stack starts with July 2023 seeded', e.message);
   process.exit(1);
 }
 const { url, ids } = stack.info;
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium', headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--no-first-run'],
-});
+const browser = await launch();
 const problems = [];
 try {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
@@ -144,4 +99,4 @@ async function share(on) {
   const r = spawnSync('sqlite3', [stack.info.db, sql]);
   if (r.status !== 0) throw new Error(`sqlite3: ${r.stderr}`);
 }
-process.exit(failed ? 1 : 0);
+process.exit(failed() ? 1 : 0);
