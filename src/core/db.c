@@ -243,6 +243,22 @@ int db_step_done(struct db *db, sqlite3_stmt *st)
 	return 0;
 }
 
+int db_step_ids(struct db *db, sqlite3_stmt *st, int64_t *ids, size_t max, size_t *n)
+{
+	int rc;
+	*n = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (*n < max)
+			ids[(*n)++] = sqlite3_column_int64(st, 0);
+	if (rc != SQLITE_DONE) {
+		log_failure(db, sqlite3_extended_errcode(db->h), sqlite3_errmsg(db->h), sqlite3_sql(st));
+		sqlite3_reset(st);
+		return -1;
+	}
+	sqlite3_reset(st);
+	return 0;
+}
+
 int db_schema_version(struct db *db)
 {
 	sqlite3_stmt *st;

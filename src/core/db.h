@@ -68,5 +68,8 @@ char *db_col_strdup(sqlite3_stmt *st, int i);
 
 /* Run one step of a write statement and check it finished (SQLITE_DONE). Returns 0 or -1. */
 int db_step_done(struct db *db, sqlite3_stmt *st);
+/* Run st to its end (an UPDATE ... RETURNING makes all its changes) and keep the first column
+ * of up to max rows in ids; *n gets their count. Returns 0 or -1 (logged). */
+int db_step_ids(struct db *db, sqlite3_stmt *st, int64_t *ids, size_t max, size_t *n);
 
 #endif

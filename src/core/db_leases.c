@@ -235,20 +235,6 @@ int db_leases_release_all(struct db *db, const char *holder)
 	return db_leases_drop_holder(db, holder) < 0 ? -1 : 0;
 }
 
-static int list_ids(struct db *db, sqlite3_stmt *st, int64_t *ids, size_t max, size_t *n)
-{
-	int rc;
-	*n = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < max)
-		ids[(*n)++] = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		log_warnx("db: leases: %s", sqlite3_errmsg(db->h));
-		return -1;
-	}
-	return 0;
-}
-
 static int held_list(struct db *db, const char *sql, const char *holder, int64_t now,
     int64_t *ids, size_t max, size_t *n)
 {
@@ -258,7 +244,7 @@ static int held_list(struct db *db, const char *sql, const char *holder, int64_t
 		return -1;
 	sqlite3_bind_int64(st, 2, now);
 	sqlite3_bind_int64(st, 3, (int64_t)max);
-	return list_ids(db, st, ids, max, n);
+	return db_step_ids(db, st, ids, max, n);
 }
 
 int db_leases_held(struct db *db, const char *holder, int64_t now, int64_t *ids, size_t max,
@@ -296,22 +282,13 @@ int db_leases_take_wakes(struct db *db, const char *holder, int64_t now, int64_t
     size_t max, size_t *n)
 {
 	sqlite3_stmt *st = db_stmt(db, SQL_TAKE_WAKES);
-	int rc;
 	*n = 0;
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, now);
 	if (DB_BOUND(db_bind_text(st, 2, holder)) != 0)
 		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)   /* every row, so every wake-up is taken */
-		if (*n < max)
-			ids[(*n)++] = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		log_warnx("db: leases: wake-ups: %s", sqlite3_errmsg(db->h));
-		return -1;
-	}
-	return 0;
+	return db_step_ids(db, st, ids, max, n);   /* every row, so every wake-up is taken */
 }
 
 int db_lease_give_back(struct db *db, int64_t link, const char *holder)

@@ -68,21 +68,6 @@ static const char SQL_CHANNEL_SET[] =
     " channel_id = excluded.channel_id, resource_id = excluded.resource_id,"
     " token = excluded.token, expires_at = excluded.expires_at, renewed_at = excluded.renewed_at";
 
-static int list_ids(struct db *db, sqlite3_stmt *st, int64_t *ids, size_t max, size_t *n)
-{
-	int rc;
-	*n = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < max)
-		ids[(*n)++] = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		log_warnx("db: links: %s", sqlite3_errmsg(db->h));
-		return -1;
-	}
-	return 0;
-}
-
-/* RETURNING: SQLite makes every change at the first step, so rows past max change too. */
 int db_sync_take_wakes(struct db *db, int64_t now, int64_t *ids, size_t max, size_t *n)
 {
 	sqlite3_stmt *st = db_stmt(db, SQL_TAKE_WAKES);
@@ -90,7 +75,7 @@ int db_sync_take_wakes(struct db *db, int64_t now, int64_t *ids, size_t max, siz
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, now);
-	return list_ids(db, st, ids, max, n);
+	return db_step_ids(db, st, ids, max, n);
 }
 
 int db_sync_due(struct db *db, int64_t now, int64_t *ids, size_t max, size_t *n)
@@ -100,7 +85,7 @@ int db_sync_due(struct db *db, int64_t now, int64_t *ids, size_t max, size_t *n)
 		return -1;
 	sqlite3_bind_int64(st, 1, now);
 	sqlite3_bind_int64(st, 2, (int64_t)max);
-	return list_ids(db, st, ids, max, n);
+	return db_step_ids(db, st, ids, max, n);
 }
 
 int db_sync_active(struct db *db, int64_t *ids, size_t max, size_t *n)
@@ -109,7 +94,7 @@ int db_sync_active(struct db *db, int64_t *ids, size_t max, size_t *n)
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, (int64_t)max);
-	return list_ids(db, st, ids, max, n);
+	return db_step_ids(db, st, ids, max, n);
 }
 
 int db_sync_cursor_get(struct db *db, int64_t link, const char *stream, char **out)
