@@ -25,6 +25,7 @@ struct db {
 	int64_t wait_start_ms;        /* when the current lock wait began */
 	unsigned busy_failed;         /* lock waits that ran out since db_busy_deadline */
 	int full;                     /* a write met a full disk; 0 after a commit */
+	int last_full;                /* set by the engine at each failure: it was a full disk */
 	unsigned n_prepared;          /* statements prepared so far (PostgreSQL names them by it) */
 };
 
@@ -74,7 +75,9 @@ extern const struct db_ops db_pg_ops;
 
 /* Monotonic milliseconds. */
 int64_t db_mono_ms(void);
-/* Log a failed statement once per kind. full: the failure was a full disk (sets db->full). */
+/* Log a failed statement once per kind. full: the failure was a full disk (sets db->full).
+ * The engines' step does not log (a caller may expect a failure); db_step_done, db_step_ids
+ * and db_exec do, with full = db->last_full. */
 void db_log_failure(struct db *db, int full, const char *msg, const char *sql);
 
 #endif
