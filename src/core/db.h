@@ -31,6 +31,11 @@ struct db_stmt *db_stmt(struct db *db, const char *sql);
 /* The same statement written for each engine, where one text does not fit both. */
 struct db_stmt *db_stmt2(struct db *db, const char *sqlite_sql, const char *pg_sql);
 
+/* A statement outside the cache, for SQL built at run time or run once (tools, tests); the
+ * caller ends it with db_finalize. Returns NULL (and logs) if preparing fails. */
+struct db_stmt *db_prepare(struct db *db, const char *sql);
+void db_finalize(struct db_stmt *st);
+
 /* Binds, 1-based. Return DB_OK or DB_ERROR. db_bind_text keeps NULL for a NULL string. */
 int db_bind_int64(struct db_stmt *st, int i, int64_t v);
 int db_bind_int(struct db_stmt *st, int i, int v);

@@ -29,21 +29,21 @@ static const char SQL_APPT_COUNT_CRM[] = "SELECT count(*) FROM appointments WHER
 
 int64_t db_appointments_count_crm(struct db *db)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_APPT_COUNT_CRM);
+	struct db_stmt *st = db_stmt(db, SQL_APPT_COUNT_CRM);
 	if (!st)
 		return -1;
-	int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-	sqlite3_reset(st);
+	int64_t n = db_step(st) == DB_ROW ? db_col_int64(st, 0) : -1;
+	db_reset(st);
 	return n;
 }
 
 static int step_pair(struct db *db, const char *sql, int64_t a, int64_t b)
 {
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_stmt(db, sql);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, a);
-	sqlite3_bind_int64(st, 2, b);
+	db_bind_int64(st, 1, a);
+	db_bind_int64(st, 2, b);
 	return db_step_done(db, st);
 }
 
@@ -55,26 +55,26 @@ int db_appointments_create_crm(struct db *db, const struct appt_new *a, int64_t 
 	snprintf(uid, sizeof uid, "crm-%s@crm.invalid", tok);
 	if (db_exec(db, "SAVEPOINT appt_create") != 0)
 		return -1;
-	sqlite3_stmt *st = db_stmt(db, SQL_APPT_INSERT);
+	struct db_stmt *st = db_stmt(db, SQL_APPT_INSERT);
 	if (!st)
 		goto fail;
 	db_bind_text(st, 1, uid);
 	db_bind_text(st, 2, a->type ? a->type : "Appointment");
-	sqlite3_bind_int64(st, 3, a->assigned_user_id);
+	db_bind_int64(st, 3, a->assigned_user_id);
 	if (a->account_id)
-		sqlite3_bind_int64(st, 4, a->account_id);
-	sqlite3_bind_int64(st, 5, a->start_at);
-	sqlite3_bind_int(st, 6, a->duration_min);
-	sqlite3_bind_int(st, 7, a->all_day);
+		db_bind_int64(st, 4, a->account_id);
+	db_bind_int64(st, 5, a->start_at);
+	db_bind_int(st, 6, a->duration_min);
+	db_bind_int(st, 7, a->all_day);
 	db_bind_text(st, 8, a->time_zone);
 	db_bind_text(st, 9, a->location ? a->location : "");
 	db_bind_text(st, 10, a->title ? a->title : "");
 	db_bind_text(st, 11, a->note ? a->note : "");
-	sqlite3_bind_int64(st, 12, now);
-	sqlite3_bind_int64(st, 13, now);
+	db_bind_int64(st, 12, now);
+	db_bind_int64(st, 13, now);
 	if (db_step_done(db, st) != 0)
 		goto fail;
-	int64_t aid = sqlite3_last_insert_rowid(db->h);
+	int64_t aid = db_last_insert_id(db);
 	if (step_pair(db, SQL_APPT_USER, aid, a->assigned_user_id) != 0 ||
 	    step_pair(db, SQL_APPT_ORGANIZER, aid, a->assigned_user_id) != 0)
 		goto fail;

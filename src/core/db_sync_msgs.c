@@ -78,16 +78,16 @@ static const char SQL_UNMATCHED_ADD[] =
     " ON CONFLICT DO NOTHING";
 
 /* The first column of the first row as an integer: *out, 1 when no row, -1 on error. */
-static int one_int(struct db *db, sqlite3_stmt *st, int64_t *out)
+static int one_int(struct db *db, struct db_stmt *st, int64_t *out)
 {
-	int rc = sqlite3_step(st);
-	*out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
+	int rc = db_step(st);
+	*out = rc == DB_ROW ? db_col_int64(st, 0) : 0;
+	db_reset(st);
+	if (rc == DB_ROW)
 		return 0;
-	if (rc == SQLITE_DONE)
+	if (rc == DB_DONE)
 		return 1;
-	log_warnx("db: %s", sqlite3_errmsg(db->h));
+	log_warnx("db: %s", db_errmsg(db));
 	return -1;
 }
 
@@ -165,32 +165,32 @@ int id_list_unique(struct id_list *l)
 
 int db_sync_contacts_add(struct db *db, const char *email, struct id_list *l)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_CONTACTS_OF);
+	struct db_stmt *st = db_stmt(db, SQL_CONTACTS_OF);
 	int rc;
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, email);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (id_list_push(l, sqlite3_column_int64(st, 0)) != 0)
+	while ((rc = db_step(st)) == DB_ROW)
+		if (id_list_push(l, db_col_int64(st, 0)) != 0)
 			break;
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	db_reset(st);
+	return rc == DB_DONE ? 0 : -1;
 }
 
 int64_t db_sync_contact_account(struct db *db, int64_t contact)
 {
 	int64_t id;
-	sqlite3_stmt *st = db_stmt(db, SQL_CONTACT_ACCOUNT);
+	struct db_stmt *st = db_stmt(db, SQL_CONTACT_ACCOUNT);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, contact);
+	db_bind_int64(st, 1, contact);
 	return one_int(db, st, &id) < 0 ? -1 : id;
 }
 
 int64_t db_sync_user_of_address(struct db *db, const char *email)
 {
 	int64_t id;
-	sqlite3_stmt *st = db_stmt(db, SQL_USER_OF_ADDRESS);
+	struct db_stmt *st = db_stmt(db, SQL_USER_OF_ADDRESS);
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, email);
@@ -200,10 +200,10 @@ int64_t db_sync_user_of_address(struct db *db, const char *email)
 int db_sync_msg_seen(struct db *db, int64_t link, const char *provider_id)
 {
 	int64_t one;
-	sqlite3_stmt *st = db_stmt(db, SQL_MSG_SEEN);
+	struct db_stmt *st = db_stmt(db, SQL_MSG_SEEN);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, link);
+	db_bind_int64(st, 1, link);
 	db_bind_text(st, 2, provider_id);
 	int rc = one_int(db, st, &one);
 	return rc < 0 ? -1 : rc == 0;
@@ -212,7 +212,7 @@ int db_sync_msg_seen(struct db *db, int64_t link, const char *provider_id)
 int64_t db_sync_msg_by_mid(struct db *db, const char *message_id)
 {
 	int64_t id;
-	sqlite3_stmt *st = db_stmt(db, SQL_MSG_BY_MID);
+	struct db_stmt *st = db_stmt(db, SQL_MSG_BY_MID);
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, message_id);
@@ -223,24 +223,24 @@ int64_t db_sync_msg_by_mid(struct db *db, const char *message_id)
 static int threads_of(struct db *db, const char *sql, const char *id, int64_t *out, size_t max,
     size_t *n)
 {
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_stmt(db, sql);
 	int rc;
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		add_unique(out, max, n, sqlite3_column_int64(st, 0));
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	while ((rc = db_step(st)) == DB_ROW)
+		add_unique(out, max, n, db_col_int64(st, 0));
+	db_reset(st);
+	return rc == DB_DONE ? 0 : -1;
 }
 
 static int64_t thread_started(struct db *db, int64_t thread)
 {
 	int64_t t;
-	sqlite3_stmt *st = db_stmt(db, SQL_THREAD_STARTED);
+	struct db_stmt *st = db_stmt(db, SQL_THREAD_STARTED);
 	if (!st)
 		return 0;
-	sqlite3_bind_int64(st, 1, thread);
+	db_bind_int64(st, 1, thread);
 	return one_int(db, st, &t) == 0 ? t : 0;
 }
 
@@ -271,23 +271,23 @@ int db_sync_threads_related(struct db *db, const char *message_id, char *const *
 
 int64_t db_sync_thread_add(struct db *db, const char *subject, int64_t started)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_THREAD_ADD);
+	struct db_stmt *st = db_stmt(db, SQL_THREAD_ADD);
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, subject ? subject : "");
-	sqlite3_bind_int64(st, 2, started);
+	db_bind_int64(st, 2, started);
 	if (db_step_done(db, st) != 0)
 		return -1;
-	return sqlite3_last_insert_rowid(db->h);
+	return db_last_insert_id(db);
 }
 
 static int step_2(struct db *db, const char *sql, int64_t a, int64_t b)
 {
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_stmt(db, sql);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, a);
-	sqlite3_bind_int64(st, 2, b);
+	db_bind_int64(st, 1, a);
+	db_bind_int64(st, 2, b);
 	return db_step_done(db, st);
 }
 
@@ -305,20 +305,20 @@ int db_sync_thread_merge(struct db *db, int64_t from, int64_t into)
 	if (step_2(db, SQL_THREAD_MERGE_DATES, from, into) != 0 ||
 	    step_2(db, SQL_THREAD_MOVE, from, into) != 0)
 		return -1;
-	sqlite3_stmt *st = db_stmt(db, SQL_THREAD_DEL);
+	struct db_stmt *st = db_stmt(db, SQL_THREAD_DEL);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, from);
+	db_bind_int64(st, 1, from);
 	return db_step_done(db, st);
 }
 
 static int ref_add(struct db *db, int64_t msg, const char *id, size_t len)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_REF_ADD);
+	struct db_stmt *st = db_stmt(db, SQL_REF_ADD);
 	if (!st)
 		return -1;
-	sqlite3_bind_text(st, 1, id, (int)len, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 2, msg);
+	db_bind_textn(st, 1, id, len);
+	db_bind_int64(st, 2, msg);
 	return db_step_done(db, st);
 }
 
@@ -345,10 +345,10 @@ static int refs_add(struct db *db, int64_t msg, const struct sync_msg *m, const 
 int64_t db_sync_msg_add(struct db *db, int64_t thread, const struct sync_msg *m,
     const char *refs, const char *to_list, const char *cc_list, int64_t now)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_MSG_ADD);
+	struct db_stmt *st = db_stmt(db, SQL_MSG_ADD);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, thread);
+	db_bind_int64(st, 1, thread);
 	db_bind_text(st, 2, m->message_id);
 	db_bind_text(st, 3, m->in_reply_to);
 	db_bind_text(st, 4, refs ? refs : "");
@@ -357,44 +357,44 @@ int64_t db_sync_msg_add(struct db *db, int64_t thread, const struct sync_msg *m,
 	db_bind_text(st, 7, m->from.name ? m->from.name : "");
 	db_bind_text(st, 8, to_list ? to_list : "");
 	db_bind_text(st, 9, cc_list ? cc_list : "");
-	sqlite3_bind_int64(st, 10, m->date);
+	db_bind_int64(st, 10, m->date);
 	db_bind_text(st, 11, m->body_text ? m->body_text : "");
-	sqlite3_bind_int64(st, 12, now);
+	db_bind_int64(st, 12, now);
 	if (db_step_done(db, st) != 0)
 		return -1;
-	int64_t id = sqlite3_last_insert_rowid(db->h);
+	int64_t id = db_last_insert_id(db);
 	return refs_add(db, id, m, refs) == 0 ? id : -1;
 }
 
 int db_sync_msg_provider_id(struct db *db, int64_t link, const char *message_id, char **out)
 {
 	*out = NULL;
-	sqlite3_stmt *st = db_stmt(db, SQL_MSG_PROVIDER_ID);
+	struct db_stmt *st = db_stmt(db, SQL_MSG_PROVIDER_ID);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, link);
+	db_bind_int64(st, 1, link);
 	db_bind_text(st, 2, message_id);
-	int rc = sqlite3_step(st), ret = rc == SQLITE_DONE ? 1 : -1;
-	if (rc == SQLITE_ROW)
+	int rc = db_step(st), ret = rc == DB_DONE ? 1 : -1;
+	if (rc == DB_ROW)
 		ret = (*out = db_col_strdup(st, 0)) ? 0 : -1;
-	sqlite3_reset(st);
+	db_reset(st);
 	return ret;
 }
 
 int db_sync_msg_user_add(struct db *db, int64_t msg, int64_t user, int64_t link,
     const char *provider_id, const char *direction)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_MSG_USER_ADD);
+	struct db_stmt *st = db_stmt(db, SQL_MSG_USER_ADD);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, msg);
-	sqlite3_bind_int64(st, 2, user);
-	sqlite3_bind_int64(st, 3, link);
+	db_bind_int64(st, 1, msg);
+	db_bind_int64(st, 2, user);
+	db_bind_int64(st, 3, link);
 	db_bind_text(st, 4, provider_id);
 	db_bind_text(st, 5, direction);
 	if (db_step_done(db, st) != 0)
 		return -1;
-	return sqlite3_changes(db->h) > 0;
+	return db_changes(db) > 0;
 }
 
 int db_sync_msg_contact_add(struct db *db, int64_t msg, int64_t contact)
@@ -405,11 +405,11 @@ int db_sync_msg_contact_add(struct db *db, int64_t msg, int64_t contact)
 int db_sync_unmatched_add(struct db *db, int64_t link, int64_t user, const struct sync_msg *m,
     const char *refs, const char *to_list, const char *cc_list, int64_t now)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_UNMATCHED_ADD);
+	struct db_stmt *st = db_stmt(db, SQL_UNMATCHED_ADD);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, link);
-	sqlite3_bind_int64(st, 2, user);
+	db_bind_int64(st, 1, link);
+	db_bind_int64(st, 2, user);
 	db_bind_text(st, 3, m->provider_id ? m->provider_id : m->message_id);
 	db_bind_text(st, 4, m->message_id);
 	db_bind_text(st, 5, m->subject ? m->subject : "");
@@ -417,27 +417,27 @@ int db_sync_unmatched_add(struct db *db, int64_t link, int64_t user, const struc
 	db_bind_text(st, 7, m->from.name ? m->from.name : "");
 	db_bind_text(st, 8, to_list ? to_list : "");
 	db_bind_text(st, 9, cc_list ? cc_list : "");
-	sqlite3_bind_int64(st, 10, m->date);
+	db_bind_int64(st, 10, m->date);
 	db_bind_text(st, 11, m->body_text ? m->body_text : "");
 	db_bind_text(st, 12, m->in_reply_to);
 	db_bind_text(st, 13, refs ? refs : "");
-	sqlite3_bind_int64(st, 14, now);
+	db_bind_int64(st, 14, now);
 	if (db_step_done(db, st) != 0)
 		return -1;
-	return sqlite3_changes(db->h) > 0;
+	return db_changes(db) > 0;
 }
 
 int db_sync_contact_index_merge(struct db *db, int64_t min_rows)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_CONTACT_TAIL);
+	struct db_stmt *st = db_stmt(db, SQL_CONTACT_TAIL);
 	if (!st)
 		return -1;
-	int rc = sqlite3_step(st);
-	int64_t top = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	int64_t upto = rc == SQLITE_ROW ? sqlite3_column_int64(st, 1) : 0;
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW) {
-		log_warnx("db: contact_messages_mark: %s", sqlite3_errmsg(db->h));
+	int rc = db_step(st);
+	int64_t top = rc == DB_ROW ? db_col_int64(st, 0) : 0;
+	int64_t upto = rc == DB_ROW ? db_col_int64(st, 1) : 0;
+	db_reset(st);
+	if (rc != DB_ROW) {
+		log_warnx("db: contact_messages_mark: %s", db_errmsg(db));
 		return -1;
 	}
 	if (top <= upto || top - upto < min_rows)
