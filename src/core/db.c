@@ -217,11 +217,6 @@ int64_t db_changes(struct db *db)
 	return db->ops->changes(db);
 }
 
-int64_t db_last_insert_id(struct db *db)
-{
-	return db->ops->last_insert_id(db);
-}
-
 const char *db_errmsg(struct db *db)
 {
 	return db->conn ? db->ops->errmsg(db) : "not connected";
@@ -321,6 +316,18 @@ int db_step_done(struct db *db, struct db_stmt *st)
 		db_log_failure(db, db->last_full, db_errmsg(db), st->sql);
 	db_reset(st);
 	return rc == DB_DONE || rc == DB_ROW ? 0 : -1;
+}
+
+int db_step_id(struct db *db, struct db_stmt *st, int64_t *id)
+{
+	int rc = db_step(st);
+	if (rc == DB_ROW)
+		*id = db_col_int64(st, 0);
+	else
+		db_log_failure(db, rc == DB_DONE ? 0 : db->last_full,
+		    rc == DB_DONE ? "no row made" : db_errmsg(db), st->sql);
+	db_reset(st);
+	return rc == DB_ROW ? 0 : -1;
 }
 
 int db_step_ids(struct db *db, struct db_stmt *st, int64_t *ids, size_t max, size_t *n)

@@ -65,9 +65,6 @@ const char *db_stmt_sql(struct db_stmt *st);
 
 /* Rows changed by the last finished write statement of this connection. */
 int64_t db_changes(struct db *db);
-/* The id of the row the last INSERT of this connection made (SQLite only; on PostgreSQL write
- * INSERT ... RETURNING id). */
-int64_t db_last_insert_id(struct db *db);
 /* The last error of this connection, for logs. */
 const char *db_errmsg(struct db *db);
 
@@ -117,6 +114,8 @@ char *db_col_strdup(struct db_stmt *st, int i);
 
 /* Run one step of a write statement and check it finished (DB_DONE or DB_ROW). Returns 0 or -1. */
 int db_step_done(struct db *db, struct db_stmt *st);
+/* Run an INSERT ... RETURNING id and keep the id. Returns 0 or -1 (logged). */
+int db_step_id(struct db *db, struct db_stmt *st, int64_t *id);
 /* Run st to its end (an UPDATE ... RETURNING makes all its changes) and keep the first column
  * of up to max rows in ids; *n gets their count. Returns 0 or -1 (logged). */
 int db_step_ids(struct db *db, struct db_stmt *st, int64_t *ids, size_t max, size_t *n);

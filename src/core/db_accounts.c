@@ -33,7 +33,7 @@ static const char SQL_CONTACT_EXISTS[] =
     "SELECT 1 FROM contacts WHERE account_id = ? AND name = ?";
 static const char SQL_CONTACT_EMAILS_CLEAR[] = "DELETE FROM contact_emails WHERE contact_id = ?";
 static const char SQL_CONTACT_EMAIL_ADD[] =
-    "INSERT OR IGNORE INTO contact_emails (contact_id, email) VALUES (?, ?)";
+    "INSERT INTO contact_emails (contact_id, email) VALUES (?, ?) ON CONFLICT DO NOTHING";
 static const char SQL_CONTACT_ID[] = "SELECT id FROM contacts WHERE account_id = ? AND name = ?";
 static const char SQL_ACCOUNT_FIND[] =
     "SELECT id FROM accounts WHERE number = ?1 OR name = ?1 ORDER BY number = ?1 DESC, id LIMIT 1";

@@ -11,19 +11,19 @@ static const char SQL_APPT_INSERT[] =
     "INSERT INTO appointments (source, ical_uid, type, assigned_user_id, account_id, start_at,"
     " duration_min, all_day, time_zone, location, title, note, organizer_email, created_at,"
     " updated_at) VALUES ('crm', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-    " (SELECT email FROM users WHERE id = ?3), ?, ?)";
+    " (SELECT email FROM users WHERE id = ?3), ?, ?) RETURNING id";
 static const char SQL_APPT_USER[] =
-    "INSERT OR IGNORE INTO appointment_users (appointment_id, user_id) VALUES (?, ?)";
+    "INSERT INTO appointment_users (appointment_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING";
 static const char SQL_APPT_ORGANIZER[] =
-    "INSERT OR IGNORE INTO appointment_attendees (appointment_id, email, name, role, partstat)"
-    " SELECT ?, email, name, 'organizer', 'ACCEPTED' FROM users WHERE id = ?";
+    "INSERT INTO appointment_attendees (appointment_id, email, name, role, partstat)"
+    " SELECT ?, email, name, 'organizer', 'ACCEPTED' FROM users WHERE id = ? ON CONFLICT DO NOTHING";
 static const char SQL_APPT_CONTACT[] =
-    "INSERT OR IGNORE INTO appointment_contacts (appointment_id, contact_id) VALUES (?, ?)";
+    "INSERT INTO appointment_contacts (appointment_id, contact_id) VALUES (?, ?) ON CONFLICT DO NOTHING";
 static const char SQL_APPT_CONTACT_ATTENDEE[] =
-    "INSERT OR IGNORE INTO appointment_attendees (appointment_id, email, name, role, partstat)"
+    "INSERT INTO appointment_attendees (appointment_id, email, name, role, partstat)"
     " SELECT ?, (SELECT min(email) FROM contact_emails WHERE contact_id = c.id), c.name,"
     " 'attendee', 'NEEDS-ACTION' FROM contacts c WHERE c.id = ?"
-    " AND EXISTS (SELECT 1 FROM contact_emails WHERE contact_id = c.id)";
+    " AND EXISTS (SELECT 1 FROM contact_emails WHERE contact_id = c.id) ON CONFLICT DO NOTHING";
 
 static const char SQL_APPT_COUNT_CRM[] = "SELECT count(*) FROM appointments WHERE source = 'crm'";
 
@@ -72,9 +72,9 @@ int db_appointments_create_crm(struct db *db, const struct appt_new *a, int64_t 
 	db_bind_text(st, 11, a->note ? a->note : "");
 	db_bind_int64(st, 12, now);
 	db_bind_int64(st, 13, now);
-	if (db_step_done(db, st) != 0)
+	int64_t aid;
+	if (db_step_id(db, st, &aid) != 0)
 		goto fail;
-	int64_t aid = db_last_insert_id(db);
 	if (step_pair(db, SQL_APPT_USER, aid, a->assigned_user_id) != 0 ||
 	    step_pair(db, SQL_APPT_ORGANIZER, aid, a->assigned_user_id) != 0)
 		goto fail;

@@ -48,7 +48,7 @@ static const char SQL_REFETCH[] =
     " SELECT s.link_id, s.provider_id, s.kind, min(ce.contact_id), ?3 FROM skipped_items s"
     " JOIN links l ON l.id = s.link_id JOIN skipped_addresses a ON a.item_id = s.id"
     " JOIN contact_emails ce ON ce.email = a.address"
-    " WHERE s.reason = 'blocked' AND (?1 = 0 OR l.user_id = ?1) AND instr(s.addresses, ?2) > 0"
+    " WHERE s.reason = 'blocked' AND (?1 = 0 OR l.user_id = ?1) AND strpos(s.addresses, ?2) > 0"
     " GROUP BY s.id ON CONFLICT (link_id, provider_id) DO NOTHING";
 static const char SQL_WAKE[] =
     "UPDATE links SET wake = 1 WHERE status = 'active' AND (?1 = 0 OR user_id = ?1)"
@@ -65,7 +65,7 @@ static const struct item_sql MAIL = {
 	"mail",
 	"SELECT mu.message_id, mu.user_id FROM message_users mu JOIN messages m"
 	" ON m.id = mu.message_id WHERE mu.hidden = ?1 AND (?2 = 0 OR mu.user_id = ?2)"
-	" AND instr(lower(m.from_email || ' ' || m.to_list || ' ' || m.cc_list), ?3) > 0"
+	" AND strpos(lower(m.from_email || ' ' || m.to_list || ' ' || m.cc_list), ?3) > 0"
 	" ORDER BY mu.user_id, mu.message_id",
 	"SELECT from_email, to_list, cc_list FROM messages WHERE id = ?1",
 	"SELECT mc.contact_id, ce.email FROM message_contacts mc LEFT JOIN contact_emails ce"
@@ -77,9 +77,9 @@ static const struct item_sql MEETING = {
 	"meeting",
 	"SELECT au.appointment_id, au.user_id FROM appointment_users au JOIN appointments a"
 	" ON a.id = au.appointment_id WHERE au.hidden = ?1 AND (?2 = 0 OR au.user_id = ?2)"
-	" AND a.source = 'imported' AND (instr(lower(coalesce(a.organizer_email, '')), ?3) > 0"
+	" AND a.source = 'imported' AND (strpos(lower(coalesce(a.organizer_email, '')), ?3) > 0"
 	" OR EXISTS (SELECT 1 FROM appointment_attendees aa WHERE aa.appointment_id = a.id"
-	" AND instr(lower(aa.email), ?3) > 0)) ORDER BY au.user_id, au.appointment_id",
+	" AND strpos(lower(aa.email), ?3) > 0)) ORDER BY au.user_id, au.appointment_id",
 	"SELECT lower(organizer_email), '', '' FROM appointments WHERE id = ?1"
 	" UNION ALL SELECT lower(email), '', '' FROM appointment_attendees WHERE appointment_id = ?1",
 	"SELECT ac.contact_id, ce.email FROM appointment_contacts ac LEFT JOIN contact_emails ce"

@@ -18,7 +18,7 @@
 #define APPT_WHERE " FROM appointments a WHERE a.hidden = 0 AND a.cancelled = 0" \
 	" AND ((a.all_day = 0 AND a.start_at >= ?1 AND a.start_at < ?2) OR (a.all_day = 1" \
 	" AND a.start_at >= ?5 AND a.start_at < ?6" \
-	" AND a.start_at + max(1, (a.duration_min + 1439) / 1440) * 86400 > ?7)) AND "
+	" AND a.start_at + greatest(1, (a.duration_min + 1439) / 1440) * 86400 > ?7)) AND "
 
 /* A thread is listed by the first of its messages the viewer may see (m): its day, subject and
  * id; the user is the owner of a copy of m the viewer sees, the viewer first. */

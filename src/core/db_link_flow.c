@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "core/db_link_flow.h"
 #include "core/log.h"
 
@@ -25,8 +27,7 @@ static const char SQL_LINK_STREAMS[] =
     "UPDATE links SET sync_email = ?2, sync_calendar = ?3, sync_folder = ?4, wake = 1"
     " WHERE id = ?1";
 static const char SQL_LINK_BY_GRANT[] =
-    "SELECT id FROM links WHERE provider = 'nylas' AND status = 'active'"
-    " AND json_valid(settings) AND json_extract(settings, '$.grant_id') = ?";
+    "SELECT id, settings FROM links WHERE provider = 'nylas' AND status = 'active' ORDER BY id";
 static const char SQL_CHANNEL_FIND[] =
     "SELECT p.link_id, p.token FROM push_channels p JOIN links l ON l.id = p.link_id"
     " WHERE p.channel_id = ? AND l.status = 'active'";
@@ -39,8 +40,8 @@ static const char SQL_COLLEAGUES[] =
     " AND s.viewer_id = u.id) FROM users u WHERE u.id != ?1 ORDER BY u.name, u.id";
 static const char SQL_SHARES_CLEAR[] = "DELETE FROM calendar_shares WHERE owner_id = ?";
 static const char SQL_SHARE_ADD[] =
-    "INSERT OR IGNORE INTO calendar_shares (owner_id, viewer_id)"
-    " SELECT ?1, id FROM users WHERE id = ?2 AND id != ?1";
+    "INSERT INTO calendar_shares (owner_id, viewer_id)"
+    " SELECT ?1, id FROM users WHERE id = ?2 AND id != ?1 ON CONFLICT DO NOTHING";
 
 /* Run a statement binding one id; 0 or -1. */
 static int exec_id(struct db *db, const char *sql, int64_t id)
@@ -144,12 +145,23 @@ int db_link_set_streams(struct db *db, int64_t link, int email, int calendar, in
 
 int64_t db_link_by_grant(struct db *db, const char *grant_id)
 {
+	/* The grant is read from the settings JSON here rather than in SQL: the engines' JSON
+	 * functions differ, and a company has few Nylas links. */
 	struct db_stmt *st = db_stmt(db, SQL_LINK_BY_GRANT);
 	if (!st)
 		return -1;
-	db_bind_text(st, 1, grant_id);
-	int rc = db_step(st);
-	int64_t id = rc == DB_ROW ? db_col_int64(st, 0) : rc == DB_DONE ? 0 : -1;
+	int rc;
+	int64_t id = 0;
+	while (!id && (rc = db_step(st)) == DB_ROW) {
+		const char *settings = db_col_text(st, 1);
+		json_t *j = settings ? json_loads(settings, 0, NULL) : NULL;
+		const char *g = json_string_value(json_object_get(j, "grant_id"));
+		if (g && grant_id && strcmp(g, grant_id) == 0)
+			id = db_col_int64(st, 0);
+		json_decref(j);
+	}
+	if (!id && rc != DB_DONE)
+		id = -1;
 	db_reset(st);
 	return id;
 }

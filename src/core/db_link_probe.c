@@ -8,7 +8,7 @@
 
 static const char SQL_ADD[] =
     "INSERT INTO link_probes (user_id, purpose, address, settings, secret, created_at,"
-    " expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)";
+    " expires_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id";
 static const char SQL_COUNT[] =
     "SELECT count(*) FROM link_probes WHERE user_id = ? AND created_at >= ?";
 static const char SQL_GET[] =
@@ -98,10 +98,7 @@ int db_link_probe_add(struct db *db, int64_t user_id, const char *purpose, const
 	db_bind_blob(st, 5, blob, len);
 	db_bind_int64(st, 6, now);
 	db_bind_int64(st, 7, now + timeout_s + LINK_PROBE_PICKUP_S);
-	if (db_step_done(db, st) != 0)
-		return -1;
-	*id = db_last_insert_id(db);
-	return 0;
+	return db_step_id(db, st, id);
 }
 
 int db_link_probe_count_since(struct db *db, int64_t user_id, int64_t since)

@@ -8,7 +8,7 @@
 
 static const char SQL_ADD_LINK[] =
     "INSERT INTO links (user_id, provider, address, settings, secret, linked_at, next_due_at,"
-    " wake, proved_at) VALUES (?1, 'imap', ?2, ?3, ?4, ?5, 0, 0, NULL)";
+    " wake, proved_at) VALUES (?1, 'imap', ?2, ?3, ?4, ?5, 0, 0, NULL) RETURNING id";
 static const char SQL_ADD_PROOF[] = "INSERT INTO link_proofs (link_id) VALUES (?)";
 static const char SQL_GET[] =
     "SELECT p.link_id, l.user_id, coalesce(p.code_hash, ''), coalesce(p.sent_at, 0),"
@@ -89,9 +89,8 @@ int db_link_proof_add_link(struct db *db, int64_t user_id, const char *address,
 	db_bind_text(st, 3, settings ? settings : "{}");
 	db_bind_blob(st, 4, blob, len);
 	db_bind_int64(st, 5, now);
-	if (db_step_done(db, st) != 0)
+	if (db_step_id(db, st, id) != 0)
 		goto fail;
-	*id = db_last_insert_id(db);
 	if (!(st = db_stmt(db, SQL_ADD_PROOF)))
 		goto fail;
 	db_bind_int64(st, 1, *id);

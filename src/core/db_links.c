@@ -16,7 +16,7 @@
  * admin's word); the IMAP form's links are made unproved by db_link_proof_add_link. */
 static const char SQL_LINK_ADD[] =
     "INSERT INTO links (user_id, provider, address, settings, secret, linked_at, next_due_at, wake,"
-    " proved_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, 1, ?6)";
+    " proved_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, 1, ?6) RETURNING id";
 static const char SQL_LINK_GET[] = "SELECT " LINK_COLS " FROM links WHERE id = ?";
 static const char SQL_LINK_FOR_USER[] =
     "SELECT " LINK_COLS " FROM links WHERE user_id = ? AND status != 'unlinked'";
@@ -56,10 +56,11 @@ int db_links_add(struct db *db, int64_t user_id, const char *provider, const cha
 	if (secret_blob)
 		db_bind_blob(st, 5, secret_blob, secret_len);
 	db_bind_int64(st, 6, time(NULL));
-	if (db_step_done(db, st) != 0)
+	int64_t made;
+	if (db_step_id(db, st, &made) != 0)
 		return -1;
 	if (id)
-		*id = db_last_insert_id(db);
+		*id = made;
 	return 0;
 }
 

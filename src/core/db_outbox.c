@@ -20,7 +20,7 @@ static const char SQL_INSERT[] =
     "INSERT INTO outbox (user_id, link_id, kind, appointment_id, message_id, payload,"
     " idempotency_key, created_at, updated_at)"
     " VALUES (?1, (SELECT id FROM links WHERE user_id = ?1 AND status != 'unlinked'), ?2, ?3, ?4,"
-    " ?5, ?6, ?7, ?7)";
+    " ?5, ?6, ?7, ?7) RETURNING id";
 static const char SQL_WAKE[] =
     "UPDATE links SET wake = 1 WHERE user_id = ? AND status = 'active'";
 /* A waiting (not leased) item of the appointment to fold into: an update, or a create not yet
@@ -131,10 +131,11 @@ static int insert(struct db *db, int64_t user_id, enum push_kind kind, int64_t a
 	db_bind_text(st, 5, payload);
 	db_bind_text(st, 6, key);
 	db_bind_int64(st, 7, time(NULL));
-	if (db_step_done(db, st) != 0)
+	int64_t made;
+	if (db_step_id(db, st, &made) != 0)
 		return -1;
 	if (id)
-		*id = db_last_insert_id(db);
+		*id = made;
 	return 0;
 }
 
@@ -443,7 +444,7 @@ int db_outbox_link_relink(struct db *db, int64_t link_id, const char *error, int
 
 static const char SQL_APPT[] =
     "SELECT ical_uid, start_at, duration_min, all_day, time_zone, title, location, description,"
-    " organizer_email, cancelled, max(0, min(updated_at - created_at, 2000000000))"
+    " organizer_email, cancelled, greatest(0, least(updated_at - created_at, 2000000000))"
     " FROM appointments WHERE id = ?";
 static const char SQL_PEOPLE[] =
     "SELECT email, name, role, partstat FROM appointment_attendees WHERE appointment_id = ?"

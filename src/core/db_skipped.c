@@ -34,7 +34,8 @@ static const char SQL_OVER_MAX[] =
 #define FROM_OWN " FROM links l CROSS JOIN skipped_items s ON s.link_id = l.id" \
     " JOIN users u ON u.id = l.user_id"
 /* ?2: a LIKE pattern (escaped with \), '' for every record. */
-#define MATCH " (?2 = '' OR s.addresses LIKE ?2 ESCAPE '\\' OR s.subject LIKE ?2 ESCAPE '\\')"
+#define MATCH " (?2 = '' OR s.addresses LIKE ?2 ESCAPE '\\'" \
+	" OR lower(s.subject) LIKE lower(?2) ESCAPE '\\')"
 static const char SQL_LIST[] =
     "SELECT " COLS FROM_OWN " WHERE l.user_id = ?1 AND" MATCH
     " ORDER BY s.item_at DESC, s.id DESC LIMIT ?3 OFFSET ?4";
@@ -43,7 +44,7 @@ static const char SQL_COUNT[] =
 /* ?1 the bare id, ?2 the address between spaces, ?3 the id as given. */
 static const char SQL_WHY[] =
     "SELECT " COLS FROM " WHERE s.item_id = ?1 OR s.provider_id = ?3 OR s.provider_id = ?1"
-    " OR instr(s.addresses, ?2) > 0"
+    " OR strpos(s.addresses, ?2) > 0"
     " ORDER BY s.item_at DESC, s.id DESC LIMIT ?4";
 static const char SQL_IMPORTED_MAIL[] =
     "SELECT m.id, m.subject, u.email, coalesce(mu.link_id, 0), coalesce(mu.provider_id, ''),"

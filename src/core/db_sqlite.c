@@ -65,6 +65,115 @@ static void sql_all_day_date(sqlite3_context *ctx, int argc, sqlite3_value **arg
 	sqlite3_result_int64(ctx, days * 86400);
 }
 
+/* PostgreSQL's names for what SQLite spells otherwise, so one SQL text serves both engines:
+ * strpos(s, sub) is instr; greatest()/least() skip NULLs as PostgreSQL's do (SQLite's scalar
+ * max()/min() return NULL if any argument is); string_agg(x, sep) is group_concat. */
+static void sql_strpos(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	const char *s = (const char *)sqlite3_value_text(argv[0]);
+	const char *sub = (const char *)sqlite3_value_text(argv[1]);
+	if (!s || !sub) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	const char *at = strstr(s, sub);
+	int64_t chars = 0;
+	if (at) {
+		/* characters, not bytes, like PostgreSQL: count the UTF-8 lead bytes before at */
+		for (const char *p = s; p <= at; p++)
+			chars += ((unsigned char)*p & 0xc0) != 0x80;
+	}
+	sqlite3_result_int64(ctx, chars);
+}
+
+static void sql_extreme(sqlite3_context *ctx, int argc, sqlite3_value **argv, int want)
+{
+	int best = -1;
+	for (int i = 0; i < argc; i++) {
+		if (sqlite3_value_type(argv[i]) == SQLITE_NULL)
+			continue;
+		if (best < 0)
+			best = i;
+		else {
+			int64_t a = sqlite3_value_int64(argv[i]), b = sqlite3_value_int64(argv[best]);
+			if ((want > 0 && a > b) || (want < 0 && a < b))
+				best = i;
+		}
+	}
+	if (best < 0)
+		sqlite3_result_null(ctx);
+	else
+		sqlite3_result_value(ctx, argv[best]);
+}
+
+static void sql_greatest(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	sql_extreme(ctx, argc, argv, 1);
+}
+
+static void sql_least(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	sql_extreme(ctx, argc, argv, -1);
+}
+
+struct agg {
+	char *buf;
+	size_t len, cap;
+	int any, failed;
+};
+
+static void sql_string_agg_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	struct agg *a = sqlite3_aggregate_context(ctx, sizeof *a);
+	const char *v = (const char *)sqlite3_value_text(argv[0]);
+	const char *sep = (const char *)sqlite3_value_text(argv[1]);
+	if (!a || !v || a->failed)
+		return;
+	size_t lv = strlen(v), ls = a->any && sep ? strlen(sep) : 0;
+	if (a->len + ls + lv + 1 > a->cap) {
+		size_t ncap = (a->len + ls + lv + 1) * 2;
+		char *n = realloc(a->buf, ncap);
+		if (!n) {
+			a->failed = 1;
+			return;
+		}
+		a->buf = n;
+		a->cap = ncap;
+	}
+	memcpy(a->buf + a->len, sep ? sep : "", ls);
+	memcpy(a->buf + a->len + ls, v, lv + 1);
+	a->len += ls + lv;
+	a->any = 1;
+}
+
+static void sql_string_agg_final(sqlite3_context *ctx)
+{
+	struct agg *a = sqlite3_aggregate_context(ctx, 0);
+	if (!a || !a->any)
+		sqlite3_result_null(ctx);
+	else if (a->failed)
+		sqlite3_result_error_nomem(ctx);
+	else
+		sqlite3_result_text(ctx, a->buf, (int)a->len, SQLITE_TRANSIENT);
+	if (a)
+		free(a->buf);
+}
+
+static int add_functions(sqlite3 *h)
+{
+	int det = SQLITE_UTF8 | SQLITE_DETERMINISTIC;
+	return sqlite3_create_function(h, "crm_all_day_date", -1, det, NULL, sql_all_day_date,
+	    NULL, NULL) != SQLITE_OK ||
+	    sqlite3_create_function(h, "strpos", 2, det, NULL, sql_strpos, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_create_function(h, "greatest", -1, det, NULL, sql_greatest, NULL, NULL) !=
+	    SQLITE_OK ||
+	    sqlite3_create_function(h, "least", -1, det, NULL, sql_least, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_create_function(h, "string_agg", 2, SQLITE_UTF8, NULL, NULL,
+	    sql_string_agg_step, sql_string_agg_final) != SQLITE_OK ? -1 : 0;
+}
+
 /* SQL crm_rank(fts_table): how well the current row matches, higher is better. It is BM25
  * (k1 1.2, b 0.75, per column, summed) without the inverse document frequency: FTS5's own bm25()
  * counts every row holding each word to weigh it, which costs in proportion to the history (20 ms
@@ -143,10 +252,8 @@ static int lite_open(struct db *db, const char *path, char *err, size_t errlen)
 	}
 	db->conn = h;
 	sqlite3_busy_handler(h, lite_busy, db);
-	sqlite3_create_function(h, "crm_all_day_date", -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
-	    NULL, sql_all_day_date, NULL, NULL);
-	if (search_register(h) != 0) {
-		snprintf(err, errlen, "%s: cannot register the search ranking", path);
+	if (add_functions(h) != 0 || search_register(h) != 0) {
+		snprintf(err, errlen, "%s: cannot register the SQL functions", path);
 		return -1;
 	}
 	/* temp_store=MEMORY: the statement journal of each stored item's savepoint (and sorts'
@@ -271,11 +378,6 @@ static int64_t lite_changes(struct db *db)
 	return sqlite3_changes64(H(db));
 }
 
-static int64_t lite_last_insert_id(struct db *db)
-{
-	return sqlite3_last_insert_rowid(H(db));
-}
-
 static const char *lite_errmsg(struct db *db)
 {
 	return sqlite3_errmsg(H(db));
@@ -344,7 +446,6 @@ const struct db_ops db_sqlite_ops = {
 	.col_is_null = lite_col_is_null,
 	.exec = lite_exec,
 	.changes = lite_changes,
-	.last_insert_id = lite_last_insert_id,
 	.errmsg = lite_errmsg,
 	.in_transaction = lite_in_transaction,
 	.change_state = lite_change_state,

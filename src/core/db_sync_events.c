@@ -85,7 +85,7 @@ static const char SQL_ADD[] =
     "INSERT INTO appointments (source, ical_uid, recurrence_id, type, assigned_user_id,"
     " account_id, start_at, duration_min, all_day, time_zone, location, title, description,"
     " cancelled, organizer_email, provider_updated_at, created_at, updated_at)"
-    " VALUES ('imported', ?, ?, 'Imported', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    " VALUES ('imported', ?, ?, 'Imported', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id";
 static const char SQL_UPDATE[] =
     "UPDATE appointments SET start_at = ?2, duration_min = ?3, all_day = ?4, time_zone = ?5,"
     " location = ?6, title = ?7, description = ?8, cancelled = ?9, organizer_email = ?10,"
@@ -100,12 +100,12 @@ static const char SQL_USER_SET[] =
     " link_id = excluded.link_id, provider_id = excluded.provider_id, etag = excluded.etag";
 static const char SQL_ATT_CLEAR[] = "DELETE FROM appointment_attendees WHERE appointment_id = ?";
 static const char SQL_ATT_ADD[] =
-    "INSERT OR IGNORE INTO appointment_attendees (appointment_id, email, name, role, partstat)"
-    " VALUES (?, ?, ?, ?, ?)";
+    "INSERT INTO appointment_attendees (appointment_id, email, name, role, partstat)"
+    " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
 static const char SQL_CONTACTS_CLEAR[] =
     "DELETE FROM appointment_contacts WHERE appointment_id = ?";
 static const char SQL_CONTACT_ADD[] =
-    "INSERT OR IGNORE INTO appointment_contacts (appointment_id, contact_id) VALUES (?, ?)";
+    "INSERT INTO appointment_contacts (appointment_id, contact_id) VALUES (?, ?) ON CONFLICT DO NOTHING";
 static const char SQL_ROWS_OF[] =
     "SELECT appointment_id FROM appointment_users WHERE link_id = ? AND provider_id = ?";
 static const char SQL_ROW_DEL[] =
@@ -307,9 +307,8 @@ int64_t db_sync_appt_add(struct db *db, const struct sync_event *e, int64_t assi
 	db_bind_int64(st, 14, e->updated);
 	db_bind_int64(st, 15, now);
 	db_bind_int64(st, 16, now);
-	if (db_step_done(db, st) != 0)
-		return -1;
-	return db_last_insert_id(db);
+	int64_t id;
+	return db_step_id(db, st, &id) == 0 ? id : -1;
 }
 
 int db_sync_appt_update(struct db *db, int64_t id, const struct sync_event *e, int64_t assigned,

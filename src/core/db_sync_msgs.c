@@ -24,7 +24,7 @@ static const char SQL_REF_ADD[] =
     "INSERT INTO message_refs (ref_id, message_row) VALUES (?, ?) ON CONFLICT DO NOTHING";
 static const char SQL_THREAD_STARTED[] = "SELECT started_at FROM threads WHERE id = ?";
 static const char SQL_THREAD_ADD[] =
-    "INSERT INTO threads (subject, started_at, last_at) VALUES (?1, ?2, ?2)";
+    "INSERT INTO threads (subject, started_at, last_at) VALUES (?1, ?2, ?2) RETURNING id";
 /* A reply moves a thread's last_at and only rarely its start: each column is written only when
  * it changes, so the common reply leaves threads_by_start alone (SQLite rewrites an index entry
  * whenever its column is SET, even to the same value: one random leaf per reply in a large
@@ -34,8 +34,8 @@ static const char SQL_THREAD_TOUCH_LAST[] =
 static const char SQL_THREAD_TOUCH_START[] =
     "UPDATE threads SET started_at = ?1 WHERE id = ?2 AND started_at > ?1";
 static const char SQL_THREAD_MERGE_DATES[] =
-    "UPDATE threads SET started_at = min(started_at, (SELECT started_at FROM threads WHERE id = ?1)),"
-    " last_at = max(last_at, (SELECT last_at FROM threads WHERE id = ?1)),"
+    "UPDATE threads SET started_at = least(started_at, (SELECT started_at FROM threads WHERE id = ?1)),"
+    " last_at = greatest(last_at, (SELECT last_at FROM threads WHERE id = ?1)),"
     " regarding = CASE WHEN regarding = '' THEN (SELECT regarding FROM threads WHERE id = ?1)"
     " ELSE regarding END WHERE id = ?2";
 static const char SQL_THREAD_MOVE[] = "UPDATE messages SET thread_id = ?2 WHERE thread_id = ?1";
@@ -43,7 +43,7 @@ static const char SQL_THREAD_DEL[] = "DELETE FROM threads WHERE id = ?";
 static const char SQL_MSG_ADD[] =
     "INSERT INTO messages (thread_id, message_id, in_reply_to, refs, subject, from_email,"
     " from_name, to_list, cc_list, sent_at, body_text, created_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id";
 /* A row written without a provider id (the web app's copy of a mail it sent) gets the one the
  * sync finds the mail under, so the mailbox's copy is known by (link, provider id) from then on. */
 static const char SQL_MSG_USER_ADD[] =
@@ -56,7 +56,7 @@ static const char SQL_MSG_PROVIDER_ID[] =
     "SELECT mu.provider_id FROM messages m JOIN message_users mu ON mu.message_id = m.id"
     " WHERE m.message_id = ?2 AND mu.link_id = ?1 AND mu.provider_id IS NOT NULL LIMIT 1";
 static const char SQL_MSG_CONTACT_ADD[] =
-    "INSERT OR IGNORE INTO message_contacts (message_id, contact_id) VALUES (?, ?)";
+    "INSERT INTO message_contacts (message_id, contact_id) VALUES (?, ?) ON CONFLICT DO NOTHING";
 /* message_contacts rows above contact_messages_mark go into contact_messages sorted by contact
  * (see migration 12 in schema.c). */
 #define CONTACT_MERGE_MAX 16384   /* message ids one merge moves at most */
@@ -64,9 +64,9 @@ static const char SQL_CONTACT_TAIL[] =
     "SELECT (SELECT coalesce(max(message_id), 0) FROM message_contacts), upto"
     " FROM contact_messages_mark WHERE id = 1";
 static const char SQL_CONTACT_MERGE[] =
-    "INSERT OR IGNORE INTO contact_messages (contact_id, message_id)"
+    "INSERT INTO contact_messages (contact_id, message_id)"
     " SELECT contact_id, message_id FROM message_contacts WHERE message_id > ?1 AND message_id <= ?2"
-    " ORDER BY contact_id, message_id";
+    " ORDER BY contact_id, message_id ON CONFLICT DO NOTHING";
 static const char SQL_CONTACT_MARK[] = "UPDATE contact_messages_mark SET upto = ?2 WHERE id = 1"
     " AND upto = ?1";
 static const char SQL_UNMATCHED_ADD[] =
@@ -276,9 +276,8 @@ int64_t db_sync_thread_add(struct db *db, const char *subject, int64_t started)
 		return -1;
 	db_bind_text(st, 1, subject ? subject : "");
 	db_bind_int64(st, 2, started);
-	if (db_step_done(db, st) != 0)
-		return -1;
-	return db_last_insert_id(db);
+	int64_t id;
+	return db_step_id(db, st, &id) == 0 ? id : -1;
 }
 
 static int step_2(struct db *db, const char *sql, int64_t a, int64_t b)
@@ -360,9 +359,9 @@ int64_t db_sync_msg_add(struct db *db, int64_t thread, const struct sync_msg *m,
 	db_bind_int64(st, 10, m->date);
 	db_bind_text(st, 11, m->body_text ? m->body_text : "");
 	db_bind_int64(st, 12, now);
-	if (db_step_done(db, st) != 0)
+	int64_t id;
+	if (db_step_id(db, st, &id) != 0)
 		return -1;
-	int64_t id = db_last_insert_id(db);
 	return refs_add(db, id, m, refs) == 0 ? id : -1;
 }
 

@@ -28,13 +28,13 @@ static const char SQL_CONTACT[] = "SELECT 1 FROM contacts WHERE id = ?";
 static const char SQL_CONTACTS[] =
     "SELECT c.id, c.name, a.name, coalesce((SELECT min(email) FROM contact_emails e"
     " WHERE e.contact_id = c.id), '') FROM contacts c JOIN accounts a ON a.id = c.account_id"
-    " ORDER BY c.name COLLATE NOCASE, a.name LIMIT ?";
+    " ORDER BY lower(c.name), a.name LIMIT ?";
 static const char SQL_DELETE[] = "DELETE FROM unmatched_messages WHERE id = ? AND user_id = ?";
 /* A discarded (or assigned) message is remembered, so the CRM folder never brings it back. */
 static const char SQL_REMEMBER[] =
-    "INSERT OR IGNORE INTO unmatched_discards (link_id, message_id, discarded_at)"
-    " SELECT link_id, message_id, strftime('%s', 'now') FROM unmatched_messages"
-    " WHERE id = ? AND user_id = ?";
+    "INSERT INTO unmatched_discards (link_id, message_id, discarded_at)"
+    " SELECT link_id, message_id, ?3 FROM unmatched_messages"
+    " WHERE id = ?1 AND user_id = ?2 ON CONFLICT DO NOTHING";
 
 void unmatched_list_free(struct unmatched_list *l)
 {
@@ -274,6 +274,7 @@ int db_unmatched_discard(struct db *db, int64_t id, int64_t user_id)
 		return -1;
 	db_bind_int64(st, 1, id);
 	db_bind_int64(st, 2, user_id);
+	db_bind_int64(st, 3, time(NULL));
 	if (db_step_done(db, st) != 0 || !(st = db_stmt(db, SQL_DELETE)))
 		return -1;
 	db_bind_int64(st, 1, id);

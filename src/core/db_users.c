@@ -11,7 +11,7 @@
 
 static const char SQL_USER_ADD[] =
     "INSERT INTO users (name, email, password_hash, role, time_zone, created_at) "
-    "VALUES (?, ?, ?, ?, ?, ?)";
+    "VALUES (?, ?, ?, ?, ?, ?) RETURNING id";
 static const char SQL_USER_PASSWD[] = "UPDATE users SET password_hash = ? WHERE email = ?";
 /* A new password ends every session of its user (a stolen cookie dies with the old password). */
 static const char SQL_USER_SESSIONS_END[] =
@@ -63,10 +63,11 @@ int db_users_add(struct db *db, const char *name, const char *email, const char 
 	db_bind_text(st, 4, role);
 	db_bind_text(st, 5, time_zone);
 	db_bind_int64(st, 6, time(NULL));
-	if (db_step_done(db, st) != 0)
+	int64_t made;
+	if (db_step_id(db, st, &made) != 0)
 		return -1;
 	if (id)
-		*id = db_last_insert_id(db);
+		*id = made;
 	return 0;
 }
 

@@ -10,13 +10,13 @@ static const char SQL_USERS[] =
 static const char SQL_ACCOUNTS[] =
     "SELECT a.id, a.number, a.name, trim(a.address1 || ', ' || a.city || ', ' || a.state || ' ' ||"
     " a.zip, ', '), a.status, (SELECT count(*) FROM contacts WHERE account_id = a.id)"
-    " FROM accounts a WHERE ?1 = '' OR instr(lower(a.number), lower(?1)) > 0"
-    " OR instr(lower(a.name), lower(?1)) > 0 ORDER BY a.number LIMIT ?2";
+    " FROM accounts a WHERE ?1 = '' OR strpos(lower(a.number), lower(?1)) > 0"
+    " OR strpos(lower(a.name), lower(?1)) > 0 ORDER BY a.number LIMIT ?2";
 static const char SQL_CONTACTS[] =
     "SELECT c.id, c.name, coalesce((SELECT min(email) FROM contact_emails WHERE contact_id = c.id),"
     " ''), c.phone FROM contacts c WHERE c.account_id = ? ORDER BY c.name, c.id";
 static const char SQL_CONTACT[] =
-    "SELECT c.id, c.name, coalesce((SELECT group_concat(email, ', ') FROM contact_emails WHERE"
+    "SELECT c.id, c.name, coalesce((SELECT string_agg(email, ', ') FROM contact_emails WHERE"
     " contact_id = c.id), ''), c.phone, a.number, a.name"
     " FROM contacts c JOIN accounts a ON a.id = c.account_id WHERE c.id = ?";
 
