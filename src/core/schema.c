@@ -873,6 +873,10 @@ static const char m23_blocklist[] =
 "CREATE INDEX skipped_items_by_recorded ON skipped_items(recorded_at);"
 SKIPPED_ADDRESSES_SQL SKIPPED_HEALTH_SQL;
 
+/* outbox rows by link: the foreign key's ON DELETE SET NULL (a link deleted with its user) and
+ * the checks SQLite plans for an INSERT ... RETURNING into links would scan the outbox. */
+static const char m24_outbox_by_link[] = "CREATE INDEX outbox_by_link ON outbox(link_id);";
+
 const struct migration schema_migrations[] = {
 	{ "base schema", m1_base, NULL },
 	{ "outbox: folder set-up and leases", m2_outbox_lease, NULL },
@@ -899,5 +903,6 @@ const struct migration schema_migrations[] = {
 	  m21_link_health, NULL },
 	{ "attachments: content-addressed blobs in the database or the files folder", m22_attachments, NULL },
 	{ "blocklist and audit_log; skipped_items takes the reason blocked", m23_blocklist, NULL },
+	{ "outbox: by link", m24_outbox_by_link, m24_outbox_by_link },
 };
 const size_t schema_n_migrations = sizeof schema_migrations / sizeof schema_migrations[0];
