@@ -6,7 +6,11 @@
 
 struct migration {
 	const char *name;
-	const char *sql;
+	const char *sql;   /* SQLite */
+	/* PostgreSQL: the same change in its dialect; "" when an earlier migration's text already
+	 * made it (the first one holds the whole schema of its time); NULL: not written for
+	 * PostgreSQL, so a PostgreSQL database stops at the migration before. */
+	const char *pg;
 };
 
 extern const struct migration schema_migrations[];
