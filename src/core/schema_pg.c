@@ -615,21 +615,22 @@ ID_FOLLOW("attachments") ID_FOLLOW("blocklist") ID_FOLLOW("audit_log")
 " WHEN (NEW.item_at > 0 AND NEW.kind = 'mail') EXECUTE FUNCTION skipped_items_newest();"
 
 /* Full-text search (m14, m15), in place of the FTS5 tables: one table per kind under the same
- * name, <kind>_fts (id = the row's id, as FTS5's rowid; doc = its words as a tsvector, one
- * weight per field; a GIN index on doc), written by triggers of the same names as SQLite's, so
- * whatever writes the rows needs no change. The text itself stays in the row (as FTS5's
- * external content), for ts_headline; contacts_fts also holds the contact's e-mails, as its
- * FTS5 row did. A separate table rather than a generated column: a contact's words come from
- * contact_emails too, and the rows read for everything else stay as narrow as on SQLite.
+ * name, <kind>_fts (id: the row's id, as FTS5's rowid; doc: its words as a tsvector, one weight
+ * per field; a GIN index on doc), written by triggers of SQLite's names, so whatever writes the
+ * rows needs no change. An update re-indexes a row only when an indexed field changed value
+ * (FTS5's, whenever one was written). The text stays in the row (as FTS5's external content),
+ * for ts_headline; contacts_fts also holds the contact's e-mails, as its FTS5 row did. A table
+ * rather than a generated column: a contact's words come from contact_emails too, and the rows
+ * read for everything else stay as narrow as on SQLite.
  *   crm_words (mail, appointments): accents folded (unaccent), lower case, the Snowball English
  *     stemmer without stop words, like FTS5's porter + unicode61 remove_diacritics 2.
  *   crm_names (contacts, accounts): accents folded, lower case, no stemming (unicode61).
  * Weights: mail A subject, B from_name and from_email, C to_list and cc_list, D body_text;
- * appointments A title, B location, C note; accounts A number and name, B address1, address2,
- * C city, state, zip; contacts A name, B emails, C phone.
- * A query: WHERE f.doc @@ to_tsquery('crm_words', 'invoice & acme') (prefixes: 'acm:*'),
- * ranked by ts_rank(f.doc, q), the snippet by ts_headline('crm_words', text, q, options). The
- * words of a query are split at the same characters as the text (crm_fts_text). */
+ * appointments A title, B location, C note; accounts A number and name, B address1 and
+ * address2, C city, state and zip; contacts A name, B emails, C phone.
+ * A query: WHERE f.doc @@ to_tsquery('crm_words', 'invoice & acme') (a prefix: 'acm:*'), ranked
+ * by ts_rank(f.doc, q), its snippet ts_headline('crm_words', text, q, options). The text is
+ * split into words where search_fts_query splits the user's (crm_fts_text). */
 "CREATE EXTENSION IF NOT EXISTS unaccent;"
 "CREATE TEXT SEARCH DICTIONARY crm_english_stem (TEMPLATE = snowball, LANGUAGE = english);"
 "CREATE TEXT SEARCH CONFIGURATION crm_words (COPY = simple);"
@@ -641,7 +642,8 @@ ID_FOLLOW("attachments") ID_FOLLOW("blocklist") ID_FOLLOW("audit_log")
 "CREATE FUNCTION crm_fts_text(s text) RETURNS text LANGUAGE sql IMMUTABLE STRICT"
 " AS $$SELECT regexp_replace(s, '" FTS_SEPARATORS "', ' ', 'g')$$;"
 "CREATE FUNCTION crm_fts_field(cfg regconfig, s text, w \"char\") RETURNS tsvector"
-" LANGUAGE sql IMMUTABLE AS $$SELECT setweight(to_tsvector(cfg, crm_fts_text(coalesce(s, ''))), w)$$;"
+" LANGUAGE sql IMMUTABLE"
+" AS $$SELECT setweight(to_tsvector(cfg, crm_fts_text(coalesce(s, ''))), w)$$;"
 
 "CREATE TABLE messages_fts (id bigint PRIMARY KEY, doc tsvector NOT NULL);"
 "CREATE INDEX messages_fts_by_doc ON messages_fts USING gin (doc);"
@@ -664,7 +666,10 @@ ID_FOLLOW("attachments") ID_FOLLOW("blocklist") ID_FOLLOW("audit_log")
 "CREATE TRIGGER messages_fts_out AFTER DELETE ON messages FOR EACH ROW"
 " EXECUTE FUNCTION messages_fts_write();"
 "CREATE TRIGGER messages_fts_up AFTER UPDATE OF subject, body_text, from_name, from_email,"
-" to_list, cc_list ON messages FOR EACH ROW EXECUTE FUNCTION messages_fts_write();"
+" to_list, cc_list ON messages FOR EACH ROW"
+" WHEN ((OLD.subject, OLD.body_text, OLD.from_name, OLD.from_email, OLD.to_list, OLD.cc_list)"
+"  IS DISTINCT FROM (NEW.subject, NEW.body_text, NEW.from_name, NEW.from_email, NEW.to_list,"
+"  NEW.cc_list)) EXECUTE FUNCTION messages_fts_write();"
 
 "CREATE TABLE appointments_fts (id bigint PRIMARY KEY, doc tsvector NOT NULL);"
 "CREATE INDEX appointments_fts_by_doc ON appointments_fts USING gin (doc);"
@@ -686,7 +691,8 @@ ID_FOLLOW("attachments") ID_FOLLOW("blocklist") ID_FOLLOW("audit_log")
 "CREATE TRIGGER appointments_fts_out AFTER DELETE ON appointments FOR EACH ROW"
 " EXECUTE FUNCTION appointments_fts_write();"
 "CREATE TRIGGER appointments_fts_up AFTER UPDATE OF title, location, note ON appointments"
-" FOR EACH ROW EXECUTE FUNCTION appointments_fts_write();"
+" FOR EACH ROW WHEN ((OLD.title, OLD.location, OLD.note) IS DISTINCT FROM"
+"  (NEW.title, NEW.location, NEW.note)) EXECUTE FUNCTION appointments_fts_write();"
 
 "CREATE TABLE accounts_fts (id bigint PRIMARY KEY, doc tsvector NOT NULL);"
 "CREATE INDEX accounts_fts_by_doc ON accounts_fts USING gin (doc);"
@@ -708,7 +714,10 @@ ID_FOLLOW("attachments") ID_FOLLOW("blocklist") ID_FOLLOW("audit_log")
 "CREATE TRIGGER accounts_fts_out AFTER DELETE ON accounts FOR EACH ROW"
 " EXECUTE FUNCTION accounts_fts_write();"
 "CREATE TRIGGER accounts_fts_up AFTER UPDATE OF number, name, address1, address2, city, state,"
-" zip ON accounts FOR EACH ROW EXECUTE FUNCTION accounts_fts_write();"
+" zip ON accounts FOR EACH ROW"
+" WHEN ((OLD.number, OLD.name, OLD.address1, OLD.address2, OLD.city, OLD.state, OLD.zip)"
+"  IS DISTINCT FROM (NEW.number, NEW.name, NEW.address1, NEW.address2, NEW.city, NEW.state,"
+"  NEW.zip)) EXECUTE FUNCTION accounts_fts_write();"
 
 /* A contact's row is made again whole from contacts and contact_emails at each change. */
 "CREATE TABLE contacts_fts ("
@@ -741,6 +750,7 @@ ID_FOLLOW("attachments") ID_FOLLOW("blocklist") ID_FOLLOW("audit_log")
 "CREATE TRIGGER contacts_fts_out AFTER DELETE ON contacts FOR EACH ROW"
 " EXECUTE FUNCTION contacts_fts_write();"
 "CREATE TRIGGER contacts_fts_up AFTER UPDATE OF name, phone ON contacts FOR EACH ROW"
+" WHEN ((OLD.name, OLD.phone) IS DISTINCT FROM (NEW.name, NEW.phone))"
 " EXECUTE FUNCTION contacts_fts_write();"
 "CREATE FUNCTION contact_emails_fts_write() RETURNS trigger LANGUAGE plpgsql AS $$"
 "BEGIN"
