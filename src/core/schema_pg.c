@@ -14,12 +14,17 @@
  * FOR EACH ROW, running a plpgsql function. A WHEN that reads a table (PostgreSQL allows no
  * subquery there) is tested in the function instead. strftime('%s', 'now') is
  * crm_unixepoch() (the statement's start, as SQLite's 'now' is one per statement), SQLite's
- * scalar min(a, b) is least(a, b), its lower() (ASCII only) is crm_ascii_lower(). */
+ * scalar min(a, b) is least(a, b), its lower() (ASCII only) is crm_ascii_lower().
+ *
+ * Text sorts by the database's collation: SQLite's BINARY order is that of C or C.UTF-8, so
+ * create the database with one of them (LC_COLLATE) for the same ORDER BY. The full-text
+ * section needs the unaccent extension (in PostgreSQL's contrib; trusted, so a role that may
+ * create objects in the database may create it). */
 #include "core/schema_pg.h"
 
 /* A row's id given by the INSERT itself: the identity's sequence goes past it. Its WHEN reads
- * the sequence's last value (NULL before the first), so a row numbered by the sequence costs
- * no call. */
+ * the sequence's last value (NULL before the first), so a row the sequence numbered costs no
+ * setval. */
 #define ID_FOLLOW(t) \
 "CREATE TRIGGER " t "_id_follow AFTER INSERT ON " t " FOR EACH ROW" \
 " WHEN (NEW.id > coalesce(pg_sequence_last_value('" t "_id_seq'), 0))" \
