@@ -4,9 +4,9 @@
  *
  * Each migration has two texts: SQLite's and PostgreSQL's (struct migration, schema.h). A new
  * migration gives both, the second in PostgreSQL's dialect with the same names and effect
- * (bigint for INTEGER, bytea for BLOB, a plpgsql function for a trigger's body; schema_pg.c
- * shows how each SQLite construct is written there), and tests/integration/test_schema_pg
- * then finds the two schemas equal. Migrations 1 to 23 are one PostgreSQL text, schema_pg.c's,
+ * (bigint for INTEGER, bytea for BLOB, a plpgsql function for a trigger's body, one ALTER
+ * TABLE for SQLite's rebuild of a table; schema_pg.c shows how each SQLite construct is
+ * written there), and tests/integration/test_schema_pg then finds the two schemas equal. Migrations 1 to 23 are one PostgreSQL text, schema_pg.c's,
  * carried by the first; the others' are "". */
 #include "core/schema.h"
 #include "core/schema_pg.h"
