@@ -537,13 +537,17 @@ static GMimePart *file_part(const struct mime_file *f)
 	GMimeContentType *ct = g_mime_object_get_content_type(GMIME_OBJECT(part));
 	GMimeParam *nm = g_mime_param_list_get_parameter(g_mime_content_type_get_parameters(ct),
 	    "name");
-	if (nm)
+	if (nm) {
 		g_mime_param_set_encoding_method(nm, GMIME_PARAM_ENCODING_METHOD_RFC2047);
+		g_mime_param_set_charset(nm, "utf-8");
+	}
 	GMimeContentDisposition *cd = g_mime_object_get_content_disposition(GMIME_OBJECT(part));
 	GMimeParam *fn = cd ? g_mime_param_list_get_parameter(
 	    g_mime_content_disposition_get_parameters(cd), "filename") : NULL;
-	if (fn)
+	if (fn) {
 		g_mime_param_set_encoding_method(fn, GMIME_PARAM_ENCODING_METHOD_RFC2231);
+		g_mime_param_set_charset(fn, "utf-8");
+	}
 	g_object_unref(content);
 	g_object_unref(stream);
 	return part;
