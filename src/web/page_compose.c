@@ -383,7 +383,7 @@ static int post_compose(struct ctx *c, struct compose *k)
 	if (frc > 0)
 		add_error(k, k->file_err);
 	int sent = k->n_errors ? 1 : send_mail(c, k, to, n_to, cc, n_cc, &msg_id);
-	if (sent > 0 && (c->req->files.n || k->files.n))
+	if (sent > 0 && c->req->files.n)
 		add_error(k, "Choose the files again: a form shown again cannot keep them.");
 	if (sent > 0) {
 		status = show(c, k, 1, 400);
