@@ -59,6 +59,54 @@ static int add(struct compose_files *f, const char *raw_name, const char *ctype,
 	return 0;
 }
 
+/* One attachment of the replied message, ticked to go again: its stored bytes appended to f.
+ * Returns 0, 1 with err, -1. */
+static int take_original(struct ctx *c, const struct attach_row *a, struct compose_files *f,
+    size_t file_max, size_t total_max, char *err, size_t errlen)
+{
+	struct attach_row full;
+	unsigned char *data = NULL;
+	size_t len = 0;
+	char size[32];
+	int rc = db_attach_get(c->db, a->id, 1, &full);
+	if (rc != 0) {
+		if (rc == 1)
+			snprintf(err, errlen, "An attachment of the original message is no longer there.");
+		return rc;
+	}
+	rc = 1;
+	if (strcmp(full.state, "stored") != 0 || !full.blob) {
+		snprintf(err, errlen, "\"%s\" of the original message was not stored, so it cannot go "
+		    "again.", full.name);
+		goto out;
+	}
+	if ((size_t)full.size > file_max) {
+		attach_fmt_size((size_t)full.size, size, sizeof size);
+		snprintf(err, errlen, "\"%s\" (%s) is larger than the %d MB one file may have.",
+		    full.name, size, c->w->cfg->send_file_max_mb);
+		goto out;
+	}
+	if (full.in_file) {
+		if (attach_file_read(c->w->cfg->files, full.blob, file_max, &data, &len) != 0) {
+			snprintf(err, errlen, "\"%s\" of the original message could not be read.",
+			    full.name);
+			goto out;
+		}
+	} else {
+		data = full.data;
+		len = full.data_len;
+		full.data = NULL;
+	}
+	if (!data && !(data = malloc(1))) {
+		rc = -1;
+		goto out;
+	}
+	rc = add(f, full.name, full.media_type, data, len, total_max, err, errlen);
+out:
+	attach_row_free(&full);
+	return rc;
+}
+
 int compose_files_take(struct ctx *c, const struct attach_rows *src, struct compose_files *f,
     char *err, size_t errlen)
 {
@@ -88,51 +136,10 @@ int compose_files_take(struct ctx *c, const struct attach_rows *src, struct comp
 		    "carry.", c->w->cfg->send_total_max_mb);
 		return 1;
 	}
-	for (size_t i = 0; src && i < src->n; i++) {
-		const struct attach_row *a = &src->v[i];
-		if (!compose_reattach_ticked(c, a->id))
-			continue;
-		struct attach_row full;
-		unsigned char *data = NULL;
-		size_t len = 0;
-		if ((rc = db_attach_get(c->db, a->id, 1, &full)) != 0)
-			return rc == 1 ? (snprintf(err, errlen, "An attachment of the original message "
-			    "is no longer there."), 1) : -1;
-		if (strcmp(full.state, "stored") != 0 || !full.blob) {
-			snprintf(err, errlen, "\"%s\" of the original message was not stored, so it "
-			    "cannot go again.", full.name);
-			attach_row_free(&full);
-			return 1;
-		}
-		if (full.in_file) {
-			if (attach_file_read(c->w->cfg->files, full.blob, total_max, &data, &len) != 0) {
-				snprintf(err, errlen, "\"%s\" of the original message could not be read.",
-				    full.name);
-				attach_row_free(&full);
-				return 1;
-			}
-		} else {
-			data = full.data;
-			len = full.data_len;
-			full.data = NULL;
-		}
-		if (len > file_max) {
-			attach_fmt_size(len, size, sizeof size);
-			snprintf(err, errlen, "\"%s\" (%s) is larger than the %d MB one file may have.",
-			    full.name, size, c->w->cfg->send_file_max_mb);
-			free(data);
-			attach_row_free(&full);
-			return 1;
-		}
-		if (!data && !(data = malloc(1))) {
-			attach_row_free(&full);
-			return -1;
-		}
-		rc = add(f, full.name, full.media_type, data, len, total_max, err, errlen);
-		attach_row_free(&full);
-		if (rc != 0)
+	for (size_t i = 0; src && i < src->n; i++)
+		if (compose_reattach_ticked(c, src->v[i].id) &&
+		    (rc = take_original(c, &src->v[i], f, file_max, total_max, err, errlen)) != 0)
 			return rc;
-	}
 	return 0;
 }
 
