@@ -56,11 +56,13 @@ static int read_request(FCGX_Request *fr, const struct config *cfg, struct req *
 		return 400;
 	char boundary[80];
 	int multipart = multipart_boundary(ctype, boundary, sizeof boundary) == 0;
-	/* a form with files may carry [web] send_total_max_mb of them, and its fields besides */
-	long max = multipart ? (long)cfg->send_total_max_mb * 1024 * 1024 + REQ_BODY_MAX :
+	/* Compose's form may carry [web] send_total_max_mb of files, and its fields besides (as
+	 * nginx.conf.example's location = /compose lets through) */
+	int files_ok = multipart && strcmp(r->path, "/compose") == 0;
+	long max = files_ok ? (long)cfg->send_total_max_mb * 1024 * 1024 + REQ_BODY_MAX :
 	    REQ_BODY_MAX;
 	if (len > max) {
-		if (multipart)
+		if (files_ok)
 			snprintf(why, whylen, "The attached files are larger than the %d MB one message "
 			    "may carry.", cfg->send_total_max_mb);
 		return 413;
