@@ -718,7 +718,8 @@ SKIPPED_ADDRESSES_SQL
 " END;";
 
 /* Several crm-sync daemons on one database: each link is worked by the daemon holding its
- * lease (renewed while it lives, free once expires_at passes); each daemon says who and where
+ * lease (renewed while it lives, free once expires_at passes; since migration 24 the holder's
+ * record carries the expiry for all its leases); each daemon says who and where
  * it is, so the others can count it for a fair share and see on the same host when its process
  * is gone. An outbox item claimed names the daemon that claimed it. */
 static const char m20_link_leases[] =
@@ -873,6 +874,18 @@ static const char m23_blocklist[] =
 "CREATE INDEX skipped_items_by_recorded ON skipped_items(recorded_at);"
 SKIPPED_ADDRESSES_SQL SKIPPED_HEALTH_SQL;
 
+/* A lease lasts while its holder's record does: the record says until when (seen_at +
+ * lease_s, written at every tick), so a daemon renews one row, not one per link it holds, and
+ * every lease of a daemon that stopped runs out with its record. link_leases.expires_at keeps
+ * the claim's first term and is no longer read. A record from before counts as it did, for
+ * the default lease_s. */
+static const char m24_holder_expiry[] =
+"ALTER TABLE lease_holders ADD COLUMN expires_at INTEGER NOT NULL DEFAULT 0;"
+"UPDATE lease_holders SET expires_at = seen_at + 30;";
+static const char m24_holder_expiry_pg[] =
+"ALTER TABLE lease_holders ADD COLUMN expires_at bigint NOT NULL DEFAULT 0;"
+"UPDATE lease_holders SET expires_at = seen_at + 30;";
+
 const struct migration schema_migrations[] = {
 	{ "base schema", m1_base, NULL },
 	{ "outbox: folder set-up and leases", m2_outbox_lease, NULL },
@@ -899,5 +912,7 @@ const struct migration schema_migrations[] = {
 	  m21_link_health, NULL },
 	{ "attachments: content-addressed blobs in the database or the files folder", m22_attachments, NULL },
 	{ "blocklist and audit_log; skipped_items takes the reason blocked", m23_blocklist, NULL },
+	{ "lease_holders.expires_at: a lease lasts while its holder's record does",
+	  m24_holder_expiry, m24_holder_expiry_pg },
 };
 const size_t schema_n_migrations = sizeof schema_migrations / sizeof schema_migrations[0];
