@@ -4,6 +4,8 @@ CC      ?= gcc
 BUILD   ?= build
 SAN     ?= 0
 PORT    ?= 8080
+# The database of make run and make test: sqlite (a file under run/, or per test) or postgres.
+DB      ?= sqlite
 PKGS    := fcgi ctpl libical gmime-3.0 libxml-2.0 jansson sqlite3 libcurl libsodium inih libetpan gnutls
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -128,9 +130,10 @@ run: deps
 	@scripts/run-local $(PORT)
 
 # Every test (unit, integration, browser) on a sanitized build; ends with "N passed, N failed".
+# DB=postgres: the same tests on PostgreSQL (a private server for the run, see tests/run).
 test: deps
 	@$(MAKE) --no-print-directory BUILD=build-san SAN=1 bins units
-	@tests/run build-san
+	@CRM_TEST_DB=$(DB) tests/run build-san
 
 bench: deps
 	@$(MAKE) --no-print-directory bins benches
