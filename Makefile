@@ -54,7 +54,7 @@ BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 FUZZ_S   ?= 60
 
-.PHONY: all bins units benches fuzzers deps run test bench fuzz clean
+.PHONY: all bins units benches fuzzers deps run stop test bench fuzz clean
 .SECONDARY:
 all: bins
 ifeq ($(BUILD),build)
@@ -125,9 +125,14 @@ deps:
 	@scripts/install-deps
 
 # The whole product on a demo company: nginx, crm.fcgi, crm-sync, Dovecot and Radicale.
+# DB=postgres: on a private PostgreSQL server under run/pg, two crm.fcgi behind nginx's upstream
+# and two crm-sync daemons. make stop, from another shell, stops a running make run.
 run: deps
 	@$(MAKE) --no-print-directory all
-	@scripts/run-local $(PORT)
+	@CRM_RUN_DB=$(DB) scripts/run-local $(PORT)
+
+stop:
+	@scripts/run-local stop
 
 # Every test (unit, integration, browser) on a sanitized build; ends with "N passed, N failed".
 # DB=postgres: the same tests on PostgreSQL (a private server for the run, see tests/run).
