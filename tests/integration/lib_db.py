@@ -37,13 +37,28 @@ def is_pg_target(target):
     return target.startswith(("postgresql://", "postgres://"))
 
 
+def _psycopg2():
+    """psycopg2, from Debian's python3-psycopg2 (scripts/install-deps) even when python3 is
+    another build of the same Python version (a pyenv one, say), which does not look there."""
+    try:
+        import psycopg2
+    except ImportError:
+        import sys
+        deb = "/usr/lib/python3/dist-packages"
+        if not os.path.isdir(os.path.join(deb, "psycopg2")) or deb in sys.path:
+            raise
+        sys.path.append(deb)
+        import psycopg2
+    import psycopg2.extensions  # noqa: F401
+    return psycopg2
+
+
 def _base(url):
     return url if url.endswith("/") else url + "/"
 
 
 def _admin():
-    import psycopg2
-    c = psycopg2.connect(_base(PG_URL) + "postgres", connect_timeout=10)
+    c = _psycopg2().connect(_base(PG_URL) + "postgres", connect_timeout=10)
     c.autocommit = True
     return c
 
@@ -193,8 +208,7 @@ class PgConnection:
     close, and the connection as a context manager (commit, or rollback on an exception)."""
 
     def __init__(self, url, timeout=10):
-        import psycopg2
-        self._c = psycopg2.connect(url, connect_timeout=timeout)
+        self._c = _psycopg2().connect(url, connect_timeout=timeout)
         self._c.autocommit = True   # as sqlite3 with isolation_level=None
 
     def execute(self, sql, params=()):
@@ -219,7 +233,7 @@ class PgConnection:
 
     @property
     def in_transaction(self):
-        import psycopg2.extensions as ext
+        ext = _psycopg2().extensions
         return self._c.info.transaction_status != ext.TRANSACTION_STATUS_IDLE
 
     def close(self):
