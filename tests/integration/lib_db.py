@@ -12,8 +12,9 @@ tests/run sets CRM_TEST_DB=postgres and CRM_TEST_PG_URL=postgresql://crm@127.0.0
 private server per run, scripts/pg-server); every test environment gets its own database.
 Both connections run each statement on its own (autocommit) unless the test says BEGIN.
 On PostgreSQL the SQL is rewritten where that is mechanical: ? and ?N parameters, INSERT OR
-IGNORE, strftime('%s','now'), group_concat(x), last_insert_rowid(); cursor.lastrowid is
-lastval(). Anything else SQLite-only (PRAGMA, sqlite_master, rowid, ...) fails there.
+IGNORE, strftime('%s','now'), group_concat(x), last_insert_rowid(), json_set(x, '$.key', v, ...),
+LIKE (as ILIKE: SQLite's ignores ASCII case); cursor.lastrowid is lastval(). Anything else
+SQLite-only (PRAGMA, sqlite_master, rowid, ...) fails there.
 """
 import os
 import re
@@ -136,12 +137,53 @@ _REWRITES = [
     (re.compile(r"\bBEGIN\s+IMMEDIATE\b", re.I), "BEGIN"),
 ]
 _OR_IGNORE = re.compile(r"^\s*INSERT\s+OR\s+IGNORE\s+INTO\b", re.I)
+_JSON_SET = re.compile(r"\bjson_set\(", re.I)
+_LIKE = re.compile(r"\bLIKE\b", re.I)
+
+
+def _split_args(sql, start):
+    """The top-level arguments of the call whose "(" is at start, and the index after its ")"."""
+    args, depth, i, cur = [], 0, start + 1, start + 1
+    while i < len(sql):
+        ch = sql[i]
+        if ch == "'":
+            i = sql.index("'", i + 1)
+            while sql.startswith("''", i):
+                i = sql.index("'", i + 2)
+        elif ch == "(":
+            depth += 1
+        elif ch == ")" and depth:
+            depth -= 1
+        elif ch == ")" or (ch == "," and not depth):
+            args.append(sql[cur:i].strip())
+            cur = i + 1
+            if ch == ")":
+                return args, i + 1
+        i += 1
+    raise ValueError("unbalanced json_set( in " + sql)
+
+
+def _json_set(sql):
+    """json_set(x, '$.a', v, ...) (top-level keys only) as jsonb: x || jsonb_build_object('a', v)."""
+    while True:
+        m = _JSON_SET.search(sql)
+        if not m:
+            return sql
+        args, end = _split_args(sql, m.end() - 1)
+        pairs = []
+        for path, value in zip(args[1::2], args[2::2]):
+            if not re.fullmatch(r"'\$\.\w+'", path):
+                raise ValueError("json_set path %s: only '$.key' is rewritten" % path)
+            pairs += ["'%s'" % path[3:-1], value]
+        sql = "%s(CAST(%s AS jsonb) || jsonb_build_object(%s))%s" % (
+            sql[:m.start()], args[0], ", ".join(pairs), sql[end:])
 
 
 def translate(sql, params=()):
     """(sql, params) for psycopg2: SQLite's dialect rewritten where that is mechanical."""
     for pat, rep in _REWRITES:
         sql = pat.sub(rep, sql)
+    sql = _json_set(sql)
     if _OR_IGNORE.match(sql):
         sql = _OR_IGNORE.sub("INSERT INTO", sql).rstrip().rstrip(";")
         m = re.search(r"\bRETURNING\b", sql, re.I)
@@ -160,8 +202,10 @@ def translate(sql, params=()):
                 args.append(params[nxt])
                 nxt += 1
             out.append("%s")
-        else:
+        elif tok[0] in "'\"":
             out.append(tok.replace("%", "%%"))
+        else:   # SQLite's LIKE ignores the case of ASCII letters, as ILIKE does
+            out.append(_LIKE.sub("ILIKE", tok.replace("%", "%%")))
     return "".join(out), tuple(args)
 
 
