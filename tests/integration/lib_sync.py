@@ -9,6 +9,9 @@
     env.sync(link)                               # crm-sync --once --link N; returns the log
     env.q("SELECT count(*) FROM messages")      # -> first column of the first row
     env.close()
+env.db is the [core] database: DIR/crm.db, or on a PostgreSQL run (tests/run, CRM_TEST_PG_URL)
+the URL of a fresh database, dropped by close(); env.connect() / conn() / q() / rows() reach it
+through lib_db.
 """
 import os
 import re
