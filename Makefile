@@ -4,7 +4,7 @@ CC      ?= gcc
 BUILD   ?= build
 SAN     ?= 0
 PORT    ?= 8080
-PKGS    := fcgi ctpl libical gmime-3.0 libxml-2.0 jansson sqlite3 libcurl libsodium inih libetpan gnutls
+PKGS    := fcgi ctpl libical gmime-3.0 libxml-2.0 jansson sqlite3 libcurl libsodium inih libetpan gnutls libpq
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(filter-out -specs=%,$(shell pkg-config --libs $(PKGS) 2>/dev/null))

@@ -1,0 +1,754 @@
+/* The PostgreSQL engine of the storage seam (libpq): statements prepared once per connection with
+ * SQLite's placeholders turned into $N, results fetched whole, writers queued by an advisory
+ * lock, lock waits bounded by lock_timeout. */
+#include <ctype.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libpq-fe.h>
+
+#include "core/db_engine.h"
+#include "core/log.h"
+
+#define PG_LOCK_WAIT_MS 5000     /* one lock wait when no deadline is set, as on SQLite */
+#define PG_RESET_GAP_MS 1000     /* reconnect a dropped connection at most this often */
+#define PG_MAX_PARAM 32766       /* SQLite's highest parameter number */
+/* The advisory lock every write transaction takes first (0x63726d01: "crm" and 1), so writers
+ * queue for one another as with SQLite's BEGIN IMMEDIATE, which the storage code was written
+ * for. */
+#define PG_WRITER_LOCK "1668443393"
+
+/* Type oids (catalog/pg_type_d.h is a server header; these never change). */
+#define OID_BOOL 16
+#define OID_BYTEA 17
+#define OID_INT8 20
+#define OID_TEXT 25
+
+struct pg_conn {
+	PGconn *c;
+	unsigned epoch;          /* bumped by each reconnection: what was prepared before is gone */
+	int64_t own;             /* rows written (and schema changes) by this connection */
+	int64_t changes;         /* rows of the last write */
+	int lock_timeout;        /* what lock_timeout is set to (ms); -1: not known */
+	int in_txn;              /* inside a transaction when the current command began */
+	int lost_txn;            /* the connection dropped inside a transaction: refuse until ROLLBACK */
+	int64_t reset_at;        /* the last reconnection attempt (monotonic ms) */
+	int warned_insert_id;
+	char err[512];           /* the last error */
+};
+
+struct pg_blob {
+	unsigned char *p;        /* owned: a bytea value decoded, NUL-terminated; NULL: not yet */
+	size_t n;
+};
+
+struct pg_stmt {
+	struct db_stmt base;
+	char *text;              /* owned: the SQL with $N placeholders */
+	int multi;               /* several commands (no parameters): run with PQexec */
+	int nparams;
+	char **values;           /* owned, each one malloc'd; NULL is SQL NULL */
+	int *lengths, *formats;
+	Oid *types;              /* what each bound value is; 0: unknown (a NULL) */
+	Oid *prep_types;         /* the types the server-side statement was prepared with */
+	char name[16];
+	unsigned prep_epoch;     /* the connection's epoch when prepared; 0: not prepared */
+	PGresult *res;           /* owned: the whole result of the current execution */
+	int row, nrows;
+	struct pg_blob *blobs;   /* owned: per column of res, decoded for the current row */
+};
+
+#define PC(db) ((struct pg_conn *)(db)->conn)
+#define PS(s) ((struct pg_stmt *)(s))
+
+/* Placeholders. SQLite numbers a bare ? one more than the largest number used before it, and ?N
+ * or $N is number N; PostgreSQL knows only $N. Literals, quoted identifiers and comments are
+ * copied as they are. */
+
+static int ident_char(int c)
+{
+	return isalnum(c) || c == '_' || c == '$' || c >= 0x80;
+}
+
+/* The end of the quoted text starting at p (a ' or "); a doubled quote stays inside, and so
+ * does a backslash-escaped one in an E'' string. */
+static const char *quoted_end(const char *p, int backslash)
+{
+	char q = *p++;
+	for (; *p; p++) {
+		if (backslash && *p == '\\' && p[1])
+			p++;
+		else if (*p == q && p[1] == q)
+			p++;
+		else if (*p == q)
+			return p + 1;
+	}
+	return p;
+}
+
+/* The end of a $tag$ ... $tag$ string starting at p, or NULL when p starts none. */
+static const char *dollar_end(const char *p)
+{
+	const char *t = p + 1;
+	if (isdigit((unsigned char)*t))
+		return NULL;
+	while (*t && *t != '$' && ident_char((unsigned char)*t))
+		t++;
+	if (*t != '$')
+		return NULL;
+	size_t taglen = (size_t)(t + 1 - p);
+	for (const char *e = t + 1; (e = strchr(e, '$')); e++)
+		if (strncmp(e, p, taglen) == 0)
+			return e + taglen;
+	return p + strlen(p);
+}
+
+/* Rewrite sql for PostgreSQL into *out (malloc'd); *nparams gets the highest number and *multi
+ * whether more than one command follows. Returns 0, or -1 on a number out of range. */
+static int pg_rewrite(const char *sql, char **out, int *nparams, int *multi)
+{
+	size_t len = strlen(sql);
+	char *o = malloc(len * 6 + 1), *w = o;   /* "?" becomes at most "$32766" */
+	int max = 0;
+	if (!o)
+		return -1;
+	*multi = 0;
+	for (const char *p = sql; *p;) {
+		const char *e = NULL;
+		unsigned char c = (unsigned char)*p;
+		if (c == '\'' || c == '"')
+			e = quoted_end(p, 0);
+		else if ((c == 'E' || c == 'e') && p[1] == '\'')
+			e = quoted_end(p + 1, 1);
+		else if (c == '-' && p[1] == '-')
+			e = p + strcspn(p, "\n");
+		else if (c == '/' && p[1] == '*')
+			e = (e = strstr(p + 2, "*/")) ? e + 2 : p + strlen(p);
+		else if (c == '$')
+			e = dollar_end(p);
+		else if (isalpha(c) || c == '_' || c >= 0x80)
+			for (e = p; ident_char((unsigned char)*e); e++)
+				;
+		else if (c == ';' && p[1 + strspn(p + 1, " \t\r\n")])
+			*multi = 1;
+		if (e) {
+			memcpy(w, p, (size_t)(e - p));
+			w += e - p;
+			p = e;
+			continue;
+		}
+		if (c != '?' && !(c == '$' && isdigit((unsigned char)p[1]))) {
+			*w++ = *p++;
+			continue;
+		}
+		long n = max + 1;
+		char *end;
+		if (isdigit((unsigned char)*++p)) {
+			n = strtol(p, &end, 10);
+			p = end;
+		}
+		if (n < 1 || n > PG_MAX_PARAM) {
+			free(o);
+			return -1;
+		}
+		max = n > max ? (int)n : max;
+		w += sprintf(w, "$%ld", n);
+	}
+	*w = '\0';
+	char *shrunk = realloc(o, (size_t)(w - o) + 1);
+	*out = shrunk ? shrunk : o;
+	*nparams = max;
+	return 0;
+}
+
+/* Results and errors. */
+
+static void pg_note_error(struct db *db, const PGresult *r)
+{
+	struct pg_conn *pc = PC(db);
+	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	if (!msg || !*msg)
+		msg = PQerrorMessage(pc->c);
+	snprintf(pc->err, sizeof pc->err, "%s%s%s%s", msg, state ? " (SQLSTATE " : "",
+	    state ? state : "", state ? ")" : "");
+	pc->err[strcspn(pc->err, "\n")] = '\0';
+	db->last_full = state && strcmp(state, "53100") == 0;
+	if (state && strcmp(state, "55P03") == 0)
+		db->busy_failed++;
+	if (PQstatus(pc->c) == CONNECTION_BAD) {
+		/* Once per drop: the next command reconnects (or reports that it cannot). */
+		log_warnx("db: the connection to PostgreSQL was lost%s: %s",
+		    pc->in_txn ? " inside a transaction" : "", pc->err);
+		pc->lost_txn = pc->in_txn;
+	}
+}
+
+/* After a command that succeeded: count what it wrote, for changes and change_state. */
+static void pg_note_done(struct pg_conn *pc, const PGresult *r)
+{
+	static const char *const rows[] = { "INSERT ", "UPDATE ", "DELETE ", "MERGE ", "COPY " };
+	static const char *const ddl[] = { "CREATE ", "ALTER ", "DROP ", "TRUNCATE " };
+	const char *tag = PQcmdStatus((PGresult *)r);
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+		if (strncmp(tag, rows[i], strlen(rows[i])) == 0) {
+			pc->changes = strtoll(PQcmdTuples((PGresult *)r), NULL, 10);
+			pc->own += pc->changes;
+			return;
+		}
+	for (size_t i = 0; i < sizeof ddl / sizeof ddl[0]; i++)
+		if (strncmp(tag, ddl[i], strlen(ddl[i])) == 0)
+			pc->own++;
+	/* A rollback (to a savepoint too) undoes a SET made inside it. */
+	if (strcmp(tag, "ROLLBACK") == 0)
+		pc->lock_timeout = -1;
+}
+
+/* 0 when r is a success (noted), else -1 with the error noted. */
+static int pg_check(struct db *db, const PGresult *r)
+{
+	ExecStatusType s = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+	if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK || s == PGRES_EMPTY_QUERY) {
+		pg_note_done(PC(db), r);
+		return 0;
+	}
+	pg_note_error(db, r);
+	return -1;
+}
+
+/* Before each command. */
+
+static int pg_setup(PGconn *c)
+{
+	if (PQsetClientEncoding(c, "UTF8") != 0)
+		return -1;
+	PGresult *r = PQexec(c, "SET TIME ZONE 'UTC'");
+	int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+	PQclear(r);
+	return ok ? 0 : -1;
+}
+
+static int pg_reconnect(struct db *db)
+{
+	struct pg_conn *pc = PC(db);
+	int64_t now = db_mono_ms();
+	if (pc->reset_at && now - pc->reset_at < PG_RESET_GAP_MS) {
+		snprintf(pc->err, sizeof pc->err, "not connected to PostgreSQL");
+		return -1;
+	}
+	pc->reset_at = now;
+	PQreset(pc->c);
+	if (PQstatus(pc->c) != CONNECTION_OK || pg_setup(pc->c) != 0) {
+		snprintf(pc->err, sizeof pc->err, "cannot reconnect to PostgreSQL: %s",
+		    PQerrorMessage(pc->c));
+		pc->err[strcspn(pc->err, "\n")] = '\0';
+		log_warnx_limited("db: pg reconnect", "db: %s", pc->err);
+		return -1;
+	}
+	pc->epoch++;
+	pc->lock_timeout = -1;
+	log_info("db: reconnected to PostgreSQL");
+	return 0;
+}
+
+/* lock_timeout plays the busy handler's part: lock waits end at db->deadline_ms, or after
+ * PG_LOCK_WAIT_MS each. Setting it costs a round trip, so with a deadline it is set again only
+ * when the time left has fallen a tenth (at least 100 ms) below it. */
+static void pg_lock_timeout(struct db *db)
+{
+	struct pg_conn *pc = PC(db);
+	int want = PG_LOCK_WAIT_MS;
+	if (db->deadline_ms) {
+		int64_t left = db->deadline_ms - db_mono_ms();
+		want = left < 1 ? 1 : left > INT_MAX ? INT_MAX : (int)left;   /* 0 would mean never */
+		int slack = want / 10 > 100 ? want / 10 : 100;
+		if (pc->lock_timeout >= want && pc->lock_timeout - want <= slack)
+			return;
+	} else if (pc->lock_timeout == want) {
+		return;
+	}
+	if (PQtransactionStatus(pc->c) == PQTRANS_INERROR)
+		return;   /* the command will be refused anyway */
+	char sql[48];
+	snprintf(sql, sizeof sql, "SET lock_timeout = %d", want);
+	PGresult *r = PQexec(pc->c, sql);
+	if (PQresultStatus(r) == PGRES_COMMAND_OK)
+		pc->lock_timeout = want;
+	PQclear(r);
+}
+
+/* Make the connection ready for sql: reconnect a dropped one, refuse anything but ROLLBACK
+ * after a drop inside a transaction (what came before it is lost, and running the rest
+ * outside a transaction would store half of it), bring lock_timeout to the deadline. */
+static int pg_ready(struct db *db, const char *sql)
+{
+	struct pg_conn *pc = PC(db);
+	if (pc->lost_txn) {
+		if (strcasecmp(sql, "ROLLBACK") != 0) {
+			snprintf(pc->err, sizeof pc->err, "the connection to PostgreSQL was lost inside"
+			    " a transaction; it must be rolled back");
+			db->last_full = 0;
+			return -1;
+		}
+		pc->lost_txn = 0;
+	}
+	if (PQstatus(pc->c) == CONNECTION_BAD && pg_reconnect(db) != 0) {
+		db->last_full = 0;
+		return -1;
+	}
+	pg_lock_timeout(db);
+	pc->in_txn = PQtransactionStatus(pc->c) != PQTRANS_IDLE;
+	return 0;
+}
+
+/* Run sql (no parameters, maybe several commands) and return the last result, or NULL with
+ * the error noted. A failure that leaves behind a transaction the text opened is rolled back:
+ * PostgreSQL would refuse every later command, where SQLite's transaction just goes on (this
+ * is what a begin_sql meeting a lock timeout needs). */
+static PGresult *pg_run_text(struct db *db, const char *sql)
+{
+	struct pg_conn *pc = PC(db);
+	if (pg_ready(db, sql) != 0)
+		return NULL;
+	PGresult *last = NULL, *r;
+	int failed = !PQsendQuery(pc->c, sql);
+	while (!failed && (r = PQgetResult(pc->c))) {
+		PQclear(last);
+		last = r;
+		failed = pg_check(db, r) != 0;
+	}
+	if (failed) {
+		if (!last)
+			pg_note_error(db, NULL);
+		while ((r = PQgetResult(pc->c)))
+			PQclear(r);
+		PQclear(last);
+		if (!pc->in_txn && PQtransactionStatus(pc->c) == PQTRANS_INERROR)
+			PQclear(PQexec(pc->c, "ROLLBACK"));
+		return NULL;
+	}
+	return last ? last : PQmakeEmptyPGresult(pc->c, PGRES_EMPTY_QUERY);
+}
+
+/* Statements. */
+
+static struct db_stmt *pg_prepare(struct db *db, const char *sql)
+{
+	struct pg_stmt *st = calloc(1, sizeof *st);
+	if (!st)
+		return NULL;
+	st->base.db = db;
+	st->base.sql = sql;
+	st->row = -1;
+	if (pg_rewrite(sql, &st->text, &st->nparams, &st->multi) != 0) {
+		snprintf(PC(db)->err, sizeof PC(db)->err, "parameter number out of range");
+		goto fail;
+	}
+	if (st->multi && st->nparams) {
+		snprintf(PC(db)->err, sizeof PC(db)->err, "several commands with parameters");
+		goto fail;
+	}
+	/* The server-side statement is made at the first step, when the values' types are known:
+	 * prepared without them, ? + 1 would be an int4 and COALESCE(?, x) could fail. */
+	size_t n = st->nparams ? (size_t)st->nparams : 1;
+	st->values = calloc(n, sizeof *st->values);
+	st->lengths = calloc(n, sizeof *st->lengths);
+	st->formats = calloc(n, sizeof *st->formats);
+	st->types = calloc(n, sizeof *st->types);
+	st->prep_types = calloc(n, sizeof *st->prep_types);
+	if (!st->values || !st->lengths || !st->formats || !st->types || !st->prep_types) {
+		snprintf(PC(db)->err, sizeof PC(db)->err, "out of memory");
+		goto fail;
+	}
+	return &st->base;
+fail:
+	free(st->values);
+	free(st->lengths);
+	free(st->formats);
+	free(st->types);
+	free(st->prep_types);
+	free(st->text);
+	free(st);
+	return NULL;
+}
+
+static void pg_reset(struct db_stmt *s)
+{
+	struct pg_stmt *st = PS(s);
+	if (st->blobs)
+		for (int i = 0; i < PQnfields(st->res); i++)
+			free(st->blobs[i].p);
+	free(st->blobs);
+	st->blobs = NULL;
+	PQclear(st->res);
+	st->res = NULL;
+	st->row = -1;
+	st->nrows = 0;
+}
+
+static void pg_clear(struct db_stmt *s)
+{
+	struct pg_stmt *st = PS(s);
+	pg_reset(s);
+	for (int i = 0; i < st->nparams; i++) {
+		free(st->values[i]);
+		st->values[i] = NULL;
+		st->types[i] = 0;
+	}
+}
+
+static void pg_finalize(struct db_stmt *s)
+{
+	struct pg_stmt *st = PS(s);
+	pg_clear(s);
+	free(st->values);
+	free(st->lengths);
+	free(st->formats);
+	free(st->types);
+	free(st->prep_types);
+	free(st->text);
+	free(st);
+}
+
+/* Keep a copy of the value for parameter i (1-based). */
+static int pg_bind(struct db_stmt *s, int i, Oid type, const void *p, size_t n, int binary)
+{
+	struct pg_stmt *st = PS(s);
+	if (i < 1 || i > st->nparams || n > INT_MAX)
+		return DB_ERROR;
+	char *v = NULL;
+	if (p) {
+		if (!(v = malloc(n + 1)))
+			return DB_ERROR;
+		memcpy(v, p, n);
+		v[n] = '\0';
+	}
+	i--;
+	free(st->values[i]);
+	st->values[i] = v;
+	st->lengths[i] = (int)n;
+	st->formats[i] = binary;
+	st->types[i] = type;
+	return DB_OK;
+}
+
+static int pg_bind_int64(struct db_stmt *st, int i, int64_t v)
+{
+	char buf[24];
+	int n = snprintf(buf, sizeof buf, "%lld", (long long)v);
+	return pg_bind(st, i, OID_INT8, buf, (size_t)n, 0);
+}
+
+static int pg_bind_text(struct db_stmt *st, int i, const char *s, size_t n)
+{
+	return pg_bind(st, i, OID_TEXT, s, n, 0);
+}
+
+static int pg_bind_blob(struct db_stmt *st, int i, const void *p, size_t n)
+{
+	return pg_bind(st, i, OID_BYTEA, p, n, 1);
+}
+
+static int pg_bind_null(struct db_stmt *st, int i)
+{
+	return pg_bind(st, i, 0, NULL, 0, 0);
+}
+
+static int pg_param_count(struct db_stmt *st)
+{
+	return PS(st)->nparams;
+}
+
+/* Prepare the server-side statement when it is not there yet (first use, a reconnection) or a
+ * value now bound has another type than it was prepared for. A NULL takes whatever type was
+ * known before, so the types settle after a few uses. */
+static int pg_prepare_now(struct pg_stmt *st)
+{
+	struct db *db = st->base.db;
+	struct pg_conn *pc = PC(db);
+	int same = st->prep_epoch == pc->epoch;
+	for (int i = 0; same && i < st->nparams; i++)
+		same = !st->types[i] || st->types[i] == st->prep_types[i];
+	if (same)
+		return 0;
+	if (st->prep_epoch == pc->epoch) {
+		char sql[32];
+		snprintf(sql, sizeof sql, "DEALLOCATE %s", st->name);
+		PQclear(PQexec(pc->c, sql));
+	}
+	for (int i = 0; i < st->nparams; i++)
+		if (st->types[i])
+			st->prep_types[i] = st->types[i];
+	snprintf(st->name, sizeof st->name, "s%u", db->n_prepared++);
+	st->prep_epoch = 0;
+	PGresult *r = PQprepare(pc->c, st->name, st->text, st->nparams, st->prep_types);
+	int rc = pg_check(db, r);
+	PQclear(r);
+	if (rc == 0)
+		st->prep_epoch = pc->epoch;
+	return rc;
+}
+
+static int pg_step(struct db_stmt *s)
+{
+	struct pg_stmt *st = PS(s);
+	struct db *db = s->db;
+	if (!st->res) {
+		PGresult *r;
+		if (st->multi) {
+			if (!(r = pg_run_text(db, st->text)))
+				return DB_ERROR;
+		} else {
+			if (pg_ready(db, st->text) != 0 || pg_prepare_now(st) != 0)
+				return DB_ERROR;
+			r = PQexecPrepared(PC(db)->c, st->name, st->nparams,
+			    (const char *const *)st->values, st->lengths, st->formats, 0);
+			if (pg_check(db, r) != 0) {
+				PQclear(r);
+				return DB_ERROR;
+			}
+		}
+		st->res = r;
+		st->nrows = PQntuples(r);
+		st->row = -1;
+		if (PQnfields(r) > 0 && !(st->blobs = calloc((size_t)PQnfields(r), sizeof *st->blobs))) {
+			snprintf(PC(db)->err, sizeof PC(db)->err, "out of memory");
+			pg_reset(s);
+			return DB_ERROR;
+		}
+	}
+	if (st->blobs)
+		for (int i = 0; i < PQnfields(st->res); i++) {
+			free(st->blobs[i].p);
+			st->blobs[i].p = NULL;
+		}
+	if (st->row + 1 < st->nrows) {
+		st->row++;
+		return DB_ROW;
+	}
+	st->row = st->nrows;
+	return DB_DONE;
+}
+
+/* Columns: results come in text form. */
+
+static const char *pg_value(struct pg_stmt *st, int i)
+{
+	if (!st->res || st->row < 0 || st->row >= st->nrows || i < 0 || i >= PQnfields(st->res) ||
+	    PQgetisnull(st->res, st->row, i))
+		return NULL;
+	return PQgetvalue(st->res, st->row, i);
+}
+
+static int64_t pg_col_int64(struct db_stmt *s, int i)
+{
+	const char *v = pg_value(PS(s), i);
+	if (!v)
+		return 0;
+	if (PQftype(PS(s)->res, i) == OID_BOOL)
+		return *v == 't';
+	return strtoll(v, NULL, 10);
+}
+
+static double pg_col_double(struct db_stmt *s, int i)
+{
+	const char *v = pg_value(PS(s), i);
+	if (!v)
+		return 0;
+	if (PQftype(PS(s)->res, i) == OID_BOOL)
+		return *v == 't';
+	return strtod(v, NULL);
+}
+
+/* A bytea value decoded from its text form; kept until the next step or reset. The copy has
+ * one more byte, a NUL, so that a blob can be read as text as on SQLite. */
+static struct pg_blob *pg_bytea(struct pg_stmt *st, int i)
+{
+	const char *v = pg_value(st, i);
+	if (!v || PQftype(st->res, i) != OID_BYTEA)
+		return NULL;
+	struct pg_blob *b = &st->blobs[i];
+	if (!b->p) {
+		size_t n;
+		unsigned char *raw = PQunescapeBytea((const unsigned char *)v, &n);
+		if (raw && (b->p = malloc(n + 1))) {
+			memcpy(b->p, raw, n);
+			b->p[n] = '\0';
+			b->n = n;
+		}
+		PQfreemem(raw);
+	}
+	return b->p ? b : NULL;
+}
+
+static const char *pg_col_text(struct db_stmt *s, int i)
+{
+	struct pg_blob *b = pg_bytea(PS(s), i);
+	return b ? (const char *)b->p : pg_value(PS(s), i);
+}
+
+static const void *pg_col_blob(struct db_stmt *s, int i)
+{
+	return pg_col_text(s, i);
+}
+
+static int pg_col_bytes(struct db_stmt *s, int i)
+{
+	struct pg_blob *b = pg_bytea(PS(s), i);
+	if (b)
+		return (int)b->n;
+	return pg_value(PS(s), i) ? PQgetlength(PS(s)->res, PS(s)->row, i) : 0;
+}
+
+static int pg_col_is_null(struct db_stmt *s, int i)
+{
+	return !pg_value(PS(s), i);
+}
+
+/* The connection. */
+
+static int pg_open(struct db *db, const char *target, char *err, size_t errlen)
+{
+	struct pg_conn *pc = calloc(1, sizeof *pc);
+	if (!pc) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	/* The target is not repeated in err: a URL may hold a password. libpq's message names
+	 * the server. */
+	pc->c = PQconnectdb(target);
+	if (!pc->c || PQstatus(pc->c) != CONNECTION_OK || pg_setup(pc->c) != 0) {
+		snprintf(err, errlen, "PostgreSQL: %s", pc->c ? PQerrorMessage(pc->c) : "out of memory");
+		err[strcspn(err, "\n")] = '\0';
+		PQfinish(pc->c);
+		free(pc);
+		return -1;
+	}
+	pc->epoch = 1;
+	pc->lock_timeout = -1;
+	db->conn = pc;
+	return 0;
+}
+
+static void pg_close(struct db *db)
+{
+	PQfinish(PC(db)->c);
+	free(db->conn);
+	db->conn = NULL;
+}
+
+static int pg_exec(struct db *db, const char *sql)
+{
+	PGresult *r = pg_run_text(db, sql);
+	PQclear(r);
+	return r ? 0 : -1;
+}
+
+static int64_t pg_changes(struct db *db)
+{
+	return PC(db)->changes;
+}
+
+/* PostgreSQL has no last row id of a connection: the callers write INSERT ... RETURNING id. */
+static int64_t pg_last_insert_id(struct db *db)
+{
+	if (!PC(db)->warned_insert_id) {
+		PC(db)->warned_insert_id = 1;
+		log_warnx("db: last_insert_id is not available on PostgreSQL (use RETURNING)");
+	}
+	return -1;
+}
+
+static const char *pg_errmsg(struct db *db)
+{
+	return PC(db)->err[0] ? PC(db)->err : PQerrorMessage(PC(db)->c);
+}
+
+static int pg_in_transaction(struct db *db)
+{
+	PGTransactionStatusType s = PQtransactionStatus(PC(db)->c);
+	return PC(db)->lost_txn || s == PQTRANS_INTRANS || s == PQTRANS_INERROR ||
+	    s == PQTRANS_ACTIVE;
+}
+
+/* The first value of a one-row query, or -1 with the error noted (-2: no row). */
+static int64_t pg_query_int(struct db *db, const char *sql)
+{
+	PGresult *r = pg_run_text(db, sql);
+	if (!r)
+		return -1;
+	int64_t v = -2;
+	if (PQntuples(r) > 0 && PQnfields(r) > 0)
+		v = PQgetisnull(r, 0, 0) ? 0 : strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return v;
+}
+
+/* others: where the WAL ends, which moves with every commit of any connection (and with some
+ * other writes: a change seen too often is only a refresh too many). own: what this connection
+ * wrote, counted by pg_note_done. */
+static int pg_change_state(struct db *db, int64_t *others, int64_t *own)
+{
+	int64_t lsn = pg_query_int(db, "SELECT (pg_current_wal_insert_lsn() - '0/0')::int8");
+	if (lsn < 0)
+		return -1;
+	*others = lsn;
+	*own = PC(db)->own;
+	return 0;
+}
+
+/* The version lives in a one-row table, made by the first migration's transaction. It is
+ * looked up first so that reading it never fails (which would spoil a transaction). */
+static int pg_schema_version(struct db *db)
+{
+	int64_t there = pg_query_int(db, "SELECT (to_regclass('schema_version') IS NOT NULL)::int");
+	if (there <= 0)
+		return there == 0 ? 0 : -1;
+	int64_t v = pg_query_int(db, "SELECT v FROM schema_version");
+	return v == -2 ? 0 : v < 0 || v > INT_MAX ? -1 : (int)v;
+}
+
+static int pg_set_schema_version(struct db *db, int v)
+{
+	char sql[192];
+	snprintf(sql, sizeof sql, "CREATE TABLE IF NOT EXISTS schema_version (v integer NOT NULL);"
+	    " DELETE FROM schema_version; INSERT INTO schema_version (v) VALUES (%d)", v);
+	return pg_exec(db, sql);
+}
+
+const struct db_ops db_pg_ops = {
+	.name = "postgresql",
+	.open = pg_open,
+	.close = pg_close,
+	.prepare = pg_prepare,
+	.finalize = pg_finalize,
+	.clear = pg_clear,
+	.bind_int64 = pg_bind_int64,
+	.bind_text = pg_bind_text,
+	.bind_blob = pg_bind_blob,
+	.bind_null = pg_bind_null,
+	.param_count = pg_param_count,
+	.step = pg_step,
+	.reset = pg_reset,
+	.col_int64 = pg_col_int64,
+	.col_double = pg_col_double,
+	.col_text = pg_col_text,
+	.col_blob = pg_col_blob,
+	.col_bytes = pg_col_bytes,
+	.col_is_null = pg_col_is_null,
+	.exec = pg_exec,
+	.changes = pg_changes,
+	.last_insert_id = pg_last_insert_id,
+	.errmsg = pg_errmsg,
+	.in_transaction = pg_in_transaction,
+	.change_state = pg_change_state,
+	.schema_version = pg_schema_version,
+	.set_schema_version = pg_set_schema_version,
+	.begin_sql = "BEGIN; SELECT pg_advisory_xact_lock(" PG_WRITER_LOCK ")",
+	.read_begin_sql = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+	/* NULL: lock_timeout follows db->deadline_ms at the next command (pg_lock_timeout). */
+	.busy_deadline = NULL,
+};
