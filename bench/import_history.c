@@ -44,7 +44,7 @@ static void die(const char *what)
 	exit(1);
 }
 
-static sqlite3_stmt *prep(struct db *db, const char *sql);
+static struct db_stmt *prep(struct db *db, const char *sql);
 
 /* A fresh database with one user, its link and CONTACTS contacts on 20 accounts. */
 static void bench_open(struct bench_db *b, const char *dir, const char *name)
@@ -87,21 +87,21 @@ static void bench_attach(struct bench_db *b, const char *path, int64_t link)
 	if (!(b->db = db_open(path, err, sizeof err)))
 		die(err);
 	b->link = link;
-	sqlite3_stmt *st = prep(b->db, "SELECT user_id FROM links WHERE id = ?");
-	sqlite3_bind_int64(st, 1, link);
-	if (sqlite3_step(st) != SQLITE_ROW)
+	struct db_stmt *st = prep(b->db, "SELECT user_id FROM links WHERE id = ?");
+	db_bind_int64(st, 1, link);
+	if (db_step(st) != DB_ROW)
 		die("no such link");
-	b->user = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	b->user = db_col_int64(st, 0);
+	db_finalize(st);
 	st = prep(b->db, "SELECT contact_id, email FROM contact_emails ORDER BY contact_id LIMIT ?");
-	sqlite3_bind_int(st, 1, CONTACTS);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		b->contacts[b->n_contacts] = sqlite3_column_int64(st, 0);
+	db_bind_int(st, 1, CONTACTS);
+	while (db_step(st) == DB_ROW) {
+		b->contacts[b->n_contacts] = db_col_int64(st, 0);
 		snprintf(b->emails[b->n_contacts], sizeof b->emails[0], "%s",
-		    (const char *)sqlite3_column_text(st, 1));
+		    (const char *)db_col_text(st, 1));
 		b->n_contacts++;
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	if (!b->n_contacts)
 		die("no contacts");
 }
@@ -117,19 +117,19 @@ static void bench_close(struct bench_db *b)
 	unlink(p);
 }
 
-static sqlite3_stmt *prep(struct db *db, const char *sql)
+static struct db_stmt *prep(struct db *db, const char *sql)
 {
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK)
-		die(sqlite3_errmsg(db->h));
+	struct db_stmt *st;
+	if (!(st = db_prepare(db, sql)))
+		die(db_errmsg(db));
 	return st;
 }
 
-static void step(struct db *db, sqlite3_stmt *st)
+static void step(struct db *db, struct db_stmt *st)
 {
-	if (sqlite3_step(st) != SQLITE_DONE)
-		die(sqlite3_errmsg(db->h));
-	sqlite3_reset(st);
+	if (db_step(st) != DB_DONE)
+		die(db_errmsg(db));
+	db_reset(st);
 }
 
 /* n history messages in threads of THREAD_LEN, written in one transaction with the rows the
@@ -137,26 +137,26 @@ static void step(struct db *db, sqlite3_stmt *st)
 static void bench_history(struct bench_db *b, long n)
 {
 	struct db *db = b->db;
-	sqlite3_stmt *mx = prep(db, "SELECT coalesce(max(id), 0) FROM messages");
-	int64_t base = sqlite3_step(mx) == SQLITE_ROW ? sqlite3_column_int64(mx, 0) : 0;
-	sqlite3_finalize(mx);
+	struct db_stmt *mx = prep(db, "SELECT coalesce(max(id), 0) FROM messages");
+	int64_t base = db_step(mx) == DB_ROW ? db_col_int64(mx, 0) : 0;
+	db_finalize(mx);
 	mx = prep(db, "SELECT coalesce(max(id), 0) FROM threads");
-	int64_t tbase = sqlite3_step(mx) == SQLITE_ROW ? sqlite3_column_int64(mx, 0) : 0;
-	sqlite3_finalize(mx);
-	sqlite3_stmt *th = prep(db, "INSERT INTO threads (id, subject, started_at, last_at)"
+	int64_t tbase = db_step(mx) == DB_ROW ? db_col_int64(mx, 0) : 0;
+	db_finalize(mx);
+	struct db_stmt *th = prep(db, "INSERT INTO threads (id, subject, started_at, last_at)"
 	    " VALUES (?, 'Service visit', ?, ?)");
-	sqlite3_stmt *msg = prep(db, "INSERT INTO messages (id, thread_id, message_id, in_reply_to,"
+	struct db_stmt *msg = prep(db, "INSERT INTO messages (id, thread_id, message_id, in_reply_to,"
 	    " refs, subject, from_email, from_name, to_list, cc_list, sent_at, body_text, created_at)"
 	    " VALUES (?, ?, ?, ?, ?, 'Service visit', ?, 'Contact', 'alice@crm.example', '', ?,"
 	    " 'Hello, the visit is confirmed for Tuesday at nine; the gate code is unchanged.', ?)");
-	sqlite3_stmt *ref = prep(db, "INSERT INTO message_refs (ref_id, message_row) VALUES (?, ?)"
+	struct db_stmt *ref = prep(db, "INSERT INTO message_refs (ref_id, message_row) VALUES (?, ?)"
 	    " ON CONFLICT DO NOTHING");
-	sqlite3_stmt *mu = prep(db, "INSERT INTO message_users (message_id, user_id, link_id,"
+	struct db_stmt *mu = prep(db, "INSERT INTO message_users (message_id, user_id, link_id,"
 	    " provider_id, direction) VALUES (?, ?, ?, ?, 'received')");
-	sqlite3_stmt *mc = prep(db, "INSERT INTO message_contacts (message_id, contact_id)"
+	struct db_stmt *mc = prep(db, "INSERT INTO message_contacts (message_id, contact_id)"
 	    " VALUES (?, ?)");
 	/* a contact's messages by contact, as the store leaves them (schema.c, migration 12) */
-	sqlite3_stmt *cm = prep(db, "INSERT INTO contact_messages (contact_id, message_id)"
+	struct db_stmt *cm = prep(db, "INSERT INTO contact_messages (contact_id, message_id)"
 	    " VALUES (?, ?)");
 	if (db_exec(db, "PRAGMA synchronous=OFF") || db_begin(db))
 		die("history begin");
@@ -181,43 +181,43 @@ static void bench_history(struct bench_db *b, long n)
 		snprintf(from, sizeof from, "%s", b->emails[thread % b->n_contacts]);
 		snprintf(pid, sizeof pid, "HISTORY/1/%ld", i + 1);
 		if (pos == 0) {
-			sqlite3_bind_int64(th, 1, tbase + thread);
-			sqlite3_bind_int64(th, 2, sent);
-			sqlite3_bind_int64(th, 3, sent + (THREAD_LEN - 1) * 60);
+			db_bind_int64(th, 1, tbase + thread);
+			db_bind_int64(th, 2, sent);
+			db_bind_int64(th, 3, sent + (THREAD_LEN - 1) * 60);
 			step(db, th);
 		}
-		sqlite3_bind_int64(msg, 1, row);
-		sqlite3_bind_int64(msg, 2, tbase + thread);
-		sqlite3_bind_text(msg, 3, mid, -1, SQLITE_TRANSIENT);
+		db_bind_int64(msg, 1, row);
+		db_bind_int64(msg, 2, tbase + thread);
+		db_bind_text(msg, 3, mid);
 		if (pos)
-			sqlite3_bind_text(msg, 4, parent, -1, SQLITE_TRANSIENT);
+			db_bind_text(msg, 4, parent);
 		else
-			sqlite3_bind_null(msg, 4);
-		sqlite3_bind_text(msg, 5, refs, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(msg, 6, from, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(msg, 7, sent);
-		sqlite3_bind_int64(msg, 8, sent);
+			db_bind_null(msg, 4);
+		db_bind_text(msg, 5, refs);
+		db_bind_text(msg, 6, from);
+		db_bind_int64(msg, 7, sent);
+		db_bind_int64(msg, 8, sent);
 		step(db, msg);
-		sqlite3_bind_int64(ref, 2, row);
-		sqlite3_bind_text(ref, 1, mid, -1, SQLITE_TRANSIENT);
+		db_bind_int64(ref, 2, row);
+		db_bind_text(ref, 1, mid);
 		step(db, ref);
 		for (long k = i - pos; k < i; k++) {
 			char r[64];
 			snprintf(r, sizeof r, "h%ld@history.example", k);
-			sqlite3_bind_text(ref, 1, r, -1, SQLITE_TRANSIENT);
-			sqlite3_bind_int64(ref, 2, row);
+			db_bind_text(ref, 1, r);
+			db_bind_int64(ref, 2, row);
 			step(db, ref);
 		}
-		sqlite3_bind_int64(mu, 1, row);
-		sqlite3_bind_int64(mu, 2, b->user);
-		sqlite3_bind_int64(mu, 3, b->link);
-		sqlite3_bind_text(mu, 4, pid, -1, SQLITE_TRANSIENT);
+		db_bind_int64(mu, 1, row);
+		db_bind_int64(mu, 2, b->user);
+		db_bind_int64(mu, 3, b->link);
+		db_bind_text(mu, 4, pid);
 		step(db, mu);
-		sqlite3_bind_int64(mc, 1, row);
-		sqlite3_bind_int64(mc, 2, contact);
+		db_bind_int64(mc, 1, row);
+		db_bind_int64(mc, 2, contact);
 		step(db, mc);
-		sqlite3_bind_int64(cm, 1, contact);
-		sqlite3_bind_int64(cm, 2, row);
+		db_bind_int64(cm, 1, contact);
+		db_bind_int64(cm, 2, row);
 		step(db, cm);
 	}
 	if (db_exec(db, "UPDATE contact_messages_mark SET upto = (SELECT max(message_id)"
@@ -226,12 +226,12 @@ static void bench_history(struct bench_db *b, long n)
 	if (db_commit(db) || db_exec(db, "PRAGMA synchronous=NORMAL") ||
 	    db_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)"))
 		die("history commit");
-	sqlite3_finalize(th);
-	sqlite3_finalize(msg);
-	sqlite3_finalize(ref);
-	sqlite3_finalize(mu);
-	sqlite3_finalize(mc);
-	sqlite3_finalize(cm);
+	db_finalize(th);
+	db_finalize(msg);
+	db_finalize(ref);
+	db_finalize(mu);
+	db_finalize(mc);
+	db_finalize(cm);
 	sync();   /* the build's writes reach the disk before anything is measured */
 }
 
@@ -391,11 +391,11 @@ static int attached(int argc, char **argv)
 /* Bursts already stored in a kept history database (each mail is INBOX/2/N, N from 1 up). */
 static long bursts_stored(struct bench_db *b)
 {
-	sqlite3_stmt *st = prep(b->db, "SELECT count(*) FROM message_users WHERE link_id = ?"
+	struct db_stmt *st = prep(b->db, "SELECT count(*) FROM message_users WHERE link_id = ?"
 	    " AND provider_id >= 'INBOX/2/' AND provider_id < 'INBOX/20'");
-	sqlite3_bind_int64(st, 1, b->link);
-	long n = sqlite3_step(st) == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
-	sqlite3_finalize(st);
+	db_bind_int64(st, 1, b->link);
+	long n = db_step(st) == DB_ROW ? (long)db_col_int64(st, 0) : 0;
+	db_finalize(st);
 	return n;
 }
 

@@ -81,19 +81,19 @@ static void die(const char *what)
 	exit(1);
 }
 
-static sqlite3_stmt *prep(struct db *db, const char *sql)
+static struct db_stmt *prep(struct db *db, const char *sql)
 {
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK)
-		die(sqlite3_errmsg(db->h));
+	struct db_stmt *st;
+	if (!(st = db_prepare(db, sql)))
+		die(db_errmsg(db));
 	return st;
 }
 
-static void step(struct db *db, sqlite3_stmt *st)
+static void step(struct db *db, struct db_stmt *st)
 {
-	if (sqlite3_step(st) != SQLITE_DONE)
-		die(sqlite3_errmsg(db->h));
-	sqlite3_reset(st);
+	if (db_step(st) != DB_DONE)
+		die(db_errmsg(db));
+	db_reset(st);
 }
 
 /* n words of text into out. */
@@ -120,16 +120,16 @@ static void build(struct db *db, long n_msg, long n_appt, int64_t *viewer)
 		    db_links_add(db, users[u], "imap", email, "{}", NULL, 0, &links[u]))
 			die("fixture users");
 	}
-	sqlite3_stmt *st = prep(db, "UPDATE users SET calendar_privacy = 'private' WHERE id IN (?, ?)");
-	sqlite3_bind_int64(st, 1, users[2]);
-	sqlite3_bind_int64(st, 2, users[3]);
+	struct db_stmt *st = prep(db, "UPDATE users SET calendar_privacy = 'private' WHERE id IN (?, ?)");
+	db_bind_int64(st, 1, users[2]);
+	db_bind_int64(st, 2, users[3]);
 	step(db, st);
-	sqlite3_finalize(st);
+	db_finalize(st);
 	st = prep(db, "INSERT INTO calendar_shares (owner_id, viewer_id) VALUES (?, ?)");
-	sqlite3_bind_int64(st, 1, users[3]);
-	sqlite3_bind_int64(st, 2, users[0]);
+	db_bind_int64(st, 1, users[3]);
+	db_bind_int64(st, 2, users[0]);
 	step(db, st);
-	sqlite3_finalize(st);
+	db_finalize(st);
 	*viewer = users[0];
 
 	char cemail[CONTACTS][64], cname[CONTACTS][32];
@@ -153,17 +153,17 @@ static void build(struct db *db, long n_msg, long n_appt, int64_t *viewer)
 			die("fixture contacts");
 	}
 
-	sqlite3_stmt *th = prep(db, "INSERT INTO threads (id, subject, started_at, last_at)"
+	struct db_stmt *th = prep(db, "INSERT INTO threads (id, subject, started_at, last_at)"
 	    " VALUES (?, ?, ?, ?)");
-	sqlite3_stmt *msg = prep(db, "INSERT INTO messages (id, thread_id, message_id, subject,"
+	struct db_stmt *msg = prep(db, "INSERT INTO messages (id, thread_id, message_id, subject,"
 	    " from_email, from_name, to_list, sent_at, body_text, created_at)"
 	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-	sqlite3_stmt *mu = prep(db, "INSERT INTO message_users (message_id, user_id, link_id,"
+	struct db_stmt *mu = prep(db, "INSERT INTO message_users (message_id, user_id, link_id,"
 	    " provider_id, direction) VALUES (?, ?, ?, ?, 'received')");
-	sqlite3_stmt *ap = prep(db, "INSERT INTO appointments (id, source, ical_uid, type,"
+	struct db_stmt *ap = prep(db, "INSERT INTO appointments (id, source, ical_uid, type,"
 	    " assigned_user_id, start_at, duration_min, location, title, note, created_at, updated_at)"
 	    " VALUES (?, 'imported', ?, 'Imported', ?, ?, 60, ?, ?, ?, ?, ?)");
-	sqlite3_stmt *au = prep(db, "INSERT INTO appointment_users (appointment_id, user_id, link_id,"
+	struct db_stmt *au = prep(db, "INSERT INTO appointment_users (appointment_id, user_id, link_id,"
 	    " provider_id) VALUES (?, ?, ?, ?)");
 	if (db_exec(db, "PRAGMA synchronous=OFF") || db_begin(db))
 		die("history begin");
@@ -177,26 +177,26 @@ static void build(struct db *db, long n_msg, long n_appt, int64_t *viewer)
 		text(subject, sizeof subject, 3 + (int)(rnd() % 4));
 		text(body, sizeof body, 20 + (int)(rnd() % 60));
 		snprintf(pid, sizeof pid, "INBOX/1/%ld", i + 1);
-		sqlite3_bind_int64(th, 1, row);
-		sqlite3_bind_text(th, 2, subject, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(th, 3, sent);
-		sqlite3_bind_int64(th, 4, sent);
+		db_bind_int64(th, 1, row);
+		db_bind_text(th, 2, subject);
+		db_bind_int64(th, 3, sent);
+		db_bind_int64(th, 4, sent);
 		step(db, th);
-		sqlite3_bind_int64(msg, 1, row);
-		sqlite3_bind_int64(msg, 2, row);
-		sqlite3_bind_text(msg, 3, mid, -1, SQLITE_STATIC);
-		sqlite3_bind_text(msg, 4, subject, -1, SQLITE_STATIC);
-		sqlite3_bind_text(msg, 5, cemail[c], -1, SQLITE_STATIC);
-		sqlite3_bind_text(msg, 6, cname[c], -1, SQLITE_STATIC);
-		sqlite3_bind_text(msg, 7, names[u], -1, SQLITE_STATIC);
-		sqlite3_bind_int64(msg, 8, sent);
-		sqlite3_bind_text(msg, 9, body, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(msg, 10, sent);
+		db_bind_int64(msg, 1, row);
+		db_bind_int64(msg, 2, row);
+		db_bind_text(msg, 3, mid);
+		db_bind_text(msg, 4, subject);
+		db_bind_text(msg, 5, cemail[c]);
+		db_bind_text(msg, 6, cname[c]);
+		db_bind_text(msg, 7, names[u]);
+		db_bind_int64(msg, 8, sent);
+		db_bind_text(msg, 9, body);
+		db_bind_int64(msg, 10, sent);
 		step(db, msg);
-		sqlite3_bind_int64(mu, 1, row);
-		sqlite3_bind_int64(mu, 2, users[u]);
-		sqlite3_bind_int64(mu, 3, links[u]);
-		sqlite3_bind_text(mu, 4, pid, -1, SQLITE_STATIC);
+		db_bind_int64(mu, 1, row);
+		db_bind_int64(mu, 2, users[u]);
+		db_bind_int64(mu, 3, links[u]);
+		db_bind_text(mu, 4, pid);
 		step(db, mu);
 		if (i && i % 100000 == 0) {
 			if (db_commit(db) || db_begin(db))
@@ -213,20 +213,20 @@ static void build(struct db *db, long n_msg, long n_appt, int64_t *viewer)
 		text(loc, sizeof loc, 2);
 		text(note, sizeof note, (int)(rnd() % 30));
 		snprintf(pid, sizeof pid, "event-%ld", i + 1);
-		sqlite3_bind_int64(ap, 1, row);
-		sqlite3_bind_text(ap, 2, uid, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(ap, 3, users[u]);
-		sqlite3_bind_int64(ap, 4, start);
-		sqlite3_bind_text(ap, 5, loc, -1, SQLITE_STATIC);
-		sqlite3_bind_text(ap, 6, title, -1, SQLITE_STATIC);
-		sqlite3_bind_text(ap, 7, note, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(ap, 8, start);
-		sqlite3_bind_int64(ap, 9, start);
+		db_bind_int64(ap, 1, row);
+		db_bind_text(ap, 2, uid);
+		db_bind_int64(ap, 3, users[u]);
+		db_bind_int64(ap, 4, start);
+		db_bind_text(ap, 5, loc);
+		db_bind_text(ap, 6, title);
+		db_bind_text(ap, 7, note);
+		db_bind_int64(ap, 8, start);
+		db_bind_int64(ap, 9, start);
 		step(db, ap);
-		sqlite3_bind_int64(au, 1, row);
-		sqlite3_bind_int64(au, 2, users[u]);
-		sqlite3_bind_int64(au, 3, links[u]);
-		sqlite3_bind_text(au, 4, pid, -1, SQLITE_STATIC);
+		db_bind_int64(au, 1, row);
+		db_bind_int64(au, 2, users[u]);
+		db_bind_int64(au, 3, links[u]);
+		db_bind_text(au, 4, pid);
 		step(db, au);
 	}
 	if (db_commit(db) || db_exec(db, "PRAGMA synchronous=NORMAL") ||
@@ -234,11 +234,11 @@ static void build(struct db *db, long n_msg, long n_appt, int64_t *viewer)
 	    db_exec(db, "INSERT INTO appointments_fts (appointments_fts) VALUES ('optimize')") ||
 	    db_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)") || db_exec(db, "ANALYZE"))
 		die("history commit");
-	sqlite3_finalize(th);
-	sqlite3_finalize(msg);
-	sqlite3_finalize(mu);
-	sqlite3_finalize(ap);
-	sqlite3_finalize(au);
+	db_finalize(th);
+	db_finalize(msg);
+	db_finalize(mu);
+	db_finalize(ap);
+	db_finalize(au);
 	fprintf(stderr, "search_history: history of %ld messages and %ld appointments built in"
 	    " %.0f s\n", n_msg, n_appt, now_s() - t);
 }
@@ -251,9 +251,9 @@ static int cmp_double(const void *a, const void *b)
 
 static long count_of(struct db *db, const char *sql)
 {
-	sqlite3_stmt *st = prep(db, sql);
-	long n = sqlite3_step(st) == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
-	sqlite3_finalize(st);
+	struct db_stmt *st = prep(db, sql);
+	long n = db_step(st) == DB_ROW ? (long)db_col_int64(st, 0) : 0;
+	db_finalize(st);
 	return n;
 }
 

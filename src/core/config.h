@@ -2,7 +2,18 @@
 #ifndef CORE_CONFIG_H
 #define CORE_CONFIG_H
 
-#include "providers/provider.h"
+#include <stddef.h>
+
+/* Endpoints and client credentials of one provider, from the config file: the strings belong
+ * to the config (config_free), a provider borrows them (providers/provider.h). */
+struct provider_cfg {
+	const char *client_id, *client_secret;
+	const char *auth_url, *token_url;   /* OAuth authorize and token endpoints */
+	const char *api_base;               /* Gmail / Graph / Nylas API base URL */
+	const char *calendar_base;          /* Google Calendar API base URL */
+	const char *webhook_secret;         /* Nylas webhook signing secret (Google and Graph
+	                                     * channels carry a random token per link instead) */
+};
 
 struct config {
 	char *database;          /* SQLite file */

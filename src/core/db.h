@@ -31,6 +31,11 @@ struct db_stmt *db_stmt(struct db *db, const char *sql);
 /* The same statement written for each engine, where one text does not fit both. */
 struct db_stmt *db_stmt2(struct db *db, const char *sqlite_sql, const char *pg_sql);
 
+/* A statement outside the cache, for SQL built at run time or run once (tools, tests); the
+ * caller ends it with db_finalize. Returns NULL (and logs) if preparing fails. */
+struct db_stmt *db_prepare(struct db *db, const char *sql);
+void db_finalize(struct db_stmt *st);
+
 /* Binds, 1-based. Return DB_OK or DB_ERROR. db_bind_text keeps NULL for a NULL string. */
 int db_bind_int64(struct db_stmt *st, int i, int64_t v);
 int db_bind_int(struct db_stmt *st, int i, int v);
@@ -60,9 +65,6 @@ const char *db_stmt_sql(struct db_stmt *st);
 
 /* Rows changed by the last finished write statement of this connection. */
 int64_t db_changes(struct db *db);
-/* The id of the row the last INSERT of this connection made (SQLite only; on PostgreSQL write
- * INSERT ... RETURNING id). */
-int64_t db_last_insert_id(struct db *db);
 /* The last error of this connection, for logs. */
 const char *db_errmsg(struct db *db);
 
@@ -112,6 +114,8 @@ char *db_col_strdup(struct db_stmt *st, int i);
 
 /* Run one step of a write statement and check it finished (DB_DONE or DB_ROW). Returns 0 or -1. */
 int db_step_done(struct db *db, struct db_stmt *st);
+/* Run an INSERT ... RETURNING id and keep the id. Returns 0 or -1 (logged). */
+int db_step_id(struct db *db, struct db_stmt *st, int64_t *id);
 /* Run st to its end (an UPDATE ... RETURNING makes all its changes) and keep the first column
  * of up to max rows in ids; *n gets their count. Returns 0 or -1 (logged). */
 int db_step_ids(struct db *db, struct db_stmt *st, int64_t *ids, size_t max, size_t *n);

@@ -33,7 +33,7 @@ static const char SQL_CONTACT_EXISTS[] =
     "SELECT 1 FROM contacts WHERE account_id = ? AND name = ?";
 static const char SQL_CONTACT_EMAILS_CLEAR[] = "DELETE FROM contact_emails WHERE contact_id = ?";
 static const char SQL_CONTACT_EMAIL_ADD[] =
-    "INSERT OR IGNORE INTO contact_emails (contact_id, email) VALUES (?, ?)";
+    "INSERT INTO contact_emails (contact_id, email) VALUES (?, ?) ON CONFLICT DO NOTHING";
 static const char SQL_CONTACT_ID[] = "SELECT id FROM contacts WHERE account_id = ? AND name = ?";
 static const char SQL_ACCOUNT_FIND[] =
     "SELECT id FROM accounts WHERE number = ?1 OR name = ?1 ORDER BY number = ?1 DESC, id LIMIT 1";
@@ -52,47 +52,47 @@ void account_free(struct account *a)
 
 int db_accounts_upsert(struct db *db, struct account *a)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_ACCOUNT_UPSERT);
+	struct db_stmt *st = db_stmt(db, SQL_ACCOUNT_UPSERT);
 	if (!st)
 		return -1;
 	const char *v[] = { a->number, a->name, a->address1, a->address2, a->city, a->state, a->zip,
 		a->status, a->division, a->account_manager, a->class_, a->bill_group, a->billing_mode,
 		a->billing_cycle };
 	for (int i = 0; i < 14; i++)
-		sqlite3_bind_text(st, i + 1, v[i] ? v[i] : "", -1, SQLITE_TRANSIENT);
+		db_bind_text(st, i + 1, v[i] ? v[i] : "");
 	db_bind_text(st, 15, a->billed_thru && *a->billed_thru ? a->billed_thru : NULL);
 	for (int i = 0; i < 6; i++)
-		sqlite3_bind_int64(st, 16 + i, a->aging[i]);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		log_warnx("account %s: %s", a->number, sqlite3_errmsg(db->h));
-		sqlite3_reset(st);
+		db_bind_int64(st, 16 + i, a->aging[i]);
+	if (db_step(st) != DB_ROW) {
+		log_warnx("account %s: %s", a->number, db_errmsg(db));
+		db_reset(st);
 		return -1;
 	}
-	a->id = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	a->id = db_col_int64(st, 0);
+	db_reset(st);
 	return 0;
 }
 
-static int account_load(struct db *db, sqlite3_stmt *st, struct account *a)
+static int account_load(struct db *db, struct db_stmt *st, struct account *a)
 {
 	memset(a, 0, sizeof *a);
-	int rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		sqlite3_reset(st);
-		if (rc == SQLITE_DONE)
+	int rc = db_step(st);
+	if (rc != DB_ROW) {
+		db_reset(st);
+		if (rc == DB_DONE)
 			return 1;
-		log_warnx("db: accounts: %s", sqlite3_errmsg(db->h));
+		log_warnx("db: accounts: %s", db_errmsg(db));
 		return -1;
 	}
 	char **s[] = { &a->number, &a->name, &a->address1, &a->address2, &a->city, &a->state,
 		&a->zip, &a->status, &a->division, &a->account_manager, &a->class_, &a->bill_group,
 		&a->billing_mode, &a->billing_cycle, &a->billed_thru };
-	a->id = sqlite3_column_int64(st, 0);
+	a->id = db_col_int64(st, 0);
 	for (int i = 0; i < 15; i++)
 		*s[i] = db_col_strdup(st, i + 1);
 	for (int i = 0; i < 6; i++)
-		a->aging[i] = sqlite3_column_int64(st, 16 + i);
-	sqlite3_reset(st);
+		a->aging[i] = db_col_int64(st, 16 + i);
+	db_reset(st);
 	for (int i = 0; i < 14; i++) {
 		if (!*s[i]) {
 			account_free(a);
@@ -104,7 +104,7 @@ static int account_load(struct db *db, sqlite3_stmt *st, struct account *a)
 
 int db_accounts_get_by_number(struct db *db, const char *number, struct account *a)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_ACCOUNT_BY_NUMBER);
+	struct db_stmt *st = db_stmt(db, SQL_ACCOUNT_BY_NUMBER);
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, number);
@@ -113,38 +113,38 @@ int db_accounts_get_by_number(struct db *db, const char *number, struct account 
 
 int db_accounts_get(struct db *db, int64_t id, struct account *a)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_ACCOUNT_BY_ID);
+	struct db_stmt *st = db_stmt(db, SQL_ACCOUNT_BY_ID);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(st, 1, id);
 	return account_load(db, st, a);
 }
 
 int db_contacts_upsert(struct db *db, int64_t account_id, const char *name, const char *phone,
     const char *const *emails, size_t n_emails, int64_t *id)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_CONTACT_UPSERT);
+	struct db_stmt *st = db_stmt(db, SQL_CONTACT_UPSERT);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, account_id);
+	db_bind_int64(st, 1, account_id);
 	db_bind_text(st, 2, name);
 	db_bind_text(st, 3, phone ? phone : "");
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		log_warnx("contact %s: %s", name, sqlite3_errmsg(db->h));
-		sqlite3_reset(st);
+	if (db_step(st) != DB_ROW) {
+		log_warnx("contact %s: %s", name, db_errmsg(db));
+		db_reset(st);
 		return -1;
 	}
-	int64_t cid = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	int64_t cid = db_col_int64(st, 0);
+	db_reset(st);
 	if (!(st = db_stmt(db, SQL_CONTACT_EMAILS_CLEAR)))
 		return -1;
-	sqlite3_bind_int64(st, 1, cid);
+	db_bind_int64(st, 1, cid);
 	if (db_step_done(db, st) != 0)
 		return -1;
 	for (size_t i = 0; i < n_emails; i++) {
 		if (!(st = db_stmt(db, SQL_CONTACT_EMAIL_ADD)))
 			return -1;
-		sqlite3_bind_int64(st, 1, cid);
+		db_bind_int64(st, 1, cid);
 		db_bind_text(st, 2, emails[i]);
 		if (db_step_done(db, st) != 0)
 			return -1;
@@ -156,41 +156,41 @@ int db_contacts_upsert(struct db *db, int64_t account_id, const char *name, cons
 
 int db_contacts_exists(struct db *db, int64_t account_id, const char *name)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_CONTACT_EXISTS);
+	struct db_stmt *st = db_stmt(db, SQL_CONTACT_EXISTS);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, account_id);
+	db_bind_int64(st, 1, account_id);
 	db_bind_text(st, 2, name);
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+	int rc = db_step(st);
+	db_reset(st);
+	return rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : -1;
 }
 
 int db_contacts_add_email(struct db *db, int64_t account_id, const char *name,
     const char *email, int64_t *id, int *added)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_CONTACT_ID);
+	struct db_stmt *st = db_stmt(db, SQL_CONTACT_ID);
 	int64_t cid = 0;
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, account_id);
+	db_bind_int64(st, 1, account_id);
 	db_bind_text(st, 2, name);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		cid = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	int rc = db_step(st);
+	if (rc == DB_ROW)
+		cid = db_col_int64(st, 0);
+	db_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE)
 		return -1;
 	if (!cid && db_contacts_upsert(db, account_id, name, "", NULL, 0, &cid) != 0)
 		return -1;
 	if (!(st = db_stmt(db, SQL_CONTACT_EMAIL_ADD)))
 		return -1;
-	sqlite3_bind_int64(st, 1, cid);
+	db_bind_int64(st, 1, cid);
 	db_bind_text(st, 2, email);
 	if (db_step_done(db, st) != 0)
 		return -1;
 	if (added)
-		*added = sqlite3_changes(db->h) > 0;
+		*added = db_changes(db) > 0;
 	if (id)
 		*id = cid;
 	return 0;
@@ -198,12 +198,12 @@ int db_contacts_add_email(struct db *db, int64_t account_id, const char *name,
 
 int64_t db_accounts_find(struct db *db, const char *number_or_name)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_ACCOUNT_FIND);
+	struct db_stmt *st = db_stmt(db, SQL_ACCOUNT_FIND);
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, number_or_name);
-	int rc = sqlite3_step(st);
-	int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : rc == SQLITE_DONE ? 0 : -1;
-	sqlite3_reset(st);
+	int rc = db_step(st);
+	int64_t id = rc == DB_ROW ? db_col_int64(st, 0) : rc == DB_DONE ? 0 : -1;
+	db_reset(st);
 	return id;
 }

@@ -11,39 +11,39 @@ static const char SQL_APPT_INSERT[] =
     "INSERT INTO appointments (source, ical_uid, type, assigned_user_id, account_id, start_at,"
     " duration_min, all_day, time_zone, location, title, note, organizer_email, created_at,"
     " updated_at) VALUES ('crm', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-    " (SELECT email FROM users WHERE id = ?3), ?, ?)";
+    " (SELECT email FROM users WHERE id = ?3), ?, ?) RETURNING id";
 static const char SQL_APPT_USER[] =
-    "INSERT OR IGNORE INTO appointment_users (appointment_id, user_id) VALUES (?, ?)";
+    "INSERT INTO appointment_users (appointment_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING";
 static const char SQL_APPT_ORGANIZER[] =
-    "INSERT OR IGNORE INTO appointment_attendees (appointment_id, email, name, role, partstat)"
-    " SELECT ?, email, name, 'organizer', 'ACCEPTED' FROM users WHERE id = ?";
+    "INSERT INTO appointment_attendees (appointment_id, email, name, role, partstat)"
+    " SELECT ?, email, name, 'organizer', 'ACCEPTED' FROM users WHERE id = ? ON CONFLICT DO NOTHING";
 static const char SQL_APPT_CONTACT[] =
-    "INSERT OR IGNORE INTO appointment_contacts (appointment_id, contact_id) VALUES (?, ?)";
+    "INSERT INTO appointment_contacts (appointment_id, contact_id) VALUES (?, ?) ON CONFLICT DO NOTHING";
 static const char SQL_APPT_CONTACT_ATTENDEE[] =
-    "INSERT OR IGNORE INTO appointment_attendees (appointment_id, email, name, role, partstat)"
+    "INSERT INTO appointment_attendees (appointment_id, email, name, role, partstat)"
     " SELECT ?, (SELECT min(email) FROM contact_emails WHERE contact_id = c.id), c.name,"
     " 'attendee', 'NEEDS-ACTION' FROM contacts c WHERE c.id = ?"
-    " AND EXISTS (SELECT 1 FROM contact_emails WHERE contact_id = c.id)";
+    " AND EXISTS (SELECT 1 FROM contact_emails WHERE contact_id = c.id) ON CONFLICT DO NOTHING";
 
 static const char SQL_APPT_COUNT_CRM[] = "SELECT count(*) FROM appointments WHERE source = 'crm'";
 
 int64_t db_appointments_count_crm(struct db *db)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_APPT_COUNT_CRM);
+	struct db_stmt *st = db_stmt(db, SQL_APPT_COUNT_CRM);
 	if (!st)
 		return -1;
-	int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-	sqlite3_reset(st);
+	int64_t n = db_step(st) == DB_ROW ? db_col_int64(st, 0) : -1;
+	db_reset(st);
 	return n;
 }
 
 static int step_pair(struct db *db, const char *sql, int64_t a, int64_t b)
 {
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_stmt(db, sql);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, a);
-	sqlite3_bind_int64(st, 2, b);
+	db_bind_int64(st, 1, a);
+	db_bind_int64(st, 2, b);
 	return db_step_done(db, st);
 }
 
@@ -55,26 +55,26 @@ int db_appointments_create_crm(struct db *db, const struct appt_new *a, int64_t 
 	snprintf(uid, sizeof uid, "crm-%s@crm.invalid", tok);
 	if (db_exec(db, "SAVEPOINT appt_create") != 0)
 		return -1;
-	sqlite3_stmt *st = db_stmt(db, SQL_APPT_INSERT);
+	struct db_stmt *st = db_stmt(db, SQL_APPT_INSERT);
 	if (!st)
 		goto fail;
 	db_bind_text(st, 1, uid);
 	db_bind_text(st, 2, a->type ? a->type : "Appointment");
-	sqlite3_bind_int64(st, 3, a->assigned_user_id);
+	db_bind_int64(st, 3, a->assigned_user_id);
 	if (a->account_id)
-		sqlite3_bind_int64(st, 4, a->account_id);
-	sqlite3_bind_int64(st, 5, a->start_at);
-	sqlite3_bind_int(st, 6, a->duration_min);
-	sqlite3_bind_int(st, 7, a->all_day);
+		db_bind_int64(st, 4, a->account_id);
+	db_bind_int64(st, 5, a->start_at);
+	db_bind_int(st, 6, a->duration_min);
+	db_bind_int(st, 7, a->all_day);
 	db_bind_text(st, 8, a->time_zone);
 	db_bind_text(st, 9, a->location ? a->location : "");
 	db_bind_text(st, 10, a->title ? a->title : "");
 	db_bind_text(st, 11, a->note ? a->note : "");
-	sqlite3_bind_int64(st, 12, now);
-	sqlite3_bind_int64(st, 13, now);
-	if (db_step_done(db, st) != 0)
+	db_bind_int64(st, 12, now);
+	db_bind_int64(st, 13, now);
+	int64_t aid;
+	if (db_step_id(db, st, &aid) != 0)
 		goto fail;
-	int64_t aid = sqlite3_last_insert_rowid(db->h);
 	if (step_pair(db, SQL_APPT_USER, aid, a->assigned_user_id) != 0 ||
 	    step_pair(db, SQL_APPT_ORGANIZER, aid, a->assigned_user_id) != 0)
 		goto fail;

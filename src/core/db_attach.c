@@ -117,13 +117,13 @@ int attach_file_write(const char *files_dir, const char *sha, const void *data, 
 /* 1 when the blob's row is there (*in_file set), 0 when not, -1 on error. */
 static int blob_get(struct db *db, const char *sha, int *in_file)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_BLOB_GET);
+	struct db_stmt *st = db_stmt(db, SQL_BLOB_GET);
 	if (!st || DB_BOUND(db_bind_text(st, 1, sha)) != 0)
 		return -1;
-	int rc = sqlite3_step(st), ret = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+	int rc = db_step(st), ret = rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : -1;
 	if (ret == 1)
-		*in_file = sqlite3_column_int(st, 0);
-	sqlite3_reset(st);
+		*in_file = db_col_int(st, 0);
+	db_reset(st);
 	return ret;
 }
 
@@ -140,16 +140,15 @@ static int blob_put(struct db *db, const char *files_dir, const struct sync_atta
 		return -1;
 	if (have)
 		return 0;
-	sqlite3_stmt *st = db_stmt(db, SQL_BLOB_ADD);
+	struct db_stmt *st = db_stmt(db, SQL_BLOB_ADD);
 	if (!st || DB_BOUND(db_bind_text(st, 1, a->sha256)) != 0)
 		return -1;
-	sqlite3_bind_int64(st, 2, (int64_t)a->size);
+	db_bind_int64(st, 2, (int64_t)a->size);
 	if (big)
-		sqlite3_bind_null(st, 3);
+		db_bind_null(st, 3);
 	else
-		sqlite3_bind_blob(st, 3, a->data ? (const void *)a->data : "", (int)a->size,
-		    SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, now);
+		db_bind_blob(st, 3, a->data, a->size);
+	db_bind_int64(st, 4, now);
 	if (db_step_done(db, st) != 0)
 		return -1;
 	*new_blob = 1;
@@ -165,20 +164,20 @@ int db_attach_store(struct db *db, const char *files_dir, int64_t msg_id,
 	*new_blob = 0;
 	if (stored && (!attach_sha_ok(a->sha256) || blob_put(db, files_dir, a, now, new_blob) != 0))
 		return -1;
-	sqlite3_stmt *st = db_stmt(db, SQL_ATTACH_ADD);
+	struct db_stmt *st = db_stmt(db, SQL_ATTACH_ADD);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, msg_id);
+	db_bind_int64(st, 1, msg_id);
 	if (DB_BOUND(db_bind_text(st, 2, stored ? a->sha256 : NULL)) != 0 ||
 	    DB_BOUND(db_bind_text(st, 3, a->name)) != 0 ||
 	    DB_BOUND(db_bind_text(st, 4, a->media_type)) != 0 ||
 	    DB_BOUND(db_bind_text(st, 6, a->content_id)) != 0 ||
 	    DB_BOUND(db_bind_text(st, 8, state)) != 0) {
-		sqlite3_reset(st);
+		db_reset(st);
 		return -1;
 	}
-	sqlite3_bind_int64(st, 5, (int64_t)a->size);
-	sqlite3_bind_int(st, 7, a->is_inline);
+	db_bind_int64(st, 5, (int64_t)a->size);
+	db_bind_int(st, 7, a->is_inline);
 	return db_step_done(db, st);
 }
 
@@ -200,31 +199,31 @@ void attach_rows_free(struct attach_rows *l)
 	memset(l, 0, sizeof *l);
 }
 
-static int row_read(sqlite3_stmt *st, struct attach_row *r)
+static int row_read(struct db_stmt *st, struct attach_row *r)
 {
-	r->id = sqlite3_column_int64(st, 0);
-	r->message_id = sqlite3_column_int64(st, 1);
+	r->id = db_col_int64(st, 0);
+	r->message_id = db_col_int64(st, 1);
 	r->name = db_col_strdup(st, 2);
 	r->media_type = db_col_strdup(st, 3);
 	r->state = db_col_strdup(st, 4);
-	if (sqlite3_column_type(st, 5) != SQLITE_NULL && !(r->blob = db_col_strdup(st, 5)))
+	if (!db_col_is_null(st, 5) && !(r->blob = db_col_strdup(st, 5)))
 		return -1;
-	r->size = sqlite3_column_int64(st, 6);
-	r->is_inline = sqlite3_column_int(st, 7);
-	r->in_file = r->blob && sqlite3_column_int(st, 8);
+	r->size = db_col_int64(st, 6);
+	r->is_inline = db_col_int(st, 7);
+	r->in_file = r->blob && db_col_int(st, 8);
 	return r->name && r->media_type && r->state ? 0 : -1;
 }
 
 int db_attach_list(struct db *db, int64_t msg_id, struct attach_rows *out)
 {
 	memset(out, 0, sizeof *out);
-	sqlite3_stmt *st = db_stmt(db, SQL_ATTACH_LIST);
+	struct db_stmt *st = db_stmt(db, SQL_ATTACH_LIST);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, msg_id);
+	db_bind_int64(st, 1, msg_id);
 	int rc, ret = 0;
 	size_t cap = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		if (out->n == cap) {
 			size_t nc = cap ? cap * 2 : 4;
 			struct attach_row *nv = realloc(out->v, nc * sizeof *nv);
@@ -242,9 +241,9 @@ int db_attach_list(struct db *db, int64_t msg_id, struct attach_rows *out)
 			break;
 		}
 	}
-	if (ret == 0 && rc != SQLITE_DONE)
+	if (ret == 0 && rc != DB_DONE)
 		ret = -1;
-	sqlite3_reset(st);
+	db_reset(st);
 	if (ret != 0)
 		attach_rows_free(out);
 	return ret;
@@ -253,16 +252,16 @@ int db_attach_list(struct db *db, int64_t msg_id, struct attach_rows *out)
 int db_attach_get(struct db *db, int64_t id, int load, struct attach_row *out)
 {
 	memset(out, 0, sizeof *out);
-	sqlite3_stmt *st = db_stmt(db, SQL_ATTACH_GET);
+	struct db_stmt *st = db_stmt(db, SQL_ATTACH_GET);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	int rc = sqlite3_step(st), ret = rc == SQLITE_DONE ? 1 : -1;
-	if (rc == SQLITE_ROW) {
+	db_bind_int64(st, 1, id);
+	int rc = db_step(st), ret = rc == DB_DONE ? 1 : -1;
+	if (rc == DB_ROW) {
 		ret = row_read(st, out);
 		if (ret == 0 && load && out->blob && !out->in_file) {
-			int n = sqlite3_column_bytes(st, 9);
-			const void *d = sqlite3_column_blob(st, 9);
+			int n = db_col_bytes(st, 9);
+			const void *d = db_col_blob(st, 9);
 			out->data_len = (size_t)n;
 			if (n > 0 && !(out->data = malloc((size_t)n)))
 				ret = -1;
@@ -270,7 +269,7 @@ int db_attach_get(struct db *db, int64_t id, int load, struct attach_row *out)
 				memcpy(out->data, d, (size_t)n);
 		}
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	if (ret != 0)
 		attach_row_free(out);
 	return ret;
@@ -280,12 +279,12 @@ int db_attach_get(struct db *db, int64_t id, int load, struct attach_row *out)
 
 static int blob_referenced(struct db *db, const char *sha)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_BLOB_REFERENCED);
+	struct db_stmt *st = db_stmt(db, SQL_BLOB_REFERENCED);
 	if (!st || DB_BOUND(db_bind_text(st, 1, sha)) != 0)
 		return -1;
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+	int rc = db_step(st);
+	db_reset(st);
+	return rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : -1;
 }
 
 /* Remove one file (and its blob row) that nothing refers to, under the write lock: it is
@@ -304,7 +303,7 @@ static int sweep_file(struct db *db, const char *dir, const char *name)
 		db_rollback(db);
 		return used < 0 ? -1 : 0;
 	}
-	sqlite3_stmt *st = db_stmt(db, SQL_BLOB_DROP);
+	struct db_stmt *st = db_stmt(db, SQL_BLOB_DROP);
 	if (!st || DB_BOUND(db_bind_text(st, 1, name)) != 0 ||
 	    DB_BOUND(db_bind_text(st, 2, name)) != 0 || db_step_done(db, st) != 0 ||
 	    rename(path, gone) != 0) {
@@ -353,13 +352,13 @@ static long sweep_dir(struct db *db, const char *dir, int64_t before)
 long attach_sweep(struct db *db, const char *files_dir, int64_t now, int64_t min_age_s)
 {
 	long removed = 0;
-	sqlite3_stmt *st = db_stmt(db, SQL_BLOBS_DB_DROP);
+	struct db_stmt *st = db_stmt(db, SQL_BLOBS_DB_DROP);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, now - min_age_s);
+	db_bind_int64(st, 1, now - min_age_s);
 	if (db_step_done(db, st) != 0)
 		return -1;
-	removed += sqlite3_changes(db->h);
+	removed += db_changes(db);
 	DIR *d = opendir(files_dir);
 	if (!d)
 		return removed;   /* no folder yet: nothing was ever stored in files */

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "core/db.h"
-#include "providers/provider.h"   /* struct sync_attach */
+#include "core/items.h"   /* struct sync_attach */
 
 /* Store the attachment a of message msg_id inside the caller's transaction: its blob once per
  * content (bytes in the row up to ATTACH_DB_MAX, else a file under files_dir written, synced

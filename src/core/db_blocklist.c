@@ -48,7 +48,7 @@ static const char SQL_REFETCH[] =
     " SELECT s.link_id, s.provider_id, s.kind, min(ce.contact_id), ?3 FROM skipped_items s"
     " JOIN links l ON l.id = s.link_id JOIN skipped_addresses a ON a.item_id = s.id"
     " JOIN contact_emails ce ON ce.email = a.address"
-    " WHERE s.reason = 'blocked' AND (?1 = 0 OR l.user_id = ?1) AND instr(s.addresses, ?2) > 0"
+    " WHERE s.reason = 'blocked' AND (?1 = 0 OR l.user_id = ?1) AND strpos(s.addresses, ?2) > 0"
     " GROUP BY s.id ON CONFLICT (link_id, provider_id) DO NOTHING";
 static const char SQL_WAKE[] =
     "UPDATE links SET wake = 1 WHERE status = 'active' AND (?1 = 0 OR user_id = ?1)"
@@ -65,7 +65,7 @@ static const struct item_sql MAIL = {
 	"mail",
 	"SELECT mu.message_id, mu.user_id FROM message_users mu JOIN messages m"
 	" ON m.id = mu.message_id WHERE mu.hidden = ?1 AND (?2 = 0 OR mu.user_id = ?2)"
-	" AND instr(lower(m.from_email || ' ' || m.to_list || ' ' || m.cc_list), ?3) > 0"
+	" AND strpos(lower(m.from_email || ' ' || m.to_list || ' ' || m.cc_list), ?3) > 0"
 	" ORDER BY mu.user_id, mu.message_id",
 	"SELECT from_email, to_list, cc_list FROM messages WHERE id = ?1",
 	"SELECT mc.contact_id, ce.email FROM message_contacts mc LEFT JOIN contact_emails ce"
@@ -77,9 +77,9 @@ static const struct item_sql MEETING = {
 	"meeting",
 	"SELECT au.appointment_id, au.user_id FROM appointment_users au JOIN appointments a"
 	" ON a.id = au.appointment_id WHERE au.hidden = ?1 AND (?2 = 0 OR au.user_id = ?2)"
-	" AND a.source = 'imported' AND (instr(lower(coalesce(a.organizer_email, '')), ?3) > 0"
+	" AND a.source = 'imported' AND (strpos(lower(coalesce(a.organizer_email, '')), ?3) > 0"
 	" OR EXISTS (SELECT 1 FROM appointment_attendees aa WHERE aa.appointment_id = a.id"
-	" AND instr(lower(aa.email), ?3) > 0)) ORDER BY au.user_id, au.appointment_id",
+	" AND strpos(lower(aa.email), ?3) > 0)) ORDER BY au.user_id, au.appointment_id",
 	"SELECT lower(organizer_email), '', '' FROM appointments WHERE id = ?1"
 	" UNION ALL SELECT lower(email), '', '' FROM appointment_attendees WHERE appointment_id = ?1",
 	"SELECT ac.contact_id, ce.email FROM appointment_contacts ac LEFT JOIN contact_emails ce"
@@ -90,33 +90,33 @@ static const struct item_sql MEETING = {
 
 static int db_fail(struct db *db, const char *what)
 {
-	log_warnx("db: blocklist: %s: %s", what, sqlite3_errmsg(db->h));
+	log_warnx("db: blocklist: %s: %s", what, db_errmsg(db));
 	return -1;
 }
 
-static int read_blocks(struct db *db, sqlite3_stmt *st, struct blocklist *out)
+static int read_blocks(struct db *db, struct db_stmt *st, struct blocklist *out)
 {
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *kind = (const char *)sqlite3_column_text(st, 3);
-		const char *pat = (const char *)sqlite3_column_text(st, 4);
+	while ((rc = db_step(st)) == DB_ROW) {
+		const char *kind = (const char *)db_col_text(st, 3);
+		const char *pat = (const char *)db_col_text(st, 4);
 		struct block *b = blocklist_add(out, kind && strcmp(kind, "domain") == 0 ?
 		    BLOCK_DOMAIN : BLOCK_ADDRESS, pat ? pat : "");
 		if (!b)
 			break;
-		b->id = sqlite3_column_int64(st, 0);
-		b->company = sqlite3_column_int(st, 1);
-		b->user_id = sqlite3_column_int64(st, 2);
-		b->created_by = sqlite3_column_int64(st, 5);
-		b->created_at = sqlite3_column_int64(st, 6);
-		if (sqlite3_column_type(st, 7) != SQLITE_NULL && !(b->created_by_email =
+		b->id = db_col_int64(st, 0);
+		b->company = db_col_int(st, 1);
+		b->user_id = db_col_int64(st, 2);
+		b->created_by = db_col_int64(st, 5);
+		b->created_at = db_col_int64(st, 6);
+		if (!db_col_is_null(st, 7) && !(b->created_by_email =
 		    db_col_strdup(st, 7)))
 			break;
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		log_warnx("db: blocklist: %s", rc == SQLITE_ROW ? "out of memory" :
-		    sqlite3_errmsg(db->h));
+	db_reset(st);
+	if (rc != DB_DONE) {
+		log_warnx("db: blocklist: %s", rc == DB_ROW ? "out of memory" :
+		    db_errmsg(db));
 		return -1;
 	}
 	return 0;
@@ -124,38 +124,38 @@ static int read_blocks(struct db *db, sqlite3_stmt *st, struct blocklist *out)
 
 int db_blocklist_for_user(struct db *db, int64_t user, struct blocklist *out)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_FOR_USER);
+	struct db_stmt *st = db_stmt(db, SQL_FOR_USER);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, user);
+	db_bind_int64(st, 1, user);
 	return read_blocks(db, st, out);
 }
 
 int db_blocklist_list(struct db *db, int company, int64_t user, struct blocklist *out)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_LIST);
+	struct db_stmt *st = db_stmt(db, SQL_LIST);
 	if (!st)
 		return -1;
-	sqlite3_bind_int(st, 1, company ? 1 : 0);
-	sqlite3_bind_int64(st, 2, user);
+	db_bind_int(st, 1, company ? 1 : 0);
+	db_bind_int64(st, 2, user);
 	return read_blocks(db, st, out);
 }
 
 int64_t db_blocklist_id(struct db *db, int company, int64_t user, const char *pattern)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_ID);
+	struct db_stmt *st = db_stmt(db, SQL_ID);
 	if (!st)
 		return -1;
-	sqlite3_bind_int(st, 1, company ? 1 : 0);
-	sqlite3_bind_int64(st, 2, user);
+	db_bind_int(st, 1, company ? 1 : 0);
+	db_bind_int64(st, 2, user);
 	if (DB_BOUND(db_bind_text(st, 3, pattern)) != 0) {
-		sqlite3_reset(st);
+		db_reset(st);
 		return -1;
 	}
-	int rc = sqlite3_step(st);
-	int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	int rc = db_step(st);
+	int64_t id = rc == DB_ROW ? db_col_int64(st, 0) : 0;
+	db_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE)
 		return db_fail(db, "find");
 	return id;
 }
@@ -163,13 +163,13 @@ int64_t db_blocklist_id(struct db *db, int company, int64_t user, const char *pa
 int db_audit_add(struct db *db, int64_t now, int64_t actor, const char *action,
     const char *detail)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_AUDIT);
+	struct db_stmt *st = db_stmt(db, SQL_AUDIT);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, now);
-	sqlite3_bind_int64(st, 2, actor);
+	db_bind_int64(st, 1, now);
+	db_bind_int64(st, 2, actor);
 	if (DB_BOUND(db_bind_text(st, 3, action)) != 0 || DB_BOUND(db_bind_text(st, 4, detail)) != 0) {
-		sqlite3_reset(st);
+		db_reset(st);
 		return -1;
 	}
 	return db_step_done(db, st);
@@ -177,10 +177,10 @@ int db_audit_add(struct db *db, int64_t now, int64_t actor, const char *action,
 
 int db_audit_recent(struct db *db, int limit, struct web_rows *out)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_AUDIT_RECENT);
+	struct db_stmt *st = db_stmt(db, SQL_AUDIT_RECENT);
 	if (!st)
 		return -1;
-	sqlite3_bind_int(st, 1, limit);
+	db_bind_int(st, 1, limit);
 	return db_web_rows_collect(db, st, 1, 4, out);
 }
 
@@ -244,17 +244,17 @@ static int names_add_list(struct names *l, const char *list)
 /* The item's participants into people. */
 static int item_people(struct db *db, const struct item_sql *q, int64_t item, struct names *people)
 {
-	sqlite3_stmt *st = db_stmt(db, q->people);
+	struct db_stmt *st = db_stmt(db, q->people);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, item);
+	db_bind_int64(st, 1, item);
 	int rc, bad = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && !bad)
-		bad = names_add(people, (const char *)sqlite3_column_text(st, 0)) != 0 ||
-		    names_add_list(people, (const char *)sqlite3_column_text(st, 1)) != 0 ||
-		    names_add_list(people, (const char *)sqlite3_column_text(st, 2)) != 0;
-	sqlite3_reset(st);
-	if (bad || (rc != SQLITE_DONE && rc != SQLITE_ROW))
+	while ((rc = db_step(st)) == DB_ROW && !bad)
+		bad = names_add(people, (const char *)db_col_text(st, 0)) != 0 ||
+		    names_add_list(people, (const char *)db_col_text(st, 1)) != 0 ||
+		    names_add_list(people, (const char *)db_col_text(st, 2)) != 0;
+	db_reset(st);
+	if (bad || (rc != DB_DONE && rc != DB_ROW))
 		return bad ? -1 : db_fail(db, "participants");
 	return 0;
 }
@@ -269,16 +269,16 @@ static int only_blocked(struct db *db, const struct item_sql *q, int64_t item,
 		names_free(&people);
 		return -1;
 	}
-	sqlite3_stmt *st = db_stmt(db, q->contacts);
+	struct db_stmt *st = db_stmt(db, q->contacts);
 	if (!st) {
 		names_free(&people);
 		return -1;
 	}
-	sqlite3_bind_int64(st, 1, item);
+	db_bind_int64(st, 1, item);
 	int64_t cur = 0;
 	int contacts = 0, in = 0, live = 0, rc;
-	while (!live && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t contact = sqlite3_column_int64(st, 0);
+	while (!live && (rc = db_step(st)) == DB_ROW) {
+		int64_t contact = db_col_int64(st, 0);
 		if (contact != cur) {
 			if (contacts && !in)
 				live = 1;   /* the previous one takes no part: linked by hand */
@@ -286,7 +286,7 @@ static int only_blocked(struct db *db, const struct item_sql *q, int64_t item,
 			contacts++;
 			in = 0;
 		}
-		const char *email = (const char *)sqlite3_column_text(st, 1);
+		const char *email = (const char *)db_col_text(st, 1);
 		if (live || !email || !names_has(&people, email))
 			continue;
 		in = 1;
@@ -296,10 +296,10 @@ static int only_blocked(struct db *db, const struct item_sql *q, int64_t item,
 	if (contacts && !in)
 		live = 1;
 	if (live)
-		rc = SQLITE_DONE;
-	sqlite3_reset(st);
+		rc = DB_DONE;
+	db_reset(st);
 	names_free(&people);
-	if (rc != SQLITE_DONE)
+	if (rc != DB_DONE)
 		return db_fail(db, "contacts");
 	return contacts > 0 && !live;
 }
@@ -315,17 +315,17 @@ static int candidates(struct db *db, const struct item_sql *q, int from, int64_t
 	size_t cap = 0;
 	*out = NULL;
 	*n = 0;
-	sqlite3_stmt *st = db_stmt(db, q->candidates);
+	struct db_stmt *st = db_stmt(db, q->candidates);
 	if (!st)
 		return -1;
-	sqlite3_bind_int(st, 1, from);
-	sqlite3_bind_int64(st, 2, user);
+	db_bind_int(st, 1, from);
+	db_bind_int64(st, 2, user);
 	if (DB_BOUND(db_bind_text(st, 3, pattern)) != 0) {
-		sqlite3_reset(st);
+		db_reset(st);
 		return -1;
 	}
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		if (*n == cap) {
 			size_t ncap = cap ? cap * 2 : 64;
 			struct copy *nv = realloc(*out, ncap * sizeof *nv);
@@ -334,13 +334,13 @@ static int candidates(struct db *db, const struct item_sql *q, int from, int64_t
 			*out = nv;
 			cap = ncap;
 		}
-		(*out)[(*n)++] = (struct copy){ sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1) };
+		(*out)[(*n)++] = (struct copy){ db_col_int64(st, 0), db_col_int64(st, 1) };
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
+	db_reset(st);
+	if (rc != DB_DONE) {
 		free(*out);
 		*out = NULL;
-		return rc == SQLITE_ROW ? -1 : db_fail(db, "candidates");
+		return rc == DB_ROW ? -1 : db_fail(db, "candidates");
 	}
 	return 0;
 }
@@ -374,19 +374,19 @@ static long apply(struct db *db, const struct item_sql *q, int hide, int64_t use
 		}
 		if (ob != hide)
 			continue;
-		sqlite3_stmt *st = db_stmt(db, q->set);
+		struct db_stmt *st = db_stmt(db, q->set);
 		if (!st) {
 			changed = -1;
 			break;
 		}
-		sqlite3_bind_int64(st, 1, v[i].item);
-		sqlite3_bind_int64(st, 2, v[i].user);
-		sqlite3_bind_int(st, 3, hide ? 2 : 0);
-		sqlite3_bind_int(st, 4, hide ? 0 : 2);
+		db_bind_int64(st, 1, v[i].item);
+		db_bind_int64(st, 2, v[i].user);
+		db_bind_int(st, 3, hide ? 2 : 0);
+		db_bind_int(st, 4, hide ? 0 : 2);
 		if (db_step_done(db, st) != 0)
 			changed = -1;
 		else
-			changed += sqlite3_changes(db->h);
+			changed += db_changes(db);
 	}
 	blocklist_free(&bl);
 	free(v);
@@ -405,13 +405,13 @@ static long apply_all(struct db *db, int hide, int64_t user, const char *pattern
 static void whose(struct db *db, int company, int64_t user, char *out, size_t size)
 {
 	snprintf(out, size, company ? "the company's" : "user %lld's", (long long)user);
-	sqlite3_stmt *st = company ? NULL : db_stmt(db, SQL_EMAIL);
+	struct db_stmt *st = company ? NULL : db_stmt(db, SQL_EMAIL);
 	if (!st)
 		return;
-	sqlite3_bind_int64(st, 1, user);
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-		snprintf(out, size, "%s's", (const char *)sqlite3_column_text(st, 0));
-	sqlite3_reset(st);
+	db_bind_int64(st, 1, user);
+	if (db_step(st) == DB_ROW && db_col_text(st, 0))
+		snprintf(out, size, "%s's", (const char *)db_col_text(st, 0));
+	db_reset(st);
 }
 
 static int audit(struct db *db, int64_t now, int64_t actor, const char *action, int company,
@@ -430,23 +430,23 @@ static int audit(struct db *db, int64_t now, int64_t actor, const char *action, 
 /* Queue the items left out as blocked that name pattern for fetching again; how many, or -1. */
 static long refetch(struct db *db, int64_t user, const char *pattern, int64_t now)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_REFETCH);
+	struct db_stmt *st = db_stmt(db, SQL_REFETCH);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, user);
-	sqlite3_bind_int64(st, 3, now);
+	db_bind_int64(st, 1, user);
+	db_bind_int64(st, 3, now);
 	if (DB_BOUND(db_bind_text(st, 2, pattern)) != 0) {
-		sqlite3_reset(st);
+		db_reset(st);
 		return -1;
 	}
 	if (db_step_done(db, st) != 0)
 		return -1;
-	long n = sqlite3_changes(db->h);
+	long n = db_changes(db);
 	if (n == 0)
 		return 0;
 	if (!(st = db_stmt(db, SQL_WAKE)))
 		return -1;
-	sqlite3_bind_int64(st, 1, user);
+	db_bind_int64(st, 1, user);
 	return db_step_done(db, st) == 0 ? n : -1;
 }
 
@@ -456,21 +456,21 @@ int db_blocklist_add(struct db *db, int company, int64_t user, enum block_kind k
 	*hidden = 0;
 	if (db_begin(db) != 0)
 		return -1;
-	sqlite3_stmt *st = db_stmt(db, SQL_ADD);
+	struct db_stmt *st = db_stmt(db, SQL_ADD);
 	if (!st)
 		goto fail;
-	sqlite3_bind_int(st, 1, company ? 1 : 0);
-	sqlite3_bind_int64(st, 2, user);
-	sqlite3_bind_int64(st, 5, actor);
-	sqlite3_bind_int64(st, 6, now);
+	db_bind_int(st, 1, company ? 1 : 0);
+	db_bind_int64(st, 2, user);
+	db_bind_int64(st, 5, actor);
+	db_bind_int64(st, 6, now);
 	if (DB_BOUND(db_bind_text(st, 3, pattern)) != 0 ||
 	    DB_BOUND(db_bind_text(st, 4, block_kind_name(kind))) != 0) {
-		sqlite3_reset(st);
+		db_reset(st);
 		goto fail;
 	}
 	if (db_step_done(db, st) != 0)
 		goto fail;
-	if (sqlite3_changes(db->h) == 0) {
+	if (db_changes(db) == 0) {
 		db_rollback(db);
 		return 0;
 	}
@@ -493,30 +493,30 @@ int db_blocklist_remove(struct db *db, int company, int64_t user, int64_t id, in
 	*shown = *queued = 0;
 	if (db_begin(db) != 0)
 		return -1;
-	sqlite3_stmt *st = db_stmt(db, SQL_GET);
+	struct db_stmt *st = db_stmt(db, SQL_GET);
 	if (!st)
 		goto fail;
-	sqlite3_bind_int(st, 1, company ? 1 : 0);
-	sqlite3_bind_int64(st, 2, user);
-	sqlite3_bind_int64(st, 3, id);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		snprintf(pattern, sizeof pattern, "%s", (const char *)sqlite3_column_text(st, 0));
-		const char *k = (const char *)sqlite3_column_text(st, 1);
+	db_bind_int(st, 1, company ? 1 : 0);
+	db_bind_int64(st, 2, user);
+	db_bind_int64(st, 3, id);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		snprintf(pattern, sizeof pattern, "%s", (const char *)db_col_text(st, 0));
+		const char *k = (const char *)db_col_text(st, 1);
 		kind = k && strcmp(k, "domain") == 0 ? BLOCK_DOMAIN : BLOCK_ADDRESS;
 	}
-	sqlite3_reset(st);
-	if (rc == SQLITE_DONE) {
+	db_reset(st);
+	if (rc == DB_DONE) {
 		db_rollback(db);
 		return 0;
 	}
-	if (rc != SQLITE_ROW) {
+	if (rc != DB_ROW) {
 		db_fail(db, "read");
 		goto fail;
 	}
 	if (!(st = db_stmt(db, SQL_DEL)))
 		goto fail;
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(st, 1, id);
 	if (db_step_done(db, st) != 0)
 		goto fail;
 	long n = apply_all(db, 0, company ? 0 : user, pattern);

@@ -18,7 +18,7 @@
 #define APPT_WHERE " FROM appointments a WHERE a.hidden = 0 AND a.cancelled = 0" \
 	" AND ((a.all_day = 0 AND a.start_at >= ?1 AND a.start_at < ?2) OR (a.all_day = 1" \
 	" AND a.start_at >= ?5 AND a.start_at < ?6" \
-	" AND a.start_at + max(1, (a.duration_min + 1439) / 1440) * 86400 > ?7)) AND "
+	" AND a.start_at + greatest(1, (a.duration_min + 1439) / 1440) * 86400 > ?7)) AND "
 
 /* A thread is listed by the first of its messages the viewer may see (m): its day, subject and
  * id; the user is the owner of a copy of m the viewer sees, the viewer first. */
@@ -104,49 +104,49 @@ static struct cal_item *cal_items_add(struct cal_items *l)
 	return it;
 }
 
-static char *col_dup(sqlite3_stmt *st, int i)
+static char *col_dup(struct db_stmt *st, int i)
 {
 	char *s = db_col_strdup(st, i);
 	return s ? s : strdup("");
 }
 
 /* Run st (bound) and append its rows of kind to out. Returns 0 or -1. */
-static int cal_collect(struct db *db, sqlite3_stmt *st, enum cal_kind kind, struct cal_items *out)
+static int cal_collect(struct db *db, struct db_stmt *st, enum cal_kind kind, struct cal_items *out)
 {
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		struct cal_item *it = cal_items_add(out);
 		if (!it)
 			goto fail;
 		it->kind = kind;
-		it->start_at = sqlite3_column_int64(st, 1);
+		it->start_at = db_col_int64(st, 1);
 		if (kind == CAL_APPT) {
-			it->id = sqlite3_column_int64(st, 0);
-			it->duration_min = sqlite3_column_int(st, 2);
-			it->all_day = sqlite3_column_int(st, 3);
+			it->id = db_col_int64(st, 0);
+			it->duration_min = db_col_int(st, 2);
+			it->all_day = db_col_int(st, 3);
 			it->title = col_dup(st, 4);
 			it->regarding = col_dup(st, 5);
 			it->user_name = col_dup(st, 6);
-			it->detail = sqlite3_column_int(st, 7);
+			it->detail = db_col_int(st, 7);
 		} else {
-			it->thread_id = sqlite3_column_int64(st, 0);
+			it->thread_id = db_col_int64(st, 0);
 			it->title = col_dup(st, 2);
 			it->regarding = col_dup(st, 3);
-			it->id = sqlite3_column_int64(st, 4);
+			it->id = db_col_int64(st, 4);
 			it->user_name = col_dup(st, 5);
 			it->detail = 1;
 		}
 		if (!it->title || !it->regarding || !it->user_name)
 			goto fail;
 	}
-	if (rc != SQLITE_DONE) {
-		log_warnx("db: calendar: %s", sqlite3_errmsg(db->h));
+	if (rc != DB_DONE) {
+		log_warnx("db: calendar: %s", db_errmsg(db));
 		goto fail;
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	return 0;
 fail:
-	sqlite3_reset(st);
+	db_reset(st);
 	return -1;
 }
 
@@ -169,17 +169,17 @@ int db_calendar_items(struct db *db, enum cal_scope scope, int64_t scope_id, int
 	const char *sqls[2] = { appts[scope], threads[scope] };
 	size_t first = out->n;
 	for (int k = 0; k < 2; k++) {
-		sqlite3_stmt *st = db_stmt(db, sqls[k]);
+		struct db_stmt *st = db_stmt(db, sqls[k]);
 		if (!st)
 			return -1;
-		sqlite3_bind_int64(st, 1, span->from);
-		sqlite3_bind_int64(st, 2, span->to);
-		sqlite3_bind_int64(st, 3, scope_id);
-		sqlite3_bind_int64(st, 4, viewer_id);
+		db_bind_int64(st, 1, span->from);
+		db_bind_int64(st, 2, span->to);
+		db_bind_int64(st, 3, scope_id);
+		db_bind_int64(st, 4, viewer_id);
 		if (k == 0) {
-			sqlite3_bind_int64(st, 5, span->date_from - CAL_ALLDAY_MAX_DAYS * 86400LL);
-			sqlite3_bind_int64(st, 6, span->date_to);
-			sqlite3_bind_int64(st, 7, span->date_from);
+			db_bind_int64(st, 5, span->date_from - CAL_ALLDAY_MAX_DAYS * 86400LL);
+			db_bind_int64(st, 6, span->date_to);
+			db_bind_int64(st, 7, span->date_from);
 		}
 		if (cal_collect(db, st, k == 0 ? CAL_APPT : CAL_EMAIL, out) != 0)
 			return -1;
@@ -191,34 +191,34 @@ int db_calendar_items(struct db *db, enum cal_scope scope, int64_t scope_id, int
 
 int db_calendar_visible(struct db *db, int64_t owner_id, int64_t viewer_id)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_VISIBLE);
+	struct db_stmt *st = db_stmt(db, SQL_VISIBLE);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 3, owner_id);
-	sqlite3_bind_int64(st, 4, viewer_id);
-	int rc = sqlite3_step(st), ret = 0;
-	if (rc == SQLITE_ROW)
-		ret = sqlite3_column_int(st, 0) ? 1 : 0;
-	else if (rc != SQLITE_DONE)
+	db_bind_int64(st, 3, owner_id);
+	db_bind_int64(st, 4, viewer_id);
+	int rc = db_step(st), ret = 0;
+	if (rc == DB_ROW)
+		ret = db_col_int(st, 0) ? 1 : 0;
+	else if (rc != DB_DONE)
 		ret = -1;
-	sqlite3_reset(st);
+	db_reset(st);
 	return ret;
 }
 
 /* Run a two-parameter yes/no query. Returns 1, 0 (also when no row), -1. */
 static int ask(struct db *db, const char *sql, int64_t a, int64_t b)
 {
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_stmt(db, sql);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, a);
-	sqlite3_bind_int64(st, 2, b);
-	int rc = sqlite3_step(st), ret = 0;
-	if (rc == SQLITE_ROW)
-		ret = sqlite3_column_int(st, 0) ? 1 : 0;
-	else if (rc != SQLITE_DONE)
+	db_bind_int64(st, 1, a);
+	db_bind_int64(st, 2, b);
+	int rc = db_step(st), ret = 0;
+	if (rc == DB_ROW)
+		ret = db_col_int(st, 0) ? 1 : 0;
+	else if (rc != DB_DONE)
 		ret = -1;
-	sqlite3_reset(st);
+	db_reset(st);
 	return ret;
 }
 

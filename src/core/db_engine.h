@@ -58,7 +58,6 @@ struct db_ops {
 	int (*col_is_null)(struct db_stmt *st, int i);
 	int (*exec)(struct db *db, const char *sql);
 	int64_t (*changes)(struct db *db);
-	int64_t (*last_insert_id)(struct db *db);
 	const char *(*errmsg)(struct db *db);
 	int (*in_transaction)(struct db *db);
 	int (*change_state)(struct db *db, int64_t *others, int64_t *own);

@@ -27,29 +27,29 @@ static const char SQL_EVENTS[] =
 int db_feed_on(struct db *db, int64_t user_id, int *on)
 {
 	*on = 0;
-	sqlite3_stmt *st = db_stmt(db, SQL_SECRET_GET);
+	struct db_stmt *st = db_stmt(db, SQL_SECRET_GET);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, user_id);
-	int rc = sqlite3_step(st), ret = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
-	if (rc == SQLITE_ROW)
-		*on = sqlite3_column_int(st, 0);
-	sqlite3_reset(st);
+	db_bind_int64(st, 1, user_id);
+	int rc = db_step(st), ret = rc == DB_ROW || rc == DB_DONE ? 0 : -1;
+	if (rc == DB_ROW)
+		*on = db_col_int(st, 0);
+	db_reset(st);
 	return ret;
 }
 
 int db_feed_secret_set(struct db *db, int64_t user_id, const char *secret)
 {
 	char hash[65];
-	sqlite3_stmt *st = db_stmt(db, SQL_SECRET_SET);
+	struct db_stmt *st = db_stmt(db, SQL_SECRET_SET);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, user_id);
+	db_bind_int64(st, 1, user_id);
 	if (secret) {
 		crypto_sha256_hex(secret, strlen(secret), hash);
 		db_bind_text(st, 2, hash);
 	} else {
-		sqlite3_bind_null(st, 2);
+		db_bind_null(st, 2);
 	}
 	return db_step_done(db, st);
 }
@@ -57,27 +57,27 @@ int db_feed_secret_set(struct db *db, int64_t user_id, const char *secret)
 int db_feed_user_by_secret(struct db *db, const char *secret, int64_t *user_id)
 {
 	char hash[65];
-	sqlite3_stmt *st = db_stmt(db, SQL_BY_SECRET);
+	struct db_stmt *st = db_stmt(db, SQL_BY_SECRET);
 	if (!st)
 		return -1;
 	crypto_sha256_hex(secret, strlen(secret), hash);
 	db_bind_text(st, 1, hash);
-	int rc = sqlite3_step(st), ret = rc == SQLITE_DONE ? 1 : -1;
-	if (rc == SQLITE_ROW) {
-		*user_id = sqlite3_column_int64(st, 0);
+	int rc = db_step(st), ret = rc == DB_DONE ? 1 : -1;
+	if (rc == DB_ROW) {
+		*user_id = db_col_int64(st, 0);
 		ret = 0;
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	if (ret != 1 || strlen(secret) == 64 || !(st = db_stmt(db, SQL_BY_CLEAR_SECRET)))
 		return ret;
 	db_bind_text(st, 1, secret);
-	rc = sqlite3_step(st);
-	ret = rc == SQLITE_DONE ? 1 : -1;
-	if (rc == SQLITE_ROW) {
-		*user_id = sqlite3_column_int64(st, 0);
+	rc = db_step(st);
+	ret = rc == DB_DONE ? 1 : -1;
+	if (rc == DB_ROW) {
+		*user_id = db_col_int64(st, 0);
 		ret = 0;
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	if (ret == 0 && db_feed_secret_set(db, *user_id, secret) != 0)
 		log_warnx("feed: could not replace user %lld's clear secret by its hash",
 		    (long long)*user_id);
@@ -99,7 +99,7 @@ void feed_rows_free(struct feed_rows *r)
 	memset(r, 0, sizeof *r);
 }
 
-static char *col(sqlite3_stmt *st, int i)
+static char *col(struct db_stmt *st, int i)
 {
 	char *s = db_col_strdup(st, i);
 	return s ? s : strdup("");
@@ -108,14 +108,14 @@ static char *col(sqlite3_stmt *st, int i)
 int db_feed_events(struct db *db, int64_t user_id, int64_t from, int64_t to,
     struct feed_rows *out)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_EVENTS);
+	struct db_stmt *st = db_stmt(db, SQL_EVENTS);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, user_id);
-	sqlite3_bind_int64(st, 2, from);
-	sqlite3_bind_int64(st, 3, to);
+	db_bind_int64(st, 1, user_id);
+	db_bind_int64(st, 2, from);
+	db_bind_int64(st, 3, to);
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		if (out->n == out->cap) {
 			size_t ncap = out->cap ? out->cap * 2 : 32;
 			struct feed_event *n = realloc(out->v, ncap * sizeof *n);
@@ -128,24 +128,24 @@ int db_feed_events(struct db *db, int64_t user_id, int64_t from, int64_t to,
 		memset(e, 0, sizeof *e);
 		e->uid = col(st, 0);
 		e->recurrence_id = col(st, 1);
-		e->start_at = sqlite3_column_int64(st, 2);
-		e->duration_min = sqlite3_column_int(st, 3);
-		e->all_day = sqlite3_column_int(st, 4);
+		e->start_at = db_col_int64(st, 2);
+		e->duration_min = db_col_int(st, 3);
+		e->all_day = db_col_int(st, 4);
 		e->time_zone = db_col_strdup(st, 5);
-		e->cancelled = sqlite3_column_int(st, 6);
-		e->updated_at = sqlite3_column_int64(st, 7);
+		e->cancelled = db_col_int(st, 6);
+		e->updated_at = db_col_int64(st, 7);
 		e->title = col(st, 8);
 		e->location = col(st, 9);
 		e->description = col(st, 10);
 		if (!e->uid || !e->recurrence_id || !e->title || !e->location || !e->description)
 			goto fail;
 	}
-	if (rc != SQLITE_DONE)
+	if (rc != DB_DONE)
 		goto fail;
-	sqlite3_reset(st);
+	db_reset(st);
 	return 0;
 fail:
-	log_warnx("db: feed of user %lld: %s", (long long)user_id, sqlite3_errmsg(db->h));
-	sqlite3_reset(st);
+	log_warnx("db: feed of user %lld: %s", (long long)user_id, db_errmsg(db));
+	db_reset(st);
 	return -1;
 }

@@ -68,15 +68,15 @@ int db_health_links(struct db *db, int64_t now, int64_t day_start, int poll_inte
     struct health_list *out)
 {
 	memset(out, 0, sizeof *out);
-	sqlite3_stmt *st = db_stmt(db, SQL_HEALTH_LINKS);
+	struct db_stmt *st = db_stmt(db, SQL_HEALTH_LINKS);
 	if (!st)
 		return -1;
 	int64_t hour = now - 3600;
-	sqlite3_bind_int64(st, 1, hour - hour % 60);
-	sqlite3_bind_int64(st, 2, day_start);
+	db_bind_int64(st, 1, hour - hour % 60);
+	db_bind_int64(st, 2, day_start);
 	size_t cap = 0;
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		if (out->n == cap) {
 			size_t nc = cap ? cap * 2 : 16;
 			struct link_health *nv = realloc(out->v, nc * sizeof *nv);
@@ -87,51 +87,51 @@ int db_health_links(struct db *db, int64_t now, int64_t day_start, int poll_inte
 		}
 		struct link_health *h = &out->v[out->n++];
 		memset(h, 0, sizeof *h);
-		h->id = sqlite3_column_int64(st, 0);
+		h->id = db_col_int64(st, 0);
 		h->user_email = db_col_strdup(st, 1);
 		h->user_name = db_col_strdup(st, 2);
 		h->provider = db_col_strdup(st, 3);
 		h->address = db_col_strdup(st, 4);
 		h->status = db_col_strdup(st, 5);
 		h->last_error = db_col_strdup(st, 6);
-		h->linked_at = sqlite3_column_int64(st, 7);
-		h->last_success_at = sqlite3_column_int64(st, 8);
-		h->next_due_at = sqlite3_column_int64(st, 9);
-		h->last_error_at = sqlite3_column_int64(st, 10);
-		h->rate_limited_until = sqlite3_column_int64(st, 11);
-		h->cursor_refused_at = sqlite3_column_int64(st, 12);
-		h->items_imported = sqlite3_column_int64(st, 13);
-		h->failures = sqlite3_column_int(st, 14);
-		h->push_channels = sqlite3_column_int(st, 15);
-		h->push_expires_at = sqlite3_column_int64(st, 16);
-		h->newest_item_at = sqlite3_column_int64(st, 18);
+		h->linked_at = db_col_int64(st, 7);
+		h->last_success_at = db_col_int64(st, 8);
+		h->next_due_at = db_col_int64(st, 9);
+		h->last_error_at = db_col_int64(st, 10);
+		h->rate_limited_until = db_col_int64(st, 11);
+		h->cursor_refused_at = db_col_int64(st, 12);
+		h->items_imported = db_col_int64(st, 13);
+		h->failures = db_col_int(st, 14);
+		h->push_channels = db_col_int(st, 15);
+		h->push_expires_at = db_col_int64(st, 16);
+		h->newest_item_at = db_col_int64(st, 18);
 		h->push_state = db_col_strdup(st, 19);
-		h->push_state_at = sqlite3_column_int64(st, 20);
-		h->errors_hour = sqlite3_column_int64(st, 21);
-		h->rate_limited_hour = sqlite3_column_int64(st, 22);
-		h->imported_today = sqlite3_column_int64(st, 23);
-		h->skipped_today = sqlite3_column_int64(st, 24);
-		h->relink_notice_at = sqlite3_column_int64(st, 25);
+		h->push_state_at = db_col_int64(st, 20);
+		h->errors_hour = db_col_int64(st, 21);
+		h->rate_limited_hour = db_col_int64(st, 22);
+		h->imported_today = db_col_int64(st, 23);
+		h->skipped_today = db_col_int64(st, 24);
+		h->relink_notice_at = db_col_int64(st, 25);
 		if (!h->user_email || !h->user_name || !h->provider || !h->address || !h->status ||
 		    !h->last_error || !h->push_state)
 			goto fail;
 		struct link l = { .status = h->status, .linked_at = h->linked_at,
 		    .last_success_at = h->last_success_at, .cursor_refused_at = h->cursor_refused_at,
-		    .provider = h->provider, .proved_at = sqlite3_column_int64(st, 17) };
+		    .provider = h->provider, .proved_at = db_col_int64(st, 17) };
 		h->problem = link_health_problem(&l, poll_interval, now);
 		h->needs_user = strcmp(h->status, "relink") == 0;
 		h->rank = rank(h, now);
 	}
-	if (rc != SQLITE_DONE) {
-		log_warnx("db: health: %s", sqlite3_errmsg(db->h));
+	if (rc != DB_DONE) {
+		log_warnx("db: health: %s", db_errmsg(db));
 		goto fail;
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	if (out->n > 1)
 		qsort(out->v, out->n, sizeof out->v[0], by_rank);
 	return 0;
 fail:
-	sqlite3_reset(st);
+	db_reset(st);
 	health_list_free(out);
 	return -1;
 }

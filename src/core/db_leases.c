@@ -68,24 +68,24 @@ static const char SQL_TAKE_WAKES[] =
 /* The single integer of a one-row query with holder (may be NULL) as ?1 and a as ?2. */
 static int64_t one_int(struct db *db, const char *sql, const char *holder, int64_t a)
 {
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_stmt(db, sql);
 	if (!st)
 		return -1;
 	if (holder)
 		db_bind_text(st, 1, holder);
-	else if (sqlite3_bind_parameter_count(st) >= 1)
-		sqlite3_bind_int64(st, 1, a);
-	int rc = sqlite3_step(st);
-	int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW)
-		log_warnx("db: leases: %s", sqlite3_errmsg(db->h));
+	else if (db_param_count(st) >= 1)
+		db_bind_int64(st, 1, a);
+	int rc = db_step(st);
+	int64_t v = rc == DB_ROW ? db_col_int64(st, 0) : -1;
+	db_reset(st);
+	if (rc != DB_ROW)
+		log_warnx("db: leases: %s", db_errmsg(db));
 	return v;
 }
 
 static int run_text(struct db *db, const char *sql, const char *holder)
 {
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_stmt(db, sql);
 	if (!st || DB_BOUND(db_bind_text(st, 1, holder)) != 0)
 		return -1;
 	return db_step_done(db, st);
@@ -93,46 +93,46 @@ static int run_text(struct db *db, const char *sql, const char *holder)
 
 static int run_text_int(struct db *db, const char *sql, const char *holder, int64_t a)
 {
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_stmt(db, sql);
 	if (!st || DB_BOUND(db_bind_text(st, 1, holder)) != 0)
 		return -1;
-	sqlite3_bind_int64(st, 2, a);
+	db_bind_int64(st, 2, a);
 	return db_step_done(db, st);
 }
 
 static int run_int2(struct db *db, const char *sql, int64_t a, int64_t b)
 {
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_stmt(db, sql);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, a);
-	if (sqlite3_bind_parameter_count(st) >= 2)
-		sqlite3_bind_int64(st, 2, b);
+	db_bind_int64(st, 1, a);
+	if (db_param_count(st) >= 2)
+		db_bind_int64(st, 2, b);
 	return db_step_done(db, st);
 }
 
 static int beat(struct db *db, const char *holder, const char *host, int pid, int64_t now)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_BEAT);
+	struct db_stmt *st = db_stmt(db, SQL_BEAT);
 	if (!st || DB_BOUND(db_bind_text(st, 1, holder)) != 0 ||
 	    DB_BOUND(db_bind_text(st, 2, host)) != 0)
 		return -1;
-	sqlite3_bind_int(st, 3, pid);
-	sqlite3_bind_int64(st, 4, now);
+	db_bind_int(st, 3, pid);
+	db_bind_int64(st, 4, now);
 	return db_step_done(db, st);
 }
 
 static int claim(struct db *db, const char *holder, int64_t now, int lease_s, int n)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_CLAIM);
+	struct db_stmt *st = db_stmt(db, SQL_CLAIM);
 	if (!st || DB_BOUND(db_bind_text(st, 1, holder)) != 0)
 		return -1;
-	sqlite3_bind_int64(st, 2, now + lease_s);
-	sqlite3_bind_int64(st, 3, now);
-	sqlite3_bind_int(st, 4, n);
+	db_bind_int64(st, 2, now + lease_s);
+	db_bind_int64(st, 3, now);
+	db_bind_int(st, 4, n);
 	if (db_step_done(db, st) != 0)
 		return -1;
-	return sqlite3_changes(db->h);
+	return db_changes(db);
 }
 
 int db_leases_tick(struct db *db, const char *holder, const char *host, int pid, int64_t now,
@@ -176,37 +176,37 @@ fail:
 
 int db_leases_any_free(struct db *db, int64_t now)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_ANY_FREE);
+	struct db_stmt *st = db_stmt(db, SQL_ANY_FREE);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, now);
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
+	db_bind_int64(st, 1, now);
+	int rc = db_step(st);
+	db_reset(st);
+	if (rc == DB_ROW)
 		return 1;
-	if (rc == SQLITE_DONE)
+	if (rc == DB_DONE)
 		return 0;
-	log_warnx("db: leases: %s", sqlite3_errmsg(db->h));
+	log_warnx("db: leases: %s", db_errmsg(db));
 	return -1;
 }
 
 int db_leases_on_host(struct db *db, const char *host, const char *self, char **holders,
     int *pids, int max)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_ON_HOST);
+	struct db_stmt *st = db_stmt(db, SQL_ON_HOST);
 	int n = 0, rc;
 	if (!st || DB_BOUND(db_bind_text(st, 1, host)) != 0 ||
 	    DB_BOUND(db_bind_text(st, 2, self)) != 0)
 		return -1;
-	sqlite3_bind_int(st, 3, max);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < max) {
+	db_bind_int(st, 3, max);
+	while ((rc = db_step(st)) == DB_ROW && n < max) {
 		if (!(holders[n] = db_col_strdup(st, 0)))
 			break;
-		pids[n++] = sqlite3_column_int(st, 1);
+		pids[n++] = db_col_int(st, 1);
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		log_warnx("db: lease holders: %s", sqlite3_errmsg(db->h));
+	db_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE) {
+		log_warnx("db: lease holders: %s", db_errmsg(db));
 		while (n > 0)
 			free(holders[--n]);
 		return -1;
@@ -220,7 +220,7 @@ int db_leases_drop_holder(struct db *db, const char *holder)
 		return -1;
 	if (run_text(db, SQL_DROP_LEASES, holder) != 0)
 		goto fail;
-	int n = sqlite3_changes(db->h);
+	int n = db_changes(db);
 	if (run_text(db, SQL_DROP_HOLDER, holder) != 0 || run_text(db, SQL_DROP_OUTBOX, holder) != 0 ||
 	    db_commit(db) != 0)
 		goto fail;
@@ -238,12 +238,12 @@ int db_leases_release_all(struct db *db, const char *holder)
 static int held_list(struct db *db, const char *sql, const char *holder, int64_t now,
     int64_t *ids, size_t max, size_t *n)
 {
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_stmt(db, sql);
 	*n = 0;
 	if (!st || DB_BOUND(db_bind_text(st, 1, holder)) != 0)
 		return -1;
-	sqlite3_bind_int64(st, 2, now);
-	sqlite3_bind_int64(st, 3, (int64_t)max);
+	db_bind_int64(st, 2, now);
+	db_bind_int64(st, 3, (int64_t)max);
 	return db_step_ids(db, st, ids, max, n);
 }
 
@@ -261,31 +261,31 @@ int db_leases_due(struct db *db, const char *holder, int64_t now, int64_t *ids, 
 
 int db_lease_held(struct db *db, int64_t link, const char *holder, int64_t now)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_HELD_ONE);
+	struct db_stmt *st = db_stmt(db, SQL_HELD_ONE);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, link);
+	db_bind_int64(st, 1, link);
 	if (DB_BOUND(db_bind_text(st, 2, holder)) != 0)
 		return -1;
-	sqlite3_bind_int64(st, 3, now);
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
+	db_bind_int64(st, 3, now);
+	int rc = db_step(st);
+	db_reset(st);
+	if (rc == DB_ROW)
 		return 1;
-	if (rc == SQLITE_DONE)
+	if (rc == DB_DONE)
 		return 0;
-	log_warnx("db: leases: %s", sqlite3_errmsg(db->h));
+	log_warnx("db: leases: %s", db_errmsg(db));
 	return -1;
 }
 
 int db_leases_take_wakes(struct db *db, const char *holder, int64_t now, int64_t *ids,
     size_t max, size_t *n)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_TAKE_WAKES);
+	struct db_stmt *st = db_stmt(db, SQL_TAKE_WAKES);
 	*n = 0;
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, now);
+	db_bind_int64(st, 1, now);
 	if (DB_BOUND(db_bind_text(st, 2, holder)) != 0)
 		return -1;
 	return db_step_ids(db, st, ids, max, n);   /* every row, so every wake-up is taken */
@@ -293,10 +293,10 @@ int db_leases_take_wakes(struct db *db, const char *holder, int64_t now, int64_t
 
 int db_lease_give_back(struct db *db, int64_t link, const char *holder)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_GIVE_BACK);
+	struct db_stmt *st = db_stmt(db, SQL_GIVE_BACK);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, link);
+	db_bind_int64(st, 1, link);
 	if (DB_BOUND(db_bind_text(st, 2, holder)) != 0)
 		return -1;
 	return db_step_done(db, st);

@@ -20,27 +20,27 @@ static const char SQL_CHOOSE[] =
 
 int db_link_cals_get(struct db *db, int64_t link_id, struct link_cal_list *out)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_GET);
+	struct db_stmt *st = db_stmt(db, SQL_GET);
 	int rc;
 	link_cal_list_free(out);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, link_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	db_bind_int64(st, 1, link_id);
+	while ((rc = db_step(st)) == DB_ROW) {
 		struct link_cal *c = link_cal_list_add(out);
 		if (!c || !(c->href = db_col_strdup(st, 0)))
 			goto fail;
 		c->name = db_col_strdup(st, 1);
 		c->color = db_col_strdup(st, 2);
-		c->chosen = sqlite3_column_int(st, 3);
+		c->chosen = db_col_int(st, 3);
 		c->cursor = db_col_strdup(st, 4);
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
+	db_reset(st);
+	if (rc != DB_DONE)
 		goto fail;
 	return 0;
 fail:
-	sqlite3_reset(st);
+	db_reset(st);
 	link_cal_list_free(out);
 	return -1;
 }
@@ -48,15 +48,15 @@ fail:
 int db_link_cals_apply(struct db *db, int64_t link_id, const struct link_cal *c)
 {
 	const char *sql = c->op == CAL_SEEN ? SQL_SEEN : c->op == CAL_GONE ? SQL_GONE : SQL_CURSOR;
-	sqlite3_stmt *st = c->href ? db_stmt(db, sql) : NULL;
+	struct db_stmt *st = c->href ? db_stmt(db, sql) : NULL;
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, link_id);
+	db_bind_int64(st, 1, link_id);
 	db_bind_text(st, 2, c->href);
 	if (c->op == CAL_SEEN) {
 		db_bind_text(st, 3, c->name);
 		db_bind_text(st, 4, c->color);
-		sqlite3_bind_int(st, 5, c->chosen);
+		db_bind_int(st, 5, c->chosen);
 	} else if (c->op == CAL_CURSOR) {
 		db_bind_text(st, 3, c->cursor);
 	}
@@ -65,13 +65,13 @@ int db_link_cals_apply(struct db *db, int64_t link_id, const struct link_cal *c)
 
 int db_link_cals_choose(struct db *db, int64_t link_id, const char *href, int chosen)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_CHOOSE);
+	struct db_stmt *st = db_stmt(db, SQL_CHOOSE);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, link_id);
+	db_bind_int64(st, 1, link_id);
 	db_bind_text(st, 2, href);
-	sqlite3_bind_int(st, 3, chosen ? 1 : 0);
+	db_bind_int(st, 3, chosen ? 1 : 0);
 	if (db_step_done(db, st) != 0)
 		return -1;
-	return sqlite3_changes(db->h) > 0;
+	return db_changes(db) > 0;
 }

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "core/db_link_flow.h"
 #include "core/log.h"
 
@@ -25,8 +27,7 @@ static const char SQL_LINK_STREAMS[] =
     "UPDATE links SET sync_email = ?2, sync_calendar = ?3, sync_folder = ?4, wake = 1"
     " WHERE id = ?1";
 static const char SQL_LINK_BY_GRANT[] =
-    "SELECT id FROM links WHERE provider = 'nylas' AND status = 'active'"
-    " AND json_valid(settings) AND json_extract(settings, '$.grant_id') = ?";
+    "SELECT id, settings FROM links WHERE provider = 'nylas' AND status = 'active' ORDER BY id";
 static const char SQL_CHANNEL_FIND[] =
     "SELECT p.link_id, p.token FROM push_channels p JOIN links l ON l.id = p.link_id"
     " WHERE p.channel_id = ? AND l.status = 'active'";
@@ -39,83 +40,83 @@ static const char SQL_COLLEAGUES[] =
     " AND s.viewer_id = u.id) FROM users u WHERE u.id != ?1 ORDER BY u.name, u.id";
 static const char SQL_SHARES_CLEAR[] = "DELETE FROM calendar_shares WHERE owner_id = ?";
 static const char SQL_SHARE_ADD[] =
-    "INSERT OR IGNORE INTO calendar_shares (owner_id, viewer_id)"
-    " SELECT ?1, id FROM users WHERE id = ?2 AND id != ?1";
+    "INSERT INTO calendar_shares (owner_id, viewer_id)"
+    " SELECT ?1, id FROM users WHERE id = ?2 AND id != ?1 ON CONFLICT DO NOTHING";
 
 /* Run a statement binding one id; 0 or -1. */
 static int exec_id(struct db *db, const char *sql, int64_t id)
 {
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_stmt(db, sql);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(st, 1, id);
 	return db_step_done(db, st);
 }
 
 int db_oauth_state_add(struct db *db, const char *state, const struct oauth_state *s,
     int64_t now)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_STATE_PURGE);
+	struct db_stmt *st = db_stmt(db, SQL_STATE_PURGE);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, now);
+	db_bind_int64(st, 1, now);
 	if (db_step_done(db, st) != 0 || !(st = db_stmt(db, SQL_STATE_ADD)))
 		return -1;
 	db_bind_text(st, 1, state);
 	db_bind_text(st, 2, s->session_hash);
-	sqlite3_bind_int64(st, 3, s->user_id);
+	db_bind_int64(st, 3, s->user_id);
 	db_bind_text(st, 4, s->provider);
 	db_bind_text(st, 5, s->verifier);
 	db_bind_text(st, 6, s->purpose);
-	sqlite3_bind_int64(st, 7, now);
-	sqlite3_bind_int64(st, 8, now + OAUTH_STATE_TTL);
+	db_bind_int64(st, 7, now);
+	db_bind_int64(st, 8, now + OAUTH_STATE_TTL);
 	return db_step_done(db, st);
 }
 
-static void copy_col(char *dst, size_t size, sqlite3_stmt *st, int i)
+static void copy_col(char *dst, size_t size, struct db_stmt *st, int i)
 {
-	const unsigned char *s = sqlite3_column_text(st, i);
+	const char *s = db_col_text(st, i);
 	snprintf(dst, size, "%s", s ? (const char *)s : "");
 }
 
 int db_oauth_state_take(struct db *db, const char *state, struct oauth_state *s)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_STATE_TAKE);
+	struct db_stmt *st = db_stmt(db, SQL_STATE_TAKE);
 	memset(s, 0, sizeof *s);
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, state);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
 		copy_col(s->session_hash, sizeof s->session_hash, st, 0);
-		s->user_id = sqlite3_column_int64(st, 1);
+		s->user_id = db_col_int64(st, 1);
 		copy_col(s->provider, sizeof s->provider, st, 2);
 		copy_col(s->verifier, sizeof s->verifier, st, 3);
 		copy_col(s->purpose, sizeof s->purpose, st, 4);
-		s->expires_at = sqlite3_column_int64(st, 5);
-		rc = sqlite3_step(st);   /* finish the DELETE */
-		sqlite3_reset(st);
-		return rc == SQLITE_DONE ? 0 : -1;
+		s->expires_at = db_col_int64(st, 5);
+		rc = db_step(st);   /* finish the DELETE */
+		db_reset(st);
+		return rc == DB_DONE ? 0 : -1;
 	}
-	sqlite3_reset(st);
-	if (rc == SQLITE_DONE)
+	db_reset(st);
+	if (rc == DB_DONE)
 		return 1;
-	log_warnx("db: oauth_states: %s", sqlite3_errmsg(db->h));
+	log_warnx("db: oauth_states: %s", db_errmsg(db));
 	return -1;
 }
 
 int db_link_resync(struct db *db, int64_t link, const uint8_t *blob, size_t len,
     const char *settings)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_LINK_RESYNC);
+	struct db_stmt *st = db_stmt(db, SQL_LINK_RESYNC);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, link);
-	sqlite3_bind_blob(st, 2, blob, (int)len, SQLITE_TRANSIENT);
+	db_bind_int64(st, 1, link);
+	db_bind_blob(st, 2, blob, len);
 	db_bind_text(st, 3, settings);
 	if (db_step_done(db, st) != 0)
 		return -1;
-	return sqlite3_changes(db->h) == 1 ? 0 : -1;
+	return db_changes(db) == 1 ? 0 : -1;
 }
 
 int db_link_unlink(struct db *db, int64_t link)
@@ -132,44 +133,55 @@ int db_link_unlink(struct db *db, int64_t link)
 
 int db_link_set_streams(struct db *db, int64_t link, int email, int calendar, int folder)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_LINK_STREAMS);
+	struct db_stmt *st = db_stmt(db, SQL_LINK_STREAMS);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, link);
-	sqlite3_bind_int(st, 2, email != 0);
-	sqlite3_bind_int(st, 3, calendar != 0);
-	sqlite3_bind_int(st, 4, folder != 0);
+	db_bind_int64(st, 1, link);
+	db_bind_int(st, 2, email != 0);
+	db_bind_int(st, 3, calendar != 0);
+	db_bind_int(st, 4, folder != 0);
 	return db_step_done(db, st);
 }
 
 int64_t db_link_by_grant(struct db *db, const char *grant_id)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_LINK_BY_GRANT);
+	/* The grant is read from the settings JSON here rather than in SQL: the engines' JSON
+	 * functions differ, and a company has few Nylas links. */
+	struct db_stmt *st = db_stmt(db, SQL_LINK_BY_GRANT);
 	if (!st)
 		return -1;
-	db_bind_text(st, 1, grant_id);
-	int rc = sqlite3_step(st);
-	int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : rc == SQLITE_DONE ? 0 : -1;
-	sqlite3_reset(st);
+	int rc;
+	int64_t id = 0;
+	while (!id && (rc = db_step(st)) == DB_ROW) {
+		const char *settings = db_col_text(st, 1);
+		json_t *j = settings ? json_loads(settings, 0, NULL) : NULL;
+		const char *g = json_string_value(json_object_get(j, "grant_id"));
+		if (g && grant_id && strcmp(g, grant_id) == 0)
+			id = db_col_int64(st, 0);
+		json_decref(j);
+	}
+	if (!id && rc != DB_DONE)
+		id = -1;
+	db_reset(st);
 	return id;
 }
 
 int db_push_channel_find(struct db *db, const char *channel_id, int64_t *link, char **token_out)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_CHANNEL_FIND);
+	struct db_stmt *st = db_stmt(db, SQL_CHANNEL_FIND);
 	*token_out = NULL;
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, channel_id);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*link = sqlite3_column_int64(st, 0);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		*link = db_col_int64(st, 0);
 		*token_out = db_col_strdup(st, 1);
 	}
-	sqlite3_reset(st);
-	if (rc == SQLITE_DONE)
+	db_reset(st);
+	if (rc == DB_DONE)
 		return 1;
-	return rc == SQLITE_ROW && *token_out ? 0 : -1;
+	return rc == DB_ROW && *token_out ? 0 : -1;
 }
 
 const char link_health_cursor_refused[] =
@@ -192,41 +204,41 @@ const char *link_health_problem(const struct link *l, int poll_interval, int64_t
 
 int db_link_health_flag(struct db *db, int64_t user_id, int poll_interval, int64_t now)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_HEALTH);
+	struct db_stmt *st = db_stmt(db, SQL_HEALTH);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, user_id);
-	int rc = sqlite3_step(st), flag = 0;
-	if (rc == SQLITE_ROW) {
+	db_bind_int64(st, 1, user_id);
+	int rc = db_step(st), flag = 0;
+	if (rc == DB_ROW) {
 		struct link l = { 0 };
-		l.status = (char *)sqlite3_column_text(st, 0);
-		l.linked_at = sqlite3_column_int64(st, 1);
-		l.last_success_at = sqlite3_column_int64(st, 2);
-		l.cursor_refused_at = sqlite3_column_int64(st, 3);
-		l.provider = (char *)sqlite3_column_text(st, 4);
-		l.proved_at = sqlite3_column_int64(st, 5);
+		l.status = (char *)db_col_text(st, 0);
+		l.linked_at = db_col_int64(st, 1);
+		l.last_success_at = db_col_int64(st, 2);
+		l.cursor_refused_at = db_col_int64(st, 3);
+		l.provider = (char *)db_col_text(st, 4);
+		l.proved_at = db_col_int64(st, 5);
 		flag = link_health_problem(&l, poll_interval, now) != NULL;
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? flag : -1;
+	db_reset(st);
+	return rc == DB_ROW || rc == DB_DONE ? flag : -1;
 }
 
 int db_user_set_privacy(struct db *db, int64_t user_id, const char *privacy)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_PRIVACY);
+	struct db_stmt *st = db_stmt(db, SQL_PRIVACY);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, user_id);
+	db_bind_int64(st, 1, user_id);
 	db_bind_text(st, 2, privacy);
 	return db_step_done(db, st);
 }
 
 int db_user_colleagues(struct db *db, int64_t owner, struct web_rows *out)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_COLLEAGUES);
+	struct db_stmt *st = db_stmt(db, SQL_COLLEAGUES);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, owner);
+	db_bind_int64(st, 1, owner);
 	return db_web_rows_collect(db, st, 1, 3, out);
 }
 
@@ -235,11 +247,11 @@ int db_user_shares_set(struct db *db, int64_t owner, const int64_t *viewers, siz
 	if (exec_id(db, SQL_SHARES_CLEAR, owner) != 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		sqlite3_stmt *st = db_stmt(db, SQL_SHARE_ADD);
+		struct db_stmt *st = db_stmt(db, SQL_SHARE_ADD);
 		if (!st)
 			return -1;
-		sqlite3_bind_int64(st, 1, owner);
-		sqlite3_bind_int64(st, 2, viewers[i]);
+		db_bind_int64(st, 1, owner);
+		db_bind_int64(st, 2, viewers[i]);
 		if (db_step_done(db, st) != 0)
 			return -1;
 	}

@@ -8,7 +8,7 @@
 
 static const char SQL_ADD_LINK[] =
     "INSERT INTO links (user_id, provider, address, settings, secret, linked_at, next_due_at,"
-    " wake, proved_at) VALUES (?1, 'imap', ?2, ?3, ?4, ?5, 0, 0, NULL)";
+    " wake, proved_at) VALUES (?1, 'imap', ?2, ?3, ?4, ?5, 0, 0, NULL) RETURNING id";
 static const char SQL_ADD_PROOF[] = "INSERT INTO link_proofs (link_id) VALUES (?)";
 static const char SQL_GET[] =
     "SELECT p.link_id, l.user_id, coalesce(p.code_hash, ''), coalesce(p.sent_at, 0),"
@@ -57,21 +57,21 @@ static const char SQL_CLAIM_CHECK[] =
 /* Bind ?1 = a, ?2 = b and step st to its end: 0 or -1. */
 static int run2(struct db *db, const char *sql, int64_t a, int64_t b)
 {
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_stmt(db, sql);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, a);
-	sqlite3_bind_int64(st, 2, b);
+	db_bind_int64(st, 1, a);
+	db_bind_int64(st, 2, b);
 	return db_step_done(db, st);
 }
 
 /* Bind ?1 = a, ?2 = text b and step st to its end: 0 or -1. */
 static int run_text(struct db *db, const char *sql, int64_t a, const char *b)
 {
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_stmt(db, sql);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, a);
+	db_bind_int64(st, 1, a);
 	db_bind_text(st, 2, b);
 	return db_step_done(db, st);
 }
@@ -81,20 +81,19 @@ int db_link_proof_add_link(struct db *db, int64_t user_id, const char *address,
 {
 	if (db_begin(db) != 0)
 		return -1;
-	sqlite3_stmt *st = db_stmt(db, SQL_ADD_LINK);
+	struct db_stmt *st = db_stmt(db, SQL_ADD_LINK);
 	if (!st)
 		goto fail;
-	sqlite3_bind_int64(st, 1, user_id);
+	db_bind_int64(st, 1, user_id);
 	db_bind_text(st, 2, address);
 	db_bind_text(st, 3, settings ? settings : "{}");
-	sqlite3_bind_blob(st, 4, blob, (int)len, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 5, now);
-	if (db_step_done(db, st) != 0)
+	db_bind_blob(st, 4, blob, len);
+	db_bind_int64(st, 5, now);
+	if (db_step_id(db, st, id) != 0)
 		goto fail;
-	*id = sqlite3_last_insert_rowid(db->h);
 	if (!(st = db_stmt(db, SQL_ADD_PROOF)))
 		goto fail;
-	sqlite3_bind_int64(st, 1, *id);
+	db_bind_int64(st, 1, *id);
 	if (db_step_done(db, st) != 0 || db_commit(db) != 0)
 		goto fail;
 	return 0;
@@ -103,71 +102,71 @@ fail:
 	return -1;
 }
 
-static void copy_col(char *dst, size_t size, sqlite3_stmt *st, int i)
+static void copy_col(char *dst, size_t size, struct db_stmt *st, int i)
 {
-	const unsigned char *s = sqlite3_column_text(st, i);
+	const char *s = db_col_text(st, i);
 	snprintf(dst, size, "%s", s ? (const char *)s : "");
 }
 
 int db_link_proof_get(struct db *db, int64_t link_id, int64_t user_id, struct link_proof *p)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_GET);
+	struct db_stmt *st = db_stmt(db, SQL_GET);
 	if (!st)
 		return -1;
 	memset(p, 0, sizeof *p);
-	sqlite3_bind_int64(st, 1, link_id);
-	sqlite3_bind_int64(st, 2, user_id);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		p->link_id = sqlite3_column_int64(st, 0);
-		p->user_id = sqlite3_column_int64(st, 1);
+	db_bind_int64(st, 1, link_id);
+	db_bind_int64(st, 2, user_id);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		p->link_id = db_col_int64(st, 0);
+		p->user_id = db_col_int64(st, 1);
 		copy_col(p->code_hash, sizeof p->code_hash, st, 2);
-		p->sent_at = sqlite3_column_int64(st, 3);
-		p->expires_at = sqlite3_column_int64(st, 4);
-		p->tries = sqlite3_column_int(st, 5);
-		p->tried_at = sqlite3_column_int64(st, 6);
-		p->proved_at = sqlite3_column_int64(st, 7);
+		p->sent_at = db_col_int64(st, 3);
+		p->expires_at = db_col_int64(st, 4);
+		p->tries = db_col_int(st, 5);
+		p->tried_at = db_col_int64(st, 6);
+		p->proved_at = db_col_int64(st, 7);
 		copy_col(p->error, sizeof p->error, st, 8);
 		copy_col(p->address, sizeof p->address, st, 9);
 		copy_col(p->link_status, sizeof p->link_status, st, 10);
-	} else if (rc != SQLITE_DONE) {
-		log_warnx("db: link_proofs: %s", sqlite3_errmsg(db->h));
+	} else if (rc != DB_DONE) {
+		log_warnx("db: link_proofs: %s", db_errmsg(db));
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
+	db_reset(st);
+	return rc == DB_ROW ? 0 : rc == DB_DONE ? 1 : -1;
 }
 
 int db_link_proof_try(struct db *db, int64_t link_id, int tries, int64_t now)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_TRY);
+	struct db_stmt *st = db_stmt(db, SQL_TRY);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, link_id);
-	sqlite3_bind_int64(st, 2, now);
-	sqlite3_bind_int(st, 3, tries);
+	db_bind_int64(st, 1, link_id);
+	db_bind_int64(st, 2, now);
+	db_bind_int(st, 3, tries);
 	if (db_step_done(db, st) != 0)
 		return -1;
-	return sqlite3_changes(db->h) == 1 ? 0 : 1;
+	return db_changes(db) == 1 ? 0 : 1;
 }
 
 int db_link_proof_resend(struct db *db, int64_t link_id, int64_t now)
 {
 	if (run2(db, SQL_RESEND, link_id, now - LINK_PROOF_RESEND_S) != 0)
 		return -1;
-	return sqlite3_changes(db->h) == 1 ? 0 : 1;
+	return db_changes(db) == 1 ? 0 : 1;
 }
 
 int db_link_proof_prove(struct db *db, int64_t link_id, int64_t now)
 {
 	if (db_begin(db) != 0)
 		return -1;
-	sqlite3_stmt *st = db_stmt(db, SQL_HOLDER);
+	struct db_stmt *st = db_stmt(db, SQL_HOLDER);
 	if (!st)
 		goto fail;
-	sqlite3_bind_int64(st, 1, link_id);
-	int rc = sqlite3_step(st);
-	int held = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
-	sqlite3_reset(st);
+	db_bind_int64(st, 1, link_id);
+	int rc = db_step(st);
+	int held = rc == DB_ROW ? db_col_int(st, 0) : -1;
+	db_reset(st);
 	if (held < 0)
 		goto fail;
 	if (held) {
@@ -180,7 +179,7 @@ int db_link_proof_prove(struct db *db, int64_t link_id, int64_t now)
 	}
 	if (run2(db, SQL_PROVE_LINK, link_id, now) != 0)
 		goto fail;
-	if (sqlite3_changes(db->h) != 1) {
+	if (db_changes(db) != 1) {
 		db_rollback(db);
 		return 1;
 	}
@@ -197,21 +196,21 @@ fail:
 static int look_one(struct db *db, const char *look, int64_t a, int64_t b, int64_t *id,
     char *text, size_t textlen)
 {
-	sqlite3_stmt *st = db_stmt(db, look);
+	struct db_stmt *st = db_stmt(db, look);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, a);
-	sqlite3_bind_int64(st, 2, b);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*id = sqlite3_column_int64(st, 0);
+	db_bind_int64(st, 1, a);
+	db_bind_int64(st, 2, b);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		*id = db_col_int64(st, 0);
 		if (text)
 			copy_col(text, textlen, st, 1);
-	} else if (rc != SQLITE_DONE) {
-		log_warnx("db: link_proofs: %s", sqlite3_errmsg(db->h));
+	} else if (rc != DB_DONE) {
+		log_warnx("db: link_proofs: %s", db_errmsg(db));
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+	db_reset(st);
+	return rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : -1;
 }
 
 int db_link_proof_claim_send(struct db *db, int64_t now, int64_t *link_id)
@@ -221,19 +220,19 @@ int db_link_proof_claim_send(struct db *db, int64_t now, int64_t *link_id)
 		return rc;
 	if (run2(db, SQL_CLAIM_SEND, *link_id, now) != 0)
 		return -1;
-	return sqlite3_changes(db->h) == 1;
+	return db_changes(db) == 1;
 }
 
 int db_link_proof_sent(struct db *db, int64_t link_id, const char *code_hash,
     const char *message_id, int64_t expires_at)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_SENT);
+	struct db_stmt *st = db_stmt(db, SQL_SENT);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, link_id);
+	db_bind_int64(st, 1, link_id);
 	db_bind_text(st, 2, code_hash);
 	db_bind_text(st, 3, message_id);
-	sqlite3_bind_int64(st, 4, expires_at);
+	db_bind_int64(st, 4, expires_at);
 	return db_step_done(db, st);
 }
 
@@ -251,5 +250,5 @@ int db_link_proof_claim_check(struct db *db, int64_t now, int every_s, int64_t *
 		return rc;
 	if (run2(db, SQL_CLAIM_CHECK, *link_id, now) != 0)
 		return -1;
-	return sqlite3_changes(db->h) == 1;
+	return db_changes(db) == 1;
 }

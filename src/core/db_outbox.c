@@ -20,7 +20,7 @@ static const char SQL_INSERT[] =
     "INSERT INTO outbox (user_id, link_id, kind, appointment_id, message_id, payload,"
     " idempotency_key, created_at, updated_at)"
     " VALUES (?1, (SELECT id FROM links WHERE user_id = ?1 AND status != 'unlinked'), ?2, ?3, ?4,"
-    " ?5, ?6, ?7, ?7)";
+    " ?5, ?6, ?7, ?7) RETURNING id";
 static const char SQL_WAKE[] =
     "UPDATE links SET wake = 1 WHERE user_id = ? AND status = 'active'";
 /* A waiting (not leased) item of the appointment to fold into: an update, or a create not yet
@@ -119,31 +119,32 @@ static int insert(struct db *db, int64_t user_id, enum push_kind kind, int64_t a
 {
 	char key[33];
 	new_key(key);
-	sqlite3_stmt *st = db_stmt(db, SQL_INSERT);
+	struct db_stmt *st = db_stmt(db, SQL_INSERT);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, user_id);
+	db_bind_int64(st, 1, user_id);
 	db_bind_text(st, 2, outbox_kind_name(kind));
 	if (appt)
-		sqlite3_bind_int64(st, 3, appt);
+		db_bind_int64(st, 3, appt);
 	if (msg)
-		sqlite3_bind_int64(st, 4, msg);
+		db_bind_int64(st, 4, msg);
 	db_bind_text(st, 5, payload);
 	db_bind_text(st, 6, key);
-	sqlite3_bind_int64(st, 7, time(NULL));
-	if (db_step_done(db, st) != 0)
+	db_bind_int64(st, 7, time(NULL));
+	int64_t made;
+	if (db_step_id(db, st, &made) != 0)
 		return -1;
 	if (id)
-		*id = sqlite3_last_insert_rowid(db->h);
+		*id = made;
 	return 0;
 }
 
 static int wake(struct db *db, int64_t user_id)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_WAKE);
+	struct db_stmt *st = db_stmt(db, SQL_WAKE);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, user_id);
+	db_bind_int64(st, 1, user_id);
 	return db_step_done(db, st);
 }
 
@@ -151,37 +152,37 @@ static int wake(struct db *db, int64_t user_id)
 static int64_t find_row(struct db *db, const char *sql, int64_t user_id, int64_t appt,
     int64_t now)
 {
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_stmt(db, sql);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, user_id);
-	sqlite3_bind_int64(st, 2, appt);
-	sqlite3_bind_int64(st, 3, now);
-	int rc = sqlite3_step(st);
-	int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : rc == SQLITE_DONE ? 0 : -1;
-	sqlite3_reset(st);
+	db_bind_int64(st, 1, user_id);
+	db_bind_int64(st, 2, appt);
+	db_bind_int64(st, 3, now);
+	int rc = db_step(st);
+	int64_t id = rc == DB_ROW ? db_col_int64(st, 0) : rc == DB_DONE ? 0 : -1;
+	db_reset(st);
 	return id;
 }
 
 static int drop_waiting(struct db *db, int64_t user_id, int64_t appt, int64_t now, int creates)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_DROP_WAITING);
+	struct db_stmt *st = db_stmt(db, SQL_DROP_WAITING);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, user_id);
-	sqlite3_bind_int64(st, 2, appt);
-	sqlite3_bind_int64(st, 3, now);
-	sqlite3_bind_int(st, 4, creates);
+	db_bind_int64(st, 1, user_id);
+	db_bind_int64(st, 2, appt);
+	db_bind_int64(st, 3, now);
+	db_bind_int(st, 4, creates);
 	return db_step_done(db, st);
 }
 
 static int touch(struct db *db, int64_t id, int64_t now)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_TOUCH);
+	struct db_stmt *st = db_stmt(db, SQL_TOUCH);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, now);
+	db_bind_int64(st, 1, id);
+	db_bind_int64(st, 2, now);
 	return db_step_done(db, st);
 }
 
@@ -253,17 +254,17 @@ int db_outbox_backfill(struct db *db, int64_t user_id, int64_t since)
 	enum { MAX_BACKFILL = 500 };
 	int64_t *ids = malloc(MAX_BACKFILL * sizeof *ids);
 	int n = 0, rc = -1, step;
-	sqlite3_stmt *st = ids ? db_stmt(db, SQL_UNPUSHED) : NULL;
+	struct db_stmt *st = ids ? db_stmt(db, SQL_UNPUSHED) : NULL;
 	if (!st)
 		goto out;
-	sqlite3_bind_int64(st, 1, user_id);
-	sqlite3_bind_int64(st, 2, since);
-	sqlite3_bind_int(st, 3, MAX_BACKFILL);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW)
-		ids[n++] = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	if (step != SQLITE_DONE) {
-		log_warnx("db: outbox backfill: %s", sqlite3_errmsg(db->h));
+	db_bind_int64(st, 1, user_id);
+	db_bind_int64(st, 2, since);
+	db_bind_int(st, 3, MAX_BACKFILL);
+	while ((step = db_step(st)) == DB_ROW)
+		ids[n++] = db_col_int64(st, 0);
+	db_reset(st);
+	if (step != DB_DONE) {
+		log_warnx("db: outbox backfill: %s", db_errmsg(db));
 		goto out;
 	}
 	for (int i = 0; i < n; i++)
@@ -271,7 +272,7 @@ int db_outbox_backfill(struct db *db, int64_t user_id, int64_t since)
 			goto out;
 	if (!(st = db_stmt(db, SQL_EVENTS_DUE)))
 		goto out;
-	sqlite3_bind_int64(st, 1, user_id);
+	db_bind_int64(st, 1, user_id);
 	if (db_step_done(db, st) != 0 || wake(db, user_id) != 0)
 		goto out;
 	rc = n;
@@ -289,22 +290,22 @@ void outbox_state_free(struct outbox_state *s)
 static int state_of(struct db *db, const char *sql, int64_t key, struct outbox_state *s)
 {
 	memset(s, 0, sizeof *s);
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_stmt(db, sql);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, key);
-	int rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		sqlite3_reset(st);
-		return rc == SQLITE_DONE ? 1 : -1;
+	db_bind_int64(st, 1, key);
+	int rc = db_step(st);
+	if (rc != DB_ROW) {
+		db_reset(st);
+		return rc == DB_DONE ? 1 : -1;
 	}
-	s->id = sqlite3_column_int64(st, 0);
-	snprintf(s->kind, sizeof s->kind, "%s", (const char *)sqlite3_column_text(st, 1));
-	snprintf(s->state, sizeof s->state, "%s", (const char *)sqlite3_column_text(st, 2));
-	s->attempts = sqlite3_column_int(st, 3);
-	s->next_attempt_at = sqlite3_column_int64(st, 4);
+	s->id = db_col_int64(st, 0);
+	snprintf(s->kind, sizeof s->kind, "%s", (const char *)db_col_text(st, 1));
+	snprintf(s->state, sizeof s->state, "%s", (const char *)db_col_text(st, 2));
+	s->attempts = db_col_int(st, 3);
+	s->next_attempt_at = db_col_int64(st, 4);
 	s->last_error = db_col_strdup(st, 5);
-	sqlite3_reset(st);
+	db_reset(st);
 	return 0;
 }
 
@@ -321,18 +322,18 @@ int db_outbox_state_for_message(struct db *db, int64_t message_row_id, struct ou
 
 int db_outbox_retry(struct db *db, int64_t id)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_RETRY);
+	struct db_stmt *st = db_stmt(db, SQL_RETRY);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, time(NULL));
+	db_bind_int64(st, 1, id);
+	db_bind_int64(st, 2, time(NULL));
 	if (db_step_done(db, st) != 0)
 		return -1;
-	if (sqlite3_changes(db->h) == 0)
+	if (db_changes(db) == 0)
 		return 1;
 	if (!(st = db_stmt(db, SQL_WAKE_OF)))
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(st, 1, id);
 	return db_step_done(db, st);
 }
 
@@ -347,29 +348,29 @@ void outbox_row_free(struct outbox_row *r)
 static int candidate(struct db *db, int64_t now, int64_t only_link, const char *holder,
     struct outbox_row *r)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_CANDIDATE);
+	struct db_stmt *st = db_stmt(db, SQL_CANDIDATE);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, now);
-	sqlite3_bind_int64(st, 2, only_link);
+	db_bind_int64(st, 1, now);
+	db_bind_int64(st, 2, only_link);
 	if (DB_BOUND(db_bind_text(st, 3, holder)) != 0)
 		return -1;
-	int rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		sqlite3_reset(st);
-		return rc == SQLITE_DONE ? 0 : -1;
+	int rc = db_step(st);
+	if (rc != DB_ROW) {
+		db_reset(st);
+		return rc == DB_DONE ? 0 : -1;
 	}
-	r->id = sqlite3_column_int64(st, 0);
-	r->user_id = sqlite3_column_int64(st, 1);
-	r->link_id = sqlite3_column_int64(st, 2);
-	r->appointment_id = sqlite3_column_int64(st, 3);
-	r->message_id = sqlite3_column_int64(st, 4);
-	int k = outbox_kind_parse((const char *)sqlite3_column_text(st, 5));
+	r->id = db_col_int64(st, 0);
+	r->user_id = db_col_int64(st, 1);
+	r->link_id = db_col_int64(st, 2);
+	r->appointment_id = db_col_int64(st, 3);
+	r->message_id = db_col_int64(st, 4);
+	int k = outbox_kind_parse((const char *)db_col_text(st, 5));
 	r->kind = k < 0 ? PUSH_EVENT_UPDATE : (enum push_kind)k;
 	r->payload = db_col_strdup(st, 6);
 	r->idempotency_key = db_col_strdup(st, 7);
-	r->attempts = sqlite3_column_int(st, 8) + 1;
-	sqlite3_reset(st);
+	r->attempts = db_col_int(st, 8) + 1;
+	db_reset(st);
 	if (!r->payload || !r->idempotency_key || k < 0)
 		return -1;
 	return 1;
@@ -383,15 +384,15 @@ int db_outbox_claim(struct db *db, int64_t now, int64_t lease_s, int64_t only_li
 		return -1;
 	int rc = candidate(db, now, only_link, holder, r);
 	if (rc == 1) {
-		sqlite3_stmt *st = db_stmt(db, SQL_LEASE);
+		struct db_stmt *st = db_stmt(db, SQL_LEASE);
 		if (!st)
 			goto fail;
-		sqlite3_bind_int64(st, 1, r->id);
-		sqlite3_bind_int64(st, 2, now + lease_s);
-		sqlite3_bind_int64(st, 3, r->link_id);
-		sqlite3_bind_int64(st, 4, now);
+		db_bind_int64(st, 1, r->id);
+		db_bind_int64(st, 2, now + lease_s);
+		db_bind_int64(st, 3, r->link_id);
+		db_bind_int64(st, 4, now);
 		if (DB_BOUND(db_bind_text(st, 5, holder)) != 0 || db_step_done(db, st) != 0 ||
-		    sqlite3_changes(db->h) != 1)
+		    db_changes(db) != 1)
 			goto fail;
 	} else if (rc < 0) {
 		goto fail;
@@ -407,43 +408,43 @@ fail:
 
 int db_outbox_set_payload(struct db *db, int64_t id, const char *payload, int64_t now)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_PAYLOAD);
+	struct db_stmt *st = db_stmt(db, SQL_PAYLOAD);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(st, 1, id);
 	db_bind_text(st, 2, payload);
-	sqlite3_bind_int64(st, 3, now);
+	db_bind_int64(st, 3, now);
 	return db_step_done(db, st);
 }
 
 int db_outbox_settle(struct db *db, int64_t id, const char *state, int64_t next_attempt_at,
     const char *note, int64_t now)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_SETTLE);
+	struct db_stmt *st = db_stmt(db, SQL_SETTLE);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(st, 1, id);
 	db_bind_text(st, 2, state);
-	sqlite3_bind_int64(st, 3, next_attempt_at);
+	db_bind_int64(st, 3, next_attempt_at);
 	db_bind_text(st, 4, note);
-	sqlite3_bind_int64(st, 5, now);
+	db_bind_int64(st, 5, now);
 	return db_step_done(db, st);
 }
 
 int db_outbox_link_relink(struct db *db, int64_t link_id, const char *error, int64_t now)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_RELINK);
+	struct db_stmt *st = db_stmt(db, SQL_RELINK);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, link_id);
+	db_bind_int64(st, 1, link_id);
 	db_bind_text(st, 2, error);
-	sqlite3_bind_int64(st, 3, now);
+	db_bind_int64(st, 3, now);
 	return db_step_done(db, st);
 }
 
 static const char SQL_APPT[] =
     "SELECT ical_uid, start_at, duration_min, all_day, time_zone, title, location, description,"
-    " organizer_email, cancelled, max(0, min(updated_at - created_at, 2000000000))"
+    " organizer_email, cancelled, greatest(0, least(updated_at - created_at, 2000000000))"
     " FROM appointments WHERE id = ?";
 static const char SQL_PEOPLE[] =
     "SELECT email, name, role, partstat FROM appointment_attendees WHERE appointment_id = ?"
@@ -452,21 +453,21 @@ static const char SQL_REF[] =
     "SELECT provider_id, etag FROM appointment_users WHERE appointment_id = ? AND user_id = ?"
     " AND link_id = ?";
 
-static char *col_or_null(sqlite3_stmt *st, int i)
+static char *col_or_null(struct db_stmt *st, int i)
 {
-	const unsigned char *s = sqlite3_column_text(st, i);
+	const char *s = db_col_text(st, i);
 	return s && *s ? strdup((const char *)s) : NULL;
 }
 
 static int load_people(struct db *db, int64_t appointment_id, struct sync_event *e)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_PEOPLE);
+	struct db_stmt *st = db_stmt(db, SQL_PEOPLE);
 	int rc;
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, appointment_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *role = (const char *)sqlite3_column_text(st, 2);
+	db_bind_int64(st, 1, appointment_id);
+	while ((rc = db_step(st)) == DB_ROW) {
+		const char *role = (const char *)db_col_text(st, 2);
 		if (role && strcmp(role, "organizer") == 0) {
 			if (!e->organizer.email)
 				e->organizer.email = col_or_null(st, 0);
@@ -488,8 +489,8 @@ static int load_people(struct db *db, int64_t appointment_id, struct sync_event 
 			e->n_attendees--;
 		}
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	db_reset(st);
+	return rc == DB_DONE ? 0 : -1;
 }
 
 int db_outbox_event_load(struct db *db, int64_t appointment_id, struct sync_event *e,
@@ -497,27 +498,27 @@ int db_outbox_event_load(struct db *db, int64_t appointment_id, struct sync_even
 {
 	memset(e, 0, sizeof *e);
 	*sequence = 0;
-	sqlite3_stmt *st = db_stmt(db, SQL_APPT);
+	struct db_stmt *st = db_stmt(db, SQL_APPT);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, appointment_id);
-	int rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		sqlite3_reset(st);
-		return rc == SQLITE_DONE ? 1 : -1;
+	db_bind_int64(st, 1, appointment_id);
+	int rc = db_step(st);
+	if (rc != DB_ROW) {
+		db_reset(st);
+		return rc == DB_DONE ? 1 : -1;
 	}
 	e->uid = col_or_null(st, 0);
-	e->start = sqlite3_column_int64(st, 1);
-	e->duration_min = sqlite3_column_int(st, 2);
-	e->all_day = sqlite3_column_int(st, 3);
+	e->start = db_col_int64(st, 1);
+	e->duration_min = db_col_int(st, 2);
+	e->all_day = db_col_int(st, 3);
 	e->tzid = col_or_null(st, 4);
 	e->title = db_col_strdup(st, 5);
 	e->location = col_or_null(st, 6);
 	e->description = col_or_null(st, 7);
 	e->organizer.email = col_or_null(st, 8);
-	e->cancelled = sqlite3_column_int(st, 9);
-	*sequence = sqlite3_column_int(st, 10);
-	sqlite3_reset(st);
+	e->cancelled = db_col_int(st, 9);
+	*sequence = db_col_int(st, 10);
+	db_reset(st);
 	if (!e->uid || load_people(db, appointment_id, e) != 0) {
 		event_free(e);
 		memset(e, 0, sizeof *e);
@@ -530,19 +531,19 @@ int db_outbox_provider_ref(struct db *db, int64_t appointment_id, int64_t user_i
     int64_t link_id, char **provider_id, char **etag)
 {
 	*provider_id = *etag = NULL;
-	sqlite3_stmt *st = db_stmt(db, SQL_REF);
+	struct db_stmt *st = db_stmt(db, SQL_REF);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, appointment_id);
-	sqlite3_bind_int64(st, 2, user_id);
-	sqlite3_bind_int64(st, 3, link_id);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	db_bind_int64(st, 1, appointment_id);
+	db_bind_int64(st, 2, user_id);
+	db_bind_int64(st, 3, link_id);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
 		*provider_id = col_or_null(st, 0);
 		*etag = col_or_null(st, 1);
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+	db_reset(st);
+	return rc == DB_ROW || rc == DB_DONE ? 0 : -1;
 }
 
 static const char SQL_RELEASE[] =
@@ -551,10 +552,10 @@ static const char SQL_RELEASE[] =
 
 int db_outbox_release(struct db *db, int64_t id, int64_t now)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_RELEASE);
+	struct db_stmt *st = db_stmt(db, SQL_RELEASE);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, now);
+	db_bind_int64(st, 1, id);
+	db_bind_int64(st, 2, now);
 	return db_step_done(db, st);
 }

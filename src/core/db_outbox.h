@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "core/db.h"
-#include "providers/provider.h"
+#include "core/items.h"
 
 /* ---- Enqueue (web app, crmctl) -----------------------------------------------------------
  * Each makes a fresh idempotency key (32 lower-case hex digits, valid as Google's client event

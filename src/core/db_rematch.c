@@ -36,10 +36,10 @@ void rematch_list_free(struct rematch_list *l)
 	memset(l, 0, sizeof *l);
 }
 
-static int read_rows(struct db *db, sqlite3_stmt *st, struct rematch_list *out)
+static int read_rows(struct db *db, struct db_stmt *st, struct rematch_list *out)
 {
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		if (out->n == out->cap) {
 			size_t ncap = out->cap ? out->cap * 2 : 16;
 			struct rematch_item *nv = realloc(out->v, ncap * sizeof *nv);
@@ -49,12 +49,12 @@ static int read_rows(struct db *db, sqlite3_stmt *st, struct rematch_list *out)
 			out->cap = ncap;
 		}
 		struct rematch_item *it = &out->v[out->n];
-		const char *kind = (const char *)sqlite3_column_text(st, 4);
-		*it = (struct rematch_item){ .link_id = sqlite3_column_int64(st, 0),
-		    .contact_id = sqlite3_column_int64(st, 1), .queued_at = sqlite3_column_int64(st, 2),
+		const char *kind = (const char *)db_col_text(st, 4);
+		*it = (struct rematch_item){ .link_id = db_col_int64(st, 0),
+		    .contact_id = db_col_int64(st, 1), .queued_at = db_col_int64(st, 2),
 		    .provider_id = db_col_strdup(st, 3),
 		    .kind = kind && strcmp(kind, "event") == 0 ? SKIP_EVENT : SKIP_MAIL,
-		    .tries = sqlite3_column_int(st, 5), .link_address = db_col_strdup(st, 6) };
+		    .tries = db_col_int(st, 5), .link_address = db_col_strdup(st, 6) };
 		if (!it->provider_id || !it->link_address) {
 			free(it->provider_id);
 			free(it->link_address);
@@ -62,9 +62,9 @@ static int read_rows(struct db *db, sqlite3_stmt *st, struct rematch_list *out)
 		}
 		out->n++;
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		log_warnx("db: rematch: %s", rc == SQLITE_ROW ? "out of memory" : sqlite3_errmsg(db->h));
+	db_reset(st);
+	if (rc != DB_DONE) {
+		log_warnx("db: rematch: %s", rc == DB_ROW ? "out of memory" : db_errmsg(db));
 		return -1;
 	}
 	return 0;
@@ -72,31 +72,31 @@ static int read_rows(struct db *db, sqlite3_stmt *st, struct rematch_list *out)
 
 int db_rematch_take(struct db *db, int64_t link, int max, struct rematch_list *out)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_TAKE);
+	struct db_stmt *st = db_stmt(db, SQL_TAKE);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, link);
-	sqlite3_bind_int(st, 2, max);
+	db_bind_int64(st, 1, link);
+	db_bind_int(st, 2, max);
 	return read_rows(db, st, out);
 }
 
 int db_rematch_all(struct db *db, int max, struct rematch_list *out)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_ALL);
+	struct db_stmt *st = db_stmt(db, SQL_ALL);
 	if (!st)
 		return -1;
-	sqlite3_bind_int(st, 1, max);
+	db_bind_int(st, 1, max);
 	return read_rows(db, st, out);
 }
 
 int db_rematch_count(struct db *db, int64_t link)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_COUNT);
+	struct db_stmt *st = db_stmt(db, SQL_COUNT);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, link);
-	int n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
-	sqlite3_reset(st);
+	db_bind_int64(st, 1, link);
+	int n = db_step(st) == DB_ROW ? db_col_int(st, 0) : -1;
+	db_reset(st);
 	return n;
 }
 
@@ -104,16 +104,16 @@ int db_rematch_count(struct db *db, int64_t link)
 static int by_item(struct db *db, const char *sql, int64_t link, const char *provider_id,
     int max)
 {
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_stmt(db, sql);
 	if (!st || !provider_id)
 		return -1;
-	sqlite3_bind_int64(st, 1, link);
+	db_bind_int64(st, 1, link);
 	if (DB_BOUND(db_bind_text(st, 2, provider_id))) {
-		sqlite3_reset(st);
+		db_reset(st);
 		return -1;
 	}
 	if (max)
-		sqlite3_bind_int(st, 3, max);
+		db_bind_int(st, 3, max);
 	return db_step_done(db, st);
 }
 
@@ -127,33 +127,33 @@ int db_rematch_failed(struct db *db, int64_t link, const char *provider_id, int 
 	if (by_item(db, SQL_TRIED, link, provider_id, 0) != 0 ||
 	    by_item(db, SQL_GIVE_UP, link, provider_id, max) != 0)
 		return -1;
-	return sqlite3_changes(db->h) > 0;
+	return db_changes(db) > 0;
 }
 
 int db_rematch_credit(struct db *db, int64_t contact, int n, int64_t now)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_CREDIT);
+	struct db_stmt *st = db_stmt(db, SQL_CREDIT);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, contact);
-	sqlite3_bind_int(st, 2, n);
-	sqlite3_bind_int64(st, 3, now);
+	db_bind_int64(st, 1, contact);
+	db_bind_int(st, 2, n);
+	db_bind_int64(st, 3, now);
 	return db_step_done(db, st);
 }
 
 int db_rematch_notice(struct db *db, int64_t contact, int64_t since, int64_t *n, int64_t *at)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_NOTICE);
+	struct db_stmt *st = db_stmt(db, SQL_NOTICE);
 	*n = *at = 0;
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, contact);
-	sqlite3_bind_int64(st, 2, since);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*n = sqlite3_column_int64(st, 0);
-		*at = sqlite3_column_int64(st, 1);
+	db_bind_int64(st, 1, contact);
+	db_bind_int64(st, 2, since);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		*n = db_col_int64(st, 0);
+		*at = db_col_int64(st, 1);
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+	db_reset(st);
+	return rc == DB_ROW || rc == DB_DONE ? 0 : -1;
 }

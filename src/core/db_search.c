@@ -8,61 +8,6 @@
 
 #define SEARCH_MAX_TERMS 16
 
-/* SQL crm_rank(fts_table): how well the current row matches, higher is better. It is BM25
- * (k1 1.2, b 0.75, per column, summed) without the inverse document frequency: FTS5's own bm25()
- * counts every row holding each word to weigh it, which costs in proportion to the history (20 ms
- * for a word in most of a million mails) while the rows ranked are only the newest 1,000 matches;
- * every word is required anyway, so what orders them is how often and in how short a field the
- * words occur. */
-static void crm_rank(const Fts5ExtensionApi *api, Fts5Context *fc, sqlite3_context *ctx,
-    int argc, sqlite3_value **argv)
-{
-	(void)argc;
-	(void)argv;
-	enum { MAX_COLS = 16 };
-	int ncol = api->xColumnCount(fc), nphrase = api->xPhraseCount(fc), ninst = 0;
-	sqlite3_int64 rows = 0;
-	if (ncol > MAX_COLS)
-		ncol = MAX_COLS;
-	if (api->xRowCount(fc, &rows) != SQLITE_OK || api->xInstCount(fc, &ninst) != SQLITE_OK) {
-		sqlite3_result_error(ctx, "crm_rank: cannot read the row", -1);
-		return;
-	}
-	double score = 0;
-	for (int ph = 0; ph < nphrase; ph++) {
-		int tf[MAX_COLS] = { 0 };
-		for (int i = 0; i < ninst; i++) {
-			int iph, icol, off;
-			if (api->xInst(fc, i, &iph, &icol, &off) == SQLITE_OK && iph == ph && icol < ncol)
-				tf[icol]++;
-		}
-		for (int col = 0; col < ncol; col++) {
-			sqlite3_int64 total = 0;
-			int len = 0;
-			if (!tf[col] || api->xColumnTotalSize(fc, col, &total) != SQLITE_OK ||
-			    api->xColumnSize(fc, col, &len) != SQLITE_OK)
-				continue;
-			double avg = rows > 0 && total > 0 ? (double)total / (double)rows : 1.0;
-			double norm = 1.2 * (0.25 + 0.75 * (double)len / avg);
-			score += tf[col] * 2.2 / (tf[col] + norm);
-		}
-	}
-	sqlite3_result_double(ctx, score);
-}
-
-int db_search_register(sqlite3 *h)
-{
-	fts5_api *api = NULL;
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(h, "SELECT fts5(?1)", -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_pointer(st, 1, &api, "fts5_api_ptr", NULL);
-	sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (!api || api->iVersion < 2)
-		return -1;
-	return api->xCreateFunction(api, "crm_rank", NULL, crm_rank, NULL) == SQLITE_OK ? 0 : -1;
-}
 /* snippet(): the column chosen by FTS5 (-1), the marks, an ellipsis, about 12 tokens. */
 #define SNIP(t) "snippet(" t ", -1, char(1), char(2), '…', 12)"
 
@@ -179,11 +124,11 @@ int db_search(struct db *db, enum search_kind kind, const char *fts_query, int64
 	static const int ncols[SEARCH_NKINDS] = { 4, 4, 4, 3 };
 	if ((unsigned)kind >= SEARCH_NKINDS)
 		return -1;
-	sqlite3_stmt *st = db_stmt(db, sql[kind]);
+	struct db_stmt *st = db_stmt(db, sql[kind]);
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, fts_query);
-	sqlite3_bind_int64(st, 2, viewer);
-	sqlite3_bind_int(st, 3, limit);
+	db_bind_int64(st, 2, viewer);
+	db_bind_int(st, 3, limit);
 	return db_web_rows_collect(db, st, 1, ncols[kind], out);
 }

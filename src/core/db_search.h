@@ -32,10 +32,6 @@ char *search_fts_query(const char *text, enum search_kind kind, int *none);
  *   contact:     c[0] name, c[1] snippet, c[2] account number, c[3] account name
  *   account:     c[0] number, c[1] name, c[2] snippet
  * Returns 0 or -1. */
-/* Registers crm_rank() (the ranking of mail and appointments, see db_search.c) on a new
- * connection. Returns 0 or -1. */
-int db_search_register(sqlite3 *h);
-
 int db_search(struct db *db, enum search_kind kind, const char *fts_query, int64_t viewer,
     int limit, struct web_rows *out);
 

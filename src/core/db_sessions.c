@@ -39,12 +39,12 @@ int db_sessions_create(struct db *db, int64_t user_id, int hours, char token[SES
 	crypto_token(token, SESSION_TOKEN_MAX, 32);
 	crypto_token(csrf, SESSION_TOKEN_MAX, 24);
 	token_hash(token, hash);
-	sqlite3_stmt *st = db_stmt(db, SQL_SESSION_ADD);
+	struct db_stmt *st = db_stmt(db, SQL_SESSION_ADD);
 	if (!st)
 		return -1;
-	if (DB_BOUND(db_bind_text(st, 1, hash)) || DB_BOUND(sqlite3_bind_int64(st, 2, user_id)) ||
-	    DB_BOUND(db_bind_text(st, 3, csrf)) || DB_BOUND(sqlite3_bind_int64(st, 4, now)) ||
-	    DB_BOUND(sqlite3_bind_int64(st, 5, now + (int64_t)hours * 3600)))
+	if (DB_BOUND(db_bind_text(st, 1, hash)) || DB_BOUND(db_bind_int64(st, 2, user_id)) ||
+	    DB_BOUND(db_bind_text(st, 3, csrf)) || DB_BOUND(db_bind_int64(st, 4, now)) ||
+	    DB_BOUND(db_bind_int64(st, 5, now + (int64_t)hours * 3600)))
 		return -1;
 	return db_step_done(db, st);
 }
@@ -54,22 +54,22 @@ int db_sessions_get(struct db *db, const char *token, int64_t *user_id,
 {
 	char hash[65];
 	token_hash(token, hash);
-	sqlite3_stmt *st = db_stmt(db, SQL_SESSION_GET);
+	struct db_stmt *st = db_stmt(db, SQL_SESSION_GET);
 	if (!st)
 		return -1;
-	if (DB_BOUND(db_bind_text(st, 1, hash)) || DB_BOUND(sqlite3_bind_int64(st, 2, time(NULL))))
+	if (DB_BOUND(db_bind_text(st, 1, hash)) || DB_BOUND(db_bind_int64(st, 2, time(NULL))))
 		return -1;
-	int rc = sqlite3_step(st), ret = 1;
-	if (rc == SQLITE_ROW) {
-		const unsigned char *c = sqlite3_column_text(st, 1);
-		*user_id = sqlite3_column_int64(st, 0);
+	int rc = db_step(st), ret = 1;
+	if (rc == DB_ROW) {
+		const char *c = db_col_text(st, 1);
+		*user_id = db_col_int64(st, 0);
 		snprintf(csrf, SESSION_TOKEN_MAX, "%s", c ? (const char *)c : "");
 		ret = 0;
-	} else if (rc != SQLITE_DONE) {
-		log_warnx("db: sessions: %s", sqlite3_errmsg(db->h));
+	} else if (rc != DB_DONE) {
+		log_warnx("db: sessions: %s", db_errmsg(db));
 		ret = -1;
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	return ret;
 }
 
@@ -77,7 +77,7 @@ int db_sessions_delete(struct db *db, const char *token)
 {
 	char hash[65];
 	token_hash(token, hash);
-	sqlite3_stmt *st = db_stmt(db, SQL_SESSION_DEL);
+	struct db_stmt *st = db_stmt(db, SQL_SESSION_DEL);
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, hash);
@@ -86,70 +86,70 @@ int db_sessions_delete(struct db *db, const char *token)
 
 int db_sessions_purge(struct db *db, int64_t now)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_SESSION_PURGE);
+	struct db_stmt *st = db_stmt(db, SQL_SESSION_PURGE);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, now);
+	db_bind_int64(st, 1, now);
 	if (db_step_done(db, st) != 0 || !(st = db_stmt(db, SQL_FAIL_PURGE)))
 		return -1;
-	sqlite3_bind_int64(st, 1, now);
+	db_bind_int64(st, 1, now);
 	return db_step_done(db, st);
 }
 
 int db_login_locked(struct db *db, const char *key, int64_t now, int64_t *until)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_LOCKED);
+	struct db_stmt *st = db_stmt(db, SQL_LOCKED);
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, key);
-	int rc = sqlite3_step(st), ret = 0;
-	if (rc == SQLITE_ROW) {
-		int64_t u = sqlite3_column_int64(st, 0);
+	int rc = db_step(st), ret = 0;
+	if (rc == DB_ROW) {
+		int64_t u = db_col_int64(st, 0);
 		if (u > now) {
 			*until = u;
 			ret = 1;
 		}
-	} else if (rc != SQLITE_DONE) {
+	} else if (rc != DB_DONE) {
 		ret = -1;
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	return ret;
 }
 
 int db_login_failed(struct db *db, const char *key, int64_t now, int window, int *failures)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_FAILED);
+	struct db_stmt *st = db_stmt(db, SQL_FAILED);
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, key);
-	sqlite3_bind_int64(st, 2, now);
-	sqlite3_bind_int(st, 3, window);
-	int rc = sqlite3_step(st), ret = -1;
-	if (rc == SQLITE_ROW) {
-		*failures = sqlite3_column_int(st, 0);
-		rc = sqlite3_step(st);
+	db_bind_int64(st, 2, now);
+	db_bind_int(st, 3, window);
+	int rc = db_step(st), ret = -1;
+	if (rc == DB_ROW) {
+		*failures = db_col_int(st, 0);
+		rc = db_step(st);
 	}
-	if (rc == SQLITE_DONE)
+	if (rc == DB_DONE)
 		ret = 0;
 	else
-		log_warnx("db: login_failures: %s", sqlite3_errmsg(db->h));
-	sqlite3_reset(st);
+		log_warnx("db: login_failures: %s", db_errmsg(db));
+	db_reset(st);
 	return ret;
 }
 
 int db_login_lock(struct db *db, const char *key, int64_t until)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_LOCK);
+	struct db_stmt *st = db_stmt(db, SQL_LOCK);
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, key);
-	sqlite3_bind_int64(st, 2, until);
+	db_bind_int64(st, 2, until);
 	return db_step_done(db, st);
 }
 
 int db_login_clear(struct db *db, const char *key)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_CLEAR);
+	struct db_stmt *st = db_stmt(db, SQL_CLEAR);
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, key);

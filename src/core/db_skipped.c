@@ -34,7 +34,8 @@ static const char SQL_OVER_MAX[] =
 #define FROM_OWN " FROM links l CROSS JOIN skipped_items s ON s.link_id = l.id" \
     " JOIN users u ON u.id = l.user_id"
 /* ?2: a LIKE pattern (escaped with \), '' for every record. */
-#define MATCH " (?2 = '' OR s.addresses LIKE ?2 ESCAPE '\\' OR s.subject LIKE ?2 ESCAPE '\\')"
+#define MATCH " (?2 = '' OR s.addresses LIKE ?2 ESCAPE '\\'" \
+	" OR lower(s.subject) LIKE lower(?2) ESCAPE '\\')"
 static const char SQL_LIST[] =
     "SELECT " COLS FROM_OWN " WHERE l.user_id = ?1 AND" MATCH
     " ORDER BY s.item_at DESC, s.id DESC LIMIT ?3 OFFSET ?4";
@@ -43,7 +44,7 @@ static const char SQL_COUNT[] =
 /* ?1 the bare id, ?2 the address between spaces, ?3 the id as given. */
 static const char SQL_WHY[] =
     "SELECT " COLS FROM " WHERE s.item_id = ?1 OR s.provider_id = ?3 OR s.provider_id = ?1"
-    " OR instr(s.addresses, ?2) > 0"
+    " OR strpos(s.addresses, ?2) > 0"
     " ORDER BY s.item_at DESC, s.id DESC LIMIT ?4";
 static const char SQL_IMPORTED_MAIL[] =
     "SELECT m.id, m.subject, u.email, coalesce(mu.link_id, 0), coalesce(mu.provider_id, ''),"
@@ -67,21 +68,21 @@ static const char *or_empty(const char *s)
 
 int db_skipped_record(struct db *db, int64_t link, const struct skipped_item *it, int64_t now)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_RECORD);
+	struct db_stmt *st = db_stmt(db, SQL_RECORD);
 	if (!st || !it->provider_id)
 		return -1;
-	sqlite3_bind_int64(st, 1, link);
+	db_bind_int64(st, 1, link);
 	if (DB_BOUND(db_bind_text(st, 2, it->provider_id)) ||
 	    DB_BOUND(db_bind_text(st, 3, skip_kind_name(it->kind))) ||
 	    DB_BOUND(db_bind_text(st, 4, or_empty(it->item_id))) ||
-	    DB_BOUND(sqlite3_bind_int64(st, 5, it->item_at)) ||
+	    DB_BOUND(db_bind_int64(st, 5, it->item_at)) ||
 	    DB_BOUND(db_bind_text(st, 6, or_empty(it->from_email))) ||
 	    DB_BOUND(db_bind_text(st, 7, or_empty(it->addresses))) ||
 	    DB_BOUND(db_bind_text(st, 8, or_empty(it->subject))) ||
 	    DB_BOUND(db_bind_text(st, 9, skip_reason_code(it->reason))) ||
 	    DB_BOUND(db_bind_text(st, 10, or_empty(it->detail))) ||
-	    DB_BOUND(sqlite3_bind_int64(st, 11, now))) {
-		sqlite3_reset(st);
+	    DB_BOUND(db_bind_int64(st, 11, now))) {
+		db_reset(st);
 		return -1;
 	}
 	return db_step_done(db, st);
@@ -89,12 +90,12 @@ int db_skipped_record(struct db *db, int64_t link, const struct skipped_item *it
 
 int db_skipped_forget(struct db *db, int64_t link, const char *provider_id)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_FORGET);
+	struct db_stmt *st = db_stmt(db, SQL_FORGET);
 	if (!st || !provider_id)
 		return -1;
-	sqlite3_bind_int64(st, 1, link);
+	db_bind_int64(st, 1, link);
 	if (DB_BOUND(db_bind_text(st, 2, provider_id))) {
-		sqlite3_reset(st);
+		db_reset(st);
 		return -1;
 	}
 	return db_step_done(db, st);
@@ -102,51 +103,51 @@ int db_skipped_forget(struct db *db, int64_t link, const char *provider_id)
 
 int db_skipped_has(struct db *db, int64_t link, const char *provider_id)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_HAS);
+	struct db_stmt *st = db_stmt(db, SQL_HAS);
 	if (!st || !provider_id)
 		return -1;
-	sqlite3_bind_int64(st, 1, link);
+	db_bind_int64(st, 1, link);
 	if (DB_BOUND(db_bind_text(st, 2, provider_id))) {
-		sqlite3_reset(st);
+		db_reset(st);
 		return -1;
 	}
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+	int rc = db_step(st);
+	db_reset(st);
+	return rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : -1;
 }
 
 int db_skipped_bound(struct db *db, int64_t link, int64_t max)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_BOUND);
+	struct db_stmt *st = db_stmt(db, SQL_BOUND);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, link);
-	sqlite3_bind_int64(st, 2, max);
+	db_bind_int64(st, 1, link);
+	db_bind_int64(st, 2, max);
 	if (db_step_done(db, st) != 0)
 		return -1;
-	return sqlite3_changes(db->h);
+	return db_changes(db);
 }
 
 int db_skipped_prune(struct db *db, int64_t now, int days, int64_t max)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_PRUNE_OLD);
+	struct db_stmt *st = db_stmt(db, SQL_PRUNE_OLD);
 	int64_t links[64];
 	size_t n = 0;
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, now - (int64_t)days * 86400);
+	db_bind_int64(st, 1, now - (int64_t)days * 86400);
 	if (db_step_done(db, st) != 0)
 		return -1;
-	int gone = sqlite3_changes(db->h);
+	int gone = db_changes(db);
 	for (;;) {   /* links over the bound, 64 at a time */
 		if (!(st = db_stmt(db, SQL_OVER_MAX)))
 			return -1;
-		sqlite3_bind_int64(st, 1, max);
+		db_bind_int64(st, 1, max);
 		n = 0;
 		int rc;
-		while (n < sizeof links / sizeof links[0] && (rc = sqlite3_step(st)) == SQLITE_ROW)
-			links[n++] = sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
+		while (n < sizeof links / sizeof links[0] && (rc = db_step(st)) == DB_ROW)
+			links[n++] = db_col_int64(st, 0);
+		db_reset(st);
 		if (n == 0)
 			return gone;
 		for (size_t i = 0; i < n; i++) {
@@ -159,19 +160,19 @@ int db_skipped_prune(struct db *db, int64_t now, int days, int64_t max)
 }
 
 /* Copy the COLS of st's current row into a new item of out. 0 or -1 (out of memory). */
-static int take_row(sqlite3_stmt *st, struct skipped_list *out)
+static int take_row(struct db_stmt *st, struct skipped_list *out)
 {
 	struct skipped_item *it = skipped_list_add(out);
 	if (!it)
 		return -1;
-	it->id = sqlite3_column_int64(st, 0);
-	it->link_id = sqlite3_column_int64(st, 1);
-	const char *kind = (const char *)sqlite3_column_text(st, 2);
+	it->id = db_col_int64(st, 0);
+	it->link_id = db_col_int64(st, 1);
+	const char *kind = (const char *)db_col_text(st, 2);
 	it->kind = kind && strcmp(kind, "event") == 0 ? SKIP_EVENT : SKIP_MAIL;
-	int r = skip_reason_parse((const char *)sqlite3_column_text(st, 3));
+	int r = skip_reason_parse((const char *)db_col_text(st, 3));
 	it->reason = r < 0 ? SKIP_NO_CONTACT : (enum skip_reason)r;
-	it->item_at = sqlite3_column_int64(st, 6);
-	it->recorded_at = sqlite3_column_int64(st, 11);
+	it->item_at = db_col_int64(st, 6);
+	it->recorded_at = db_col_int64(st, 11);
 	char **s[] = { &it->provider_id, &it->item_id, NULL, &it->from_email, &it->addresses,
 	    &it->subject, &it->detail, NULL, &it->link_address, &it->user_email };
 	for (int i = 0; i < 10; i++)
@@ -180,17 +181,17 @@ static int take_row(sqlite3_stmt *st, struct skipped_list *out)
 	return 0;
 }
 
-static int collect(struct db *db, sqlite3_stmt *st, struct skipped_list *out)
+static int collect(struct db *db, struct db_stmt *st, struct skipped_list *out)
 {
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	while ((rc = db_step(st)) == DB_ROW)
 		if (take_row(st, out) != 0) {
-			sqlite3_reset(st);
+			db_reset(st);
 			return -1;
 		}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		log_warnx("db: skipped_items: %s", sqlite3_errmsg(db->h));
+	db_reset(st);
+	if (rc != DB_DONE) {
+		log_warnx("db: skipped_items: %s", db_errmsg(db));
 		return -1;
 	}
 	return 0;
@@ -223,30 +224,30 @@ int db_skipped_list(struct db *db, int64_t user, const char *q, int limit, int o
 	int rc = -1;
 	if (!pat)
 		return -1;
-	sqlite3_stmt *st = db_stmt(db, SQL_LIST);
+	struct db_stmt *st = db_stmt(db, SQL_LIST);
 	if (!st)
 		goto out;
-	sqlite3_bind_int64(st, 1, user);
+	db_bind_int64(st, 1, user);
 	if (DB_BOUND(db_bind_text(st, 2, pat))) {
-		sqlite3_reset(st);
+		db_reset(st);
 		goto out;
 	}
-	sqlite3_bind_int(st, 3, limit);
-	sqlite3_bind_int(st, 4, offset);
+	db_bind_int(st, 3, limit);
+	db_bind_int(st, 4, offset);
 	if (collect(db, st, out) != 0)
 		goto out;
 	if (total) {
 		if (!(st = db_stmt(db, SQL_COUNT)))
 			goto out;
-		sqlite3_bind_int64(st, 1, user);
+		db_bind_int64(st, 1, user);
 		if (DB_BOUND(db_bind_text(st, 2, pat))) {
-			sqlite3_reset(st);
+			db_reset(st);
 			goto out;
 		}
-		int r = sqlite3_step(st);
-		*total = r == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-		sqlite3_reset(st);
-		if (r != SQLITE_ROW)
+		int r = db_step(st);
+		*total = r == DB_ROW ? db_col_int64(st, 0) : 0;
+		db_reset(st);
+		if (r != DB_ROW)
 			goto out;
 	}
 	rc = 0;
@@ -273,7 +274,7 @@ static void bare_id(const char *what, char *buf, size_t len, int lower)
 int db_skipped_why(struct db *db, const char *what, int limit, struct skipped_list *out)
 {
 	char bare[1024], addr[1030], low[1024];
-	sqlite3_stmt *st = db_stmt(db, SQL_WHY);
+	struct db_stmt *st = db_stmt(db, SQL_WHY);
 	if (!st)
 		return -1;
 	bare_id(what, bare, sizeof bare, 0);
@@ -281,10 +282,10 @@ int db_skipped_why(struct db *db, const char *what, int limit, struct skipped_li
 	snprintf(addr, sizeof addr, " %s ", low);
 	if (DB_BOUND(db_bind_text(st, 1, bare)) || DB_BOUND(db_bind_text(st, 2, addr)) ||
 	    DB_BOUND(db_bind_text(st, 3, what))) {
-		sqlite3_reset(st);
+		db_reset(st);
 		return -1;
 	}
-	sqlite3_bind_int(st, 4, limit);
+	db_bind_int(st, 4, limit);
 	return collect(db, st, out);
 }
 
@@ -307,32 +308,32 @@ int db_skipped_imported(struct db *db, const char *what, char ***lines, size_t *
 	char bare[1024];
 	bare_id(what, bare, sizeof bare, 0);
 	for (int k = 0; k < 2; k++) {
-		sqlite3_stmt *st = db_stmt(db, sql[k]);
+		struct db_stmt *st = db_stmt(db, sql[k]);
 		if (!st)
 			return -1;
 		if (DB_BOUND(db_bind_text(st, 1, bare)) || DB_BOUND(db_bind_text(st, 2, what))) {
-			sqlite3_reset(st);
+			db_reset(st);
 			return -1;
 		}
 		int rc;
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		while ((rc = db_step(st)) == DB_ROW) {
 			char *line = NULL;
 			if (asprintf(&line, "%s %lld \"%s\" for %s (link %lld, %s)%s", kind[k],
-			    (long long)sqlite3_column_int64(st, 0),
-			    or_empty((const char *)sqlite3_column_text(st, 1)),
-			    or_empty((const char *)sqlite3_column_text(st, 2)),
-			    (long long)sqlite3_column_int64(st, 3),
-			    or_empty((const char *)sqlite3_column_text(st, 4)),
-			    sqlite3_column_int(st, 5) == 2 ? ", hidden by a blocklist" :
-			    sqlite3_column_int(st, 5) ? ", hidden by the user" : "") < 0)
+			    (long long)db_col_int64(st, 0),
+			    or_empty((const char *)db_col_text(st, 1)),
+			    or_empty((const char *)db_col_text(st, 2)),
+			    (long long)db_col_int64(st, 3),
+			    or_empty((const char *)db_col_text(st, 4)),
+			    db_col_int(st, 5) == 2 ? ", hidden by a blocklist" :
+			    db_col_int(st, 5) ? ", hidden by the user" : "") < 0)
 				line = NULL;
 			if (add_line(lines, n, line) != 0) {
-				sqlite3_reset(st);
+				db_reset(st);
 				return -1;
 			}
 		}
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE)
+		db_reset(st);
+		if (rc != DB_DONE)
 			return -1;
 	}
 	return 0;

@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "core/db.h"
-#include "providers/provider.h"
+#include "core/items.h"
 
 /* ---- Scheduling ------------------------------------------------------------------------- */
 

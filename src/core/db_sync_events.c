@@ -85,7 +85,7 @@ static const char SQL_ADD[] =
     "INSERT INTO appointments (source, ical_uid, recurrence_id, type, assigned_user_id,"
     " account_id, start_at, duration_min, all_day, time_zone, location, title, description,"
     " cancelled, organizer_email, provider_updated_at, created_at, updated_at)"
-    " VALUES ('imported', ?, ?, 'Imported', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    " VALUES ('imported', ?, ?, 'Imported', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id";
 static const char SQL_UPDATE[] =
     "UPDATE appointments SET start_at = ?2, duration_min = ?3, all_day = ?4, time_zone = ?5,"
     " location = ?6, title = ?7, description = ?8, cancelled = ?9, organizer_email = ?10,"
@@ -100,12 +100,12 @@ static const char SQL_USER_SET[] =
     " link_id = excluded.link_id, provider_id = excluded.provider_id, etag = excluded.etag";
 static const char SQL_ATT_CLEAR[] = "DELETE FROM appointment_attendees WHERE appointment_id = ?";
 static const char SQL_ATT_ADD[] =
-    "INSERT OR IGNORE INTO appointment_attendees (appointment_id, email, name, role, partstat)"
-    " VALUES (?, ?, ?, ?, ?)";
+    "INSERT INTO appointment_attendees (appointment_id, email, name, role, partstat)"
+    " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
 static const char SQL_CONTACTS_CLEAR[] =
     "DELETE FROM appointment_contacts WHERE appointment_id = ?";
 static const char SQL_CONTACT_ADD[] =
-    "INSERT OR IGNORE INTO appointment_contacts (appointment_id, contact_id) VALUES (?, ?)";
+    "INSERT INTO appointment_contacts (appointment_id, contact_id) VALUES (?, ?) ON CONFLICT DO NOTHING";
 static const char SQL_ROWS_OF[] =
     "SELECT appointment_id FROM appointment_users WHERE link_id = ? AND provider_id = ?";
 static const char SQL_ROW_DEL[] =
@@ -145,33 +145,33 @@ static int appt_state(struct db *db, const char *sql, const char *uid, const cha
     const char *recurrence_id, int64_t user, int64_t link, const char *etag,
     const char *provider_id, struct db_appt_state *out)
 {
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_stmt(db, sql);
 	memset(out, 0, sizeof *out);
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, uid);
 	db_bind_text(st, 2, recurrence_id ? recurrence_id : "");
-	sqlite3_bind_int64(st, 3, user);
-	sqlite3_bind_int64(st, 4, link);
+	db_bind_int64(st, 3, user);
+	db_bind_int64(st, 4, link);
 	db_bind_text(st, 5, etag);
 	db_bind_text(st, 6, provider_id);
-	if (sqlite3_bind_parameter_count(st) >= 7)
+	if (db_param_count(st) >= 7)
 		db_bind_text(st, 7, raw_uid ? raw_uid : uid);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		out->id = sqlite3_column_int64(st, 0);
-		out->hidden = sqlite3_column_int(st, 1);
-		const unsigned char *src = sqlite3_column_text(st, 2);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		out->id = db_col_int64(st, 0);
+		out->hidden = db_col_int(st, 1);
+		const char *src = db_col_text(st, 2);
 		snprintf(out->source, sizeof out->source, "%s", src ? (const char *)src : "");
-		out->has_user = sqlite3_column_int(st, 3);
-		out->same_etag = sqlite3_column_int(st, 4);
-		out->provider_updated = sqlite3_column_int64(st, 5);
-		out->push_pending = sqlite3_column_int(st, 6);
-		out->has_alias = sqlite3_column_int(st, 7);
+		out->has_user = db_col_int(st, 3);
+		out->same_etag = db_col_int(st, 4);
+		out->provider_updated = db_col_int64(st, 5);
+		out->push_pending = db_col_int(st, 6);
+		out->has_alias = db_col_int(st, 7);
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		log_warnx("db: appointments: %s", sqlite3_errmsg(db->h));
+	db_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE) {
+		log_warnx("db: appointments: %s", db_errmsg(db));
 		return -1;
 	}
 	return 0;
@@ -195,27 +195,27 @@ int db_sync_appt_alias_set(struct db *db, int64_t link, const char *provider_id,
 {
 	if (!provider_id || !uid || !*uid)
 		return 0;
-	sqlite3_stmt *st = db_stmt(db, SQL_ALIAS_SET);
+	struct db_stmt *st = db_stmt(db, SQL_ALIAS_SET);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, link);
+	db_bind_int64(st, 1, link);
 	db_bind_text(st, 2, provider_id);
-	sqlite3_bind_int64(st, 3, appt);
-	sqlite3_bind_int64(st, 4, user);
+	db_bind_int64(st, 3, appt);
+	db_bind_int64(st, 4, user);
 	db_bind_text(st, 5, uid);
-	sqlite3_bind_int(st, 6, left_out != 0);
+	db_bind_int(st, 6, left_out != 0);
 	return db_step_done(db, st);
 }
 
 int db_sync_appt_promote(struct db *db, int64_t appt)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_PROMOTE);
+	struct db_stmt *st = db_stmt(db, SQL_PROMOTE);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, appt);
+	db_bind_int64(st, 1, appt);
 	if (db_step_done(db, st) != 0)
 		return -1;
-	int n = sqlite3_changes(db->h);
+	int n = db_changes(db);
 	if (n > 0 && exec_id(db, SQL_PROMOTED, appt) != 0)
 		return -1;
 	return n;
@@ -224,18 +224,18 @@ int db_sync_appt_promote(struct db *db, int64_t appt)
 int db_sync_appt_role(struct db *db, int64_t appt, int64_t user, const char *address,
     const char *organizer)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_ROLE);
+	struct db_stmt *st = db_stmt(db, SQL_ROLE);
 	int rc, role = -1;
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, appt);
-	sqlite3_bind_int64(st, 2, user);
+	db_bind_int64(st, 1, appt);
+	db_bind_int64(st, 2, user);
 	db_bind_text(st, 3, address ? address : "");
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int no_org = sqlite3_column_int(st, 0), first = sqlite3_column_int(st, 1);
-		int own = sqlite3_column_int(st, 2), org_linked = sqlite3_column_int(st, 3);
-		int listed = sqlite3_column_int(st, 4);
-		const unsigned char *o = sqlite3_column_text(st, 5);
+	if ((rc = db_step(st)) == DB_ROW) {
+		int no_org = db_col_int(st, 0), first = db_col_int(st, 1);
+		int own = db_col_int(st, 2), org_linked = db_col_int(st, 3);
+		int listed = db_col_int(st, 4);
+		const char *o = db_col_text(st, 5);
 		int same_org = organizer && o && strcmp(organizer, (const char *)o) == 0;
 		if (no_org)
 			role = first ? APPT_ROLE_OWNER : APPT_ROLE_ATTENDEE;
@@ -248,9 +248,9 @@ int db_sync_appt_role(struct db *db, int64_t appt, int64_t user, const char *add
 		else
 			role = listed || first ? APPT_ROLE_ATTENDEE : APPT_ROLE_OUTSIDER;
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		log_warnx("db: appointments: %s", sqlite3_errmsg(db->h));
+	db_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE) {
+		log_warnx("db: appointments: %s", db_errmsg(db));
 		return -1;
 	}
 	return role < 0 ? APPT_ROLE_OUTSIDER : role;
@@ -263,13 +263,13 @@ int db_sync_appt_own_status(struct db *db, int64_t appt, int64_t user, const cha
 		const struct attendee *a = &e->attendees[i];
 		if (!a->who.email || !a->partstat)
 			continue;
-		sqlite3_stmt *st = db_stmt(db, SQL_OWN_PARTSTAT);
+		struct db_stmt *st = db_stmt(db, SQL_OWN_PARTSTAT);
 		if (!st)
 			return -1;
-		sqlite3_bind_int64(st, 1, appt);
+		db_bind_int64(st, 1, appt);
 		db_bind_text(st, 2, a->who.email);
 		db_bind_text(st, 3, a->partstat);
-		sqlite3_bind_int64(st, 4, user);
+		db_bind_int64(st, 4, user);
 		db_bind_text(st, 5, address ? address : "");
 		if (db_step_done(db, st) != 0)
 			return -1;
@@ -277,73 +277,72 @@ int db_sync_appt_own_status(struct db *db, int64_t appt, int64_t user, const cha
 	return 0;
 }
 
-static void bind_opt_id(sqlite3_stmt *st, int i, int64_t id)
+static void bind_opt_id(struct db_stmt *st, int i, int64_t id)
 {
 	if (id > 0)
-		sqlite3_bind_int64(st, i, id);
+		db_bind_int64(st, i, id);
 	else
-		sqlite3_bind_null(st, i);
+		db_bind_null(st, i);
 }
 
 int64_t db_sync_appt_add(struct db *db, const struct sync_event *e, int64_t assigned,
     int64_t account, int64_t now)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_ADD);
+	struct db_stmt *st = db_stmt(db, SQL_ADD);
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, e->uid);
 	db_bind_text(st, 2, e->recurrence_id ? e->recurrence_id : "");
 	bind_opt_id(st, 3, assigned);
 	bind_opt_id(st, 4, account);
-	sqlite3_bind_int64(st, 5, e->start);
-	sqlite3_bind_int(st, 6, e->duration_min);
-	sqlite3_bind_int(st, 7, e->all_day != 0);
+	db_bind_int64(st, 5, e->start);
+	db_bind_int(st, 6, e->duration_min);
+	db_bind_int(st, 7, e->all_day != 0);
 	db_bind_text(st, 8, e->tzid);
 	db_bind_text(st, 9, e->location ? e->location : "");
 	db_bind_text(st, 10, e->title ? e->title : "");
 	db_bind_text(st, 11, e->description ? e->description : "");
-	sqlite3_bind_int(st, 12, e->cancelled != 0);
+	db_bind_int(st, 12, e->cancelled != 0);
 	db_bind_text(st, 13, e->organizer.email);
-	sqlite3_bind_int64(st, 14, e->updated);
-	sqlite3_bind_int64(st, 15, now);
-	sqlite3_bind_int64(st, 16, now);
-	if (db_step_done(db, st) != 0)
-		return -1;
-	return sqlite3_last_insert_rowid(db->h);
+	db_bind_int64(st, 14, e->updated);
+	db_bind_int64(st, 15, now);
+	db_bind_int64(st, 16, now);
+	int64_t id;
+	return db_step_id(db, st, &id) == 0 ? id : -1;
 }
 
 int db_sync_appt_update(struct db *db, int64_t id, const struct sync_event *e, int64_t assigned,
     int64_t account, int64_t now)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_UPDATE);
+	struct db_stmt *st = db_stmt(db, SQL_UPDATE);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, e->start);
-	sqlite3_bind_int(st, 3, e->duration_min);
-	sqlite3_bind_int(st, 4, e->all_day != 0);
+	db_bind_int64(st, 1, id);
+	db_bind_int64(st, 2, e->start);
+	db_bind_int(st, 3, e->duration_min);
+	db_bind_int(st, 4, e->all_day != 0);
 	db_bind_text(st, 5, e->tzid);
 	db_bind_text(st, 6, e->location ? e->location : "");
 	db_bind_text(st, 7, e->title ? e->title : "");
 	db_bind_text(st, 8, e->description ? e->description : "");
-	sqlite3_bind_int(st, 9, e->cancelled != 0);
+	db_bind_int(st, 9, e->cancelled != 0);
 	db_bind_text(st, 10, e->organizer.email);
-	sqlite3_bind_int64(st, 11, e->updated);
-	sqlite3_bind_int64(st, 12, now);
-	sqlite3_bind_int64(st, 13, assigned);
-	sqlite3_bind_int64(st, 14, account);
+	db_bind_int64(st, 11, e->updated);
+	db_bind_int64(st, 12, now);
+	db_bind_int64(st, 13, assigned);
+	db_bind_int64(st, 14, account);
 	return db_step_done(db, st);
 }
 
 int db_sync_appt_user_set(struct db *db, int64_t appt, int64_t user, int64_t link,
     const char *provider_id, const char *etag)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_USER_SET);
+	struct db_stmt *st = db_stmt(db, SQL_USER_SET);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, appt);
-	sqlite3_bind_int64(st, 2, user);
-	sqlite3_bind_int64(st, 3, link);
+	db_bind_int64(st, 1, appt);
+	db_bind_int64(st, 2, user);
+	db_bind_int64(st, 3, link);
 	db_bind_text(st, 4, provider_id);
 	db_bind_text(st, 5, etag);
 	return db_step_done(db, st);
@@ -351,10 +350,10 @@ int db_sync_appt_user_set(struct db *db, int64_t appt, int64_t user, int64_t lin
 
 static int exec_id(struct db *db, const char *sql, int64_t id)
 {
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_stmt(db, sql);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(st, 1, id);
 	return db_step_done(db, st);
 }
 
@@ -363,10 +362,10 @@ static int attendee_add(struct db *db, int64_t appt, const struct addr *a, const
 {
 	if (!a->email || !*a->email)
 		return 0;
-	sqlite3_stmt *st = db_stmt(db, SQL_ATT_ADD);
+	struct db_stmt *st = db_stmt(db, SQL_ATT_ADD);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, appt);
+	db_bind_int64(st, 1, appt);
 	db_bind_text(st, 2, a->email);
 	db_bind_text(st, 3, a->name ? a->name : "");
 	db_bind_text(st, 4, role);
@@ -386,11 +385,11 @@ int db_sync_appt_people(struct db *db, int64_t appt, const struct sync_event *e,
 		    e->attendees[i].partstat) != 0)
 			return -1;
 	for (size_t i = 0; i < n_contacts; i++) {
-		sqlite3_stmt *st = db_stmt(db, SQL_CONTACT_ADD);
+		struct db_stmt *st = db_stmt(db, SQL_CONTACT_ADD);
 		if (!st)
 			return -1;
-		sqlite3_bind_int64(st, 1, appt);
-		sqlite3_bind_int64(st, 2, contacts[i]);
+		db_bind_int64(st, 1, appt);
+		db_bind_int64(st, 2, contacts[i]);
 		if (db_step_done(db, st) != 0)
 			return -1;
 	}
@@ -413,13 +412,13 @@ static int not_kept(struct db *db, const char *sql, int64_t link, const char *pr
 	size_t cap = 0;
 	int rc;
 	*n = 0;
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_stmt(db, sql);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, link);
+	db_bind_int64(st, 1, link);
 	db_bind_text(st, 2, provider_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(st, 0);
+	while ((rc = db_step(st)) == DB_ROW) {
+		int64_t id = db_col_int64(st, 0);
 		int kept = 0;
 		for (size_t i = 0; i < n_keep && !kept; i++)
 			kept = keep[i] == id;
@@ -435,9 +434,9 @@ static int not_kept(struct db *db, const char *sql, int64_t link, const char *pr
 		}
 		ids[(*n)++] = id;
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	*out = ids;
-	return rc == SQLITE_DONE ? 0 : -1;
+	return rc == DB_DONE ? 0 : -1;
 }
 
 /* Run sql bound with (link, provider_id, appointment id) for each of ids. */
@@ -445,12 +444,12 @@ static int each_row(struct db *db, const char *sql, int64_t link, const char *pr
     const int64_t *ids, size_t n, int retiring)
 {
 	for (size_t i = 0; i < n; i++) {
-		sqlite3_stmt *st = db_stmt(db, sql);
+		struct db_stmt *st = db_stmt(db, sql);
 		if (!st)
 			return -1;
-		sqlite3_bind_int64(st, 1, link);
+		db_bind_int64(st, 1, link);
 		db_bind_text(st, 2, provider_id);
-		sqlite3_bind_int64(st, 3, ids[i]);
+		db_bind_int64(st, 3, ids[i]);
 		if (db_step_done(db, st) != 0 || (retiring && retire(db, ids[i]) != 0))
 			return -1;
 	}
@@ -481,13 +480,13 @@ int db_sync_appt_forget_prefix(struct db *db, int64_t link, const char *prefix)
 {
 	char **ids = NULL;
 	size_t n = 0, cap = 0;
-	sqlite3_stmt *st = db_stmt(db, SQL_IDS_UNDER);
-	int rc = -1, total = 0, step = SQLITE_ERROR;
+	struct db_stmt *st = db_stmt(db, SQL_IDS_UNDER);
+	int rc = -1, total = 0, step = DB_ERROR;
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, link);
+	db_bind_int64(st, 1, link);
 	db_bind_text(st, 2, prefix);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((step = db_step(st)) == DB_ROW) {
 		if (n == cap) {
 			size_t ncap = cap ? cap * 2 : 16;
 			char **nv = realloc(ids, ncap * sizeof *nv);
@@ -500,14 +499,14 @@ int db_sync_appt_forget_prefix(struct db *db, int64_t link, const char *prefix)
 			break;
 		n++;
 	}
-	sqlite3_reset(st);
-	if (step != SQLITE_DONE)
+	db_reset(st);
+	if (step != DB_DONE)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
-		sqlite3_stmt *up = db_stmt(db, SQL_REPOINT);
+		struct db_stmt *up = db_stmt(db, SQL_REPOINT);
 		if (!up)
 			goto out;
-		sqlite3_bind_int64(up, 1, link);
+		db_bind_int64(up, 1, link);
 		db_bind_text(up, 2, ids[i]);
 		db_bind_text(up, 3, prefix);
 		if (db_step_done(db, up) != 0)
@@ -517,10 +516,10 @@ int db_sync_appt_forget_prefix(struct db *db, int64_t link, const char *prefix)
 			goto out;
 		total += k;
 	}
-	sqlite3_stmt *del = db_stmt(db, SQL_ALIASES_UNDER_DEL);
+	struct db_stmt *del = db_stmt(db, SQL_ALIASES_UNDER_DEL);
 	if (!del)
 		goto out;
-	sqlite3_bind_int64(del, 1, link);
+	db_bind_int64(del, 1, link);
 	db_bind_text(del, 2, prefix);
 	if (db_step_done(db, del) != 0)
 		goto out;

@@ -70,79 +70,79 @@ static const char SQL_CHANNEL_SET[] =
 
 int db_sync_take_wakes(struct db *db, int64_t now, int64_t *ids, size_t max, size_t *n)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_TAKE_WAKES);
+	struct db_stmt *st = db_stmt(db, SQL_TAKE_WAKES);
 	*n = 0;
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, now);
+	db_bind_int64(st, 1, now);
 	return db_step_ids(db, st, ids, max, n);
 }
 
 int db_sync_due(struct db *db, int64_t now, int64_t *ids, size_t max, size_t *n)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_DUE);
+	struct db_stmt *st = db_stmt(db, SQL_DUE);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, now);
-	sqlite3_bind_int64(st, 2, (int64_t)max);
+	db_bind_int64(st, 1, now);
+	db_bind_int64(st, 2, (int64_t)max);
 	return db_step_ids(db, st, ids, max, n);
 }
 
 int db_sync_active(struct db *db, int64_t *ids, size_t max, size_t *n)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_ACTIVE);
+	struct db_stmt *st = db_stmt(db, SQL_ACTIVE);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, (int64_t)max);
+	db_bind_int64(st, 1, (int64_t)max);
 	return db_step_ids(db, st, ids, max, n);
 }
 
 int db_sync_cursor_get(struct db *db, int64_t link, const char *stream, char **out)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_CURSOR_GET);
+	struct db_stmt *st = db_stmt(db, SQL_CURSOR_GET);
 	*out = NULL;
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, link);
+	db_bind_int64(st, 1, link);
 	db_bind_text(st, 2, stream);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	int rc = db_step(st);
+	if (rc == DB_ROW)
 		*out = db_col_strdup(st, 0);
-	sqlite3_reset(st);
-	if (rc == SQLITE_DONE)
+	db_reset(st);
+	if (rc == DB_DONE)
 		return 1;
-	return rc == SQLITE_ROW && *out ? 0 : -1;
+	return rc == DB_ROW && *out ? 0 : -1;
 }
 
 int db_sync_cursor_set(struct db *db, int64_t link, const char *stream, const char *cursor,
     int64_t now)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_CURSOR_SET);
+	struct db_stmt *st = db_stmt(db, SQL_CURSOR_SET);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, link);
+	db_bind_int64(st, 1, link);
 	db_bind_text(st, 2, stream);
 	db_bind_text(st, 3, cursor ? cursor : "");
-	sqlite3_bind_int64(st, 4, now);
+	db_bind_int64(st, 4, now);
 	return db_step_done(db, st);
 }
 
 static int step_2(struct db *db, const char *sql, int64_t a, int64_t b)
 {
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_stmt(db, sql);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, a);
-	sqlite3_bind_int64(st, 2, b);
+	db_bind_int64(st, 1, a);
+	db_bind_int64(st, 2, b);
 	return db_step_done(db, st);
 }
 
 int db_sync_cursor_drop(struct db *db, int64_t link, const char *stream, int64_t now)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_CURSOR_DROP);
+	struct db_stmt *st = db_stmt(db, SQL_CURSOR_DROP);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, link);
+	db_bind_int64(st, 1, link);
 	db_bind_text(st, 2, stream);
 	if (db_step_done(db, st) != 0)
 		return -1;
@@ -156,26 +156,26 @@ int db_sync_link_attempt(struct db *db, int64_t link, int64_t now)
 
 int db_sync_link_ok(struct db *db, int64_t link, int64_t now, int64_t next_due)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_OK);
+	struct db_stmt *st = db_stmt(db, SQL_OK);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, now);
-	sqlite3_bind_int64(st, 2, next_due);
-	sqlite3_bind_int64(st, 3, link);
+	db_bind_int64(st, 1, now);
+	db_bind_int64(st, 2, next_due);
+	db_bind_int64(st, 3, link);
 	return db_step_done(db, st);
 }
 
 int db_sync_link_failed(struct db *db, int64_t link, int64_t now, int64_t next_due,
     const char *error, int relink)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_FAILED);
+	struct db_stmt *st = db_stmt(db, SQL_FAILED);
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, error ? error : "error");
-	sqlite3_bind_int64(st, 2, now);
-	sqlite3_bind_int64(st, 3, next_due);
-	sqlite3_bind_int(st, 4, relink != 0);
-	sqlite3_bind_int64(st, 5, link);
+	db_bind_int64(st, 2, now);
+	db_bind_int64(st, 3, next_due);
+	db_bind_int(st, 4, relink != 0);
+	db_bind_int64(st, 5, link);
 	return db_step_done(db, st);
 }
 
@@ -200,103 +200,103 @@ int db_sync_link_event(struct db *db, int64_t link, int64_t now, const char *kin
 {
 	if (n <= 0)
 		return 0;
-	sqlite3_stmt *st = db_stmt(db, SQL_EVENT);
+	struct db_stmt *st = db_stmt(db, SQL_EVENT);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, link);
-	sqlite3_bind_int64(st, 2, now);
+	db_bind_int64(st, 1, link);
+	db_bind_int64(st, 2, now);
 	db_bind_text(st, 3, kind);
-	sqlite3_bind_int64(st, 4, n);
+	db_bind_int64(st, 4, n);
 	return db_step_done(db, st);
 }
 
 int db_sync_link_events_prune(struct db *db, int64_t before)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_EVENTS_PRUNE);
+	struct db_stmt *st = db_stmt(db, SQL_EVENTS_PRUNE);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, before);
+	db_bind_int64(st, 1, before);
 	if (db_step_done(db, st) != 0)
 		return -1;
-	return sqlite3_changes(db->h);
+	return db_changes(db);
 }
 
 int db_sync_link_push_state(struct db *db, int64_t link, const char *state, int64_t now,
     int64_t if_at)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_PUSH_STATE);
+	struct db_stmt *st = db_stmt(db, SQL_PUSH_STATE);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, link);
+	db_bind_int64(st, 1, link);
 	db_bind_text(st, 2, state);
-	sqlite3_bind_int64(st, 3, now);
-	sqlite3_bind_int64(st, 4, if_at);
+	db_bind_int64(st, 3, now);
+	db_bind_int64(st, 4, if_at);
 	return db_step_done(db, st);
 }
 
 int db_sync_link_secret(struct db *db, int64_t link, const uint8_t *blob, size_t len)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_SECRET);
+	struct db_stmt *st = db_stmt(db, SQL_SECRET);
 	if (!st)
 		return -1;
-	sqlite3_bind_blob(st, 1, blob, (int)len, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 2, link);
+	db_bind_blob(st, 1, blob, len);
+	db_bind_int64(st, 2, link);
 	return db_step_done(db, st);
 }
 
 int db_sync_link_configure(struct db *db, int64_t link, int sync_email, int sync_calendar,
     int backfill_days)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_CONFIGURE);
+	struct db_stmt *st = db_stmt(db, SQL_CONFIGURE);
 	if (!st)
 		return -1;
-	sqlite3_bind_int(st, 1, sync_email != 0);
-	sqlite3_bind_int(st, 2, sync_calendar != 0);
-	sqlite3_bind_int(st, 3, backfill_days);
-	sqlite3_bind_int64(st, 4, link);
+	db_bind_int(st, 1, sync_email != 0);
+	db_bind_int(st, 2, sync_calendar != 0);
+	db_bind_int(st, 3, backfill_days);
+	db_bind_int64(st, 4, link);
 	return db_step_done(db, st);
 }
 
 int db_sync_channel_get(struct db *db, int64_t link, const char *stream, struct subscription *sub,
     int64_t *renewed_at)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_CHANNEL_GET);
+	struct db_stmt *st = db_stmt(db, SQL_CHANNEL_GET);
 	memset(sub, 0, sizeof *sub);
 	*renewed_at = 0;
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, link);
+	db_bind_int64(st, 1, link);
 	db_bind_text(st, 2, stream);
-	int rc = sqlite3_step(st), ret = rc == SQLITE_DONE ? 1 : -1;
-	if (rc == SQLITE_ROW) {
+	int rc = db_step(st), ret = rc == DB_DONE ? 1 : -1;
+	if (rc == DB_ROW) {
 		sub->channel_id = db_col_strdup(st, 0);
 		sub->resource_id = db_col_strdup(st, 1);
 		sub->token = db_col_strdup(st, 2);
-		sub->expires_at = sqlite3_column_int64(st, 3);
-		*renewed_at = sqlite3_column_int64(st, 4);
+		sub->expires_at = db_col_int64(st, 3);
+		*renewed_at = db_col_int64(st, 4);
 		ret = sub->channel_id && sub->token ? 0 : -1;
 		if (ret)
 			subscription_clear(sub);
-	} else if (rc != SQLITE_DONE) {
-		log_warnx("db: push channels: %s", sqlite3_errmsg(db->h));
+	} else if (rc != DB_DONE) {
+		log_warnx("db: push channels: %s", db_errmsg(db));
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	return ret;
 }
 
 int db_sync_channel_set(struct db *db, int64_t link, const char *stream,
     const struct subscription *sub, int64_t now)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_CHANNEL_SET);
+	struct db_stmt *st = db_stmt(db, SQL_CHANNEL_SET);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, link);
+	db_bind_int64(st, 1, link);
 	db_bind_text(st, 2, stream);
 	db_bind_text(st, 3, sub->channel_id);
 	db_bind_text(st, 4, sub->resource_id);
 	db_bind_text(st, 5, sub->token);
-	sqlite3_bind_int64(st, 6, sub->expires_at);
-	sqlite3_bind_int64(st, 7, now);
+	db_bind_int64(st, 6, sub->expires_at);
+	db_bind_int64(st, 7, now);
 	return db_step_done(db, st);
 }
 
@@ -311,34 +311,34 @@ void relink_notice_free(struct relink_notice *n)
 int db_sync_relink_claim(struct db *db, int64_t now, struct relink_notice *out)
 {
 	memset(out, 0, sizeof *out);
-	sqlite3_stmt *st = db_stmt(db, SQL_RELINK_WAITING);
+	struct db_stmt *st = db_stmt(db, SQL_RELINK_WAITING);
 	if (!st)
 		return -1;
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		out->link_id = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	if (rc == SQLITE_DONE)
+	int rc = db_step(st);
+	if (rc == DB_ROW)
+		out->link_id = db_col_int64(st, 0);
+	db_reset(st);
+	if (rc == DB_DONE)
 		return 0;
-	if (rc != SQLITE_ROW) {
-		log_warnx("db: re-link notices: %s", sqlite3_errmsg(db->h));
+	if (rc != DB_ROW) {
+		log_warnx("db: re-link notices: %s", db_errmsg(db));
 		return -1;
 	}
 	if (step_2(db, SQL_RELINK_CLAIM, now, out->link_id) != 0)
 		return -1;
-	if (sqlite3_changes(db->h) != 1)
+	if (db_changes(db) != 1)
 		return 0;   /* another daemon claimed it first */
 	if (!(st = db_stmt(db, SQL_RELINK_WHO)))
 		return -1;
-	sqlite3_bind_int64(st, 1, out->link_id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	db_bind_int64(st, 1, out->link_id);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
 		out->to = db_col_strdup(st, 0);
 		out->address = db_col_strdup(st, 1);
 		out->provider = db_col_strdup(st, 2);
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW || !out->to || !out->address || !out->provider) {
+	db_reset(st);
+	if (rc != DB_ROW || !out->to || !out->address || !out->provider) {
 		log_warnx("link %lld: re-link notice: its user cannot be read", (long long)out->link_id);
 		relink_notice_free(out);
 		return -1;

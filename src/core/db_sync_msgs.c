@@ -24,7 +24,7 @@ static const char SQL_REF_ADD[] =
     "INSERT INTO message_refs (ref_id, message_row) VALUES (?, ?) ON CONFLICT DO NOTHING";
 static const char SQL_THREAD_STARTED[] = "SELECT started_at FROM threads WHERE id = ?";
 static const char SQL_THREAD_ADD[] =
-    "INSERT INTO threads (subject, started_at, last_at) VALUES (?1, ?2, ?2)";
+    "INSERT INTO threads (subject, started_at, last_at) VALUES (?1, ?2, ?2) RETURNING id";
 /* A reply moves a thread's last_at and only rarely its start: each column is written only when
  * it changes, so the common reply leaves threads_by_start alone (SQLite rewrites an index entry
  * whenever its column is SET, even to the same value: one random leaf per reply in a large
@@ -34,8 +34,8 @@ static const char SQL_THREAD_TOUCH_LAST[] =
 static const char SQL_THREAD_TOUCH_START[] =
     "UPDATE threads SET started_at = ?1 WHERE id = ?2 AND started_at > ?1";
 static const char SQL_THREAD_MERGE_DATES[] =
-    "UPDATE threads SET started_at = min(started_at, (SELECT started_at FROM threads WHERE id = ?1)),"
-    " last_at = max(last_at, (SELECT last_at FROM threads WHERE id = ?1)),"
+    "UPDATE threads SET started_at = least(started_at, (SELECT started_at FROM threads WHERE id = ?1)),"
+    " last_at = greatest(last_at, (SELECT last_at FROM threads WHERE id = ?1)),"
     " regarding = CASE WHEN regarding = '' THEN (SELECT regarding FROM threads WHERE id = ?1)"
     " ELSE regarding END WHERE id = ?2";
 static const char SQL_THREAD_MOVE[] = "UPDATE messages SET thread_id = ?2 WHERE thread_id = ?1";
@@ -43,7 +43,7 @@ static const char SQL_THREAD_DEL[] = "DELETE FROM threads WHERE id = ?";
 static const char SQL_MSG_ADD[] =
     "INSERT INTO messages (thread_id, message_id, in_reply_to, refs, subject, from_email,"
     " from_name, to_list, cc_list, sent_at, body_text, created_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id";
 /* A row written without a provider id (the web app's copy of a mail it sent) gets the one the
  * sync finds the mail under, so the mailbox's copy is known by (link, provider id) from then on. */
 static const char SQL_MSG_USER_ADD[] =
@@ -56,7 +56,7 @@ static const char SQL_MSG_PROVIDER_ID[] =
     "SELECT mu.provider_id FROM messages m JOIN message_users mu ON mu.message_id = m.id"
     " WHERE m.message_id = ?2 AND mu.link_id = ?1 AND mu.provider_id IS NOT NULL LIMIT 1";
 static const char SQL_MSG_CONTACT_ADD[] =
-    "INSERT OR IGNORE INTO message_contacts (message_id, contact_id) VALUES (?, ?)";
+    "INSERT INTO message_contacts (message_id, contact_id) VALUES (?, ?) ON CONFLICT DO NOTHING";
 /* message_contacts rows above contact_messages_mark go into contact_messages sorted by contact
  * (see migration 12 in schema.c). */
 #define CONTACT_MERGE_MAX 16384   /* message ids one merge moves at most */
@@ -64,9 +64,9 @@ static const char SQL_CONTACT_TAIL[] =
     "SELECT (SELECT coalesce(max(message_id), 0) FROM message_contacts), upto"
     " FROM contact_messages_mark WHERE id = 1";
 static const char SQL_CONTACT_MERGE[] =
-    "INSERT OR IGNORE INTO contact_messages (contact_id, message_id)"
+    "INSERT INTO contact_messages (contact_id, message_id)"
     " SELECT contact_id, message_id FROM message_contacts WHERE message_id > ?1 AND message_id <= ?2"
-    " ORDER BY contact_id, message_id";
+    " ORDER BY contact_id, message_id ON CONFLICT DO NOTHING";
 static const char SQL_CONTACT_MARK[] = "UPDATE contact_messages_mark SET upto = ?2 WHERE id = 1"
     " AND upto = ?1";
 static const char SQL_UNMATCHED_ADD[] =
@@ -78,16 +78,16 @@ static const char SQL_UNMATCHED_ADD[] =
     " ON CONFLICT DO NOTHING";
 
 /* The first column of the first row as an integer: *out, 1 when no row, -1 on error. */
-static int one_int(struct db *db, sqlite3_stmt *st, int64_t *out)
+static int one_int(struct db *db, struct db_stmt *st, int64_t *out)
 {
-	int rc = sqlite3_step(st);
-	*out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
+	int rc = db_step(st);
+	*out = rc == DB_ROW ? db_col_int64(st, 0) : 0;
+	db_reset(st);
+	if (rc == DB_ROW)
 		return 0;
-	if (rc == SQLITE_DONE)
+	if (rc == DB_DONE)
 		return 1;
-	log_warnx("db: %s", sqlite3_errmsg(db->h));
+	log_warnx("db: %s", db_errmsg(db));
 	return -1;
 }
 
@@ -165,32 +165,32 @@ int id_list_unique(struct id_list *l)
 
 int db_sync_contacts_add(struct db *db, const char *email, struct id_list *l)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_CONTACTS_OF);
+	struct db_stmt *st = db_stmt(db, SQL_CONTACTS_OF);
 	int rc;
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, email);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (id_list_push(l, sqlite3_column_int64(st, 0)) != 0)
+	while ((rc = db_step(st)) == DB_ROW)
+		if (id_list_push(l, db_col_int64(st, 0)) != 0)
 			break;
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	db_reset(st);
+	return rc == DB_DONE ? 0 : -1;
 }
 
 int64_t db_sync_contact_account(struct db *db, int64_t contact)
 {
 	int64_t id;
-	sqlite3_stmt *st = db_stmt(db, SQL_CONTACT_ACCOUNT);
+	struct db_stmt *st = db_stmt(db, SQL_CONTACT_ACCOUNT);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, contact);
+	db_bind_int64(st, 1, contact);
 	return one_int(db, st, &id) < 0 ? -1 : id;
 }
 
 int64_t db_sync_user_of_address(struct db *db, const char *email)
 {
 	int64_t id;
-	sqlite3_stmt *st = db_stmt(db, SQL_USER_OF_ADDRESS);
+	struct db_stmt *st = db_stmt(db, SQL_USER_OF_ADDRESS);
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, email);
@@ -200,10 +200,10 @@ int64_t db_sync_user_of_address(struct db *db, const char *email)
 int db_sync_msg_seen(struct db *db, int64_t link, const char *provider_id)
 {
 	int64_t one;
-	sqlite3_stmt *st = db_stmt(db, SQL_MSG_SEEN);
+	struct db_stmt *st = db_stmt(db, SQL_MSG_SEEN);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, link);
+	db_bind_int64(st, 1, link);
 	db_bind_text(st, 2, provider_id);
 	int rc = one_int(db, st, &one);
 	return rc < 0 ? -1 : rc == 0;
@@ -212,7 +212,7 @@ int db_sync_msg_seen(struct db *db, int64_t link, const char *provider_id)
 int64_t db_sync_msg_by_mid(struct db *db, const char *message_id)
 {
 	int64_t id;
-	sqlite3_stmt *st = db_stmt(db, SQL_MSG_BY_MID);
+	struct db_stmt *st = db_stmt(db, SQL_MSG_BY_MID);
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, message_id);
@@ -223,24 +223,24 @@ int64_t db_sync_msg_by_mid(struct db *db, const char *message_id)
 static int threads_of(struct db *db, const char *sql, const char *id, int64_t *out, size_t max,
     size_t *n)
 {
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_stmt(db, sql);
 	int rc;
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		add_unique(out, max, n, sqlite3_column_int64(st, 0));
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	while ((rc = db_step(st)) == DB_ROW)
+		add_unique(out, max, n, db_col_int64(st, 0));
+	db_reset(st);
+	return rc == DB_DONE ? 0 : -1;
 }
 
 static int64_t thread_started(struct db *db, int64_t thread)
 {
 	int64_t t;
-	sqlite3_stmt *st = db_stmt(db, SQL_THREAD_STARTED);
+	struct db_stmt *st = db_stmt(db, SQL_THREAD_STARTED);
 	if (!st)
 		return 0;
-	sqlite3_bind_int64(st, 1, thread);
+	db_bind_int64(st, 1, thread);
 	return one_int(db, st, &t) == 0 ? t : 0;
 }
 
@@ -271,23 +271,22 @@ int db_sync_threads_related(struct db *db, const char *message_id, char *const *
 
 int64_t db_sync_thread_add(struct db *db, const char *subject, int64_t started)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_THREAD_ADD);
+	struct db_stmt *st = db_stmt(db, SQL_THREAD_ADD);
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, subject ? subject : "");
-	sqlite3_bind_int64(st, 2, started);
-	if (db_step_done(db, st) != 0)
-		return -1;
-	return sqlite3_last_insert_rowid(db->h);
+	db_bind_int64(st, 2, started);
+	int64_t id;
+	return db_step_id(db, st, &id) == 0 ? id : -1;
 }
 
 static int step_2(struct db *db, const char *sql, int64_t a, int64_t b)
 {
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_stmt(db, sql);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, a);
-	sqlite3_bind_int64(st, 2, b);
+	db_bind_int64(st, 1, a);
+	db_bind_int64(st, 2, b);
 	return db_step_done(db, st);
 }
 
@@ -305,20 +304,20 @@ int db_sync_thread_merge(struct db *db, int64_t from, int64_t into)
 	if (step_2(db, SQL_THREAD_MERGE_DATES, from, into) != 0 ||
 	    step_2(db, SQL_THREAD_MOVE, from, into) != 0)
 		return -1;
-	sqlite3_stmt *st = db_stmt(db, SQL_THREAD_DEL);
+	struct db_stmt *st = db_stmt(db, SQL_THREAD_DEL);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, from);
+	db_bind_int64(st, 1, from);
 	return db_step_done(db, st);
 }
 
 static int ref_add(struct db *db, int64_t msg, const char *id, size_t len)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_REF_ADD);
+	struct db_stmt *st = db_stmt(db, SQL_REF_ADD);
 	if (!st)
 		return -1;
-	sqlite3_bind_text(st, 1, id, (int)len, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 2, msg);
+	db_bind_textn(st, 1, id, len);
+	db_bind_int64(st, 2, msg);
 	return db_step_done(db, st);
 }
 
@@ -345,10 +344,10 @@ static int refs_add(struct db *db, int64_t msg, const struct sync_msg *m, const 
 int64_t db_sync_msg_add(struct db *db, int64_t thread, const struct sync_msg *m,
     const char *refs, const char *to_list, const char *cc_list, int64_t now)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_MSG_ADD);
+	struct db_stmt *st = db_stmt(db, SQL_MSG_ADD);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, thread);
+	db_bind_int64(st, 1, thread);
 	db_bind_text(st, 2, m->message_id);
 	db_bind_text(st, 3, m->in_reply_to);
 	db_bind_text(st, 4, refs ? refs : "");
@@ -357,44 +356,44 @@ int64_t db_sync_msg_add(struct db *db, int64_t thread, const struct sync_msg *m,
 	db_bind_text(st, 7, m->from.name ? m->from.name : "");
 	db_bind_text(st, 8, to_list ? to_list : "");
 	db_bind_text(st, 9, cc_list ? cc_list : "");
-	sqlite3_bind_int64(st, 10, m->date);
+	db_bind_int64(st, 10, m->date);
 	db_bind_text(st, 11, m->body_text ? m->body_text : "");
-	sqlite3_bind_int64(st, 12, now);
-	if (db_step_done(db, st) != 0)
+	db_bind_int64(st, 12, now);
+	int64_t id;
+	if (db_step_id(db, st, &id) != 0)
 		return -1;
-	int64_t id = sqlite3_last_insert_rowid(db->h);
 	return refs_add(db, id, m, refs) == 0 ? id : -1;
 }
 
 int db_sync_msg_provider_id(struct db *db, int64_t link, const char *message_id, char **out)
 {
 	*out = NULL;
-	sqlite3_stmt *st = db_stmt(db, SQL_MSG_PROVIDER_ID);
+	struct db_stmt *st = db_stmt(db, SQL_MSG_PROVIDER_ID);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, link);
+	db_bind_int64(st, 1, link);
 	db_bind_text(st, 2, message_id);
-	int rc = sqlite3_step(st), ret = rc == SQLITE_DONE ? 1 : -1;
-	if (rc == SQLITE_ROW)
+	int rc = db_step(st), ret = rc == DB_DONE ? 1 : -1;
+	if (rc == DB_ROW)
 		ret = (*out = db_col_strdup(st, 0)) ? 0 : -1;
-	sqlite3_reset(st);
+	db_reset(st);
 	return ret;
 }
 
 int db_sync_msg_user_add(struct db *db, int64_t msg, int64_t user, int64_t link,
     const char *provider_id, const char *direction)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_MSG_USER_ADD);
+	struct db_stmt *st = db_stmt(db, SQL_MSG_USER_ADD);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, msg);
-	sqlite3_bind_int64(st, 2, user);
-	sqlite3_bind_int64(st, 3, link);
+	db_bind_int64(st, 1, msg);
+	db_bind_int64(st, 2, user);
+	db_bind_int64(st, 3, link);
 	db_bind_text(st, 4, provider_id);
 	db_bind_text(st, 5, direction);
 	if (db_step_done(db, st) != 0)
 		return -1;
-	return sqlite3_changes(db->h) > 0;
+	return db_changes(db) > 0;
 }
 
 int db_sync_msg_contact_add(struct db *db, int64_t msg, int64_t contact)
@@ -405,11 +404,11 @@ int db_sync_msg_contact_add(struct db *db, int64_t msg, int64_t contact)
 int db_sync_unmatched_add(struct db *db, int64_t link, int64_t user, const struct sync_msg *m,
     const char *refs, const char *to_list, const char *cc_list, int64_t now)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_UNMATCHED_ADD);
+	struct db_stmt *st = db_stmt(db, SQL_UNMATCHED_ADD);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, link);
-	sqlite3_bind_int64(st, 2, user);
+	db_bind_int64(st, 1, link);
+	db_bind_int64(st, 2, user);
 	db_bind_text(st, 3, m->provider_id ? m->provider_id : m->message_id);
 	db_bind_text(st, 4, m->message_id);
 	db_bind_text(st, 5, m->subject ? m->subject : "");
@@ -417,27 +416,27 @@ int db_sync_unmatched_add(struct db *db, int64_t link, int64_t user, const struc
 	db_bind_text(st, 7, m->from.name ? m->from.name : "");
 	db_bind_text(st, 8, to_list ? to_list : "");
 	db_bind_text(st, 9, cc_list ? cc_list : "");
-	sqlite3_bind_int64(st, 10, m->date);
+	db_bind_int64(st, 10, m->date);
 	db_bind_text(st, 11, m->body_text ? m->body_text : "");
 	db_bind_text(st, 12, m->in_reply_to);
 	db_bind_text(st, 13, refs ? refs : "");
-	sqlite3_bind_int64(st, 14, now);
+	db_bind_int64(st, 14, now);
 	if (db_step_done(db, st) != 0)
 		return -1;
-	return sqlite3_changes(db->h) > 0;
+	return db_changes(db) > 0;
 }
 
 int db_sync_contact_index_merge(struct db *db, int64_t min_rows)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_CONTACT_TAIL);
+	struct db_stmt *st = db_stmt(db, SQL_CONTACT_TAIL);
 	if (!st)
 		return -1;
-	int rc = sqlite3_step(st);
-	int64_t top = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	int64_t upto = rc == SQLITE_ROW ? sqlite3_column_int64(st, 1) : 0;
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW) {
-		log_warnx("db: contact_messages_mark: %s", sqlite3_errmsg(db->h));
+	int rc = db_step(st);
+	int64_t top = rc == DB_ROW ? db_col_int64(st, 0) : 0;
+	int64_t upto = rc == DB_ROW ? db_col_int64(st, 1) : 0;
+	db_reset(st);
+	if (rc != DB_ROW) {
+		log_warnx("db: contact_messages_mark: %s", db_errmsg(db));
 		return -1;
 	}
 	if (top <= upto || top - upto < min_rows)

@@ -28,13 +28,13 @@ static const char SQL_CONTACT[] = "SELECT 1 FROM contacts WHERE id = ?";
 static const char SQL_CONTACTS[] =
     "SELECT c.id, c.name, a.name, coalesce((SELECT min(email) FROM contact_emails e"
     " WHERE e.contact_id = c.id), '') FROM contacts c JOIN accounts a ON a.id = c.account_id"
-    " ORDER BY c.name COLLATE NOCASE, a.name LIMIT ?";
+    " ORDER BY lower(c.name), a.name LIMIT ?";
 static const char SQL_DELETE[] = "DELETE FROM unmatched_messages WHERE id = ? AND user_id = ?";
 /* A discarded (or assigned) message is remembered, so the CRM folder never brings it back. */
 static const char SQL_REMEMBER[] =
-    "INSERT OR IGNORE INTO unmatched_discards (link_id, message_id, discarded_at)"
-    " SELECT link_id, message_id, strftime('%s', 'now') FROM unmatched_messages"
-    " WHERE id = ? AND user_id = ?";
+    "INSERT INTO unmatched_discards (link_id, message_id, discarded_at)"
+    " SELECT link_id, message_id, ?3 FROM unmatched_messages"
+    " WHERE id = ?1 AND user_id = ?2 ON CONFLICT DO NOTHING";
 
 void unmatched_list_free(struct unmatched_list *l)
 {
@@ -50,7 +50,7 @@ void unmatched_list_free(struct unmatched_list *l)
 	memset(l, 0, sizeof *l);
 }
 
-static char *col(sqlite3_stmt *st, int i)
+static char *col(struct db_stmt *st, int i)
 {
 	char *s = db_col_strdup(st, i);
 	return s ? s : strdup("");
@@ -88,13 +88,13 @@ static char *preview_of(const char *text)
 
 int db_unmatched_list(struct db *db, int64_t user_id, int limit, struct unmatched_list *out)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_LIST);
+	struct db_stmt *st = db_stmt(db, SQL_LIST);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, user_id);
-	sqlite3_bind_int(st, 2, limit);
+	db_bind_int64(st, 1, user_id);
+	db_bind_int(st, 2, limit);
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		if (out->n == out->cap) {
 			size_t ncap = out->cap ? out->cap * 2 : 16;
 			struct unmatched *n = realloc(out->v, ncap * sizeof *n);
@@ -105,35 +105,35 @@ int db_unmatched_list(struct db *db, int64_t user_id, int limit, struct unmatche
 		}
 		struct unmatched *u = &out->v[out->n++];
 		memset(u, 0, sizeof *u);
-		u->id = sqlite3_column_int64(st, 0);
-		u->sent_at = sqlite3_column_int64(st, 1);
+		u->id = db_col_int64(st, 0);
+		u->sent_at = db_col_int64(st, 1);
 		u->from_name = col(st, 2);
 		u->from_email = col(st, 3);
 		u->subject = col(st, 4);
 		u->to_list = col(st, 5);
-		const char *body = (const char *)sqlite3_column_text(st, 6);
+		const char *body = (const char *)db_col_text(st, 6);
 		u->preview = preview_of(body ? body : "");
 		if (!u->from_name || !u->from_email || !u->subject || !u->to_list || !u->preview)
 			goto fail;
 	}
-	if (rc != SQLITE_DONE)
+	if (rc != DB_DONE)
 		goto fail;
-	sqlite3_reset(st);
+	db_reset(st);
 	return 0;
 fail:
-	log_warnx("db: unmatched of user %lld: %s", (long long)user_id, sqlite3_errmsg(db->h));
-	sqlite3_reset(st);
+	log_warnx("db: unmatched of user %lld: %s", (long long)user_id, db_errmsg(db));
+	db_reset(st);
 	return -1;
 }
 
 int64_t db_unmatched_count(struct db *db, int64_t user_id)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_COUNT);
+	struct db_stmt *st = db_stmt(db, SQL_COUNT);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, user_id);
-	int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-	sqlite3_reset(st);
+	db_bind_int64(st, 1, user_id);
+	int64_t n = db_step(st) == DB_ROW ? db_col_int64(st, 0) : -1;
+	db_reset(st);
 	return n;
 }
 
@@ -163,14 +163,14 @@ static void pending_free(struct pending *p)
 static int load(struct db *db, int64_t id, int64_t user_id, struct pending *p)
 {
 	memset(p, 0, sizeof *p);
-	sqlite3_stmt *st = db_stmt(db, SQL_GET);
+	struct db_stmt *st = db_stmt(db, SQL_GET);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, user_id);
-	int rc = sqlite3_step(st), ret = rc == SQLITE_DONE ? 1 : -1;
-	if (rc == SQLITE_ROW) {
-		p->link_id = sqlite3_column_int64(st, 0);
+	db_bind_int64(st, 1, id);
+	db_bind_int64(st, 2, user_id);
+	int rc = db_step(st), ret = rc == DB_DONE ? 1 : -1;
+	if (rc == DB_ROW) {
+		p->link_id = db_col_int64(st, 0);
 		p->m.provider_id = col(st, 1);
 		p->m.message_id = col(st, 2);
 		p->m.subject = col(st, 3);
@@ -178,7 +178,7 @@ static int load(struct db *db, int64_t id, int64_t user_id, struct pending *p)
 		p->m.from.name = col(st, 5);
 		p->to_list = col(st, 6);
 		p->cc_list = col(st, 7);
-		p->m.date = sqlite3_column_int64(st, 8);
+		p->m.date = db_col_int64(st, 8);
 		p->m.body_text = col(st, 9);
 		p->m.in_reply_to = db_col_strdup(st, 10);
 		p->refs = col(st, 11);
@@ -187,7 +187,7 @@ static int load(struct db *db, int64_t id, int64_t user_id, struct pending *p)
 		    p->m.from.name && p->to_list && p->cc_list && p->m.body_text && p->refs &&
 		    p->link_address ? 0 : -1;
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	return ret;
 }
 
@@ -222,13 +222,13 @@ out:
 
 static int contact_exists(struct db *db, int64_t contact_id)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_CONTACT);
+	struct db_stmt *st = db_stmt(db, SQL_CONTACT);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, contact_id);
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+	db_bind_int64(st, 1, contact_id);
+	int rc = db_step(st);
+	db_reset(st);
+	return rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : -1;
 }
 
 int db_unmatched_assign(struct db *db, int64_t id, int64_t user_id, int64_t contact_id,
@@ -269,25 +269,26 @@ out:
 
 int db_unmatched_discard(struct db *db, int64_t id, int64_t user_id)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_REMEMBER);
+	struct db_stmt *st = db_stmt(db, SQL_REMEMBER);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, user_id);
+	db_bind_int64(st, 1, id);
+	db_bind_int64(st, 2, user_id);
+	db_bind_int64(st, 3, time(NULL));
 	if (db_step_done(db, st) != 0 || !(st = db_stmt(db, SQL_DELETE)))
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, user_id);
+	db_bind_int64(st, 1, id);
+	db_bind_int64(st, 2, user_id);
 	if (db_step_done(db, st) != 0)
 		return -1;
-	return sqlite3_changes(db->h) > 0 ? 0 : 1;
+	return db_changes(db) > 0 ? 0 : 1;
 }
 
 int db_unmatched_contacts(struct db *db, int limit, struct web_rows *out)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_CONTACTS);
+	struct db_stmt *st = db_stmt(db, SQL_CONTACTS);
 	if (!st)
 		return -1;
-	sqlite3_bind_int(st, 1, limit);
+	db_bind_int(st, 1, limit);
 	return db_web_rows_collect(db, st, 1, 3, out);
 }

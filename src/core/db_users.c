@@ -11,7 +11,7 @@
 
 static const char SQL_USER_ADD[] =
     "INSERT INTO users (name, email, password_hash, role, time_zone, created_at) "
-    "VALUES (?, ?, ?, ?, ?, ?)";
+    "VALUES (?, ?, ?, ?, ?, ?) RETURNING id";
 static const char SQL_USER_PASSWD[] = "UPDATE users SET password_hash = ? WHERE email = ?";
 /* A new password ends every session of its user (a stolen cookie dies with the old password). */
 static const char SQL_USER_SESSIONS_END[] =
@@ -54,7 +54,7 @@ int db_users_add(struct db *db, const char *name, const char *email, const char 
 	}
 	if (crypto_password_hash(password, hash) != 0)
 		return -1;
-	sqlite3_stmt *st = db_stmt(db, SQL_USER_ADD);
+	struct db_stmt *st = db_stmt(db, SQL_USER_ADD);
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, name);
@@ -62,11 +62,12 @@ int db_users_add(struct db *db, const char *name, const char *email, const char 
 	db_bind_text(st, 3, hash);
 	db_bind_text(st, 4, role);
 	db_bind_text(st, 5, time_zone);
-	sqlite3_bind_int64(st, 6, time(NULL));
-	if (db_step_done(db, st) != 0)
+	db_bind_int64(st, 6, time(NULL));
+	int64_t made;
+	if (db_step_id(db, st, &made) != 0)
 		return -1;
 	if (id)
-		*id = sqlite3_last_insert_rowid(db->h);
+		*id = made;
 	return 0;
 }
 
@@ -77,11 +78,11 @@ int db_users_set_password(struct db *db, const char *email, const char *password
 		return -1;
 	if (db_begin(db) != 0)
 		return -1;
-	sqlite3_stmt *st = db_stmt(db, SQL_USER_PASSWD);
+	struct db_stmt *st = db_stmt(db, SQL_USER_PASSWD);
 	if (!st)
 		goto fail;
 	if (DB_BOUND(db_bind_text(st, 1, hash)) || DB_BOUND(db_bind_text(st, 2, norm)) ||
-	    db_step_done(db, st) != 0 || sqlite3_changes(db->h) != 1)
+	    db_step_done(db, st) != 0 || db_changes(db) != 1)
 		goto fail;
 	if (!(st = db_stmt(db, SQL_USER_SESSIONS_END)) || DB_BOUND(db_bind_text(st, 1, norm)) ||
 	    db_step_done(db, st) != 0 || db_commit(db) != 0)
@@ -93,10 +94,10 @@ fail:
 }
 
 /* The user in the current row of st (columns as in SQL_USER_GET). Returns 0 or -1. */
-static int user_row(sqlite3_stmt *st, struct user *u)
+static int user_row(struct db_stmt *st, struct user *u)
 {
 	memset(u, 0, sizeof *u);
-	u->id = sqlite3_column_int64(st, 0);
+	u->id = db_col_int64(st, 0);
 	u->name = db_col_strdup(st, 1);
 	u->email = db_col_strdup(st, 2);
 	u->role = db_col_strdup(st, 3);
@@ -110,31 +111,31 @@ static int user_row(sqlite3_stmt *st, struct user *u)
 	return 0;
 }
 
-static int user_load(struct db *db, sqlite3_stmt *st, struct user *u)
+static int user_load(struct db *db, struct db_stmt *st, struct user *u)
 {
 	memset(u, 0, sizeof *u);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		sqlite3_reset(st);
+	int rc = db_step(st);
+	if (rc == DB_DONE) {
+		db_reset(st);
 		return 1;
 	}
-	if (rc != SQLITE_ROW) {
-		log_warnx("db: users: %s", sqlite3_errmsg(db->h));
-		sqlite3_reset(st);
+	if (rc != DB_ROW) {
+		log_warnx("db: users: %s", db_errmsg(db));
+		db_reset(st);
 		return -1;
 	}
 	rc = user_row(st, u);
-	sqlite3_reset(st);
+	db_reset(st);
 	return rc;
 }
 
 int db_users_list(struct db *db, int (*each)(void *ctx, const struct user *u), void *ctx)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_USER_LIST);
+	struct db_stmt *st = db_stmt(db, SQL_USER_LIST);
 	if (!st)
 		return -1;
 	int rc, out = 0;
-	while (out == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (out == 0 && (rc = db_step(st)) == DB_ROW) {
 		struct user u;
 		if (user_row(st, &u) != 0) {
 			out = -1;
@@ -143,27 +144,27 @@ int db_users_list(struct db *db, int (*each)(void *ctx, const struct user *u), v
 		out = each(ctx, &u);
 		user_free(&u);
 	}
-	if (out == 0 && rc != SQLITE_DONE) {
-		log_warnx("db: users: %s", sqlite3_errmsg(db->h));
+	if (out == 0 && rc != DB_DONE) {
+		log_warnx("db: users: %s", db_errmsg(db));
 		out = -1;
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	return out;
 }
 
 int db_users_get(struct db *db, int64_t id, struct user *u)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_USER_GET);
+	struct db_stmt *st = db_stmt(db, SQL_USER_GET);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(st, 1, id);
 	return user_load(db, st, u);
 }
 
 int db_users_get_by_email(struct db *db, const char *email, struct user *u)
 {
 	char norm[256];
-	sqlite3_stmt *st = db_stmt(db, SQL_USER_GET_EMAIL);
+	struct db_stmt *st = db_stmt(db, SQL_USER_GET_EMAIL);
 	if (!st || !addr_normalize(email, norm, sizeof norm))
 		return -1;
 	db_bind_text(st, 1, norm);
@@ -176,15 +177,15 @@ int db_users_check_password(struct db *db, const char *email, const char *passwo
 	static const char dummy[] = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$"
 	    "3vT6qzV9Ygq2Gk7bJm6J0rQe0h2wqv3rX0d8S1m0k2Q";
 	char norm[256];
-	sqlite3_stmt *st = db_stmt(db, SQL_USER_HASH);
+	struct db_stmt *st = db_stmt(db, SQL_USER_HASH);
 	if (!st || !addr_normalize(email, norm, sizeof norm))
 		return -1;
 	db_bind_text(st, 1, norm);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		int64_t uid = sqlite3_column_int64(st, 0);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		int64_t uid = db_col_int64(st, 0);
 		char *hash = db_col_strdup(st, 1);
-		sqlite3_reset(st);
+		db_reset(st);
 		int ok = hash && crypto_password_verify(hash, password);
 		free(hash);
 		if (!ok)
@@ -192,8 +193,8 @@ int db_users_check_password(struct db *db, const char *email, const char *passwo
 		*id = uid;
 		return 0;
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
+	db_reset(st);
+	if (rc != DB_DONE)
 		return -1;
 	crypto_password_verify(dummy, password);
 	return 1;
@@ -201,7 +202,7 @@ int db_users_check_password(struct db *db, const char *email, const char *passwo
 
 int db_company_set(struct db *db, const char *name, const char *time_zone)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_COMPANY_SET);
+	struct db_stmt *st = db_stmt(db, SQL_COMPANY_SET);
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, name);

@@ -21,7 +21,7 @@ struct web_rows {
 void web_rows_free(struct web_rows *r);
 /* Step a bound statement and append its rows: column 0 is the id when with_id, then ncols
  * text cells. Resets st. Returns 0 or -1. */
-int db_web_rows_collect(struct db *db, sqlite3_stmt *st, int with_id, int ncols,
+int db_web_rows_collect(struct db *db, struct db_stmt *st, int with_id, int ncols,
     struct web_rows *out);
 
 struct appt_view {

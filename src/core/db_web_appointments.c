@@ -64,26 +64,26 @@ void appt_view_free(struct appt_view *a)
 int db_web_appt_get(struct db *db, int64_t id, struct appt_view *a)
 {
 	memset(a, 0, sizeof *a);
-	sqlite3_stmt *st = db_stmt(db, SQL_GET);
+	struct db_stmt *st = db_stmt(db, SQL_GET);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	int rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		sqlite3_reset(st);
-		if (rc == SQLITE_DONE)
+	db_bind_int64(st, 1, id);
+	int rc = db_step(st);
+	if (rc != DB_ROW) {
+		db_reset(st);
+		if (rc == DB_DONE)
 			return 1;
-		log_warnx("db: appointment %lld: %s", (long long)id, sqlite3_errmsg(db->h));
+		log_warnx("db: appointment %lld: %s", (long long)id, db_errmsg(db));
 		return -1;
 	}
-	a->id = sqlite3_column_int64(st, 0);
-	a->assigned_user_id = sqlite3_column_int64(st, 1);
-	a->account_id = sqlite3_column_int64(st, 2);
-	a->start_at = sqlite3_column_int64(st, 3);
-	a->duration_min = sqlite3_column_int(st, 4);
-	a->all_day = sqlite3_column_int(st, 5);
-	a->complete = sqlite3_column_int(st, 6);
-	a->hidden = sqlite3_column_int(st, 7);
+	a->id = db_col_int64(st, 0);
+	a->assigned_user_id = db_col_int64(st, 1);
+	a->account_id = db_col_int64(st, 2);
+	a->start_at = db_col_int64(st, 3);
+	a->duration_min = db_col_int(st, 4);
+	a->all_day = db_col_int(st, 5);
+	a->complete = db_col_int(st, 6);
+	a->hidden = db_col_int(st, 7);
 	char **s[] = { &a->source, &a->type, &a->assigned_name, &a->time_zone, &a->location,
 		&a->title, &a->note, &a->completion_note, &a->regarding, &a->acct_number,
 		&a->acct_name, &a->acct_address1, &a->acct_city_line };
@@ -93,7 +93,7 @@ int db_web_appt_get(struct db *db, int64_t id, struct appt_view *a)
 		if (!*s[i] && !(*s[i] = strdup("")))
 			bad = 1;
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	if (bad) {
 		appt_view_free(a);
 		return -1;
@@ -104,51 +104,51 @@ int db_web_appt_get(struct db *db, int64_t id, struct appt_view *a)
 
 int db_web_appt_access(struct db *db, int64_t id, int64_t viewer_id)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_ACCESS);
+	struct db_stmt *st = db_stmt(db, SQL_ACCESS);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, viewer_id);
-	int rc = sqlite3_step(st), ret = ACCESS_NONE;
-	if (rc == SQLITE_ROW)
-		ret = sqlite3_column_int(st, 0);
-	else if (rc != SQLITE_DONE)
+	db_bind_int64(st, 1, id);
+	db_bind_int64(st, 2, viewer_id);
+	int rc = db_step(st), ret = ACCESS_NONE;
+	if (rc == DB_ROW)
+		ret = db_col_int(st, 0);
+	else if (rc != DB_DONE)
 		ret = -1;
-	sqlite3_reset(st);
+	db_reset(st);
 	return ret;
 }
 
 int db_web_appt_set_crm_fields(struct db *db, int64_t id, const char *note,
     const char *completion_note, int complete)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_SET_CRM);
+	struct db_stmt *st = db_stmt(db, SQL_SET_CRM);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(st, 1, id);
 	db_bind_text(st, 2, note);
 	db_bind_text(st, 3, completion_note);
-	sqlite3_bind_int(st, 4, complete ? 1 : 0);
-	sqlite3_bind_int64(st, 5, time(NULL));
+	db_bind_int(st, 4, complete ? 1 : 0);
+	db_bind_int64(st, 5, time(NULL));
 	return db_step_done(db, st);
 }
 
 int db_web_appt_set_fields(struct db *db, int64_t id, int64_t start_at, int duration_min,
     const char *time_zone, const char *location, const char *title, const char *type)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_SET_FIELDS);
+	struct db_stmt *st = db_stmt(db, SQL_SET_FIELDS);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, start_at);
-	sqlite3_bind_int(st, 3, duration_min);
+	db_bind_int64(st, 1, id);
+	db_bind_int64(st, 2, start_at);
+	db_bind_int(st, 3, duration_min);
 	db_bind_text(st, 4, time_zone);
 	db_bind_text(st, 5, location);
 	db_bind_text(st, 6, title);
 	db_bind_text(st, 7, type);
-	sqlite3_bind_int64(st, 8, time(NULL));
+	db_bind_int64(st, 8, time(NULL));
 	if (db_step_done(db, st) != 0)
 		return -1;
-	if (sqlite3_changes(db->h) != 1)
+	if (db_changes(db) != 1)
 		return -1;
 	return db_web_outbox_event(db, id, "event_update");
 }
@@ -157,14 +157,14 @@ int db_web_outbox_event(struct db *db, int64_t appt_id, const char *kind)
 {
 	enum push_kind k = strcmp(kind, "event_create") == 0 ? PUSH_EVENT_CREATE :
 	    strcmp(kind, "event_delete") == 0 ? PUSH_EVENT_DELETE : PUSH_EVENT_UPDATE;
-	sqlite3_stmt *st = db_stmt(db, SQL_OWNER);
+	struct db_stmt *st = db_stmt(db, SQL_OWNER);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, appt_id);
-	int rc = sqlite3_step(st);
-	int64_t user_id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	db_bind_int64(st, 1, appt_id);
+	int rc = db_step(st);
+	int64_t user_id = rc == DB_ROW ? db_col_int64(st, 0) : 0;
+	db_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE)
 		return -1;
 	if (!user_id)
 		return 0;   /* nobody's calendar to push to */
@@ -175,28 +175,28 @@ int db_web_appt_hide(struct db *db, int64_t id, int64_t user_id)
 {
 	int crm = 0;
 	int64_t assigned = 0;
-	sqlite3_stmt *st = db_stmt(db, SQL_SOURCE);
+	struct db_stmt *st = db_stmt(db, SQL_SOURCE);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		const unsigned char *s = sqlite3_column_text(st, 0);
+	db_bind_int64(st, 1, id);
+	if (db_step(st) == DB_ROW) {
+		const char *s = db_col_text(st, 0);
 		crm = s && strcmp((const char *)s, "crm") == 0;
-		assigned = sqlite3_column_int64(st, 1);
+		assigned = db_col_int64(st, 1);
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	if (db_begin(db) != 0)
 		return -1;
 	if (!(st = db_stmt(db, SQL_HIDE_COPY)))
 		goto fail;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, user_id);
+	db_bind_int64(st, 1, id);
+	db_bind_int64(st, 2, user_id);
 	if (db_step_done(db, st) != 0)
 		goto fail;
 	if (!(st = db_stmt(db, SQL_HIDE_LAST)))
 		goto fail;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, time(NULL));
+	db_bind_int64(st, 1, id);
+	db_bind_int64(st, 2, time(NULL));
 	if (db_step_done(db, st) != 0)
 		goto fail;
 	/* a CRM appointment lives in its assigned user's external calendar: their delete goes there */
@@ -212,19 +212,19 @@ fail:
 
 int db_web_appt_set_regarding(struct db *db, int64_t appt_id, const char *text)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_REGARDING);
+	struct db_stmt *st = db_stmt(db, SQL_REGARDING);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, appt_id);
+	db_bind_int64(st, 1, appt_id);
 	db_bind_text(st, 2, text);
 	return db_step_done(db, st);
 }
 
 int db_web_appt_attendees(struct db *db, int64_t id, struct web_rows *out)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_ATTENDEES);
+	struct db_stmt *st = db_stmt(db, SQL_ATTENDEES);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(st, 1, id);
 	return db_web_rows_collect(db, st, 0, 3, out);
 }

@@ -34,7 +34,7 @@ void reply_src_free(struct reply_src *r)
 	memset(r, 0, sizeof *r);
 }
 
-static char *col(sqlite3_stmt *st, int i)
+static char *col(struct db_stmt *st, int i)
 {
 	char *s = db_col_strdup(st, i);
 	return s ? s : strdup("");
@@ -43,18 +43,18 @@ static char *col(sqlite3_stmt *st, int i)
 int db_web_mail_reply_src(struct db *db, int64_t msg_id, int64_t viewer_id, struct reply_src *r)
 {
 	memset(r, 0, sizeof *r);
-	sqlite3_stmt *st = db_stmt(db, SQL_REPLY_SRC);
+	struct db_stmt *st = db_stmt(db, SQL_REPLY_SRC);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, msg_id);
-	sqlite3_bind_int64(st, 2, viewer_id);
-	int rc = sqlite3_step(st), ret = -1;
-	if (rc == SQLITE_DONE) {
+	db_bind_int64(st, 1, msg_id);
+	db_bind_int64(st, 2, viewer_id);
+	int rc = db_step(st), ret = -1;
+	if (rc == DB_DONE) {
 		ret = 1;
-	} else if (rc == SQLITE_ROW) {
-		r->id = sqlite3_column_int64(st, 0);
-		r->thread_id = sqlite3_column_int64(st, 1);
-		r->sent_at = sqlite3_column_int64(st, 2);
+	} else if (rc == DB_ROW) {
+		r->id = db_col_int64(st, 0);
+		r->thread_id = db_col_int64(st, 1);
+		r->sent_at = db_col_int64(st, 2);
 		r->message_id = col(st, 3);
 		r->refs = col(st, 4);
 		r->subject = col(st, 5);
@@ -69,9 +69,9 @@ int db_web_mail_reply_src(struct db *db, int64_t msg_id, int64_t viewer_id, stru
 		if (ret)
 			reply_src_free(r);
 	} else {
-		log_warnx("db: message %lld: %s", (long long)msg_id, sqlite3_errmsg(db->h));
+		log_warnx("db: message %lld: %s", (long long)msg_id, db_errmsg(db));
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	return ret;
 }
 
@@ -114,31 +114,31 @@ out:
 int db_web_outbox_item(struct db *db, int64_t id, int64_t *user_id, int64_t *appt_id,
     int64_t *msg_id)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_OUTBOX_ITEM);
+	struct db_stmt *st = db_stmt(db, SQL_OUTBOX_ITEM);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	int rc = sqlite3_step(st), ret = rc == SQLITE_DONE ? 1 : -1;
-	if (rc == SQLITE_ROW) {
-		*user_id = sqlite3_column_int64(st, 0);
-		*appt_id = sqlite3_column_int64(st, 1);
-		*msg_id = sqlite3_column_int64(st, 2);
+	db_bind_int64(st, 1, id);
+	int rc = db_step(st), ret = rc == DB_DONE ? 1 : -1;
+	if (rc == DB_ROW) {
+		*user_id = db_col_int64(st, 0);
+		*appt_id = db_col_int64(st, 1);
+		*msg_id = db_col_int64(st, 2);
 		ret = 0;
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	return ret;
 }
 
 int db_web_outbox_provider(struct db *db, int64_t id, char *out, size_t size)
 {
 	out[0] = '\0';
-	sqlite3_stmt *st = db_stmt(db, SQL_OUTBOX_PROVIDER);
+	struct db_stmt *st = db_stmt(db, SQL_OUTBOX_PROVIDER);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && sqlite3_column_text(st, 0))
-		snprintf(out, size, "%s", (const char *)sqlite3_column_text(st, 0));
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+	db_bind_int64(st, 1, id);
+	int rc = db_step(st);
+	if (rc == DB_ROW && db_col_text(st, 0))
+		snprintf(out, size, "%s", (const char *)db_col_text(st, 0));
+	db_reset(st);
+	return rc == DB_ROW || rc == DB_DONE ? 0 : -1;
 }

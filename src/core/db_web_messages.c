@@ -40,36 +40,36 @@ void thread_msgs_free(struct thread_msgs *l)
 
 int db_web_msg_thread_of(struct db *db, int64_t message_id, int64_t *thread_id)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_THREAD_OF);
+	struct db_stmt *st = db_stmt(db, SQL_THREAD_OF);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, message_id);
-	int rc = sqlite3_step(st), ret = 1;
-	if (rc == SQLITE_ROW) {
-		*thread_id = sqlite3_column_int64(st, 0);
+	db_bind_int64(st, 1, message_id);
+	int rc = db_step(st), ret = 1;
+	if (rc == DB_ROW) {
+		*thread_id = db_col_int64(st, 0);
 		ret = 0;
-	} else if (rc != SQLITE_DONE) {
+	} else if (rc != DB_DONE) {
 		ret = -1;
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	return ret;
 }
 
 int db_web_thread_held(struct db *db, int64_t thread_id, int64_t user_id)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_HOLDS);
+	struct db_stmt *st = db_stmt(db, SQL_HOLDS);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, thread_id);
-	sqlite3_bind_int64(st, 2, user_id);
-	int rc = sqlite3_step(st), ret = -1;
-	if (rc == SQLITE_ROW)
-		ret = sqlite3_column_int(st, 0) ? 1 : 0;
-	sqlite3_reset(st);
+	db_bind_int64(st, 1, thread_id);
+	db_bind_int64(st, 2, user_id);
+	int rc = db_step(st), ret = -1;
+	if (rc == DB_ROW)
+		ret = db_col_int(st, 0) ? 1 : 0;
+	db_reset(st);
 	return ret;
 }
 
-static char *dup_col(sqlite3_stmt *st, int i)
+static char *dup_col(struct db_stmt *st, int i)
 {
 	char *s = db_col_strdup(st, i);
 	return s ? s : strdup("");
@@ -78,13 +78,13 @@ static char *dup_col(sqlite3_stmt *st, int i)
 int db_web_thread_messages(struct db *db, int64_t thread_id, int64_t viewer_id,
     struct thread_msgs *out)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_MESSAGES);
+	struct db_stmt *st = db_stmt(db, SQL_MESSAGES);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, thread_id);
-	sqlite3_bind_int64(st, 2, viewer_id);
+	db_bind_int64(st, 1, thread_id);
+	db_bind_int64(st, 2, viewer_id);
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		if (out->n == out->cap) {
 			size_t ncap = out->cap ? out->cap * 2 : 8;
 			struct msg_view *n = realloc(out->v, ncap * sizeof *n);
@@ -95,8 +95,8 @@ int db_web_thread_messages(struct db *db, int64_t thread_id, int64_t viewer_id,
 		}
 		struct msg_view *m = &out->v[out->n++];
 		memset(m, 0, sizeof *m);
-		m->id = sqlite3_column_int64(st, 0);
-		m->sent_at = sqlite3_column_int64(st, 1);
+		m->id = db_col_int64(st, 0);
+		m->sent_at = db_col_int64(st, 1);
 		m->subject = dup_col(st, 2);
 		m->from_name = dup_col(st, 3);
 		m->from_email = dup_col(st, 4);
@@ -108,23 +108,23 @@ int db_web_thread_messages(struct db *db, int64_t thread_id, int64_t viewer_id,
 		    !m->body_text || !m->direction)
 			goto fail;
 	}
-	if (rc != SQLITE_DONE) {
-		log_warnx("db: thread %lld: %s", (long long)thread_id, sqlite3_errmsg(db->h));
+	if (rc != DB_DONE) {
+		log_warnx("db: thread %lld: %s", (long long)thread_id, db_errmsg(db));
 		goto fail;
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	return 0;
 fail:
-	sqlite3_reset(st);
+	db_reset(st);
 	return -1;
 }
 
 int db_web_thread_set_regarding(struct db *db, int64_t thread_id, const char *text)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_REGARDING);
+	struct db_stmt *st = db_stmt(db, SQL_REGARDING);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, thread_id);
+	db_bind_int64(st, 1, thread_id);
 	db_bind_text(st, 2, text);
 	return db_step_done(db, st);
 }

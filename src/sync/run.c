@@ -362,7 +362,7 @@ static void run_finish(struct run *r)
 		    (long long)r->link.id, r->link.address, r->store.c.new_items, r->store.c.updated);
 		return;
 	}
-	if (r->failed && app->db->full)
+	if (r->failed && db_disk_full(app->db))
 		snprintf(r->error, sizeof r->error, "disk full: the database cannot grow (SQLITE_FULL)");
 	/* the outcome and its count for the health view in one short transaction (or each on its
 	 * own when none can start: the outcome matters more than the count) */

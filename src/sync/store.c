@@ -353,7 +353,7 @@ fail:
 	char key[64];
 	snprintf(key, sizeof key, "link %lld: page not stored", (long long)s->link_id);
 	log_warnx_limited(key, "link %lld: page of %s not stored%s", (long long)s->link_id,
-	    stream_name(stream), s->db->full ? ": disk full" : "");
+	    stream_name(stream), db_disk_full(s->db) ? ": disk full" : "");
 out:
 	s->blocks = NULL;
 	blocklist_free(&blocks);

@@ -120,7 +120,7 @@ void server_handle(struct worker *w, FCGX_Request *fr)
 	} else {
 		route_request(&c);
 	}
-	if (resp.status >= 500 && w->db->busy_failed) {
+	if (resp.status >= 500 && db_busy_failed(w->db)) {
 		db_busy_deadline(w->db, 0);
 		free(resp.location);
 		resp.location = NULL;

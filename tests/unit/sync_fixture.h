@@ -127,15 +127,15 @@ static __attribute__((unused)) struct sync_event *fx_event(struct event_list *l,
 /* The single integer a query returns (bound with one optional integer ?1), -1 on error. */
 static __attribute__((unused)) long long fx_int(struct fx *f, const char *sql, long long arg)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	long long v = -1;
-	if (sqlite3_prepare_v2(f->db->h, sql, -1, &st, NULL) != SQLITE_OK)
+	if (!(st = db_prepare(f->db, sql)))
 		return -1;
-	if (sqlite3_bind_parameter_count(st) > 0)
-		sqlite3_bind_int64(st, 1, arg);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	if (db_param_count(st) > 0)
+		db_bind_int64(st, 1, arg);
+	if (db_step(st) == DB_ROW)
+		v = db_col_int64(st, 0);
+	db_finalize(st);
 	return v;
 }
 
@@ -143,15 +143,15 @@ static __attribute__((unused)) long long fx_int(struct fx *f, const char *sql, l
 static __attribute__((unused)) const char *fx_text(struct fx *f, const char *sql, long long arg)
 {
 	static char buf[200];
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	buf[0] = '\0';
-	if (sqlite3_prepare_v2(f->db->h, sql, -1, &st, NULL) != SQLITE_OK)
+	if (!(st = db_prepare(f->db, sql)))
 		return buf;
-	if (sqlite3_bind_parameter_count(st) > 0)
-		sqlite3_bind_int64(st, 1, arg);
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-		snprintf(buf, sizeof buf, "%s", (const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
+	if (db_param_count(st) > 0)
+		db_bind_int64(st, 1, arg);
+	if (db_step(st) == DB_ROW && db_col_text(st, 0))
+		snprintf(buf, sizeof buf, "%s", (const char *)db_col_text(st, 0));
+	db_finalize(st);
 	return buf;
 }
 #endif

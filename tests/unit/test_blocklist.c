@@ -2,7 +2,10 @@
  * suffix), the typed patterns, and in the store: blocked mail and meetings are left out as
  * blocked, a block hides the copies it leaves with only blocked contacts, for its user or for
  * everyone, and its removal shows again only what it hid. */
+#include <sqlite3.h>
+
 #include "t.h"
+#include "core/db_engine.h"   /* SQLite-specific checks reach the connection itself */
 #include "sync_fixture.h"
 #include "core/blocklist.h"
 #include "core/db_blocklist.h"
@@ -75,16 +78,15 @@ static void test_patterns_are_normalized_and_checked(void)
 
 static const char *reason_of(struct fx *f, const char *pid)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	static char buf[32];
 	buf[0] = '\0';
-	if (sqlite3_prepare_v2(f->db->h, "SELECT reason FROM skipped_items WHERE provider_id = ?",
-	    -1, &st, NULL) != SQLITE_OK)
+	if (!(st = db_prepare(f->db, "SELECT reason FROM skipped_items WHERE provider_id = ?")))
 		return buf;
-	sqlite3_bind_text(st, 1, pid, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		snprintf(buf, sizeof buf, "%s", (const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
+	db_bind_text(st, 1, pid);
+	if (db_step(st) == DB_ROW)
+		snprintf(buf, sizeof buf, "%s", (const char *)db_col_text(st, 0));
+	db_finalize(st);
 	return buf;
 }
 
@@ -281,7 +283,6 @@ static void test_migration_keeps_records_and_their_address_triggers(void)
 	/* what db_open registers for the earlier migrations (no rows need the all-day one here) */
 	CHECK(sqlite3_create_function(h, "crm_all_day_date", -1, SQLITE_UTF8, NULL, no_date, NULL,
 	    NULL) == SQLITE_OK);
-	CHECK(db_search_register(h) == 0);
 	for (int i = 0; i < 20; i++)
 		CHECK(sqlite3_exec(h, schema_migrations[i].sql, NULL, NULL, NULL) == SQLITE_OK);
 	CHECK(sqlite3_exec(h, "PRAGMA user_version=20;"

@@ -2,7 +2,10 @@
  * secrets sealed at rest. */
 #include <time.h>
 
+#include <sqlite3.h>
+
 #include "t.h"
+#include "core/db_engine.h"   /* SQLite-specific checks reach the connection itself */
 #include "tmpdir.h"
 #include "core/addr.h"
 #include "core/appointments.h"
@@ -31,18 +34,18 @@ static void test_migrations_apply_once_and_reopen_cleanly(void)
 	db = db_open(path, err, sizeof err);
 	CHECK(db != NULL);
 	CHECK_INT(db_schema_version(db), db_schema_latest());
-	sqlite3_stmt *st = db_stmt(db, "PRAGMA journal_mode");
-	CHECK(st && sqlite3_step(st) == SQLITE_ROW);
-	CHECK_STR((const char *)sqlite3_column_text(st, 0), "wal");
-	sqlite3_reset(st);
+	struct db_stmt *st = db_stmt(db, "PRAGMA journal_mode");
+	CHECK(st && db_step(st) == DB_ROW);
+	CHECK_STR((const char *)db_col_text(st, 0), "wal");
+	db_reset(st);
 	st = db_stmt(db, "PRAGMA foreign_keys");
-	CHECK(st && sqlite3_step(st) == SQLITE_ROW);
-	CHECK_INT(sqlite3_column_int(st, 0), 1);
-	sqlite3_reset(st);
+	CHECK(st && db_step(st) == DB_ROW);
+	CHECK_INT(db_col_int(st, 0), 1);
+	db_reset(st);
 	st = db_stmt(db, "PRAGMA temp_store");   /* 2: savepoint journals in memory */
-	CHECK(st && sqlite3_step(st) == SQLITE_ROW);
-	CHECK_INT(sqlite3_column_int(st, 0), 2);
-	sqlite3_reset(st);
+	CHECK(st && db_step(st) == DB_ROW);
+	CHECK_INT(db_col_int(st, 0), 2);
+	db_reset(st);
 	db_close(db);
 }
 
@@ -52,12 +55,12 @@ static void test_statements_are_prepared_once(void)
 	struct db *db = fresh_db();
 	CHECK(db != NULL);
 	size_t before = db->n_cache;
-	sqlite3_stmt *a = db_stmt(db, q);
-	sqlite3_stmt *b = db_stmt(db, q);
+	struct db_stmt *a = db_stmt(db, q);
+	struct db_stmt *b = db_stmt(db, q);
 	CHECK(a != NULL && a == b);
 	CHECK_INT(db->n_cache, before + 1);
-	CHECK(sqlite3_step(b) == SQLITE_ROW);
-	CHECK_INT(sqlite3_column_int(b, 0), 42);
+	CHECK(db_step(b) == DB_ROW);
+	CHECK_INT(db_col_int(b, 0), 42);
 	db_close(db);
 }
 
@@ -126,10 +129,10 @@ static void test_users_log_in_with_argon2id_passwords(void)
 	CHECK_INT(who, id);
 	CHECK_INT(db_users_check_password(db, "dave@example.com", "wrong", &who), 1);
 	CHECK_INT(db_users_check_password(db, "nobody@example.com", "s3cret", &who), 1);
-	sqlite3_stmt *st = db_stmt(db, "SELECT password_hash FROM users");
-	CHECK(st && sqlite3_step(st) == SQLITE_ROW);
-	CHECK(strncmp((const char *)sqlite3_column_text(st, 0), "$argon2id$", 10) == 0);
-	sqlite3_reset(st);
+	struct db_stmt *st = db_stmt(db, "SELECT password_hash FROM users");
+	CHECK(st && db_step(st) == DB_ROW);
+	CHECK(strncmp((const char *)db_col_text(st, 0), "$argon2id$", 10) == 0);
+	db_reset(st);
 	CHECK_INT(db_users_set_password(db, "dave@example.com", "new"), 0);
 	CHECK_INT(db_users_check_password(db, "dave@example.com", "new", &who), 0);
 	struct user u;
@@ -220,28 +223,28 @@ static void test_demo_company_loads_and_reloads_without_copies(void)
 	CHECK_STR(a.bill_group, "HOU-COMMERCIAL ARREARS");
 	CHECK(a.billed_thru == NULL);
 	account_free(&a);
-	sqlite3_stmt *st = db_stmt(db, "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM"
+	struct db_stmt *st = db_stmt(db, "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM"
 	    " accounts), (SELECT count(*) FROM appointments), (SELECT count(*) FROM"
 	    " appointment_contacts), (SELECT count(*) FROM appointment_attendees)");
-	CHECK(st && sqlite3_step(st) == SQLITE_ROW);
-	CHECK_INT(sqlite3_column_int(st, 0), 3);
-	CHECK_INT(sqlite3_column_int(st, 1), 20);
-	CHECK_INT(sqlite3_column_int(st, 2), 5);
-	CHECK_INT(sqlite3_column_int(st, 3), 5);
-	CHECK_INT(sqlite3_column_int(st, 4), 10);   /* organizer + one contact each */
-	sqlite3_reset(st);
+	CHECK(st && db_step(st) == DB_ROW);
+	CHECK_INT(db_col_int(st, 0), 3);
+	CHECK_INT(db_col_int(st, 1), 20);
+	CHECK_INT(db_col_int(st, 2), 5);
+	CHECK_INT(db_col_int(st, 3), 5);
+	CHECK_INT(db_col_int(st, 4), 10);   /* organizer + one contact each */
+	db_reset(st);
 	db_close(db);
 }
 
 /* The start of appointment id, or -1. */
 static int64_t start_of(struct db *db, int id)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT start_at FROM appointments WHERE id = ?");
+	struct db_stmt *st = db_stmt(db, "SELECT start_at FROM appointments WHERE id = ?");
 	int64_t t = -1;
-	sqlite3_bind_int(st, 1, id);
-	if (st && sqlite3_step(st) == SQLITE_ROW)
-		t = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	db_bind_int(st, 1, id);
+	if (st && db_step(st) == DB_ROW)
+		t = db_col_int64(st, 0);
+	db_reset(st);
 	return t;
 }
 
@@ -280,15 +283,15 @@ static void test_migration_turns_local_midnights_into_dates(void)
 	CHECK_INT(start_of(db, 4), 1690779600);   /* a timed one is an instant */
 	CHECK_INT(start_of(db, 5), 1690761600);   /* Berlin midnight, the copy's user's zone */
 	CHECK_INT(start_of(db, 6), 1690761600);   /* Kolkata midnight; all_day 2 reads as 1 */
-	sqlite3_stmt *st = db_stmt(db, "SELECT count(*) FROM appointments WHERE all_day = 1"
+	struct db_stmt *st = db_stmt(db, "SELECT count(*) FROM appointments WHERE all_day = 1"
 	    " AND duration_min % 1440 = 0 AND duration_min > 0");
-	CHECK(st && sqlite3_step(st) == SQLITE_ROW);
-	CHECK_INT(sqlite3_column_int(st, 0), 5);
-	sqlite3_reset(st);
+	CHECK(st && db_step(st) == DB_ROW);
+	CHECK_INT(db_col_int(st, 0), 5);
+	db_reset(st);
 	st = db_stmt(db, "SELECT count(*) FROM sqlite_master WHERE name = 'appointments_all_day_by_start'");
-	CHECK(st && sqlite3_step(st) == SQLITE_ROW);
-	CHECK_INT(sqlite3_column_int(st, 0), 1);
-	sqlite3_reset(st);
+	CHECK(st && db_step(st) == DB_ROW);
+	CHECK_INT(db_col_int(st, 0), 1);
+	db_reset(st);
 	db_close(db);
 }
 
@@ -305,14 +308,14 @@ static void test_session_not_created_when_a_value_is_not_bound(void)
 	CHECK_INT(db_sessions_create(db, id, 8, token, csrf), 0);
 	CHECK_INT(db_sessions_get(db, token, &who, csrf), 0);
 	CHECK_INT(who, id);
-	sqlite3_limit(db->h, SQLITE_LIMIT_LENGTH, 40);   /* the 64-digit hash no longer binds */
+	sqlite3_limit(db->conn, SQLITE_LIMIT_LENGTH, 40);   /* the 64-digit hash no longer binds */
 	CHECK_INT(db_sessions_create(db, id, 8, token, csrf), -1);
 	CHECK_INT(db_sessions_get(db, token, &who, csrf), -1);
-	sqlite3_limit(db->h, SQLITE_LIMIT_LENGTH, 1000000000);
-	sqlite3_stmt *st = db_stmt(db, "SELECT count(*) FROM sessions WHERE token_hash IS NULL");
-	CHECK(st && sqlite3_step(st) == SQLITE_ROW);
-	CHECK_INT(sqlite3_column_int(st, 0), 0);
-	sqlite3_reset(st);
+	sqlite3_limit(db->conn, SQLITE_LIMIT_LENGTH, 1000000000);
+	struct db_stmt *st = db_stmt(db, "SELECT count(*) FROM sessions WHERE token_hash IS NULL");
+	CHECK(st && db_step(st) == DB_ROW);
+	CHECK_INT(db_col_int(st, 0), 0);
+	db_reset(st);
 	db_close(db);
 }
 

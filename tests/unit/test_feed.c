@@ -167,19 +167,19 @@ static void test_feed_clear_secret_is_upgraded(void)
 	int64_t user = 0;
 	char *stored = NULL;
 	crypto_sha256_hex(clear, strlen(clear), hash);
-	int set = sqlite3_exec(db->h, "UPDATE users SET feed_secret = "
-	    "'Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MGFiY2RlZmdoaWpr' WHERE id = 1", NULL, NULL, NULL);
+	int set = db_exec(db, "UPDATE users SET feed_secret = "
+	    "'Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MGFiY2RlZmdoaWpr' WHERE id = 1");
 	int r1 = db_feed_user_by_secret(db, clear, &user);
-	sqlite3_stmt *q = NULL;
-	sqlite3_prepare_v2(db->h, "SELECT feed_secret FROM users WHERE id = 1", -1, &q, NULL);
-	if (q && sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
-		stored = strdup((const char *)sqlite3_column_text(q, 0));
-	sqlite3_finalize(q);
+	struct db_stmt *q = NULL;
+	q = db_prepare(db, "SELECT feed_secret FROM users WHERE id = 1");
+	if (q && db_step(q) == DB_ROW && db_col_text(q, 0))
+		stored = strdup((const char *)db_col_text(q, 0));
+	db_finalize(q);
 	int64_t by_hash = 0;
 	int r2 = db_feed_user_by_secret(db, clear, &user);
 	int r3 = db_feed_user_by_secret(db, hash, &by_hash);   /* the hash itself opens nothing */
 	db_close(db);
-	CHECK_INT(set, SQLITE_OK);
+	CHECK_INT(set, DB_OK);
 	CHECK_INT(r1, 0);
 	CHECK_INT(user, 1);
 	CHECK(stored && strcmp(stored, hash) == 0);
@@ -202,11 +202,11 @@ static void test_feed_secret_lookup(void)
 	int r3 = db_feed_on(db, 1, &on);
 	int was_on = on;
 	/* the column keeps the secret's hash, not the secret */
-	sqlite3_stmt *q = NULL;
-	sqlite3_prepare_v2(db->h, "SELECT feed_secret FROM users WHERE id = 1", -1, &q, NULL);
-	if (q && sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
-		stored = strdup((const char *)sqlite3_column_text(q, 0));
-	sqlite3_finalize(q);
+	struct db_stmt *q = NULL;
+	q = db_prepare(db, "SELECT feed_secret FROM users WHERE id = 1");
+	if (q && db_step(q) == DB_ROW && db_col_text(q, 0))
+		stored = strdup((const char *)db_col_text(q, 0));
+	db_finalize(q);
 	int r4 = db_feed_secret_set(db, 1, NULL);
 	int r5 = db_feed_user_by_secret(db, "abcDEF-_123", &user);
 	int r6 = db_feed_on(db, 1, &on);

@@ -9,7 +9,7 @@
 
 static void exec(struct fx *f, const char *sql)
 {
-	sqlite3_exec(f->db->h, sql, NULL, NULL, NULL);
+	db_exec(f->db, sql);
 }
 
 static void test_counts_add_up_per_minute_and_are_pruned(void)

@@ -16,12 +16,12 @@ static const char ACCOUNTS[] =
 static int count(struct db *db, const char *table)
 {
 	char sql[128];
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int n = -1;
 	snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
-	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
+	if ((st = db_prepare(db, sql)) && db_step(st) == DB_ROW)
+		n = db_col_int(st, 0);
+	db_finalize(st);
 	return n;
 }
 
@@ -92,11 +92,11 @@ static void test_reimport_updates_instead_of_duplicating(void)
 	CHECK_INT(r.updated, 1);
 	CHECK_INT(count(db, "contacts"), 1);
 	CHECK_INT(count(db, "contact_emails"), 2);
-	sqlite3_stmt *st = db_stmt(db, "SELECT count(*) FROM contact_emails WHERE email = "
+	struct db_stmt *st = db_stmt(db, "SELECT count(*) FROM contact_emails WHERE email = "
 	    "'john.smith@example.net'");
-	CHECK(st && sqlite3_step(st) == SQLITE_ROW);
-	CHECK_INT(sqlite3_column_int(st, 0), 1);
-	sqlite3_reset(st);
+	CHECK(st && db_step(st) == DB_ROW);
+	CHECK_INT(db_col_int(st, 0), 1);
+	db_reset(st);
 	db_close(db);
 }
 

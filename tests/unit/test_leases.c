@@ -29,15 +29,14 @@ static int four_links(struct fx *f, int64_t *carol_link, int64_t *dave_link)
 
 static long long held_by(struct fx *f, const char *holder)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	long long v = -1;
-	if (sqlite3_prepare_v2(f->db->h, "SELECT count(*) FROM link_leases WHERE holder = ?", -1,
-	    &st, NULL) != SQLITE_OK)
+	if (!(st = db_prepare(f->db, "SELECT count(*) FROM link_leases WHERE holder = ?")))
 		return -1;
-	sqlite3_bind_text(st, 1, holder, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	db_bind_text(st, 1, holder);
+	if (db_step(st) == DB_ROW)
+		v = db_col_int64(st, 0);
+	db_finalize(st);
 	return v;
 }
 

@@ -37,10 +37,10 @@ static int64_t add(struct db *db, int64_t user, int64_t now)
 static int secrets_left(struct db *db)
 {
 	static const char q[] = "SELECT count(*) FROM link_probes WHERE secret IS NOT NULL";
-	sqlite3_stmt *st = db_stmt(db, q);
-	int n = st && sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+	struct db_stmt *st = db_stmt(db, q);
+	int n = st && db_step(st) == DB_ROW ? db_col_int(st, 0) : -1;
 	if (st)
-		sqlite3_reset(st);
+		db_reset(st);
 	return n;
 }
 

@@ -100,22 +100,22 @@ static void test_disk_full_says_so_once_without_savepoint_noise(void)
 	CHECK(pages > 0);
 	char sql[64];
 	snprintf(sql, sizeof sql, "PRAGMA max_page_count = %lld", pages + 2);
-	CHECK(sqlite3_exec(f.db->h, sql, NULL, NULL, NULL) == SQLITE_OK);
+	CHECK(db_exec(f.db, sql) == DB_OK);
 	struct page p = { &f, 0 };
 	char *log = capture(store_page, &p);
 	CHECK(log);
 	CHECK_INT(p.rc, -1);
-	CHECK_INT(f.db->full, 1);
-	CHECK_INT(count_of(log, "disk full (SQLITE_FULL)"), 1);
+	CHECK_INT(db_disk_full(f.db), 1);
+	CHECK_INT(count_of(log, "db: disk full: the database cannot grow"), 1);
 	CHECK_INT(count_of(log, "savepoint"), 0);
 	CHECK_INT(count_of(log, "page of mail not stored: disk full"), 1);
 	CHECK_INT(fx_int(&f, "SELECT count(*) FROM messages", 0), 0);
 	free(log);
 	/* Space again: the same page lands and the flag goes. */
-	CHECK(sqlite3_exec(f.db->h, "PRAGMA max_page_count = 1000000", NULL, NULL, NULL) == SQLITE_OK);
+	CHECK(db_exec(f.db, "PRAGMA max_page_count = 1000000") == DB_OK);
 	log = capture(store_page, &p);
 	CHECK_INT(p.rc, 0);
-	CHECK_INT(f.db->full, 0);
+	CHECK_INT(db_disk_full(f.db), 0);
 	CHECK_INT(fx_int(&f, "SELECT count(*) FROM messages", 0), 50);
 	free(log);
 	fx_close(&f);

@@ -2,7 +2,10 @@
  * failures kept visible with their reason, retry, re-link, and the push items built. */
 #include <time.h>
 
+#include <sqlite3.h>
+
 #include "t.h"
+#include "core/db_engine.h"   /* SQLite-specific checks reach the connection itself */
 #include "sync_fixture.h"
 #include "core/appointments.h"
 #include "core/db_outbox.h"
@@ -23,13 +26,13 @@ static long long count(struct fx *f, const char *where)
 {
 	char sql[256];
 	snprintf(sql, sizeof sql, "SELECT count(*) FROM outbox WHERE %s", where);
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	long long v = -1;
-	if (sqlite3_prepare_v2(f->db->h, sql, -1, &st, NULL) != SQLITE_OK)
+	if (!(st = db_prepare(f->db, sql)))
 		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	if (db_step(st) == DB_ROW)
+		v = db_col_int64(st, 0);
+	db_finalize(st);
 	return v;
 }
 
@@ -223,7 +226,7 @@ static void test_failed_push_stays_visible_with_its_reason_and_can_be_retried(vo
 	CHECK_INT(s.id, id);
 	outbox_state_free(&s);
 	CHECK_INT(claim_finish(&f, now + 86400, STEP_DONE, NULL), 0);   /* stays failed */
-	sqlite3_exec(f.db->h, "UPDATE links SET wake = 0", NULL, NULL, NULL);
+	db_exec(f.db, "UPDATE links SET wake = 0");
 	CHECK_INT(db_outbox_retry(f.db, id), 0);
 	CHECK_INT(fx_int(&f, "SELECT wake FROM links WHERE id = ?", f.alice_link), 1);
 	CHECK_INT(claim_finish(&f, now, STEP_DONE, NULL), id);
@@ -258,7 +261,7 @@ static void test_refused_login_keeps_the_item_and_asks_for_relink(void)
 	CHECK_STR(fx_text(&f, "SELECT status FROM links WHERE id = ?", f.alice_link), "relink");
 	CHECK_STR(fx_text(&f, "SELECT state FROM outbox WHERE id = ?", id), "pending");
 	CHECK_INT(claim_finish(&f, now + 86400, STEP_DONE, NULL), 0);
-	sqlite3_exec(f.db->h, "UPDATE links SET status = 'active'", NULL, NULL, NULL);
+	db_exec(f.db, "UPDATE links SET status = 'active'");
 	CHECK_INT(claim_finish(&f, now, STEP_DONE, NULL), id);
 	fx_close(&f);
 }
@@ -293,7 +296,7 @@ static void test_push_item_carries_the_appointment_and_its_contacts(void)
 	outbox_job_free(&j);
 	/* The appointment row is gone: the item fails with a reason instead of crashing. */
 	CHECK(db_outbox_event(f.db, f.alice, ap, PUSH_EVENT_UPDATE, NULL) == 0);
-	sqlite3_exec(f.db->h, "DELETE FROM appointments", NULL, NULL, NULL);
+	db_exec(f.db, "DELETE FROM appointments");
 	CHECK_INT(outbox_claim_due(f.db, time(NULL), &j), 1);
 	CHECK_INT(outbox_job_item(f.db, &j, &it), PROV_PERM);
 	CHECK(outbox_finish(f.db, &j, PROV_PERM, NULL, 0, time(NULL)) == 0);
@@ -361,7 +364,7 @@ static void test_user_without_a_link_keeps_the_item_waiting(void)
 	struct fx f;
 	struct outbox_job j;
 	CHECK(fx_open(&f) == 0);
-	sqlite3_exec(f.db->h, "UPDATE links SET status = 'unlinked'", NULL, NULL, NULL);
+	db_exec(f.db, "UPDATE links SET status = 'unlinked'");
 	CHECK(db_outbox_event(f.db, f.alice, appt(&f, f.alice, "V"), PUSH_EVENT_CREATE, NULL) == 0);
 	CHECK_INT(outbox_claim_due(f.db, time(NULL), &j), 0);
 	CHECK_INT(count(&f, "state = 'pending'"), 1);
@@ -399,7 +402,7 @@ static long claim_steps(struct fx *f, int64_t now)
 	if (outbox_claim_due(f->db, now, &j) < 0)
 		return -1;
 	outbox_job_free(&j);
-	while ((st = sqlite3_next_stmt(f->db->h, st)))
+	while ((st = sqlite3_next_stmt((sqlite3 *)f->db->conn, st)))
 		if (strstr(sqlite3_sql(st), "o.idempotency_key, o.attempts"))
 			return sqlite3_stmt_status(st, SQLITE_STMTSTATUS_VM_STEP, 1);
 	return -1;

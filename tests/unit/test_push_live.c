@@ -186,7 +186,7 @@ static void test_crm_edit_updates_the_same_event(void)
 	char *etag1 = strdup(col("SELECT etag FROM appointment_users WHERE appointment_id = ?", a));
 	snprintf(sql, sizeof sql, "UPDATE appointments SET title = 'Quote walk-through (moved)',"
 	    " start_at = start_at + 3600, updated_at = updated_at + 60 WHERE id = %lld", (long long)a);
-	CHECK(sqlite3_exec(F.db->h, sql, NULL, NULL, NULL) == SQLITE_OK);
+	CHECK(db_exec(F.db, sql) == DB_OK);
 	CHECK(db_outbox_event(F.db, F.alice, a, PUSH_EVENT_UPDATE, NULL) == 0);
 	CHECK_INT(run_job(0), STEP_DONE);
 	CHECK_STR(col("SELECT state || coalesce(last_error, '') FROM outbox WHERE appointment_id = ?"
@@ -236,8 +236,8 @@ static void test_change_made_at_the_provider_wins_over_a_stale_crm_edit(void)
 	CHECK(st >= 200 && st < 300);
 	free(changed);
 	/* Meanwhile the CRM edits it with the etag it knew. */
-	CHECK(sqlite3_exec(F.db->h, "UPDATE appointments SET title = 'Mulch (CRM edit)',"
-	    " updated_at = updated_at + 1 WHERE title = 'Mulch delivery'", NULL, NULL, NULL) == 0);
+	CHECK(db_exec(F.db, "UPDATE appointments SET title = 'Mulch (CRM edit)',"
+	    " updated_at = updated_at + 1 WHERE title = 'Mulch delivery'") == 0);
 	CHECK(db_outbox_event(F.db, F.alice, a, PUSH_EVENT_UPDATE, NULL) == 0);
 	CHECK_INT(run_job(0), STEP_DONE);
 	CHECK_STR(col("SELECT state || ': ' || last_error FROM outbox WHERE appointment_id = ?"

@@ -4,7 +4,10 @@
 #include <ctype.h>
 #include <strings.h>
 
+#include <sqlite3.h>
+
 #include "t.h"
+#include "core/db_engine.h"   /* SQLite-specific checks reach the connection itself */
 #include "sync_fixture.h"
 #include "core/db_calendar.h"
 #include "core/db_link_flow.h"
@@ -82,17 +85,17 @@ static void table_of(const char *sql, const char *name, char *out, size_t size)
 static int big_scans(struct db *db, const char *sql, char *why, size_t size)
 {
 	char *eqp = NULL;
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int found = 0;
 	if (asprintf(&eqp, "EXPLAIN QUERY PLAN %s", sql) < 0)
 		return 1;
-	if (sqlite3_prepare_v2(db->h, eqp, -1, &st, NULL) != SQLITE_OK) {
-		snprintf(why, size, "cannot explain: %s", sqlite3_errmsg(db->h));
+	if (!(st = db_prepare(db, eqp))) {
+		snprintf(why, size, "cannot explain: %s", db_errmsg(db));
 		free(eqp);
 		return 1;
 	}
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *detail = (const char *)sqlite3_column_text(st, 3);
+	while (db_step(st) == DB_ROW) {
+		const char *detail = (const char *)db_col_text(st, 3);
 		char name[64], table[64];
 		if (!detail || strncmp(detail, "SCAN ", 5) != 0)
 			continue;
@@ -104,7 +107,7 @@ static int big_scans(struct db *db, const char *sql, char *why, size_t size)
 			snprintf(why, size, "%s  <-  %.300s", detail, sql);
 		}
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	free(eqp);
 	return found;
 }
@@ -124,7 +127,7 @@ static int check_all(struct db *db, int *n_checked)
 {
 	int bad = 0;
 	*n_checked = 0;
-	for (sqlite3_stmt *st = sqlite3_next_stmt(db->h, NULL); st; st = sqlite3_next_stmt(db->h, st)) {
+	for (sqlite3_stmt *st = sqlite3_next_stmt(db->conn, NULL); st; st = sqlite3_next_stmt(db->conn, st)) {
 		const char *sql = sqlite3_sql(st);
 		char why[512] = "";
 		if (!sql || skip_sql(sql))
@@ -272,7 +275,7 @@ static void test_page_paths_use_indexes_only(void)
 	CHECK(run_import(&f) == 0);
 	/* Only the pages' own statements: a fresh connection on the same database. */
 	char path[256], err[256];
-	snprintf(path, sizeof path, "%s", sqlite3_db_filename(f.db->h, "main"));
+	snprintf(path, sizeof path, "%s", sqlite3_db_filename(f.db->conn, "main"));
 	struct db *imported = f.db;
 	CHECK((f.db = db_open(path, err, sizeof err)) != NULL);
 	CHECK(run_pages(&f) == 0);

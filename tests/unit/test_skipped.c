@@ -181,15 +181,14 @@ static void test_imported_lookup_names_where_it_went(void)
 static const char *reason_of(struct fx *f, const char *pid)
 {
 	static char buf[64];
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	buf[0] = '\0';
-	if (sqlite3_prepare_v2(f->db->h, "SELECT reason FROM skipped_items WHERE provider_id = ?",
-	    -1, &st, NULL) != SQLITE_OK)
+	if (!(st = db_prepare(f->db, "SELECT reason FROM skipped_items WHERE provider_id = ?")))
 		return buf;
-	sqlite3_bind_text(st, 1, pid, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		snprintf(buf, sizeof buf, "%s", (const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
+	db_bind_text(st, 1, pid);
+	if (db_step(st) == DB_ROW)
+		snprintf(buf, sizeof buf, "%s", (const char *)db_col_text(st, 0));
+	db_finalize(st);
 	return buf;
 }
 

@@ -74,8 +74,8 @@ static void test_moved_appointment_updates_in_place(void)
 	    "Visit");
 	CHECK(store_commit(&f.sa, STREAM_EVENTS, NULL, &e, "t1") == 0);
 	long long id = fx_int(&f, "SELECT id FROM appointments", 0);
-	CHECK(sqlite3_exec(f.db->h, "UPDATE appointments SET note = 'gate code 42', complete = 1,"
-	    " regarding = 'WO-7', completion_note = 'done'", NULL, NULL, NULL) == SQLITE_OK);
+	CHECK(db_exec(f.db, "UPDATE appointments SET note = 'gate code 42', complete = 1,"
+	    " regarding = 'WO-7', completion_note = 'done'") == DB_OK);
 	struct sync_event *m = fx_event(&e, "/a/cal/1.ics", "uid-1", NULL, "e2", NULL,
 	    "ana@example.net", 1700003600, "Visit (moved)");
 	free(m->location);
@@ -150,7 +150,7 @@ static void test_hidden_appointment_is_never_revived(void)
 	fx_event(&e, "/a/cal/1.ics", "uid-1", NULL, "e1", NULL, "john.smith@example.net", 1700000000,
 	    "Visit");
 	CHECK(store_commit(&f.sa, STREAM_EVENTS, NULL, &e, "t1") == 0);
-	CHECK(sqlite3_exec(f.db->h, "UPDATE appointments SET hidden = 1", NULL, NULL, NULL) == SQLITE_OK);
+	CHECK(db_exec(f.db, "UPDATE appointments SET hidden = 1") == DB_OK);
 	fx_event(&e, "/a/cal/1.ics", "uid-1", NULL, "e2", NULL, "john.smith@example.net", 1700007200,
 	    "Visit again");
 	CHECK(store_commit(&f.sa, STREAM_EVENTS, NULL, &e, "t2") == 0);

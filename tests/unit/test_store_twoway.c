@@ -8,12 +8,10 @@
 
 static int exec(struct fx *f, const char *sql)
 {
-	char *err = NULL;
-	int rc = sqlite3_exec(f->db->h, sql, NULL, NULL, &err);
-	if (rc != SQLITE_OK)
-		fprintf(stderr, "sql: %s\n", err ? err : "?");
-	sqlite3_free(err);
-	return rc == SQLITE_OK ? 0 : -1;
+	int rc = db_exec(f->db, sql);
+	if (rc != 0)
+		fprintf(stderr, "sql: %s\n", db_errmsg(f->db));
+	return rc;
 }
 
 /* A CRM appointment of alice's, pushed through her link as provider id pid (etag "e1"), with a

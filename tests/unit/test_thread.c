@@ -1,6 +1,9 @@
 /* Threads: a reply joins its thread, the thread keeps the date it started, and a reply that
  * arrives before its parent still ends up in one thread with it. */
+#include <sqlite3.h>
+
 #include "t.h"
+#include "core/db_engine.h"   /* SQLite-specific checks reach the connection itself */
 #include "sync_fixture.h"
 #include "core/db_sync.h"
 #include "core/schema.h"
