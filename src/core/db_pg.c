@@ -14,7 +14,7 @@
 #include "core/log.h"
 
 #define PG_LOCK_WAIT_MS 5000     /* one lock wait when no deadline is set, as on SQLite */
-#define PG_RESET_GAP_MS 1000     /* reconnect a dropped connection at most this often */
+#define PG_RESET_GAP_MS 1000     /* after a reconnection failed, wait this long to try again */
 #define PG_MAX_PARAM 32766       /* SQLite's highest parameter number */
 /* The advisory lock every write transaction takes first (0x63726d01: "crm" and 1), so writers
  * queue for one another as with SQLite's BEGIN IMMEDIATE, which the storage code was written
@@ -34,9 +34,9 @@ struct pg_conn {
 	int64_t changes;         /* rows of the last write */
 	int lock_timeout;        /* what lock_timeout is set to (ms); -1: not known */
 	int in_txn;              /* inside a transaction when the current command began */
+	int dropped;             /* the connection's loss was logged */
 	int lost_txn;            /* the connection dropped inside a transaction: refuse until ROLLBACK */
-	int64_t reset_at;        /* the last reconnection attempt (monotonic ms) */
-	int warned_insert_id;
+	int64_t reset_at;        /* the last reconnection that failed (monotonic ms); 0: none */
 	char err[512];           /* the last error */
 };
 
@@ -106,12 +106,14 @@ static const char *dollar_end(const char *p)
 	return p + strlen(p);
 }
 
-/* Rewrite sql for PostgreSQL into *out (malloc'd); *nparams gets the highest number and *multi
- * whether more than one command follows. Returns 0, or -1 on a number out of range. */
-static int pg_rewrite(const char *sql, char **out, int *nparams, int *multi)
+/* Rewrite sql for PostgreSQL into *out (malloc'd); *nparams gets the highest number, *used
+ * (malloc'd, *nparams bytes) which numbers occur and *multi whether more than one command
+ * follows. Returns 0, or -1 on a number out of range or no memory. */
+static int pg_rewrite(const char *sql, char **out, int *nparams, unsigned char **used, int *multi)
 {
 	size_t len = strlen(sql);
 	char *o = malloc(len * 6 + 1), *w = o;   /* "?" becomes at most "$32766" */
+	unsigned char *u = NULL;
 	int max = 0;
 	if (!o)
 		return -1;
@@ -150,21 +152,39 @@ static int pg_rewrite(const char *sql, char **out, int *nparams, int *multi)
 			n = strtol(p, &end, 10);
 			p = end;
 		}
-		if (n < 1 || n > PG_MAX_PARAM) {
+		unsigned char *nu = n >= 1 && n <= PG_MAX_PARAM && n > max ? realloc(u, (size_t)n) : u;
+		if (n < 1 || n > PG_MAX_PARAM || !nu) {
+			free(u);
 			free(o);
 			return -1;
 		}
-		max = n > max ? (int)n : max;
+		u = nu;
+		for (; max < n; max++)
+			u[max] = 0;
+		u[n - 1] = 1;
 		w += sprintf(w, "$%ld", n);
 	}
 	*w = '\0';
 	char *shrunk = realloc(o, (size_t)(w - o) + 1);
 	*out = shrunk ? shrunk : o;
 	*nparams = max;
+	*used = u;
 	return 0;
 }
 
 /* Results and errors. */
+
+/* After a failure: a connection that dropped is said once; the next command reconnects. */
+static void pg_note_drop(struct db *db)
+{
+	struct pg_conn *pc = PC(db);
+	if (PQstatus(pc->c) != CONNECTION_BAD || pc->dropped)
+		return;
+	pc->dropped = 1;
+	pc->lost_txn = pc->in_txn;
+	log_warnx("db: the connection to PostgreSQL was lost%s: %s",
+	    pc->in_txn ? " inside a transaction" : "", pc->err);
+}
 
 static void pg_note_error(struct db *db, const PGresult *r)
 {
@@ -179,12 +199,7 @@ static void pg_note_error(struct db *db, const PGresult *r)
 	db->last_full = state && strcmp(state, "53100") == 0;
 	if (state && strcmp(state, "55P03") == 0)
 		db->busy_failed++;
-	if (PQstatus(pc->c) == CONNECTION_BAD) {
-		/* Once per drop: the next command reconnects (or reports that it cannot). */
-		log_warnx("db: the connection to PostgreSQL was lost%s: %s",
-		    pc->in_txn ? " inside a transaction" : "", pc->err);
-		pc->lost_txn = pc->in_txn;
-	}
+	pg_note_drop(db);
 }
 
 /* After a command that succeeded: count what it wrote, for changes and change_state. */
@@ -221,8 +236,16 @@ static int pg_check(struct db *db, const PGresult *r)
 
 /* Before each command. */
 
+/* Notices (a ROLLBACK with no transaction, IF NOT EXISTS skipping) would go to stderr. */
+static void pg_notice(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+}
+
 static int pg_setup(PGconn *c)
 {
+	PQsetNoticeProcessor(c, pg_notice, NULL);
 	if (PQsetClientEncoding(c, "UTF8") != 0)
 		return -1;
 	PGresult *r = PQexec(c, "SET TIME ZONE 'UTC'");
@@ -239,15 +262,17 @@ static int pg_reconnect(struct db *db)
 		snprintf(pc->err, sizeof pc->err, "not connected to PostgreSQL");
 		return -1;
 	}
-	pc->reset_at = now;
 	PQreset(pc->c);
 	if (PQstatus(pc->c) != CONNECTION_OK || pg_setup(pc->c) != 0) {
+		pc->reset_at = now;
 		snprintf(pc->err, sizeof pc->err, "cannot reconnect to PostgreSQL: %s",
 		    PQerrorMessage(pc->c));
 		pc->err[strcspn(pc->err, "\n")] = '\0';
 		log_warnx_limited("db: pg reconnect", "db: %s", pc->err);
 		return -1;
 	}
+	pc->reset_at = 0;
+	pc->dropped = 0;
 	pc->epoch++;
 	pc->lock_timeout = -1;
 	log_info("db: reconnected to PostgreSQL");
@@ -326,6 +351,7 @@ static PGresult *pg_run_text(struct db *db, const char *sql)
 		while ((r = PQgetResult(pc->c)))
 			PQclear(r);
 		PQclear(last);
+		pg_note_drop(db);   /* the server's last word comes before the end of the stream */
 		if (!pc->in_txn && PQtransactionStatus(pc->c) == PQTRANS_INERROR)
 			PQclear(PQexec(pc->c, "ROLLBACK"));
 		return NULL;
@@ -343,7 +369,8 @@ static struct db_stmt *pg_prepare(struct db *db, const char *sql)
 	st->base.db = db;
 	st->base.sql = sql;
 	st->row = -1;
-	if (pg_rewrite(sql, &st->text, &st->nparams, &st->multi) != 0) {
+	unsigned char *used = NULL;
+	if (pg_rewrite(sql, &st->text, &st->nparams, &used, &st->multi) != 0) {
 		snprintf(PC(db)->err, sizeof PC(db)->err, "parameter number out of range");
 		goto fail;
 	}
@@ -363,8 +390,15 @@ static struct db_stmt *pg_prepare(struct db *db, const char *sql)
 		snprintf(PC(db)->err, sizeof PC(db)->err, "out of memory");
 		goto fail;
 	}
+	/* A number the text skips (?5 with no ?4) is a parameter nobody reads: SQLite takes it,
+	 * PostgreSQL wants its type. */
+	for (int i = 0; i < st->nparams; i++)
+		if (!used[i])
+			st->prep_types[i] = OID_TEXT;
+	free(used);
 	return &st->base;
 fail:
+	free(used);
 	free(st->values);
 	free(st->lengths);
 	free(st->formats);
@@ -462,6 +496,35 @@ static int pg_param_count(struct db_stmt *st)
 	return PS(st)->nparams;
 }
 
+/* PostgreSQL must know each parameter's type. A NULL brings none; most take one from where
+ * they stand (b = ?), but not ?1 IS NULL OR b = ?1: such are prepared again as text. A failed
+ * prepare spoils a transaction, so inside one the first try runs under a savepoint. */
+static PGresult *pg_parse(PGconn *c, struct pg_stmt *st)
+{
+	int unknown = 0;
+	for (int i = 0; i < st->nparams; i++)
+		unknown |= !st->prep_types[i];
+	if (!unknown)
+		return PQprepare(c, st->name, st->text, st->nparams, st->prep_types);
+	int guard = PQtransactionStatus(c) == PQTRANS_INTRANS;
+	if (guard)
+		PQclear(PQexec(c, "SAVEPOINT crm_prepare"));
+	PGresult *r = PQprepare(c, st->name, st->text, st->nparams, st->prep_types);
+	const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+	if (state && (strcmp(state, "42P08") == 0 || strcmp(state, "42P18") == 0)) {
+		if (guard)
+			PQclear(PQexec(c, "ROLLBACK TO SAVEPOINT crm_prepare"));
+		for (int i = 0; i < st->nparams; i++)
+			if (!st->prep_types[i])
+				st->prep_types[i] = OID_TEXT;
+		PQclear(r);
+		r = PQprepare(c, st->name, st->text, st->nparams, st->prep_types);
+	}
+	if (guard)
+		PQclear(PQexec(c, "RELEASE SAVEPOINT crm_prepare"));
+	return r;
+}
+
 /* Prepare the server-side statement when it is not there yet (first use, a reconnection) or a
  * value now bound has another type than it was prepared for. A NULL takes whatever type was
  * known before, so the types settle after a few uses. */
@@ -484,7 +547,7 @@ static int pg_prepare_now(struct pg_stmt *st)
 			st->prep_types[i] = st->types[i];
 	snprintf(st->name, sizeof st->name, "s%u", db->n_prepared++);
 	st->prep_epoch = 0;
-	PGresult *r = PQprepare(pc->c, st->name, st->text, st->nparams, st->prep_types);
+	PGresult *r = pg_parse(pc->c, st);
 	int rc = pg_check(db, r);
 	PQclear(r);
 	if (rc == 0)
@@ -652,16 +715,6 @@ static int64_t pg_changes(struct db *db)
 	return PC(db)->changes;
 }
 
-/* PostgreSQL has no last row id of a connection: the callers write INSERT ... RETURNING id. */
-static int64_t pg_last_insert_id(struct db *db)
-{
-	if (!PC(db)->warned_insert_id) {
-		PC(db)->warned_insert_id = 1;
-		log_warnx("db: last_insert_id is not available on PostgreSQL (use RETURNING)");
-	}
-	return -1;
-}
-
 static const char *pg_errmsg(struct db *db)
 {
 	return PC(db)->err[0] ? PC(db)->err : PQerrorMessage(PC(db)->c);
@@ -741,7 +794,6 @@ const struct db_ops db_pg_ops = {
 	.col_is_null = pg_col_is_null,
 	.exec = pg_exec,
 	.changes = pg_changes,
-	.last_insert_id = pg_last_insert_id,
 	.errmsg = pg_errmsg,
 	.in_transaction = pg_in_transaction,
 	.change_state = pg_change_state,
