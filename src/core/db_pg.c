@@ -496,30 +496,50 @@ static int pg_param_count(struct db_stmt *st)
 	return PS(st)->nparams;
 }
 
+static int sqlstate_in(const PGresult *r, const char *const *states)
+{
+	const char *s = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+	for (; s && *states; states++)
+		if (strcmp(s, *states) == 0)
+			return 1;
+	return 0;
+}
+
 /* PostgreSQL must know each parameter's type. A NULL brings none; most take one from where
- * they stand (b = ?), but not ?1 IS NULL OR b = ?1: such are prepared again as text. A failed
- * prepare spoils a transaction, so inside one the first try runs under a savepoint. */
+ * they stand (b = ?), but not ?1 IS NULL OR b = ?1, where the first use decides. Such are
+ * prepared again as text, and if that does not fit either (a = ?1 with an integer a), as int8:
+ * the two types the storage code binds. A failed prepare spoils a transaction, so inside one
+ * the tries run under a savepoint. */
 static PGresult *pg_parse(PGconn *c, struct pg_stmt *st)
 {
+	static const char *const untyped[] = { "42P08", "42P18", NULL };
+	static const char *const mistyped[] = { "42883", "42804", "42725", NULL };
+	static const Oid guesses[] = { OID_TEXT, OID_INT8 };
+	Oid *t = st->prep_types;
 	int unknown = 0;
 	for (int i = 0; i < st->nparams; i++)
-		unknown |= !st->prep_types[i];
-	if (!unknown)
-		return PQprepare(c, st->name, st->text, st->nparams, st->prep_types);
-	int guard = PQtransactionStatus(c) == PQTRANS_INTRANS;
+		unknown |= !t[i];
+	int guard = unknown && PQtransactionStatus(c) == PQTRANS_INTRANS;
 	if (guard)
 		PQclear(PQexec(c, "SAVEPOINT crm_prepare"));
-	PGresult *r = PQprepare(c, st->name, st->text, st->nparams, st->prep_types);
-	const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-	if (state && (strcmp(state, "42P08") == 0 || strcmp(state, "42P18") == 0)) {
+	PGresult *r = PQprepare(c, st->name, st->text, st->nparams, t);
+	unsigned char *was = NULL;   /* which types were unknown */
+	const char *const *retry = untyped;
+	for (size_t g = 0; g < 2 && sqlstate_in(r, retry); g++, retry = mistyped) {
+		if (g == 0 && !(was = calloc((size_t)st->nparams, 1)))
+			break;
 		if (guard)
 			PQclear(PQexec(c, "ROLLBACK TO SAVEPOINT crm_prepare"));
-		for (int i = 0; i < st->nparams; i++)
-			if (!st->prep_types[i])
-				st->prep_types[i] = OID_TEXT;
+		for (int i = 0; i < st->nparams; i++) {
+			was[i] |= g == 0 && !t[i];
+			t[i] = was[i] ? guesses[g] : t[i];
+		}
 		PQclear(r);
-		r = PQprepare(c, st->name, st->text, st->nparams, st->prep_types);
+		r = PQprepare(c, st->name, st->text, st->nparams, t);
 	}
+	free(was);
+	if (guard && PQresultStatus(r) != PGRES_COMMAND_OK)
+		PQclear(PQexec(c, "ROLLBACK TO SAVEPOINT crm_prepare"));   /* the transaction goes on */
 	if (guard)
 		PQclear(PQexec(c, "RELEASE SAVEPOINT crm_prepare"));
 	return r;

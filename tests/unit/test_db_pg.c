@@ -216,6 +216,18 @@ static void test_nulls_read_as_null(void)
 	db_bind_text(st, 1, "x");
 	CHECK_INT(db_step(st), DB_ROW);
 	CHECK_INT(db_col_int(st, 0), 0);
+	/* The same first met inside a transaction, with an integer: the transaction goes on. */
+	CHECK_INT(db_begin(db), 0);
+	st = db_stmt(db, "SELECT count(*) FROM t_null WHERE ?1 IS NULL OR a = ?1");
+	db_bind_null(st, 1);
+	CHECK_INT(db_step(st), DB_ROW);
+	CHECK_INT(db_col_int(st, 0), 1);
+	st = db_stmt(db, "SELECT * FROM t_null WHERE nosuchcolumn = ?");
+	db_bind_null(st, 1);
+	CHECK_INT(db_step(st), DB_ERROR);
+	CHECK_INT(db_exec(db, "INSERT INTO t_null (a) VALUES (5)"), 0);
+	CHECK_INT(db_commit(db), 0);
+	CHECK_INT(one_int(db, "SELECT count(*) FROM t_null"), 2);
 	/* A text is sent as text: ? IS NULL alone is not left without a type. */
 	st = db_stmt(db, "SELECT ? IS NULL, COALESCE(?2, 'dflt')");
 	db_bind_text(st, 1, "a");
