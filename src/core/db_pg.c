@@ -1,7 +1,6 @@
 /* The PostgreSQL engine of the storage seam (libpq): statements prepared once per connection with
  * SQLite's placeholders turned into $N, results fetched whole, writers queued by an advisory
  * lock, lock waits bounded by lock_timeout. */
-#include <ctype.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,11 +10,11 @@
 #include <libpq-fe.h>
 
 #include "core/db_engine.h"
+#include "core/db_pg_sql.h"
 #include "core/log.h"
 
 #define PG_LOCK_WAIT_MS 5000     /* one lock wait when no deadline is set, as on SQLite */
 #define PG_RESET_GAP_MS 1000     /* after a reconnection failed, wait this long to try again */
-#define PG_MAX_PARAM 32766       /* SQLite's highest parameter number */
 /* The advisory lock every write transaction takes first (0x63726d01: "crm" and 1), so writers
  * queue for one another as with SQLite's BEGIN IMMEDIATE, which the storage code was written
  * for. */
@@ -64,114 +63,6 @@ struct pg_stmt {
 #define PC(db) ((struct pg_conn *)(db)->conn)
 #define PS(s) ((struct pg_stmt *)(s))
 
-/* Placeholders. SQLite numbers a bare ? one more than the largest number used before it, and ?N
- * or $N is number N; PostgreSQL knows only $N. Literals, quoted identifiers and comments are
- * copied as they are. */
-
-static int ident_char(int c)
-{
-	return isalnum(c) || c == '_' || c == '$' || c >= 0x80;
-}
-
-/* The end of the quoted text starting at p (a ' or "); a doubled quote stays inside, and so
- * does a backslash-escaped one in an E'' string. */
-static const char *quoted_end(const char *p, int backslash)
-{
-	char q = *p++;
-	for (; *p; p++) {
-		if (backslash && *p == '\\' && p[1])
-			p++;
-		else if (*p == q && p[1] == q)
-			p++;
-		else if (*p == q)
-			return p + 1;
-	}
-	return p;
-}
-
-/* The end of a $tag$ ... $tag$ string starting at p, or NULL when p starts none. */
-static const char *dollar_end(const char *p)
-{
-	const char *t = p + 1;
-	if (isdigit((unsigned char)*t))
-		return NULL;
-	while (*t && *t != '$' && ident_char((unsigned char)*t))
-		t++;
-	if (*t != '$')
-		return NULL;
-	size_t taglen = (size_t)(t + 1 - p);
-	for (const char *e = t + 1; (e = strchr(e, '$')); e++)
-		if (strncmp(e, p, taglen) == 0)
-			return e + taglen;
-	return p + strlen(p);
-}
-
-/* Rewrite sql for PostgreSQL into *out (malloc'd); *nparams gets the highest number, *used
- * (malloc'd, *nparams bytes) which numbers occur and *multi whether more than one command
- * follows. Returns 0, or -1 on a number out of range or no memory. */
-static int pg_rewrite(const char *sql, char **out, int *nparams, unsigned char **used, int *multi)
-{
-	size_t len = strlen(sql);
-	char *o = malloc(len * 6 + 1), *w = o;   /* "?" becomes at most "$32766" */
-	unsigned char *u = NULL;
-	int max = 0;
-	if (!o)
-		return -1;
-	*multi = 0;
-	for (const char *p = sql; *p;) {
-		const char *e = NULL;
-		unsigned char c = (unsigned char)*p;
-		if (c == '\'' || c == '"')
-			e = quoted_end(p, 0);
-		else if ((c == 'E' || c == 'e') && p[1] == '\'')
-			e = quoted_end(p + 1, 1);
-		else if (c == '-' && p[1] == '-')
-			e = p + strcspn(p, "\n");
-		else if (c == '/' && p[1] == '*')
-			e = (e = strstr(p + 2, "*/")) ? e + 2 : p + strlen(p);
-		else if (c == '$')
-			e = dollar_end(p);
-		else if (isalpha(c) || c == '_' || c >= 0x80)
-			for (e = p; ident_char((unsigned char)*e); e++)
-				;
-		else if (c == ';' && p[1 + strspn(p + 1, " \t\r\n")])
-			*multi = 1;
-		if (e) {
-			memcpy(w, p, (size_t)(e - p));
-			w += e - p;
-			p = e;
-			continue;
-		}
-		if (c != '?' && !(c == '$' && isdigit((unsigned char)p[1]))) {
-			*w++ = *p++;
-			continue;
-		}
-		long n = max + 1;
-		char *end;
-		if (isdigit((unsigned char)*++p)) {
-			n = strtol(p, &end, 10);
-			p = end;
-		}
-		unsigned char *nu = n >= 1 && n <= PG_MAX_PARAM && n > max ? realloc(u, (size_t)n) : u;
-		if (n < 1 || n > PG_MAX_PARAM || !nu) {
-			free(u);
-			free(o);
-			return -1;
-		}
-		u = nu;
-		for (; max < n; max++)
-			u[max] = 0;
-		u[n - 1] = 1;
-		w += sprintf(w, "$%ld", n);
-	}
-	*w = '\0';
-	char *shrunk = realloc(o, (size_t)(w - o) + 1);
-	*out = shrunk ? shrunk : o;
-	*nparams = max;
-	*used = u;
-	return 0;
-}
-
 /* Results and errors. */
 
 /* After a failure: a connection that dropped is said once; the next command reconnects. */
@@ -193,6 +84,8 @@ static void pg_note_error(struct db *db, const PGresult *r)
 	const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 	if (!msg || !*msg)
 		msg = PQerrorMessage(pc->c);
+	if (strncmp(msg, "FATAL:  ", 8) == 0 || strncmp(msg, "ERROR:  ", 8) == 0)
+		msg += 8;
 	snprintf(pc->err, sizeof pc->err, "%s%s%s%s", msg, state ? " (SQLSTATE " : "",
 	    state ? state : "", state ? ")" : "");
 	pc->err[strcspn(pc->err, "\n")] = '\0';
@@ -243,11 +136,10 @@ static void pg_notice(void *arg, const char *msg)
 	(void)msg;
 }
 
+/* What each connection needs beyond its parameters, again after a reconnection. */
 static int pg_setup(PGconn *c)
 {
 	PQsetNoticeProcessor(c, pg_notice, NULL);
-	if (PQsetClientEncoding(c, "UTF8") != 0)
-		return -1;
 	PGresult *r = PQexec(c, "SET TIME ZONE 'UTC'");
 	int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 	PQclear(r);
@@ -361,54 +253,6 @@ static PGresult *pg_run_text(struct db *db, const char *sql)
 
 /* Statements. */
 
-static struct db_stmt *pg_prepare(struct db *db, const char *sql)
-{
-	struct pg_stmt *st = calloc(1, sizeof *st);
-	if (!st)
-		return NULL;
-	st->base.db = db;
-	st->base.sql = sql;
-	st->row = -1;
-	unsigned char *used = NULL;
-	if (pg_rewrite(sql, &st->text, &st->nparams, &used, &st->multi) != 0) {
-		snprintf(PC(db)->err, sizeof PC(db)->err, "parameter number out of range");
-		goto fail;
-	}
-	if (st->multi && st->nparams) {
-		snprintf(PC(db)->err, sizeof PC(db)->err, "several commands with parameters");
-		goto fail;
-	}
-	/* The server-side statement is made at the first step, when the values' types are known:
-	 * prepared without them, ? + 1 would be an int4 and COALESCE(?, x) could fail. */
-	size_t n = st->nparams ? (size_t)st->nparams : 1;
-	st->values = calloc(n, sizeof *st->values);
-	st->lengths = calloc(n, sizeof *st->lengths);
-	st->formats = calloc(n, sizeof *st->formats);
-	st->types = calloc(n, sizeof *st->types);
-	st->prep_types = calloc(n, sizeof *st->prep_types);
-	if (!st->values || !st->lengths || !st->formats || !st->types || !st->prep_types) {
-		snprintf(PC(db)->err, sizeof PC(db)->err, "out of memory");
-		goto fail;
-	}
-	/* A number the text skips (?5 with no ?4) is a parameter nobody reads: SQLite takes it,
-	 * PostgreSQL wants its type. */
-	for (int i = 0; i < st->nparams; i++)
-		if (!used[i])
-			st->prep_types[i] = OID_TEXT;
-	free(used);
-	return &st->base;
-fail:
-	free(used);
-	free(st->values);
-	free(st->lengths);
-	free(st->formats);
-	free(st->types);
-	free(st->prep_types);
-	free(st->text);
-	free(st);
-	return NULL;
-}
-
 static void pg_reset(struct db_stmt *s)
 {
 	struct pg_stmt *st = PS(s);
@@ -445,6 +289,49 @@ static void pg_finalize(struct db_stmt *s)
 	free(st->prep_types);
 	free(st->text);
 	free(st);
+}
+
+static struct db_stmt *pg_prepare(struct db *db, const char *sql)
+{
+	struct pg_stmt *st = calloc(1, sizeof *st);
+	if (!st)
+		return NULL;
+	st->base.db = db;
+	st->base.sql = sql;
+	st->row = -1;
+	unsigned char *used = NULL;
+	if (db_pg_rewrite(sql, &st->text, &st->nparams, &used, &st->multi) != 0) {
+		snprintf(PC(db)->err, sizeof PC(db)->err, "parameter number out of range");
+		goto fail;
+	}
+	if (st->multi && st->nparams) {
+		snprintf(PC(db)->err, sizeof PC(db)->err, "several commands with parameters");
+		goto fail;
+	}
+	/* The server-side statement is made at the first step, when the values' types are known:
+	 * prepared without them, ? + 1 would be an int4 and COALESCE(?, x) could fail. */
+	size_t n = st->nparams ? (size_t)st->nparams : 1;
+	st->values = calloc(n, sizeof *st->values);
+	st->lengths = calloc(n, sizeof *st->lengths);
+	st->formats = calloc(n, sizeof *st->formats);
+	st->types = calloc(n, sizeof *st->types);
+	st->prep_types = calloc(n, sizeof *st->prep_types);
+	if (!st->values || !st->lengths || !st->formats || !st->types || !st->prep_types) {
+		snprintf(PC(db)->err, sizeof PC(db)->err, "out of memory");
+		goto fail;
+	}
+	/* A number the text skips (?5 with no ?4) is a parameter nobody reads: SQLite takes it,
+	 * PostgreSQL wants its type. */
+	for (int i = 0; i < st->nparams; i++)
+		if (!used[i])
+			st->prep_types[i] = OID_TEXT;
+	free(used);
+	return &st->base;
+fail:
+	free(used);
+	st->nparams = 0;   /* the arrays may be missing */
+	pg_finalize(&st->base);
+	return NULL;
 }
 
 /* Keep a copy of the value for parameter i (1-based). */
@@ -700,9 +587,13 @@ static int pg_open(struct db *db, const char *target, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	/* The target's own settings win over the connect timeout but not over the encoding. */
+	static const char *const keys[] = { "connect_timeout", "fallback_application_name",
+	    "dbname", "client_encoding", NULL };
+	const char *const vals[] = { "10", "crm", target, "UTF8", NULL };
+	pc->c = PQconnectdbParams(keys, vals, 1);
 	/* The target is not repeated in err: a URL may hold a password. libpq's message names
 	 * the server. */
-	pc->c = PQconnectdb(target);
 	if (!pc->c || PQstatus(pc->c) != CONNECTION_OK || pg_setup(pc->c) != 0) {
 		snprintf(err, errlen, "PostgreSQL: %s", pc->c ? PQerrorMessage(pc->c) : "out of memory");
 		err[strcspn(err, "\n")] = '\0';
