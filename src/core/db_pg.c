@@ -115,10 +115,19 @@ static void pg_note_done(struct pg_conn *pc, const PGresult *r)
 		pc->lock_timeout = -1;
 }
 
-/* 0 when r is a success (noted), else -1 with the error noted. */
-static int pg_check(struct db *db, const PGresult *r)
+/* 0 when r, the result of sql, is a success (noted), else -1 with the error noted. A COMMIT
+ * of a transaction that met an error "succeeds" as a ROLLBACK: that is a failure here, as the
+ * caller's writes are gone. */
+static int pg_check(struct db *db, const char *sql, const PGresult *r)
 {
 	ExecStatusType s = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+	if (s == PGRES_COMMAND_OK && strcmp(PQcmdStatus((PGresult *)r), "ROLLBACK") == 0 &&
+	    strcasecmp(sql, "COMMIT") == 0) {
+		snprintf(PC(db)->err, sizeof PC(db)->err, "COMMIT after an error: rolled back");
+		db->last_full = 0;
+		pg_note_done(PC(db), r);
+		return -1;
+	}
 	if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK || s == PGRES_EMPTY_QUERY) {
 		pg_note_done(PC(db), r);
 		return 0;
@@ -235,7 +244,7 @@ static PGresult *pg_run_text(struct db *db, const char *sql)
 	while (!failed && (r = PQgetResult(pc->c))) {
 		PQclear(last);
 		last = r;
-		failed = pg_check(db, r) != 0;
+		failed = pg_check(db, sql, r) != 0;
 	}
 	if (failed) {
 		if (!last)
@@ -455,7 +464,7 @@ static int pg_prepare_now(struct pg_stmt *st)
 	snprintf(st->name, sizeof st->name, "s%u", db->n_prepared++);
 	st->prep_epoch = 0;
 	PGresult *r = pg_parse(pc->c, st);
-	int rc = pg_check(db, r);
+	int rc = pg_check(db, "", r);
 	PQclear(r);
 	if (rc == 0)
 		st->prep_epoch = pc->epoch;
@@ -476,7 +485,7 @@ static int pg_step(struct db_stmt *s)
 				return DB_ERROR;
 			r = PQexecPrepared(PC(db)->c, st->name, st->nparams,
 			    (const char *const *)st->values, st->lengths, st->formats, 0);
-			if (pg_check(db, r) != 0) {
+			if (pg_check(db, st->text, r) != 0) {
 				PQclear(r);
 				return DB_ERROR;
 			}

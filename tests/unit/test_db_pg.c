@@ -18,6 +18,7 @@ static char url[512];
 static char dir[64];       /* the private server's folder; empty with CRM_TEST_PG_URL */
 static char bin[256];
 static char as_pg[32];     /* "runuser -u postgres -- " when root: initdb refuses root */
+static char server_opts[256];
 
 static int sh(const char *fmt, ...)
 {
@@ -42,11 +43,17 @@ static int free_port(void)
 	return port;
 }
 
+static int server_ctl(const char *what)
+{
+	return sh("%s%s/pg_ctl -w -D %s/data -l %s/log -m fast -o \"%s\" %s >/dev/null 2>&1", as_pg,
+	    bin, dir, dir, server_opts, what);
+}
+
 static void server_stop(void)
 {
 	if (!dir[0])
 		return;
-	sh("%s%s/pg_ctl -D %s/data -m fast stop >/dev/null 2>&1", as_pg, bin, dir);
+	server_ctl("stop");
 	sh("rm -rf %s", dir);
 	dir[0] = '\0';
 }
@@ -80,9 +87,9 @@ static int server_start(void)
 		return -1;
 	for (int tries = 0; tries < 3; tries++) {
 		int port = free_port();
-		if (sh("%s%s/pg_ctl -w -D %s/data -l %s/log -o \"-k %s -h 127.0.0.1 -p %d -c fsync=off"
-		    " -c autovacuum=off -c wal_level=minimal -c max_wal_senders=0\" start >/dev/null",
-		    as_pg, bin, dir, dir, dir, port) == 0) {
+		snprintf(server_opts, sizeof server_opts, "-k %s -h 127.0.0.1 -p %d -c fsync=off"
+		    " -c autovacuum=off -c wal_level=minimal -c max_wal_senders=0", dir, port);
+		if (server_ctl("start") == 0) {
 			snprintf(url, sizeof url, "postgresql://crm@127.0.0.1:%d/postgres"
 			    "?sslmode=disable&gssencmode=disable", port);
 			return 0;
@@ -360,6 +367,14 @@ static void test_an_error_in_a_transaction_is_rolled_back_then_work_goes_on(void
 	db_bind_int(st, 1, 2);
 	CHECK_INT(db_step_done(db, st), 0);
 
+	/* A commit after an error does not pretend to have stored anything. */
+	CHECK_INT(db_begin(db), 0);
+	CHECK_INT(db_exec(db, "INSERT INTO t_err VALUES (7)"), 0);
+	CHECK_INT(db_exec(db, "INSERT INTO t_err VALUES (7)"), -1);
+	CHECK_INT(db_commit(db), -1);
+	CHECK_INT(db_in_transaction(db), 0);
+	CHECK_INT(one_int(db, "SELECT count(*) FROM t_err WHERE id = 7"), 0);
+
 	/* A savepoint around one item keeps the rest of the transaction. */
 	CHECK_INT(db_begin(db), 0);
 	CHECK_INT(db_exec(db, "SAVEPOINT item"), 0);
@@ -513,6 +528,25 @@ static void test_a_dropped_connection_fails_then_reconnects(void)
 	CHECK_INT(one_int(a, "SELECT sum(id) FROM t_drop"), 4);
 }
 
+/* Only with a private server, which the test can stop and start. */
+static void test_a_server_that_is_down_fails_commands_until_it_is_back(void)
+{
+	if (!dir[0])
+		return;
+	static const char SQL_ONE[] = "SELECT 1";
+	struct db *db = connect_db();
+	CHECK(db);
+	CHECK_INT(one_int(db, SQL_ONE), 1);
+	CHECK_INT(server_ctl("stop"), 0);
+	CHECK_INT(one_int(db, SQL_ONE), -999);   /* the loss */
+	CHECK_INT(one_int(db, SQL_ONE), -999);   /* the reconnection fails */
+	CHECK(strstr(db_errmsg(db), "reconnect"));
+	CHECK_INT(one_int(db, SQL_ONE), -999);   /* not tried again at once */
+	CHECK_INT(server_ctl("start"), 0);
+	usleep(1100 * 1000);
+	CHECK_INT(one_int(db, SQL_ONE), 1);
+}
+
 static void test_exec_runs_several_commands_as_one(void)
 {
 	struct db *db = connect_db();
@@ -569,6 +603,7 @@ int main(void)
 		T(test_a_read_snapshot_sees_one_state),
 		T(test_the_schema_version_is_stored),
 		T(test_a_dropped_connection_fails_then_reconnects),
+		T(test_a_server_that_is_down_fails_commands_until_it_is_back),
 		T(test_exec_runs_several_commands_as_one),
 		T(test_open_runs_the_migrations_written_for_postgresql),
 	};
