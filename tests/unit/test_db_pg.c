@@ -478,10 +478,14 @@ static void test_a_read_snapshot_sees_one_state(void)
 	struct db *a = connect_db(), *b = connect_db();
 	CHECK(a && b);
 	CHECK_INT(db_exec(a, "DROP TABLE IF EXISTS t_snap; CREATE TABLE t_snap (id int8)"), 0);
+	int64_t o1, w1, o2, w2;
 	CHECK_INT(db_read_begin(a), 0);
 	CHECK_INT(one_int(a, "SELECT count(*) FROM t_snap"), 0);
+	CHECK_INT(db_change_state(a, &o1, &w1), 0);   /* the page cache asks inside one */
 	CHECK_INT(db_exec(b, "INSERT INTO t_snap VALUES (1)"), 0);
 	CHECK_INT(one_int(a, "SELECT count(*) FROM t_snap"), 0);
+	CHECK_INT(db_change_state(a, &o2, &w2), 0);
+	CHECK(o2 != o1);
 	CHECK_INT(db_exec(a, "INSERT INTO t_snap VALUES (2)"), -1);   /* read only */
 	db_read_end(a);
 	CHECK_INT(db_in_transaction(a), 0);
