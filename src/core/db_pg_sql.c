@@ -50,7 +50,7 @@ static const char *dollar_end(const char *p)
 int db_pg_rewrite(const char *sql, char **out, int *nparams, unsigned char **used, int *multi)
 {
 	size_t len = strlen(sql);
-	char *o = malloc(len * 6 + 1), *w = o;   /* "?" becomes at most "$32766" */
+	char *o = malloc(len * 7 + 1), *w = o;   /* "?" becomes at most " $32766" */
 	unsigned char *u = NULL;
 	int max = 0;
 	if (!o)
@@ -100,6 +100,8 @@ int db_pg_rewrite(const char *sql, char **out, int *nparams, unsigned char **use
 		for (; max < n; max++)
 			u[max] = 0;
 		u[n - 1] = 1;
+		if (w > o && ident_char((unsigned char)w[-1]))
+			*w++ = ' ';   /* a?1 would be the name a$1 */
 		w += sprintf(w, "$%ld", n);
 	}
 	*w = '\0';

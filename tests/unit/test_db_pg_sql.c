@@ -25,6 +25,7 @@ static const struct rewrite_case cases[] = {
 	{ "SELECT /* ?1 */ ?", "SELECT /* ?1 */ $1", 1, 0, "1" },
 	{ "SELECT $$ ? $1 $$, $t$?$t$, ?", "SELECT $$ ? $1 $$, $t$?$t$, $1", 1, 0, "1" },
 	{ "SELECT col$1 FROM t", "SELECT col$1 FROM t", 0, 0, "" },
+	{ "SELECT a?1", "SELECT a $1", 1, 0, "1" },
 	{ "SELECT 'unterminated ?", "SELECT 'unterminated ?", 0, 0, "" },
 	/* Several commands; a trailing ; is one. */
 	{ "BEGIN; SELECT 1", "BEGIN; SELECT 1", 0, 1, "" },
