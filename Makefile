@@ -48,6 +48,8 @@ FCGI_BIN := $(BUILD)/bin/crm.fcgi
 SYNC_BIN := $(BUILD)/bin/crm-sync
 CTL_BIN  := $(BUILD)/bin/crmctl
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+# Programs the integration tests run (tests/tools/*.c), not tests themselves.
+TOOL_BIN := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 FUZZ_S   ?= 60
@@ -59,7 +61,7 @@ ifeq ($(BUILD),build)
 all: cgi-bin/crm.fcgi
 endif
 bins: $(FCGI_BIN) $(SYNC_BIN) $(CTL_BIN)
-units: $(UNIT_BIN)
+units: $(UNIT_BIN) $(TOOL_BIN)
 benches: $(BENCH_BIN)
 fuzzers: $(FUZZ_BIN)
 
@@ -99,6 +101,11 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(ALLLIBS)
 	@mkdir -p $(dir $@)
 	@echo "  LD $@"
 	@$(CC) $(LDFLAGS) -o $@ $< -Wl,--start-group $(ALLLIBS) -Wl,--end-group $(LDLIBS)
+
+$(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIBCORE)
+	@mkdir -p $(dir $@)
+	@echo "  LD $@"
+	@$(CC) $(LDFLAGS) -o $@ $< $(LIBCORE) $(LDLIBS)
 
 # Benchmark programs (bench/*.c) link like the unit tests.
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(ALLLIBS)

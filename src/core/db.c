@@ -320,14 +320,18 @@ int db_step_done(struct db *db, struct db_stmt *st)
 
 int db_step_id(struct db *db, struct db_stmt *st, int64_t *id)
 {
-	int rc = db_step(st);
-	if (rc == DB_ROW)
+	/* Stepped to its end: SQLite may report a failure of the write (a full disk) only when
+	 * the statement finishes, after the row. */
+	int rc = db_step(st), made = rc == DB_ROW;
+	if (made)
 		*id = db_col_int64(st, 0);
-	else
+	while (rc == DB_ROW)
+		rc = db_step(st);
+	if (rc != DB_DONE || !made)
 		db_log_failure(db, rc == DB_DONE ? 0 : db->last_full,
 		    rc == DB_DONE ? "no row made" : db_errmsg(db), st->sql);
 	db_reset(st);
-	return rc == DB_ROW ? 0 : -1;
+	return rc == DB_DONE && made ? 0 : -1;
 }
 
 int db_step_ids(struct db *db, struct db_stmt *st, int64_t *ids, size_t max, size_t *n)

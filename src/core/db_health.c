@@ -25,7 +25,7 @@ static const char SQL_HEALTH_LINKS[] =
     "   sum(CASE WHEN kind = 'rate_limited' AND at >= ?1 THEN n ELSE 0 END) AS limited,"
     "   sum(CASE WHEN kind = 'imported' AND at >= ?2 THEN n ELSE 0 END) AS imported,"
     "   sum(CASE WHEN kind = 'skipped' AND at >= ?2 THEN n ELSE 0 END) AS skipped"
-    "   FROM link_events WHERE at >= min(?1, ?2) GROUP BY link_id) e ON e.link_id = l.id"
+    "   FROM link_events WHERE at >= least(?1, ?2) GROUP BY link_id) e ON e.link_id = l.id"
     " WHERE l.status != 'unlinked' ORDER BY l.id";
 
 void health_list_free(struct health_list *l)

@@ -1,7 +1,15 @@
 /* Schema migrations. Append new ones at the end; never edit one that has shipped.
  * Times are UTC epoch seconds; money is in cents; e-mail addresses are stored trimmed and
- * lower-cased so they compare with '='. */
+ * lower-cased so they compare with '='.
+ *
+ * Each migration has two texts: SQLite's and PostgreSQL's (struct migration, schema.h). A new
+ * migration gives both, the second in PostgreSQL's dialect with the same names and effect
+ * (bigint for INTEGER, bytea for BLOB, a plpgsql function for a trigger's body, one ALTER
+ * TABLE for SQLite's rebuild of a table; schema_pg.c shows how each SQLite construct is
+ * written there), and tests/integration/test_schema_pg then finds the two schemas equal. Migrations 1 to 23 are one PostgreSQL text, schema_pg.c's,
+ * carried by the first; the others' are "". */
 #include "core/schema.h"
+#include "core/schema_pg.h"
 
 static const char m1_base[] =
 "CREATE TABLE company ("
@@ -873,31 +881,38 @@ static const char m23_blocklist[] =
 "CREATE INDEX skipped_items_by_recorded ON skipped_items(recorded_at);"
 SKIPPED_ADDRESSES_SQL SKIPPED_HEALTH_SQL;
 
+/* outbox rows by link: the foreign key's ON DELETE SET NULL (a link deleted with its user) and
+ * the checks SQLite plans for an INSERT ... RETURNING into links would scan the outbox. */
+static const char m24_outbox_by_link[] = "CREATE INDEX outbox_by_link ON outbox(link_id);";
+
 const struct migration schema_migrations[] = {
-	{ "base schema", m1_base, NULL },
-	{ "outbox: folder set-up and leases", m2_outbox_lease, NULL },
-	{ "unmatched discards; one renewable push channel per link and stream", m3_discards_channels, NULL },
-	{ "message_refs: indexed thread lookup", m4_message_refs, NULL },
-	{ "links: rate_limited_until", m5_rate_limited_until, NULL },
-	{ "indexes for the page paths", m6_page_indexes, NULL },
-	{ "outbox: by user", m7_outbox_by_user, NULL },
-	{ "copies: hidden per user; messages by send time", m8_copy_hidden, NULL },
-	{ "appointment aliases: provider ids and UIDs of each copy", m9_appointment_aliases, NULL },
-	{ "link_probes: connection tests run by crm-sync", m10_link_probes, NULL },
-	{ "all-day appointments are dates, with their own index", m11_all_day_dates, NULL },
-	{ "contact_messages: a contact's messages, written in batches", m12_contact_messages, NULL },
-	{ "sessions: by user; links: items_skipped", m13_sessions_by_user, NULL },
-	{ "full-text search over mail, appointments, contacts and accounts", m14_search, NULL },
-	{ "search: mail and appointments by whole words and their forms", m15_search_words, NULL },
-	{ "skipped_items: why an item was not imported", m16_skipped_items, NULL },
+	{ "base schema", m1_base, schema_pg_m23 },
+	{ "outbox: folder set-up and leases", m2_outbox_lease, "" },
+	{ "unmatched discards; one renewable push channel per link and stream",
+	  m3_discards_channels, "" },
+	{ "message_refs: indexed thread lookup", m4_message_refs, "" },
+	{ "links: rate_limited_until", m5_rate_limited_until, "" },
+	{ "indexes for the page paths", m6_page_indexes, "" },
+	{ "outbox: by user", m7_outbox_by_user, "" },
+	{ "copies: hidden per user; messages by send time", m8_copy_hidden, "" },
+	{ "appointment aliases: provider ids and UIDs of each copy", m9_appointment_aliases, "" },
+	{ "link_probes: connection tests run by crm-sync", m10_link_probes, "" },
+	{ "all-day appointments are dates, with their own index", m11_all_day_dates, "" },
+	{ "contact_messages: a contact's messages, written in batches", m12_contact_messages, "" },
+	{ "sessions: by user; links: items_skipped", m13_sessions_by_user, "" },
+	{ "full-text search over mail, appointments, contacts and accounts", m14_search, "" },
+	{ "search: mail and appointments by whole words and their forms", m15_search_words, "" },
+	{ "skipped_items: why an item was not imported", m16_skipped_items, "" },
 	{ "link_calendars: every calendar of a CalDAV link, chosen, each with its cursor",
-	  m17_caldav_calendars, NULL },
-	{ "link_proofs: an IMAP link proves its address before it syncs", m18_link_proof, NULL },
-	{ "re-match: skipped items by address, a queue and notices per contact", m19_rematch, NULL },
-	{ "link_leases: links shared by several sync daemons", m20_link_leases, NULL },
+	  m17_caldav_calendars, "" },
+	{ "link_proofs: an IMAP link proves its address before it syncs", m18_link_proof, "" },
+	{ "re-match: skipped items by address, a queue and notices per contact", m19_rematch, "" },
+	{ "link_leases: links shared by several sync daemons", m20_link_leases, "" },
 	{ "link_events, newest_item_at, push_state, relink_notice_at: the health view",
-	  m21_link_health, NULL },
-	{ "attachments: content-addressed blobs in the database or the files folder", m22_attachments, NULL },
-	{ "blocklist and audit_log; skipped_items takes the reason blocked", m23_blocklist, NULL },
+	  m21_link_health, "" },
+	{ "attachments: content-addressed blobs in the database or the files folder",
+	  m22_attachments, "" },
+	{ "blocklist and audit_log; skipped_items takes the reason blocked", m23_blocklist, "" },
+	{ "outbox: by link", m24_outbox_by_link, m24_outbox_by_link },
 };
 const size_t schema_n_migrations = sizeof schema_migrations / sizeof schema_migrations[0];
