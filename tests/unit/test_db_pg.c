@@ -413,6 +413,24 @@ static void test_writers_queue_until_the_deadline(void)
 	CHECK_INT(db_commit(b), 0);
 }
 
+/* The server's own disk-full error, raised by hand: db_disk_full says so until a commit. */
+static void test_a_full_disk_is_told_from_other_errors(void)
+{
+	struct db *db = connect_db();
+	CHECK(db);
+	CHECK_INT(db_exec(db, "DO $$ BEGIN RAISE EXCEPTION 'other'; END $$"), -1);
+	CHECK_INT(db_disk_full(db), 0);
+	CHECK_INT(db_begin(db), 0);
+	CHECK_INT(db_exec(db, "SAVEPOINT item"), 0);
+	CHECK_INT(db_exec(db, "DO $$ BEGIN RAISE EXCEPTION 'no space' USING ERRCODE = 'disk_full';"
+	    " END $$"), -1);
+	CHECK_INT(db_disk_full(db), 1);
+	CHECK(strstr(db_errmsg(db), "53100"));
+	CHECK_INT(db_exec(db, "ROLLBACK TO item"), 0);
+	CHECK_INT(db_commit(db), 0);
+	CHECK_INT(db_disk_full(db), 0);
+}
+
 static void test_step_ids_runs_the_statement_to_its_end(void)
 {
 	struct db *db = connect_db();
@@ -609,6 +627,7 @@ int main(void)
 		T(test_rollback_undoes_and_commit_keeps),
 		T(test_an_error_in_a_transaction_is_rolled_back_then_work_goes_on),
 		T(test_writers_queue_until_the_deadline),
+		T(test_a_full_disk_is_told_from_other_errors),
 		T(test_step_ids_runs_the_statement_to_its_end),
 		T(test_the_statement_cache_reuses_and_rebinds),
 		T(test_change_state_moves_with_another_connections_commit),
