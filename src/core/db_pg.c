@@ -1,6 +1,7 @@
 /* The PostgreSQL engine of the storage seam (libpq): statements prepared once per connection with
  * SQLite's placeholders turned into $N, results fetched whole, writers queued by an advisory
  * lock, lock waits bounded by lock_timeout. */
+#include <ctype.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,7 @@ struct pg_conn {
 	int dropped;             /* the connection's loss was logged */
 	int lost_txn;            /* the connection dropped inside a transaction: refuse until ROLLBACK */
 	int64_t reset_at;        /* the last reconnection that failed (monotonic ms); 0: none */
+	char outer[64];          /* the savepoint that opened the transaction (pg_savepoint) */
 	char err[512];           /* the last error */
 };
 
@@ -206,14 +208,66 @@ static void pg_lock_timeout(struct db *db)
 	PQclear(r);
 }
 
+/* 1 when sql is "verb [SAVEPOINT] name" (name copied), else 0. */
+static int savepoint_cmd(const char *sql, const char *verb, char *name, size_t n)
+{
+	size_t vl = strlen(verb), i = 0;
+	if (strncasecmp(sql, verb, vl) != 0 || !isspace((unsigned char)sql[vl]))
+		return 0;
+	sql += vl + strspn(sql + vl, " \t\n");
+	if (strncasecmp(sql, "SAVEPOINT", 9) == 0 && isspace((unsigned char)sql[9]))
+		sql += 9 + strspn(sql + 9, " \t\n");
+	for (; i + 1 < n && (isalnum((unsigned char)sql[i]) || sql[i] == '_'); i++)
+		name[i] = sql[i];
+	name[i] = '\0';
+	return i > 0 && sql[i + strspn(sql + i, " \t\n;")] == '\0';
+}
+
+/* SQLite's SAVEPOINT outside a transaction begins one, which that savepoint's RELEASE commits;
+ * the storage code wraps single items so. PostgreSQL refuses a SAVEPOINT there: the engine
+ * begins the transaction before it (here) and commits after the RELEASE (pg_savepoint_done). */
+static int pg_savepoint(struct db *db, const char *sql)
+{
+	struct pg_conn *pc = PC(db);
+	char name[sizeof pc->outer];
+	if (PQtransactionStatus(pc->c) != PQTRANS_IDLE ||
+	    !savepoint_cmd(sql, "SAVEPOINT", name, sizeof name))
+		return 0;
+	PGresult *r = PQexec(pc->c, "BEGIN");
+	int rc = pg_check(db, "BEGIN", r);
+	PQclear(r);
+	if (rc == 0)
+		snprintf(pc->outer, sizeof pc->outer, "%s", name);
+	return rc;
+}
+
+static int pg_savepoint_done(struct db *db, const char *sql)
+{
+	struct pg_conn *pc = PC(db);
+	char name[sizeof pc->outer];
+	if (!pc->outer[0] || !savepoint_cmd(sql, "RELEASE", name, sizeof name) ||
+	    strcmp(name, pc->outer) != 0)
+		return 0;
+	pc->outer[0] = '\0';
+	PGresult *r = PQexec(pc->c, "COMMIT");
+	int rc = pg_check(db, "COMMIT", r);
+	PQclear(r);
+	return rc;
+}
+
 /* Make the connection ready for sql: reconnect a dropped one, refuse anything but ROLLBACK
- * after a drop inside a transaction (what came before it is lost, and running the rest
- * outside a transaction would store half of it), bring lock_timeout to the deadline. */
+ * (or the RELEASE that would have committed) after a drop inside a transaction (what came
+ * before it is lost, and running the rest outside a transaction would store half of it),
+ * bring lock_timeout to the deadline, begin the transaction a savepoint opens. */
 static int pg_ready(struct db *db, const char *sql)
 {
 	struct pg_conn *pc = PC(db);
+	char name[sizeof pc->outer];
 	if (pc->lost_txn) {
 		if (strcasecmp(sql, "ROLLBACK") != 0) {
+			if (pc->outer[0] && savepoint_cmd(sql, "RELEASE", name, sizeof name) &&
+			    strcmp(name, pc->outer) == 0)
+				pc->lost_txn = 0;
 			snprintf(pc->err, sizeof pc->err, "the connection to PostgreSQL was lost inside"
 			    " a transaction; it must be rolled back");
 			db->last_full = 0;
@@ -227,7 +281,9 @@ static int pg_ready(struct db *db, const char *sql)
 	}
 	pg_lock_timeout(db);
 	pc->in_txn = PQtransactionStatus(pc->c) != PQTRANS_IDLE;
-	return 0;
+	if (!pc->in_txn)
+		pc->outer[0] = '\0';
+	return pg_savepoint(db, sql);
 }
 
 /* Run sql (no parameters, maybe several commands) and return the last result, or NULL with
@@ -255,6 +311,10 @@ static PGresult *pg_run_text(struct db *db, const char *sql)
 		pg_note_drop(db);   /* the server's last word comes before the end of the stream */
 		if (!pc->in_txn && PQtransactionStatus(pc->c) == PQTRANS_INERROR)
 			PQclear(PQexec(pc->c, "ROLLBACK"));
+		return NULL;
+	}
+	if (pg_savepoint_done(db, sql) != 0) {
+		PQclear(last);
 		return NULL;
 	}
 	return last ? last : PQmakeEmptyPGresult(pc->c, PGRES_EMPTY_QUERY);
@@ -485,7 +545,7 @@ static int pg_step(struct db_stmt *s)
 				return DB_ERROR;
 			r = PQexecPrepared(PC(db)->c, st->name, st->nparams,
 			    (const char *const *)st->values, st->lengths, st->formats, 0);
-			if (pg_check(db, st->text, r) != 0) {
+			if (pg_check(db, st->text, r) != 0 || pg_savepoint_done(db, st->text) != 0) {
 				PQclear(r);
 				return DB_ERROR;
 			}

@@ -388,6 +388,39 @@ static void test_an_error_in_a_transaction_is_rolled_back_then_work_goes_on(void
 	CHECK_INT(one_int(db, "SELECT sum(id) FROM t_err"), 5);
 }
 
+/* As on SQLite: a savepoint outside a transaction opens one, and its release commits it. */
+static void test_a_savepoint_outside_a_transaction_is_one(void)
+{
+	struct db *a = connect_db(), *b = connect_db();
+	CHECK(a && b);
+	CHECK_INT(db_exec(a, "DROP TABLE IF EXISTS t_sp; CREATE TABLE t_sp (id int8)"), 0);
+	CHECK_INT(db_exec(a, "SAVEPOINT one"), 0);
+	CHECK_INT(db_in_transaction(a), 1);
+	CHECK_INT(db_exec(a, "INSERT INTO t_sp VALUES (1)"), 0);
+	CHECK_INT(db_exec(a, "SAVEPOINT inner_one"), 0);
+	CHECK_INT(db_exec(a, "RELEASE inner_one"), 0);
+	CHECK_INT(db_in_transaction(a), 1);
+	CHECK_INT(one_int(b, "SELECT count(*) FROM t_sp"), 0);
+	CHECK_INT(db_exec(a, "RELEASE SAVEPOINT one"), 0);
+	CHECK_INT(db_in_transaction(a), 0);
+	CHECK_INT(one_int(b, "SELECT count(*) FROM t_sp"), 1);
+	/* Rolled back to, then released: nothing stored, nothing left open. */
+	CHECK_INT(db_exec(a, "SAVEPOINT two"), 0);
+	CHECK_INT(db_exec(a, "INSERT INTO t_sp VALUES (2)"), 0);
+	CHECK_INT(db_exec(a, "ROLLBACK TO two"), 0);
+	CHECK_INT(db_exec(a, "RELEASE two"), 0);
+	CHECK_INT(db_in_transaction(a), 0);
+	CHECK_INT(one_int(b, "SELECT count(*) FROM t_sp"), 1);
+	/* Inside a transaction a release commits nothing. */
+	CHECK_INT(db_begin(a), 0);
+	CHECK_INT(db_exec(a, "SAVEPOINT three"), 0);
+	CHECK_INT(db_exec(a, "INSERT INTO t_sp VALUES (3)"), 0);
+	CHECK_INT(db_exec(a, "RELEASE three"), 0);
+	CHECK_INT(db_in_transaction(a), 1);
+	db_rollback(a);
+	CHECK_INT(one_int(b, "SELECT count(*) FROM t_sp"), 1);
+}
+
 static void test_writers_queue_until_the_deadline(void)
 {
 	struct db *a = connect_db(), *b = connect_db();
@@ -552,6 +585,19 @@ static void test_a_dropped_connection_fails_then_reconnects(void)
 	CHECK_INT(db_in_transaction(a), 0);
 	CHECK_INT(db_exec(a, "INSERT INTO t_drop VALUES (4)"), 0);
 	CHECK_INT(one_int(a, "SELECT sum(id) FROM t_drop"), 4);
+
+	/* Lost inside a savepoint's transaction: its release fails and ends it. */
+	pid = one_int(a, SQL_PID);
+	CHECK_INT(db_exec(a, "SAVEPOINT item"), 0);
+	CHECK_INT(db_exec(a, "INSERT INTO t_drop VALUES (5)"), 0);
+	kill = db_stmt(b, SQL_KILL);
+	db_bind_int64(kill, 1, pid);
+	CHECK_INT(db_step(kill), DB_ROW);
+	CHECK_INT(db_exec(a, "INSERT INTO t_drop VALUES (6)"), -1);
+	CHECK_INT(db_exec(a, "ROLLBACK TO item"), -1);
+	CHECK_INT(db_exec(a, "RELEASE item"), -1);
+	CHECK_INT(db_in_transaction(a), 0);
+	CHECK_INT(one_int(a, "SELECT sum(id) FROM t_drop"), 4);
 }
 
 /* Only with a private server, which the test can stop and start. */
@@ -626,6 +672,7 @@ int main(void)
 		T(test_changes_counts_the_rows_of_the_last_write),
 		T(test_rollback_undoes_and_commit_keeps),
 		T(test_an_error_in_a_transaction_is_rolled_back_then_work_goes_on),
+		T(test_a_savepoint_outside_a_transaction_is_one),
 		T(test_writers_queue_until_the_deadline),
 		T(test_a_full_disk_is_told_from_other_errors),
 		T(test_step_ids_runs_the_statement_to_its_end),
