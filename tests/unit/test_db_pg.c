@@ -1,6 +1,6 @@
 /* The PostgreSQL engine through the storage API: placeholders, values, statements read at once,
  * transactions, writers queueing, change states, a dropped connection. Runs a private server
- * on a free loopback port, or uses CRM_TEST_PG_URL (a scratch database it may fill and empty). */
+ * on a free loopback port, or makes a database of its own on the server of CRM_TEST_PG_URL. */
 #include <arpa/inet.h>
 #include <glob.h>
 #include <netinet/in.h>
@@ -57,15 +57,52 @@ static void server_stop(void)
 	dir[0] = '\0';
 }
 
+/* base with its database replaced by name (a dbname parameter wins over the URL's path). */
+static void url_with_db(char *out, size_t n, const char *base, const char *name)
+{
+	snprintf(out, n, "%s%sdbname=%s", base, strchr(base, '?') ? "&" : "?", name);
+}
+
+static struct db *connect_db(void);
+static void close_dbs(void);
+static char scratch_base[512], scratch_name[64];   /* the database made on CRM_TEST_PG_URL */
+
+/* On a server of CRM_TEST_PG_URL (maybe a base URL naming no database) the cases run in a
+ * database of their own, dropped at the end. */
+static int scratch_db_make(const char *base)
+{
+	char sql[128];
+	snprintf(scratch_base, sizeof scratch_base, "%s", base);
+	snprintf(scratch_name, sizeof scratch_name, "crm_test_db_pg_%d", (int)getpid());
+	url_with_db(url, sizeof url, base, "postgres");
+	struct db *admin = connect_db();
+	snprintf(sql, sizeof sql, "CREATE DATABASE %s", scratch_name);
+	int rc = admin ? db_exec(admin, sql) : -1;
+	close_dbs();
+	url_with_db(url, sizeof url, base, scratch_name);
+	return rc;
+}
+
+static void scratch_db_drop(void)
+{
+	char sql[128];
+	if (!scratch_name[0])
+		return;
+	url_with_db(url, sizeof url, scratch_base, "postgres");
+	struct db *admin = connect_db();
+	snprintf(sql, sizeof sql, "DROP DATABASE %s", scratch_name);
+	if (admin)
+		db_exec(admin, sql);
+	close_dbs();
+}
+
 /* initdb and pg_ctl from the newest /usr/lib/postgresql/N/bin; fsync off, no autovacuum and
  * minimal WAL so that nothing but the test's own commands moves the WAL. */
 static int server_start(void)
 {
 	const char *env = getenv("CRM_TEST_PG_URL");
-	if (env && *env) {
-		snprintf(url, sizeof url, "%s", env);
-		return 0;
-	}
+	if (env && *env)
+		return scratch_db_make(env);
 	glob_t g;
 	if (glob("/usr/lib/postgresql/*/bin/initdb", 0, NULL, &g) != 0)
 		return -1;
@@ -642,8 +679,8 @@ static void test_open_migrates_a_new_database(void)
 	char sql[96], target[640];
 	snprintf(sql, sizeof sql, "CREATE DATABASE crm_test_open_%d", (int)getpid());
 	CHECK_INT(db_exec(admin, sql), 0);
-	snprintf(target, sizeof target, "%s%sdbname=crm_test_open_%d", url,
-	    strchr(url, '?') ? "&" : "?", (int)getpid());
+	snprintf(sql, sizeof sql, "crm_test_open_%d", (int)getpid());
+	url_with_db(target, sizeof target, url, sql);
 	char err[256] = "";
 	struct db *db = db_open(target, err, sizeof err);
 	if (!db)
@@ -691,6 +728,7 @@ int main(void)
 	}
 	int rc = t_run(cases, sizeof cases / sizeof cases[0]);
 	close_dbs();
+	scratch_db_drop();
 	server_stop();
 	return rc;
 }
