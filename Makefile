@@ -6,7 +6,7 @@ SAN     ?= 0
 PORT    ?= 8080
 # The database of make run and make test: sqlite (a file under run/, or per test) or postgres.
 DB      ?= sqlite
-PKGS    := fcgi ctpl libical gmime-3.0 libxml-2.0 jansson sqlite3 libcurl libsodium inih libetpan gnutls
+PKGS    := fcgi ctpl libical gmime-3.0 libxml-2.0 jansson sqlite3 libcurl libsodium inih libetpan gnutls libpq
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(filter-out -specs=%,$(shell pkg-config --libs $(PKGS) 2>/dev/null))

@@ -8,6 +8,7 @@
 #include <ini.h>
 
 #include "core/config.h"
+#include "core/db.h"
 #include "core/netguard.h"
 #include "core/notify.h"
 
@@ -164,11 +165,11 @@ bad:
 	return 0;
 }
 
-/* Make a relative *p relative to the folder of the config file. */
+/* Make a relative *p relative to the folder of the config file; a database URL is no path. */
 static int config_resolve(const char *cfgpath, char **p)
 {
 	const char *slash = strrchr(cfgpath, '/');
-	if (!*p || (*p)[0] == '/' || !slash)
+	if (!*p || (*p)[0] == '/' || !slash || db_target_is_pg(*p))
 		return 0;
 	size_t dl = (size_t)(slash - cfgpath);
 	char *n = malloc(dl + 1 + strlen(*p) + 1);

@@ -61,5 +61,17 @@ static void test_bad_keys_name_file_line_and_key(void)
 	CHECK(strstr(err, "/nonexistent/crm.conf:0: cannot open") != NULL);
 }
 
-T_MAIN(T(test_defaults_fill_what_the_file_leaves_out), T(test_provider_endpoints_can_point_elsewhere),
+static void test_a_postgresql_url_is_kept_as_written(void)
+{
+	const char *dir = t_tmpdir();
+	const char *p = t_write(dir, "crm.conf",
+	    "[core]\ndatabase = postgresql://crm@127.0.0.1:5432/crm\n");
+	struct config c;
+	char err[256];
+	CHECK_INT(config_load(p, &c, err, sizeof err), 0);
+	CHECK_STR(c.database, "postgresql://crm@127.0.0.1:5432/crm");
+	config_free(&c);
+}
+
+T_MAIN(T(test_defaults_fill_what_the_file_leaves_out), T(test_a_postgresql_url_is_kept_as_written), T(test_provider_endpoints_can_point_elsewhere),
     T(test_bad_keys_name_file_line_and_key))
