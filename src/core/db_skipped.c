@@ -66,7 +66,28 @@ static const char *or_empty(const char *s)
 	return s ? s : "";
 }
 
+/* A record that cannot be written must not take the page with it: on PostgreSQL a failed
+ * statement ends the transaction it is in, so it runs under a savepoint of its own. */
+static const char SQL_RECORD_SAVE[] = "SAVEPOINT skipped_record";
+static const char SQL_RECORD_KEEP[] = "RELEASE skipped_record";
+static const char SQL_RECORD_UNDO[] = "ROLLBACK TO skipped_record";
+
+static int record(struct db *db, int64_t link, const struct skipped_item *it, int64_t now);
+
 int db_skipped_record(struct db *db, int64_t link, const struct skipped_item *it, int64_t now)
+{
+	struct db_stmt *st = db_stmt(db, SQL_RECORD_SAVE);
+	if (!st || db_step_done(db, st) != 0)
+		return -1;
+	int rc = record(db, link, it, now);
+	if (rc != 0 && (st = db_stmt(db, SQL_RECORD_UNDO)))
+		db_step_done(db, st);
+	if ((st = db_stmt(db, SQL_RECORD_KEEP)))
+		db_step_done(db, st);
+	return rc;
+}
+
+static int record(struct db *db, int64_t link, const struct skipped_item *it, int64_t now)
 {
 	struct db_stmt *st = db_stmt(db, SQL_RECORD);
 	if (!st || !it->provider_id)

@@ -87,6 +87,15 @@ static void sql_strpos(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	sqlite3_result_int64(ctx, chars);
 }
 
+/* lastval(): PostgreSQL's id of the last row a sequence numbered in this session; SQLite's last
+ * rowid (tools and tests write INSERT ... ; ... lastval() on both). */
+static void sql_lastval(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	(void)argv;
+	sqlite3_result_int64(ctx, sqlite3_last_insert_rowid(sqlite3_context_db_handle(ctx)));
+}
+
 static void sql_extreme(sqlite3_context *ctx, int argc, sqlite3_value **argv, int want)
 {
 	int best = -1;
@@ -167,6 +176,8 @@ static int add_functions(sqlite3 *h)
 	return sqlite3_create_function(h, "crm_all_day_date", -1, det, NULL, sql_all_day_date,
 	    NULL, NULL) != SQLITE_OK ||
 	    sqlite3_create_function(h, "strpos", 2, det, NULL, sql_strpos, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_create_function(h, "lastval", 0, SQLITE_UTF8, NULL, sql_lastval, NULL, NULL) !=
+	    SQLITE_OK ||
 	    sqlite3_create_function(h, "greatest", -1, det, NULL, sql_greatest, NULL, NULL) !=
 	    SQLITE_OK ||
 	    sqlite3_create_function(h, "least", -1, det, NULL, sql_least, NULL, NULL) != SQLITE_OK ||

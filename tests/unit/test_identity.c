@@ -258,8 +258,8 @@ static void test_outsider_uid_cannot_rewrite_meeting(void)
 	CHECK_INT(appt_count(&f), 1);
 	CHECK_STR(fx_text(&f, "SELECT title || '|' || start_at || '|' || organizer_email FROM"
 	    " appointments WHERE id = ?", id), "Rates review|1700000000|alice@crm.example");
-	CHECK_STR(fx_text(&f, "SELECT group_concat(email, ' ') FROM (SELECT email FROM"
-	    " appointment_attendees WHERE appointment_id = ? ORDER BY email)", id),
+	CHECK_STR(fx_text(&f, "SELECT string_agg(email, ' ') FROM (SELECT email FROM"
+	    " appointment_attendees WHERE appointment_id = ? ORDER BY email) q", id),
 	    "alice@crm.example bob@crm.example john.smith@example.net");
 	CHECK_INT(fx_int(&f, "SELECT count(*) FROM appointment_users WHERE user_id = ?", carol_id), 0);
 	CHECK_INT(fx_int(&f, "SELECT count(*) FROM appointment_contacts WHERE appointment_id = ?", id),

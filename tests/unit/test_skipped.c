@@ -297,7 +297,9 @@ static void test_recording_failure_never_fails_the_import(void)
 	struct fx f;
 	struct msg_list l = { 0 };
 	CHECK(fx_open(&f) == 0);
-	CHECK(db_exec(f.db, "DROP TABLE skipped_items") == 0);
+	/* on PostgreSQL the triggers' functions on other tables name it too */
+	CHECK(db_exec(f.db, strcmp(db_engine(f.db), "postgresql") == 0 ?
+	    "DROP TABLE skipped_items CASCADE" : "DROP TABLE skipped_items") == 0);
 	fx_msg(&l, "INBOX/1/1", "stranger@x", "eve@else.example", "alice@crm.example", NULL, NULL, 5);
 	fx_msg(&l, "INBOX/1/2", "contact@x", "john.smith@example.net", "alice@crm.example", NULL,
 	    NULL, 6);

@@ -89,7 +89,7 @@ static void test_moved_appointment_updates_in_place(void)
 	CHECK_STR(fx_text(&f, "SELECT note || '|' || completion_note || '|' || complete || '|' ||"
 	    " regarding FROM appointments", 0), "gate code 42|done|1|WO-7");
 	CHECK_INT(fx_int(&f, "SELECT contact_id FROM appointment_contacts", 0), f.ana);
-	CHECK_STR(fx_text(&f, "SELECT group_concat(email) FROM appointment_attendees", 0),
+	CHECK_STR(fx_text(&f, "SELECT string_agg(email, ',') FROM appointment_attendees", 0),
 	    "ana@example.net");
 	CHECK_STR(fx_text(&f, "SELECT etag FROM appointment_users", 0), "e2");
 	fx_close(&f);
@@ -200,7 +200,7 @@ static void test_a_bad_item_is_skipped_and_the_page_lands(void)
 	CHECK(store_commit(&f.sa, STREAM_EVENTS, NULL, &e, "t9") == 0);
 	CHECK_INT(fx_int(&f, "SELECT count(*) FROM messages", 0), 1);
 	CHECK_INT(f.sa.c.errors, 2);
-	CHECK_STR(fx_text(&f, "SELECT group_concat(cursor) FROM sync_cursors", 0), "c9,t9");
+	CHECK_STR(fx_text(&f, "SELECT string_agg(cursor, ',') FROM sync_cursors", 0), "c9,t9");
 	fx_close(&f);
 }
 
@@ -272,7 +272,7 @@ static void test_mail_to_many_contacts_links_them_all(void)
  * deleted, reach contact_messages at once. */
 #define CONTACT_MSGS "SELECT count(*) FROM (SELECT message_id FROM contact_messages" \
 	" WHERE contact_id = ?1 UNION ALL SELECT message_id FROM message_contacts WHERE" \
-	" message_id > (SELECT upto FROM contact_messages_mark) AND contact_id = ?1)"
+	" message_id > (SELECT upto FROM contact_messages_mark) AND contact_id = ?1) cm"
 static void test_contact_messages_are_written_in_batches(void)
 {
 	struct fx f;

@@ -24,7 +24,7 @@ static int64_t crm_appointment(struct fx *f, const char *pid)
 	    " duration_min, title, note, created_at, updated_at) VALUES ('crm', 'crm-1@crm.example',"
 	    " 'Site Visit', %lld, 1700000000, 30, 'Pump install', 'bring the long hose', 1, 1);"
 	    "INSERT INTO appointment_users (appointment_id, user_id, link_id, provider_id, etag)"
-	    " VALUES (last_insert_rowid(), %lld, %lld, '%s', 'e1');"
+	    " VALUES (lastval(), %lld, %lld, '%s', 'e1');"
 	    "INSERT INTO appointment_contacts SELECT id, %lld FROM appointments;",
 	    (long long)f->alice, (long long)f->alice, (long long)f->alice_link, pid,
 	    (long long)f->john);
@@ -70,7 +70,7 @@ static void test_providers_change_to_a_pushed_appointment_wins_in_place(void)
 	CHECK_INT(fx_int(&f, "SELECT duration_min FROM appointments", 0), 60);
 	CHECK_STR(fx_text(&f, "SELECT title || '|' || location FROM appointments", 0),
 	    "Pump install (moved)|1234 Washington Ave");
-	CHECK_STR(fx_text(&f, "SELECT group_concat(email) FROM appointment_attendees"
+	CHECK_STR(fx_text(&f, "SELECT string_agg(email, ',') FROM appointment_attendees"
 	    " WHERE role = 'attendee'", 0), "ana@example.net");
 	CHECK_INT(fx_int(&f, "SELECT contact_id FROM appointment_contacts", 0), f.ana);
 	/* What the CRM user owns stays. */
@@ -124,10 +124,10 @@ static void test_sent_mail_gets_the_mailbox_id_and_stays_one_message(void)
 	snprintf(sql, sizeof sql,
 	    "INSERT INTO threads (subject, started_at, last_at) VALUES ('Your quote', 5, 5);"
 	    "INSERT INTO messages (thread_id, message_id, subject, from_email, sent_at, created_at)"
-	    " VALUES (last_insert_rowid(), 'quote-1@crm.example', 'Your quote', 'alice@crm.example',"
+	    " VALUES (lastval(), 'quote-1@crm.example', 'Your quote', 'alice@crm.example',"
 	    " 5, 5);"
 	    "INSERT INTO message_users (message_id, user_id, link_id, provider_id, direction)"
-	    " VALUES (last_insert_rowid(), %lld, %lld, NULL, 'sent');",
+	    " VALUES (lastval(), %lld, %lld, NULL, 'sent');",
 	    (long long)f.alice, (long long)f.alice_link);
 	CHECK(exec(&f, sql) == 0);
 	for (int round = 0; round < 2; round++) {
