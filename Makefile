@@ -4,6 +4,8 @@ CC      ?= gcc
 BUILD   ?= build
 SAN     ?= 0
 PORT    ?= 8080
+# The database of make run and make test: sqlite (a file under run/, or per test) or postgres.
+DB      ?= sqlite
 PKGS    := fcgi ctpl libical gmime-3.0 libxml-2.0 jansson sqlite3 libcurl libsodium inih libetpan gnutls libpq
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -54,7 +56,7 @@ BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 FUZZ_S   ?= 60
 
-.PHONY: all bins units benches fuzzers deps run test bench fuzz clean
+.PHONY: all bins units benches fuzzers deps run stop test bench fuzz clean
 .SECONDARY:
 all: bins
 ifeq ($(BUILD),build)
@@ -130,14 +132,20 @@ deps:
 	@scripts/install-deps
 
 # The whole product on a demo company: nginx, crm.fcgi, crm-sync, Dovecot and Radicale.
+# DB=postgres: on a private PostgreSQL server under run/pg, two crm.fcgi behind nginx's upstream
+# and two crm-sync daemons. make stop, from another shell, stops a running make run.
 run: deps
 	@$(MAKE) --no-print-directory all
-	@scripts/run-local $(PORT)
+	@CRM_RUN_DB=$(DB) scripts/run-local $(PORT)
+
+stop:
+	@scripts/run-local stop
 
 # Every test (unit, integration, browser) on a sanitized build; ends with "N passed, N failed".
+# DB=postgres: the same tests on PostgreSQL (a private server for the run, see tests/run).
 test: deps
 	@$(MAKE) --no-print-directory BUILD=build-san SAN=1 bins units
-	@tests/run build-san
+	@CRM_TEST_DB=$(DB) tests/run build-san
 
 bench: deps
 	@$(MAKE) --no-print-directory bins benches

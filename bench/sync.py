@@ -658,8 +658,11 @@ class BenchDaemon:
         return self.env.q("SELECT holder FROM lease_holders WHERE pid = ?", self.p.pid)
 
     def held(self):
-        return self.env.q("SELECT count(*) FROM link_leases WHERE holder = ? AND expires_at >"
-                          " strftime('%s', 'now')", self.holder() or "")
+        # held as db_lease_held reads it: the lease names the holder and the holder's own
+        # record is within lease_s
+        return self.env.q("SELECT count(*) FROM link_leases k JOIN lease_holders h ON"
+                          " h.holder = k.holder WHERE k.holder = ? AND h.seen_at >"
+                          " strftime('%s', 'now') - ?", self.holder() or "", DAEMON_LEASE_S)
 
 
 class Window:
@@ -811,9 +814,11 @@ def bench_daemons():
                  len(split) == 2 and max(k for _, k in split) <= share)
             for w, name in ((w1, "one daemon"), (w2, "two daemons")):
                 per = {t: k * 3600.0 / n / w.t for t, k in w.writes.items()}
+                for t in ("link_leases", "lease_holders"):   # the leases' share, even when 0
+                    per.setdefault(t, 0.0)
                 top = sorted(per.items(), key=lambda x: -x[1])
-                print("    row writes per link per hour, %s: %.0f (%s)" % (
-                    name, sum(per.values()), ", ".join("%s %.0f" % x for x in top[:6])))
+                print("    row writes per link per hour, %s: %.1f (%s)" % (
+                    name, sum(per.values()), ", ".join("%s %.1f" % x for x in top)))
             print("    kill: %d mails delivered into %d mailboxes (%d of the killed daemon's"
                   " links) from 2 s before the SIGKILL to %.0f s after; all stored %.0f s later"
                   % (len(delivered), len(targets), len(mine_a[:40]), t_deliv - t_kill,

@@ -55,6 +55,8 @@ static const struct ckey config_keys[] = {
 	S("notify", "smtp_url", notify_smtp_url, ""),
 	S("notify", "from", notify_from, ""),
 	I("sync", "attachment_max_mb", attachment_max_mb, "25", 1, 2048),
+	I("web", "send_file_max_mb", send_file_max_mb, "10", 1, 1024),
+	I("web", "send_total_max_mb", send_total_max_mb, "10", 1, 1024),
 	P("google", google, "client_id", client_id, ""),
 	P("google", google, "client_secret", client_secret, ""),
 	P("google", google, "auth_url", auth_url, "https://accounts.google.com/o/oauth2/v2/auth"),

@@ -36,6 +36,8 @@ struct config {
 	int skipped_days;        /* items not imported are remembered this many days ... */
 	int skipped_max;         /* ... and at most this many per link (newest kept) */
 	int attachment_max_mb;   /* an attachment above this many MB is not stored (name kept) */
+	int send_file_max_mb;    /* [web] a file attached in Compose may have this many MB ... */
+	int send_total_max_mb;   /* ... and the files of one mail this many in all */
 	int lease_s;             /* a daemon's lease on a link lasts this long unless renewed */
 	int session_hours;       /* web session lifetime */
 	int page_cache;          /* 1: keep rendered calendar pages while the database is unchanged */

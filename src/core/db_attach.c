@@ -112,6 +112,44 @@ int attach_file_write(const char *files_dir, const char *sha, const void *data, 
 	return rc;
 }
 
+int attach_file_read(const char *files_dir, const char *sha, size_t max, unsigned char **data,
+    size_t *size)
+{
+	char rel[80], path[4200];
+	struct stat sb;
+	int rc = -1;
+	*data = NULL;
+	*size = 0;
+	if (attach_rel_path(sha, rel, sizeof rel) != 0 ||
+	    snprintf(path, sizeof path, "%s/%s", files_dir, rel) >= (int)sizeof path)
+		return -1;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		log_warn("attachments: cannot open %s", path);
+		return -1;
+	}
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || (max && (size_t)sb.st_size > max))
+		goto out;
+	size_t n = (size_t)sb.st_size, got = 0;
+	if (!(*data = malloc(n ? n : 1)))
+		goto out;
+	while (got < n) {
+		ssize_t r = read(fd, *data + got, n - got);
+		if (r <= 0)
+			goto out;
+		got += (size_t)r;
+	}
+	*size = n;
+	rc = 0;
+out:
+	if (rc != 0) {
+		free(*data);
+		*data = NULL;
+	}
+	close(fd);
+	return rc;
+}
+
 /* ---- Rows -------------------------------------------------------------------------------- */
 
 /* 1 when the blob's row is there (*in_file set), 0 when not, -1 on error. */

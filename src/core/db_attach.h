@@ -51,4 +51,9 @@ long attach_sweep(struct db *db, const char *files_dir, int64_t now, int64_t min
  * rename, fsync of the folder (folders made as needed). Returns 0 or -1 (logged). */
 int attach_file_write(const char *files_dir, const char *sha, const void *data, size_t size);
 
+/* Read the file of blob sha under files_dir into a malloc'd *data (*size bytes). Returns 0, or
+ * -1 (logged) when it is missing, not a regular file or larger than max (0: any size). */
+int attach_file_read(const char *files_dir, const char *sha, size_t max, unsigned char **data,
+    size_t *size);
+
 #endif

@@ -1,22 +1,26 @@
 /* Link leases shared by several sync daemons: holders, renewal, fair-share claims, give-back,
- * take-over of a holder whose process is gone, and the lease check of a page commit. */
+ * take-over of a holder whose process is gone, and the lease check of a page commit. A lease
+ * (link_leases) names its holder and lasts while the holder's record (lease_holders) does:
+ * renewing is one write of that record, however many links it holds. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/db_leases.h"
 #include "core/log.h"
 
+/* The renewal of every lease the holder has: its record is good until ?5. */
 static const char SQL_BEAT[] =
-    "INSERT INTO lease_holders (holder, host, pid, seen_at) VALUES (?1, ?2, ?3, ?4)"
-    " ON CONFLICT (holder) DO UPDATE SET seen_at = excluded.seen_at";
-static const char SQL_RENEW[] = "UPDATE link_leases SET expires_at = ?2 WHERE holder = ?1";
+    "INSERT INTO lease_holders (holder, host, pid, seen_at, expires_at)"
+    " VALUES (?1, ?2, ?3, ?4, ?5)"
+    " ON CONFLICT (holder) DO UPDATE SET seen_at = excluded.seen_at,"
+    " expires_at = excluded.expires_at";
 /* Only active links whose address is proved (db_link_proof.h) are leased: an unproved one is
  * nobody's to sync. A lease of a link no longer active counts for nobody. */
 static const char SQL_DROP_INACTIVE[] =
     "DELETE FROM link_leases WHERE holder = ?1 AND link_id NOT IN"
     " (SELECT id FROM links WHERE status = 'active' AND proved_at IS NOT NULL)";
 static const char SQL_FORGET_HOLDERS[] = "DELETE FROM lease_holders WHERE seen_at <= ?1";
-static const char SQL_LIVE[] = "SELECT count(*) FROM lease_holders WHERE seen_at > ?1";
+static const char SQL_LIVE[] = "SELECT count(*) FROM lease_holders WHERE expires_at > ?1";
 static const char SQL_LINKS[] =
     "SELECT count(*) FROM links WHERE status = 'active' AND proved_at IS NOT NULL";
 static const char SQL_HELD_COUNT[] = "SELECT count(*) FROM link_leases WHERE holder = ?1";
@@ -24,19 +28,24 @@ static const char SQL_HELD_COUNT[] = "SELECT count(*) FROM link_leases WHERE hol
 static const char SQL_FREE_OUTBOX[] =
     "UPDATE outbox SET lease_until = 0 WHERE state = 'pending' AND lease_until > ?1"
     " AND lease_holder IS NOT NULL AND lease_holder NOT IN"
-    " (SELECT holder FROM lease_holders WHERE seen_at > ?2)";
+    " (SELECT holder FROM lease_holders WHERE expires_at > ?1)";
+/* A lease is free when it names no holder with a record good at ?3 (none, or one gone
+ * stale): every lease of a holder that stopped is free at the same moment. expires_at keeps the
+ * claim's first term only; nothing reads it. */
 static const char SQL_CLAIM[] =
     "INSERT INTO link_leases (link_id, holder, expires_at)"
     " SELECT l.id, ?1, ?2 FROM links l LEFT JOIN link_leases k ON k.link_id = l.id"
+    " LEFT JOIN lease_holders h ON h.holder = k.holder"
     " WHERE l.status = 'active' AND l.proved_at IS NOT NULL"
-    " AND (k.link_id IS NULL OR k.expires_at <= ?3)"
+    " AND (k.link_id IS NULL OR h.holder IS NULL OR h.expires_at <= ?3)"
     " ORDER BY l.id LIMIT ?4"
     " ON CONFLICT (link_id) DO UPDATE SET holder = excluded.holder,"
     " expires_at = excluded.expires_at";
 static const char SQL_ANY_FREE[] =
     "SELECT 1 FROM links l LEFT JOIN link_leases k ON k.link_id = l.id"
+    " LEFT JOIN lease_holders h ON h.holder = k.holder"
     " WHERE l.status = 'active' AND l.proved_at IS NOT NULL"
-    " AND (k.link_id IS NULL OR k.expires_at <= ?1) LIMIT 1";
+    " AND (k.link_id IS NULL OR h.holder IS NULL OR h.expires_at <= ?1) LIMIT 1";
 static const char SQL_ON_HOST[] =
     "SELECT holder, pid FROM lease_holders WHERE host = ?1 AND holder != ?2 ORDER BY holder"
     " LIMIT ?3";
@@ -44,15 +53,18 @@ static const char SQL_DROP_LEASES[] = "DELETE FROM link_leases WHERE holder = ?1
 static const char SQL_DROP_HOLDER[] = "DELETE FROM lease_holders WHERE holder = ?1";
 static const char SQL_DROP_OUTBOX[] =
     "UPDATE outbox SET lease_until = 0 WHERE lease_holder = ?1 AND state = 'pending'";
+/* Held: the lease names the holder and the holder's record is good at now. */
 static const char SQL_HELD[] =
-    "SELECT link_id FROM link_leases WHERE holder = ?1 AND expires_at > ?2 ORDER BY link_id"
-    " LIMIT ?3";
+    "SELECT k.link_id FROM link_leases k JOIN lease_holders h ON h.holder = k.holder"
+    " WHERE k.holder = ?1 AND h.expires_at > ?2 ORDER BY k.link_id LIMIT ?3";
 static const char SQL_HELD_ONE[] =
-    "SELECT 1 FROM link_leases WHERE link_id = ?1 AND holder = ?2 AND expires_at > ?3";
+    "SELECT 1 FROM link_leases k JOIN lease_holders h ON h.holder = k.holder"
+    " WHERE k.link_id = ?1 AND k.holder = ?2 AND h.expires_at > ?3";
 static const char SQL_GIVE_BACK[] = "DELETE FROM link_leases WHERE link_id = ?1 AND holder = ?2";
 static const char SQL_DUE[] =
-    "SELECT l.id FROM link_leases k JOIN links l ON l.id = k.link_id"
-    " WHERE k.holder = ?1 AND k.expires_at > ?2 AND l.status = 'active'"
+    "SELECT l.id FROM link_leases k JOIN lease_holders h ON h.holder = k.holder"
+    " JOIN links l ON l.id = k.link_id"
+    " WHERE k.holder = ?1 AND h.expires_at > ?2 AND l.status = 'active'"
     " AND l.proved_at IS NOT NULL"
     " AND l.next_due_at <= ?2 AND l.rate_limited_until <= ?2"
     " ORDER BY l.next_due_at, l.id LIMIT ?3";
@@ -63,7 +75,8 @@ static const char SQL_DUE[] =
 static const char SQL_TAKE_WAKES[] =
     "UPDATE links SET wake = 0, next_due_at = CASE WHEN next_due_at < ?1 THEN next_due_at"
     " ELSE ?1 END WHERE wake = 1 AND rate_limited_until <= ?1 AND id IN"
-    " (SELECT link_id FROM link_leases WHERE holder = ?2 AND expires_at > ?1) RETURNING id";
+    " (SELECT k.link_id FROM link_leases k JOIN lease_holders h ON h.holder = k.holder"
+    "  WHERE k.holder = ?2 AND h.expires_at > ?1) RETURNING id";
 
 /* The single integer of a one-row query with holder (may be NULL) as ?1 and a as ?2. */
 static int64_t one_int(struct db *db, const char *sql, const char *holder, int64_t a)
@@ -91,15 +104,6 @@ static int run_text(struct db *db, const char *sql, const char *holder)
 	return db_step_done(db, st);
 }
 
-static int run_text_int(struct db *db, const char *sql, const char *holder, int64_t a)
-{
-	struct db_stmt *st = db_stmt(db, sql);
-	if (!st || DB_BOUND(db_bind_text(st, 1, holder)) != 0)
-		return -1;
-	db_bind_int64(st, 2, a);
-	return db_step_done(db, st);
-}
-
 static int run_int2(struct db *db, const char *sql, int64_t a, int64_t b)
 {
 	struct db_stmt *st = db_stmt(db, sql);
@@ -111,7 +115,8 @@ static int run_int2(struct db *db, const char *sql, int64_t a, int64_t b)
 	return db_step_done(db, st);
 }
 
-static int beat(struct db *db, const char *holder, const char *host, int pid, int64_t now)
+static int beat(struct db *db, const char *holder, const char *host, int pid, int64_t now,
+    int lease_s)
 {
 	struct db_stmt *st = db_stmt(db, SQL_BEAT);
 	if (!st || DB_BOUND(db_bind_text(st, 1, holder)) != 0 ||
@@ -119,6 +124,7 @@ static int beat(struct db *db, const char *holder, const char *host, int pid, in
 		return -1;
 	db_bind_int(st, 3, pid);
 	db_bind_int64(st, 4, now);
+	db_bind_int64(st, 5, now + lease_s);
 	return db_step_done(db, st);
 }
 
@@ -142,13 +148,12 @@ int db_leases_tick(struct db *db, const char *holder, const char *host, int pid,
 	int64_t v;
 	if (db_begin(db) != 0)
 		return -1;
-	if (beat(db, holder, host, pid, now) != 0 ||
-	    run_text_int(db, SQL_RENEW, holder, now + lease_s) != 0 ||
+	if (beat(db, holder, host, pid, now, lease_s) != 0 ||
 	    run_text(db, SQL_DROP_INACTIVE, holder) != 0 ||
 	    run_int2(db, SQL_FORGET_HOLDERS, now - 10 * (int64_t)lease_s, 0) != 0 ||
-	    run_int2(db, SQL_FREE_OUTBOX, now, now - lease_s) != 0)
+	    run_int2(db, SQL_FREE_OUTBOX, now, 0) != 0)
 		goto fail;
-	if ((v = one_int(db, SQL_LIVE, NULL, now - lease_s)) < 0)
+	if ((v = one_int(db, SQL_LIVE, NULL, now)) < 0)
 		goto fail;
 	t.live = v > 0 ? (int)v : 1;
 	if ((v = one_int(db, SQL_LINKS, NULL, 0)) < 0)

@@ -1,10 +1,13 @@
 /* Link leases: several crm-sync daemons on one database share the links, each link worked by
  * the one daemon holding its lease. A daemon (a holder, "host:pid:random") says it is alive at
- * every tick, renews what it holds, takes free or expired leases up to its fair share (active
- * links / live holders, rounded up) and gives back what it holds beyond it. A page commit
- * checks the lease in its own transaction (db_lease_held), so a daemon that lost a link writes
- * nothing more of it. Every function returns 0 (or as said) and -1 on a database error;
- * strings are borrowed. */
+ * every tick, in its own record (lease_holders: good until now + lease_s), takes free or expired
+ * leases up to its fair share (active links / live holders, rounded up) and gives back what it
+ * holds beyond it. A lease (link_leases) names its holder and is held while that record is
+ * good: the record is the renewal of all of them, one row written a tick however many links
+ * the daemon holds, and a holder whose record went stale (stopped, or its host gone) loses
+ * every lease at that same moment. A page commit checks the lease in its own transaction
+ * (db_lease_held), so a daemon that lost a link, or its own record, writes nothing more of it.
+ * Every function returns 0 (or as said) and -1 on a database error; strings are borrowed. */
 #ifndef CORE_DB_LEASES_H
 #define CORE_DB_LEASES_H
 
@@ -23,13 +26,15 @@ struct lease_tick {
 };
 
 /* One tick of holder (on host, process pid) at now, in one short write transaction: record it
- * alive, renew its leases to now + lease_s, free the outbox items claimed by holders no longer
- * alive, and claim free or expired leases of active links (lowest ids first) up to the share.
- * *t (may be NULL) gets the counts. */
+ * alive until now + lease_s (which renews every lease it holds), free the outbox items claimed
+ * by holders no longer alive, and claim free or expired leases of active links (lowest ids
+ * first) up to the share. Rows written: one, plus the leases claimed and what a change of the
+ * links or the holders frees. *t (may be NULL) gets the counts. */
 int db_leases_tick(struct db *db, const char *holder, const char *host, int pid, int64_t now,
     int lease_s, struct lease_tick *t);
 
-/* 1 when an active link has no lease or an expired one (a new link, a holder gone), 0 when
+/* 1 when an active link has no lease or an expired one (a new link, a holder whose record went
+ * stale or is gone), 0 when
  * none, -1: a read only, so the engine can look every half second and tick early. */
 int db_leases_any_free(struct db *db, int64_t now);
 

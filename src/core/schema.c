@@ -726,7 +726,8 @@ SKIPPED_ADDRESSES_SQL
 " END;";
 
 /* Several crm-sync daemons on one database: each link is worked by the daemon holding its
- * lease (renewed while it lives, free once expires_at passes); each daemon says who and where
+ * lease (renewed while it lives, free once expires_at passes; since migration 24 the holder's
+ * record carries the expiry for all its leases); each daemon says who and where
  * it is, so the others can count it for a fair share and see on the same host when its process
  * is gone. An outbox item claimed names the daemon that claimed it. */
 static const char m20_link_leases[] =
@@ -885,6 +886,18 @@ SKIPPED_ADDRESSES_SQL SKIPPED_HEALTH_SQL;
  * the checks SQLite plans for an INSERT ... RETURNING into links would scan the outbox. */
 static const char m24_outbox_by_link[] = "CREATE INDEX outbox_by_link ON outbox(link_id);";
 
+/* A lease lasts while its holder's record does: the record says until when (seen_at +
+ * lease_s, written at every tick), so a daemon renews one row, not one per link it holds, and
+ * every lease of a daemon that stopped runs out with its record. link_leases.expires_at keeps
+ * the claim's first term and is no longer read. A record from before counts as it did, for
+ * the default lease_s. */
+static const char m25_holder_expiry[] =
+"ALTER TABLE lease_holders ADD COLUMN expires_at INTEGER NOT NULL DEFAULT 0;"
+"UPDATE lease_holders SET expires_at = seen_at + 30;";
+static const char m25_holder_expiry_pg[] =
+"ALTER TABLE lease_holders ADD COLUMN expires_at bigint NOT NULL DEFAULT 0;"
+"UPDATE lease_holders SET expires_at = seen_at + 30;";
+
 const struct migration schema_migrations[] = {
 	{ "base schema", m1_base, schema_pg_m23 },
 	{ "outbox: folder set-up and leases", m2_outbox_lease, "" },
@@ -914,5 +927,7 @@ const struct migration schema_migrations[] = {
 	  m22_attachments, "" },
 	{ "blocklist and audit_log; skipped_items takes the reason blocked", m23_blocklist, "" },
 	{ "outbox: by link", m24_outbox_by_link, m24_outbox_by_link },
+	{ "lease_holders.expires_at: a lease lasts while its holder's record does",
+	  m25_holder_expiry, m25_holder_expiry_pg },
 };
 const size_t schema_n_migrations = sizeof schema_migrations / sizeof schema_migrations[0];

@@ -3,6 +3,10 @@
 #ifndef PROVIDERS_GRAPH_H
 #define PROVIDERS_GRAPH_H
 
+/* sendMail takes a request of about 4 MB at most and the MIME goes in it base64-encoded, so a
+ * message larger than this is refused (an upload session for large attachments is not made). */
+#define GRAPH_SEND_RAW_MAX (3 * 1024 * 1024)
+
 #include <jansson.h>
 
 #include "providers/provider.h"

@@ -95,6 +95,12 @@ int graph_push_req(const struct prov_link *l, const struct push_item *it, struct
 		url = event_url(l, it->provider_id);
 		return url ? ju_send(req, "DELETE", url, NULL, NULL) : PROV_TEMP;
 	case PUSH_MAIL_SEND:
+		if (it->raw && it->raw_len > GRAPH_SEND_RAW_MAX) {
+			snprintf(err, errlen, "microsoft: the message with its attachments is %zu KB; "
+			    "sendMail takes at most %d KB (large attachments need an upload session, "
+			    "which is not made)", it->raw_len / 1024, GRAPH_SEND_RAW_MAX / 1024);
+			return PROV_PERM;
+		}
 		if (!it->raw || asprintf(&url, "%s/me/sendMail", l->cfg->api_base) < 0)
 			break;
 		body = api_push_b64(it->raw, it->raw_len, 0);

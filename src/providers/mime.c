@@ -450,6 +450,10 @@ static int build_ok(const struct mime_out *m)
 			return 0;
 	if (m->in_reply_to && strpbrk(m->in_reply_to, " \t<>"))
 		return 0;
+	for (size_t i = 0; i < m->n_files; i++)
+		if (!m->files[i].name || !*m->files[i].name || has_crlf(m->files[i].name) ||
+		    (!m->files[i].data && m->files[i].len))
+			return 0;
 	return addrs_ok(m->to, m->n_to) && addrs_ok(m->cc, m->n_cc);
 }
 
@@ -500,6 +504,55 @@ static GMimeTextPart *body_part(const char *body)
 	return part;
 }
 
+/* 1 if t is a plain "type/subtype" of RFC 2045 token characters. */
+static int media_type_ok(const char *t)
+{
+	static const char tspecials[] = "()<>@,;:\\\"/[]?= \t";
+	const char *slash = t ? strchr(t, '/') : NULL;
+	if (!slash || slash == t || !slash[1] || strlen(t) > 100)
+		return 0;
+	for (const char *c = t; *c; c++)
+		if (c != slash && ((unsigned char)*c <= 32 || (unsigned char)*c >= 127 ||
+		    strchr(tspecials, *c)))
+			return 0;
+	return 1;
+}
+
+/* One attachment part: base64, Content-Disposition attachment; filename (RFC 2231), and the
+ * Content-Type's name as an encoded word. */
+static GMimePart *file_part(const struct mime_file *f)
+{
+	const char *type = media_type_ok(f->media_type) ? f->media_type : "application/octet-stream";
+	char major[64], *slash = strchr(type, '/');
+	snprintf(major, sizeof major, "%.*s", (int)(slash - type), type);
+	GMimePart *part = g_mime_part_new_with_type(major, slash + 1);
+	GMimeStream *stream = g_mime_stream_mem_new_with_buffer((const char *)(f->data ?
+	    f->data : (const unsigned char *)""), f->len);
+	GMimeDataWrapper *content = g_mime_data_wrapper_new_with_stream(stream,
+	    GMIME_CONTENT_ENCODING_DEFAULT);
+	g_mime_part_set_content(part, content);
+	g_mime_part_set_content_encoding(part, GMIME_CONTENT_ENCODING_BASE64);
+	g_mime_object_set_disposition(GMIME_OBJECT(part), "attachment");
+	g_mime_part_set_filename(part, f->name);
+	GMimeContentType *ct = g_mime_object_get_content_type(GMIME_OBJECT(part));
+	GMimeParam *nm = g_mime_param_list_get_parameter(g_mime_content_type_get_parameters(ct),
+	    "name");
+	if (nm) {
+		g_mime_param_set_encoding_method(nm, GMIME_PARAM_ENCODING_METHOD_RFC2047);
+		g_mime_param_set_charset(nm, "utf-8");
+	}
+	GMimeContentDisposition *cd = g_mime_object_get_content_disposition(GMIME_OBJECT(part));
+	GMimeParam *fn = cd ? g_mime_param_list_get_parameter(
+	    g_mime_content_disposition_get_parameters(cd), "filename") : NULL;
+	if (fn) {
+		g_mime_param_set_encoding_method(fn, GMIME_PARAM_ENCODING_METHOD_RFC2231);
+		g_mime_param_set_charset(fn, "utf-8");
+	}
+	g_object_unref(content);
+	g_object_unref(stream);
+	return part;
+}
+
 char *mime_build(const struct mime_out *m, size_t *len)
 {
 	GMimeMessage *msg = NULL;
@@ -529,7 +582,19 @@ char *mime_build(const struct mime_out *m, size_t *len)
 	g_mime_message_set_message_id(msg, bare_id(m->message_id, idbuf, sizeof idbuf));
 	set_thread_headers(msg, m);
 	part = body_part(m->body);
-	g_mime_message_set_mime_part(msg, GMIME_OBJECT(part));
+	if (m->n_files) {
+		GMimeMultipart *mixed = g_mime_multipart_new_with_subtype("mixed");
+		g_mime_multipart_add(mixed, GMIME_OBJECT(part));
+		for (size_t i = 0; i < m->n_files; i++) {
+			GMimePart *fp = file_part(&m->files[i]);
+			g_mime_multipart_add(mixed, GMIME_OBJECT(fp));
+			g_object_unref(fp);
+		}
+		g_mime_message_set_mime_part(msg, GMIME_OBJECT(mixed));
+		g_object_unref(mixed);
+	} else {
+		g_mime_message_set_mime_part(msg, GMIME_OBJECT(part));
+	}
 	fo = g_mime_format_options_new();
 	g_mime_format_options_set_newline_format(fo, GMIME_NEWLINE_FORMAT_DOS);
 	str = g_mime_object_to_string(GMIME_OBJECT(msg), fo);

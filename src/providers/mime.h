@@ -31,6 +31,16 @@ void mime_set_attach_max(size_t max);
  * Returns 0, or -1 with a reason in err when the input is not a mail message at all. */
 int mime_parse(const char *raw, size_t len, struct sync_msg *out, char *err, size_t errlen);
 
+/* A file mime_build() attaches: a base64 part with Content-Disposition attachment and the name
+ * as filename (RFC 2231 when not ASCII) and Content-Type name (an RFC 2047 encoded word, for
+ * older readers). Borrowed. */
+struct mime_file {
+	const char *name;               /* cleaned (attach_name_clean), UTF-8, no CR or LF */
+	const char *media_type;         /* "type/subtype"; NULL or bad: application/octet-stream */
+	const unsigned char *data;
+	size_t len;
+};
+
 /* What mime_build() turns into a message. Everything borrowed. */
 struct mime_out {
 	const char *from_name;          /* may be NULL */
@@ -46,9 +56,12 @@ struct mime_out {
 	const char *const *references;  /* without <>, oldest first; may be NULL */
 	size_t n_references;
 	const char *body;               /* UTF-8 plain text, may be NULL */
+	const struct mime_file *files;  /* attachments, may be NULL */
+	size_t n_files;
 };
 
-/* Build a raw RFC 5322 message (CRLF line ends, text/plain UTF-8 quoted-printable body).
+/* Build a raw RFC 5322 message (CRLF line ends, text/plain UTF-8 quoted-printable body; with
+ * files a multipart/mixed of that body and one part per file).
  * Returns a malloc'd NUL-terminated string with its length in *len, or NULL when a required
  * field is missing or a header value holds CR or LF. */
 char *mime_build(const struct mime_out *m, size_t *len);

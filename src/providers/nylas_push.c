@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include <jansson.h>
 
@@ -10,6 +11,11 @@
 #include "providers/json_util.h"
 #include "providers/nylas.h"
 #include "providers/oauth.h"
+
+/* The send endpoint takes a JSON request of 3 MB at most (attachments base64 in it), a
+ * multipart/form-data one of 25 MB. */
+#define NYLAS_JSON_MAX (3 * 1000 * 1000)
+#define NYLAS_SEND_MAX (25 * 1024 * 1024)
 
 static json_t *when_of(const struct sync_event *e)
 {
@@ -68,8 +74,9 @@ out:
 }
 
 /* The messages/send body; reply_to_id (the answered message's Nylas id) makes Nylas thread it
- * and write In-Reply-To / References. */
-static char *send_body(const struct sync_msg *m, const char *reply_to_id)
+ * and write In-Reply-To / References. with_files: the attachments go in it base64-encoded
+ * (the JSON schema), else they are left for the multipart schema. */
+static char *send_body(const struct sync_msg *m, const char *reply_to_id, int with_files)
 {
 	json_t *o = json_pack("{s:s, s:s, s:o, s:o}", "subject", m->subject ? m->subject : "", "body",
 	    m->body_text ? m->body_text : "", "to", people(m->to, m->n_to), "cc", people(m->cc, m->n_cc));
@@ -78,9 +85,110 @@ static char *send_body(const struct sync_msg *m, const char *reply_to_id)
 		json_decref(o);
 		o = NULL;
 	}
+	json_t *files = o && with_files && m->n_attachments ? json_array() : NULL;
+	for (size_t i = 0; files && i < m->n_attachments; i++) {
+		const struct sync_attach *a = &m->attachments[i];
+		char *b64 = api_push_b64((const char *)a->data, a->size, 0);
+		json_t *x = b64 ? json_pack("{s:s, s:s, s:s, s:I}", "filename", a->name, "content_type",
+		    a->media_type, "content", b64, "size", (json_int_t)a->size) : NULL;
+		free(b64);
+		if (!x || json_array_append_new(files, x) != 0) {
+			json_decref(files);
+			json_decref(o);
+			return NULL;
+		}
+	}
+	if (files && json_object_set_new(o, "attachments", files) != 0) {
+		json_decref(o);
+		return NULL;
+	}
 	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
 	return s;
+}
+
+/* A multipart/form-data body: the message JSON in the field "message", then each attachment as
+ * a file part "file<i>". Returns it malloc'd with its length and the boundary, or NULL. */
+static char *send_multipart(const struct sync_msg *m, const char *json, size_t *len,
+    char *boundary, size_t blen)
+{
+	FILE *f;
+	char *out = NULL;
+	size_t n = 0;
+	unsigned char rnd[12];
+	if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
+		return NULL;
+	snprintf(boundary, blen, "crm-%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x", rnd[0],
+	    rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7], rnd[8], rnd[9], rnd[10], rnd[11]);
+	if (!(f = open_memstream(&out, &n)))
+		return NULL;
+	fprintf(f, "--%s\r\nContent-Disposition: form-data; name=\"message\"\r\n"
+	    "Content-Type: application/json\r\n\r\n%s\r\n", boundary, json);
+	for (size_t i = 0; i < m->n_attachments; i++) {
+		const struct sync_attach *a = &m->attachments[i];
+		/* quotes and backslashes in the name as the HTML form encoding writes them */
+		fprintf(f, "--%s\r\nContent-Disposition: form-data; name=\"file%zu\"; filename=\"",
+		    boundary, i);
+		for (const char *c = a->name; *c; c++) {
+			if (*c == '"')
+				fputs("%22", f);
+			else if (*c == '\\')
+				fputs("%5C", f);
+			else
+				fputc(*c, f);
+		}
+		fprintf(f, "\"\r\nContent-Type: %s\r\n\r\n", a->media_type);
+		fwrite(a->data, 1, a->size, f);
+		fputs("\r\n", f);
+	}
+	fprintf(f, "--%s--\r\n", boundary);
+	if (fclose(f) != 0) {
+		free(out);
+		return NULL;
+	}
+	*len = n;
+	return out;
+}
+
+/* The messages/send request: JSON when it stays within NYLAS_JSON_MAX, else multipart. */
+static int send_req(const struct sync_msg *m, const char *reply_to_id, char *url,
+    struct http_req *req, char *err, size_t errlen)
+{
+	size_t total = 0;
+	for (size_t i = 0; i < m->n_attachments; i++) {
+		if (!m->attachments[i].data && m->attachments[i].size) {
+			snprintf(err, errlen, "nylas: attachment \"%s\" could not be read to send",
+			    m->attachments[i].name);
+			free(url);
+			return PROV_PERM;
+		}
+		total += m->attachments[i].size;
+	}
+	if (total > NYLAS_SEND_MAX) {
+		snprintf(err, errlen, "nylas: the attachments are larger than the 25 MB Nylas sends");
+		free(url);
+		return PROV_PERM;
+	}
+	char *body = send_body(m, reply_to_id, 1);
+	if (!body) {
+		free(url);
+		return PROV_TEMP;
+	}
+	if (strlen(body) <= NYLAS_JSON_MAX)
+		return ju_send(req, "POST", url, body, NULL);
+	free(body);
+	char *json = send_body(m, reply_to_id, 0), boundary[64], ctype[128];
+	size_t len = 0;
+	body = json ? send_multipart(m, json, &len, boundary, sizeof boundary) : NULL;
+	free(json);
+	if (!body) {
+		free(url);
+		return PROV_TEMP;
+	}
+	snprintf(ctype, sizeof ctype, "multipart/form-data; boundary=%s", boundary);
+	int rc = ju_send(req, "POST", url, body, ctype);
+	req->body_len = len;   /* the file parts may hold NUL bytes */
+	return rc;
 }
 
 /* api_base/v3/grants/<grant>/<rest>, malloc'd. */
@@ -130,8 +238,7 @@ int nylas_push_req(const struct prov_link *l, const struct push_item *it, struct
 	case PUSH_MAIL_SEND:
 		if (!it->mail || !(url = grant_url(l, "messages/send", NULL, "")))
 			break;
-		body = send_body(it->mail, it->reply_to_id);
-		return body ? ju_send(req, "POST", url, body, NULL) : (free(url), PROV_TEMP);
+		return send_req(it->mail, it->reply_to_id, url, req, err, errlen);
 	default:
 		snprintf(err, errlen, "nylas: this push is not supported");
 		return PROV_PERM;

@@ -205,6 +205,21 @@ static int record_done(struct db *db, const struct outbox_job *job, const struct
 	return rc;
 }
 
+/* A sent mail's payload is the whole MIME, its files base64: once done it is replaced by the
+ * Message-ID alone (the Sent message keeps the text and the files; a done item never goes
+ * again). */
+static int drop_sent_mime(struct db *db, const struct outbox_job *job, int64_t now)
+{
+	if (job->row.kind != PUSH_MAIL_SEND)
+		return 0;
+	json_t *o = json_pack("{s:s}", "sent", job->mail.message_id ? job->mail.message_id : "");
+	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	int rc = text ? db_outbox_set_payload(db, job->row.id, text, now) : -1;
+	free(text);
+	json_decref(o);
+	return rc;
+}
+
 int outbox_finish(struct db *db, const struct outbox_job *job, int status,
     const struct push_result *res, long retry_after, int64_t now)
 {
@@ -217,7 +232,7 @@ int outbox_finish(struct db *db, const struct outbox_job *job, int status,
 	if (db_begin(db) != 0)
 		return -1;
 	if (status == STEP_DONE || status == PROV_OK) {
-		if (record_done(db, job, res, &note) != 0 ||
+		if (record_done(db, job, res, &note) != 0 || drop_sent_mime(db, job, now) != 0 ||
 		    db_outbox_settle(db, job->row.id, "done", 0, note, now) != 0)
 			goto out;
 	} else if (status == PROV_PERM) {

@@ -190,6 +190,7 @@ static const struct input_key input_keys[] = {
 	{ "subject", v_line, 500, 1 },
 	{ "body", v_text, 50000, 1 },
 	{ "reply", v_id, 0, 0 },
+	{ "reattach", v_id, 0, 0 },   /* an attachment of the replied message to send again */
 	{ "result", v_word, 20, 0 },
 	{ "feed", v_feed, 0, 0 },
 };

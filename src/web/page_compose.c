@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "core/addr.h"
+#include "core/attach.h"
 #include "core/db_calendar.h"
 #include "core/db_outbox.h"
 #include "core/db_web.h"
@@ -14,8 +15,10 @@
 #include "core/log.h"
 #include "core/models.h"
 #include "core/timeutil.h"
+#include "providers/graph.h"
 #include "providers/mime.h"
 #include "sync/match.h"
+#include "web/compose_files.h"
 #include "web/compose_text.h"
 #include "web/web.h"
 
@@ -29,6 +32,9 @@ struct compose {
 	struct web_rows contacts;     /* the account's contacts */
 	struct reply_src src;         /* id 0 when not a reply */
 	struct link link;             /* id 0 when the user has none */
+	struct attach_rows src_files; /* the replied message's attachments */
+	struct compose_files files;   /* what goes with the mail (POST) */
+	char file_err[300];
 	const char *errors[COMPOSE_ERRORS_MAX];
 	char bad[2][300];             /* texts of address errors */
 	int n_errors;
@@ -41,6 +47,8 @@ static void compose_free(struct compose *k)
 	web_rows_free(&k->contacts);
 	reply_src_free(&k->src);
 	link_free(&k->link);
+	attach_rows_free(&k->src_files);
+	compose_files_free(&k->files);
 }
 
 static void add_error(struct compose *k, const char *msg)
@@ -103,6 +111,8 @@ static int compose_load(struct ctx *c, struct compose *k, int post)
 		if ((rc = db_web_mail_reply_src(c->db, reply, c->user.id, &k->src)) != 0)
 			return rc == 1 ? 404 : 500;
 		compose_bare_id(k->src.message_id);   /* rows written by other tools may keep <> */
+		if (db_attach_list(c->db, reply, &k->src_files) != 0)
+			return 500;
 	}
 	rc = db_links_get_for_user(c->db, c->user.id, &k->link);
 	if (rc < 0)
@@ -202,6 +212,24 @@ static int show(struct ctx *c, struct compose *k, int post, int status)
 	}
 	view_int(v, "has_contacts", (long)vlist_len(cl));
 	view_list(v, "contacts", cl);
+	/* the replied message's stored attachments, each with a box to send it again */
+	struct vlist *ol = vlist_new();
+	for (size_t i = 0; i < k->src_files.n; i++) {
+		const struct attach_row *a = &k->src_files.v[i];
+		char size[32];
+		if (strcmp(a->state, "stored") != 0)
+			continue;
+		attach_fmt_size((size_t)a->size, size, sizeof size);
+		struct vlist *row = vlist_row(ol);
+		vrow_int(row, (long)a->id);
+		vrow_str(row, a->name);
+		vrow_str(row, size);
+		vrow_int(row, post && compose_reattach_ticked(c, a->id));
+	}
+	view_int(v, "has_originals", (long)vlist_len(ol));
+	view_list(v, "originals", ol);
+	view_int(v, "file_max_mb", c->w->cfg->send_file_max_mb);
+	view_int(v, "total_max_mb", c->w->cfg->send_total_max_mb);
 	st = page_render(c, "compose", k->src.id ? "Reply" : "New e-mail", v, status);
 done:
 	view_free(v);
@@ -249,7 +277,8 @@ static int read_rcpt(struct ctx *c, struct compose *k, struct addr **to, size_t 
 	return k->n_errors - before;
 }
 
-/* Build, store and queue the mail. Returns 0 with *msg_id, or -1. */
+/* Build, store and queue the mail. Returns 0 with *msg_id, 1 when the provider cannot take a
+ * message this large (an error added to k), or -1. */
 static int send_mail(struct ctx *c, struct compose *k, const struct addr *to, size_t n_to,
     const struct addr *cc, size_t n_cc, int64_t *msg_id)
 {
@@ -270,9 +299,20 @@ static int send_mail(struct ctx *c, struct compose *k, const struct addr *to, si
 		.cc = cc, .n_cc = n_cc, .subject = f_get(c, "subject"), .date = now,
 		.message_id = mid, .in_reply_to = k->src.id ? k->src.message_id : NULL,
 		.references = n_refs ? refv : NULL, .n_references = n_refs, .body = f_get(c, "body"),
+		.n_files = k->files.n,
 	};
+	struct mime_file files[COMPOSE_FILES_MAX];
+	compose_files_mime(&k->files, files);
+	m.files = files;
 	if (!(raw = mime_build(&m, &raw_len)))
 		goto out;
+	if (k->link.provider && strcmp(k->link.provider, "microsoft") == 0 &&
+	    raw_len > GRAPH_SEND_RAW_MAX) {
+		add_error(k, "Microsoft 365 takes at most 3 MB of mail with its attachments from the "
+		    "CRM; leave out a file or send a smaller one.");
+		rc = 1;
+		goto out;
+	}
 	for (size_t i = 0; i < n_to; i++)
 		rcpt[n_rcpt++] = to[i].email;
 	for (size_t i = 0; i < n_cc; i++)
@@ -302,13 +342,14 @@ static int send_mail(struct ctx *c, struct compose *k, const struct addr *to, si
 	if (db_begin(c->db) != 0)
 		goto out;
 	if (db_web_mail_store_sent(c->db, &sm, msg_id) != 0 ||
+	    compose_files_store(c, *msg_id, &k->files) != 0 ||
 	    db_outbox_mail(c->db, c->user.id, *msg_id, raw, raw_len, NULL) != 0 ||
 	    db_commit(c->db) != 0) {
 		db_rollback(c->db);
 		goto out;
 	}
-	log_info("mail %s queued by user %lld (message %lld, %lu recipients)", mid,
-	    (long long)c->user.id, (long long)*msg_id, (unsigned long)n_rcpt);
+	log_info("mail %s queued by user %lld (message %lld, %lu recipients, %zu files)", mid,
+	    (long long)c->user.id, (long long)*msg_id, (unsigned long)n_rcpt, k->files.n);
 	rc = 0;
 out:
 	free(mid);
@@ -334,15 +375,26 @@ static int post_compose(struct ctx *c, struct compose *k)
 		add_error(k, "The subject is too long or holds characters that cannot be sent.");
 	if (f_invalid(c, "body"))
 		add_error(k, "The message is too long or holds characters that cannot be sent.");
-	if (k->n_errors) {
+	int frc = compose_files_take(c, &k->src_files, &k->files, k->file_err, sizeof k->file_err);
+	if (frc < 0) {
+		status = 500;
+		goto out;
+	}
+	if (frc > 0)
+		add_error(k, k->file_err);
+	int sent = k->n_errors ? 1 : send_mail(c, k, to, n_to, cc, n_cc, &msg_id);
+	if (sent > 0 && c->req->files.n)
+		add_error(k, "Choose the files again: a form shown again cannot keep them.");
+	if (sent > 0) {
 		status = show(c, k, 1, 400);
-	} else if (send_mail(c, k, to, n_to, cc, n_cc, &msg_id) != 0) {
+	} else if (sent < 0) {
 		status = 500;
 	} else {
 		char url[48];
 		snprintf(url, sizeof url, "/messages/%lld", (long long)msg_id);
 		status = resp_redirect(c->resp, url);
 	}
+out:
 	compose_addrs_free(to, COMPOSE_MAX_ADDRS);
 	compose_addrs_free(cc, COMPOSE_MAX_ADDRS);
 	return status;

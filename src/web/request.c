@@ -78,11 +78,24 @@ char *cookie_get(const char *header, const char *name)
 	return NULL;
 }
 
+void uploads_free(struct uploads *u)
+{
+	for (size_t i = 0; i < u->n; i++) {
+		free(u->v[i].field);
+		free(u->v[i].filename);
+		free(u->v[i].ctype);
+		free(u->v[i].data);
+	}
+	free(u->v);
+	memset(u, 0, sizeof *u);
+}
+
 void req_free(struct req *r)
 {
 	free(r->path);
 	params_free(&r->query);
 	params_free(&r->form);
+	uploads_free(&r->files);
 	free(r->cookie_session);
 	free(r->cookie_pre);
 	free(r->body);

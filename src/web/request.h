@@ -20,6 +20,22 @@ struct params {
 	size_t n;
 };
 
+/* One uploaded file. Strings and data owned. */
+struct upload {
+	char *field;             /* the form field's name */
+	char *filename;          /* the name as the browser sent it (not cleaned; may be "") */
+	char *ctype;             /* the part's Content-Type as sent, or NULL */
+	unsigned char *data;     /* the bytes; NULL when too_big */
+	size_t len;              /* the part's size, also when too_big */
+	int too_big;             /* over the per-file limit: bytes not kept */
+};
+struct uploads {
+	struct upload *v;
+	size_t n;
+	int over_total;          /* the files together are over the per-message limit */
+};
+void uploads_free(struct uploads *u);
+
 struct req {
 	char method[8];
 	char *path;            /* owned: the path without the query, not decoded */
@@ -28,6 +44,7 @@ struct req {
 	char *cookie_pre;      /* owned: the pre-login CSRF cookie, may be NULL */
 	char remote_addr[64];
 	int https;             /* the public URL is https (cookies get Secure) */
+	struct uploads files;  /* owned: the files of a multipart/form-data POST */
 	char *body;            /* owned: a POST body that is not a form (webhooks), or NULL */
 	size_t body_len;
 	char **envp;           /* borrowed: the FastCGI parameters ("NAME=value"), for headers */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "web/multipart.h"
 #include "web/server.h"
 
 #define WEB_DB_BUDGET_MS 15000   /* lock waits of one request, in all (nginx waits 30 s) */
@@ -20,8 +21,10 @@ static const char SECURITY_HEADERS[] =
 /* Sent when base_url is https: browsers then never try the site over plain http. */
 static const char HSTS_HEADER[] = "Strict-Transport-Security: max-age=31536000\r\n";
 
-/* Fill r from the CGI variables; returns 0, or an HTTP status to answer with at once. */
-static int read_request(FCGX_Request *fr, const struct config *cfg, struct req *r)
+/* Fill r from the CGI variables; returns 0, or an HTTP status to answer with at once (with a
+ * reason for the page in why, "" for the status's own words). */
+static int read_request(FCGX_Request *fr, const struct config *cfg, struct req *r, char *why,
+    size_t whylen)
 {
 	const char *method = FCGX_GetParam("REQUEST_METHOD", fr->envp);
 	const char *uri = FCGX_GetParam("REQUEST_URI", fr->envp);
@@ -51,8 +54,19 @@ static int read_request(FCGX_Request *fr, const struct config *cfg, struct req *
 	long len = clen ? strtol(clen, NULL, 10) : 0;
 	if (len < 0)
 		return 400;
-	if (len > REQ_BODY_MAX)
+	char boundary[80];
+	int multipart = multipart_boundary(ctype, boundary, sizeof boundary) == 0;
+	/* Compose's form may carry [web] send_total_max_mb of files, and its fields besides (as
+	 * nginx.conf.example's location = /compose lets through) */
+	int files_ok = multipart && strcmp(r->path, "/compose") == 0;
+	long max = files_ok ? (long)cfg->send_total_max_mb * 1024 * 1024 + REQ_BODY_MAX :
+	    REQ_BODY_MAX;
+	if (len > max) {
+		if (files_ok)
+			snprintf(why, whylen, "The attached files are larger than the %d MB one message "
+			    "may carry.", cfg->send_total_max_mb);
 		return 413;
+	}
 	if (len == 0)
 		return 0;
 	char *body = malloc((size_t)len + 1);
@@ -65,6 +79,19 @@ static int read_request(FCGX_Request *fr, const struct config *cfg, struct req *
 	else if (ctype && strncasecmp(ctype, "application/x-www-form-urlencoded", 33) == 0) {
 		if (params_parse(&r->form, body, (size_t)len) != 0)
 			rc = 400;
+	} else if (multipart) {
+		char err[160];
+		if (multipart_parse(boundary, body, (size_t)len,
+		    (size_t)cfg->send_file_max_mb * 1024 * 1024,
+		    (size_t)cfg->send_total_max_mb * 1024 * 1024, &r->form, &r->files, err,
+		    sizeof err) != 0) {
+			log_warnx("POST %s: multipart body refused: %s", r->path, err);
+			snprintf(why, whylen, "The form could not be read (%s).", err);
+			rc = 400;
+		}
+	} else if (ctype && strncasecmp(ctype, "multipart/", 10) == 0) {
+		snprintf(why, whylen, "The form could not be read (no valid boundary).");
+		rc = 400;
 	} else {
 		body[len] = '\0';   /* kept raw for webhooks (JSON, signed bytes) */
 		r->body = body;
@@ -112,11 +139,12 @@ void server_handle(struct worker *w, FCGX_Request *fr)
 	 * waits and retries within its own budget; only when that runs out does it answer, and
 	 * then 503 with Retry-After rather than a 500. */
 	db_busy_deadline(w->db, WEB_DB_BUDGET_MS);
-	int status = read_request(fr, w->cfg, &req);
+	char why[300] = "";
+	int status = read_request(fr, w->cfg, &req, why, sizeof why);
 	if (status) {
 		if (!req.path)
 			req.path = strdup("/");
-		resp.status = page_error(&c, status, NULL);
+		resp.status = page_error(&c, status, why[0] ? why : NULL);
 	} else {
 		route_request(&c);
 	}

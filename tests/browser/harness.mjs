@@ -1,7 +1,7 @@
 // What the browser tests share: where the binaries and screenshots are, the "ok - " / "not ok - "
 // lines tests/run counts, the web stack of tests/integration/lib_web.py (serve) and Chromium
-// launched headless with the machine's closed network in mind.
-import { spawn } from 'node:child_process';
+// launched headless with the machine's closed network in mind, and dbExec on the stack's database.
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -37,6 +37,15 @@ export function startStack(...extra) {
     rl.once('line', (line) => { clearTimeout(timer); resolve({ child, info: JSON.parse(line) }); });
     child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`stack helper exited ${code}`)); });
   });
+}
+
+// Runs one SQL statement on the stack's database (info.db: the crm.db path, or a PostgreSQL URL
+// when the run is on PostgreSQL) through tests/integration/lib_db.py.
+export function dbExec(info, sql) {
+  const py = 'import sys; sys.path.insert(0, sys.argv[1]); import lib_db\n' +
+    'c = lib_db.connect(sys.argv[2], foreign_keys=True); c.execute(sys.argv[3]); c.close()';
+  const r = spawnSync('python3', ['-c', py, path.join(root, 'tests/integration'), info.db, sql], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${sql}: ${r.stderr}`);
 }
 
 export function stopStack(child) {

@@ -19,11 +19,11 @@ const files = {
 
 function addAttachments(info, msg) {
   const py = `
-import json, os, sqlite3, sys
+import json, os, sys
 sys.path.insert(0, os.path.join(${JSON.stringify(root)}, "tests", "integration"))
-import lib_web
+import lib_db, lib_web
 spec = json.load(sys.stdin)
-db = sqlite3.connect(${JSON.stringify(info.db)}, isolation_level=None)
+db = lib_db.connect(${JSON.stringify(info.db)})
 out = {}
 for k, f in spec.items():
     out[k] = lib_web.add_attachment(db, os.path.join(${JSON.stringify(info.dir)}, "files"), ${msg},

@@ -3,9 +3,8 @@
 // happens on a click), his private mail is not there at all, and the day list says Busy only;
 // once Dave shares his calendar with Maria, the same day shows the appointment. Any console or
 // page error fails. A screenshot goes to <build>/screenshots/.
-import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { expect, failed, launch, notOk, ok, root, shots, startStack, step, stopStack } from './harness.mjs';
+import { dbExec, expect, failed, launch, notOk, ok, shots, startStack, step, stopStack } from './harness.mjs';
 
 let stack;
 try {
@@ -96,7 +95,6 @@ try {
 async function share(on) {
   const sql = on ? `INSERT OR IGNORE INTO calendar_shares VALUES (${ids.dave}, ${ids.maria})`
     : `DELETE FROM calendar_shares WHERE owner_id = ${ids.dave} AND viewer_id = ${ids.maria}`;
-  const r = spawnSync('sqlite3', [stack.info.db, sql]);
-  if (r.status !== 0) throw new Error(`sqlite3: ${r.stderr}`);
+  dbExec(stack.info, sql);
 }
 process.exit(failed() ? 1 : 0);

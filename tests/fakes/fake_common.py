@@ -401,8 +401,10 @@ class Account:
 # ---- generic event input ------------------------------------------------------------------
 
 
-def mime_from_fields(frm, to, cc, subject, body, content_type="text/plain", extra=None):
-    """A RFC 5322 message built from API fields (sendMail JSON, Nylas send)."""
+def mime_from_fields(frm, to, cc, subject, body, content_type="text/plain", extra=None,
+                     files=None):
+    """A RFC 5322 message built from API fields (sendMail JSON, Nylas send); files: a list of
+    (filename, content_type, bytes) attached after the body."""
     msg = email.message.EmailMessage()
     msg["From"] = frm
     if to:
@@ -417,6 +419,10 @@ def mime_from_fields(frm, to, cc, subject, body, content_type="text/plain", extr
             msg[k] = v
     subtype = "html" if "html" in (content_type or "").lower() else "plain"
     msg.set_content(body or "", subtype=subtype)
+    for name, ctype, data in files or []:
+        major, _, minor = (ctype or "application/octet-stream").partition("/")
+        msg.add_attachment(data, maintype=major, subtype=minor.split(";")[0].strip() or
+                           "octet-stream", filename=name)
     return msg.as_bytes()
 
 

@@ -192,8 +192,28 @@ def message_delta(state, acct, req, fid):
                         _page_size(state, req), "Collection(message)")
 
 
+SEND_MAX = 4 * 1024 * 1024   # Graph's request size limit; larger attachments need an upload session
+
+
+def json_files(msg):
+    """(files, error) of a JSON sendMail's attachments: fileAttachment with contentBytes."""
+    files = []
+    for a in msg.get("attachments") or []:
+        if a.get("@odata.type") != "#microsoft.graph.fileAttachment" or not a.get("name"):
+            return None, "only fileAttachment with a name is supported"
+        try:
+            files.append((a["name"], a.get("contentType") or "application/octet-stream",
+                          base64.b64decode(a.get("contentBytes") or "", validate=True)))
+        except ValueError:
+            return None, "contentBytes is not valid base64"
+    return files, None
+
+
 def send_mail(state, acct, req):
     ctype = req.headers.get("Content-Type") or ""
+    if len(req.body or b"") > SEND_MAX:
+        return error(413, "The maximum request length supported is 4MB.",
+                     "RequestBodyTooLarge")
     if ctype.startswith("text/plain"):
         try:
             raw = base64.b64decode(req.body, validate=False)
@@ -208,11 +228,14 @@ def send_mail(state, acct, req):
         addrs = {k: [fmt_addr(r["emailAddress"].get("name"), r["emailAddress"]["address"])
                      for r in msg.get(k) or []] for k in ("toRecipients", "ccRecipients")}
         body = msg.get("body") or {}
+        files, why = json_files(msg)
+        if why:
+            return error(400, why, "ErrorInvalidRequest")
         raw = mime_from_fields(fmt_addr(acct.name, acct.email), addrs["toRecipients"],
                                addrs["ccRecipients"], msg.get("subject"),
                                body.get("content", ""), body.get("contentType", "text"),
                                {h["name"]: h["value"] for h in
-                                msg.get("internetMessageHeaders") or []})
+                                msg.get("internetMessageHeaders") or []}, files)
         save = d.get("saveToSentItems", True) not in (False, "false")
     p = email.message_from_bytes(raw, policy=email.policy.default)
     if not (p.get("To") or p.get("Cc") or p.get("Bcc")):

@@ -1,5 +1,8 @@
 # Fake Nylas API v3: hosted auth, grants, messages (cursor paging, raw MIME, send, folders),
 # events (calendar_id, updated_after, expand_recurring) and signed webhooks with the challenge.
+import base64
+import email
+import email.policy
 import hashlib
 import hmac
 import json
@@ -117,10 +120,75 @@ def list_messages(state, acct, req):
     return ok([msg_json(acct, m, q.get("fields", "")) for m in chunk], **extra)
 
 
+JSON_SEND_MAX = 3 * 1000 * 1000     # the JSON schema: the whole request at most 3 MB
+MULTIPART_SEND_MAX = 25 * 1024 * 1024
+
+
+def send_files_json(d):
+    """(files, error) of a JSON send's attachments array: base64 content, a filename and a
+    content_type each; a size given must be the decoded size."""
+    files = []
+    for a in d.get("attachments") or []:
+        if not isinstance(a, dict) or not a.get("filename") or not a.get("content_type") or \
+                not isinstance(a.get("content"), str):
+            return None, "each attachment needs filename, content_type and content"
+        try:
+            data = base64.b64decode(a["content"], validate=True)
+        except ValueError:
+            return None, "attachment content is not valid base64"
+        if "size" in a and a["size"] != len(data):
+            return None, "attachment size %r does not match its content (%d)" % (a["size"],
+                                                                                 len(data))
+        files.append((a["filename"], a["content_type"], data))
+    return files, None
+
+
+def send_multipart(req):
+    """(message dict, files, error) of a multipart/form-data send: the field "message" holds
+    the JSON, every part with a filename is a file."""
+    ctype = req.headers.get("Content-Type") or ""
+    head = ("Content-Type: %s\r\nMIME-Version: 1.0\r\n\r\n" % ctype).encode()
+    msg = email.message_from_bytes(head + (req.body or b""), policy=email.policy.HTTP)
+    if not msg.is_multipart() or msg.defects:
+        return None, None, "the multipart body could not be read: %r" % msg.defects
+    d, files = None, []
+    for part in msg.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if part.get_filename():
+            files.append((part.get_filename(), part.get_content_type(),
+                          part.get_payload(decode=True)))
+        elif name == "message":
+            try:
+                d = json.loads(part.get_payload(decode=True))
+            except ValueError:
+                return None, None, "the message field is not JSON"
+    if not isinstance(d, dict):
+        return None, None, "a multipart send needs a message field with the JSON"
+    if d.get("attachments"):
+        return None, None, "a multipart send carries its files as parts"
+    return d, files, None
+
+
 def send(state, acct, req):
-    d = req_json(req)
-    if d is None:
-        return error(400, "send needs a JSON body (multipart is not supported by the fake)")
+    ctype = (req.headers.get("Content-Type") or "").lower()
+    body_len = len(req.body or b"")
+    if ctype.startswith("multipart/form-data"):
+        if body_len > MULTIPART_SEND_MAX:
+            return error(413, "request body larger than 25MB")
+        d, files, why = send_multipart(req)
+        if why:
+            return error(400, why)
+        form = "multipart"
+    else:
+        d = req_json(req)
+        if d is None:
+            return error(400, "send needs a JSON or multipart/form-data body")
+        if body_len > JSON_SEND_MAX:
+            return error(413, "JSON request body larger than 3MB: use multipart/form-data")
+        files, why = send_files_json(d)
+        if why:
+            return error(400, why)
+        form = "json"
     to = [fmt_addr(a.get("name"), a["email"]) for a in d.get("to") or []]
     cc = [fmt_addr(a.get("name"), a["email"]) for a in d.get("cc") or []]
     if not to and not cc and not d.get("bcc"):
@@ -132,11 +200,14 @@ def send(state, acct, req):
     body = d.get("body") or ""
     ctype = "html" if re.search(r"<[a-zA-Z][^>]*>", body) else "plain"
     raw = mime_from_fields(fmt_addr(acct.name, acct.email), to, cc, d.get("subject"), body,
-                           ctype, extra)
+                           ctype, extra, files)
     m = acct.add_message(raw, ["SENT"], int(now() * 1000))
     m.unread = False
     state.record("nylas", acct.email, "send_mail", id=m.id, raw=raw.decode("utf-8", "replace"),
-                 to=", ".join(to), subject=d.get("subject") or "", body=d)
+                 to=", ".join(to), subject=d.get("subject") or "", form=form,
+                 body={k: v for k, v in d.items() if k != "attachments"},
+                 files=[{"filename": n, "content_type": t, "size": len(b),
+                         "sha256": hashlib.sha256(b).hexdigest()} for n, t, b in files])
     return ok(msg_json(acct, m))
 
 

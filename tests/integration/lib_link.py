@@ -46,6 +46,8 @@ class LinkStack(w.Stack):
 
     def db_bytes(self):
         """The raw bytes of the database file and its WAL (what a thief of the disk gets)."""
+        if self.db_name:
+            return w.lib_db.pg_disk_bytes(self.db_target)
         out = b""
         for suffix in ("", "-wal", "-journal"):
             p = os.path.join(self.dir, "crm.db" + suffix)

@@ -9,17 +9,21 @@
     env.sync(link)                               # crm-sync --once --link N; returns the log
     env.q("SELECT count(*) FROM messages")      # -> first column of the first row
     env.close()
+env.db is the [core] database: DIR/crm.db, or on a PostgreSQL run (tests/run, CRM_TEST_PG_URL)
+the URL of a fresh database, dropped by close(); env.connect() / conn() / q() / rows() reach it
+through lib_db.
 """
 import os
 import re
 import shutil
-import sqlite3
 import subprocess
 import tempfile
 import time
 import urllib.parse
 import uuid
 from email.utils import formatdate
+
+import lib_db
 
 ROOT = os.environ.get("CRM_ROOT", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 BIN = os.environ.get("CRM_BIN", os.path.join(ROOT, "build-san", "bin"))
@@ -31,10 +35,11 @@ class SyncEnv:
         self.conf = os.path.join(self.dir, "crm.conf")
         self.poll_interval = poll_interval
         self.allowed = []   # [security] allow_hosts: exactly the test's own servers
-        self._write_conf()
-        self.db = os.path.join(self.dir, "crm.db")
-        self.ctl("init")
         self.daemons = []
+        # the database: DIR/crm.db, or a fresh PostgreSQL database of the run's server
+        self.db, self.db_name = lib_db.new_target(self.dir)
+        self._write_conf()
+        self.ctl("init")
 
     def _write_conf(self):
         """crm.conf: [core], allow_hosts, then [sync] last with what tests appended to it."""
@@ -44,7 +49,8 @@ class SyncEnv:
                 text = f.read()
             sync = text[text.index("[sync]\n"):]
         with open(self.conf, "w") as f:
-            f.write("[core]\ndatabase = crm.db\nsecret_key_file = secret.key\n")
+            f.write("[core]\ndatabase = %s\nsecret_key_file = secret.key\n"
+                    % (self.db if self.db_name else "crm.db"))
             if self.allowed:
                 f.write("# the test's own servers\n[security]\nallow_hosts = %s\n"
                         % ", ".join(self.allowed))
@@ -126,13 +132,15 @@ class SyncEnv:
         except OSError:
             return ""
 
+    def connect(self):
+        """A connection on the database (lib_db: sqlite3, or psycopg2 behind the same calls)."""
+        return lib_db.connect(self.db)
+
     def conn(self):
-        c = sqlite3.connect(self.db, timeout=10)
-        c.isolation_level = None
-        return _Tx(c)
+        return _Tx(self.connect())
 
     def q(self, sql, *args):
-        c = sqlite3.connect(self.db, timeout=10)
+        c = self.connect()
         try:
             row = c.execute(sql, args).fetchone()
             return row[0] if row else None
@@ -140,7 +148,7 @@ class SyncEnv:
             c.close()
 
     def rows(self, sql, *args):
-        c = sqlite3.connect(self.db, timeout=10)
+        c = self.connect()
         try:
             return c.execute(sql, args).fetchall()
         finally:
@@ -166,11 +174,13 @@ class SyncEnv:
                     p.wait()
             log.close()
         if not os.environ.get("CRM_KEEP_TEST_DIR"):
+            lib_db.drop(self.db_name)
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class _Tx:
-    """sqlite3 connection as a context manager that commits and closes."""
+    """A lib_db connection as a context manager: one transaction, committed (rolled back on an
+    exception), then closed."""
 
     def __init__(self, c):
         self.c = c

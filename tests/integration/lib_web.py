@@ -6,11 +6,11 @@ Use from a test:
     with w.Stack() as st:
         c = st.client(); c.login("demo@example.com", "demo")
         r = c.get("/calendar?month=2023-07"); r.status; r.doc.find_all("td", cls="x")
-        db = st.db()   # sqlite3 connection on the stack's database
+        db = st.db()   # connection on the stack's database (lib_db: sqlite3 or PostgreSQL)
 Binaries come from $CRM_BIN (default build-san/bin), the checkout from $CRM_ROOT.
 Run alone (`python3 lib_web.py serve [--bin DIR] [--threads N]`) it starts a stack, prints one
-JSON line {"url", "port", "dir", "db", "fcgi_pid", "nginx_pid", "ids"} and runs until stdin
-closes or SIGTERM; --seed july adds the known July 2023 of seed_july() (ids in "ids").
+JSON line {"url", "port", "dir", "db" (the crm.db path or PostgreSQL URL), "fcgi_pid",
+"nginx_pid", "ids"} and runs until stdin closes or SIGTERM; --seed july adds the known July 2023 of seed_july() (ids in "ids").
 """
 import atexit
 import html.parser
@@ -21,7 +21,6 @@ import re
 import shutil
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,9 @@ import time
 import urllib.parse
 from datetime import datetime
 from zoneinfo import ZoneInfo
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import lib_db  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.environ.get("CRM_ROOT") or os.path.abspath(os.path.join(HERE, "..", ".."))
@@ -325,7 +327,7 @@ class Client:
 CONF = """\
 # crm.conf for a test stack (written by tests/integration/lib_web.py)
 [core]
-database = crm.db
+database = {database}
 secret_key_file = secret.key
 base_url = http://127.0.0.1:{port}
 listen = app.sock
@@ -353,6 +355,7 @@ class Stack:
         self.sync, self.syncd = sync, None
         self.static_dir = static_dir or os.path.join(ROOT, "static")
         self.dir = self.port = None
+        self.db_target = self.db_name = None   # crm.db's path, or a PostgreSQL URL and name
         self.fcgi = self.nginx = None
         self.fcgi_rc = None
         self._problems = []
@@ -368,9 +371,11 @@ class Stack:
             os.makedirs(os.path.join(self.dir, sub))
         try:
             self.port = free_port()
+            self.db_target, self.db_name = lib_db.new_target(self.dir)
             self.conf = os.path.join(self.dir, "crm.conf")
             with open(self.conf, "w") as f:
-                f.write(CONF.format(port=self.port, root=ROOT, threads=self.threads) +
+                f.write(CONF.format(port=self.port, root=ROOT, threads=self.threads,
+                                    database=self.db_target if self.db_name else "crm.db") +
                         self.extra_core)
             self.ctl("init")
             if self.demo:
@@ -497,10 +502,8 @@ class Stack:
         return Client(self.port)
 
     def db(self):
-        c = sqlite3.connect(os.path.join(self.dir, "crm.db"), timeout=10, isolation_level=None)
-        c.execute("PRAGMA foreign_keys = ON")
-        c.execute("PRAGMA busy_timeout = 10000")
-        return c
+        """A connection on the stack's database, each statement on its own (lib_db)."""
+        return lib_db.connect(self.db_target, timeout=10, foreign_keys=True)
 
     def log(self, name="fcgi.log"):
         try:
@@ -542,8 +545,9 @@ class Stack:
             self.fcgi = None
         self.nginx = None
         if self.dir and not os.environ.get("CRM_KEEP"):
+            lib_db.drop(self.db_name)
             shutil.rmtree(self.dir, ignore_errors=True)
-        self.dir = None
+        self.dir = self.db_name = None
 
     def problems(self):
         return list(self._problems)
@@ -753,7 +757,7 @@ def _serve(argv):
     try:
         ids = seed_july(st.db()) if a.seed == "july" else {}
         print(json.dumps({"ids": ids, "url": st.url, "port": st.port, "dir": st.dir,
-                          "db": os.path.join(st.dir, "crm.db"), "fcgi_pid": st.fcgi.pid,
+                          "db": st.db_target, "fcgi_pid": st.fcgi.pid,
                           "nginx_pid": st.nginx.pid}), flush=True)
         sys.stdin.read()
     except KeyboardInterrupt:

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "tmpdir.h"
+#include "test_db_target.h"
 #include "core/db.h"
 #include "core/models.h"
 #include "providers/provider.h"
@@ -26,8 +27,7 @@ static __attribute__((unused)) int fx_open(struct fx *f)
 {
 	char path[128], err[256];
 	memset(f, 0, sizeof *f);
-	snprintf(path, sizeof path, "%s/crm.db", t_tmpdir());
-	if (!(f->db = db_open(path, err, sizeof err)))
+	if (!test_db_fresh(path, sizeof path, "crm.db") || !(f->db = db_open(path, err, sizeof err)))
 		return -1;
 	if (db_users_add(f->db, "Alice", "alice@crm.example", "pw-alice-1", "user", "UTC", &f->alice) ||
 	    db_users_add(f->db, "Bob", "bob@crm.example", "pw-bob-1", "user", "UTC", &f->bob))

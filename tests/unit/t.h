@@ -11,6 +11,7 @@ struct t_case {
 };
 
 static int t_failed_now;
+static const char *t_skipped_now, *t_skipped_why;   /* where and why T_SKIP ended the case */
 
 static void t_fail(const char *file, int line, const char *what)
 {
@@ -32,13 +33,22 @@ static int t_run(const struct t_case *cases, size_t n)
 	int failed = 0;
 	for (size_t i = 0; i < n; i++) {
 		t_failed_now = 0;
+		t_skipped_now = t_skipped_why = NULL;
 		cases[i].fn();
-		printf("%s - %s\n", t_failed_now ? "not ok" : "ok", cases[i].name);
+		if (t_skipped_now && !t_failed_now)
+			printf("ok - skipped %s: %s (%s)\n", t_skipped_now, cases[i].name, t_skipped_why);
+		else
+			printf("%s - %s\n", t_failed_now ? "not ok" : "ok", cases[i].name);
 		fflush(stdout);
 		failed += t_failed_now;
 	}
 	return failed ? 1 : 0;
 }
+
+/* T_SKIP(cond, where, why): when cond holds the case ends here, counted as skipped
+ * ("ok - skipped where: name (why)"); e.g. T_SQLITE_ONLY of test_db_target.h. */
+#define T_SKIP(cond, where, why) do { if (cond) { t_skipped_now = (where); t_skipped_why = (why); \
+	return; } } while (0)
 
 #define T(fn) { #fn, fn }
 #define T_MAIN(...) int main(void) { static const struct t_case t_cases[] = { __VA_ARGS__ }; \

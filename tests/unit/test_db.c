@@ -7,6 +7,7 @@
 #include "t.h"
 #include "core/db_engine.h"   /* SQLite-specific checks reach the connection itself */
 #include "tmpdir.h"
+#include "test_db_target.h"
 #include "core/addr.h"
 #include "core/appointments.h"
 #include "core/crypto.h"
@@ -19,12 +20,14 @@
 static struct db *fresh_db(void)
 {
 	char path[128], err[256];
-	snprintf(path, sizeof path, "%s/crm.db", t_tmpdir());
+	if (!test_db_fresh(path, sizeof path, "crm.db"))
+		return NULL;
 	return db_open(path, err, sizeof err);
 }
 
 static void test_migrations_apply_once_and_reopen_cleanly(void)
 {
+	T_SQLITE_ONLY("the pragmas of the file: WAL, foreign keys, temp store");
 	char path[128], err[256];
 	snprintf(path, sizeof path, "%s/crm.db", t_tmpdir());
 	struct db *db = db_open(path, err, sizeof err);
@@ -76,7 +79,7 @@ static double mono_s(void)
 static void test_open_does_not_wait_for_a_writer(void)
 {
 	char path[128], err[256];
-	snprintf(path, sizeof path, "%s/crm.db", t_tmpdir());
+	CHECK(test_db_fresh(path, sizeof path, "crm.db"));
 	struct db *db = db_open(path, err, sizeof err);
 	CHECK(db != NULL);
 	CHECK(db_begin(db) == 0);
@@ -94,6 +97,7 @@ static void test_open_does_not_wait_for_a_writer(void)
 /* A connection's lock waits end at its deadline, however many statements wait, and say so. */
 static void test_lock_waits_end_at_the_deadline(void)
 {
+	T_SQLITE_ONLY("SQLite's busy handler and its deadline");
 	char path[128], err[256];
 	snprintf(path, sizeof path, "%s/crm.db", t_tmpdir());
 	struct db *a = db_open(path, err, sizeof err), *b = db_open(path, err, sizeof err);
@@ -252,6 +256,7 @@ static int64_t start_of(struct db *db, int id)
  * 00:00 UTC of their date; others are left as they are. */
 static void test_migration_turns_local_midnights_into_dates(void)
 {
+	T_SQLITE_ONLY("an old SQLite file made by hand, then migrated");
 	char path[128], err[256];
 	snprintf(path, sizeof path, "%s/crm-allday.db", t_tmpdir());
 	sqlite3 *h;

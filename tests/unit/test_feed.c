@@ -13,14 +13,14 @@
 #include "core/feed_ics.h"
 #include "t.h"
 #include "tmpdir.h"
+#include "test_db_target.h"
 
 #define NOW 1700000000LL
 
 static struct db *db_with_calendar(void)
 {
 	char path[128], err[200];
-	snprintf(path, sizeof path, "%s/crm.db", t_tmpdir());
-	struct db *db = db_open(path, err, sizeof err);
+	struct db *db = test_db_fresh(path, sizeof path, "crm.db") ? db_open(path, err, sizeof err) : NULL;
 	if (!db)
 		return NULL;
 	static const char seed[] =

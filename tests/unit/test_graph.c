@@ -201,7 +201,30 @@ static void test_all_day_is_its_date_in_every_zone(void)
 	}
 }
 
-T_MAIN(T(test_crm_appointment_becomes_a_graph_event), T(test_calendar_view_items_map_to_sync_events), T(test_attendees_with_responses_are_read),
+/* sendMail carries the MIME base64 in a request of about 4 MB: a larger message is refused with
+ * its reason, a smaller one goes as text/plain. */
+static void test_send_over_3_mb_is_refused_with_a_reason(void)
+{
+	struct provider_cfg cfg = { .api_base = "http://graph.test/v1.0" };
+	struct prov_link l = { .id = 1, .address = "me@x.test", .cfg = &cfg };
+	size_t n = GRAPH_SEND_RAW_MAX + 1;
+	char *raw = malloc(n + 1);
+	CHECK(raw != NULL);
+	memset(raw, 'a', n);
+	raw[n] = '\0';
+	struct push_item it = { .kind = PUSH_MAIL_SEND, .raw = raw, .raw_len = n };
+	struct http_req req;
+	char err[300] = "";
+	CHECK_INT(graph_push_req(&l, &it, &req, err, sizeof err), PROV_PERM);
+	CHECK(strstr(err, "at most 3072 KB") != NULL);
+	it.raw_len = 1000;
+	CHECK_INT(graph_push_req(&l, &it, &req, err, sizeof err), STEP_MORE);
+	CHECK_STR(req.url, "http://graph.test/v1.0/me/sendMail");
+	http_req_clear(&req);
+	free(raw);
+}
+
+T_MAIN(T(test_crm_appointment_becomes_a_graph_event), T(test_send_over_3_mb_is_refused_with_a_reason), T(test_calendar_view_items_map_to_sync_events), T(test_attendees_with_responses_are_read),
     T(test_windows_zone_names_become_iana), T(test_times_are_read_in_their_windows_zone),
     T(test_floating_and_unknown_zone_times_are_in_the_owners_zone),
     T(test_all_day_is_its_date_in_every_zone))

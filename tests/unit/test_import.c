@@ -1,6 +1,7 @@
 /* CSV imports: all rows or none, FILE:LINE: reason for each bad row, re-import updates. */
 #include "t.h"
 #include "tmpdir.h"
+#include "test_db_target.h"
 #include "core/db.h"
 #include "core/import.h"
 #include "core/models.h"
@@ -38,8 +39,11 @@ static int run(struct db *db, int contacts, const char *path, struct import_resu
 static struct db *fresh(const char **dir)
 {
 	char path[128], err[256];
+	char file[128];
 	*dir = t_tmpdir();
-	snprintf(path, sizeof path, "%s/crm.db", *dir);
+	snprintf(file, sizeof file, "%s/crm.db", *dir);
+	if (!test_db_target(path, sizeof path, file))
+		return NULL;
 	return db_open(path, err, sizeof err);
 }
 

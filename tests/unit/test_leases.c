@@ -135,6 +135,163 @@ static void test_renewed_leases_stay_and_expired_ones_are_taken(void)
 	fx_close(&f);
 }
 
+/* n more users with a link each (n + 2 active links). The users are written straight in (no
+ * password hashing: only their links matter here). */
+static int more_links(struct fx *f, int n)
+{
+	for (int i = 0; i < n; i++) {
+		char sql[256], email[64];
+		int64_t link;
+		snprintf(email, sizeof email, "user%d@crm.example", i);
+		snprintf(sql, sizeof sql, "INSERT INTO users (name, email, password_hash, created_at)"
+		    " VALUES ('User %d', '%s', 'x', 0)", i, email);
+		if (db_exec(f->db, sql) != 0 ||
+		    db_links_add(f->db, fx_int(f, "SELECT max(id) FROM users", 0), "imap", email, "{}",
+		    NULL, 0, &link) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Rows the connection changed during one tick of holder at now (sqlite3_total_changes). */
+static long long tick_writes(struct fx *f, const char *holder, int pid, int64_t now,
+    struct lease_tick *t)
+{
+	int64_t others, before, after;
+	if (db_change_state(f->db, &others, &before) != 0 ||
+	    db_leases_tick(f->db, holder, "h", pid, now, LEASE, t) != 0 ||
+	    db_change_state(f->db, &others, &after) != 0)
+		return -1;
+	return (long long)(after - before);
+}
+
+/* A renewal is the holder's own record: one row a tick, for 2 links held as for 202, and the
+ * leases then last lease_s from that tick. */
+static void test_renewal_writes_one_row_per_holder_whatever_it_holds(void)
+{
+	struct fx f;
+	struct lease_tick t;
+	CHECK(fx_open(&f) == 0);
+	CHECK(db_leases_tick(f.db, "h:1:a", "h", 1, NOW, LEASE, &t) == 0);
+	CHECK_INT(t.held, 2);
+	CHECK_INT(tick_writes(&f, "h:1:a", 1, NOW + 3, &t), 1);
+	CHECK_INT(t.held, 2);
+	CHECK(more_links(&f, 200) == 0);
+	CHECK_INT(tick_writes(&f, "h:1:a", 1, NOW + 6, &t), 1 + 200);   /* the claim of 200 new */
+	CHECK_INT(t.claimed, 200);
+	CHECK_INT(tick_writes(&f, "h:1:a", 1, NOW + 9, &t), 1);
+	CHECK_INT(t.held, 202);
+	CHECK_INT(held_by(&f, "h:1:a"), 202);
+	/* two holders sharing them: one row each a tick */
+	CHECK(db_leases_tick(f.db, "h:2:b", "h", 2, NOW + 10, LEASE, &t) == 0);
+	CHECK(db_leases_tick(f.db, "h:1:a", "h", 1, NOW + 11, LEASE, &t) == 0);
+	CHECK_INT(t.over, 101);
+	int64_t ids[202];
+	size_t n;
+	CHECK(db_leases_held(f.db, "h:1:a", NOW + 11, ids, 202, &n) == 0);
+	for (size_t i = n; i > n - 101; i--)
+		CHECK(db_lease_give_back(f.db, ids[i - 1], "h:1:a") == 0);
+	CHECK(db_leases_tick(f.db, "h:2:b", "h", 2, NOW + 12, LEASE, &t) == 0);
+	CHECK_INT(t.held, 101);
+	CHECK_INT(tick_writes(&f, "h:1:a", 1, NOW + 14, &t), 1);
+	CHECK_INT(tick_writes(&f, "h:2:b", 2, NOW + 15, &t), 1);
+	CHECK_INT(held_by(&f, "h:1:a") + held_by(&f, "h:2:b"), 202);
+	/* renewed by the record: held until lease_s after the last tick, not after the claim */
+	CHECK_INT(db_lease_held(f.db, ids[0], "h:1:a", NOW + 14 + LEASE - 1), 1);
+	CHECK_INT(db_lease_held(f.db, ids[0], "h:1:a", NOW + 14 + LEASE), 0);
+	CHECK(db_leases_held(f.db, "h:2:b", NOW + 15 + LEASE - 1, ids, 202, &n) == 0);
+	CHECK_INT(n, 101);
+	fx_close(&f);
+}
+
+/* A holder whose record went stale (or is gone) holds nothing, all its leases at the same
+ * moment: no held or due link, no wake-up, no outbox claim, no page commit; the other holder
+ * takes every one of them in one tick. */
+static void test_stale_holder_loses_every_lease_at_once(void)
+{
+	struct fx f;
+	struct lease_tick t;
+	int64_t ids[64];
+	size_t n;
+	struct outbox_job j;
+	const char raw[] = "Message-ID: <o3@crm.example>\r\nSubject: hi\r\n\r\nhello\r\n";
+	CHECK(fx_open(&f) == 0 && more_links(&f, 40) == 0);
+	CHECK(db_leases_tick(f.db, "h:1:a", "h", 1, NOW, LEASE, &t) == 0);
+	CHECK_INT(t.held, 42);
+	CHECK(db_leases_tick(f.db, "h:1:a", "h", 1, NOW + 5, LEASE, &t) == 0);   /* its last tick */
+	CHECK(db_leases_held(f.db, "h:1:a", NOW + 5 + LEASE - 1, ids, 64, &n) == 0);
+	CHECK_INT(n, 42);
+	int64_t held[64], stale = NOW + 5 + LEASE, mail;
+	size_t n_held = n;
+	memcpy(held, ids, n * sizeof *ids);
+	CHECK_INT(db_leases_any_free(f.db, stale - 1), 0);
+	CHECK(db_outbox_mail(f.db, f.alice, 0, raw, sizeof raw - 1, &mail) == 0);
+	CHECK(db_exec(f.db, "UPDATE links SET wake = 1") == 0);
+	/* one second later every lease is gone, though the rows still name it */
+	CHECK(db_leases_held(f.db, "h:1:a", stale, ids, 64, &n) == 0);
+	CHECK_INT(n, 0);
+	CHECK(db_leases_due(f.db, "h:1:a", stale, ids, 64, &n) == 0);
+	CHECK_INT(n, 0);
+	CHECK_INT(held_by(&f, "h:1:a"), 42);
+	int still = 0;
+	for (size_t i = 0; i < n_held; i++)
+		still += db_lease_held(f.db, held[i], "h:1:a", stale) != 0;
+	CHECK_INT(still, 0);
+	CHECK_INT(db_leases_any_free(f.db, stale), 1);
+	CHECK(db_leases_take_wakes(f.db, "h:1:a", stale, ids, 64, &n) == 0);
+	CHECK_INT(n, 0);
+	CHECK_INT(outbox_claim_for(f.db, stale, 0, "h:1:a", &j), 0);
+	/* the other holder takes all 42 in its next tick, and with them the outbox item */
+	CHECK(db_leases_tick(f.db, "h:2:b", "h", 2, stale, LEASE, &t) == 0);
+	CHECK_INT(t.live, 1);
+	CHECK_INT(t.claimed, 42);
+	CHECK_INT(held_by(&f, "h:2:b"), 42);
+	CHECK_INT(db_leases_any_free(f.db, stale), 0);
+	CHECK(db_leases_take_wakes(f.db, "h:2:b", stale, ids, 64, &n) == 0);
+	CHECK_INT(n, 42);
+	CHECK_INT(outbox_claim_for(f.db, stale, 0, "h:2:b", &j), 1);
+	CHECK_INT(j.row.id, mail);
+	outbox_job_free(&j);
+	fx_close(&f);
+}
+
+/* The page commit reads the holder's record in its transaction: a daemon whose record was
+ * dropped (db_leases_drop_holder by another daemon, or forgotten) or went stale writes nothing,
+ * even while the lease row still names it. */
+static void test_page_commit_needs_the_holders_record(void)
+{
+	struct fx f;
+	struct lease_tick t;
+	struct msg_list page = { 0 };
+	CHECK(fx_open(&f) == 0);
+	int64_t now = time(NULL);
+	CHECK(db_leases_tick(f.db, "h:1:a", "h", 1, now, LEASE, &t) == 0);
+	CHECK(db_exec(f.db, "DELETE FROM lease_holders WHERE holder = 'h:1:a'") == 0);
+	f.sa.lease_holder = "h:1:a";
+	fx_msg(&page, "INBOX/1/1", "m1@x", "john.smith@example.net", "alice@crm.example", NULL, NULL,
+	    NOW);
+	CHECK_INT(store_commit(&f.sa, STREAM_MAIL, &page, NULL, "INBOX/1/1"), -1);
+	CHECK_INT(f.sa.lease_lost, 1);
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM messages", 0), 0);
+	/* its record back but stale: still nothing */
+	CHECK(db_leases_tick(f.db, "h:1:a", "h", 1, now - LEASE, LEASE, &t) == 0);
+	CHECK_INT(held_by(&f, "h:1:a"), 2);
+	f.sa.lease_lost = 0;
+	fx_msg(&page, "INBOX/1/1", "m1@x", "john.smith@example.net", "alice@crm.example", NULL, NULL,
+	    NOW);
+	CHECK_INT(store_commit(&f.sa, STREAM_MAIL, &page, NULL, "INBOX/1/1"), -1);
+	CHECK_INT(f.sa.lease_lost, 1);
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM messages", 0), 0);
+	/* renewed: the same lease rows hold again */
+	CHECK(db_leases_tick(f.db, "h:1:a", "h", 1, now, LEASE, &t) == 0);
+	f.sa.lease_lost = 0;
+	fx_msg(&page, "INBOX/1/1", "m1@x", "john.smith@example.net", "alice@crm.example", NULL, NULL,
+	    NOW);
+	CHECK_INT(store_commit(&f.sa, STREAM_MAIL, &page, NULL, "INBOX/1/1"), 0);
+	CHECK_INT(fx_int(&f, "SELECT count(*) FROM messages", 0), 1);
+	fx_close(&f);
+}
+
 static pid_t dead_pid(void)
 {
 	pid_t p = fork();
@@ -334,4 +491,6 @@ T_MAIN(T(test_one_daemon_holds_every_active_link), T(test_unproved_link_is_not_l
     T(test_gone_process_on_this_host_loses_its_links_at_once),
     T(test_daemon_gives_back_its_surplus_but_not_running_links),
     T(test_page_commit_needs_the_lease), T(test_outbox_item_is_claimed_by_one_daemon_once),
-    T(test_gone_daemons_outbox_claim_comes_back), T(test_released_holder_frees_everything_and_wakes_reach_the_holder))
+    T(test_gone_daemons_outbox_claim_comes_back), T(test_released_holder_frees_everything_and_wakes_reach_the_holder),
+    T(test_renewal_writes_one_row_per_holder_whatever_it_holds),
+    T(test_stale_holder_loses_every_lease_at_once), T(test_page_commit_needs_the_holders_record))

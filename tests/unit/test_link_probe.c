@@ -2,6 +2,7 @@
  * test is run once, its secret goes when it fails, when its link is saved and when it expires. */
 #include "t.h"
 #include "tmpdir.h"
+#include "test_db_target.h"
 #include "core/db.h"
 #include "core/db_link_probe.h"
 #include "core/models.h"
@@ -14,8 +15,7 @@ static const uint8_t BLOB[] = { 1, 2, 3, 4, 5 };
 static struct db *fresh_db(int64_t *ann, int64_t *bob)
 {
 	char path[128], err[256];
-	snprintf(path, sizeof path, "%s/crm.db", t_tmpdir());
-	struct db *db = db_open(path, err, sizeof err);
+	struct db *db = test_db_fresh(path, sizeof path, "crm.db") ? db_open(path, err, sizeof err) : NULL;
 	if (!db || db_users_add(db, "Ann", "ann@crm.example", "pw", "user", "UTC", ann) != 0 ||
 	    db_users_add(db, "Bob", "bob@crm.example", "pw", "user", "UTC", bob) != 0) {
 		db_close(db);

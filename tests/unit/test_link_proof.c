@@ -5,6 +5,7 @@
 
 #include "t.h"
 #include "tmpdir.h"
+#include "test_db_target.h"
 #include "core/crypto.h"
 #include "core/db.h"
 #include "core/db_link_proof.h"
@@ -114,9 +115,7 @@ static void test_the_mail_carries_the_code_in_its_subject(void)
 static struct db *fresh_db(int64_t *ann, int64_t *bob)
 {
 	char path[128], err[256];
-	snprintf(path, sizeof path, "%s/crm.db", t_tmpdir());
-	unlink(path);
-	struct db *db = db_open(path, err, sizeof err);
+	struct db *db = test_db_fresh(path, sizeof path, "crm.db") ? db_open(path, err, sizeof err) : NULL;
 	if (!db || db_users_add(db, "Ann", "ann@crm.example", "pw", "user", "UTC", ann) != 0 ||
 	    db_users_add(db, "Bob", "bob@crm.example", "pw", "user", "UTC", bob) != 0) {
 		db_close(db);

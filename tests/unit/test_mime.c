@@ -403,7 +403,54 @@ static void test_every_address_of_a_huge_list_is_kept(void)
 	msg_free(&m);
 }
 
+/* Files go as base64 parts of a multipart/mixed after the text, their names RFC 2231-encoded
+ * (filename*) and as encoded words (name), and read back byte for byte. */
+static void test_built_mail_carries_files_byte_for_byte(void)
+{
+	struct addr to[] = { { "Ana", "ana@c.test" } };
+	unsigned char bin[3000];
+	for (size_t i = 0; i < sizeof bin; i++)
+		bin[i] = (unsigned char)(i * 7 + 3);
+	static const char csv[] = "a,b\r\n1,2\r\n";
+	struct mime_file files[] = {
+		{ "Angebot für Müller.pdf", "application/pdf", bin, sizeof bin },
+		{ "data.csv", "text/csv", (const unsigned char *)csv, sizeof csv - 1 },
+		{ "odd", "bad type\r\nX: y", (const unsigned char *)"z", 1 },
+	};
+	struct mime_out o = { .from_email = "me@x.test", .to = to, .n_to = 1, .message_id = "f@x",
+	    .subject = "Quote", .body = "See the files.", .files = files, .n_files = 3 };
+	size_t len;
+	char *raw = mime_build(&o, &len);
+	CHECK(raw != NULL);
+	CHECK(strstr(raw, "Content-Type: multipart/mixed") != NULL);
+	CHECK(strstr(raw, "Content-Transfer-Encoding: base64") != NULL);
+	CHECK(strstr(raw, "filename*=utf-8''Angebot%20f%C3%BCr%20M%C3%BCller.pdf") != NULL ||
+	    strstr(raw, "filename*=UTF-8''Angebot%20f%C3%BCr%20M%C3%BCller.pdf") != NULL);
+	CHECK(strstr(raw, "name=\"Angebot =?UTF-8?b?") != NULL);   /* name: an encoded word */
+	CHECK(strstr(raw, "X: y") == NULL);
+	struct sync_msg m;
+	char err[128];
+	int rc = mime_parse(raw, len, &m, err, sizeof err);
+	free(raw);
+	CHECK_INT(rc, 0);
+	CHECK_STR(m.body_text, "See the files.");
+	CHECK_INT(m.n_attachments, 3);
+	CHECK_STR(m.attachments[0].name, "Angebot für Müller.pdf");
+	CHECK_STR(m.attachments[0].media_type, "application/pdf");
+	CHECK_INT(m.attachments[0].size, sizeof bin);
+	CHECK(memcmp(m.attachments[0].data, bin, sizeof bin) == 0);
+	CHECK_STR(m.attachments[1].name, "data.csv");
+	CHECK_INT(m.attachments[1].size, sizeof csv - 1);
+	CHECK(memcmp(m.attachments[1].data, csv, sizeof csv - 1) == 0);   /* CRLF kept: base64 */
+	CHECK_STR(m.attachments[2].media_type, "application/octet-stream");
+	msg_free(&m);
+	/* a file name with a line break would start a header of its own */
+	files[1].name = "a\r\nBcc: x@y.test";
+	CHECK(mime_build(&o, &len) == NULL);
+}
+
 T_MAIN(T(test_plain_mail_gives_headers_and_body),
+    T(test_built_mail_carries_files_byte_for_byte),
     T(test_every_address_of_a_huge_list_is_kept),
     T(test_quoted_printable_latin1_becomes_utf8),
     T(test_base64_utf8_body_decoded),

@@ -105,4 +105,62 @@ static void test_crm_appointment_becomes_a_nylas_event(void)
 	json_decref(j);
 }
 
-T_MAIN(T(test_crm_appointment_becomes_a_nylas_event), T(test_events_map_to_sync_events), T(test_participants_with_answers_are_read))
+/* A send with files: base64 in the JSON body while it is small, multipart/form-data with the
+ * JSON in "message" and the bytes as they are (NULs included) once it is not. */
+static void test_send_with_files_picks_json_or_multipart(void)
+{
+	struct provider_cfg cfg = { .api_base = "http://nylas.test" };
+	struct prov_link l = { .id = 1, .address = "me@x.test", .settings = "{\"grant_id\":\"g1\"}",
+	    .cfg = &cfg };
+	struct addr to = { "Ana", "ana@c.test" };
+	static unsigned char small[] = { 'a', 0, 'b', '\r', '\n' };
+	struct sync_attach a = { .name = "q \"1\".pdf", .media_type = "application/pdf",
+	    .data = small, .size = sizeof small };
+	struct sync_msg m = { .subject = "Quote", .body_text = "Hi", .to = &to, .n_to = 1,
+	    .attachments = &a, .n_attachments = 1 };
+	struct push_item it = { .kind = PUSH_MAIL_SEND, .mail = &m };
+	struct http_req req;
+	char err[200] = "";
+	CHECK_INT(nylas_push_req(&l, &it, &req, err, sizeof err), STEP_MORE);
+	CHECK_STR(req.url, "http://nylas.test/v3/grants/g1/messages/send");
+	json_t *j = json_loads(req.body, 0, NULL);
+	json_t *f = json_array_get(json_object_get(j, "attachments"), 0);
+	CHECK(f != NULL);
+	CHECK_STR(json_string_value(json_object_get(f, "filename")), "q \"1\".pdf");
+	CHECK_STR(json_string_value(json_object_get(f, "content_type")), "application/pdf");
+	CHECK_STR(json_string_value(json_object_get(f, "content")), "YQBiDQo=");
+	CHECK_INT(json_integer_value(json_object_get(f, "size")), sizeof small);
+	json_decref(j);
+	http_req_clear(&req);
+
+	size_t big = 3200 * 1000;
+	unsigned char *data = calloc(1, big);
+	CHECK(data != NULL);
+	data[0] = 'Z';
+	a.data = data;
+	a.size = big;
+	CHECK_INT(nylas_push_req(&l, &it, &req, err, sizeof err), STEP_MORE);
+	const char *ct = NULL;
+	for (char **h = req.headers; h && *h; h++)
+		if (strncmp(*h, "Content-Type: ", 14) == 0)
+			ct = *h + 14;
+	CHECK(ct && strncmp(ct, "multipart/form-data; boundary=", 30) == 0);
+	CHECK(req.body_len > big && req.body_len < big + 2000);
+	CHECK(memmem(req.body, req.body_len, "name=\"message\"", 14) != NULL);
+	CHECK(memmem(req.body, req.body_len, "filename=\"q %221%22.pdf\"", 22) != NULL);
+	CHECK(memmem(req.body, req.body_len, "\"attachments\"", 13) == NULL);
+	const char *start = memmem(req.body, req.body_len, "Content-Type: application/pdf\r\n\r\nZ", 34);
+	CHECK(start != NULL);
+	start += 33;
+	CHECK(memcmp(start, data, big) == 0);
+	CHECK(memcmp(start + big, "\r\n--", 4) == 0);
+	http_req_clear(&req);
+
+	/* a file the daemon could not read is refused, never sent without it */
+	a.data = NULL;
+	CHECK_INT(nylas_push_req(&l, &it, &req, err, sizeof err), PROV_PERM);
+	CHECK(strstr(err, "could not be read") != NULL);
+	free(data);
+}
+
+T_MAIN(T(test_crm_appointment_becomes_a_nylas_event), T(test_send_with_files_picks_json_or_multipart), T(test_events_map_to_sync_events), T(test_participants_with_answers_are_read))

@@ -256,6 +256,7 @@ out:
 
 static void test_import_path_uses_indexes_only(void)
 {
+	T_SQLITE_ONLY("SQLite's query plans (EXPLAIN QUERY PLAN)");
 	struct fx f;
 	int n = 0;
 	CHECK(fx_open(&f) == 0);
@@ -269,6 +270,7 @@ static void test_import_path_uses_indexes_only(void)
 
 static void test_page_paths_use_indexes_only(void)
 {
+	T_SQLITE_ONLY("SQLite's query plans (EXPLAIN QUERY PLAN)");
 	struct fx f;
 	int n = 0;
 	CHECK(fx_open(&f) == 0);
@@ -290,6 +292,7 @@ static void test_page_paths_use_indexes_only(void)
 /* The checker itself sees a scan, through an alias too. */
 static void test_a_full_scan_is_caught(void)
 {
+	T_SQLITE_ONLY("SQLite's query plans (EXPLAIN QUERY PLAN)");
 	struct fx f;
 	char why[512];
 	CHECK(fx_open(&f) == 0);
@@ -304,6 +307,7 @@ static void test_a_full_scan_is_caught(void)
 /* The re-match trigger's lookup (migration 20) finds a new address's records by index. */
 static void test_rematch_trigger_uses_indexes_only(void)
 {
+	T_SQLITE_ONLY("SQLite's query plans (EXPLAIN QUERY PLAN)");
 	struct fx f;
 	char why[512];
 	CHECK(fx_open(&f) == 0);

@@ -10,15 +10,16 @@
 #include "core/db_web.h"
 #include "t.h"
 #include "tmpdir.h"
+#include "test_db_target.h"
 
 enum { OWEN = 1, PAT = 2, PRIYA = 3, VIC = 4, ADA = 5 };
 
 static struct db *db_with_users(void)
 {
-	char path[160], err[200];
+	char path[160], file[160], err[200];
 	static int n;
-	snprintf(path, sizeof path, "%s/vis-%d.db", t_tmpdir(), n++);
-	struct db *db = db_open(path, err, sizeof err);
+	snprintf(file, sizeof file, "%s/vis-%d.db", t_tmpdir(), n++);
+	struct db *db = test_db_target(path, sizeof path, file) ? db_open(path, err, sizeof err) : NULL;
 	if (!db)
 		return NULL;
 	/* Owen and Vic private, Pat public, Priya private and shared with Vic, Ada an admin. */
