@@ -15,7 +15,7 @@ static const char SQL_CURSOR[] =
     "UPDATE link_calendars SET cursor = ?3 WHERE link_id = ?1 AND href = ?2";
 /* Unchecked: its cursor goes too, so checking it again syncs it afresh. */
 static const char SQL_CHOOSE[] =
-    "UPDATE link_calendars SET chosen = ?3, cursor = CASE WHEN ?3 THEN cursor END"
+    "UPDATE link_calendars SET chosen = ?3, cursor = CASE WHEN ?3 != 0 THEN cursor END"
     " WHERE link_id = ?1 AND href = ?2 AND chosen != ?3";
 
 int db_link_cals_get(struct db *db, int64_t link_id, struct link_cal_list *out)

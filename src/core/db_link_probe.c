@@ -27,8 +27,8 @@ static const char SQL_CLAIM[] =
     " RETURNING id, user_id, purpose, address, settings, state, error, created_at, expires_at,"
     " secret";
 static const char SQL_FINISH[] =
-    "UPDATE link_probes SET state = CASE WHEN ?2 THEN 'ok' ELSE 'failed' END, error = ?3,"
-    " finished_at = ?4, secret = CASE WHEN ?2 THEN secret ELSE NULL END"
+    "UPDATE link_probes SET state = CASE WHEN ?2 != 0 THEN 'ok' ELSE 'failed' END, error = ?3,"
+    " finished_at = ?4, secret = CASE WHEN ?2 != 0 THEN secret ELSE NULL END"
     " WHERE id = ?1 AND state = 'running'";
 static const char SQL_EXPIRE[] =
     "UPDATE link_probes SET secret = NULL, error = ?2, state = 'failed'"

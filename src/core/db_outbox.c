@@ -35,7 +35,7 @@ static const char SQL_FRESH_CREATE[] =
 static const char SQL_DROP_WAITING[] =
     "DELETE FROM outbox WHERE state = 'pending' AND lease_until <= ?3 AND user_id = ?1"
     " AND appointment_id = ?2 AND (kind = 'event_update' OR (kind = 'event_create' AND"
-    " attempts = 0 AND ?4))";
+    " attempts = 0 AND ?4 != 0))";
 static const char SQL_TOUCH[] = "UPDATE outbox SET updated_at = ?2 WHERE id = ?1";
 static const char SQL_STATE_APPT[] =
     "SELECT id, kind, state, attempts, next_attempt_at, last_error FROM outbox"

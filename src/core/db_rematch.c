@@ -22,7 +22,7 @@ static const char SQL_GIVE_UP[] =
 static const char SQL_CREDIT[] =
     "INSERT INTO rematch_notices (contact_id, n, added_at) SELECT ?1, ?2, ?3"
     " WHERE EXISTS (SELECT 1 FROM contacts WHERE id = ?1)"
-    " ON CONFLICT (contact_id) DO UPDATE SET n = n + excluded.n, added_at = excluded.added_at";
+    " ON CONFLICT (contact_id) DO UPDATE SET n = rematch_notices.n + excluded.n, added_at = excluded.added_at";
 static const char SQL_NOTICE[] =
     "SELECT n, added_at FROM rematch_notices WHERE contact_id = ?1 AND added_at >= ?2";
 

@@ -20,8 +20,10 @@ static const char SQL_LOCKED[] = "SELECT locked_until FROM login_failures WHERE 
 static const char SQL_FAILED[] =
     "INSERT INTO login_failures (key, failures, window_start, locked_until) VALUES (?1, 1, ?2, 0)"
     " ON CONFLICT (key) DO UPDATE SET"
-    "  failures = CASE WHEN window_start <= ?2 - ?3 THEN 1 ELSE failures + 1 END,"
-    "  window_start = CASE WHEN window_start <= ?2 - ?3 THEN ?2 ELSE window_start END"
+    "  failures = CASE WHEN login_failures.window_start <= ?2 - ?3 THEN 1"
+    "   ELSE login_failures.failures + 1 END,"
+    "  window_start = CASE WHEN login_failures.window_start <= ?2 - ?3 THEN ?2"
+    "   ELSE login_failures.window_start END"
     " RETURNING failures";
 static const char SQL_LOCK[] = "UPDATE login_failures SET locked_until = ?2 WHERE key = ?1";
 static const char SQL_CLEAR[] = "DELETE FROM login_failures WHERE key = ?";

@@ -21,7 +21,7 @@ static const char SQL_HAS[] =
     "SELECT 1 FROM skipped_items WHERE link_id = ?1 AND provider_id = ?2";
 static const char SQL_BOUND[] =
     "DELETE FROM skipped_items WHERE id IN (SELECT id FROM skipped_items WHERE link_id = ?1"
-    " ORDER BY recorded_at DESC, id DESC LIMIT -1 OFFSET ?2)";
+    " ORDER BY recorded_at DESC, id DESC LIMIT 9223372036854775807 OFFSET ?2)";   /* no limit, on both engines */
 static const char SQL_PRUNE_OLD[] = "DELETE FROM skipped_items WHERE recorded_at < ?1";
 static const char SQL_OVER_MAX[] =
     "SELECT link_id FROM skipped_items GROUP BY link_id HAVING count(*) > ?1";
@@ -31,16 +31,16 @@ static const char SQL_OVER_MAX[] =
 #define FROM " FROM skipped_items s JOIN links l ON l.id = s.link_id JOIN users u ON u.id = l.user_id"
 /* The user's links first, then their records by (link_id, item_at) (CROSS JOIN keeps that
  * order, so the list reads only the user's records, whatever the table holds). */
-#define FROM_OWN " FROM links l CROSS JOIN skipped_items s ON s.link_id = l.id" \
-    " JOIN users u ON u.id = l.user_id"
+#define FROM_OWN " FROM links l CROSS JOIN skipped_items s JOIN users u ON u.id = l.user_id" \
+    " WHERE s.link_id = l.id"
 /* ?2: a LIKE pattern (escaped with \), '' for every record. */
 #define MATCH " (?2 = '' OR s.addresses LIKE ?2 ESCAPE '\\'" \
 	" OR lower(s.subject) LIKE lower(?2) ESCAPE '\\')"
 static const char SQL_LIST[] =
-    "SELECT " COLS FROM_OWN " WHERE l.user_id = ?1 AND" MATCH
+    "SELECT " COLS FROM_OWN " AND l.user_id = ?1 AND" MATCH
     " ORDER BY s.item_at DESC, s.id DESC LIMIT ?3 OFFSET ?4";
 static const char SQL_COUNT[] =
-    "SELECT count(*)" FROM_OWN " WHERE l.user_id = ?1 AND" MATCH;
+    "SELECT count(*)" FROM_OWN " AND l.user_id = ?1 AND" MATCH;
 /* ?1 the bare id, ?2 the address between spaces, ?3 the id as given. */
 static const char SQL_WHY[] =
     "SELECT " COLS FROM " WHERE s.item_id = ?1 OR s.provider_id = ?3 OR s.provider_id = ?1"

@@ -14,7 +14,7 @@
 
 #define STATE_COLS \
     "SELECT a.id, a.hidden, a.source, u.user_id IS NOT NULL," \
-    " u.link_id IS ?4 AND u.etag IS NOT NULL AND u.etag = ?5, coalesce(a.provider_updated_at, 0)," \
+    " u.link_id IS NOT DISTINCT FROM ?4 AND u.etag IS NOT NULL AND u.etag = ?5, coalesce(a.provider_updated_at, 0)," \
     " EXISTS (SELECT 1 FROM outbox o WHERE o.appointment_id = a.id AND o.state = 'pending'" \
     " AND o.kind IN ('event_create', 'event_update'))," \
     " EXISTS (SELECT 1 FROM appointment_aliases al WHERE al.link_id = ?4 AND al.provider_id = ?6" \

@@ -30,7 +30,7 @@ static const char SQL_OK[] =
     " next_due_at = CASE WHEN ?2 > 0 THEN ?2 ELSE next_due_at END WHERE id = ?3";
 static const char SQL_FAILED[] =
     "UPDATE links SET failures = failures + 1, last_error = ?, last_error_at = ?,"
-    " next_due_at = ?, status = CASE WHEN ? AND status = 'active' THEN 'relink' ELSE status END"
+    " next_due_at = ?, status = CASE WHEN ? != 0 AND status = 'active' THEN 'relink' ELSE status END"
     " WHERE id = ?";
 static const char SQL_RATE_LIMITED[] =
     "UPDATE links SET rate_limited_until = ?2 WHERE id = ?1 AND rate_limited_until < ?2";
@@ -40,7 +40,7 @@ static const char SQL_SKIPPED[] =
     "UPDATE links SET items_skipped = items_skipped + ? WHERE id = ?";
 static const char SQL_EVENT[] =
     "INSERT INTO link_events (link_id, at, kind, n) VALUES (?1, ?2 - ?2 % 60, ?3, ?4)"
-    " ON CONFLICT (link_id, at, kind) DO UPDATE SET n = n + excluded.n";
+    " ON CONFLICT (link_id, at, kind) DO UPDATE SET n = link_events.n + excluded.n";
 static const char SQL_EVENTS_PRUNE[] = "DELETE FROM link_events WHERE at < ?";
 static const char SQL_PUSH_STATE[] =
     "UPDATE links SET push_state = ?2, push_state_at = ?3 WHERE id = ?1"

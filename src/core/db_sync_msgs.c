@@ -48,10 +48,10 @@ static const char SQL_MSG_ADD[] =
  * sync finds the mail under, so the mailbox's copy is known by (link, provider id) from then on. */
 static const char SQL_MSG_USER_ADD[] =
     "INSERT INTO message_users (message_id, user_id, link_id, provider_id, direction)"
-    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (message_id, user_id) DO UPDATE SET"
+    " SELECT ?1, ?2, ?3, ?4, ?5 WHERE ?4 IS NULL OR NOT EXISTS (SELECT 1 FROM message_users"
+    " WHERE link_id = ?3 AND provider_id = ?4) ON CONFLICT (message_id, user_id) DO UPDATE SET"
     " provider_id = excluded.provider_id, link_id = excluded.link_id"
-    " WHERE message_users.provider_id IS NULL AND excluded.provider_id IS NOT NULL"
-    " ON CONFLICT DO NOTHING";
+    " WHERE message_users.provider_id IS NULL AND excluded.provider_id IS NOT NULL";
 static const char SQL_MSG_PROVIDER_ID[] =
     "SELECT mu.provider_id FROM messages m JOIN message_users mu ON mu.message_id = m.id"
     " WHERE m.message_id = ?2 AND mu.link_id = ?1 AND mu.provider_id IS NOT NULL LIMIT 1";
