@@ -461,39 +461,69 @@ static int sqlstate_in(const PGresult *r, const char *const *states)
 	return 0;
 }
 
+/* The parameter number at the error position of r in text, or 0. */
+static int param_at(const char *text, const PGresult *r)
+{
+	const char *pos = PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION);
+	long p = pos ? strtol(pos, NULL, 10) : 0;
+	if (p < 1 || (size_t)p >= strlen(text) || text[p - 1] != '$')
+		return 0;
+	return (int)strtol(text + p, NULL, 10);
+}
+
+static PGresult *reparse(PGconn *c, struct pg_stmt *st, const Oid *t, int guard, PGresult *r)
+{
+	PQclear(r);
+	if (guard)
+		PQclear(PQexec(c, "ROLLBACK TO SAVEPOINT crm_prepare"));
+	return PQprepare(c, st->name, st->text, st->nparams, t);
+}
+
 /* PostgreSQL must know each parameter's type. A NULL brings none; most take one from where
- * they stand (b = ?), but not ?1 IS NULL OR b = ?1, where the first use decides. Such are
- * prepared again as text, and if that does not fit either (a = ?1 with an integer a), as int8:
- * the two types the storage code binds. A failed prepare spoils a transaction, so inside one
- * the tries run under a savepoint. */
+ * they stand (b = ?), but not ?1 IS NULL OR b = ?1, where the first use decides: such are
+ * prepared as text, and if that does not fit either (a = ?1 with an integer a), as int8, the
+ * two types the storage code binds. An integer where an int4 or a boolean is wanted (CASE
+ * WHEN ?, substr(x, 1, ?)) is left for the server to type, and its value reads as either.
+ * prep_types keeps the bound types, so the same values later need no new prepare. A failed
+ * prepare spoils a transaction, so inside one the tries run under a savepoint. */
 static PGresult *pg_parse(PGconn *c, struct pg_stmt *st)
 {
 	static const char *const untyped[] = { "42P08", "42P18", NULL };
 	static const char *const mistyped[] = { "42883", "42804", "42725", NULL };
-	static const Oid guesses[] = { OID_TEXT, OID_INT8 };
-	Oid *t = st->prep_types;
-	int unknown = 0;
-	for (int i = 0; i < st->nparams; i++)
-		unknown |= !t[i];
-	int guard = unknown && PQtransactionStatus(c) == PQTRANS_INTRANS;
+	int n = st->nparams, guess = 0;
+	Oid *t = malloc((n ? (size_t)n : 1) * sizeof *t);
+	if (!t)
+		return NULL;
+	memcpy(t, st->prep_types, (size_t)n * sizeof *t);
+	for (int i = 0; i < n; i++)
+		guess |= !t[i] || t[i] == OID_INT8;
+	int guard = guess && PQtransactionStatus(c) == PQTRANS_INTRANS;
 	if (guard)
 		PQclear(PQexec(c, "SAVEPOINT crm_prepare"));
-	PGresult *r = PQprepare(c, st->name, st->text, st->nparams, t);
-	unsigned char *was = NULL;   /* which types were unknown */
-	const char *const *retry = untyped;
-	for (size_t g = 0; g < 2 && sqlstate_in(r, retry); g++, retry = mistyped) {
-		if (g == 0 && !(was = calloc((size_t)st->nparams, 1)))
-			break;
-		if (guard)
-			PQclear(PQexec(c, "ROLLBACK TO SAVEPOINT crm_prepare"));
-		for (int i = 0; i < st->nparams; i++) {
-			was[i] |= g == 0 && !t[i];
-			t[i] = was[i] ? guesses[g] : t[i];
-		}
-		PQclear(r);
-		r = PQprepare(c, st->name, st->text, st->nparams, t);
+	PGresult *r = PQprepare(c, st->name, st->text, n, t);
+	if (sqlstate_in(r, untyped)) {
+		for (int i = 0; i < n; i++)
+			t[i] = st->prep_types[i] ? t[i] : OID_TEXT;
+		r = reparse(c, st, t, guard, r);
+		for (int i = 0; sqlstate_in(r, mistyped) && i < n; i++)
+			t[i] = st->prep_types[i] ? t[i] : OID_INT8;
+		if (sqlstate_in(r, mistyped))
+			r = reparse(c, st, t, guard, r);
 	}
-	free(was);
+	/* Each try frees the integer the error points at (all of them when it points at none). */
+	for (int tries = 0; tries < n && sqlstate_in(r, mistyped); tries++) {
+		int k = param_at(st->text, r), freed = 0;
+		for (int pass = 0; pass < 2 && !freed; pass++, k = 0)
+			for (int i = 0; i < n; i++)
+				if (t[i] == OID_INT8 && (!k || k == i + 1)) {
+					t[i] = 0;
+					freed = 1;
+				}
+		if (!freed)
+			break;
+		r = reparse(c, st, t, guard, r);
+	}
+	free(t);
 	if (guard && PQresultStatus(r) != PGRES_COMMAND_OK)
 		PQclear(PQexec(c, "ROLLBACK TO SAVEPOINT crm_prepare"));   /* the transaction goes on */
 	if (guard)

@@ -271,6 +271,28 @@ static void test_nulls_read_as_null(void)
 	CHECK_INT(db_exec(db, "INSERT INTO t_null (a) VALUES (5)"), 0);
 	CHECK_INT(db_commit(db), 0);
 	CHECK_INT(one_int(db, "SELECT count(*) FROM t_null"), 2);
+	/* An integer where a boolean or an int4 is wanted, inside a transaction too. */
+	CHECK_INT(db_begin(db), 0);
+	st = db_stmt(db, "SELECT CASE WHEN ?2 THEN 'yes' ELSE 'no' END, substr('abcdef', 1, ?1),"
+	    " 5000000000 + ?3");
+	db_bind_int(st, 1, 3);
+	db_bind_int(st, 2, 1);
+	db_bind_int64(st, 3, 1);
+	CHECK_INT(db_step(st), DB_ROW);
+	CHECK_STR(db_col_text(st, 0), "yes");
+	CHECK_STR(db_col_text(st, 1), "abc");
+	CHECK(db_col_int64(st, 2) == 5000000001);
+	unsigned prepared = db->n_prepared;
+	st = db_stmt(db, "SELECT CASE WHEN ?2 THEN 'yes' ELSE 'no' END, substr('abcdef', 1, ?1),"
+	    " 5000000000 + ?3");
+	db_bind_int(st, 1, 2);
+	db_bind_int(st, 2, 0);
+	db_bind_int64(st, 3, 2);
+	CHECK_INT(db_step(st), DB_ROW);
+	CHECK_STR(db_col_text(st, 0), "no");
+	CHECK_STR(db_col_text(st, 1), "ab");
+	CHECK_INT(db->n_prepared, prepared);   /* not prepared again for the same types */
+	CHECK_INT(db_commit(db), 0);
 	/* A text is sent as text: ? IS NULL alone is not left without a type. */
 	st = db_stmt(db, "SELECT ? IS NULL, COALESCE(?2, 'dflt')");
 	db_bind_text(st, 1, "a");
