@@ -1,4 +1,6 @@
-/* Calendar queries: one statement per scope and kind, with the privacy rule written once. */
+/* Calendar queries: one statement per scope and kind, with the privacy rule written once. None
+ * has an ORDER BY: db_calendar_items sorts the rows it collects, which is much cheaper than
+ * SQLite's sorter copying every wide row into a temp b-tree. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,17 +23,21 @@
 	" AND a.start_at + greatest(1, (a.duration_min + 1439) / 1440) * 86400 > ?7)) AND "
 
 /* A thread is listed by the first of its messages the viewer may see (m): its day, subject and
- * id; the user is the owner of a copy of m the viewer sees, the viewer first. */
-#define MSG_COLS "m.thread_id, m.sent_at, m.subject, t.regarding, m.id," \
+ * id; the user is the owner of a copy of m the viewer sees, the viewer first (their own copy,
+ * else the lowest user id: the primary key's order, so no sort per row). */
+#define MSG_COLS "m.thread_id, m.sent_at, m.subject, t.regarding, m.id," MSG_USER
+#define MSG_USER " coalesce((SELECT o.name FROM message_users mu JOIN users o ON o.id = mu.user_id" \
+	" WHERE mu.message_id = m.id AND mu.user_id = ?4 AND mu.hidden = 0)," \
 	" (SELECT o.name FROM message_users mu JOIN users o ON o.id = mu.user_id" \
-	" WHERE mu.message_id = m.id AND mu.hidden = 0 AND " VIS_COPY("o.id", "?4") \
-	" ORDER BY (o.id = ?4) DESC, o.id LIMIT 1)"
+	" WHERE mu.message_id = m.id AND mu.hidden = 0 AND " VIS_COPY("mu.user_id", "?4") \
+	" ORDER BY mu.user_id LIMIT 1))"
 #define MSG_FROM " FROM messages m JOIN threads t ON t.id = m.thread_id" \
 	" WHERE m.sent_at >= ?1 AND m.sent_at < ?2 AND "
-/* No earlier message p of m's thread passes test (p is the message). */
+/* No earlier message p of m's thread passes test (p is the message). The sent_at <= bound lets
+ * messages_by_thread find the earlier ones by range rather than read the whole thread. */
 #define FIRST_OF_THREAD(test) " AND NOT EXISTS (SELECT 1 FROM messages p WHERE" \
-	" p.thread_id = m.thread_id AND (p.sent_at < m.sent_at OR (p.sent_at = m.sent_at" \
-	" AND p.id < m.id)) AND " test ")"
+	" p.thread_id = m.thread_id AND p.sent_at <= m.sent_at AND (p.sent_at < m.sent_at" \
+	" OR p.id < m.id) AND " test ")"
 /* A message of the user's (?3) own mailbox: their copy, not hidden. */
 #define USER_COPY(msg) "EXISTS (SELECT 1 FROM message_users uc WHERE uc.message_id = " msg \
 	" AND uc.user_id = ?3 AND uc.hidden = 0)"
@@ -41,26 +47,28 @@
 static const char SQL_APPTS_USER[] = "SELECT a.id, a.start_at, a.duration_min, a.all_day, a.title,"
     " a.regarding, (SELECT name FROM users WHERE id = ?3),"
     " (SELECT " VISIBLE_O " FROM users o WHERE o.id = ?3)" APPT_WHERE
-    APPT_MINE("a", "?3") " ORDER BY a.start_at, a.id";
+    APPT_MINE("a", "?3");
 static const char SQL_APPTS_ACCOUNT[] = "SELECT " APPT_COLS APPT_WHERE APPT_HELD("a") " AND"
     " (a.account_id = ?3 OR EXISTS (SELECT 1 FROM appointment_contacts ac JOIN contacts c"
-    " ON c.id = ac.contact_id WHERE ac.appointment_id = a.id AND c.account_id = ?3))"
-    " ORDER BY a.start_at, a.id";
+    " ON c.id = ac.contact_id WHERE ac.appointment_id = a.id AND c.account_id = ?3))";
 static const char SQL_APPTS_CONTACT[] = "SELECT " APPT_COLS APPT_WHERE APPT_HELD("a") " AND"
     " EXISTS (SELECT 1 FROM appointment_contacts ac WHERE ac.appointment_id = a.id"
-    " AND ac.contact_id = ?3) ORDER BY a.start_at, a.id";
+    " AND ac.contact_id = ?3)";
 /* On a user's calendar: the messages of that user's mailbox, when their calendar is open to the
- * viewer; a thread sits on the first of them. */
-static const char SQL_THREADS_USER[] = "SELECT " MSG_COLS MSG_FROM USER_COPY("m.id")
+ * viewer; a thread sits on the first of them. On one's own calendar the user is oneself (the row
+ * is one's own copy, not hidden): the name is found once, not per row. */
+static const char SQL_THREADS_USER[] = "SELECT m.thread_id, m.sent_at, m.subject, t.regarding,"
+    " m.id, CASE WHEN ?3 = ?4 THEN (SELECT name FROM users WHERE id = ?4) ELSE" MSG_USER " END"
+    MSG_FROM USER_COPY("m.id")
     " AND (SELECT " VISIBLE_O " FROM users o WHERE o.id = ?3)"
-    FIRST_OF_THREAD(USER_COPY("p.id")) " ORDER BY m.sent_at, m.id";
+    FIRST_OF_THREAD(USER_COPY("p.id"));
 /* On an account's or a contact's calendar: threads with a message the viewer sees that involves
  * the account or contact, on the first message of the thread the viewer sees. */
 static const char SQL_THREADS_ACCOUNT[] = "SELECT " MSG_COLS MSG_FROM VIS_MSG("m.id", "?4")
     FIRST_OF_THREAD(VIS_MSG("p.id", "?4"))
     " AND EXISTS (SELECT 1 FROM messages q JOIN message_contacts mc ON mc.message_id = q.id"
     " JOIN contacts c ON c.id = mc.contact_id WHERE q.thread_id = m.thread_id"
-    " AND c.account_id = ?3 AND " VIS_MSG("q.id", "?4") ") ORDER BY m.sent_at, m.id";
+    " AND c.account_id = ?3 AND " VIS_MSG("q.id", "?4") ")";
 /* The messages of contact c: contact_messages, and the rows of message_contacts not yet moved
  * there (above its mark; see migration 12 in schema.c). */
 #define CONTACT_MESSAGES(c) "SELECT message_id FROM contact_messages WHERE contact_id = " c \
@@ -71,8 +79,7 @@ static const char SQL_THREADS_ACCOUNT[] = "SELECT " MSG_COLS MSG_FROM VIS_MSG("m
 static const char SQL_THREADS_CONTACT[] = "SELECT " MSG_COLS MSG_FROM
     "m.thread_id IN (SELECT q.thread_id FROM messages q WHERE q.id IN ("
     CONTACT_MESSAGES("?3") ") AND " VIS_MSG("q.id", "?4") ")"
-    " AND " VIS_MSG("m.id", "?4") FIRST_OF_THREAD(VIS_MSG("p.id", "?4"))
-    " ORDER BY m.sent_at, m.id";
+    " AND " VIS_MSG("m.id", "?4") FIRST_OF_THREAD(VIS_MSG("p.id", "?4"));
 static const char SQL_VISIBLE[] = "SELECT " VISIBLE_O " FROM users o WHERE o.id = ?3";
 static const char SQL_MSG_VISIBLE[] = "SELECT " VIS_MSG("?1", "?2");
 static const char SQL_APPT_VISIBLE[] = "SELECT " VIS_APPT("a", "?2") " FROM appointments a"
