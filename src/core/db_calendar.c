@@ -87,11 +87,8 @@ static const char SQL_APPT_VISIBLE[] = "SELECT " VIS_APPT("a", "?2") " FROM appo
 
 void cal_items_free(struct cal_items *l)
 {
-	for (size_t i = 0; i < l->n; i++) {
-		free(l->v[i].title);
-		free(l->v[i].user_name);
-		free(l->v[i].regarding);
-	}
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].title);   /* the item's strings are one block (item_strings) */
 	free(l->v);
 	memset(l, 0, sizeof *l);
 }
@@ -111,10 +108,30 @@ static struct cal_item *cal_items_add(struct cal_items *l)
 	return it;
 }
 
-static char *col_dup(struct db_stmt *st, int i)
+/* Copy the text columns t, r and u (NULL as "") into one allocation owned by it->title, with
+ * it->regarding and it->user_name pointing into it: one malloc per item rather than three.
+ * Returns 0 or -1. */
+static int item_strings(struct db_stmt *st, struct cal_item *it, int t, int r, int u)
 {
-	char *s = db_col_strdup(st, i);
-	return s ? s : strdup("");
+	const int cols[3] = { t, r, u };
+	const char *v[3];
+	size_t len[3], total = 0;
+	for (int k = 0; k < 3; k++) {
+		v[k] = db_col_text(st, cols[k]);
+		len[k] = v[k] ? (size_t)db_col_bytes(st, cols[k]) : 0;
+		total += len[k] + 1;
+	}
+	char *block = malloc(total), *p = block;
+	if (!block)
+		return -1;
+	char **dst[3] = { &it->title, &it->regarding, &it->user_name };
+	for (int k = 0; k < 3; k++) {
+		*dst[k] = p;
+		memcpy(p, v[k] ? v[k] : "", len[k]);
+		p[len[k]] = '\0';
+		p += len[k] + 1;
+	}
+	return 0;
 }
 
 /* Run st (bound) and append its rows of kind to out. Returns 0 or -1. */
@@ -131,20 +148,16 @@ static int cal_collect(struct db *db, struct db_stmt *st, enum cal_kind kind, st
 			it->id = db_col_int64(st, 0);
 			it->duration_min = db_col_int(st, 2);
 			it->all_day = db_col_int(st, 3);
-			it->title = col_dup(st, 4);
-			it->regarding = col_dup(st, 5);
-			it->user_name = col_dup(st, 6);
 			it->detail = db_col_int(st, 7);
+			if (item_strings(st, it, 4, 5, 6) != 0)
+				goto fail;
 		} else {
 			it->thread_id = db_col_int64(st, 0);
-			it->title = col_dup(st, 2);
-			it->regarding = col_dup(st, 3);
 			it->id = db_col_int64(st, 4);
-			it->user_name = col_dup(st, 5);
 			it->detail = 1;
+			if (item_strings(st, it, 2, 3, 5) != 0)
+				goto fail;
 		}
-		if (!it->title || !it->regarding || !it->user_name)
-			goto fail;
 	}
 	if (rc != DB_DONE) {
 		log_warnx("db: calendar: %s", db_errmsg(db));
