@@ -43,9 +43,11 @@
 	" AND uc.user_id = ?3 AND uc.hidden = 0)"
 
 /* On a user's calendar the owner and the privacy are the same for every row: computed once
- * (uncorrelated subqueries), which makes a full month several times cheaper. */
+ * (uncorrelated subqueries), which makes a full month several times cheaper. The owner's name is
+ * bound (?8, SQL_OWNER_NAME): a subquery's text would be copied into every row. */
+static const char SQL_OWNER_NAME[] = "SELECT name FROM users WHERE id = ?1";
 static const char SQL_APPTS_USER[] = "SELECT a.id, a.start_at, a.duration_min, a.all_day, a.title,"
-    " a.regarding, (SELECT name FROM users WHERE id = ?3),"
+    " a.regarding, ?8,"
     " (SELECT " VISIBLE_O " FROM users o WHERE o.id = ?3)" APPT_WHERE
     APPT_MINE("a", "?3");
 static const char SQL_APPTS_ACCOUNT[] = "SELECT " APPT_COLS APPT_WHERE APPT_HELD("a") " AND"
@@ -58,7 +60,7 @@ static const char SQL_APPTS_CONTACT[] = "SELECT " APPT_COLS APPT_WHERE APPT_HELD
  * viewer; a thread sits on the first of them. On one's own calendar the user is oneself (the row
  * is one's own copy, not hidden): the name is found once, not per row. */
 static const char SQL_THREADS_USER[] = "SELECT m.thread_id, m.sent_at, m.subject, t.regarding,"
-    " m.id, CASE WHEN ?3 = ?4 THEN (SELECT name FROM users WHERE id = ?4) ELSE" MSG_USER " END"
+    " m.id, CASE WHEN ?3 = ?4 THEN ?8 ELSE" MSG_USER " END"
     MSG_FROM USER_COPY("m.id")
     " AND (SELECT " VISIBLE_O " FROM users o WHERE o.id = ?3)"
     FIRST_OF_THREAD(USER_COPY("p.id"));
@@ -188,10 +190,24 @@ int db_calendar_items(struct db *db, enum cal_scope scope, int64_t scope_id, int
 		SQL_THREADS_CONTACT };
 	const char *sqls[2] = { appts[scope], threads[scope] };
 	size_t first = out->n;
+	char *owner = NULL;
+	int ret = -1;
+	if (scope == CAL_USER) {
+		struct db_stmt *st = db_stmt(db, SQL_OWNER_NAME);
+		if (!st)
+			return -1;
+		db_bind_int64(st, 1, scope_id);
+		int rc = db_step(st);
+		if (rc == DB_ROW)
+			owner = db_col_strdup(st, 0);
+		db_reset(st);
+		if (rc != DB_ROW && rc != DB_DONE)
+			return -1;
+	}
 	for (int k = 0; k < 2; k++) {
 		struct db_stmt *st = db_stmt(db, sqls[k]);
 		if (!st)
-			return -1;
+			goto done;
 		db_bind_int64(st, 1, span->from);
 		db_bind_int64(st, 2, span->to);
 		db_bind_int64(st, 3, scope_id);
@@ -201,12 +217,20 @@ int db_calendar_items(struct db *db, enum cal_scope scope, int64_t scope_id, int
 			db_bind_int64(st, 6, span->date_to);
 			db_bind_int64(st, 7, span->date_from);
 		}
-		if (cal_collect(db, st, k == 0 ? CAL_APPT : CAL_EMAIL, out) != 0)
-			return -1;
+		if (scope == CAL_USER)
+			db_bind_text(st, 8, owner);
+		int rc = cal_collect(db, st, k == 0 ? CAL_APPT : CAL_EMAIL, out);
+		if (scope == CAL_USER)
+			db_bind_null(st, 8);
+		if (rc != 0)
+			goto done;
 	}
 	if (out->n - first > 1)
 		qsort(out->v + first, out->n - first, sizeof *out->v, cmp_start);
-	return 0;
+	ret = 0;
+done:
+	free(owner);
+	return ret;
 }
 
 int db_calendar_visible(struct db *db, int64_t owner_id, int64_t viewer_id)
