@@ -6,12 +6,48 @@
 
 #include "web/calendar.h"
 
+/* The day starts of the last span a worker thread showed (tz_day_bounds), kept: a page asks
+ * for the same span twice (its query, its grid) and the next request mostly for the same
+ * again. Zone rules do not change while the process runs (core/timeutil.c caches the zones). */
+#define SPAN_MAX_DAYS 62
+struct span_days {
+	char tz[72];
+	int64_t start, bound[SPAN_MAX_DAYS + 1];
+	int ndays;
+	unsigned char same[SPAN_MAX_DAYS];
+};
+static _Thread_local struct span_days last_span;
+
+/* The day starts of ndays from start in tz: the thread's kept span, or NULL (then the caller
+ * asks tz_day_bounds itself) when it is longer than SPAN_MAX_DAYS or the zone is bad. */
+static const struct span_days *span_days_of(const char *tz, struct ymd start, int ndays)
+{
+	struct span_days *k = &last_span;
+	int64_t s = ymd_to_days(start);
+	if (ndays < 1 || ndays > SPAN_MAX_DAYS || strlen(tz) >= sizeof k->tz)
+		return NULL;
+	if (k->ndays == ndays && k->start == s && strcmp(k->tz, tz) == 0)
+		return k;
+	k->ndays = 0;
+	if (tz_day_bounds(tz, start, ndays, k->bound, k->same) != 0)
+		return NULL;
+	memcpy(k->tz, tz, strlen(tz) + 1);
+	k->start = s;
+	k->ndays = ndays;
+	return k;
+}
+
 int cal_span_of(const char *tz, struct ymd start, int ndays, struct cal_span *out)
 {
 	struct ymd end = ymd_add_days(start, ndays);
-	if (tz_to_utc(tz, start.y, start.m, start.d, 0, 0, &out->from) != 0 ||
-	    tz_to_utc(tz, end.y, end.m, end.d, 0, 0, &out->to) != 0)
+	const struct span_days *k = span_days_of(tz, start, ndays);
+	if (k) {
+		out->from = k->bound[0];
+		out->to = k->bound[ndays];
+	} else if (tz_to_utc(tz, start.y, start.m, start.d, 0, 0, &out->from) != 0 ||
+	    tz_to_utc(tz, end.y, end.m, end.d, 0, 0, &out->to) != 0) {
 		return -1;
+	}
 	out->date_from = ymd_to_utc(start);
 	out->date_to = ymd_to_utc(end);
 	return 0;
@@ -124,13 +160,19 @@ static int grid_days_of(const struct cal_items *items, const char *tz, struct ym
 	int *first = malloc((items->n + 1) * sizeof *first);
 	int *last = malloc((items->n + 1) * sizeof *last);
 	size_t total = 0;
+	const struct span_days *k = span_days_of(tz, start, ndays);
 	g->bound = malloc(((size_t)ndays + 1) * sizeof *g->bound);
 	g->same = malloc((size_t)ndays + 1);
 	g->at = calloc((size_t)ndays + 1, sizeof *g->at);
 	g->count = calloc((size_t)ndays + 1, sizeof *g->count);
-	if (!first || !last || !g->bound || !g->same || !g->at || !g->count ||
-	    tz_day_bounds(tz, start, ndays, g->bound, g->same) != 0)
+	if (!first || !last || !g->bound || !g->same || !g->at || !g->count)
 		goto fail;
+	if (k) {
+		memcpy(g->bound, k->bound, ((size_t)ndays + 1) * sizeof *g->bound);
+		memcpy(g->same, k->same, (size_t)ndays);
+	} else if (tz_day_bounds(tz, start, ndays, g->bound, g->same) != 0) {
+		goto fail;
+	}
 	int64_t day0 = ymd_to_days(start);
 	for (size_t i = 0; i < items->n; i++) {
 		item_days(&items->v[i], g->bound, day0, ndays, &first[i], &last[i]);
