@@ -24,7 +24,7 @@ static const struct span_days *span_days_of(const char *tz, struct ymd start, in
 {
 	struct span_days *k = &last_span;
 	int64_t s = ymd_to_days(start);
-	if (ndays < 1 || ndays > SPAN_MAX_DAYS || strlen(tz) >= sizeof k->tz)
+	if (!tz || ndays < 1 || ndays > SPAN_MAX_DAYS || strlen(tz) >= sizeof k->tz)
 		return NULL;
 	if (k->ndays == ndays && k->start == s && strcmp(k->tz, tz) == 0)
 		return k;
