@@ -16,6 +16,9 @@ import lib_web as w  # noqa: E402
 DURATION = os.environ.get("BENCH_DURATION", "10s")
 CONNS = int(os.environ.get("BENCH_CONNECTIONS", "64"))
 MONTH = (2023, 7)
+# Other binaries (a build of an earlier commit) whose uncached calendar is measured too, in the
+# same run, for a before/after on a shared machine.
+BASE_BIN = os.environ.get("BENCH_BASE_BIN")
 
 
 def seed(db):
@@ -97,9 +100,10 @@ def verdict(ok):
     return "ok" if ok else "MISSED"
 
 
-def uncached(static, path):
-    """wrk against the same calendar on a stack whose page cache is off, or None."""
-    st = w.Stack(static_dir=static, extra_core="page_cache = 0\n")
+def uncached(static, path, bin_dir=None):
+    """wrk against the same calendar on a stack whose page cache is off (every request renders
+    the page: its queries, grid and templates), or None."""
+    st = w.Stack(bin_dir=bin_dir, static_dir=static, extra_core="page_cache = 0\n")
     try:
         st.start()
         seed(st.db())
@@ -168,11 +172,19 @@ def main():
             rss.max_mb, verdict(0 < rss.max_mb < 30), m.get("VmRSS", 0)))
         print("  crm.fcgi peak RSS (VmHWM) %.1f MB: includes the login's argon2id hash"
               " (19 MiB, one at a time)" % m.get("VmHWM", 0))
-        unc = uncached(static, path)
-        if unc:
-            print("  for comparison, the calendar rendered on every request (page_cache = 0):"
-                  " %.0f req/s, p99 %.2f ms, %.2f of healthz" % (
-                      unc["rps"], unc["p99"], unc["rps"] / hz["rps"] if hz["rps"] else 0.0))
+        runs = [("", uncached(static, path, w.BIN))]
+        if BASE_BIN:
+            runs.append((" with " + BASE_BIN, uncached(static, path, BASE_BIN)))
+        for label, unc in runs:
+            if not unc:
+                print("  uncached calendar%s: the stack did not log in" % label)
+                continue
+            ur = unc["rps"] / hz["rps"] if hz["rps"] else 0.0
+            print("  uncached calendar (page_cache = 0, rendered on every request)%s:" % label)
+            print("    %9.0f req/s   p99 %7.2f ms%s" % (unc["rps"], unc["p99"], (
+                "  non-2xx: %d" % unc["non2xx"]) if unc["non2xx"] else ""))
+            print("    uncached calendar / healthz %6.2f   (target >= 0.50: %s)" % (
+                ur, verdict(ur >= 0.5)))
         if cal["non2xx"] or hz["non2xx"]:
             print("  WARNING: non-2xx answers during the run; figures are not valid")
         return 0

@@ -18,9 +18,9 @@ struct cal_item {
 	                          viewer sees was sent */
 	int duration_min, all_day;
 	int detail;            /* 0: show only as Busy (appointments) / not at all (e-mail) */
-	char *title;           /* title or subject; owned */
-	char *user_name;       /* owning user; owned */
-	char *regarding;       /* owned */
+	char *title;           /* title or subject; owned: one block holding all three strings */
+	char *user_name;       /* owning user; in title's block */
+	char *regarding;       /* in title's block */
 };
 
 struct cal_items {

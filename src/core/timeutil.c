@@ -79,6 +79,35 @@ int tz_to_utc(const char *tz, int y, int m, int d, int hour, int min, int64_t *o
 	return 0;
 }
 
+int tz_day_bounds(const char *tz, struct ymd start, int ndays, int64_t *bound, unsigned char *same)
+{
+	GTimeZone *z = tz_open(tz);
+	int ret = 0;
+	if (!z)
+		return -1;
+	for (int d = 0; d <= ndays && ret == 0; d++) {
+		struct ymd day = ymd_add_days(start, d);
+		GDateTime *dt = day.y >= 1 && day.y <= 9999 ?
+		    g_date_time_new(z, day.y, day.m, day.d, 0, 0, 0) : NULL;
+		if (!dt) {
+			ret = -1;
+			break;
+		}
+		bound[d] = g_date_time_to_unix(dt);
+		g_date_time_unref(dt);
+	}
+	/* one interval from the day's first second to its last, and the day begins at 00:00 (not
+	 * at a later time that a gap at midnight moved it to) */
+	for (int d = 0; d < ndays && ret == 0; d++) {
+		gint i = g_time_zone_find_interval(z, G_TIME_TYPE_UNIVERSAL, bound[d]);
+		gint64 local = bound[d] + (i >= 0 ? g_time_zone_get_offset(z, i) : 0);
+		same[d] = i >= 0 && bound[d + 1] > bound[d] && local % 86400 == 0 &&
+		    g_time_zone_find_interval(z, G_TIME_TYPE_UNIVERSAL, bound[d + 1] - 1) == i;
+	}
+	g_time_zone_unref(z);
+	return ret;
+}
+
 int tz_from_utc(const char *tz, int64_t t, struct local_time *out)
 {
 	GTimeZone *z = tz_open(tz);
@@ -299,10 +328,25 @@ int duration_parse(const char *s, int *minutes)
 	return 0;
 }
 
+/* Built by hand rather than by snprintf: a calendar page formats hundreds of these. */
 char *fmt_clock(int hour, int min, char *out, size_t size)
 {
 	int h12 = hour % 12 == 0 ? 12 : hour % 12;
-	snprintf(out, size, "%d:%02d %s", h12, min, hour < 12 ? "AM" : "PM");
+	if (hour < 0 || hour > 23 || min < 0 || min > 59 || size < 9) {
+		snprintf(out, size, "%d:%02d %s", h12, min, hour < 12 ? "AM" : "PM");
+		return out;
+	}
+	char *p = out;
+	if (h12 >= 10)
+		*p++ = '1';
+	*p++ = (char)('0' + h12 % 10);
+	*p++ = ':';
+	*p++ = (char)('0' + min / 10);
+	*p++ = (char)('0' + min % 10);
+	*p++ = ' ';
+	*p++ = hour < 12 ? 'A' : 'P';
+	*p++ = 'M';
+	*p = '\0';
 	return out;
 }
 

@@ -19,6 +19,11 @@ struct local_time {
 int tz_valid(const char *tz);
 /* The UTC instant of a local wall-clock time in tz. Returns 0 or -1 (bad zone or fields). */
 int tz_to_utc(const char *tz, int y, int m, int d, int hour, int min, int64_t *out);
+/* The UTC instants where each of the ndays + 1 local days from start begins in tz
+ * (bound[0..ndays], as tz_to_utc gives them), and for each of the ndays days whether one UTC
+ * offset holds for all of it (same[d]: then an instant's local clock in day d is its distance
+ * from bound[d]). One zone lookup for the whole span. Returns 0 or -1. */
+int tz_day_bounds(const char *tz, struct ymd start, int ndays, int64_t *bound, unsigned char *same);
 /* The local fields of instant t in tz. Returns 0 or -1. */
 int tz_from_utc(const char *tz, int64_t t, struct local_time *out);
 

@@ -1,4 +1,7 @@
 /* Time helpers: strict parsing of what users type, zone conversion, calendar arithmetic. */
+#include <stdio.h>
+#include <string.h>
+
 #include "t.h"
 #include "core/timeutil.h"
 
@@ -96,6 +99,60 @@ static void test_appointment_time_reads_like_the_form(void)
 	CHECK_STR(fmt_long_datetime(&lt, buf, sizeof buf), "Monday, July 31, 2023 4:23 PM");
 }
 
-T_MAIN(T(test_dates_parse_strictly), T(test_clock_accepts_12_and_24_hour),
+static void test_clock_formats_every_minute_as_before(void)
+{
+	char got[16], want[32];
+	for (int h = 0; h < 24; h++)
+		for (int m = 0; m < 60; m++) {
+			snprintf(want, sizeof want, "%d:%02d %s", h % 12 == 0 ? 12 : h % 12, m,
+			    h < 12 ? "AM" : "PM");
+			CHECK_STR(fmt_clock(h, m, got, sizeof got), want);
+		}
+	CHECK_STR(fmt_clock(0, 5, got, sizeof got), "12:05 AM");
+	CHECK_STR(fmt_clock(12, 0, got, sizeof got), "12:00 PM");
+}
+
+/* Every day of a year in zones with daylight saving (Chicago), a change at midnight (Santiago:
+ * 00:00 does not exist on the day clocks go forward) and a half-hour change (Lord Howe): the
+ * day starts are tz_to_utc's, and on a day marked same the clock of every quarter hour is its
+ * distance from the day's start, as tz_from_utc says; the change days are not marked. */
+static void test_day_bounds_give_the_clock_of_each_day(void)
+{
+	static const char *const zones[] = { "America/Chicago", "America/Santiago",
+		"Australia/Lord_Howe", "UTC" };
+	enum { NDAYS = 366 };
+	static int64_t bound[NDAYS + 1];
+	static unsigned char same[NDAYS];
+	struct ymd start = { 2023, 1, 1 };
+	for (size_t z = 0; z < sizeof zones / sizeof zones[0]; z++) {
+		int unmarked = 0;
+		CHECK_INT(tz_day_bounds(zones[z], start, NDAYS, bound, same), 0);
+		for (int d = 0; d < NDAYS; d++) {
+			struct ymd day = ymd_add_days(start, d);
+			int64_t t;
+			CHECK_INT(tz_to_utc(zones[z], day.y, day.m, day.d, 0, 0, &t), 0);
+			CHECK_INT(bound[d], t);
+			if (!same[d]) {
+				unmarked++;
+				continue;
+			}
+			for (int64_t u = bound[d]; u < bound[d + 1]; u += 900) {
+				struct local_time lt;
+				CHECK_INT(tz_from_utc(zones[z], u, &lt), 0);
+				CHECK_INT(lt.d, day.d);
+				CHECK_INT(lt.hour * 3600 + lt.min * 60, u - bound[d]);
+			}
+		}
+		CHECK_INT(unmarked, strcmp(zones[z], "UTC") == 0 ? 0 : 2);
+	}
+	/* 2023-03-12, the spring change in Chicago, is 23 hours long */
+	CHECK_INT(tz_day_bounds("America/Chicago", (struct ymd){ 2023, 3, 12 }, 1, bound, same), 0);
+	CHECK_INT(same[0], 0);
+	CHECK_INT(bound[1] - bound[0], 23 * 3600);
+	CHECK_INT(tz_day_bounds("Mars/Olympus_Mons", start, 1, bound, same), -1);
+}
+
+T_MAIN(T(test_dates_parse_strictly), T(test_clock_formats_every_minute_as_before),
+    T(test_day_bounds_give_the_clock_of_each_day), T(test_clock_accepts_12_and_24_hour),
     T(test_duration_forms), T(test_zone_conversion_follows_daylight_saving),
     T(test_calendar_arithmetic), T(test_appointment_time_reads_like_the_form))
