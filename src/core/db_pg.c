@@ -31,6 +31,7 @@ struct pg_conn {
 	PGconn *c;
 	unsigned epoch;          /* bumped by each reconnection: what was prepared before is gone */
 	int64_t own;             /* rows written (and schema changes) by this connection */
+	int64_t others;          /* commits of other connections that changed rows, as told */
 	int64_t changes;         /* rows of the last write */
 	int lock_timeout;        /* what lock_timeout is set to (ms); -1: not known */
 	int in_txn;              /* inside a transaction when the current command began */
@@ -98,8 +99,22 @@ static void pg_note_error(struct db *db, const PGresult *r)
 }
 
 /* After a command that succeeded: count what it wrote, for changes and change_state. */
+/* The notifications that arrived (LISTEN crm_change, see pg_change_state): those of other
+ * connections are counted; each connection takes them after every command so none piles up. */
+static void pg_take_notices(struct pg_conn *pc)
+{
+	PGnotify *n;
+	int self = PQbackendPID(pc->c);
+	while ((n = PQnotifies(pc->c))) {
+		if (n->be_pid != self)
+			pc->others++;
+		PQfreemem(n);
+	}
+}
+
 static void pg_note_done(struct pg_conn *pc, const PGresult *r)
 {
+	pg_take_notices(pc);
 	static const char *const rows[] = { "INSERT ", "UPDATE ", "DELETE ", "MERGE ", "COPY " };
 	static const char *const ddl[] = { "CREATE ", "ALTER ", "DROP ", "TRUNCATE " };
 	const char *tag = PQcmdStatus((PGresult *)r);
@@ -151,7 +166,7 @@ static void pg_notice(void *arg, const char *msg)
 static int pg_setup(PGconn *c)
 {
 	PQsetNoticeProcessor(c, pg_notice, NULL);
-	PGresult *r = PQexec(c, "SET TIME ZONE 'UTC'");
+	PGresult *r = PQexec(c, "SET TIME ZONE 'UTC'; LISTEN crm_change");
 	int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 	PQclear(r);
 	return ok ? 0 : -1;
@@ -750,16 +765,21 @@ static int64_t pg_query_int(struct db *db, const char *sql)
 	return v;
 }
 
-/* others: where the WAL ends, which moves with every commit of any connection (and with some
- * other writes: a change seen too often is only a refresh too many). own: what this connection
- * wrote, counted by pg_note_done. */
+/* others: the commits of other connections that changed rows. Every table has a statement
+ * trigger that sends NOTIFY crm_change (migration 26), which PostgreSQL delivers once per
+ * transaction at its commit to every connection listening (each one does, from pg_setup); a
+ * connection's own are not counted. Asking costs no query: the socket is read without waiting.
+ * Inside a transaction the server holds them back until it ends, which the snapshot's reads
+ * could not see anyway. own: what this connection wrote, counted by pg_note_done. */
 static int pg_change_state(struct db *db, int64_t *others, int64_t *own)
 {
-	int64_t lsn = pg_query_int(db, "SELECT (pg_current_wal_insert_lsn() - '0/0')::int8");
-	if (lsn < 0)
+	struct pg_conn *pc = PC(db);
+	if (!pc->c || PQstatus(pc->c) != CONNECTION_OK || !PQconsumeInput(pc->c))
 		return -1;
-	*others = lsn;
-	*own = PC(db)->own;
+	pg_take_notices(pc);
+	/* a reconnection may have missed some: count it as a change */
+	*others = pc->others + pc->epoch;
+	*own = pc->own;
 	return 0;
 }
 

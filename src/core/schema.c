@@ -898,6 +898,22 @@ static const char m25_holder_expiry_pg[] =
 "ALTER TABLE lease_holders ADD COLUMN expires_at bigint NOT NULL DEFAULT 0;"
 "UPDATE lease_holders SET expires_at = seen_at + 30;";
 
+/* PostgreSQL: a commit that changed rows is told to the other connections (NOTIFY crm_change,
+ * once per transaction), which tells the sync daemons of a wake-up, a new link or contact, and
+ * the web processes that a cached page may be stale: what SQLite's data_version tells. A
+ * statement trigger on every table; a migration that adds a table gives it one too, named
+ * <table>_told, as below. Nothing on SQLite. */
+static const char m26_changes_told_pg[] =
+"CREATE FUNCTION crm_told() RETURNS trigger LANGUAGE plpgsql AS $$"
+"BEGIN PERFORM pg_notify('crm_change', ''); RETURN NULL; END$$;"
+"DO $$DECLARE t text; BEGIN"
+"  FOR t IN SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+"   AND tablename != 'schema_version' LOOP"
+"    EXECUTE format('CREATE TRIGGER %I AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON %I"
+" FOR EACH STATEMENT EXECUTE FUNCTION crm_told()', t || '_told', t);"
+"  END LOOP;"
+"END$$;";
+
 const struct migration schema_migrations[] = {
 	{ "base schema", m1_base, schema_pg_m23 },
 	{ "outbox: folder set-up and leases", m2_outbox_lease, "" },
@@ -929,5 +945,6 @@ const struct migration schema_migrations[] = {
 	{ "outbox: by link", m24_outbox_by_link, m24_outbox_by_link },
 	{ "lease_holders.expires_at: a lease lasts while its holder's record does",
 	  m25_holder_expiry, m25_holder_expiry_pg },
+	{ "PostgreSQL: commits told to the other connections", "", m26_changes_told_pg },
 };
 const size_t schema_n_migrations = sizeof schema_migrations / sizeof schema_migrations[0];
