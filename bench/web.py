@@ -11,7 +11,10 @@ import tempfile
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+import lib_db  # noqa: E402
 import lib_web as w  # noqa: E402
+
+ENGINE = "PostgreSQL" if lib_db.on_pg() else "SQLite"
 
 DURATION = os.environ.get("BENCH_DURATION", "10s")
 CONNS = int(os.environ.get("BENCH_CONNECTIONS", "64"))
@@ -152,8 +155,9 @@ def main():
         m = mem(st.fcgi.pid)
         cores = os.cpu_count()
         ratio = cal["rps"] / hz["rps"] if hz["rps"] else 0.0
-        print("web bench: wrk -t2 -c%d -d%s on %d cores; demo@example.com's July 2023 holds %d items"
-              " (page of %d bytes)" % (CONNS, DURATION, cores, n, len(page.body.encode())))
+        print("web bench on %s: wrk -t2 -c%d -d%s on %d cores; demo@example.com's July 2023 holds"
+              " %d items (page of %d bytes)" % (ENGINE, CONNS, DURATION, cores, n,
+                                                len(page.body.encode())))
         for label, res in (("/healthz (stack ceiling)", hz), (path, cal),
                            ("same calendar as a static file", sta)):
             extra = ""
