@@ -3,6 +3,8 @@
 # vdirsyncer, an idle pass over 100 links, IDLE freshness, peak RSS with 1,000 links, two daemons
 # against one on 2,000 links (passes, split, SIGKILL takeover).
 # Usage: bench/sync.sh [burst|calendar|idle|fresh|rss|daemons ...]   (binaries from $CRM_BIN)
+# The daemons one runs again on PostgreSQL (a private durable server) after SQLite's, unless
+# BENCH_PG=0.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export CRM_ROOT=$PWD
@@ -13,4 +15,18 @@ done
 for t in dovecot radicale mbsync vdirsyncer; do
 	command -v "$t" >/dev/null || { echo "bench/sync.sh: $t is not installed (scripts/install-deps)" >&2; exit 1; }
 done
-exec python3 bench/sync.py "$@"
+python3 bench/sync.py "$@"
+rc=$?
+if [ "${BENCH_PG:-1}" = 1 ] && { [ $# -eq 0 ] || [[ " $* " == *" daemons "* ]]; }; then
+	pgdir=$(mktemp -d)
+	trap 'scripts/pg-server remove "$pgdir" >/dev/null 2>&1; rm -rf "$pgdir"' EXIT
+	if url=$(scripts/pg-server start --durable "$pgdir"); then
+		echo
+		echo "The same on PostgreSQL:"
+		CRM_TEST_DB=postgres CRM_TEST_PG_URL=$url python3 bench/sync.py daemons || rc=1
+	else
+		echo "bench/sync.sh: cannot start PostgreSQL (scripts/pg-server)" >&2
+		rc=1
+	fi
+fi
+exit $rc
