@@ -36,8 +36,9 @@ static const char SQL_HEALTH[] =
     " provider, coalesce(proved_at, 0) FROM links WHERE user_id = ? AND status != 'unlinked'";
 static const char SQL_PRIVACY[] = "UPDATE users SET calendar_privacy = ?2 WHERE id = ?1";
 static const char SQL_COLLEAGUES[] =
-    "SELECT u.id, u.name, u.email, EXISTS (SELECT 1 FROM calendar_shares s WHERE s.owner_id = ?1"
-    " AND s.viewer_id = u.id) FROM users u WHERE u.id != ?1 ORDER BY u.name, u.id";
+    "SELECT u.id, u.name, u.email, CASE WHEN EXISTS (SELECT 1 FROM calendar_shares s"
+    " WHERE s.owner_id = ?1 AND s.viewer_id = u.id) THEN 1 ELSE 0 END"
+    " FROM users u WHERE u.id != ?1 ORDER BY u.name, u.id";
 static const char SQL_SHARES_CLEAR[] = "DELETE FROM calendar_shares WHERE owner_id = ?";
 static const char SQL_SHARE_ADD[] =
     "INSERT INTO calendar_shares (owner_id, viewer_id)"
