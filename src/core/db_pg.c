@@ -768,14 +768,23 @@ static int64_t pg_query_int(struct db *db, const char *sql)
 /* others: the commits of other connections that changed rows. Every table has a statement
  * trigger that sends NOTIFY crm_change (migration 26), which PostgreSQL delivers once per
  * transaction at its commit to every connection listening (each one does, from pg_setup); a
- * connection's own are not counted. Asking costs no query: the socket is read without waiting.
- * Inside a transaction the server holds them back until it ends, which the snapshot's reads
- * could not see anyway. own: what this connection wrote, counted by pg_note_done. */
+ * connection's own are not counted. The commit signals this connection's server process before
+ * it returns, but the notification may still be on its way: one trivial query makes the server
+ * send what is pending before it answers, so a commit that returned before the question is
+ * always seen (a page saved through one web process, read through another). Inside a
+ * transaction the server holds them back until it ends, which the snapshot's reads could not
+ * see anyway. own: what this connection wrote, counted by pg_note_done. */
 static int pg_change_state(struct db *db, int64_t *others, int64_t *own)
 {
 	struct pg_conn *pc = PC(db);
-	if (!pc->c || PQstatus(pc->c) != CONNECTION_OK || !PQconsumeInput(pc->c))
+	if (!pc->c || PQstatus(pc->c) != CONNECTION_OK)
 		return -1;
+	if (PQtransactionStatus(pc->c) == PQTRANS_IDLE) {
+		if (pg_query_int(db, "SELECT 1") != 1)
+			return -1;
+	} else if (!PQconsumeInput(pc->c)) {
+		return -1;
+	}
 	pg_take_notices(pc);
 	/* a reconnection may have missed some: count it as a change */
 	*others = pc->others + pc->epoch;
