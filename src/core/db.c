@@ -77,13 +77,9 @@ static struct db_stmt *cached(struct db *db, const char *key, const char *sql)
 		db->cache = n;
 		db->cap_cache = ncap;
 	}
-	struct db_stmt *st = db->ops->prepare(db, sql);
-	if (!st) {
-		log_warnx("db: prepare failed: %s: %.80s", db_errmsg(db), sql);
+	struct db_stmt *st = db_prepare(db, sql);
+	if (!st)
 		return NULL;
-	}
-	st->db = db;
-	st->sql = sql;
 	db->cache[db->n_cache].sql = key;
 	db->cache[db->n_cache].st = st;
 	db->n_cache++;
